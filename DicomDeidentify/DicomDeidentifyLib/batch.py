@@ -1,0 +1,125 @@
+"""De-identify files and folders: worker processes, progress, cancel, resume.
+
+`deidentify_paths` is the one API that the command line, the Slicer module
+and the Python console share.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from .dicom_io import PARTIAL_SUFFIX, remove_partial_files
+from .engine import Deidentifier
+from .options import DeidentifyOptions
+from .pipeline import deidentify_file
+from .results import FileResult, RunSummary
+
+SKIPPED_NAMES = {"DICOMDIR"}
+SAMPLE_CHANGES = 20   # files whose before/after changes are kept for the report
+
+
+def iter_input_files(inputs: Iterable, exclude: Iterable = ()) -> Iterator[Path]:
+    """Every regular file under the inputs, in a stable order, outside the excluded folders."""
+    excluded = [Path(e).resolve() for e in exclude]
+    for item in inputs:
+        item = Path(item)
+        if item.is_file():
+            yield item
+            continue
+        if not item.is_dir():
+            raise FileNotFoundError(f"{item}: no such file or folder")
+        for folder, dirs, files in os.walk(item):
+            here = Path(folder).resolve()
+            dirs[:] = sorted(d for d in dirs if not any(_within(here / d, e) for e in excluded))
+            for name in sorted(files):
+                if name.endswith(PARTIAL_SUFFIX):
+                    continue
+                yield Path(folder) / name
+
+
+def _within(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, key: bytes, *,
+                     jobs: int = 1, dry_run: bool = False,
+                     progress: Callable[[int, int, FileResult], None] | None = None,
+                     on_result: Callable[[FileResult], None] | None = None,
+                     cancel: threading.Event | None = None) -> RunSummary:
+    """De-identify every file under `inputs` into `output_dir` (None: nothing is written).
+
+    progress(done, total, result) is called after each file; on_result gets the full
+    result (with original values, for key-holder reports) before the summary keeps a
+    slimmed copy; setting `cancel` stops after the files under way.
+    """
+    output = Path(output_dir).resolve() if output_dir is not None else None
+    files = list(iter_input_files(inputs, exclude=[output] if output else []))
+    if output is not None:
+        for source in inputs:
+            if _within(Path(source), output):
+                raise ValueError(f"{source} is inside the output folder {output}: choose another output")
+        if not dry_run:
+            output.mkdir(parents=True, exist_ok=True)
+            remove_partial_files(output)   # left by a run that was killed: never a finished file
+    summary = RunSummary()
+    total = len(files)
+
+    def record(result: FileResult) -> None:
+        if on_result:
+            on_result(result)
+        if len(summary.results) >= SAMPLE_CHANGES:
+            result.changes = []   # keep memory flat: only a sample keeps its before/after
+        result.uid_map = {}
+        summary.results.append(result)
+        if progress:
+            progress(len(summary.results), total, result)
+
+    if jobs <= 1 or total <= 1:
+        engine = Deidentifier(options, key)
+        for source in files:
+            if cancel is not None and cancel.is_set():
+                summary.cancelled = True
+                break
+            record(deidentify_file(engine, source, output, dry_run))
+        return summary
+
+    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    pool = context.Pool(jobs, initializer=_start_worker, initargs=(options, key, output, dry_run))
+    try:
+        for result in pool.imap_unordered(_work, files, chunksize=8):
+            record(result)
+            if cancel is not None and cancel.is_set():
+                summary.cancelled = True
+                break
+    except KeyboardInterrupt:
+        summary.cancelled = True
+        raise
+    finally:
+        if summary.cancelled or len(summary.results) < total:
+            pool.terminate()
+            if output is not None and output.exists():
+                remove_partial_files(output)
+        else:
+            pool.close()
+        pool.join()
+    return summary
+
+
+_worker: dict = {}
+
+
+def _start_worker(options, key, output, dry_run) -> None:
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
+    _worker.update(engine=Deidentifier(options, key), output=output, dry_run=dry_run)
+
+
+def _work(source: Path) -> FileResult:
+    return deidentify_file(_worker["engine"], source, _worker["output"], _worker["dry_run"])

@@ -1,0 +1,221 @@
+"""Reading and writing DICOM files safely, on pydicom 2.4 and 3.x alike.
+
+Reading decodes every element up front, so a truncated or malformed file
+fails here with a clear reason instead of half-way through writing. Writing
+replaces the preamble and the whole file meta group (no original value may
+survive in group 0002) and is atomic: a temporary file in the target folder,
+flushed, then renamed.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import struct
+import warnings
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID
+
+from .structure_check import StructureError, check_file
+
+PYDICOM_MAJOR = int(pydicom.__version__.split(".")[0])
+
+IMPLEMENTATION_CLASS_UID = "2.25.205913283927362862473520958466802302467"  # SlicerDeidentify's own
+IMPLEMENTATION_VERSION_NAME = "SLICERDEID_0_1"
+IMPLICIT_LITTLE, EXPLICIT_LITTLE, EXPLICIT_BIG = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"
+PARTIAL_SUFFIX = ".partial"
+MEDIA_DIRECTORY_SOP_CLASS = "1.2.840.10008.1.3.10"
+DEFLATED = "1.2.840.10008.1.2.1.99"
+# Groups a DICOM data set without preamble and meta (old "raw" files) may start with.
+_RAW_START_GROUPS = {0x0002, 0x0004, 0x0008}
+
+
+class DicomReadError(Exception):
+    """The file could not be used; `reason` says why in words a user understands."""
+
+    def __init__(self, reason: str, not_dicom: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.not_dicom = not_dicom
+
+
+def read_dataset(path: Path) -> Dataset:
+    path = Path(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            dataset = pydicom.dcmread(str(path))
+        except InvalidDicomError:
+            dataset = _read_raw_dataset(path)
+        except Exception as error:
+            raise DicomReadError(f"cannot be parsed as DICOM: {_describe(error)}") from error
+        _decode_everything(dataset)
+    for warning in caught:
+        if "end of file" in str(warning.message).lower():
+            raise DicomReadError(f"truncated: {warning.message}")
+    if len(dataset) == 0:
+        raise DicomReadError("damaged: no data elements could be read after the file meta information")
+    _check_structure(path, dataset)
+    return dataset
+
+
+def _check_structure(path: Path, dataset: Dataset) -> None:
+    if _transfer_syntax(dataset) == DEFLATED:
+        return   # the body is compressed; pydicom's inflate already failed loudly if it was cut
+    implicit, little = _original_encoding(dataset)
+    try:
+        check_file(path, implicit, little)
+    except (StructureError, struct.error) as error:
+        # pydicom silently reads a body whose VR encoding contradicts the transfer syntax;
+        # such a file is fine if all its lengths fit in the encoding it really uses.
+        try:
+            check_file(path, not implicit, little)
+        except (StructureError, struct.error):
+            raise DicomReadError(f"damaged or truncated: {error}") from error
+
+
+def _read_raw_dataset(path: Path) -> Dataset:
+    """Files without the 'DICM' preamble: accepted only if they start like a data set."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if len(head) < 8 or not ({int.from_bytes(head[:2], "little"), int.from_bytes(head[:2], "big")}
+                             & _RAW_START_GROUPS):
+        raise DicomReadError("not a DICOM file (no 'DICM' prefix and no data set at the start)", not_dicom=True)
+    try:
+        dataset = pydicom.dcmread(str(path), force=True)
+    except Exception as error:
+        raise DicomReadError(f"not a DICOM file ({_describe(error)})", not_dicom=True) from error
+    if len(dataset) == 0:
+        raise DicomReadError("not a DICOM file (no data elements)", not_dicom=True)
+    return dataset
+
+
+def _decode_everything(dataset: Dataset) -> None:
+    """Touch every element so that truncation and broken values surface now."""
+    try:
+        for _ in dataset.iterall():
+            pass
+    except Exception as error:
+        raise DicomReadError(f"damaged or truncated: {_describe(error)}") from error
+    if _meta_value(dataset, "MediaStorageSOPClassUID") == MEDIA_DIRECTORY_SOP_CLASS or "DirectoryRecordSequence" in dataset:
+        # A DICOMDIR indexes the original identities; it is rebuilt from outputs, never copied.
+        raise DicomReadError("a DICOMDIR (media directory) is not copied: it lists original identities",
+                             not_dicom=True)
+    if not (dataset.get("SOPClassUID") or _meta_value(dataset, "MediaStorageSOPClassUID")) or not (
+            dataset.get("SOPInstanceUID") or _meta_value(dataset, "MediaStorageSOPInstanceUID")):
+        raise DicomReadError("no SOP Class UID or SOP Instance UID: a data set fragment, not a storable instance")
+    if "PixelData" in dataset:
+        _check_pixel_length(dataset)
+
+
+def _check_pixel_length(dataset: Dataset) -> None:
+    """Native pixel data shorter than Rows x Columns x frames says the file was cut off."""
+    element = dataset["PixelData"]
+    if getattr(element, "is_undefined_length", False) or _transfer_syntax(dataset) not in (
+            IMPLICIT_LITTLE, EXPLICIT_LITTLE, EXPLICIT_BIG, DEFLATED):
+        return
+    try:
+        samples = int(dataset.SamplesPerPixel)
+        if str(dataset.get("PhotometricInterpretation", "")).startswith("YBR_FULL_422"):
+            samples = 2   # chroma subsampled: two values per pixel on average
+        expected = (int(dataset.Rows) * int(dataset.Columns) * int(dataset.get("NumberOfFrames", 1) or 1)
+                    * samples * int(dataset.BitsAllocated)) // 8
+    except Exception:
+        return
+    if expected and len(element.value or b"") < expected:
+        raise DicomReadError(f"truncated: pixel data has {len(element.value or b'')} of {expected} bytes")
+
+
+def _meta_value(dataset: Dataset, keyword: str) -> str:
+    meta = getattr(dataset, "file_meta", None)
+    return str(meta.get(keyword, "")) if meta is not None else ""
+
+
+def _transfer_syntax(dataset: Dataset) -> str:
+    ts = _meta_value(dataset, "TransferSyntaxUID")
+    if ts:
+        return ts
+    implicit, little = _original_encoding(dataset)
+    if implicit:
+        return IMPLICIT_LITTLE
+    return EXPLICIT_LITTLE if little else EXPLICIT_BIG
+
+
+def _original_encoding(dataset: Dataset) -> tuple:
+    if PYDICOM_MAJOR >= 3:
+        implicit, little = dataset.original_encoding
+    else:
+        implicit, little = dataset.is_implicit_VR, dataset.is_little_endian
+    return (True if implicit is None else implicit), (True if little is None else little)
+
+
+def transfer_syntax_of(dataset: Dataset) -> str:
+    return _transfer_syntax(dataset)
+
+
+def content_digest(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in chunks (memory stays flat for large files)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def replace_file_meta(dataset: Dataset, transfer_syntax: str, sop_instance_uid: str) -> None:
+    """A new file meta group built from the de-identified data set, and an empty preamble."""
+    meta = FileMetaDataset()
+    sop_class = str(dataset.get("SOPClassUID", "") or _meta_value(dataset, "MediaStorageSOPClassUID"))
+    if sop_class:
+        meta.MediaStorageSOPClassUID = sop_class
+    if sop_instance_uid:
+        meta.MediaStorageSOPInstanceUID = sop_instance_uid
+    meta.TransferSyntaxUID = UID(transfer_syntax)
+    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+    dataset.file_meta = meta
+    dataset.preamble = b"\x00" * 128
+
+
+def write_dataset(dataset: Dataset, target: Path) -> None:
+    """Write atomically: nothing appears at `target` unless the whole file was written."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
+    try:
+        with open(temporary, "wb") as handle:
+            _save(dataset, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _save(dataset: Dataset, handle) -> None:
+    ts = UID(dataset.file_meta.TransferSyntaxUID)
+    if PYDICOM_MAJOR >= 3:
+        dataset.save_as(handle, enforce_file_format=True)
+    else:
+        dataset.is_implicit_VR = ts.is_implicit_VR
+        dataset.is_little_endian = ts.is_little_endian
+        dataset.save_as(handle, write_like_original=False)
+
+
+def remove_partial_files(folder: Path) -> int:
+    """Temporary files left by a run that was killed; they never held a finished output."""
+    count = 0
+    for path in Path(folder).rglob(f".*{PARTIAL_SUFFIX}"):
+        path.unlink(missing_ok=True)
+        count += 1
+    return count
+
+
+def _describe(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -1,0 +1,401 @@
+"""The de-identification engine: applies PS3.15 Annex E to one pydicom Dataset.
+
+`Deidentifier` holds what is shared by every file (options, key, tables);
+`_FileRun` holds what belongs to one file (its pseudonym, UID map, cleaner,
+result) and walks the data set, at every nesting depth:
+
+  * attributes listed in Table E.1-1: the action the enabled options resolve to;
+  * private attributes: removed, unless Retain Safe Private finds them in
+    Table E.3.10-1 under their private creator;
+  * overlay and curve groups (60xx, 50xx): removed whole, or cleaned under
+    Clean Graphics;
+  * everything else by VR: dates and times by the date option, UIDs that are
+    not the standard's own are replaced, person names emptied, unknown public
+    attributes removed, free text inside a replaced (D) or cleaned (C)
+    sequence replaced or cleaned.
+
+Pixel data is never decoded: compressed pixel data keeps its bytes.
+"""
+from __future__ import annotations
+
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pydicom.tag import Tag
+
+from . import actions as A
+from .dates import shift_value
+from .dummies import BINARY_VRS, DATE_TIME_VRS, TEXT_VRS, dummy_for
+from .keyed_hash import KeyedHasher
+from .markers import add_deidentification_markers
+from .options import DateMode, DeidentifyOptions, IdentityMode
+from .pseudonyms import Pseudonymizer, patient_identity
+from .results import SKIPPED, Change, FileResult, ReviewItem
+from .tables import profile_table, safe_private_table
+from .text_cleaner import TextCleaner
+from .uids import UidMapper, is_standard_uid
+
+# How free text not listed in Table E.1-1 is treated, depending on the sequence it sits in.
+NORMAL, STRICT, CLEAN = "normal", "strict", "clean"
+
+PATIENT_NAME, PATIENT_ID = Tag(0x0010, 0x0010), Tag(0x0010, 0x0020)
+PIXEL_DATA = Tag(0x7FE0, 0x0010)
+# Coded-entry attributes are vocabulary, not free text: never replaced inside a D sequence.
+CODE_KEYWORDS = frozenset({
+    "CodeValue", "CodingSchemeDesignator", "CodingSchemeVersion", "CodeMeaning", "LongCodeValue",
+    "URNCodeValue", "ContextIdentifier", "ContextUID", "MappingResource", "MappingResourceName",
+    "ContextGroupVersion", "ContextGroupExtensionFlag", "ContextGroupLocalVersion",
+    "ContextGroupExtensionCreatorUID", "MeasurementUnitsCodeSequence",
+})
+# UIDs that name a class or an encoding, not an instance: never replaced.
+UID_KEEP_SUFFIXES = ("ClassUID", "SyntaxUID")
+UID_KEEP_KEYWORDS = frozenset({"CodingSchemeUID", "ContextUID", "MappingResourceUID",
+                               "ContextGroupExtensionCreatorUID", "PrivateInformationCreatorUID"})
+RETAIN_COLUMNS = frozenset({"retain_safe_private", "retain_uids", "retain_device_identity",
+                            "retain_institution_identity", "retain_patient_characteristics",
+                            "retain_long_full_dates"})
+MAX_SHOWN = 200
+
+
+class Deidentifier:
+    """De-identifies data sets with one profile and one key. Reuse it for many files."""
+
+    def __init__(self, options: DeidentifyOptions, key: bytes):
+        self.options = options
+        self.hasher = KeyedHasher(key)
+        self.pseudonymizer = Pseudonymizer(self.hasher)
+        self.table = profile_table()
+        self.safe_private = safe_private_table(options.extra_safe_private)
+        self.resolver = A.ActionResolver(options)
+
+    def map_uid(self, uid: str) -> str:
+        """The UID that `uid` becomes (itself under Retain UIDs)."""
+        return uid if self.options.retain_uids or is_standard_uid(uid) else UidMapper(self.hasher).map(uid)
+
+    def deidentify(self, dataset: Dataset, source: str = "") -> FileResult:
+        """De-identify `dataset` in place (not its file meta: see dicom_io) and say what changed."""
+        result = FileResult(source)
+        if self.options.skip_deidentified and str(dataset.get("PatientIdentityRemoved", "")).upper() == "YES":
+            result.status, result.reason = SKIPPED, "already de-identified (Patient Identity Removed = YES)"
+            return result
+        _FileRun(self, dataset, result).run()
+        return result
+
+
+class _FileRun:
+    def __init__(self, engine: Deidentifier, dataset: Dataset, result: FileResult):
+        self.engine = engine
+        self.options = engine.options
+        self.dataset = dataset
+        self.result = result
+        self.uids = UidMapper(engine.hasher)
+        self.cleaner = TextCleaner.from_dataset(dataset) if self._cleans_text() else None
+        identity = patient_identity(
+            _text(dataset.get("PatientID", "")), _text(dataset.get("IssuerOfPatientID", "")),
+            _text(dataset.get("PatientName", "")), _text(dataset.get("PatientBirthDate", "")),
+            fallback=_text(dataset.get("StudyInstanceUID", "")))
+        self.pseudonym = engine.pseudonymizer.pseudonym(
+            identity, _text(dataset.get("PatientSex", "")), self.options.pseudonym_keeps_sex)
+
+    def _cleans_text(self) -> bool:
+        o = self.options
+        return o.clean_descriptors or o.clean_structured_content or o.clean_graphics
+
+    # -- the walk -------------------------------------------------------------------------
+    def run(self) -> None:
+        self._review_unimplemented_options()
+        self._walk(self.dataset, "", NORMAL, [])
+        add_deidentification_markers(self.dataset, self.options)
+        self.result.sop_class_uid = _text(self.dataset.get("SOPClassUID", ""))
+        self.result.uid_map = dict(self.uids.mapped)
+        self.result.patient = {
+            "pseudonym_name": self._identity_value(PATIENT_NAME),
+            "pseudonym_id": self._identity_value(PATIENT_ID),
+            "identity_hash": self.pseudonym.identity_hash,
+            "date_offset_days": self.pseudonym.date_offset_days if self.options.dates is DateMode.MODIFIED else 0,
+        }
+
+    def _walk(self, dataset: Dataset, path: str, mode: str, parents: list) -> None:
+        used_blocks: set = set()   # (group, block) of private creators still needed here
+        level = (dataset, used_blocks)
+        creators = []
+        for tag in list(dataset.keys()):
+            tag = Tag(tag)
+            if tag.is_private:
+                if 0x0010 <= tag.element <= 0x00FF:
+                    creators.append(tag)   # decided once the block's elements are
+                else:
+                    self._private(dataset, tag, path, mode, parents + [level])
+                continue
+            try:
+                element = dataset[tag]
+            except Exception as error:  # a value pydicom cannot decode: it can't be judged, so it goes
+                del dataset[tag]
+                self._removed(path, tag, "", "X", f"<undecodable: {error}>")
+                self._review(path, tag, "", "", f"could not be decoded ({error}); removed")
+                continue
+            self._public(dataset, element, path, mode, parents + [level])
+        for tag in creators:
+            if (tag.group, tag.element) not in used_blocks:
+                self._removed(path, tag, "LO", "X", _shown(dataset.get(tag)))
+                del dataset[tag]
+
+    def _public(self, dataset: Dataset, element: DataElement, path: str, mode: str, parents: list) -> None:
+        tag = element.tag
+        if tag.element == 0x0000 or tag.group == 0x0002:
+            del dataset[tag]   # group lengths are recomputed; file meta is rebuilt by dicom_io
+            return
+        if tag in (PATIENT_NAME, PATIENT_ID):
+            self._replace_identity(element, path)
+            return
+        if _is_repeating_group(tag.group):
+            self._overlay_or_curve(dataset, element, path)
+            return
+        row = self.engine.table.lookup(tag)
+        if row is not None:
+            action, column = self.engine.resolver.resolve(row)
+        else:
+            action, column = self._unlisted_action(element, mode)
+        self._apply(dataset, element, action, column, path, mode, parents)
+
+    def _unlisted_action(self, element: DataElement, mode: str) -> tuple:
+        vr, keyword = element.VR, element.keyword
+        if not keyword and element.tag != PIXEL_DATA:
+            return A.REMOVE, "unknown public attribute"
+        if vr == "SQ":
+            return A.KEEP, "unlisted"
+        if vr in DATE_TIME_VRS:
+            # E.1.1: dates and times not in the table are handled by their VR.
+            return {DateMode.FULL: A.KEEP, DateMode.MODIFIED: A.CLEAN}.get(self.options.dates, A.EMPTY), "date by VR"
+        if vr == "UI":
+            if self.options.retain_uids or keyword.endswith(UID_KEEP_SUFFIXES) or keyword in UID_KEEP_KEYWORDS:
+                return A.KEEP, "unlisted"
+            return A.NEW_UID, "UID by VR"
+        if vr == "PN":
+            return (A.EMPTY if mode == NORMAL else A.DUMMY), "person name by VR"
+        if vr in TEXT_VRS and mode != NORMAL and keyword not in CODE_KEYWORDS:
+            return (A.DUMMY if mode == STRICT else A.CLEAN), f"free text in a {mode} sequence"
+        return A.KEEP, "unlisted"
+
+    def _apply(self, dataset, element, action, column, path, mode, parents) -> None:
+        tag, vr = element.tag, element.VR
+        if action == A.KEEP:
+            if vr == "SQ":
+                self._recurse(element, path, mode, parents)
+            if column in RETAIN_COLUMNS:
+                self.result.kept.append(_path(path, element))
+                if vr in TEXT_VRS or vr == "PN":
+                    self._review(path, tag, element.keyword, vr, f"kept by option {column}; may carry free text",
+                                 _shown(element.value))
+            elif column == "unknown public attribute":
+                pass
+            return
+        if action == A.REMOVE:
+            if column == "unknown public attribute":
+                self._review(path, tag, "", vr, "attribute not in the DICOM dictionary; removed")
+            self._removed(path, tag, vr, "X", _shown(element.value), element.keyword)
+            del dataset[tag]
+            return
+        if vr == "SQ":
+            if action == A.REMOVE_OR_EMPTY and tag not in A.TYPE_2_SEQUENCES:
+                self._removed(path, tag, vr, "X", _shown(element.value), element.keyword)
+                del dataset[tag]
+                return
+            self._sequence_action(element, action, path, mode, parents)
+            return
+        if action in (A.EMPTY, A.REMOVE_OR_EMPTY):
+            self._set(element, path, "Z", None)
+        elif action == A.DUMMY:
+            self._set(element, path, "D", dummy_for(vr))
+        elif action in (A.NEW_UID, A.UIDS_INSIDE):
+            if vr == "UI":
+                self._replace_uids(element, path)
+            else:
+                self._set(element, path, "Z", None)
+        elif action == A.CLEAN:
+            self._clean(element, path)
+        else:
+            raise ValueError(f"unknown action {action!r} for {tag}")
+
+    def _sequence_action(self, element, action, path, mode, parents) -> None:
+        if action in (A.EMPTY, A.REMOVE_OR_EMPTY):
+            self._set(element, path, "Z", Sequence([]))
+        elif action == A.DUMMY:
+            # A dummy sequence keeps its structure; free text inside is replaced.
+            self.result.replaced.append(_path(path, element))
+            self._recurse(element, path, STRICT, parents)
+        elif action == A.CLEAN:
+            self.result.replaced.append(_path(path, element))
+            self._recurse(element, path, CLEAN, parents)
+        else:  # U* (and U, which the table gives no sequence): UIDs inside are replaced by their rows
+            self._recurse(element, path, mode, parents)
+
+    def _recurse(self, element, path, mode, parents) -> None:
+        base = _path(path, element)
+        for index, item in enumerate(element.value or []):
+            self._walk(item, f"{base}[{index}].", mode, parents)
+
+    # -- actions ---------------------------------------------------------------------------
+    def _set(self, element: DataElement, path: str, action: str, value) -> None:
+        original = _shown(element.value)
+        element.value = value
+        self.result.replaced.append(_path(path, element))
+        self.result.changes.append(Change(_path(path, element), element.keyword, action, original,
+                                          _shown(element.value)))
+
+    def _replace_uids(self, element: DataElement, path: str) -> None:
+        values = _values(element.value)
+        new = [v if is_standard_uid(v) else self.uids.map(v) for v in values]
+        if new != values:
+            self._set(element, path, "U", new if len(new) != 1 else new[0])
+
+    def _clean(self, element: DataElement, path: str) -> None:
+        vr = element.VR
+        if vr in ("DA", "DT", "TM"):
+            if self.options.dates is DateMode.MODIFIED:
+                self._shift(element, path)
+            elif self.options.dates is DateMode.REMOVE:
+                self._set(element, path, "Z", None)
+            return
+        if vr == "PN":
+            self._set(element, path, "D", dummy_for(vr))
+            return
+        if vr in TEXT_VRS and self.cleaner is not None:
+            values = _values(element.value)
+            cleaned = [self.cleaner.clean(v) for v in values]
+            if cleaned != values:
+                self._set(element, path, "C", cleaned if len(cleaned) != 1 else cleaned[0])
+            self._review(path, element.tag, element.keyword, vr, "free text kept after cleaning",
+                         _shown(element.value))
+            return
+        if vr in TEXT_VRS:   # C without a clean option can't happen from the table; be safe
+            self._set(element, path, "D", dummy_for(vr))
+            return
+        self._review(path, element.tag, element.keyword, vr, "kept under a clean option; not free text",
+                     _shown(element.value))
+
+    def _shift(self, element: DataElement, path: str) -> None:
+        days = self.pseudonym.date_offset_days
+        values = _values(element.value)
+        shifted = [shift_value(element.VR, v, days) if v else v for v in values]
+        if any(s is None for s in shifted):
+            self._set(element, path, "Z", None)
+            self._review(path, element.tag, element.keyword, element.VR, "date could not be shifted; emptied")
+        elif shifted != values:
+            self._set(element, path, "shift", shifted if len(shifted) != 1 else shifted[0])
+
+    def _replace_identity(self, element: DataElement, path: str) -> None:
+        self._set(element, path, "identity", self._identity_value(element.tag))
+
+    def _identity_value(self, tag) -> str:
+        mode = self.options.identity
+        if mode is IdentityMode.PSEUDONYM:
+            return self.pseudonym.name if tag == PATIENT_NAME else self.pseudonym.patient_id
+        if mode is IdentityMode.FIXED:
+            return self.options.fixed_patient_name if tag == PATIENT_NAME else self.options.fixed_patient_id
+        return ""
+
+    def _overlay_or_curve(self, dataset: Dataset, element: DataElement, path: str) -> None:
+        """60xx and 50xx groups: removed whole, since an overlay without its data is invalid."""
+        if not self.options.clean_graphics:
+            self._removed(path, element.tag, element.VR, "X", _shown(element.value), element.keyword)
+            del dataset[element.tag]
+            return
+        if element.VR in TEXT_VRS or element.VR == "PN":
+            self._clean(element, path)
+        elif element.tag.element == 0x3000 or element.tag.group & 0xFF00 == 0x5000:
+            self._review(path, element.tag, element.keyword, element.VR,
+                         "overlay/curve data kept under Clean Graphics: check it for burned-in text")
+
+    def _private(self, dataset: Dataset, tag, path: str, mode: str, parents: list) -> None:
+        if tag.element >= 0x1000 and self.options.retain_safe_private:
+            found = self._private_creator(dataset, tag, parents)
+            if found is not None:
+                creator, used_blocks = found
+                if self.engine.safe_private.is_safe(tag.group, creator, tag.element):
+                    used_blocks.add((tag.group, tag.element >> 8))
+                    element = dataset[tag]
+                    self.result.kept.append(_path(path, element))
+                    self._review(path, tag, creator, element.VR,
+                                 f"private attribute kept as safe (Table E.3.10-1, creator '{creator}')",
+                                 _shown(element.value))
+                    if element.VR == "SQ":
+                        self._recurse(element, path, mode, parents)
+                    return
+        raw = dataset.get_item(tag)
+        self._removed(path, tag, getattr(raw, "VR", "") or "", "X", _shown_raw(raw))
+        del dataset[tag]
+
+    def _private_creator(self, dataset: Dataset, tag, parents: list):
+        """The private creator of tag's block, from the same item or (if allowed) an enclosing one."""
+        creator_tag = Tag(tag.group, tag.element >> 8)
+        levels = parents[::-1] if self.options.allow_creator_on_higher_level else parents[-1:]
+        for level_dataset, used_blocks in levels:
+            if creator_tag in level_dataset:
+                value = level_dataset[creator_tag].value
+                if isinstance(value, bytes):
+                    value = value.decode("latin-1")
+                return str(value).strip().rstrip("\x00"), used_blocks
+        return None
+
+    # -- bookkeeping -----------------------------------------------------------------------
+    def _removed(self, path, tag, vr, action, original, keyword="") -> None:
+        where = f"{path}{keyword or _tag_text(tag)}"
+        self.result.removed.append(where)
+        self.result.changes.append(Change(where, keyword, action, original, ""))
+
+    def _review(self, path, tag, keyword, vr, reason, value="") -> None:
+        self.result.review.append(ReviewItem(f"{path}{keyword if keyword and not Tag(tag).is_private else _tag_text(tag)}",
+                                             keyword or "", vr or "", reason, value))
+
+    def _review_unimplemented_options(self) -> None:
+        for name in self.options.requested_but_not_implemented():
+            self._review("", PIXEL_DATA, "PixelData", "", f"{name} was requested but is not implemented yet:"
+                         " pixel data was not examined and the option is not claimed")
+        if _text(self.dataset.get("BurnedInAnnotation", "")).upper() == "YES":
+            self._review("", Tag(0x0028, 0x0301), "BurnedInAnnotation", "CS",
+                         "Burned In Annotation is YES: the pixels may show identity", "YES")
+
+
+def _is_repeating_group(group: int) -> bool:
+    return (0x5000 <= group <= 0x501E or 0x6000 <= group <= 0x601E) and group % 2 == 0
+
+
+def _values(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _tag_text(tag) -> str:
+    tag = Tag(tag)
+    return f"({tag.group:04X},{tag.element:04X})"
+
+
+def _path(path: str, element: DataElement) -> str:
+    return f"{path}{element.keyword or _tag_text(element.tag)}"
+
+
+def _shown(value) -> str:
+    """A short text form of a value for reports."""
+    if isinstance(value, DataElement):
+        value = value.value
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, (Sequence, list)) and value and isinstance(value[0], Dataset):
+        return f"<sequence of {len(value)} items>"
+    text = "\\".join(_values(value))
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "..."
+
+
+def _shown_raw(raw) -> str:
+    value = getattr(raw, "value", raw)
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{len(value)} bytes>"
+    return _shown(value)

@@ -1,0 +1,136 @@
+"""The de-identification profile: the basic profile plus every option of Table E.1-1.
+
+One typed object, saved and loaded as JSON so the CLI, the Slicer module and
+the run report all record exactly the profile that was applied.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from enum import Enum
+
+
+class IdentityMode(str, Enum):
+    """How Patient's Name and Patient ID are replaced (as MeVisLab offers it)."""
+    PSEUDONYM = "pseudonym"   # readable fantasy name and ID from a keyed hash of the identity
+    CLEAR = "clear"           # both emptied (the basic profile's Z)
+    FIXED = "fixed"           # user-defined values, the same for every patient
+
+
+class DateMode(str, Enum):
+    """Retain Longitudinal Temporal Information: off, with full dates, or with modified dates."""
+    REMOVE = "remove"
+    FULL = "full"
+    MODIFIED = "modified"
+
+
+@dataclass(frozen=True)
+class MethodCode:
+    value: str
+    meaning: str
+
+
+# CID 7050 "De-identification Method" (PS3.16), scheme DCM.
+BASIC_PROFILE_CODE = MethodCode("113100", "Basic Application Confidentiality Profile")
+OPTION_CODES = {
+    "clean_pixel_data": MethodCode("113101", "Clean Pixel Data Option"),
+    "clean_recognizable_visual_features": MethodCode("113102", "Clean Recognizable Visual Features Option"),
+    "clean_graphics": MethodCode("113103", "Clean Graphics Option"),
+    "clean_structured_content": MethodCode("113104", "Clean Structured Content Option"),
+    "clean_descriptors": MethodCode("113105", "Clean Descriptors Option"),
+    "retain_long_full_dates": MethodCode("113106", "Retain Longitudinal Temporal Information Full Dates Option"),
+    "retain_long_modified_dates": MethodCode("113107", "Retain Longitudinal Temporal Information Modified Dates Option"),
+    "retain_patient_characteristics": MethodCode("113108", "Retain Patient Characteristics Option"),
+    "retain_device_identity": MethodCode("113109", "Retain Device Identity Option"),
+    "retain_uids": MethodCode("113110", "Retain UIDs Option"),
+    "retain_safe_private": MethodCode("113111", "Retain Safe Private Option"),
+    "retain_institution_identity": MethodCode("113112", "Retain Institution Identity Option"),
+}
+# Options that are accepted but not implemented yet: they are reported, never claimed.
+NOT_IMPLEMENTED = ("clean_pixel_data", "clean_recognizable_visual_features")
+
+
+@dataclass
+class DeidentifyOptions:
+    """Every option of PS3.15 Table E.1-1, plus how identity is replaced.
+
+    The defaults are the Basic Application Level Confidentiality Profile alone.
+    """
+    retain_safe_private: bool = False
+    retain_uids: bool = False
+    retain_device_identity: bool = False
+    retain_institution_identity: bool = False
+    retain_patient_characteristics: bool = False
+    dates: DateMode = DateMode.REMOVE
+    clean_descriptors: bool = False
+    clean_structured_content: bool = False
+    clean_graphics: bool = False
+    clean_pixel_data: bool = False
+    clean_recognizable_visual_features: bool = False
+
+    identity: IdentityMode = IdentityMode.PSEUDONYM
+    pseudonym_keeps_sex: bool = False
+    fixed_patient_name: str = "ANONYMOUS"
+    fixed_patient_id: str = "ANONYMOUS"
+
+    # Private tags: (group, creator, element low byte) added to Table E.3.10-1,
+    # and whether a private creator may be found in an enclosing data set.
+    extra_safe_private: tuple = ()
+    allow_creator_on_higher_level: bool = False
+
+    skip_deidentified: bool = False
+
+    def __post_init__(self):
+        self.dates = DateMode(self.dates)
+        self.identity = IdentityMode(self.identity)
+        self.extra_safe_private = tuple(_parse_private_tag(t) for t in self.extra_safe_private)
+
+    def enabled_columns(self) -> list[str]:
+        """The Table E.1-1 option columns this profile switches on."""
+        columns = [name for name in ("retain_safe_private", "retain_uids", "retain_device_identity",
+                                     "retain_institution_identity", "retain_patient_characteristics",
+                                     "clean_descriptors", "clean_structured_content", "clean_graphics")
+                   if getattr(self, name)]
+        if self.dates is DateMode.FULL:
+            columns.append("retain_long_full_dates")
+        elif self.dates is DateMode.MODIFIED:
+            columns.append("retain_long_modified_dates")
+        return columns
+
+    def method_codes(self) -> list[MethodCode]:
+        """CID 7050 codes for the profile and every option actually applied."""
+        return [BASIC_PROFILE_CODE] + [OPTION_CODES[c] for c in self.enabled_columns()]
+
+    def requested_but_not_implemented(self) -> list[str]:
+        return [name for name in NOT_IMPLEMENTED if getattr(self, name)]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["dates"] = self.dates.value
+        data["identity"] = self.identity.value
+        data["extra_safe_private"] = [f"{g:04X},{c},{e:02X}" for g, c, e in self.extra_safe_private]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DeidentifyOptions":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown profile settings: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "DeidentifyOptions":
+        return cls.from_dict(json.loads(text))
+
+
+def _parse_private_tag(value) -> tuple:
+    """'0019,SIEMENS CT VA0  COAD,0C' or (0x0019, 'SIEMENS...', 0x0C) -> (group, creator, low byte)."""
+    if isinstance(value, str):
+        group, creator, element = value.split(",", 2)[0], value.split(",")[1:-1], value.rsplit(",", 1)[1]
+        return int(group, 16), ",".join(creator), int(element, 16) & 0xFF
+    group, creator, element = value
+    return int(group), str(creator), int(element) & 0xFF

@@ -1,0 +1,62 @@
+"""One file, start to finish: read, de-identify, name, write. Never raises for a bad file."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .dicom_io import DicomReadError, content_digest, read_dataset, replace_file_meta, transfer_syntax_of, write_dataset
+from .engine import Deidentifier
+from .results import DRY_RUN, FAILED, SKIPPED, WRITTEN, FileResult
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def output_path(output_dir: Path, dataset, patient_folder_fallback: str, source_tag: str) -> Path:
+    """<output>/<patient>/<study>/<series>/<sop>.<source tag>.dcm, all from de-identified values.
+
+    Input file names are never reused: they often carry the patient's name. The
+    source tag (a keyed digest of the input bytes) tells apart two encodings of
+    one instance, and makes a second run over the same input find its output.
+    """
+    patient = _UNSAFE_NAME.sub("_", str(dataset.get("PatientID", "") or "")).strip("._") or patient_folder_fallback
+    parts = [patient]
+    for keyword in ("StudyInstanceUID", "SeriesInstanceUID"):
+        parts.append(_UNSAFE_NAME.sub("_", str(dataset.get(keyword, "") or "")) or "unknown")
+    sop = _UNSAFE_NAME.sub("_", str(dataset.file_meta.get("MediaStorageSOPInstanceUID", "") or "")) or "instance"
+    name = f"{sop}.{source_tag}.dcm"
+    return Path(output_dir).joinpath(*parts, name)
+
+
+def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path | None,
+                    dry_run: bool = False) -> FileResult:
+    source = Path(source)
+    try:
+        dataset = read_dataset(source)
+    except DicomReadError as error:
+        return FileResult(str(source), status=SKIPPED if error.not_dicom else FAILED, reason=error.reason)
+    except OSError as error:
+        return FileResult(str(source), status=FAILED, reason=f"cannot be read: {error.strerror or error}")
+    try:
+        transfer_syntax = transfer_syntax_of(dataset)
+        original_sop = str(dataset.get("SOPInstanceUID", "") or dataset.file_meta.get("MediaStorageSOPInstanceUID", ""))
+        result = deidentifier.deidentify(dataset, str(source))
+        if result.status == SKIPPED:
+            return result
+        new_sop = str(dataset.get("SOPInstanceUID", "") or (deidentifier.map_uid(original_sop) if original_sop else ""))
+        replace_file_meta(dataset, transfer_syntax, new_sop)
+        if output_dir is None:
+            result.status = DRY_RUN
+            return result
+        source_tag = deidentifier.hasher.digest("source", content_digest(source)).hex()[:10]
+        target = output_path(output_dir, dataset, "patient-" + result.patient["identity_hash"][:12], source_tag)
+        result.output = str(target)
+        if dry_run:
+            result.status = DRY_RUN
+        elif target.exists():
+            result.status, result.reason = SKIPPED, "already present (same de-identified instance)"
+        else:
+            write_dataset(dataset, target)
+            result.status = WRITTEN
+        return result
+    except Exception as error:  # keep the batch going; the reason names what went wrong
+        return FileResult(str(source), status=FAILED, reason=f"de-identification failed: {type(error).__name__}: {error}")

@@ -1,0 +1,118 @@
+"""Run reports for key holders: JSON for tools, one HTML page for people.
+
+Reports go next to the key (never into the output folder): they name the
+input files and, for a sample of files, show original values beside the new.
+"""
+from __future__ import annotations
+
+import collections
+import datetime
+import html
+import json
+import os
+from pathlib import Path
+
+from .keys import make_private_dir
+from .options import DeidentifyOptions
+from .results import FAILED, FileResult, RunSummary
+from .tables import profile_table
+
+SAMPLE_FILES = 5
+
+
+class RunReport:
+    def __init__(self, folder: Path, options: DeidentifyOptions, inputs: list, output: str | None):
+        self.folder = make_private_dir(folder)
+        self.options = options
+        self.inputs = [str(i) for i in inputs]
+        self.output = output
+        self.started = _now()
+        self.files: list = []
+        self.samples: list = []
+        self.review = collections.Counter()
+        self.review_values: dict = {}
+
+    def add(self, result: FileResult) -> None:
+        """Called for each file as it finishes (keeps memory small: only a few samples keep originals)."""
+        self.files.append(result.to_dict())
+        if result.changes and len(self.samples) < SAMPLE_FILES:
+            self.samples.append({"source": result.source, "output": result.output,
+                                 "changes": [c.to_dict() for c in result.changes]})
+        for item in result.review:
+            key = (item.path, item.reason)
+            self.review[key] += 1
+            self.review_values.setdefault(key, item.value)
+
+    def write(self, summary: RunSummary) -> tuple[Path, Path]:
+        table = profile_table()
+        document = {
+            "started": self.started, "finished": _now(), "cancelled": summary.cancelled,
+            "inputs": self.inputs, "output": self.output,
+            "profile": self.options.to_dict(),
+            "method_codes": [c.value for c in self.options.method_codes()],
+            "tables": {"editions": table.editions, "sources": table.sources},
+            "totals": summary.totals(),
+            "review": [{"path": p, "reason": r, "count": n, "example": self.review_values[(p, r)]}
+                       for (p, r), n in sorted(self.review.items())],
+            "files": self.files,
+            "samples": self.samples,
+        }
+        json_path = self.folder / "report.json"
+        html_path = self.folder / "report.html"
+        _write_private(json_path, json.dumps(document, indent=1, ensure_ascii=False))
+        _write_private(html_path, render_html(document))
+        return json_path, html_path
+
+
+def _now() -> str:
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _write_private(path: Path, text: str) -> None:
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+
+
+def render_html(doc: dict) -> str:
+    e = html.escape
+    totals = doc["totals"]
+    rows = "".join(f"<tr><th>{e(k)}</th><td>{v}</td></tr>" for k, v in totals.items())
+    problems = [f for f in doc["files"] if f["status"] == FAILED]
+    skipped = [f for f in doc["files"] if f["status"] == "skipped"]
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>SlicerDeidentify run report</title>",
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
+        "td,th{border:1px solid #bbb;padding:3px 8px;text-align:left;vertical-align:top}"
+        ".phi{background:#fff3f3}.warn{color:#a00}</style></head><body>",
+        "<h1>SlicerDeidentify run report</h1>",
+        f"<p class='warn'>For key holders only: this page shows original (identifying) values.</p>",
+        f"<p>Started {e(doc['started'])}, finished {e(doc['finished'])}"
+        f"{' (cancelled)' if doc['cancelled'] else ''}. Output: {e(str(doc['output']))}</p>",
+        f"<h2>Summary</h2><table>{rows}</table>",
+        "<h2>Profile</h2><table>" + "".join(
+            f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in doc["profile"].items()) + "</table>",
+        f"<p>Tables: {e(doc['tables']['editions'])}</p>",
+        _file_table("Failures", problems),
+        _file_table("Skipped", skipped),
+        "<h2>Needs review</h2>",
+        "<table><tr><th>attribute</th><th>reason</th><th>files</th><th>example (as written)</th></tr>" + "".join(
+            f"<tr><td>{e(r['path'])}</td><td>{e(r['reason'])}</td><td>{r['count']}</td><td>{e(r['example'])}</td></tr>"
+            for r in doc["review"]) + "</table>",
+        "<h2>Before and after (sample)</h2>",
+    ]
+    for sample in doc["samples"]:
+        parts.append(f"<h3>{e(sample['source'])}</h3><table><tr><th>attribute</th><th>action</th>"
+                     "<th>original</th><th>new</th></tr>" + "".join(
+                         f"<tr><td>{e(c['path'])}</td><td>{e(c['action'])}</td><td class='phi'>{e(c['original'])}</td>"
+                         f"<td>{e(c['new'])}</td></tr>" for c in sample["changes"]) + "</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _file_table(title: str, files: list) -> str:
+    e = html.escape
+    if not files:
+        return f"<h2>{title}</h2><p>None.</p>"
+    return (f"<h2>{title} ({len(files)})</h2><table><tr><th>file</th><th>reason</th></tr>" + "".join(
+        f"<tr><td>{e(f['source'])}</td><td>{e(f['reason'])}</td></tr>" for f in files) + "</table>")

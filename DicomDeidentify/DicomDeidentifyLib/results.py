@@ -1,0 +1,78 @@
+"""What happened to each file and to a run: plain data for the CLI, the GUI, reports and tests."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+WRITTEN, SKIPPED, FAILED, DRY_RUN = "written", "skipped", "failed", "dry-run"
+
+
+@dataclass
+class ReviewItem:
+    """Something a person should look at: kept free text, kept private tags, unknown attributes."""
+    path: str        # e.g. "ContentSequence[0].TextValue" or "(0019,100C)"
+    keyword: str
+    vr: str
+    reason: str
+    value: str = ""  # the value as written to the output (never the original)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Change:
+    """One attribute that changed; `original` holds PHI and only goes to key-holder reports."""
+    path: str
+    keyword: str
+    action: str      # X, Z, D, U, C, shift
+    original: str
+    new: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FileResult:
+    source: str
+    status: str = ""
+    reason: str = ""
+    output: str = ""
+    sop_class_uid: str = ""
+    removed: list = field(default_factory=list)    # attribute paths
+    replaced: list = field(default_factory=list)   # attribute paths (dummy, empty, new UID, cleaned, shifted)
+    kept: list = field(default_factory=list)       # listed attributes kept because an option says so
+    review: list = field(default_factory=list)     # ReviewItem
+    changes: list = field(default_factory=list)    # Change (originals: key holders only)
+    uid_map: dict = field(default_factory=dict)    # original UID -> new UID (for the linkage)
+    patient: dict = field(default_factory=dict)    # pseudonym, identity hash, date offset
+
+    def to_dict(self, with_originals: bool = False) -> dict:
+        data = {
+            "source": self.source, "status": self.status, "reason": self.reason, "output": self.output,
+            "sop_class_uid": self.sop_class_uid, "removed": list(self.removed),
+            "replaced": list(self.replaced), "kept": list(self.kept),
+            "review": [r.to_dict() for r in self.review],
+        }
+        if with_originals:
+            data["changes"] = [c.to_dict() for c in self.changes]
+        return data
+
+
+@dataclass
+class RunSummary:
+    results: list = field(default_factory=list)
+    cancelled: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> int:
+        return self.count(FAILED)
+
+    def totals(self) -> dict:
+        totals = {s: self.count(s) for s in (WRITTEN, SKIPPED, FAILED, DRY_RUN)}
+        totals["files"] = len(self.results)
+        totals["review_items"] = sum(len(r.review) for r in self.results)
+        return totals
