@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite. The engine tests run first on pydicom 2.4 (what Slicer 5.8/5.10
+# bundle), then every test runs on pydicom 3 (Slicer main and the command line).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== engine tests on $(.venv-pydicom2/bin/python -c 'import pydicom; print("pydicom", pydicom.__version__)')"
+.venv-pydicom2/bin/python -m pytest -q Testing/DicomDeidentify "$@"
+echo "== all tests on $(.venv/bin/python -c 'import pydicom; print("pydicom", pydicom.__version__)')"
+.venv/bin/python -m pytest Testing "$@"

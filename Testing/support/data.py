@@ -1,0 +1,62 @@
+"""Real test data: the files shipped by pydicom-data and deid-data, and objects built from them."""
+from __future__ import annotations
+
+import copy
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import pydicom
+from pydicom.data import get_testdata_file, get_testdata_files
+
+from DicomDeidentifyLib import Deidentifier, DeidentifyOptions
+from DicomDeidentifyLib.pipeline import deidentify_file
+
+KEY = bytes(range(32))
+OTHER_KEY = bytes(range(1, 33))
+
+
+def testdata(name: str) -> Path:
+    path = get_testdata_file(name)
+    assert path, f"pydicom test file {name} is missing: is pydicom-data installed?"
+    return Path(path)
+
+
+def read(name: str) -> pydicom.Dataset:
+    return pydicom.dcmread(str(testdata(name)))
+
+
+@lru_cache(maxsize=None)
+def corpus_files() -> tuple:
+    """Every file pydicom finds offline (pydicom-data included), plus deid-data's DICOM files."""
+    files = [Path(f) for f in get_testdata_files() if os.path.isfile(f)]
+    import deid_data
+    root = Path(deid_data.__file__).parent / "data"
+    files += sorted(p for p in root.rglob("*.dcm"))
+    assert len(files) > 200, f"only {len(files)} test files: install pydicom-data and deid-data"
+    return tuple(files)
+
+
+def deidentify(dataset: pydicom.Dataset, options: DeidentifyOptions | None = None, key: bytes = KEY):
+    """De-identify a copy in memory: (new data set, result)."""
+    dataset = copy.deepcopy(dataset)
+    result = Deidentifier(options or DeidentifyOptions(), key).deidentify(dataset)
+    return dataset, result
+
+
+def write_and_deidentify(dataset: pydicom.Dataset, folder: Path, options: DeidentifyOptions | None = None,
+                         key: bytes = KEY, name: str = "input.dcm"):
+    """Write `dataset` as a file, de-identify it through the file pipeline: (output path, result)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / name
+    save(dataset, source)
+    result = deidentify_file(Deidentifier(options or DeidentifyOptions(), key), source, folder / "out")
+    assert result.status == "written", result.reason
+    return Path(result.output), result
+
+
+def save(dataset: pydicom.Dataset, path: Path) -> None:
+    if int(pydicom.__version__.split(".")[0]) >= 3:
+        dataset.save_as(str(path), enforce_file_format=True)
+    else:
+        dataset.save_as(str(path), write_like_original=False)
