@@ -53,12 +53,12 @@ def read_dataset(path: Path) -> Dataset:
             dataset = _read_raw_dataset(path)
         except Exception as error:
             raise DicomReadError(f"cannot be parsed as DICOM: {_describe(error)}") from error
+        if len(dataset) == 0:
+            raise DicomReadError("damaged or truncated: no data elements after the file meta information")
         _decode_everything(dataset)
     for warning in caught:
         if "end of file" in str(warning.message).lower():
             raise DicomReadError(f"truncated: {warning.message}")
-    if len(dataset) == 0:
-        raise DicomReadError("damaged: no data elements could be read after the file meta information")
     _check_structure(path, dataset)
     return dataset
 

@@ -55,6 +55,7 @@ RETAIN_COLUMNS = frozenset({"retain_safe_private", "retain_uids", "retain_device
                             "retain_institution_identity", "retain_patient_characteristics",
                             "retain_long_full_dates"})
 MAX_SHOWN = 200
+CLEANABLE_VRS = TEXT_VRS | {"AE"}   # AE titles are free text too (a station named after a person)
 
 
 class Deidentifier:
@@ -260,7 +261,7 @@ class _FileRun:
         if vr == "PN":
             self._set(element, path, "D", dummy_for(vr))
             return
-        if vr in TEXT_VRS and self.cleaner is not None:
+        if vr in CLEANABLE_VRS and self.cleaner is not None:
             values = _values(element.value)
             cleaned = [self.cleaner.clean(v) for v in values]
             if cleaned != values:

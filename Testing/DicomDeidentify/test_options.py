@@ -151,9 +151,23 @@ def test_clean_structured_content_cleans_sr_text_instead_of_replacing_it():
     assert "113104" in [i.CodeValue for i in clean.DeidentificationMethodCodeSequence]
 
 
-def test_clean_graphics_keeps_overlays_with_clean_text_basic_removes_them_whole():
-    ds = read("examples_overlay.dcm")
+def with_overlay():
+    """CT_small with a graphics overlay whose description names the patient's family."""
+    ds = read("CT_small.dcm")
     ds.PatientName = "Siemens^Ada"
+    ds.add_new(0x60000010, "US", ds.Rows)
+    ds.add_new(0x60000011, "US", ds.Columns)
+    ds.add_new(0x60000022, "LO", "Siemens MedCom Object Graphics")
+    ds.add_new(0x60000040, "CS", "G")
+    ds.add_new(0x60000050, "SS", [1, 1])
+    ds.add_new(0x60000100, "US", 1)
+    ds.add_new(0x60000102, "US", 0)
+    ds.add_new(0x60003000, "OW", bytes(range(256)) * (ds.Rows * ds.Columns // 8 // 256))
+    return ds
+
+
+def test_clean_graphics_keeps_overlays_with_clean_text_basic_removes_them_whole():
+    ds = with_overlay()
     basic, _ = deidentify(ds)
     assert not [e for e in basic if e.tag.group == 0x6000]
     clean, result = deidentify(ds, DeidentifyOptions(clean_graphics=True))

@@ -1,13 +1,15 @@
 """Real test data: the files shipped by pydicom-data and deid-data, and objects built from them."""
 from __future__ import annotations
 
-import copy
+import io
 import os
 from functools import lru_cache
 from pathlib import Path
 
 import pydicom
 from pydicom.data import get_testdata_file, get_testdata_files
+from pydicom.dataset import FileMetaDataset
+from pydicom.uid import ImplicitVRLittleEndian
 
 from DicomDeidentifyLib import Deidentifier, DeidentifyOptions
 from DicomDeidentifyLib.pipeline import deidentify_file
@@ -16,14 +18,15 @@ KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
 
 
-def testdata(name: str) -> Path:
+def data_file(name: str) -> Path:
     path = get_testdata_file(name)
     assert path, f"pydicom test file {name} is missing: is pydicom-data installed?"
     return Path(path)
 
 
 def read(name: str) -> pydicom.Dataset:
-    return pydicom.dcmread(str(testdata(name)))
+    # force: some of pydicom's files (rtstruct.dcm, ...) are bare data sets without preamble
+    return pydicom.dcmread(str(data_file(name)), force=True)
 
 
 @lru_cache(maxsize=None)
@@ -39,9 +42,17 @@ def corpus_files() -> tuple:
 
 def deidentify(dataset: pydicom.Dataset, options: DeidentifyOptions | None = None, key: bytes = KEY):
     """De-identify a copy in memory: (new data set, result)."""
-    dataset = copy.deepcopy(dataset)
+    dataset = clone(dataset)
     result = Deidentifier(options or DeidentifyOptions(), key).deidentify(dataset)
     return dataset, result
+
+
+def clone(dataset: pydicom.Dataset) -> pydicom.Dataset:
+    """An independent copy (pydicom 2.4 cannot deepcopy a FileDataset): write and read back."""
+    buffer = io.BytesIO()
+    save(dataset, buffer)
+    buffer.seek(0)
+    return pydicom.dcmread(buffer)
 
 
 def write_and_deidentify(dataset: pydicom.Dataset, folder: Path, options: DeidentifyOptions | None = None,
@@ -55,8 +66,16 @@ def write_and_deidentify(dataset: pydicom.Dataset, folder: Path, options: Deiden
     return Path(result.output), result
 
 
-def save(dataset: pydicom.Dataset, path: Path) -> None:
+def save(dataset: pydicom.Dataset, path) -> None:
+    """Write as a DICOM file; a bare data set gets the file meta it lacks."""
+    meta = getattr(dataset, "file_meta", None)
+    if meta is None:
+        dataset.file_meta = meta = FileMetaDataset()
+    if "TransferSyntaxUID" not in meta:
+        meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    meta.MediaStorageSOPClassUID = dataset.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
     if int(pydicom.__version__.split(".")[0]) >= 3:
-        dataset.save_as(str(path), enforce_file_format=True)
+        dataset.save_as(path if hasattr(path, "write") else str(path), enforce_file_format=True)
     else:
-        dataset.save_as(str(path), write_like_original=False)
+        dataset.save_as(path if hasattr(path, "write") else str(path), write_like_original=False)

@@ -1,0 +1,262 @@
+"""Whole files: every real test file, bad input, file meta, pixel data, character sets, no leaks."""
+import hashlib
+import os
+import struct
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.data import get_charset_files
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydicom.datadict import dictionary_VR
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from DicomDeidentifyLib import Deidentifier, DeidentifyOptions
+from DicomDeidentifyLib.actions import CLEAN, KEEP, ActionResolver
+from DicomDeidentifyLib.batch import deidentify_paths
+from DicomDeidentifyLib.dicom_io import IMPLEMENTATION_CLASS_UID
+from DicomDeidentifyLib.pipeline import deidentify_file
+from DicomDeidentifyLib.tables import profile_table
+from support.data import KEY, corpus_files, read, save, data_file
+
+# Files of the corpus that are broken on purpose, and why they must fail.
+BROKEN = {
+    "MR_truncated.dcm": "truncated",
+    "rtplan_truncated.dcm": "truncated",
+    "emri_small_jpeg_2k_lossless_too_short.dcm": "truncated",
+    "meta_missing_tsyntax.dcm": "fragment",
+    "nested_priv_SQ.dcm": "fragment",
+    "empty_charset_LEI.dcm": "fragment",
+}
+COMPRESSED_NATIVE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
+
+
+def digest_tree(paths):
+    return {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths}
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory):
+    files = list(corpus_files())
+    before = digest_tree(files)
+    output = tmp_path_factory.mktemp("corpus") / "out"
+    summary = deidentify_paths(files, output, DeidentifyOptions(), KEY, jobs=2)
+    return files, before, output, summary
+
+
+def test_every_test_file_is_deidentified_or_refused_with_a_reason(corpus_run):
+    files, _, output, summary = corpus_run
+    assert len(summary.results) == len(files)
+    by_name = {}
+    for result in summary.results:
+        by_name.setdefault(Path(result.source).name, []).append(result)
+        assert result.status in ("written", "skipped", "failed")
+        if result.status != "written":
+            assert result.reason, result.source
+    for name, why in BROKEN.items():
+        assert [r.status for r in by_name[name]] == ["failed"], name
+        assert why in by_name[name][0].reason or (why == "fragment" and "fragment" in by_name[name][0].reason)
+    readable_instances = 0
+    for result in summary.results:
+        if Path(result.source).name in BROKEN or result.status == "skipped":
+            continue
+        assert result.status == "written", f"{result.source}: {result.reason}"
+        readable_instances += 1
+    assert readable_instances > 200
+    # Nothing was written for the refused files: one output per written result, no temp files.
+    outputs = [p for p in output.rglob("*") if p.is_file()]
+    assert len(outputs) == summary.count("written")
+    assert not [p for p in outputs if p.name.startswith(".") or p.suffix != ".dcm"]
+
+
+def test_skips_name_their_reason(corpus_run):
+    _, _, _, summary = corpus_run
+    reasons = {Path(r.source).name: r.reason for r in summary.results if r.status == "skipped"}
+    assert "not a DICOM file" in reasons["README.txt"]
+    assert "DICOMDIR" in reasons["DICOMDIR"]
+    assert any("already present" in r for r in reasons.values())   # byte-identical copies in the corpus
+
+
+def test_inputs_are_never_modified(corpus_run):
+    files, before, _, _ = corpus_run
+    assert digest_tree(files) == before
+
+
+def test_outputs_carry_markers_and_a_new_file_meta(corpus_run):
+    _, _, _, summary = corpus_run
+    for result in summary.results:
+        if result.status != "written":
+            continue
+        raw = Path(result.output).read_bytes()
+        assert raw[:128] == b"\x00" * 128 and raw[128:132] == b"DICM"
+        ds = pydicom.dcmread(result.output)
+        meta = ds.file_meta
+        assert meta.ImplementationClassUID == IMPLEMENTATION_CLASS_UID
+        assert "SourceApplicationEntityTitle" not in meta and "PrivateInformation" not in meta
+        assert meta.MediaStorageSOPInstanceUID.startswith("2.25.")
+        # a few inputs carry the SOP Instance UID only in their meta; none gets one invented
+        assert meta.MediaStorageSOPInstanceUID == ds.get("SOPInstanceUID", meta.MediaStorageSOPInstanceUID)
+        assert ds.PatientIdentityRemoved == "YES"
+
+
+def test_compressed_pixel_data_keeps_its_bytes(corpus_run):
+    _, _, _, summary = corpus_run
+    compared = 0
+    for result in summary.results:
+        if result.status != "written":
+            continue
+        out = pydicom.dcmread(result.output)
+        if out.file_meta.TransferSyntaxUID in COMPRESSED_NATIVE or "PixelData" not in out:
+            continue
+        original = pydicom.dcmread(result.source, force=True)
+        assert out.file_meta.TransferSyntaxUID == original.file_meta.TransferSyntaxUID
+        assert out.PixelData == original.PixelData, result.source
+        compared += 1
+    assert compared > 50
+
+
+def test_burned_in_ultrasounds_from_deid_data_go_through_and_are_flagged(tmp_path):
+    import deid_data
+    source = Path(deid_data.__file__).parent / "data" / "ultrasounds" / "RGB_IMAGE.dcm"
+    result = deidentify_file(Deidentifier(DeidentifyOptions(clean_pixel_data=True), KEY), source, tmp_path)
+    assert result.status == "written"
+    assert any("not implemented" in r.reason for r in result.review)
+
+
+@pytest.mark.parametrize("name", ["chrH31.dcm", "chrX1.dcm", "chrJapMulti.dcm", "chrKoreanMulti.dcm",
+                                  "chrArab.dcm", "chrRuss.dcm", "chrGreek.dcm"])
+def test_names_in_other_character_sets_leave_no_trace(tmp_path, name):
+    original = pydicom.dcmread(get_charset_files(name)[0])
+    name_value = str(original.PatientName)
+    output, _ = _write_and_run(original, tmp_path)
+    data = output.read_bytes()
+    out = pydicom.dcmread(output)
+    assert str(out.PatientName) != name_value
+    assert out.SpecificCharacterSet == original.SpecificCharacterSet
+    encoding = pydicom.charset.convert_encodings(original.SpecificCharacterSet)
+    checked = 0
+    for component in name_value.replace("=", "^").split("^"):
+        if len(component.strip()) >= 2:
+            needle = pydicom.charset.encode_string(component.strip(), encoding)
+            assert needle not in data, component
+            checked += 1
+    assert checked
+
+
+def _write_and_run(dataset, folder, options=None):
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "in.dcm"
+    save(dataset, source)
+    result = deidentify_file(Deidentifier(options or DeidentifyOptions(), KEY), source, folder / "out")
+    assert result.status == "written", result.reason
+    return Path(result.output), result
+
+
+# -- bad input ---------------------------------------------------------------------------------------
+
+def explicit_file(elements: bytes) -> bytes:
+    """A minimal Part 10 file: preamble, meta (explicit little endian), then `elements`."""
+    def element(group, elem, vr, value):
+        return struct.pack("<HH", group, elem) + vr + struct.pack("<H", len(value)) + value
+    meta_body = (struct.pack("<HH", 2, 1) + b"OB\x00\x00" + struct.pack("<I", 2) + b"\x00\x01"
+                 + element(2, 2, b"UI", b"1.2.840.10008.5.1.4.1.1.7\x00")
+                 + element(2, 3, b"UI", b"1.2.3.4\x00")
+                 + element(2, 0x10, b"UI", b"1.2.840.10008.1.2.1\x00"))
+    meta = element(2, 0, b"UL", struct.pack("<I", len(meta_body))) + meta_body
+    return b"\x00" * 128 + b"DICM" + meta + elements
+
+
+def test_a_huge_declared_length_fails_with_the_element_named(tmp_path):
+    body = (struct.pack("<HH", 8, 0x16) + b"UI" + struct.pack("<H", 26) + b"1.2.840.10008.5.1.4.1.1.7\x00"
+            + struct.pack("<HH", 8, 0x18) + b"UI" + struct.pack("<H", 8) + b"1.2.3.4\x00"
+            + struct.pack("<HH", 0x10, 0x10) + b"PN" + struct.pack("<H", 8) + b"Doe^John"
+            + struct.pack("<HH", 0x10, 0x4000) + b"LT" + struct.pack("<H", 4) + b"Doe^"
+            + struct.pack("<HH", 0x7FE0, 0x10) + b"OB\x00\x00" + struct.pack("<I", 0xFFFFFFF0) + b"\x00" * 16)
+    source = tmp_path / "huge.dcm"
+    source.write_bytes(explicit_file(body))
+    result = deidentify_file(Deidentifier(DeidentifyOptions(), KEY), source, tmp_path / "out")
+    assert result.status == "failed"
+    assert "(7FE0,0010)" in result.reason and "4294967280" in result.reason
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*"))
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "not a DICOM file"), (b"%PDF-1.4 not an image", "not a DICOM file"),
+    (b"\x00" * 128 + b"DICM" + b"\x02\x00", "truncated"),
+])
+def test_not_dicom_and_cut_files_are_refused_with_a_reason(tmp_path, content, expected):
+    source = tmp_path / "input.bin"
+    source.write_bytes(content)
+    result = deidentify_file(Deidentifier(DeidentifyOptions(), KEY), source, tmp_path / "out")
+    assert result.status in ("skipped", "failed")
+    assert expected in result.reason or "cannot be parsed" in result.reason or "damaged" in result.reason
+
+
+def test_a_value_with_the_wrong_vr_is_still_handled(tmp_path):
+    ds = read("CT_small.dcm")
+    ds.PatientName = "Doe^John"
+    ds.add_new(0x00081030, "UT", "Study of Doe^John")           # Study Description sent as UT, not LO
+    ds.add_new(0x00100030, "LO", "born 1970-01-01 Doe")          # Patient's Birth Date sent as LO
+    output, _ = _write_and_run(ds, tmp_path)
+    data = output.read_bytes()
+    assert b"Doe" not in data and b"1970" not in data
+
+
+# -- the property: no value of a non-K attribute survives anywhere in the bytes -------------------
+
+TEXT_VRS = {"LO", "SH", "LT", "ST", "UT", "PN", "UC", "CS", "AE"}
+
+
+def removable_rows(options):
+    resolver = ActionResolver(options)
+    rows = []
+    for tag in sorted(profile_table()._exact):
+        row = profile_table()._exact[tag]
+        try:
+            vr = dictionary_VR(tag)
+        except KeyError:
+            continue
+        # C keeps what the cleaner judges safe: cleaning has its own tests.
+        if vr in TEXT_VRS and resolver.resolve(row)[0] not in (KEEP, CLEAN) and tag >> 16 != 0x0002:
+            rows.append((tag, vr))
+    return rows
+
+
+BASIC_ROWS = removable_rows(DeidentifyOptions())
+RETAINING = DeidentifyOptions(retain_device_identity=True, retain_institution_identity=True,
+                              retain_patient_characteristics=True, retain_safe_private=True, dates="full")
+RETAINING_ROWS = removable_rows(RETAINING)
+VALUE = st.text(alphabet="BCDFGHJKLMNPQRSTVWXZ0123456789", min_size=9, max_size=12).map(lambda s: "Q" + s)
+
+
+def _place(ds, tag, vr, value, nested):
+    target = ds
+    if nested:
+        item = Dataset()
+        ds.DerivationCodeSequence = ds.get("DerivationCodeSequence", Sequence([]))  # not listed: kept, walked
+        ds.DerivationCodeSequence.append(item)
+        target = item
+    target.add_new(tag, vr, value)
+
+
+@pytest.mark.parametrize("options, rows", [(DeidentifyOptions(), BASIC_ROWS), (RETAINING, RETAINING_ROWS)],
+                         ids=["basic", "retaining-options"])
+def test_no_value_of_a_non_keep_attribute_survives(tmp_path_factory, options, rows):
+    assert len(rows) > 100
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(st.sampled_from(rows), VALUE, st.booleans()), min_size=1, max_size=10,
+                    unique_by=lambda t: t[0][0]))
+    def check(entries):
+        folder = tmp_path_factory.mktemp("prop")
+        ds = read("CT_small.dcm")
+        for (tag, vr), value, nested in entries:
+            _place(ds, tag, vr, value, nested)
+        output, _ = _write_and_run(ds, folder, options)
+        data = output.read_bytes()
+        for (tag, _vr), value, _nested in entries:
+            assert value.encode() not in data, f"({tag >> 16:04X},{tag & 0xFFFF:04X}) kept {value}"
+
+    check()
