@@ -21,6 +21,11 @@ REMOVE_OR_EMPTY = "X/Z"
 # Acquisition Context Sequence is Type 2 in the Acquisition Context Module (PS3.3 C.7.6.14).
 TYPE_2_SEQUENCES = frozenset({0x00400555})
 
+# Attributes the table says to remove that are Type 2C in the Patient Module (PS3.3 C.7.1.1):
+# required, possibly empty, when the patient is an animal. Emptied instead of removed then.
+TYPE_2_FOR_ANIMALS = frozenset({0x00102297, 0x00102299})   # Responsible Person, Responsible Organization
+ANIMAL_MARKERS = ("PatientSpeciesDescription", "PatientSpeciesCodeSequence")
+
 COMPOUND = {"X/Z": REMOVE_OR_EMPTY, "X/D": DUMMY, "Z/D": DUMMY, "X/Z/D": DUMMY, "X/Z/U*": UIDS_INSIDE}
 
 

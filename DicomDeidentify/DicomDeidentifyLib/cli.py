@@ -55,11 +55,12 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--clean-recognizable-visual-features", action="store_true",
                    help="accepted; not implemented yet, never claimed")
     p = parser.add_argument_group("patient identity and private tags")
-    p.add_argument("--identity", choices=[m.value for m in IdentityMode], default=IdentityMode.PSEUDONYM.value,
-                   help="pseudonym (default): fantasy name and ID from the key; clear: empty; fixed: --patient-name/--patient-id")
+    p.add_argument("--identity", choices=[m.value for m in IdentityMode],
+                   help="pseudonym (default): fantasy name and ID from the key; clear: empty; "
+                        "fixed: --patient-name/--patient-id")
     p.add_argument("--keep-sex", action="store_true", help="pseudonyms keep the patient's sex")
-    p.add_argument("--patient-name", default="ANONYMOUS", help="with --identity fixed")
-    p.add_argument("--patient-id", default="ANONYMOUS", help="with --identity fixed")
+    p.add_argument("--patient-name", help="with --identity fixed (default ANONYMOUS)")
+    p.add_argument("--patient-id", help="with --identity fixed (default ANONYMOUS)")
     p.add_argument("--extra-safe-private", action="append", default=[], metavar="GGGG,CREATOR,EE",
                    help="another private attribute to keep under --retain-safe-private (repeatable)")
     p.add_argument("--allow-creator-on-higher-level", action="store_true",
@@ -85,9 +86,15 @@ def options_from_args(args) -> DeidentifyOptions:
             setattr(options, flag, True)
     if args.retain_dates:
         options.dates = DateMode(args.retain_dates)
-    options.identity = IdentityMode(args.identity)
-    options.pseudonym_keeps_sex = options.pseudonym_keeps_sex or args.keep_sex
-    options.fixed_patient_name, options.fixed_patient_id = args.patient_name, args.patient_id
+    # A flag changes the profile only when given: a profile file's settings stay otherwise.
+    if args.identity:
+        options.identity = IdentityMode(args.identity)
+    if args.keep_sex:
+        options.pseudonym_keeps_sex = True
+    if args.patient_name is not None:
+        options.fixed_patient_name = args.patient_name
+    if args.patient_id is not None:
+        options.fixed_patient_id = args.patient_id
     if args.extra_safe_private:
         options.extra_safe_private = tuple(options.extra_safe_private) + tuple(args.extra_safe_private)
         options.__post_init__()
@@ -116,13 +123,16 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
     for name in options.requested_but_not_implemented():
         print(f"warning: --{name.replace('_', '-')} is not implemented yet: pixel data is not examined "
               "and the option is not claimed in the output", file=sys.stderr)
-    bar = None if quiet else _progress_bar()
+    bars = []   # made on the first file, once the total is known
     started = time.monotonic()
 
     def progress(done, total, result):
-        if bar is not None:
-            bar.total = total
-            bar.update(1)
+        if quiet:
+            return
+        if not bars:
+            bars.append(_progress_bar(total))
+        if bars[0] is not None:
+            bars[0].update(1)
 
     try:
         with warnings.catch_warnings():
@@ -130,27 +140,26 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
             summary = deidentify_paths(inputs, output, options, key, jobs=jobs,
                                        dry_run=dry_run, progress=progress, on_result=report.add)
     except KeyboardInterrupt:
-        if bar is not None:
-            bar.close()
         print("\ncancelled: no partial file was left; run the same command again to resume", file=sys.stderr)
         return 130
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:
-        if bar is not None:
-            bar.close()
+        for bar in bars:
+            if bar is not None:
+                bar.close()
     json_path, html_path = report.write(summary)
     print_summary(summary, time.monotonic() - started, output, html_path, json_path, dry_run)
     return 1 if summary.failed else 0
 
 
-def _progress_bar():
+def _progress_bar(total: int):
     try:
         from tqdm import tqdm
     except ImportError:
         return None
-    return tqdm(unit="file", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+    return tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
 
 
 def print_summary(summary, seconds, output, html_path, json_path, dry_run) -> None:
@@ -184,8 +193,10 @@ def run_demo(workdir: Path, jobs: int) -> int:
     (samples / "notes.txt").write_text("not a DICOM file: the run skips it and says why\n")
     secrets = workdir / "secrets"
     print(f"Sample inputs: {samples}")
-    return run_anonymize([samples], workdir / "deidentified", DeidentifyOptions(), secrets / "pseudonym.key",
-                         True, None, jobs, False, False)
+    status = run_anonymize([samples], workdir / "deidentified", DeidentifyOptions(), secrets / "pseudonym.key",
+                           True, None, jobs, False, False)
+    print("(MR_truncated.dcm is cut off on purpose and notes.txt is not DICOM: both are refused with a reason.)")
+    return 0 if status in (0, 1) else status
 
 
 def main(argv=None) -> int:

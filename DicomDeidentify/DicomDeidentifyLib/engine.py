@@ -155,9 +155,14 @@ class _FileRun:
         row = self.engine.table.lookup(tag)
         if row is not None:
             action, column = self.engine.resolver.resolve(row)
+            if action == A.REMOVE and tag in A.TYPE_2_FOR_ANIMALS and self._is_animal():
+                action = A.EMPTY
         else:
             action, column = self._unlisted_action(element, mode)
         self._apply(dataset, element, action, column, path, mode, parents)
+
+    def _is_animal(self) -> bool:
+        return any(marker in self.dataset for marker in A.ANIMAL_MARKERS)
 
     def _unlisted_action(self, element: DataElement, mode: str) -> tuple:
         vr, keyword = element.VR, element.keyword

@@ -166,3 +166,17 @@ def test_pixel_data_bytes_are_never_touched():
     ds = read("JPEG2000.dcm")
     out, _ = deidentify(ds)
     assert out.PixelData == ds.PixelData
+
+
+def test_responsible_person_is_emptied_for_animals_and_removed_for_people():
+    import deid_data
+    from pathlib import Path
+    import pydicom
+    cat = pydicom.dcmread(str(Path(deid_data.__file__).parent / "data" / "animals" / "cat.dcm"))
+    cat.ResponsiblePerson = "Owner^Olga"
+    out, _ = deidentify(cat)
+    assert "ResponsiblePerson" in out and not out.ResponsiblePerson   # Type 2C for animals
+    person = ct()
+    person.ResponsiblePerson = "Guardian^Gus"
+    out, _ = deidentify(person)
+    assert "ResponsiblePerson" not in out

@@ -11,7 +11,8 @@ DCENTVFY = shutil.which("dcentvfy")
 DSRDUMP = shutil.which("dsrdump")
 DCMDUMP = shutil.which("dcmdump")
 
-_VALUE = re.compile(r"(=|:)\s*<[^>]*>|<[0-9.]{8,}>|\[[0-9]+\]")
+# a value may hold a CR and so end the line before its closing '>'
+_VALUE = re.compile(r"(=|:)\s*<[^>]*(>|$)|<[0-9.]{8,}>|\[[0-9]+\]")
 
 
 def _normalise(line: str) -> str:
@@ -23,7 +24,7 @@ def dciodvfy_errors(path: Path) -> set:
     """The set of errors dciodvfy -new reports, with values taken out so input and output compare."""
     run = subprocess.run([DCIODVFY, "-new", str(path)], capture_output=True, text=True, errors="replace",
                          timeout=120)
-    lines = (run.stdout + run.stderr).splitlines()
+    lines = (run.stdout + run.stderr).replace("\r", " ").split("\n")
     return {_normalise(line) for line in lines if line.startswith("Error")}
 
 
@@ -37,8 +38,10 @@ def dcentvfy_errors(paths: list) -> set:
     return {_normalise(l) for l in (run.stdout + run.stderr).splitlines() if l.startswith("Error")}
 
 
-def dsrdump_ok(path: Path) -> tuple:
-    run = subprocess.run([DSRDUMP, str(path)], capture_output=True, text=True, errors="replace", timeout=60)
+def dsrdump_ok(path: Path, lenient: bool = False) -> tuple:
+    """(parsed, output); lenient: warn about invalid content items instead of giving up."""
+    command = [DSRDUMP] + (["-Ee"] if lenient else []) + [str(path)]
+    run = subprocess.run(command, capture_output=True, text=True, errors="replace", timeout=60)
     return run.returncode == 0, run.stdout + run.stderr
 
 

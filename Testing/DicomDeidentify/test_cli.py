@@ -1,0 +1,155 @@
+"""The dicom-deidentify command line, run as a user runs it: a real process."""
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.uid import generate_uid
+
+from support.data import data_file, read, save
+
+CLI = Path(sys.executable).parent / "dicom-deidentify"
+
+
+def run(*args, cwd=None, env=None):
+    return subprocess.run([str(CLI), *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    folder = tmp_path / "in" / "DOE_JOHN"      # folder names carry PHI in real life
+    folder.mkdir(parents=True)
+    for name in ("CT_small.dcm", "MR_small.dcm", "MR_truncated.dcm"):
+        (folder / name).write_bytes(data_file(name).read_bytes())
+    (folder / "notes.txt").write_text("Doe John, MRN 12345\n")
+    return tmp_path / "in"
+
+
+def tree_digest(folder):
+    return {p: p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def test_anonymize_a_folder(tmp_path, inputs):
+    before = tree_digest(inputs)
+    key = tmp_path / "secrets" / "pseudonym.key"
+    result = run("anonymize", inputs, "--output", tmp_path / "out", "--key-file", key, "--create-key")
+    assert result.returncode == 1, result.stderr           # one file is truncated: non-zero exit
+    assert "failed   " in result.stdout and "MR_truncated.dcm: truncated" in result.stdout
+    assert "notes.txt: not a DICOM file" in result.stdout
+    assert "4 files" in result.stdout and "2 written, 1 skipped, 1 failed" in result.stdout
+    assert "file/s" in result.stderr                        # the progress bar
+    assert tree_digest(inputs) == before                     # inputs never touched
+    outputs = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert len(outputs) == 2 and all(p.suffix == ".dcm" for p in outputs)
+    assert not any("DOE" in str(p) or "CT_small" in str(p) for p in outputs)   # no input names reused
+    # secrets: owner-only, beside the key, never in the output
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
+    reports = list((key.parent / "reports").glob("*/report.json"))
+    assert len(reports) == 1 and stat.S_IMODE(reports[0].stat().st_mode) == 0o600
+    assert (reports[0].parent / "report.html").exists()
+    report = json.loads(reports[0].read_text())
+    assert report["totals"]["failed"] == 1 and report["profile"]["dates"] == "remove"
+    assert report["tables"]["editions"].startswith("2023b")
+    key_hex = key.read_text().strip().encode()
+    for output in outputs:
+        data = output.read_bytes()
+        assert key_hex not in data and b"Doe" not in data and b"CT1_J2KI" not in data
+
+
+def test_a_second_run_resumes_and_writes_nothing_twice(tmp_path, inputs):
+    key = tmp_path / "secrets" / "pseudonym.key"
+    first = run("anonymize", inputs, "--output", tmp_path / "out", "--key-file", key, "--create-key")
+    outputs = tree_digest(tmp_path / "out")
+    second = run("anonymize", inputs, "--output", tmp_path / "out", "--key-file", key)
+    assert "0 written" in second.stdout and second.stdout.count("already present") == 2, second.stdout
+    assert tree_digest(tmp_path / "out") == outputs
+    assert first.returncode == second.returncode == 1
+
+
+def test_dry_run_writes_no_dicom_file(tmp_path, inputs):
+    result = run("anonymize", inputs, "--output", tmp_path / "out", "--key-file", tmp_path / "s" / "k",
+                 "--create-key", "--dry-run")
+    assert "2 would be written" in result.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_key_is_an_error_not_a_new_key(tmp_path, inputs):
+    key = tmp_path / "secrets" / "pseudonym.key"
+    key.parent.mkdir()
+    result = run("anonymize", inputs, "--output", tmp_path / "out", "--key-file", key)
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert not key.exists() and not (tmp_path / "out").exists()
+
+
+def test_secrets_inside_the_output_are_refused(tmp_path, inputs):
+    result = run("anonymize", inputs, "--output", tmp_path / "out", "--key-file", tmp_path / "out" / "k",
+                 "--create-key")
+    assert result.returncode == 2 and "inside the output folder" in result.stderr
+
+
+def test_option_flags_and_profile_files(tmp_path):
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "ct.dcm").write_bytes(data_file("CT_small.dcm").read_bytes())
+    key = tmp_path / "s" / "k"
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps({"retain_uids": True, "identity": "fixed", "fixed_patient_id": "TRIAL-7"}))
+    result = run("anonymize", source, "--output", tmp_path / "out", "--key-file", key, "--create-key",
+                 "--profile", profile, "--retain-dates", "modified", "--retain-device-identity")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = pydicom.dcmread(next((tmp_path / "out").rglob("*.dcm")))
+    original = read("CT_small.dcm")
+    assert out.SOPInstanceUID == original.SOPInstanceUID and out.PatientID == "TRIAL-7"
+    assert out.LongitudinalTemporalInformationModified == "MODIFIED"
+    assert {"113110", "113107", "113109"} <= {i.CodeValue for i in out.DeidentificationMethodCodeSequence}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"retain_everything": True}))
+    result = run("anonymize", source, "--output", tmp_path / "o2", "--key-file", key, "--profile", bad)
+    assert result.returncode == 2 and "unknown profile settings" in result.stderr
+
+
+def test_demo_runs_on_sample_data_and_says_where_the_results_are(tmp_path):
+    result = run("demo", "--workdir", tmp_path / "demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "De-identified files:" in result.stdout and "report.html" in result.stdout
+    assert len(list((tmp_path / "demo" / "deidentified").rglob("*.dcm"))) >= 8
+
+
+def many_inputs(folder, count):
+    folder.mkdir(parents=True)
+    base = read("CT_small.dcm")
+    for n in range(count):
+        base.SOPInstanceUID = generate_uid()
+        base.PatientID = f"P{n % 7}"
+        save(base, folder / f"img{n:04d}.dcm")
+
+
+def test_a_run_killed_with_sigkill_resumes_without_partial_files_or_duplicates(tmp_path):
+    many_inputs(tmp_path / "in", 600)
+    key = tmp_path / "s" / "k"
+    out = tmp_path / "out"
+    process = subprocess.Popen([str(CLI), "anonymize", str(tmp_path / "in"), "--output", str(out),
+                                "--key-file", str(key), "--create-key", "--jobs", "2", "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(out.rglob("*.dcm"))) < 50:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)   # the whole process group: parent and workers
+    process.wait()
+    written_before = len(list(out.rglob("*.dcm")))
+    assert 0 < written_before < 600
+    result = run("anonymize", tmp_path / "in", "--output", out, "--key-file", key, "--quiet")
+    assert result.returncode == 0, result.stdout
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert not [p for p in files if p.name.endswith(".partial")]
+    assert len(files) == 600
+    assert len({pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID for p in files}) == 600
+    assert f"{600 - written_before} written, {written_before} skipped, 0 failed" in result.stdout
