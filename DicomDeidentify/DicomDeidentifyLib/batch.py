@@ -74,9 +74,9 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     def record(result: FileResult) -> None:
         if on_result:
             on_result(result)
-        if len(summary.results) >= SAMPLE_CHANGES:
-            result.changes = []   # keep memory flat: only a sample keeps its before/after
-        result.uid_map = {}
+        # The full result went to on_result (the report); the summary keeps outcome and review
+        # only, so memory stays flat in the number of files.
+        result.changes, result.uid_map, result.removed, result.replaced, result.kept = [], {}, [], [], []
         summary.results.append(result)
         if progress:
             progress(len(summary.results), total, result)
@@ -87,11 +87,13 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
             if cancel is not None and cancel.is_set():
                 summary.cancelled = True
                 break
+            engine.record_changes = len(summary.results) < SAMPLE_CHANGES
             record(deidentify_file(engine, source, output, dry_run))
         return summary
 
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    pool = context.Pool(jobs, initializer=_start_worker, initargs=(options, key, output, dry_run))
+    pool = context.Pool(jobs, initializer=_start_worker,
+                        initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs)))
     try:
         for result in pool.imap_unordered(_work, files, chunksize=8):
             record(result)
@@ -115,11 +117,14 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
 _worker: dict = {}
 
 
-def _start_worker(options, key, output, dry_run) -> None:
+def _start_worker(options, key, output, dry_run, samples) -> None:
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
-    _worker.update(engine=Deidentifier(options, key), output=output, dry_run=dry_run)
+    _worker.update(engine=Deidentifier(options, key), output=output, dry_run=dry_run, samples=samples, done=0)
 
 
 def _work(source: Path) -> FileResult:
-    return deidentify_file(_worker["engine"], source, _worker["output"], _worker["dry_run"])
+    engine = _worker["engine"]
+    engine.record_changes = _worker["done"] < _worker["samples"]   # each worker keeps a few samples
+    _worker["done"] += 1
+    return deidentify_file(engine, source, _worker["output"], _worker["dry_run"])

@@ -1,7 +1,7 @@
 """Reading and writing DICOM files safely, on pydicom 2.4 and 3.x alike.
 
-Reading decodes every element up front, so a truncated or malformed file
-fails here with a clear reason instead of half-way through writing. Writing
+Reading checks every declared length first (structure_check), so a truncated
+or malformed file fails here with a clear reason instead of half-way through. Writing
 replaces the preamble and the whole file meta group (no original value may
 survive in group 0002) and is atomic: a temporary file in the target folder,
 flushed, then renamed.
@@ -9,6 +9,7 @@ flushed, then renamed.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import secrets
 import struct
@@ -20,7 +21,9 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
-from .structure_check import StructureError, check_file
+from .dicom_writer import write_to
+from .structure_check import (StructureError, check_buffer, check_file, meta_transfer_syntax,
+                              without_private_elements)
 
 PYDICOM_MAJOR = int(pydicom.__version__.split(".")[0])
 
@@ -30,6 +33,7 @@ IMPLICIT_LITTLE, EXPLICIT_LITTLE, EXPLICIT_BIG = "1.2.840.10008.1.2", "1.2.840.1
 PARTIAL_SUFFIX = ".partial"
 MEDIA_DIRECTORY_SOP_CLASS = "1.2.840.10008.1.3.10"
 DEFLATED = "1.2.840.10008.1.2.1.99"
+IN_MEMORY_LIMIT = 64 * 1024 * 1024   # larger files are parsed from disk, scanned through mmap
 # Groups a DICOM data set without preamble and meta (old "raw" files) may start with.
 _RAW_START_GROUPS = {0x0002, 0x0004, 0x0008}
 
@@ -44,49 +48,93 @@ class DicomReadError(Exception):
 
 
 def read_dataset(path: Path) -> Dataset:
+    return read_source(path)[0]
+
+
+def read_source(path: Path, strip_private: bool = False) -> tuple:
+    """(data set, SHA-256 of the file's bytes, tags of top-level private elements left out).
+
+    A file is read once: small files into memory, large ones (many-frame objects) parsed
+    from disk and scanned through a memory map. With strip_private (the profile removes
+    every private element anyway) top-level private elements are cut out of the bytes
+    before pydicom parses them: a scanner's header holds hundreds, and parsing is the cost.
+    """
     path = Path(path)
+    stripped, checked = [], False
+    if path.stat().st_size <= IN_MEMORY_LIMIT:
+        data = path.read_bytes()
+        digest, source, buffer = hashlib.sha256(data).hexdigest(), io.BytesIO(data), data
+        if strip_private:
+            spans = _spans_by_transfer_syntax(data)
+            if spans is not None:
+                filtered, stripped = without_private_elements(data, spans)
+                source, checked = io.BytesIO(filtered), True
+    else:
+        digest, source, buffer = content_digest(path), str(path), None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            dataset = pydicom.dcmread(str(path))
+            dataset = pydicom.dcmread(source)
         except InvalidDicomError:
-            dataset = _read_raw_dataset(path)
+            dataset = _read_raw_dataset(path, source)
         except Exception as error:
             raise DicomReadError(f"cannot be parsed as DICOM: {_describe(error)}") from error
-        if len(dataset) == 0:
+        if len(dataset) == 0 and not stripped:
             raise DicomReadError("damaged or truncated: no data elements after the file meta information")
-        _decode_everything(dataset)
+        _check_instance(dataset)
     for warning in caught:
         if "end of file" in str(warning.message).lower():
             raise DicomReadError(f"truncated: {warning.message}")
-    _check_structure(path, dataset)
-    return dataset
+    if not checked:
+        _check_structure(path, buffer, dataset)
+    return dataset, digest, stripped
 
 
-def _check_structure(path: Path, dataset: Dataset) -> None:
+def _spans_by_transfer_syntax(data: bytes):
+    """Top-level element spans if the body scans cleanly in the encoding its meta names, else
+    None (the careful path then parses first and names any problem)."""
+    ts = meta_transfer_syntax(data)
+    if not ts or ts == DEFLATED:
+        return None
+    try:
+        return check_buffer(data, ts == IMPLICIT_LITTLE, ts != EXPLICIT_BIG)
+    except (StructureError, struct.error):
+        return None
+
+
+def _check_structure(path: Path, buffer, dataset: Dataset) -> None:
     if _transfer_syntax(dataset) == DEFLATED:
         return   # the body is compressed; pydicom's inflate already failed loudly if it was cut
+
+    def check(implicit, little):
+        if buffer is not None:
+            check_buffer(buffer, implicit, little)
+        else:
+            check_file(path, implicit, little)
+
     implicit, little = _original_encoding(dataset)
     try:
-        check_file(path, implicit, little)
+        check(implicit, little)
     except (StructureError, struct.error) as error:
         # pydicom silently reads a body whose VR encoding contradicts the transfer syntax;
         # such a file is fine if all its lengths fit in the encoding it really uses.
         try:
-            check_file(path, not implicit, little)
+            check(not implicit, little)
         except (StructureError, struct.error):
             raise DicomReadError(f"damaged or truncated: {error}") from error
 
 
-def _read_raw_dataset(path: Path) -> Dataset:
+def _read_raw_dataset(path: Path, source) -> Dataset:
     """Files without the 'DICM' preamble: accepted only if they start like a data set."""
     with open(path, "rb") as handle:
         head = handle.read(8)
     if len(head) < 8 or not ({int.from_bytes(head[:2], "little"), int.from_bytes(head[:2], "big")}
                              & _RAW_START_GROUPS):
         raise DicomReadError("not a DICOM file (no 'DICM' prefix and no data set at the start)", not_dicom=True)
+    if hasattr(source, "seek"):
+        source.seek(0)
     try:
-        dataset = pydicom.dcmread(str(path), force=True)
+        dataset = pydicom.dcmread(source, force=True)
     except Exception as error:
         raise DicomReadError(f"not a DICOM file ({_describe(error)})", not_dicom=True) from error
     if len(dataset) == 0:
@@ -94,13 +142,9 @@ def _read_raw_dataset(path: Path) -> Dataset:
     return dataset
 
 
-def _decode_everything(dataset: Dataset) -> None:
-    """Touch every element so that truncation and broken values surface now."""
-    try:
-        for _ in dataset.iterall():
-            pass
-    except Exception as error:
-        raise DicomReadError(f"damaged or truncated: {_describe(error)}") from error
+def _check_instance(dataset: Dataset) -> None:
+    """Refuse what is not a storable instance. Values are decoded later, element by element, by
+    the engine (an undecodable one is removed and reported); truncation is found by check_file."""
     if _meta_value(dataset, "MediaStorageSOPClassUID") == MEDIA_DIRECTORY_SOP_CLASS or "DirectoryRecordSequence" in dataset:
         # A DICOMDIR indexes the original identities; it is rebuilt from outputs, never copied.
         raise DicomReadError("a DICOMDIR (media directory) is not copied: it lists original identities",
@@ -189,22 +233,42 @@ def write_dataset(dataset: Dataset, target: Path) -> None:
     try:
         with open(temporary, "wb") as handle:
             _save(dataset, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+        # The rename is atomic: a killed run leaves a hidden .partial file (removed by the next
+        # run), never a half-written output. No fsync: like cp, durability is the OS's job.
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
 
 
+def prepare_for_writing(dataset: Dataset) -> None:
+    """Elements kept undecoded are written back as read; a body encoded other than its
+    transfer syntax says must be decoded first so that it can be re-encoded."""
+    if _needs_decoding(dataset, UID(dataset.file_meta.TransferSyntaxUID)):
+        for _ in dataset.iterall():
+            pass
+
+
 def _save(dataset: Dataset, handle) -> None:
     ts = UID(dataset.file_meta.TransferSyntaxUID)
-    if PYDICOM_MAJOR >= 3:
+    prepare_for_writing(dataset)
+    if ts != DEFLATED:
+        write_to(handle, dataset)
+    elif PYDICOM_MAJOR >= 3:
         dataset.save_as(handle, enforce_file_format=True)
     else:
         dataset.is_implicit_VR = ts.is_implicit_VR
         dataset.is_little_endian = ts.is_little_endian
         dataset.save_as(handle, write_like_original=False)
+
+
+def _needs_decoding(dataset: Dataset, ts: UID) -> bool:
+    if _original_encoding(dataset) != (ts.is_implicit_VR, ts.is_little_endian):
+        return True
+    # pydicom may read part of a body as implicit VR while calling it explicit (a VR mismatch
+    # in the file): such raw elements carry no VR.
+    return not ts.is_implicit_VR and any(
+        getattr(dataset.get_item(tag), "VR", "x") is None for tag in dataset.keys())
 
 
 def remove_partial_files(folder: Path) -> int:

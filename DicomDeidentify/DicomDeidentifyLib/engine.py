@@ -18,6 +18,7 @@ Pixel data is never decoded: compressed pixel data keeps its bytes.
 """
 from __future__ import annotations
 
+from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -38,8 +39,9 @@ from .uids import UidMapper, is_standard_uid
 # How free text not listed in Table E.1-1 is treated, depending on the sequence it sits in.
 NORMAL, STRICT, CLEAN = "normal", "strict", "clean"
 
-PATIENT_NAME, PATIENT_ID = Tag(0x0010, 0x0010), Tag(0x0010, 0x0020)
-PIXEL_DATA = Tag(0x7FE0, 0x0010)
+PATIENT_NAME, PATIENT_ID = 0x00100010, 0x00100020
+IDENTITY_TAGS = frozenset({PATIENT_NAME, PATIENT_ID})
+PIXEL_DATA = 0x7FE00010
 # Coded-entry attributes are vocabulary, not free text: never replaced inside a D sequence.
 CODE_KEYWORDS = frozenset({
     "CodeValue", "CodingSchemeDesignator", "CodingSchemeVersion", "CodeMeaning", "LongCodeValue",
@@ -55,6 +57,8 @@ RETAIN_COLUMNS = frozenset({"retain_safe_private", "retain_uids", "retain_device
                             "retain_institution_identity", "retain_patient_characteristics",
                             "retain_long_full_dates"})
 MAX_SHOWN = 200
+STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC",
+                        "UI", "UR", "UT"})
 CLEANABLE_VRS = TEXT_VRS | {"AE"}   # AE titles are free text too (a station named after a person)
 
 
@@ -68,6 +72,8 @@ class Deidentifier:
         self.table = profile_table()
         self.safe_private = safe_private_table(options.extra_safe_private)
         self.resolver = A.ActionResolver(options)
+        # Before/after records hold original values and cost time: reports need only a sample.
+        self.record_changes = True
 
     def map_uid(self, uid: str) -> str:
         """The UID that `uid` becomes (itself under Retain UIDs)."""
@@ -121,52 +127,67 @@ class _FileRun:
         level = (dataset, used_blocks)
         creators = []
         for tag in list(dataset.keys()):
-            tag = Tag(tag)
             if tag.is_private:
                 if 0x0010 <= tag.element <= 0x00FF:
                     creators.append(tag)   # decided once the block's elements are
                 else:
                     self._private(dataset, tag, path, mode, parents + [level])
                 continue
-            try:
-                element = dataset[tag]
-            except Exception as error:  # a value pydicom cannot decode: it can't be judged, so it goes
-                del dataset[tag]
-                self._removed(path, tag, "", "X", f"<undecodable: {error}>")
-                self._review(path, tag, "", "", f"could not be decoded ({error}); removed")
-                continue
-            self._public(dataset, element, path, mode, parents + [level])
+            self._public(dataset, tag, path, mode, parents + [level])
         for tag in creators:
             if (tag.group, tag.element) not in used_blocks:
-                self._removed(path, tag, "LO", "X", _shown(dataset.get(tag)))
+                self._removed(path, tag, "LO", "X", lambda: _shown_raw(dataset.get_item(tag)))
                 del dataset[tag]
 
-    def _public(self, dataset: Dataset, element: DataElement, path: str, mode: str, parents: list) -> None:
-        tag = element.tag
-        if tag.element == 0x0000 or tag.group == 0x0002:
+    def _public(self, dataset: Dataset, tag, path: str, mode: str, parents: list) -> None:
+        """Decide from the tag and VR alone; decode the value only when it is changed or walked."""
+        number = int(tag)   # plain ints: pydicom's Tag comparisons are slow in a hot loop
+        group = number >> 16
+        if number & 0xFFFF == 0 or group == 0x0002:
             del dataset[tag]   # group lengths are recomputed; file meta is rebuilt by dicom_io
             return
-        if tag in (PATIENT_NAME, PATIENT_ID):
-            self._replace_identity(element, path)
-            return
-        if _is_repeating_group(tag.group):
-            self._overlay_or_curve(dataset, element, path)
-            return
-        row = self.engine.table.lookup(tag)
-        if row is not None:
-            action, column = self.engine.resolver.resolve(row)
-            if action == A.REMOVE and tag in A.TYPE_2_FOR_ANIMALS and self._is_animal():
-                action = A.EMPTY
+        raw = dataset.get_item(tag)
+        vr = _vr_of(raw, number)
+        if number in IDENTITY_TAGS:
+            action, column = "identity", "identity"
+        elif _is_repeating_group(group):
+            action, column = "overlay", "overlay"
         else:
-            action, column = self._unlisted_action(element, mode)
-        self._apply(dataset, element, action, column, path, mode, parents)
+            row = self.engine.table.lookup(number)
+            if row is not None:
+                action, column = self.engine.resolver.resolve(row)
+                if action == A.REMOVE and number in A.TYPE_2_FOR_ANIMALS and self._is_animal():
+                    action = A.EMPTY
+            else:
+                action, column = self._unlisted_action(number, vr, keyword_for_tag(number), mode)
+        if action == A.KEEP and vr != "SQ" and column not in RETAIN_COLUMNS:
+            return   # kept as read: never decoded, written back byte for byte
+        keyword = keyword_for_tag(number)
+        if action == A.REMOVE or (action == "overlay" and not self.options.clean_graphics):
+            if column == "unknown public attribute":
+                self._review(path, tag, "", vr, "attribute not in the DICOM dictionary; removed")
+            self._removed(path, tag, vr, "X", lambda: _shown_raw(raw), keyword)
+            del dataset[tag]
+            return
+        try:
+            element = dataset[tag]
+        except Exception as error:  # a value pydicom cannot decode: it can't be judged, so it goes
+            del dataset[tag]
+            self._removed(path, tag, vr, "X", lambda: f"<undecodable: {error}>", keyword)
+            self._review(path, tag, keyword, vr, f"could not be decoded ({error}); removed")
+            return
+        if action == "identity":
+            self._replace_identity(element, path)
+        elif action == "overlay":
+            self._overlay_or_curve(element, path)
+        else:
+            self._apply(dataset, element, action, column, path, mode, parents)
 
     def _is_animal(self) -> bool:
         return any(marker in self.dataset for marker in A.ANIMAL_MARKERS)
 
-    def _unlisted_action(self, element: DataElement, mode: str) -> tuple:
-        vr, keyword = element.VR, element.keyword
-        if not keyword and element.tag != PIXEL_DATA:
+    def _unlisted_action(self, tag, vr: str, keyword: str, mode: str) -> tuple:
+        if not keyword and tag != PIXEL_DATA:
             return A.REMOVE, "unknown public attribute"
         if vr == "SQ":
             return A.KEEP, "unlisted"
@@ -193,18 +214,10 @@ class _FileRun:
                 if vr in TEXT_VRS or vr == "PN":
                     self._review(path, tag, element.keyword, vr, f"kept by option {column}; may carry free text",
                                  _shown(element.value))
-            elif column == "unknown public attribute":
-                pass
-            return
-        if action == A.REMOVE:
-            if column == "unknown public attribute":
-                self._review(path, tag, "", vr, "attribute not in the DICOM dictionary; removed")
-            self._removed(path, tag, vr, "X", _shown(element.value), element.keyword)
-            del dataset[tag]
             return
         if vr == "SQ":
             if action == A.REMOVE_OR_EMPTY and tag not in A.TYPE_2_SEQUENCES:
-                self._removed(path, tag, vr, "X", _shown(element.value), element.keyword)
+                self._removed(path, tag, vr, "X", lambda: _shown(element.value), element.keyword)
                 del dataset[tag]
                 return
             self._sequence_action(element, action, path, mode, parents)
@@ -243,11 +256,12 @@ class _FileRun:
 
     # -- actions ---------------------------------------------------------------------------
     def _set(self, element: DataElement, path: str, action: str, value) -> None:
-        original = _shown(element.value)
+        original = _shown(element.value) if self.engine.record_changes else ""
         element.value = value
         self.result.replaced.append(_path(path, element))
-        self.result.changes.append(Change(_path(path, element), element.keyword, action, original,
-                                          _shown(element.value)))
+        if self.engine.record_changes:
+            self.result.changes.append(Change(_path(path, element), element.keyword, action, original,
+                                              _shown(element.value)))
 
     def _replace_uids(self, element: DataElement, path: str) -> None:
         values = _values(element.value)
@@ -301,12 +315,9 @@ class _FileRun:
             return self.options.fixed_patient_name if tag == PATIENT_NAME else self.options.fixed_patient_id
         return ""
 
-    def _overlay_or_curve(self, dataset: Dataset, element: DataElement, path: str) -> None:
-        """60xx and 50xx groups: removed whole, since an overlay without its data is invalid."""
-        if not self.options.clean_graphics:
-            self._removed(path, element.tag, element.VR, "X", _shown(element.value), element.keyword)
-            del dataset[element.tag]
-            return
+    def _overlay_or_curve(self, element: DataElement, path: str) -> None:
+        """60xx and 50xx groups under Clean Graphics (without it they are removed whole, since
+        an overlay without its data is invalid): text cleaned, bitmaps kept for review."""
         if element.VR in TEXT_VRS or element.VR == "PN":
             self._clean(element, path)
         elif element.tag.element == 0x3000 or element.tag.group & 0xFF00 == 0x5000:
@@ -329,7 +340,7 @@ class _FileRun:
                         self._recurse(element, path, mode, parents)
                     return
         raw = dataset.get_item(tag)
-        self._removed(path, tag, getattr(raw, "VR", "") or "", "X", _shown_raw(raw))
+        self._removed(path, tag, "", "X", lambda: _shown_raw(raw))
         del dataset[tag]
 
     def _private_creator(self, dataset: Dataset, tag, parents: list):
@@ -346,9 +357,11 @@ class _FileRun:
 
     # -- bookkeeping -----------------------------------------------------------------------
     def _removed(self, path, tag, vr, action, original, keyword="") -> None:
+        """`original` is a callable: the value is only formatted for the sampled files."""
         where = f"{path}{keyword or _tag_text(tag)}"
         self.result.removed.append(where)
-        self.result.changes.append(Change(where, keyword, action, original, ""))
+        if self.engine.record_changes:
+            self.result.changes.append(Change(where, keyword, action, original(), ""))
 
     def _review(self, path, tag, keyword, vr, reason, value="") -> None:
         self.result.review.append(ReviewItem(f"{path}{keyword if keyword and not Tag(tag).is_private else _tag_text(tag)}",
@@ -380,8 +393,7 @@ def _text(value) -> str:
 
 
 def _tag_text(tag) -> str:
-    tag = Tag(tag)
-    return f"({tag.group:04X},{tag.element:04X})"
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
 def _path(path: str, element: DataElement) -> str:
@@ -400,8 +412,23 @@ def _shown(value) -> str:
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "..."
 
 
-def _shown_raw(raw) -> str:
+def _shown_raw(raw, vr: str = "") -> str:
+    """A report form of a possibly undecoded element, without paying for pydicom's conversion."""
     value = getattr(raw, "value", raw)
+    vr = vr or getattr(raw, "VR", "") or ""
     if isinstance(value, (bytes, bytearray)):
+        if vr in STRING_VRS and len(value) <= 4 * MAX_SHOWN:
+            return _shown(value.decode("latin-1").rstrip(" \x00"))
         return f"<{len(value)} bytes>"
     return _shown(value)
+
+
+def _vr_of(raw, tag) -> str:
+    """The element's VR: explicit in the file, else the dictionary's ('' for unknown tags)."""
+    vr = getattr(raw, "VR", None)
+    if vr:
+        return str(vr)
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .dicom_io import DicomReadError, content_digest, read_dataset, replace_file_meta, transfer_syntax_of, write_dataset
+from .dicom_io import DicomReadError, read_source, replace_file_meta, transfer_syntax_of, write_dataset
 from .engine import Deidentifier
 from .results import DRY_RUN, FAILED, SKIPPED, WRITTEN, FileResult
 
@@ -31,7 +31,7 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
                     dry_run: bool = False) -> FileResult:
     source = Path(source)
     try:
-        dataset = read_dataset(source)
+        dataset, digest, stripped = read_source(source, strip_private=not deidentifier.options.retain_safe_private)
     except DicomReadError as error:
         return FileResult(str(source), status=SKIPPED if error.not_dicom else FAILED, reason=error.reason)
     except OSError as error:
@@ -42,12 +42,13 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         result = deidentifier.deidentify(dataset, str(source))
         if result.status == SKIPPED:
             return result
+        result.removed[:0] = [f"({tag >> 16:04X},{tag & 0xFFFF:04X})" for tag in stripped]   # removed unread
         new_sop = str(dataset.get("SOPInstanceUID", "") or (deidentifier.map_uid(original_sop) if original_sop else ""))
         replace_file_meta(dataset, transfer_syntax, new_sop)
         if output_dir is None:
             result.status = DRY_RUN
             return result
-        source_tag = deidentifier.hasher.digest("source", content_digest(source)).hex()[:10]
+        source_tag = deidentifier.hasher.digest("source", digest).hex()[:10]
         target = output_path(output_dir, dataset, "patient-" + result.patient["identity_hash"][:12], source_tag)
         result.output = str(target)
         if dry_run:

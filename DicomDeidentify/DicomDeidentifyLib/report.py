@@ -10,6 +10,7 @@ import datetime
 import html
 import json
 import os
+import re
 from pathlib import Path
 
 from .keys import make_private_dir
@@ -31,10 +32,18 @@ class RunReport:
         self.samples: list = []
         self.review = collections.Counter()
         self.review_values: dict = {}
+        self.attributes = {what: collections.Counter() for what in ("removed", "replaced", "kept")}
 
     def add(self, result: FileResult) -> None:
-        """Called for each file as it finishes (keeps memory small: only a few samples keep originals)."""
-        self.files.append(result.to_dict())
+        """Called for each file as it finishes. Per file it keeps the outcome and counts; what
+        changed is counted per attribute across files, so memory stays flat; a few sample files
+        keep their before/after values."""
+        self.files.append({"source": result.source, "status": result.status, "reason": result.reason,
+                           "output": result.output, "removed": len(result.removed),
+                           "replaced": len(result.replaced), "kept": len(result.kept),
+                           "review": len(result.review)})
+        for what, counter in self.attributes.items():
+            counter.update(_attribute_name(path) for path in getattr(result, what))
         if result.changes and len(self.samples) < SAMPLE_FILES:
             self.samples.append({"source": result.source, "output": result.output,
                                  "changes": [c.to_dict() for c in result.changes]})
@@ -54,6 +63,7 @@ class RunReport:
             "totals": summary.totals(),
             "review": [{"path": p, "reason": r, "count": n, "example": self.review_values[(p, r)]}
                        for (p, r), n in sorted(self.review.items())],
+            "attributes": {what: dict(counter.most_common()) for what, counter in self.attributes.items()},
             "files": self.files,
             "samples": self.samples,
         }
@@ -62,6 +72,11 @@ class RunReport:
         _write_private(json_path, json.dumps(document, indent=1, ensure_ascii=False))
         _write_private(html_path, render_html(document))
         return json_path, html_path
+
+
+def _attribute_name(path: str) -> str:
+    """'ReferencedImageSequence[3].ReferencedSOPInstanceUID' -> '...Sequence[].ReferencedSOPInstanceUID'."""
+    return re.sub(r"\[\d+\]", "[]", path)
 
 
 def _now() -> str:
@@ -99,6 +114,11 @@ def render_html(doc: dict) -> str:
         "<table><tr><th>attribute</th><th>reason</th><th>files</th><th>example (as written)</th></tr>" + "".join(
             f"<tr><td>{e(r['path'])}</td><td>{e(r['reason'])}</td><td>{r['count']}</td><td>{e(r['example'])}</td></tr>"
             for r in doc["review"]) + "</table>",
+        "<h2>What changed, per attribute</h2><table><tr><th>attribute</th><th>removed</th><th>replaced</th>"
+        "<th>kept by an option</th></tr>" + "".join(
+            f"<tr><td>{e(name)}</td><td>{doc['attributes']['removed'].get(name, '')}</td>"
+            f"<td>{doc['attributes']['replaced'].get(name, '')}</td><td>{doc['attributes']['kept'].get(name, '')}</td></tr>"
+            for name in sorted(set().union(*doc["attributes"].values()))) + "</table>",
         "<h2>Before and after (sample)</h2>",
     ]
     for sample in doc["samples"]:

@@ -2,12 +2,13 @@
 
 pydicom reads a file cut off inside a defined-length sequence without a word,
 and would try to honour a length of 4 GB in a 2 kB file. This scan walks the
-element headers (seeking over values, so memory stays flat) and fails with
-the first element whose length runs past its container or the file's end.
+element headers of a buffer (the file's bytes, or a memory map of a large
+file, so memory stays flat), jumping over values, and fails with the first
+element whose length runs past its container or the end of the file.
 """
 from __future__ import annotations
 
-import os
+import mmap
 import struct
 
 from pydicom.datadict import dictionary_VR
@@ -24,78 +25,110 @@ class StructureError(Exception):
 
 
 def check_file(path, implicit: bool, little: bool) -> None:
-    """Raise StructureError if the file's element lengths do not fit; deflated files are not scanned."""
-    size = os.path.getsize(path)
     with open(path, "rb") as handle:
-        start = _body_offset(handle, size)
-        handle.seek(start)
-        _Scanner(handle, size, implicit, little).elements(size, 0)
+        if handle.seek(0, 2) == 0:
+            raise StructureError("empty file")
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
+            check_buffer(buffer, implicit, little)
 
 
-def _body_offset(handle, size: int) -> int:
+def check_buffer(buffer, implicit: bool, little: bool) -> list:
+    """Raise StructureError if the element lengths in `buffer` (a whole file) do not fit.
+    Returns the top-level elements as (tag, start, end) byte spans."""
+    scanner = _Scanner(buffer, implicit, little)
+    scanner.elements(body_offset(buffer), len(buffer), 0)
+    return scanner.top_level
+
+
+def without_private_elements(buffer, spans: list) -> tuple:
+    """(the file's bytes without its top-level private elements, their tags)."""
+    kept, removed = [bytes(buffer[:body_offset(buffer)])], []
+    for tag, start, end in spans:
+        if (tag >> 16) % 2:
+            removed.append(tag)
+        else:
+            kept.append(bytes(buffer[start:end]))
+    return b"".join(kept), removed
+
+
+def meta_transfer_syntax(buffer) -> str:
+    """The Transfer Syntax UID of the file meta, read without pydicom ('' if none)."""
+    if bytes(buffer[128:132]) != b"DICM":
+        return ""
+    position, end = 132, body_offset(buffer)
+    while position + 8 <= end:
+        group, element = struct.unpack_from("<HH", buffer, position)
+        vr = bytes(buffer[position + 4:position + 6])
+        if vr in _LONG_VRS:
+            length, start = struct.unpack_from("<I", buffer, position + 8)[0], position + 12
+        else:
+            length, start = struct.unpack_from("<H", buffer, position + 6)[0], position + 8
+        if (group, element) == (0x0002, 0x0010):
+            return bytes(buffer[start:start + length]).decode("ascii", "replace").strip("\x00 ")
+        position = start + length
+    return ""
+
+
+def body_offset(buffer) -> int:
     """Skip preamble and the (always explicit little endian) file meta group."""
-    handle.seek(128)
-    if handle.read(4) != b"DICM":
+    if bytes(buffer[128:132]) != b"DICM":
         return 0
-    position = 132
+    position, size = 132, len(buffer)
     while position + 8 <= size:
-        handle.seek(position)
-        header = handle.read(8)
-        group = struct.unpack("<H", header[:2])[0]
+        group = struct.unpack_from("<H", buffer, position)[0]
         if group != 0x0002:
             break
-        vr = header[4:6]
-        if vr in _LONG_VRS:
-            length = struct.unpack("<I", handle.read(4))[0]
-            position += 12 + length
+        if bytes(buffer[position + 4:position + 6]) in _LONG_VRS:
+            if position + 12 > size:
+                break
+            position += 12 + struct.unpack_from("<I", buffer, position + 8)[0]
         else:
-            position += 8 + struct.unpack("<H", header[6:8])[0]
+            position += 8 + struct.unpack_from("<H", buffer, position + 6)[0]
     return position
 
 
 class _Scanner:
-    def __init__(self, handle, size: int, implicit: bool, little: bool):
-        self.handle, self.size, self.implicit = handle, size, implicit
+    def __init__(self, buffer, implicit: bool, little: bool):
+        self.buffer, self.size, self.implicit = buffer, len(buffer), implicit
         self.order = "<" if little else ">"
+        self.top_level: list = []   # (tag, start, end) of each element at depth 0
 
-    def _read(self, count: int) -> bytes:
-        data = self.handle.read(count)
-        if len(data) < count:
-            raise StructureError(f"file ends inside an element header at byte {self.handle.tell()}")
-        return data
+    def _unpack(self, fmt: str, position: int) -> tuple:
+        try:
+            return struct.unpack_from(self.order + fmt, self.buffer, position)
+        except struct.error:
+            raise StructureError(f"file ends inside an element header at byte {position}") from None
 
-    def _tag(self) -> int:
-        group, element = struct.unpack(self.order + "HH", self._read(4))
-        return (group << 16) | element
-
-    def elements(self, end: int | None, depth: int) -> None:
-        """Elements up to `end`, or (end None) up to the delimiter of an undefined-length item."""
+    def elements(self, position: int, end: int | None, depth: int) -> int:
+        """Elements from `position` up to `end`, or (end None) to an item delimiter. Returns where it stopped."""
         if depth > MAX_DEPTH:
             raise StructureError("sequences nested too deep")
         while True:
-            here = self.handle.tell()
-            if end is not None and here >= end:
-                return
-            if end is None and here >= self.size:
+            if end is not None and position >= end:
+                return position
+            if end is None and position >= self.size:
                 raise StructureError("file ends before the end of an undefined-length item")
-            tag = self._tag()
+            group, element = self._unpack("HH", position)
+            tag = (group << 16) | element
             if tag in (ITEM_END, SEQUENCE_END):
-                self._read(4)
+                position += 8
                 if end is None:
-                    return
+                    return position
                 continue
-            if self.implicit or tag >> 16 == 0xFFFE:
-                vr, length = None, struct.unpack(self.order + "I", self._read(4))[0]
+            start = position
+            if self.implicit or group == 0xFFFE:
+                vr, length, position = None, self._unpack("I", position + 4)[0], position + 8
             else:
-                vr = self._read(2)
+                vr = bytes(self.buffer[position + 4:position + 6])
                 if vr in _LONG_VRS:
-                    self._read(2)   # reserved
-                    length = struct.unpack(self.order + "I", self._read(4))[0]
+                    length, position = self._unpack("I", position + 8)[0], position + 12
                 else:
-                    length = struct.unpack(self.order + "H", self._read(2))[0]
-            self._value(tag, vr, length, end, depth)
+                    length, position = self._unpack("H", position + 6)[0], position + 8
+            position = self._value(tag, vr, length, position, end, depth)
+            if depth == 0:
+                self.top_level.append((tag, start, position))
 
-    def _value(self, tag: int, vr, length: int, end, depth: int) -> None:
+    def _value(self, tag: int, vr, length: int, position: int, end, depth: int) -> int:
         if length == UNDEFINED:
             # Encapsulated pixel data holds fragments; any other undefined length is a sequence,
             # and a UN one holds implicit VR little endian data sets (CP-246).
@@ -103,48 +136,46 @@ class _Scanner:
                 saved = self.implicit, self.order
                 self.implicit, self.order = True, "<"
                 try:
-                    self.items(None, depth + 1, holds_elements=True)
+                    return self.items(position, None, depth + 1, holds_elements=True)
                 finally:
                     self.implicit, self.order = saved
-            else:
-                self.items(None, depth + 1, holds_elements=tag != PIXEL_DATA)
-            return
-        start = self.handle.tell()
+            return self.items(position, None, depth + 1, holds_elements=tag != PIXEL_DATA)
         limit = self.size if end is None else end
-        if start + length > limit:
+        if position + length > limit:
             raise StructureError(f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) declares {length} bytes "
-                                 f"but only {max(limit - start, 0)} remain")
+                                 f"but only {max(limit - position, 0)} remain")
         if vr == b"SQ" or (vr is None and self._is_sequence(tag)):
-            self.items(start + length, depth + 1, holds_elements=True)
-        self.handle.seek(start + length)
+            self.items(position, position + length, depth + 1, holds_elements=True)
+        return position + length
 
-    def _is_sequence(self, tag: int) -> bool:
+    @staticmethod
+    def _is_sequence(tag: int) -> bool:
         try:
             return dictionary_VR(tag) == "SQ"
         except KeyError:
             return False
 
-    def items(self, end: int | None, depth: int, holds_elements: bool) -> None:
+    def items(self, position: int, end: int | None, depth: int, holds_elements: bool) -> int:
         while True:
-            here = self.handle.tell()
-            if end is not None and here >= end:
-                return
-            tag = self._tag()
-            length = struct.unpack(self.order + "I", self._read(4))[0]
+            if end is not None and position >= end:
+                return position
+            group, element = self._unpack("HH", position)
+            tag = (group << 16) | element
+            length = self._unpack("I", position + 4)[0]
+            here, position = position, position + 8
             if tag == SEQUENCE_END:
-                return
+                return position
             if tag != ITEM:
-                raise StructureError(f"expected an item at byte {here}, found ({tag >> 16:04X},{tag & 0xFFFF:04X})")
+                raise StructureError(f"expected an item at byte {here}, found ({group:04X},{element:04X})")
             if length == UNDEFINED:
                 if not holds_elements:
                     raise StructureError(f"a pixel data fragment at byte {here} has undefined length")
-                self.elements(None, depth)
+                position = self.elements(position, None, depth)
                 continue
-            start = self.handle.tell()
             limit = self.size if end is None else end
-            if start + length > limit:
+            if position + length > limit:
                 raise StructureError(f"an item at byte {here} declares {length} bytes but only "
-                                     f"{max(limit - start, 0)} remain")
+                                     f"{max(limit - position, 0)} remain")
             if holds_elements:
-                self.elements(start + length, depth)
-            self.handle.seek(start + length)
+                self.elements(position, position + length, depth)
+            position += length
