@@ -14,16 +14,17 @@ import os
 import secrets
 import struct
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydicom
+from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from .dicom_writer import write_to
-from .structure_check import (StructureError, check_buffer, check_file, meta_transfer_syntax,
-                              without_private_elements)
+from .structure_check import StructureError, body_offset, check_buffer, check_file, meta_transfer_syntax
 
 PYDICOM_MAJOR = int(pydicom.__version__.split(".")[0])
 
@@ -48,46 +49,106 @@ class DicomReadError(Exception):
 
 
 def read_dataset(path: Path) -> Dataset:
-    return read_source(path)[0]
+    return read_source(path).dataset
 
 
-def read_source(path: Path, strip_private: bool = False) -> tuple:
-    """(data set, SHA-256 of the file's bytes, tags of top-level private elements left out).
+@dataclass
+class SourceFile:
+    dataset: Dataset
+    digest: str                                   # SHA-256 of the file's bytes
+    removed_unread: list = field(default_factory=list)   # tags of top-level elements left out
+    kept_unread: list = field(default_factory=list)      # (tag, bytes) written back as they are
 
-    A file is read once: small files into memory, large ones (many-frame objects) parsed
-    from disk and scanned through a memory map. With strip_private (the profile removes
-    every private element anyway) top-level private elements are cut out of the bytes
-    before pydicom parses them: a scanner's header holds hundreds, and parsing is the cost.
+
+def read_source(path: Path, unparsed=None) -> SourceFile:
+    """Read a file once: small files into memory, large ones (many-frame objects) parsed from
+    disk and scanned through a memory map.
+
+    unparsed(tag, vr) -> "keep" | "remove" | None lets the caller decide, before pydicom
+    parses anything, about top-level elements whose value it never needs: they are left
+    out of the parse and either dropped or kept as bytes (pixel data, hundreds of private
+    attributes). It is used only when the body scans cleanly in its transfer syntax.
     """
     path = Path(path)
-    stripped, checked = [], False
-    if path.stat().st_size <= IN_MEMORY_LIMIT:
-        data = path.read_bytes()
-        digest, source, buffer = hashlib.sha256(data).hexdigest(), io.BytesIO(data), data
-        if strip_private:
-            spans = _spans_by_transfer_syntax(data)
-            if spans is not None:
-                filtered, stripped = without_private_elements(data, spans)
-                source, checked = io.BytesIO(filtered), True
-    else:
-        digest, source, buffer = content_digest(path), str(path), None
+    if path.stat().st_size > IN_MEMORY_LIMIT:
+        dataset = _parse(path, str(path))
+        _check_structure(path, None, dataset)
+        return SourceFile(dataset, content_digest(path))
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    split = _split_unparsed(data, unparsed) if unparsed is not None else None
+    if split is not None:
+        parsed, removed, kept = split
+        try:
+            dataset = _parse(path, io.BytesIO(parsed), _pixel_length(kept), left_out=bool(removed or kept))
+            return SourceFile(dataset, digest, removed, [(span.tag, raw) for span, raw in kept])
+        except _FilteredParseFailed:
+            pass   # e.g. a DICOMDIR, whose records point at byte offsets the filtering moved
+    dataset = _parse(path, io.BytesIO(data))
+    _check_structure(path, data, dataset)
+    return SourceFile(dataset, digest)
+
+
+class _FilteredParseFailed(Exception):
+    pass
+
+
+def _split_unparsed(data: bytes, unparsed):
+    """(bytes to parse, tags left out, [(span, bytes) kept]), or None if the body does not scan
+    cleanly in the encoding its meta names (the careful path then names the problem)."""
+    spans = _spans_by_transfer_syntax(data)
+    if spans is None:
+        return None
+    view = memoryview(data)
+    parsed, removed, kept = [view[:body_offset(data)]], [], []
+    for span in spans:
+        decision = unparsed(span.tag, span.vr or _dictionary_vr(span.tag))
+        if decision == "remove":
+            removed.append(span.tag)
+        elif decision == "keep":
+            kept.append((span, view[span.start:span.end]))
+        else:
+            parsed.append(view[span.start:span.end])
+    return b"".join(parsed), removed, kept
+
+
+def _parse(path: Path, source, pixel_length=None, left_out=None) -> Dataset:
+    """pydicom's parse with the checks a file must pass; left_out is None for a whole file,
+    else whether elements were left out of `source` before parsing."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             dataset = pydicom.dcmread(source)
         except InvalidDicomError:
+            if left_out is not None:
+                raise _FilteredParseFailed() from None
             dataset = _read_raw_dataset(path, source)
         except Exception as error:
+            if left_out is not None:
+                raise _FilteredParseFailed() from error
             raise DicomReadError(f"cannot be parsed as DICOM: {_describe(error)}") from error
-        if len(dataset) == 0 and not stripped:
+        if len(dataset) == 0 and not left_out:
             raise DicomReadError("damaged or truncated: no data elements after the file meta information")
-        _check_instance(dataset)
+        _check_instance(dataset, pixel_length)
     for warning in caught:
         if "end of file" in str(warning.message).lower():
             raise DicomReadError(f"truncated: {warning.message}")
-    if not checked:
-        _check_structure(path, buffer, dataset)
-    return dataset, digest, stripped
+    return dataset
+
+
+def _dictionary_vr(tag: int) -> str:
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return ""
+
+
+def _pixel_length(kept: list):
+    """The declared length of pixel data kept as bytes, for the truncation check."""
+    for span, _raw in kept:
+        if span.tag == 0x7FE00010:
+            return span.length
+    return None
 
 
 def _spans_by_transfer_syntax(data: bytes):
@@ -142,7 +203,7 @@ def _read_raw_dataset(path: Path, source) -> Dataset:
     return dataset
 
 
-def _check_instance(dataset: Dataset) -> None:
+def _check_instance(dataset: Dataset, pixel_length=None) -> None:
     """Refuse what is not a storable instance. Values are decoded later, element by element, by
     the engine (an undecodable one is removed and reported); truncation is found by check_file."""
     if _meta_value(dataset, "MediaStorageSOPClassUID") == MEDIA_DIRECTORY_SOP_CLASS or "DirectoryRecordSequence" in dataset:
@@ -152,14 +213,16 @@ def _check_instance(dataset: Dataset) -> None:
     if not (dataset.get("SOPClassUID") or _meta_value(dataset, "MediaStorageSOPClassUID")) or not (
             dataset.get("SOPInstanceUID") or _meta_value(dataset, "MediaStorageSOPInstanceUID")):
         raise DicomReadError("no SOP Class UID or SOP Instance UID: a data set fragment, not a storable instance")
-    if "PixelData" in dataset:
-        _check_pixel_length(dataset)
+    if "PixelData" in dataset or pixel_length is not None:
+        _check_pixel_length(dataset, pixel_length)
 
 
-def _check_pixel_length(dataset: Dataset) -> None:
+def _check_pixel_length(dataset: Dataset, length=None) -> None:
     """Native pixel data shorter than Rows x Columns x frames says the file was cut off."""
-    element = dataset["PixelData"]
-    if getattr(element, "is_undefined_length", False) or _transfer_syntax(dataset) not in (
+    if length is None:
+        element = dataset["PixelData"]
+        length = 0xFFFFFFFF if getattr(element, "is_undefined_length", False) else len(element.value or b"")
+    if length == 0xFFFFFFFF or _transfer_syntax(dataset) not in (
             IMPLICIT_LITTLE, EXPLICIT_LITTLE, EXPLICIT_BIG, DEFLATED):
         return
     try:
@@ -170,8 +233,8 @@ def _check_pixel_length(dataset: Dataset) -> None:
                     * samples * int(dataset.BitsAllocated)) // 8
     except Exception:
         return
-    if expected and len(element.value or b"") < expected:
-        raise DicomReadError(f"truncated: pixel data has {len(element.value or b'')} of {expected} bytes")
+    if expected and length < expected:
+        raise DicomReadError(f"truncated: pixel data has {length} of {expected} bytes")
 
 
 def _meta_value(dataset: Dataset, keyword: str) -> str:
@@ -225,14 +288,14 @@ def replace_file_meta(dataset: Dataset, transfer_syntax: str, sop_instance_uid: 
     dataset.preamble = b"\x00" * 128
 
 
-def write_dataset(dataset: Dataset, target: Path) -> None:
+def write_dataset(dataset: Dataset, target: Path, raw_elements=()) -> None:
     """Write atomically: nothing appears at `target` unless the whole file was written."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
     try:
         with open(temporary, "wb") as handle:
-            _save(dataset, handle)
+            _save(dataset, handle, raw_elements)
         # The rename is atomic: a killed run leaves a hidden .partial file (removed by the next
         # run), never a half-written output. No fsync: like cp, durability is the OS's job.
         os.replace(temporary, target)
@@ -249,17 +312,21 @@ def prepare_for_writing(dataset: Dataset) -> None:
             pass
 
 
-def _save(dataset: Dataset, handle) -> None:
+def _save(dataset: Dataset, handle, raw_elements=()) -> None:
     ts = UID(dataset.file_meta.TransferSyntaxUID)
     prepare_for_writing(dataset)
     if ts != DEFLATED:
-        write_to(handle, dataset)
+        write_to(handle, dataset, raw_elements)
     elif PYDICOM_MAJOR >= 3:
         dataset.save_as(handle, enforce_file_format=True)
     else:
         dataset.is_implicit_VR = ts.is_implicit_VR
         dataset.is_little_endian = ts.is_little_endian
         dataset.save_as(handle, write_like_original=False)
+
+
+def needs_decoding(dataset: Dataset) -> bool:
+    return _needs_decoding(dataset, UID(_transfer_syntax(dataset)))
 
 
 def _needs_decoding(dataset: Dataset, ts: UID) -> bool:

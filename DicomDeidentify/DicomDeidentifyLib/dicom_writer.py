@@ -14,41 +14,73 @@ import struct
 
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO, DicomFileLike
-from pydicom.filewriter import correct_ambiguous_vr, write_data_element, write_file_meta_info
+import pydicom
+from pydicom.datadict import dictionary_VR
+from pydicom.filewriter import (correct_ambiguous_vr, correct_ambiguous_vr_element, write_data_element,
+                                write_file_meta_info)
 from pydicom.uid import UID
 
+PYDICOM_MAJOR = int(pydicom.__version__.split(".")[0])
 UNDEFINED_LENGTH = 0xFFFFFFFF
 LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
 DEFAULT_ENCODING = "iso8859"
 
 
-def dataset_bytes(dataset: Dataset) -> bytes:
+def dataset_bytes(dataset: Dataset, raw_elements=()) -> bytes:
     fp = DicomBytesIO()
-    write_file(fp, dataset)
+    write_file(fp, dataset, raw_elements)
     return fp.getvalue()
 
 
-def write_to(handle, dataset: Dataset) -> None:
+def write_to(handle, dataset: Dataset, raw_elements=()) -> None:
     """Write straight to an open binary file (no copy of the whole file in memory)."""
-    write_file(DicomFileLike(handle), dataset)
+    write_file(DicomFileLike(handle), dataset, raw_elements)
 
 
-def write_file(fp, dataset: Dataset) -> None:
+def write_file(fp, dataset: Dataset, raw_elements=()) -> None:
+    """raw_elements: (tag, bytes) of top-level elements kept without parsing (header and value,
+    in the data set's encoding), merged into the body in tag order."""
     """Preamble, 'DICM', file meta and body, encoded as the file meta's transfer syntax says."""
     ts = UID(dataset.file_meta.TransferSyntaxUID)
     fp.write(dataset.preamble or b"\x00" * 128)
     fp.write(b"DICM")
     write_file_meta_info(fp, dataset.file_meta, enforce_standard=True)
     fp.is_implicit_VR, fp.is_little_endian = ts.is_implicit_VR, ts.is_little_endian
-    correct_ambiguous_vr(dataset, ts.is_little_endian)
-    _write_body(fp, dataset)
+    _correct_ambiguous_vrs(dataset, ts.is_little_endian)
+    _write_body(fp, dataset, raw_elements)
 
 
-def _write_body(fp, dataset: Dataset) -> None:
+def _correct_ambiguous_vrs(dataset: Dataset, little_endian: bool) -> None:
+    """Settle 'US or SS'-style VRs before writing, as pydicom's writer does, without decoding
+    the other elements (pydicom 2.4's correct_ambiguous_vr decodes every one)."""
+    if PYDICOM_MAJOR >= 3:
+        correct_ambiguous_vr(dataset, little_endian)   # 3.x already leaves raw elements alone
+        return
+    for tag in list(dataset.keys()):
+        vr = getattr(dataset.get_item(tag), "VR", None) or _dictionary_vr(tag)
+        if vr == "SQ":
+            for item in dataset[tag].value or []:
+                _correct_ambiguous_vrs(item, little_endian)
+        elif " or " in vr:
+            correct_ambiguous_vr_element(dataset[tag], dataset, little_endian)
+
+
+def _dictionary_vr(tag) -> str:
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return ""
+
+
+def _write_body(fp, dataset: Dataset, raw_elements=()) -> None:
     encodings = dataset.get("SpecificCharacterSet", DEFAULT_ENCODING)
     order = "<" if fp.is_little_endian else ">"
     implicit = fp.is_implicit_VR
+    pending = list(raw_elements)
+    pending.reverse()   # a stack: smallest tag last
     for tag in sorted(dataset.keys()):
+        while pending and pending[-1][0] < tag:
+            fp.write(pending.pop()[1])
         if tag.element == 0 and tag.group > 6:
             continue   # retired group lengths are not written (PS3.5 7.2), as pydicom does
         element = dataset.get_item(tag)
@@ -56,13 +88,17 @@ def _write_body(fp, dataset: Dataset) -> None:
                 and (implicit or (element.VR and len(element.VR) == 2))):
             value = element.value or b""
             if implicit:
-                fp.write(struct.pack(order + "HHI", tag >> 16, tag & 0xFFFF, len(value)))
+                header = struct.pack(order + "HHI", tag >> 16, tag & 0xFFFF, len(value))
             elif element.VR in LONG_LENGTH_VRS:
-                fp.write(struct.pack(order + "HH", tag >> 16, tag & 0xFFFF) + element.VR.encode()
-                         + struct.pack(order + "HI", 0, len(value)))
+                header = (struct.pack(order + "HH", tag >> 16, tag & 0xFFFF) + element.VR.encode()
+                          + struct.pack(order + "HI", 0, len(value)))
             else:
-                fp.write(struct.pack(order + "HH", tag >> 16, tag & 0xFFFF) + element.VR.encode()
-                         + struct.pack(order + "H", len(value)))
-            fp.write(value)
+                header = (struct.pack(order + "HH", tag >> 16, tag & 0xFFFF) + element.VR.encode()
+                          + struct.pack(order + "H", len(value)))
+            fp.write(header + value if len(value) < 4096 else header)
+            if len(value) >= 4096:
+                fp.write(value)   # a large value is written as it is, not copied
         else:
             write_data_element(fp, element, encodings)
+    while pending:
+        fp.write(pending.pop()[1])

@@ -18,7 +18,7 @@ Pixel data is never decoded: compressed pixel data keeps its bytes.
 """
 from __future__ import annotations
 
-from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -33,7 +33,7 @@ from .options import DateMode, DeidentifyOptions, IdentityMode
 from .pseudonyms import Pseudonymizer, patient_identity
 from .results import SKIPPED, Change, FileResult, ReviewItem
 from .tables import profile_table, safe_private_table
-from .text_cleaner import TextCleaner
+from .text_cleaner import IDENTIFYING_KEYWORDS, TextCleaner
 from .uids import UidMapper, is_standard_uid
 
 # How free text not listed in Table E.1-1 is treated, depending on the sequence it sits in.
@@ -59,7 +59,17 @@ RETAIN_COLUMNS = frozenset({"retain_safe_private", "retain_uids", "retain_device
 MAX_SHOWN = 200
 STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC",
                         "UI", "UR", "UT"})
-CLEANABLE_VRS = TEXT_VRS | {"AE"}   # AE titles are free text too (a station named after a person)
+CLEANABLE_VRS = TEXT_VRS | {"AE"}
+# Top-level attributes the walk, the markers or the reader look at or write: always parsed.
+CONTEXT_TAGS = frozenset(tag_for_keyword(k) for k in (
+    "PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID",
+    "SeriesInstanceUID", "SOPClassUID", "SOPInstanceUID", "SpecificCharacterSet", "BurnedInAnnotation",
+    "PatientIdentityRemoved", "DeidentificationMethod", "DeidentificationMethodCodeSequence",
+    "LongitudinalTemporalInformationModified", "PatientSpeciesDescription", "PatientSpeciesCodeSequence",
+    "ResponsiblePerson", "ResponsibleOrganization", "Rows", "Columns", "NumberOfFrames", "SamplesPerPixel",
+    "BitsAllocated", "PhotometricInterpretation",
+    # what pydicom needs to resolve ambiguous VRs ('US or SS', 'OB or OW') when writing
+    "PixelRepresentation", "WaveformBitsAllocated") + IDENTIFYING_KEYWORDS)   # AE titles are free text too (a station named after a person)
 
 
 class Deidentifier:
@@ -78,6 +88,61 @@ class Deidentifier:
     def map_uid(self, uid: str) -> str:
         """The UID that `uid` becomes (itself under Retain UIDs)."""
         return uid if self.options.retain_uids or is_standard_uid(uid) else UidMapper(self.hasher).map(uid)
+
+    def unparsed_action(self, tag: int, vr: str):
+        """"keep" or "remove" for a top-level element whose value the walk would never look at,
+        None when it must be parsed (changed, walked, reviewed, or read for context)."""
+        if tag in CONTEXT_TAGS or tag >> 16 == 0x0002:
+            return None
+        if (tag >> 16) % 2:
+            return None if self.options.retain_safe_private else "remove"
+        if tag & 0xFFFF == 0:
+            return "remove"   # group lengths
+        if not vr or vr in ("SQ", "UN") or " " in vr:
+            # sequences are walked; unknown or ambiguous VRs go the careful way, and pydicom
+            # gives an element read as UN its dictionary VR, which the bytes would not have
+            return None
+        action, column = self.decide(tag, vr)
+        if action == A.KEEP and column not in RETAIN_COLUMNS:
+            return "keep"
+        if action == A.REMOVE and column != "unknown public attribute":
+            return "remove"
+        if action == "overlay" and not self.options.clean_graphics:
+            return "remove"
+        return None
+
+    def decide(self, tag: int, vr: str, mode: str = "normal") -> tuple:
+        """(action, column) for a public element, from its tag and VR alone (never its value).
+
+        The file walk uses it for every element; the reader uses it to leave out, before
+        parsing, top-level elements that are only kept or removed (see dicom_io.read_source).
+        """
+        if tag in IDENTITY_TAGS:
+            return "identity", "identity"
+        if _is_repeating_group(tag >> 16):
+            return "overlay", "overlay"
+        row = self.table.lookup(tag)
+        if row is not None:
+            return self.resolver.resolve(row)
+        return self._unlisted_action(tag, vr, keyword_for_tag(tag), mode)
+
+    def _unlisted_action(self, tag: int, vr: str, keyword: str, mode: str) -> tuple:
+        if not keyword and tag != PIXEL_DATA:
+            return A.REMOVE, "unknown public attribute"
+        if vr == "SQ":
+            return A.KEEP, "unlisted"
+        if vr in DATE_TIME_VRS:
+            # E.1.1: dates and times not in the table are handled by their VR.
+            return {DateMode.FULL: A.KEEP, DateMode.MODIFIED: A.CLEAN}.get(self.options.dates, A.EMPTY), "date by VR"
+        if vr == "UI":
+            if self.options.retain_uids or keyword.endswith(UID_KEEP_SUFFIXES) or keyword in UID_KEEP_KEYWORDS:
+                return A.KEEP, "unlisted"
+            return A.NEW_UID, "UID by VR"
+        if vr == "PN":
+            return (A.EMPTY if mode == NORMAL else A.DUMMY), "person name by VR"
+        if vr in TEXT_VRS and mode != NORMAL and keyword not in CODE_KEYWORDS:
+            return (A.DUMMY if mode == STRICT else A.CLEAN), f"free text in a {mode} sequence"
+        return A.KEEP, "unlisted"
 
     def deidentify(self, dataset: Dataset, source: str = "") -> FileResult:
         """De-identify `dataset` in place (not its file meta: see dicom_io) and say what changed."""
@@ -148,18 +213,9 @@ class _FileRun:
             return
         raw = dataset.get_item(tag)
         vr = _vr_of(raw, number)
-        if number in IDENTITY_TAGS:
-            action, column = "identity", "identity"
-        elif _is_repeating_group(group):
-            action, column = "overlay", "overlay"
-        else:
-            row = self.engine.table.lookup(number)
-            if row is not None:
-                action, column = self.engine.resolver.resolve(row)
-                if action == A.REMOVE and number in A.TYPE_2_FOR_ANIMALS and self._is_animal():
-                    action = A.EMPTY
-            else:
-                action, column = self._unlisted_action(number, vr, keyword_for_tag(number), mode)
+        action, column = self.engine.decide(number, vr, mode)
+        if action == A.REMOVE and number in A.TYPE_2_FOR_ANIMALS and self._is_animal():
+            action = A.EMPTY
         if action == A.KEEP and vr != "SQ" and column not in RETAIN_COLUMNS:
             return   # kept as read: never decoded, written back byte for byte
         keyword = keyword_for_tag(number)
@@ -185,24 +241,6 @@ class _FileRun:
 
     def _is_animal(self) -> bool:
         return any(marker in self.dataset for marker in A.ANIMAL_MARKERS)
-
-    def _unlisted_action(self, tag, vr: str, keyword: str, mode: str) -> tuple:
-        if not keyword and tag != PIXEL_DATA:
-            return A.REMOVE, "unknown public attribute"
-        if vr == "SQ":
-            return A.KEEP, "unlisted"
-        if vr in DATE_TIME_VRS:
-            # E.1.1: dates and times not in the table are handled by their VR.
-            return {DateMode.FULL: A.KEEP, DateMode.MODIFIED: A.CLEAN}.get(self.options.dates, A.EMPTY), "date by VR"
-        if vr == "UI":
-            if self.options.retain_uids or keyword.endswith(UID_KEEP_SUFFIXES) or keyword in UID_KEEP_KEYWORDS:
-                return A.KEEP, "unlisted"
-            return A.NEW_UID, "UID by VR"
-        if vr == "PN":
-            return (A.EMPTY if mode == NORMAL else A.DUMMY), "person name by VR"
-        if vr in TEXT_VRS and mode != NORMAL and keyword not in CODE_KEYWORDS:
-            return (A.DUMMY if mode == STRICT else A.CLEAN), f"free text in a {mode} sequence"
-        return A.KEEP, "unlisted"
 
     def _apply(self, dataset, element, action, column, path, mode, parents) -> None:
         tag, vr = element.tag, element.VR

@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .dicom_io import DicomReadError, read_source, replace_file_meta, transfer_syntax_of, write_dataset
+from pydicom.datadict import keyword_for_tag
+
+from .dicom_io import DicomReadError, needs_decoding, read_source, replace_file_meta, transfer_syntax_of, write_dataset
 from .engine import Deidentifier
 from .results import DRY_RUN, FAILED, SKIPPED, WRITTEN, FileResult
 
@@ -31,7 +33,11 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
                     dry_run: bool = False) -> FileResult:
     source = Path(source)
     try:
-        dataset, digest, stripped = read_source(source, strip_private=not deidentifier.options.retain_safe_private)
+        # Files sampled for the report's before/after are parsed whole, so that it shows originals.
+        read = read_source(source, None if deidentifier.record_changes else deidentifier.unparsed_action)
+        if read.kept_unread and needs_decoding(read.dataset):
+            read = read_source(source)   # an encoding to convert: every element must be parsed
+        dataset, digest = read.dataset, read.digest
     except DicomReadError as error:
         return FileResult(str(source), status=SKIPPED if error.not_dicom else FAILED, reason=error.reason)
     except OSError as error:
@@ -42,7 +48,8 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         result = deidentifier.deidentify(dataset, str(source))
         if result.status == SKIPPED:
             return result
-        result.removed[:0] = [f"({tag >> 16:04X},{tag & 0xFFFF:04X})" for tag in stripped]   # removed unread
+        result.removed[:0] = [(not (tag >> 16) % 2 and keyword_for_tag(tag)) or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+                              for tag in read.removed_unread if tag & 0xFFFF]   # group lengths go unlisted
         new_sop = str(dataset.get("SOPInstanceUID", "") or (deidentifier.map_uid(original_sop) if original_sop else ""))
         replace_file_meta(dataset, transfer_syntax, new_sop)
         if output_dir is None:
@@ -56,7 +63,7 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         elif target.exists():
             result.status, result.reason = SKIPPED, "already present (same de-identified instance)"
         else:
-            write_dataset(dataset, target)
+            write_dataset(dataset, target, read.kept_unread)
             result.status = WRITTEN
         return result
     except Exception as error:  # keep the batch going; the reason names what went wrong

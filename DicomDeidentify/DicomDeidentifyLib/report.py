@@ -76,7 +76,7 @@ class RunReport:
 
 def _attribute_name(path: str) -> str:
     """'ReferencedImageSequence[3].ReferencedSOPInstanceUID' -> '...Sequence[].ReferencedSOPInstanceUID'."""
-    return re.sub(r"\[\d+\]", "[]", path)
+    return re.sub(r"\[\d+\]", "[]", path) if "[" in path else path
 
 
 def _now() -> str:

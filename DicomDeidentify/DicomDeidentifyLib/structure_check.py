@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import struct
+from typing import NamedTuple, Optional
 
 from pydicom.datadict import dictionary_VR
 
@@ -34,21 +35,19 @@ def check_file(path, implicit: bool, little: bool) -> None:
 
 def check_buffer(buffer, implicit: bool, little: bool) -> list:
     """Raise StructureError if the element lengths in `buffer` (a whole file) do not fit.
-    Returns the top-level elements as (tag, start, end) byte spans."""
+    Returns the top-level elements as Span(tag, vr, start, end, length) (vr None when implicit)."""
     scanner = _Scanner(buffer, implicit, little)
     scanner.elements(body_offset(buffer), len(buffer), 0)
     return scanner.top_level
 
 
-def without_private_elements(buffer, spans: list) -> tuple:
-    """(the file's bytes without its top-level private elements, their tags)."""
-    kept, removed = [bytes(buffer[:body_offset(buffer)])], []
-    for tag, start, end in spans:
-        if (tag >> 16) % 2:
-            removed.append(tag)
-        else:
-            kept.append(bytes(buffer[start:end]))
-    return b"".join(kept), removed
+class Span(NamedTuple):
+    """A top-level element's place in the file: [start, end) holds header and value."""
+    tag: int
+    vr: Optional[str]
+    start: int
+    end: int
+    length: int   # the declared value length (UNDEFINED for sequences and encapsulated pixel data)
 
 
 def meta_transfer_syntax(buffer) -> str:
@@ -91,7 +90,7 @@ class _Scanner:
     def __init__(self, buffer, implicit: bool, little: bool):
         self.buffer, self.size, self.implicit = buffer, len(buffer), implicit
         self.order = "<" if little else ">"
-        self.top_level: list = []   # (tag, start, end) of each element at depth 0
+        self.top_level: list = []   # a Span for each element at depth 0
 
     def _unpack(self, fmt: str, position: int) -> tuple:
         try:
@@ -126,7 +125,7 @@ class _Scanner:
                     length, position = self._unpack("H", position + 6)[0], position + 8
             position = self._value(tag, vr, length, position, end, depth)
             if depth == 0:
-                self.top_level.append((tag, start, position))
+                self.top_level.append(Span(tag, vr.decode("ascii", "replace") if vr else None, start, position, length))
 
     def _value(self, tag: int, vr, length: int, position: int, end, depth: int) -> int:
         if length == UNDEFINED:
