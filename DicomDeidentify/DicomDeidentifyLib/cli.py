@@ -1,6 +1,10 @@
 """dicom-deidentify: the command line, without Slicer.
 
-  dicom-deidentify anonymize INPUT... --output DIR [--key-file F] [options]
+  dicom-deidentify anonymize INPUT... (--output DIR | --into SIDE_DB) [--key-file F] [options]
+  dicom-deidentify lookup PSEUDONYM-or-UID [--into SIDE_DB] [--key-file F]
+  dicom-deidentify export-mapping --into SIDE_DB --output DIR [--key-file F]
+  dicom-deidentify compare ORIGINAL DEIDENTIFIED [--html FILE] [--key-file F]
+  dicom-deidentify key export FILE | key import FILE [--key-file F]
   dicom-deidentify demo [--workdir DIR]
 
 Exit status: 0 all files done (skips included), 1 some file failed,
@@ -9,18 +13,17 @@ Exit status: 0 all files done (skips included), 1 some file failed,
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import sys
 import time
 import warnings
 from pathlib import Path
 
-from .batch import deidentify_paths
-from .keys import KeyFileError, load_or_create_key, secrets_home
+from .keys import KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home
+from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
-from .report import RunReport
 from .results import FAILED, SKIPPED
+from .runs import deidentify_folder
 
 DEMO_FILES = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtdose.dcm",
               "JPEG2000.dcm", "emri_small.dcm", "US1_UNCR.dcm", "test-SR.dcm", "MR_truncated.dcm"]
@@ -32,8 +35,31 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     anonymize = commands.add_parser("anonymize", help="de-identify files and folders (recursively)")
     anonymize.add_argument("inputs", nargs="+", type=Path, help="DICOM files or folders; never modified")
-    anonymize.add_argument("--output", type=Path, required=True, help="folder for the de-identified copies")
+    where = anonymize.add_mutually_exclusive_group(required=True)
+    where.add_argument("--output", type=Path, help="a plain folder for the de-identified copies")
+    where.add_argument("--into", type=Path, help="a side database folder (what Slicer indexes as a separate "
+                       "DICOM database; never Slicer's own database folder)")
+    anonymize.add_argument("--no-linkage", action="store_true",
+                           help="irreversible: the linkage store keeps no original value")
     add_common_options(anonymize)
+    lookup = commands.add_parser("lookup", help="key holders: the original identity behind a pseudonym or UID")
+    lookup.add_argument("term", help="a pseudonymous Patient ID, a pseudonym name or a new UID")
+    lookup.add_argument("--into", type=Path, help="the side database (informative)")
+    lookup.add_argument("--key-file", type=Path, help="the key; the linkage store sits beside it")
+    export = commands.add_parser("export-mapping", help="uid_mapping.csv and patid_mapping.csv of a destination")
+    export.add_argument("--into", type=Path, required=True, help="the side database or output folder of the runs")
+    export.add_argument("--output", type=Path, required=True, help="folder for the CSV files (holds originals)")
+    export.add_argument("--key-file", type=Path)
+    compare = commands.add_parser("compare", help="attribute-by-attribute differences of two files or folders")
+    compare.add_argument("original", type=Path)
+    compare.add_argument("deidentified", type=Path)
+    compare.add_argument("--html", type=Path, help="also write a side-by-side HTML page here")
+    compare.add_argument("--key-file", type=Path, help="to pair folders by mapped SOP Instance UID")
+    compare.add_argument("--all", action="store_true", help="also list attributes that did not change")
+    key = commands.add_parser("key", help="move the key to another machine")
+    key.add_argument("action", choices=["export", "import"])
+    key.add_argument("file", type=Path, help="export: where to write the key; import: the key file to take")
+    key.add_argument("--key-file", type=Path, help="the key location on this machine")
     demo = commands.add_parser("demo", help="de-identify sample files shipped with pydicom and show the report")
     demo.add_argument("--workdir", type=Path, default=Path("demo-output"))
     demo.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -102,24 +128,8 @@ def options_from_args(args) -> DeidentifyOptions:
 
 
 def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_file: Path | None,
-                  create_key: bool, report_dir: Path | None, jobs: int, dry_run: bool, quiet: bool) -> int:
-    try:
-        key, created = load_or_create_key(key_file, create_key)
-    except KeyFileError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    key_path = Path(key_file) if key_file else secrets_home() / "pseudonym.key"
-    if created:
-        print(f"Created a new pseudonym key at {key_path} (owner-only). Back it up: the same key gives the "
-              "same pseudonyms, UIDs and date shifts in later runs.", file=sys.stderr)
-    output = Path(output).resolve()
-    for secret in (key_path.resolve(), (report_dir or key_path.parent).resolve()):
-        if secret == output or output in secret.parents:
-            print(f"error: {secret} is inside the output folder; secrets and reports must live apart "
-                  "from what is shared", file=sys.stderr)
-            return 2
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
-    report = RunReport((report_dir or key_path.parent / "reports") / stamp, options, inputs, str(output))
+                  create_key: bool, report_dir: Path | None, jobs: int, dry_run: bool, quiet: bool,
+                  side_database: bool = False, linkage: bool = True) -> int:
     for name in options.requested_but_not_implemented():
         print(f"warning: --{name.replace('_', '-')} is not implemented yet: pixel data is not examined "
               "and the option is not claimed in the output", file=sys.stderr)
@@ -137,11 +147,15 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")   # pydicom's per-value warnings would drown the summary
-            summary = deidentify_paths(inputs, output, options, key, jobs=jobs,
-                                       dry_run=dry_run, progress=progress, on_result=report.add)
+            run = deidentify_folder(inputs, output, options, key_file=key_file, create_key=create_key,
+                                    side_database=side_database, linkage=linkage, jobs=jobs, dry_run=dry_run,
+                                    progress=progress, report_dir=report_dir)
     except KeyboardInterrupt:
         print("\ncancelled: no partial file was left; run the same command again to resume", file=sys.stderr)
         return 130
+    except KeyFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -149,9 +163,14 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
         for bar in bars:
             if bar is not None:
                 bar.close()
-    json_path, html_path = report.write(summary)
-    print_summary(summary, time.monotonic() - started, output, html_path, json_path, dry_run)
-    return 1 if summary.failed else 0
+    if run.key_created:
+        print(f"Created a new pseudonym key at {run.key_file} (owner-only). Back it up: the same key gives the "
+              "same pseudonyms, UIDs and date shifts in later runs.", file=sys.stderr)
+    print_summary(run.summary, time.monotonic() - started, Path(output).resolve(), run.report_html,
+                  run.report_json, dry_run)
+    if run.linkage is not None:
+        print(f"Linkage store (key holders only): {run.linkage}" + ("" if linkage else " (linkage off: no original values)"))
+    return 1 if run.summary.failed else 0
 
 
 def _progress_bar(total: int):
@@ -203,13 +222,114 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "demo":
         return run_demo(args.workdir, args.jobs)
+    commands = {"lookup": run_lookup, "export-mapping": run_export_mapping, "compare": run_compare, "key": run_key}
+    if args.command in commands:
+        try:
+            return commands[args.command](args)
+        except (KeyFileError, ValueError, OSError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     try:
         options = options_from_args(args)
     except (ValueError, OSError) as error:
         print(f"error: bad profile: {error}", file=sys.stderr)
         return 2
-    return run_anonymize(args.inputs, args.output, options, args.key_file, args.create_key, args.report_dir,
-                         args.jobs, args.dry_run, args.quiet)
+    return run_anonymize(args.inputs, args.into or args.output, options, args.key_file, args.create_key,
+                         args.report_dir, args.jobs, args.dry_run, args.quiet, side_database=args.into is not None,
+                         linkage=not args.no_linkage)
+
+
+def _store(key_file) -> LinkageStore | None:
+    path = linkage_path(Path(key_file) if key_file else default_key_file())
+    return LinkageStore(path) if path.exists() else None
+
+
+def run_lookup(args) -> int:
+    store = _store(args.key_file)
+    if store is None:
+        print("no linkage store beside the key: nothing can be looked up", file=sys.stderr)
+        return 1
+    found = store.lookup(args.term)
+    if not found:
+        print("not found" + ("" if store.holds_originals() else " (the linkage store holds no original values: "
+                             "linkage was off)"), file=sys.stderr)
+        return 1
+    print("PHI: original identity, for key holders only")
+    for entry in found:
+        print("  " + ", ".join(f"{k}={v}" for k, v in entry.items() if v not in (None, "")))
+    return 0
+
+
+def run_export_mapping(args) -> int:
+    destination, output = args.into.resolve(), args.output.resolve()
+    if output == destination or destination in output.parents:
+        raise ValueError("the mapping holds original identities: write it outside the side database")
+    store = _store(args.key_file)
+    if store is None:
+        raise ValueError("no linkage store beside the key")
+    uids, patients = store.mapping(destination)
+    if not uids and not patients:
+        raise ValueError(f"the linkage store has no original values for {destination} (unknown destination, "
+                         "or linkage was off)")
+    make_private_dir(output)
+    for name, rows in (("uid_mapping.csv", uids), ("patid_mapping.csv", patients)):
+        write_csv(output / name, ["id_old", "id_new"], rows)
+    print(f"{len(uids)} UIDs and {len(patients)} Patient IDs written to {output} (PHI: key holders only)")
+    return 0
+
+
+def write_csv(path: Path, header: list, rows: list) -> None:
+    import csv
+    temporary = path.with_name(f".{path.name}.partial")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
+    os.replace(temporary, path)
+
+
+def run_compare(args) -> int:
+    from . import compare
+    key = None
+    if args.key_file or default_key_file().exists():
+        key, _ = load_or_create_key(args.key_file)
+    pairs = compare.pair_files(args.original, args.deidentified, key)
+    if not pairs:
+        print("no pairs found (for folders, pass the --key-file the run used)", file=sys.stderr)
+        return 1
+    import pydicom
+    results = [(pair, compare.compare_datasets(pydicom.dcmread(str(pair[0]), force=True),
+                                               pydicom.dcmread(str(pair[1]), force=True))) for pair in pairs]
+    sys.stdout.write(compare.render_text(results, show_kept=args.all))
+    if args.html:
+        args.html.write_text(compare.render_html(results), encoding="utf-8")
+        os.chmod(args.html, 0o600)
+        print(f"side-by-side page (shows originals): {args.html}")
+    return 0
+
+
+def run_key(args) -> int:
+    key_path = Path(args.key_file) if args.key_file else default_key_file()
+    if args.action == "export":
+        key = load_key(key_path)
+        handle = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(handle, "w") as stream:
+            stream.write(key.hex() + "\n")
+        print(f"key written to {args.file} (owner-only): move it over a safe channel, then delete it")
+        return 0
+    key = load_key(args.file)
+    if key_path.exists():
+        if load_key(key_path) == key:
+            print(f"{key_path} already holds this key")
+            return 0
+        raise ValueError(f"{key_path} holds another key; replacing it would change every pseudonym")
+    make_private_dir(key_path.parent)
+    handle = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(handle, "w") as stream:
+        stream.write(key.hex() + "\n")
+    print(f"key imported to {key_path}")
+    return 0
 
 
 if __name__ == "__main__":

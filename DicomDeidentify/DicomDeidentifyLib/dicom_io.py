@@ -13,6 +13,7 @@ import io
 import os
 import secrets
 import struct
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,8 @@ IMPLICIT_LITTLE, EXPLICIT_LITTLE, EXPLICIT_BIG = "1.2.840.10008.1.2", "1.2.840.1
 PARTIAL_SUFFIX = ".partial"
 MEDIA_DIRECTORY_SOP_CLASS = "1.2.840.10008.1.3.10"
 DEFLATED = "1.2.840.10008.1.2.1.99"
-IN_MEMORY_LIMIT = 64 * 1024 * 1024   # larger files are parsed from disk, scanned through mmap
+IN_MEMORY_LIMIT = 64 * 1024 * 1024
+STALE_PARTIAL_SECONDS = 600   # larger files are parsed from disk, scanned through mmap
 # Groups a DICOM data set without preamble and meta (old "raw" files) may start with.
 _RAW_START_GROUPS = {0x0002, 0x0004, 0x0008}
 
@@ -339,12 +341,35 @@ def _needs_decoding(dataset: Dataset, ts: UID) -> bool:
 
 
 def remove_partial_files(folder: Path) -> int:
-    """Temporary files left by a run that was killed; they never held a finished output."""
+    """Temporary files left by a run that was killed; they never held a finished output.
+    A partial file whose writer is still running (another run into the same folder) stays."""
     count = 0
     for path in Path(folder).rglob(f".*{PARTIAL_SUFFIX}"):
+        if _writer_alive(path):
+            continue
         path.unlink(missing_ok=True)
         count += 1
     return count
+
+
+def _writer_alive(path: Path) -> bool:
+    """Partial files are named .<name>.<pid>.<random>.partial by write_dataset. Its writer counts
+    as alive if that process runs (not a zombie) and the file changed in the last minutes: a
+    pid can be reused, and a live writer keeps writing."""
+    try:
+        pid = int(path.name[: -len(PARTIAL_SUFFIX)].rsplit(".", 2)[-2])
+        if pid == os.getpid() or time.time() - path.stat().st_mtime > STALE_PARTIAL_SECONDS:
+            return False
+        os.kill(pid, 0)
+    except (ValueError, IndexError, ProcessLookupError, FileNotFoundError):
+        return False
+    except PermissionError:
+        pass   # another user's live process
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"   # killed, not yet reaped
+    except OSError:
+        return True   # no /proc: trust kill()
 
 
 def _describe(error: Exception) -> str:

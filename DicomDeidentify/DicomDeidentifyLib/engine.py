@@ -26,7 +26,7 @@ from pydicom.tag import Tag
 
 from . import actions as A
 from .dates import shift_value
-from .dummies import BINARY_VRS, DATE_TIME_VRS, TEXT_VRS, dummy_for
+from .dummies import DATE_TIME_VRS, TEXT_VRS, dummy_for
 from .keyed_hash import KeyedHasher
 from .markers import add_deidentification_markers
 from .options import DateMode, DeidentifyOptions, IdentityMode
@@ -168,6 +168,11 @@ class _FileRun:
             fallback=_text(dataset.get("StudyInstanceUID", "")))
         self.pseudonym = engine.pseudonymizer.pseudonym(
             identity, _text(dataset.get("PatientSex", "")), self.options.pseudonym_keeps_sex)
+        # The original identity, for the linkage store of key holders (never written to an output).
+        self.original = {"patient_id": _text(dataset.get("PatientID", "")),
+                         "issuer": _text(dataset.get("IssuerOfPatientID", "")),
+                         "name": _text(dataset.get("PatientName", "")),
+                         "birth_date": _text(dataset.get("PatientBirthDate", ""))}
 
     def _cleans_text(self) -> bool:
         o = self.options
@@ -185,6 +190,7 @@ class _FileRun:
             "pseudonym_id": self._identity_value(PATIENT_ID),
             "identity_hash": self.pseudonym.identity_hash,
             "date_offset_days": self.pseudonym.date_offset_days if self.options.dates is DateMode.MODIFIED else 0,
+            "original": self.original,
         }
 
     def _walk(self, dataset: Dataset, path: str, mode: str, parents: list) -> None:
@@ -229,8 +235,9 @@ class _FileRun:
             element = dataset[tag]
         except Exception as error:  # a value pydicom cannot decode: it can't be judged, so it goes
             del dataset[tag]
-            self._removed(path, tag, vr, "X", lambda: f"<undecodable: {error}>", keyword)
-            self._review(path, tag, keyword, vr, f"could not be decoded ({error}); removed")
+            problem = str(error)
+            self._removed(path, tag, vr, "X", lambda: f"<undecodable: {problem}>", keyword)
+            self._review(path, tag, keyword, vr, f"could not be decoded ({problem}); removed")
             return
         if action == "identity":
             self._replace_identity(element, path)

@@ -6,7 +6,7 @@ the run report all record exactly the profile that was applied.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from enum import Enum
 
 

@@ -22,8 +22,11 @@ SAMPLE_FILES = 5
 
 
 class RunReport:
-    def __init__(self, folder: Path, options: DeidentifyOptions, inputs: list, output: str | None):
+    def __init__(self, folder: Path, options: DeidentifyOptions, inputs: list, output: str | None,
+                 with_originals: bool = True):
+        make_private_dir(Path(folder).parent)
         self.folder = make_private_dir(folder)
+        self.with_originals = with_originals   # linkage off: no original value in the report either
         self.options = options
         self.inputs = [str(i) for i in inputs]
         self.output = output
@@ -44,7 +47,7 @@ class RunReport:
                            "review": len(result.review)})
         for what, counter in self.attributes.items():
             counter.update(_attribute_name(path) for path in getattr(result, what))
-        if result.changes and len(self.samples) < SAMPLE_FILES:
+        if self.with_originals and result.changes and len(self.samples) < SAMPLE_FILES:
             self.samples.append({"source": result.source, "output": result.output,
                                  "changes": [c.to_dict() for c in result.changes]})
         for item in result.review:
@@ -101,7 +104,7 @@ def render_html(doc: dict) -> str:
         "td,th{border:1px solid #bbb;padding:3px 8px;text-align:left;vertical-align:top}"
         ".phi{background:#fff3f3}.warn{color:#a00}</style></head><body>",
         "<h1>SlicerDeidentify run report</h1>",
-        f"<p class='warn'>For key holders only: this page shows original (identifying) values.</p>",
+        "<p class='warn'>For key holders only: this page shows original (identifying) values.</p>",
         f"<p>Started {e(doc['started'])}, finished {e(doc['finished'])}"
         f"{' (cancelled)' if doc['cancelled'] else ''}. Output: {e(str(doc['output']))}</p>",
         f"<h2>Summary</h2><table>{rows}</table>",

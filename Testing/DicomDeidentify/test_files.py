@@ -1,6 +1,5 @@
 """Whole files: every real test file, bad input, file meta, pixel data, character sets, no leaks."""
 import hashlib
-import os
 import struct
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from DicomDeidentifyLib.batch import deidentify_paths
 from DicomDeidentifyLib.dicom_io import IMPLEMENTATION_CLASS_UID
 from DicomDeidentifyLib.pipeline import deidentify_file
 from DicomDeidentifyLib.tables import profile_table
-from support.data import KEY, corpus_files, read, save, data_file
+from support.data import KEY, corpus_files, read, save
 
 # Files of the corpus that are broken on purpose, and why they must fail.
 BROKEN = {
@@ -260,3 +259,22 @@ def test_no_value_of_a_non_keep_attribute_survives(tmp_path_factory, options, ro
             assert value.encode() not in data, f"({tag >> 16:04X},{tag & 0xFFFF:04X}) kept {value}"
 
     check()
+
+
+def test_only_partial_files_of_dead_or_stale_writers_are_removed(tmp_path):
+    import os
+    import subprocess
+    from DicomDeidentifyLib.dicom_io import remove_partial_files
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    live = os.getppid()   # pytest's parent: alive for the whole test
+    files = {name: tmp_path / f".x.dcm.{pid}.abcd1234.partial"
+             for name, pid in (("dead", dead.pid), ("live", live), ("stale", live))}
+    files["stale"] = tmp_path / "sub" / f".y.dcm.{live}.abcd1234.partial"
+    for path in files.values():
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"partial")
+    old = os.stat(files["stale"]).st_mtime - 3600
+    os.utime(files["stale"], (old, old))
+    assert remove_partial_files(tmp_path) == 2
+    assert files["live"].exists() and not files["dead"].exists() and not files["stale"].exists()

@@ -1,0 +1,198 @@
+"""The linkage store: what key holders need to map pseudonyms back, kept beside the key.
+
+A real SQLite database (WAL mode, one transaction per batch of results, a long
+busy timeout so that two runs into the same side database wait for each other
+instead of failing), created owner-only. With linkage off it still records
+runs, files and pseudonyms, but no original value: no name, ID, birth date,
+UID or input path, only keyed hashes that cannot be reversed.
+
+Consistency does not depend on this store: pseudonyms, UIDs and date offsets
+are functions of the key. The store records them, and their originals.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .results import FileResult
+
+LINKAGE_FILE_NAME = "linkage.sqlite"
+BUSY_TIMEOUT_MS = 120_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, started REAL, finished REAL, destination TEXT, side_database INTEGER,
+    linkage INTEGER, profile TEXT, inputs TEXT, totals TEXT);
+CREATE TABLE IF NOT EXISTS patients (
+    identity_hash TEXT PRIMARY KEY, pseudonym_id TEXT, pseudonym_name TEXT, date_offset_days INTEGER,
+    original_patient_id TEXT, original_issuer TEXT, original_name TEXT, original_birth_date TEXT,
+    first_seen REAL);
+CREATE TABLE IF NOT EXISTS uids (original TEXT PRIMARY KEY, new TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS uids_new ON uids(new);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY, run_id TEXT, source TEXT, output TEXT, status TEXT, reason TEXT,
+    identity_hash TEXT, sop_instance_uid TEXT, time REAL);
+CREATE INDEX IF NOT EXISTS files_output ON files(output);
+CREATE TABLE IF NOT EXISTS destination_uids (destination TEXT, original TEXT, PRIMARY KEY (destination, original));
+CREATE TABLE IF NOT EXISTS destination_patients (destination TEXT, identity_hash TEXT,
+    PRIMARY KEY (destination, identity_hash));
+"""
+
+
+def linkage_path(key_file: Path) -> Path:
+    return Path(key_file).parent / LINKAGE_FILE_NAME
+
+
+class LinkageStore:
+    def __init__(self, path: Path, keep_originals: bool = True):
+        self.path = Path(path)
+        self.keep_originals = keep_originals
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        previous = os.umask(0o077)   # the database and its -wal and -shm files: owner-only
+        try:
+            self.db = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self._set_up()
+        finally:
+            os.umask(previous)
+        os.chmod(self.path, 0o600)
+        self._pending: list = []
+
+    def _set_up(self) -> None:
+        """WAL mode and the schema. Two runs creating the store at the same moment race for the
+        switch to WAL, which SQLite does not queue behind its busy timeout: retry instead."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                if self.db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                with self.transaction():
+                    for statement in _statements(SCHEMA):
+                        self.db.execute(statement)
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    @contextmanager
+    def transaction(self):
+        self.db.execute("BEGIN IMMEDIATE")   # take the write lock now: concurrent runs queue here
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.flush()
+        self.db.close()
+
+    # -- recording a run --------------------------------------------------------------------
+    def start_run(self, run_id: str, destination: Path, side_database: bool, profile: dict, inputs: list) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO runs (run_id, started, destination, side_database, linkage, profile, inputs)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (run_id, time.time(), str(destination), int(side_database), int(self.keep_originals),
+                             json.dumps(profile), json.dumps([str(i) for i in inputs]) if self.keep_originals else "[]"))
+        self.run_id, self.destination = run_id, str(destination)
+
+    def add(self, result: FileResult) -> None:
+        """Queue one file's outcome; written in batches (one transaction each). What is needed is
+        copied now: the caller may slim the result down once this returns."""
+        self._pending.append(_Entry(result.source, result.output, result.status, result.reason,
+                                    dict(result.patient or {}), dict(result.uid_map)))
+        if len(self._pending) >= 200:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        with self.transaction():
+            for result in pending:
+                self._record(result)
+
+    def finish_run(self, totals: dict) -> None:
+        self.flush()
+        with self.transaction():
+            self.db.execute("UPDATE runs SET finished = ?, totals = ? WHERE run_id = ?",
+                            (time.time(), json.dumps(totals), self.run_id))
+
+    def _record(self, result: "_Entry") -> None:
+        patient = result.patient or {}
+        identity = patient.get("identity_hash", "")
+        if identity:
+            original = patient.get("original", {}) if self.keep_originals else {}
+            self.db.execute(
+                "INSERT INTO patients VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(identity_hash) DO NOTHING",
+                (identity, patient.get("pseudonym_id", ""), patient.get("pseudonym_name", ""),
+                 patient.get("date_offset_days", 0), original.get("patient_id"), original.get("issuer"),
+                 original.get("name"), original.get("birth_date"), time.time()))
+            self.db.execute("INSERT OR IGNORE INTO destination_patients VALUES (?, ?)", (self.destination, identity))
+        if self.keep_originals:
+            for old, new in result.uid_map.items():
+                self.db.execute("INSERT OR IGNORE INTO uids VALUES (?, ?)", (old, new))
+                self.db.execute("INSERT OR IGNORE INTO destination_uids VALUES (?, ?)", (self.destination, old))
+        sop = Path(result.output).name.split(".")[0] if result.output else ""
+        self.db.execute("INSERT INTO files (run_id, source, output, status, reason, identity_hash, sop_instance_uid,"
+                        " time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (self.run_id, result.source if self.keep_originals else "", result.output,
+                         result.status, result.reason if self.keep_originals else _reason_kind(result.reason),
+                         identity, sop, time.time()))
+
+    # -- key holders' questions -------------------------------------------------------------
+    def lookup(self, term: str) -> list:
+        """Original identity (and UID) behind a pseudonymous ID, a pseudonym name or a new UID."""
+        term = term.strip()
+        found = []
+        rows = self.db.execute(
+            "SELECT pseudonym_id, pseudonym_name, date_offset_days, original_patient_id, original_issuer, "
+            "original_name, original_birth_date FROM patients WHERE pseudonym_id = ? OR pseudonym_name = ? "
+            "OR identity_hash = ?", (term, term, term)).fetchall()
+        for row in rows:
+            found.append(dict(zip(("pseudonym_id", "pseudonym_name", "date_offset_days", "patient_id", "issuer",
+                                   "name", "birth_date"), row)))
+        for original, in self.db.execute("SELECT original FROM uids WHERE new = ?", (term,)).fetchall():
+            found.append({"new_uid": term, "original_uid": original})
+        return found
+
+    def mapping(self, destination: Path) -> tuple:
+        """([(original UID, new UID)], [(original Patient ID, pseudonymous ID)]) of a destination's runs."""
+        destination = str(destination)
+        uids = self.db.execute("SELECT u.original, u.new FROM uids u JOIN destination_uids d ON d.original = u.original"
+                               " WHERE d.destination = ? ORDER BY u.original", (destination,)).fetchall()
+        patients = self.db.execute(
+            "SELECT p.original_patient_id, p.pseudonym_id FROM patients p JOIN destination_patients d ON "
+            "d.identity_hash = p.identity_hash WHERE d.destination = ? ORDER BY p.original_patient_id",
+            (destination,)).fetchall()
+        return uids, patients
+
+    def holds_originals(self) -> bool:
+        return self.db.execute("SELECT COUNT(*) FROM runs WHERE linkage = 1").fetchone()[0] > 0
+
+
+@dataclass
+class _Entry:
+    source: str
+    output: str
+    status: str
+    reason: str
+    patient: dict
+    uid_map: dict
+
+
+def _statements(script: str) -> list:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _reason_kind(reason: str) -> str:
+    """A reason without the file name or anything taken from it (linkage off)."""
+    return reason.split(":")[0] if reason else ""
