@@ -146,24 +146,22 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         from DicomDeidentifyLib.keys import default_key_file
         return slicer.app.userSettings().value(SETTINGS_KEY_FILE, str(default_key_file()))
 
-    def deidentifyFolder(self, inputFolder, outputFolder, options=None, keyFile=None, progress=None, cancel=None):
-        """De-identify every file under inputFolder into outputFolder: (RunSummary, report path)."""
-        import datetime
+    def deidentifyFolder(self, inputFolder, outputFolder, options=None, keyFile=None, progress=None, cancel=None,
+                         sideDatabase=False, linkage=True):
+        """De-identify every file under inputFolder into outputFolder: (RunSummary, report path).
+
+        The same run as the command line's: key, linkage store and report beside the key."""
         from pathlib import Path
-        from DicomDeidentifyLib import deidentify_paths
-        from DicomDeidentifyLib.keys import load_or_create_key
-        from DicomDeidentifyLib.report import RunReport
-        options = options or self.loadOptions()
+        from DicomDeidentifyLib.runs import deidentify_folder
         keyFile = Path(keyFile or self.keyFile())
-        key, _ = load_or_create_key(keyFile, create=not keyFile.exists() and not keyFile.parent.exists())
-        slicer.app.userSettings().setValue(SETTINGS_KEY_FILE, str(keyFile))
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        report = RunReport(keyFile.parent / "reports" / stamp, options, [inputFolder], str(outputFolder))
         # One process inside Slicer: worker processes would each start a copy of the application.
-        summary = deidentify_paths([inputFolder], outputFolder, options, key, jobs=1, progress=progress,
-                                   on_result=report.add, cancel=cancel)
-        _, htmlPath = report.write(summary)
-        return summary, str(htmlPath)
+        # First use of a key location (its folder does not exist yet) creates the key; after that a
+        # missing key is an error, never silently a new one.
+        run = deidentify_folder([inputFolder], outputFolder, options or self.loadOptions(), key_file=keyFile,
+                                create_key=not keyFile.parent.exists(), side_database=sideDatabase,
+                                linkage=linkage, jobs=1, progress=progress, cancel=cancel)
+        slicer.app.userSettings().setValue(SETTINGS_KEY_FILE, str(keyFile))
+        return run.summary, str(run.report_html)
 
 
 class DicomDeidentifyTest(ScriptedLoadableModuleTest):

@@ -104,13 +104,14 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         summary.cancelled = True
         raise
     finally:
-        if summary.cancelled or len(summary.results) < total:
+        stopped_early = summary.cancelled or len(summary.results) < total
+        if stopped_early:
             pool.terminate()
-            if output is not None and output.exists():
-                remove_partial_files(output)
         else:
             pool.close()
         pool.join()
+        if stopped_early and output is not None and output.exists():
+            remove_partial_files(output)   # the workers are gone: what they left is unfinished
     return summary
 
 

@@ -92,7 +92,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-creator-on-higher-level", action="store_true",
                    help="look for a private creator in enclosing data sets too")
     p.add_argument("--skip-deidentified", action="store_true", help="skip files with Patient Identity Removed = YES")
-    p.add_argument("--profile", type=Path, help="a profile saved as JSON; flags given here are added to it")
+    p.add_argument("--profile", type=Path, help="a profile saved as JSON or TOML; flags given here change it")
     r = parser.add_argument_group("run")
     r.add_argument("--key-file", type=Path, help=f"pseudonym key (default {secrets_home()}/pseudonym.key)")
     r.add_argument("--create-key", action="store_true", help="create --key-file if it does not exist")
@@ -103,7 +103,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args) -> DeidentifyOptions:
-    options = (DeidentifyOptions.from_json(args.profile.read_text()) if args.profile else DeidentifyOptions())
+    options = DeidentifyOptions.from_file(args.profile) if args.profile else DeidentifyOptions()
     for flag in ("retain_safe_private", "retain_uids", "retain_device_identity", "retain_institution_identity",
                  "retain_patient_characteristics", "clean_descriptors", "clean_structured_content",
                  "clean_graphics", "clean_pixel_data", "clean_recognizable_visual_features",
@@ -166,6 +166,8 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
     if run.key_created:
         print(f"Created a new pseudonym key at {run.key_file} (owner-only). Back it up: the same key gives the "
               "same pseudonyms, UIDs and date shifts in later runs.", file=sys.stderr)
+    if dry_run:
+        print_dry_run(run.report_json)
     print_summary(run.summary, time.monotonic() - started, Path(output).resolve(), run.report_html,
                   run.report_json, dry_run)
     if run.linkage is not None:
@@ -179,6 +181,25 @@ def _progress_bar(total: int):
     except ImportError:
         return None
     return tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+
+
+def print_dry_run(report_json: Path) -> None:
+    """What the profile would do to these files: per attribute across files, then what needs review."""
+    import json
+    report = json.loads(Path(report_json).read_text(encoding="utf-8"))
+    attributes = report["attributes"]
+    names = sorted(set().union(*attributes.values()))
+    print("Would change (attribute: files where it is removed / replaced / kept by an option):")
+    for name in names:
+        print(f"  {name}: {attributes['removed'].get(name, 0)} / {attributes['replaced'].get(name, 0)} / "
+              f"{attributes['kept'].get(name, 0)}")
+    if report["review"]:
+        print("Would need review:")
+        for item in report["review"]:
+            print(f"  {item['path']}: {item['reason']} ({item['count']} files, e.g. {item['example']!r})")
+    for entry in report["files"]:
+        print(f"  {entry['status']:8} {entry['source']} -> {entry['output'] or '-'} ({entry['removed']} removed, "
+              f"{entry['replaced']} replaced, {entry['review']} to review)")
 
 
 def print_summary(summary, seconds, output, html_path, json_path, dry_run) -> None:

@@ -6,6 +6,7 @@ the run report all record exactly the profile that was applied.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from dataclasses import asdict, dataclass, fields
 from enum import Enum
 
@@ -125,6 +126,21 @@ class DeidentifyOptions:
     @classmethod
     def from_json(cls, text: str) -> "DeidentifyOptions":
         return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_file(cls, path) -> "DeidentifyOptions":
+        """A profile saved as JSON (what the Slicer module saves) or TOML (.toml, Python 3.11+)."""
+        path = Path(path)
+        if path.suffix.lower() == ".toml":
+            try:
+                import tomllib
+            except ImportError:   # Python < 3.11, e.g. inside Slicer 5.8: JSON only
+                raise ValueError("TOML profiles need Python 3.11 or later; save the profile as JSON") from None
+            return cls.from_dict(tomllib.loads(path.read_text(encoding="utf-8")))
+        return cls.from_json(path.read_text(encoding="utf-8"))
+
+    def save(self, path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
 
 
 def _parse_private_tag(value) -> tuple:

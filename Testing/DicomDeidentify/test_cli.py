@@ -154,3 +154,42 @@ def test_a_run_killed_with_sigkill_resumes_without_partial_files_or_duplicates(t
     assert len(files) == 600
     assert len({pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID for p in files}) == 600
     assert f"{600 - written_before} written, {written_before} skipped, 0 failed" in result.stdout
+
+
+def test_dry_run_shows_what_would_change_per_attribute_and_file(tmp_path, inputs):
+    result = run("anonymize", inputs, "--output", tmp_path / "out", "--key-file", tmp_path / "s" / "k",
+                 "--create-key", "--dry-run", "--retain-device-identity")
+    assert "Would change" in result.stdout and "PatientBirthDate:" in result.stdout
+    assert "Would need review:" in result.stdout and "kept by option retain_device_identity" in result.stdout
+    assert "CT_small.dcm ->" in result.stdout and "dry-run" in result.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_toml_profile(tmp_path):
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "ct.dcm").write_bytes(data_file("CT_small.dcm").read_bytes())
+    profile = tmp_path / "profile.toml"
+    profile.write_text('retain_patient_characteristics = true\ndates = "full"\n')
+    result = run("anonymize", source, "--output", tmp_path / "out", "--key-file", tmp_path / "s" / "k",
+                 "--create-key", "--profile", profile)
+    assert result.returncode == 0, result.stderr
+    out = pydicom.dcmread(next((tmp_path / "out").rglob("*.dcm")))
+    assert out.StudyDate == read("CT_small.dcm").StudyDate and out.PatientSex == read("CT_small.dcm").PatientSex
+
+
+def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path):
+    many_inputs(tmp_path / "in", 400)
+    key, out = tmp_path / "s" / "k", tmp_path / "out"
+    process = subprocess.Popen([str(CLI), "anonymize", str(tmp_path / "in"), "--output", str(out),
+                                "--key-file", str(key), "--create-key", "--jobs", "2", "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(out.rglob("*.dcm"))) < 30:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "cancelled" in stderr
+    assert not [p for p in out.rglob("*") if p.name.endswith(".partial")]
+    result = run("anonymize", tmp_path / "in", "--output", out, "--key-file", key, "--quiet")
+    assert result.returncode == 0 and len(list(out.rglob("*.dcm"))) == 400
