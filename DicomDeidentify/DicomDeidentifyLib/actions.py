@@ -26,6 +26,11 @@ TYPE_2_SEQUENCES = frozenset({0x00400555})
 TYPE_2_FOR_ANIMALS = frozenset({0x00102297, 0x00102299})   # Responsible Person, Responsible Organization
 ANIMAL_MARKERS = ("PatientSpeciesDescription", "PatientSpeciesCodeSequence")
 
+# Not in Table E.1-1 but never kept: they hold (encrypted) original values that cannot be
+# inspected (PS3.15 E.1 says encrypted originals go there). Encrypted Attributes Sequence,
+# Encrypted Content.
+UNINSPECTABLE = frozenset({0x04000500, 0x04000520})
+
 COMPOUND = {"X/Z": REMOVE_OR_EMPTY, "X/D": DUMMY, "Z/D": DUMMY, "X/Z/D": DUMMY, "X/Z/U*": UIDS_INSIDE}
 
 

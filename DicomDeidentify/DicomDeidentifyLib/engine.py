@@ -57,9 +57,13 @@ RETAIN_COLUMNS = frozenset({"retain_safe_private", "retain_uids", "retain_device
                             "retain_institution_identity", "retain_patient_characteristics",
                             "retain_long_full_dates"})
 MAX_SHOWN = 200
+# Removals a person should hear about: the column value the decision carries -> the review reason.
+UNKNOWN, ENCRYPTED = "unknown public attribute", "encrypted original values"
+REVIEWED_REMOVALS = {UNKNOWN: "attribute not in the DICOM dictionary; removed",
+                     ENCRYPTED: "holds encrypted original values, which cannot be inspected; removed"}
 STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC",
                         "UI", "UR", "UT"})
-CLEANABLE_VRS = TEXT_VRS | {"AE"}
+CLEANABLE_VRS = TEXT_VRS | {"AE"}   # AE titles are free text too (a station named after a person)
 # Top-level attributes the walk, the markers or the reader look at or write: always parsed.
 CONTEXT_TAGS = frozenset(tag_for_keyword(k) for k in (
     "PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID",
@@ -69,7 +73,7 @@ CONTEXT_TAGS = frozenset(tag_for_keyword(k) for k in (
     "ResponsiblePerson", "ResponsibleOrganization", "Rows", "Columns", "NumberOfFrames", "SamplesPerPixel",
     "BitsAllocated", "PhotometricInterpretation",
     # what pydicom needs to resolve ambiguous VRs ('US or SS', 'OB or OW') when writing
-    "PixelRepresentation", "WaveformBitsAllocated") + IDENTIFYING_KEYWORDS)   # AE titles are free text too (a station named after a person)
+    "PixelRepresentation", "WaveformBitsAllocated") + IDENTIFYING_KEYWORDS)
 
 
 class Deidentifier:
@@ -105,7 +109,7 @@ class Deidentifier:
         action, column = self.decide(tag, vr)
         if action == A.KEEP and column not in RETAIN_COLUMNS:
             return "keep"
-        if action == A.REMOVE and column != "unknown public attribute":
+        if action == A.REMOVE and column not in REVIEWED_REMOVALS:
             return "remove"
         if action == "overlay" and not self.options.clean_graphics:
             return "remove"
@@ -124,11 +128,13 @@ class Deidentifier:
         row = self.table.lookup(tag)
         if row is not None:
             return self.resolver.resolve(row)
+        if tag in A.UNINSPECTABLE:
+            return A.REMOVE, ENCRYPTED
         return self._unlisted_action(tag, vr, keyword_for_tag(tag), mode)
 
     def _unlisted_action(self, tag: int, vr: str, keyword: str, mode: str) -> tuple:
         if not keyword and tag != PIXEL_DATA:
-            return A.REMOVE, "unknown public attribute"
+            return A.REMOVE, UNKNOWN
         if vr == "SQ":
             return A.KEEP, "unlisted"
         if vr in DATE_TIME_VRS:
@@ -226,8 +232,8 @@ class _FileRun:
             return   # kept as read: never decoded, written back byte for byte
         keyword = keyword_for_tag(number)
         if action == A.REMOVE or (action == "overlay" and not self.options.clean_graphics):
-            if column == "unknown public attribute":
-                self._review(path, tag, "", vr, "attribute not in the DICOM dictionary; removed")
+            if column in REVIEWED_REMOVALS:
+                self._review(path, tag, keyword, vr, REVIEWED_REMOVALS[column])
             self._removed(path, tag, vr, "X", lambda: _shown_raw(raw), keyword)
             del dataset[tag]
             return

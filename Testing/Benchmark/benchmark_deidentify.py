@@ -106,7 +106,9 @@ def _save(ds: Dataset, path: Path) -> None:
 
 
 def timed(command: list) -> tuple:
-    """(seconds, peak RSS in MB of the command and its workers)."""
+    """(seconds, peak RSS in MB of the command and its workers). Dirty pages of earlier steps are
+    flushed first, so that no command pays for another's writes."""
+    subprocess.run(["sync"])
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     subprocess.run(command, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -116,7 +118,6 @@ def timed(command: list) -> tuple:
 
 
 def compare(label: str, inputs: Path, count: int, work: Path, jobs: int, options: list) -> dict:
-    subprocess.run(["sync"])
     slug = "".join(c if c.isalnum() else "-" for c in label)
     copy_seconds, _ = timed(["cp", "-r", str(inputs), str(work / f"{slug}-cp")])
     out = work / f"{slug}-out"

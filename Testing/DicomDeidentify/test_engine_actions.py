@@ -180,3 +180,14 @@ def test_responsible_person_is_emptied_for_animals_and_removed_for_people():
     person.ResponsiblePerson = "Guardian^Gus"
     out, _ = deidentify(person)
     assert "ResponsiblePerson" not in out
+
+
+def test_encrypted_original_attributes_are_removed_and_reported():
+    ds = ct()
+    item = Dataset()
+    item.EncryptedContentTransferSyntaxUID = "1.2.840.10008.1.2.1"
+    item.EncryptedContent = b"\x30\x82 encrypted original patient name"
+    ds.EncryptedAttributesSequence = Sequence([item])
+    out, result = deidentify(ds)
+    assert "EncryptedAttributesSequence" not in out
+    assert any("encrypted original values" in r.reason for r in result.review)
