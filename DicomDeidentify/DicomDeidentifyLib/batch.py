@@ -74,9 +74,10 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     def record(result: FileResult) -> None:
         if on_result:
             on_result(result)
-        # The full result went to on_result (the report); the summary keeps outcome and review
-        # only, so memory stays flat in the number of files.
+        # The full result went to on_result (report, linkage store); the summary keeps outcome and
+        # review only: memory stays small, and no original identity lingers in it.
         result.changes, result.uid_map, result.removed, result.replaced, result.kept = [], {}, [], [], []
+        result.patient = {}
         summary.results.append(result)
         if progress:
             progress(len(summary.results), total, result)

@@ -4,7 +4,7 @@ Reading checks every declared length first (structure_check), so a truncated
 or malformed file fails here with a clear reason instead of half-way through. Writing
 replaces the preamble and the whole file meta group (no original value may
 survive in group 0002) and is atomic: a temporary file in the target folder,
-flushed, then renamed.
+closed, then renamed over the target.
 """
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ IMPLICIT_LITTLE, EXPLICIT_LITTLE, EXPLICIT_BIG = "1.2.840.10008.1.2", "1.2.840.1
 PARTIAL_SUFFIX = ".partial"
 MEDIA_DIRECTORY_SOP_CLASS = "1.2.840.10008.1.3.10"
 DEFLATED = "1.2.840.10008.1.2.1.99"
-IN_MEMORY_LIMIT = 64 * 1024 * 1024
-STALE_PARTIAL_SECONDS = 600   # larger files are parsed from disk, scanned through mmap
+IN_MEMORY_LIMIT = 64 * 1024 * 1024   # larger files are parsed from disk, scanned through mmap
+STALE_PARTIAL_SECONDS = 600   # a partial file untouched this long is left over, whatever its pid says
 # Groups a DICOM data set without preamble and meta (old "raw" files) may start with.
 _RAW_START_GROUPS = {0x0002, 0x0004, 0x0008}
 
@@ -166,7 +166,7 @@ def _spans_by_transfer_syntax(data: bytes):
 
 
 def _check_structure(path: Path, buffer, dataset: Dataset) -> None:
-    if _transfer_syntax(dataset) == DEFLATED:
+    if transfer_syntax_of(dataset) == DEFLATED:
         return   # the body is compressed; pydicom's inflate already failed loudly if it was cut
 
     def check(implicit, little):
@@ -224,7 +224,7 @@ def _check_pixel_length(dataset: Dataset, length=None) -> None:
     if length is None:
         element = dataset["PixelData"]
         length = 0xFFFFFFFF if getattr(element, "is_undefined_length", False) else len(element.value or b"")
-    if length == 0xFFFFFFFF or _transfer_syntax(dataset) not in (
+    if length == 0xFFFFFFFF or transfer_syntax_of(dataset) not in (
             IMPLICIT_LITTLE, EXPLICIT_LITTLE, EXPLICIT_BIG, DEFLATED):
         return
     try:
@@ -244,7 +244,7 @@ def _meta_value(dataset: Dataset, keyword: str) -> str:
     return str(meta.get(keyword, "")) if meta is not None else ""
 
 
-def _transfer_syntax(dataset: Dataset) -> str:
+def transfer_syntax_of(dataset: Dataset) -> str:
     ts = _meta_value(dataset, "TransferSyntaxUID")
     if ts:
         return ts
@@ -260,10 +260,6 @@ def _original_encoding(dataset: Dataset) -> tuple:
     else:
         implicit, little = dataset.is_implicit_VR, dataset.is_little_endian
     return (True if implicit is None else implicit), (True if little is None else little)
-
-
-def transfer_syntax_of(dataset: Dataset) -> str:
-    return _transfer_syntax(dataset)
 
 
 def content_digest(path: Path) -> str:
@@ -328,7 +324,7 @@ def _save(dataset: Dataset, handle, raw_elements=()) -> None:
 
 
 def needs_decoding(dataset: Dataset) -> bool:
-    return _needs_decoding(dataset, UID(_transfer_syntax(dataset)))
+    return _needs_decoding(dataset, UID(transfer_syntax_of(dataset)))
 
 
 def _needs_decoding(dataset: Dataset, ts: UID) -> bool:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from pydicom.datadict import keyword_for_tag
 
-from .dicom_io import DicomReadError, needs_decoding, read_source, replace_file_meta, transfer_syntax_of, write_dataset
+from .dicom_io import (DicomReadError, needs_decoding, read_source, replace_file_meta, transfer_syntax_of,
+                       write_dataset)
 from .engine import Deidentifier
 from .results import DRY_RUN, FAILED, SKIPPED, WRITTEN, FileResult
 
@@ -29,6 +30,12 @@ def output_path(output_dir: Path, dataset, patient_folder_fallback: str, source_
     return Path(output_dir).joinpath(*parts, name)
 
 
+def _attribute_name(tag: int) -> str:
+    """The keyword of a public attribute, else its tag (private attributes have no keyword)."""
+    keyword = "" if (tag >> 16) % 2 else keyword_for_tag(tag)
+    return keyword or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
 def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path | None,
                     dry_run: bool = False) -> FileResult:
     source = Path(source)
@@ -48,8 +55,8 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         result = deidentifier.deidentify(dataset, str(source))
         if result.status == SKIPPED:
             return result
-        result.removed[:0] = [(not (tag >> 16) % 2 and keyword_for_tag(tag)) or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
-                              for tag in read.removed_unread if tag & 0xFFFF]   # group lengths go unlisted
+        # removed before parsing; group lengths (element 0) go unlisted, as in the engine's walk
+        result.removed[:0] = [_attribute_name(tag) for tag in read.removed_unread if tag & 0xFFFF]
         new_sop = str(dataset.get("SOPInstanceUID", "") or (deidentifier.map_uid(original_sop) if original_sop else ""))
         replace_file_meta(dataset, transfer_syntax, new_sop)
         if output_dir is None:
