@@ -24,6 +24,7 @@ from .report import RunReport
 from .results import FileResult, RunSummary
 
 SIDE_DATABASE_MARKER = "slicer-deidentify-side-database.json"
+CTK_DATABASE_FILE = "ctkDICOM.sql"   # what marks a folder as a ctkDICOMDatabase (Slicer's DICOM database)
 
 
 @dataclass
@@ -56,6 +57,9 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         if secret == destination or destination in secret.parents:
             raise ValueError(f"{secret} is inside {destination}: secrets and reports must live apart from "
                              "what is shared")
+    if (destination / CTK_DATABASE_FILE).exists() and not is_side_database(destination):
+        raise ValueError(f"{destination} is a DICOM database of Slicer's (it holds {CTK_DATABASE_FILE}): "
+                         "de-identified files go to a folder of their own")
     key, created = load_or_create_key(key_path, create_key)
     run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
     report = RunReport(reports / run_id, options, inputs, str(destination), with_originals=linkage)

@@ -273,3 +273,18 @@ def test_key_export_and_import_move_the_same_key(tmp_path):
     assert refused.returncode == 2 and "another key" in refused.stderr
     not_a_key = run("key", "import", "/dev/null", "--key-file", tmp_path / "d" / "k", check_ok=False)
     assert not_a_key.returncode == 2 and not (tmp_path / "d" / "k").exists()
+
+
+def test_slicer_s_own_dicom_database_folder_is_never_a_destination(tmp_path):
+    database = tmp_path / "SlicerDICOMDatabase"
+    database.mkdir()
+    (database / "ctkDICOM.sql").write_bytes(b"SQLite format 3\x00")
+    source = study(tmp_path / "in", "M1", "A^B", "20240101", 1)[0]
+    refused = run("anonymize", source, "--into", database, "--key-file", tmp_path / "s" / "k", "--create-key",
+                  check_ok=False)
+    assert refused.returncode == 2 and "DICOM database of Slicer's" in refused.stderr
+    assert sorted(p.name for p in database.iterdir()) == ["ctkDICOM.sql"]
+    # a side database that Slicer has indexed (it then holds a ctkDICOM.sql too) stays usable
+    run("anonymize", source, "--into", tmp_path / "side", "--key-file", tmp_path / "s" / "k", "--create-key")
+    (tmp_path / "side" / "ctkDICOM.sql").write_bytes(b"SQLite format 3\x00")
+    run("anonymize", source, "--into", tmp_path / "side", "--key-file", tmp_path / "s" / "k")
