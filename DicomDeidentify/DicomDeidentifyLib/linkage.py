@@ -171,7 +171,8 @@ class LinkageStore:
                                " WHERE d.destination = ? ORDER BY u.original", (destination,)).fetchall()
         patients = self.db.execute(
             "SELECT p.original_patient_id, p.pseudonym_id FROM patients p JOIN destination_patients d ON "
-            "d.identity_hash = p.identity_hash WHERE d.destination = ? ORDER BY p.original_patient_id",
+            "d.identity_hash = p.identity_hash WHERE d.destination = ? AND p.original_patient_id IS NOT NULL "
+            "ORDER BY p.original_patient_id",
             (destination,)).fetchall()
         return uids, patients
 
