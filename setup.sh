@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian machine for SlicerDeidentify, from the repo root (as root, or with sudo):
 #   - Debian's DICOM validators: dicom3tools (dciodvfy, dcentvfy) and dcmtk (dcmdump, dsrdump);
-#   - .venv/: the package (console script dicom-deidentify), pydicom 3 and the test dependencies;
+#   - .venv/: the package (console script dicom-deidentify), pydicom 3, the test dependencies and
+#     slicer-core (Slicer's MRML libraries, for scene tests);
 #   - .venv-pydicom2/: the same with pydicom 2.4, the version Slicer 5.8 and 5.10 bundle.
 # Safe to run again: it only adds what is missing.
 set -euo pipefail
@@ -14,14 +15,15 @@ if ! command -v dciodvfy >/dev/null || ! command -v dcmdump >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends dicom3tools dcmtk >/dev/null
 fi
 
-make_venv() {  # make_venv DIR [extra pip requirement...]
-  local dir=$1; shift
+make_venv() {  # make_venv DIR EXTRAS [extra pip requirement...]
+  local dir=$1 extras=$2; shift 2
   [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
-  "$dir/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]' "$@" 2>&1 | grep -v '^WARNING: Location' || true
+  "$dir/bin/python" -m pip install -q --disable-pip-version-check -e ".[$extras]" "$@" 2>&1 | grep -v '^WARNING: Location' || true
   "$dir/bin/python" -c 'import DicomDeidentifyLib, pydicom, pytest' # fails loudly if the install did not work
 }
 
-make_venv .venv
-make_venv .venv-pydicom2 'pydicom>=2.4,<2.5'
+make_venv .venv test,scene
+.venv/bin/python -c 'import slicer; slicer.vtkMRMLScene()'
+make_venv .venv-pydicom2 test 'pydicom>=2.4,<2.5'
 echo "setup done: $(.venv/bin/python -c 'import pydicom; print("pydicom", pydicom.__version__)') in .venv," \
      "$(.venv-pydicom2/bin/python -c 'import pydicom; print("pydicom", pydicom.__version__)') in .venv-pydicom2"
