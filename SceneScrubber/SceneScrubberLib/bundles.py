@@ -1,0 +1,245 @@
+"""Scrub and check saved scenes without Slicer: a .mrml file, a scene folder, or an .mrb bundle.
+
+What is rewritten: every .mrml (see mrml_scrubber) and the header of every NRRD
+file (vtkMRMLNRRDStorageNode copies node attributes, DICOM.* included, into it as
+'key:=value' lines). Every other file is copied with its content unchanged.
+
+An .mrb is a zip archive, and archives are read defensively: a member whose name
+is absolute, contains '..', is a link, or appears twice is refused, and so is an
+archive that does not open or whose content would exceed a size limit. Nothing
+is ever written outside the output, and outputs are written atomically.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .mrml_scrubber import SceneError, ScrubReport, scrub_mrml
+from .phi_attributes import is_identifying_attribute
+
+NRRD_SUFFIXES = (".nrrd", ".nhdr")
+MAX_BUNDLE_BYTES = 64 * 1024 ** 3   # uncompressed: a zip bomb is refused before anything is written
+MAX_HEADER_BYTES = 1024 * 1024
+
+
+@dataclass
+class SceneResult:
+    output: Path
+    report: ScrubReport = field(default_factory=ScrubReport)
+    scrubbed_files: list = field(default_factory=list)   # names of files rewritten
+
+
+def scrub_nrrd_header(data: bytes) -> tuple:
+    """(data with DICOM.* 'key:=value' lines removed from the header, the values removed)."""
+    end = _header_end(data)
+    if end is None:
+        return data, []
+    kept, removed = [], []
+    for line in data[:end].split(b"\n"):
+        key, separator, value = line.partition(b":=")
+        if separator and is_identifying_attribute(key.decode("latin-1").strip()):
+            removed.append(value.decode("latin-1").strip())
+        else:
+            kept.append(line)
+    return b"\n".join(kept) + data[end:], removed
+
+
+def _header_end(data: bytes):
+    """Where a NRRD header ends (its blank line; the end for a detached header), or None if the
+    data is not a NRRD file."""
+    if not data.startswith(b"NRRD"):
+        return None
+    end = data.find(b"\n\n", 0, MAX_HEADER_BYTES)
+    if end >= 0:
+        return end
+    return len(data) if len(data) < MAX_HEADER_BYTES else None
+
+
+def scrub_scene(source: Path, output: Path) -> SceneResult:
+    """Scrub a .mrml file, a scene folder or an .mrb into `output` (which must not exist)."""
+    source, output = Path(source), Path(output)
+    if output.exists():
+        raise SceneError(f"{output} exists already: choose a new output")
+    if source.is_dir():
+        return _scrub_folder(source, output)
+    if source.suffix.lower() == ".mrb":
+        return _scrub_bundle(source, output)
+    if source.suffix.lower() == ".mrml":
+        data, report = scrub_mrml(source.read_bytes())
+        _write_atomically(output, data)
+        return SceneResult(output, report, [source.name])
+    raise SceneError(f"{source}: not a .mrml file, a scene folder or an .mrb bundle")
+
+
+def _copy_scrubbing(name: str, source, target, result: SceneResult) -> None:
+    """Copy one file from stream to stream: a scene scrubbed, a NRRD header scrubbed (its data
+    streamed after it), anything else streamed as it is. Memory stays small for large volumes."""
+    lower = name.lower()
+    if lower.endswith(".mrml"):
+        data, report = scrub_mrml(source.read())
+        _merge(result.report, report)
+        result.scrubbed_files.append(name)
+        target.write(data)
+        return
+    if lower.endswith(NRRD_SUFFIXES):
+        head = source.read(MAX_HEADER_BYTES)
+        scrubbed, removed = scrub_nrrd_header(head)
+        if removed:
+            result.report.identifying_values.update(removed)
+            result.report.removed_attributes += len(removed)
+            result.scrubbed_files.append(name)
+        target.write(scrubbed)
+    shutil.copyfileobj(source, target, 1 << 20)
+
+
+def _scrub_folder(source: Path, output: Path) -> SceneResult:
+    result = SceneResult(output)
+    temporary = output.with_name(f".{output.name}.partial")
+    shutil.rmtree(temporary, ignore_errors=True)
+    try:
+        for path in sorted(source.rglob("*")):
+            relative = path.relative_to(source)
+            if path.is_symlink():
+                raise SceneError(f"{relative}: a link in a scene folder is not followed")
+            target = temporary / relative
+            if path.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "rb") as reader, open(target, "wb") as writer:
+                _copy_scrubbing(str(relative), reader, writer, result)
+        if not result.scrubbed_files or not any(n.lower().endswith(".mrml") for n in result.scrubbed_files):
+            raise SceneError(f"{source}: no .mrml scene file in the folder")
+        os.replace(temporary, output)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return result
+
+
+def _scrub_bundle(source: Path, output: Path) -> SceneResult:
+    result = SceneResult(output)
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise SceneError(f"{source}: not a readable .mrb (zip) archive: {error}") from None
+    with archive:
+        members = _checked_members(archive, source)
+        temporary = output.with_name(f".{output.name}.partial")
+        try:
+            with zipfile.ZipFile(temporary, "w") as target:
+                for member in members:
+                    copy = zipfile.ZipInfo(member.filename, date_time=member.date_time)
+                    copy.compress_type, copy.external_attr = member.compress_type, member.external_attr
+                    if member.is_dir():
+                        target.writestr(copy, b"")
+                        continue
+                    with archive.open(member) as reader, target.open(copy, "w", force_zip64=True) as writer:
+                        _copy_scrubbing(member.filename, reader, writer, result)
+            if not any(n.lower().endswith(".mrml") for n in result.scrubbed_files):
+                raise SceneError(f"{source}: no .mrml scene file in the bundle")
+            os.replace(temporary, output)
+        except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
+            temporary.unlink(missing_ok=True)
+            raise SceneError(f"{source}: damaged archive: {error}") from None
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    return result
+
+
+def _checked_members(archive: zipfile.ZipFile, source: Path) -> list:
+    members, seen, total = archive.infolist(), set(), 0
+    for member in members:
+        name = member.filename
+        path = PurePosixPath(name.replace("\\", "/"))
+        if path.is_absolute() or re.match(r"^[A-Za-z]:", name) or ".." in path.parts:
+            raise SceneError(f"{source}: member {name!r} would be written outside the bundle: refused")
+        if stat.S_ISLNK(member.external_attr >> 16):
+            raise SceneError(f"{source}: member {name!r} is a link: refused")
+        if name in seen:
+            raise SceneError(f"{source}: member {name!r} appears twice: refused")
+        seen.add(name)
+        total += member.file_size
+        if total > MAX_BUNDLE_BYTES:
+            raise SceneError(f"{source}: content larger than {MAX_BUNDLE_BYTES} bytes: refused")
+    return members
+
+
+def _merge(into: ScrubReport, other: ScrubReport) -> None:
+    into.removed_attributes += other.removed_attributes
+    into.removed_uids += other.removed_uids
+    into.renamed_items += other.renamed_items
+    into.identifying_values |= other.identifying_values
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+# -- checking what was written --------------------------------------------------------------------
+
+@dataclass
+class Finding:
+    file: str
+    term: str
+    offset: int
+
+
+def scene_files(source: Path):
+    """(name, bytes) of every file of a .mrml, a scene folder or an .mrb (read defensively)."""
+    source = Path(source)
+    if source.is_dir():
+        for path in sorted(p for p in source.rglob("*") if p.is_file() and not p.is_symlink()):
+            yield str(path.relative_to(source)), path.read_bytes()
+    elif source.suffix.lower() == ".mrb":
+        try:
+            with zipfile.ZipFile(source) as archive:
+                for member in _checked_members(archive, source):
+                    if not member.is_dir():
+                        yield member.filename, archive.read(member)
+        except (zipfile.BadZipFile, EOFError) as error:
+            raise SceneError(f"{source}: damaged archive: {error}") from None
+    else:
+        yield source.name, source.read_bytes()
+
+
+def identifying_terms(source: Path) -> set:
+    """The identifying values a scene's own .mrml files hold (what scrubbing would remove)."""
+    terms = set()
+    for name, data in scene_files(source):
+        if name.lower().endswith(".mrml"):
+            terms |= scrub_mrml(data)[1].identifying_values
+    return terms
+
+
+def check_scene(source: Path, terms) -> list:
+    """Every place where one of `terms` stands in any file of the scene (case-insensitive)."""
+    needles = {}
+    for term in terms:
+        for variant in _variants(term):
+            needles.setdefault(variant.lower().encode("utf-8"), term)
+    findings = []
+    for name, data in scene_files(source):
+        lowered = data.lower()
+        for needle, term in needles.items():
+            offset = lowered.find(needle)
+            if offset >= 0:
+                findings.append(Finding(name, term, offset))
+    return findings
+
+
+def _variants(term: str) -> set:
+    """A value and the forms Slicer may write it in (a PN's '^' as space, a file-name form)."""
+    term = term.strip()
+    if len(term) < 3 or term.lower() in {"yes", "no", "m", "f", "o"} or term.isdigit() and len(term) < 6:
+        return set()   # too short or too common to tell identity from chance
+    variants = {term, term.replace("^", " ").strip(), term.replace("^", "_").strip("_")}
+    return {v for v in variants if len(v) >= 3}

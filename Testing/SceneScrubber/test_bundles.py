@@ -1,0 +1,144 @@
+"""Scene folders and .mrb bundles scrubbed and checked offline; hostile bundles refused."""
+import stat
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+import slicer
+import vtk
+
+from SceneScrubberLib.bundles import check_scene, identifying_terms, scrub_nrrd_header, scrub_scene
+from SceneScrubberLib.mrml_scrubber import SceneError
+
+CLI = Path(sys.executable).parent / "scene-scrubber"
+PHI = ["Doe^John", "MRN12345", "19700101", "Head CT for John Doe", "1.2.840.99.1", "1.2.840.99.3 1.2.840.99.4"]
+
+
+def saved_bundle(folder: Path) -> tuple:
+    """A scene as DICOM loading leaves it, saved as Slicer saves an .mrb: (bundle folder, .mrb)."""
+    scene = slicer.vtkMRMLScene()
+    sh = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
+    patient = sh.CreateSubjectItem(sh.GetSceneItemID(), "Doe^John")
+    for name, value in (("PatientName", "Doe^John"), ("PatientID", "MRN12345"), ("PatientBirthDate", "19700101")):
+        sh.SetItemAttribute(patient, f"DICOM.{name}", value)
+    study = sh.CreateStudyItem(patient, "Head CT for John Doe")
+    sh.SetItemAttribute(study, "DICOM.StudyInstanceUID", "1.2.840.99.1")
+    volume = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "3: Axial")
+    image = vtk.vtkImageData()
+    image.SetDimensions(8, 8, 3)
+    image.AllocateScalars(vtk.VTK_SHORT, 1)
+    volume.SetAndObserveImageData(image)
+    volume.SetAttribute("DICOM.instanceUIDs", "1.2.840.99.3 1.2.840.99.4")
+    storage = scene.AddNewNodeByClass("vtkMRMLNRRDStorageNode")   # copies node attributes into the header
+    volume.SetAndObserveStorageNodeID(storage.GetID())
+    sh.CreateItem(study, volume)
+    logic = slicer.vtkMRMLApplicationLogic()
+    logic.SetMRMLScene(scene)
+    bundle = folder / "scene"
+    bundle.mkdir(parents=True)
+    assert logic.SaveSceneToSlicerDataBundleDirectory(str(bundle), None)
+    assert logic.Zip(str(folder / "scene.mrb"), str(bundle))
+    return bundle, folder / "scene.mrb"
+
+
+def open_bundle(path: Path):
+    scene = slicer.vtkMRMLScene()
+    logic = slicer.vtkMRMLApplicationLogic()
+    logic.SetMRMLScene(scene)
+    assert logic.OpenSlicerDataBundle(str(path), tempfile.mkdtemp())
+    return scene
+
+
+def test_an_mrb_is_scrubbed_checked_and_still_opens(tmp_path):
+    _, mrb = saved_bundle(tmp_path)
+    before = check_scene(mrb, PHI)
+    kinds = {f.file.rsplit(".", 1)[-1] for f in before}
+    assert "mrml" in kinds and kinds & {"nrrd", "nhdr"}   # identity in the scene and in the NRRD header
+    result = scrub_scene(mrb, tmp_path / "clean.mrb")
+    assert check_scene(result.output, PHI) == []
+    assert check_scene(result.output, result.report.identifying_values) == []
+    scene = open_bundle(result.output)
+    volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    assert volume.GetName() == "3: Axial" and volume.GetImageData().GetDimensions() == (8, 8, 3)
+    sh = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
+    names = []
+    ids = vtk.vtkIdList()
+    sh.GetItemChildren(sh.GetSceneItemID(), ids, True)
+    for index in range(ids.GetNumberOfIds()):
+        names.append(sh.GetItemName(ids.GetId(index)))
+    assert names[:2] == ["Patient 1", "Study 1"]
+    # every other member is byte for byte what it was
+    with zipfile.ZipFile(mrb) as old, zipfile.ZipFile(result.output) as new:
+        assert old.namelist() == new.namelist()
+        for name in old.namelist():
+            if not name.endswith((".mrml", ".nrrd", ".nhdr")):
+                assert old.read(name) == new.read(name), name
+
+
+def test_a_scene_folder_is_scrubbed(tmp_path):
+    bundle, _ = saved_bundle(tmp_path)
+    assert identifying_terms(bundle) >= {"Doe^John", "MRN12345"}
+    result = scrub_scene(bundle, tmp_path / "clean")
+    assert check_scene(result.output, PHI) == []
+    assert sorted(p.name for p in (tmp_path / "clean").rglob("*") if p.is_file()) == \
+        sorted(p.name for p in bundle.rglob("*") if p.is_file())
+
+
+def test_nrrd_headers_lose_dicom_keys_and_keep_the_rest():
+    data = b"NRRD0005\ntype: short\nsizes: 2 2\nDICOM.PatientName:=Doe^John\nColor:=grey\n\n\x00\x01\x02\x03"
+    scrubbed, removed = scrub_nrrd_header(data)
+    assert removed == ["Doe^John"]
+    assert scrubbed == b"NRRD0005\ntype: short\nsizes: 2 2\nColor:=grey\n\n\x00\x01\x02\x03"
+
+
+def hostile(path: Path, members: dict, link: str = "") -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        if link:
+            info = zipfile.ZipInfo(link)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, "/etc/passwd")
+    return path
+
+
+MRML = b'<?xml version="1.0"?><MRML version="5.8"></MRML>'
+
+
+@pytest.mark.parametrize("members, link, reason", [
+    ({"scene/../../evil.mrml": MRML}, "", "outside the bundle"),
+    ({"/tmp/evil.mrml": MRML}, "", "outside the bundle"),
+    ({"scene/scene.mrml": MRML}, "scene/Data/link.nrrd", "is a link"),
+    ({"scene/scene.mrml": b'<!DOCTYPE MRML [<!ENTITY a "x">]><MRML>&a;</MRML>'}, "", "DOCTYPE"),
+    ({"scene/readme.txt": b"no scene here"}, "", "no .mrml"),
+])
+def test_hostile_bundles_are_refused_and_nothing_is_written(tmp_path, members, link, reason):
+    source = hostile(tmp_path / "in.mrb", members, link)
+    with pytest.raises(SceneError, match=reason):
+        scrub_scene(source, tmp_path / "clean.mrb")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mrb"]
+    assert not Path("/tmp/evil.mrml").exists()
+
+
+def test_a_truncated_bundle_is_refused(tmp_path):
+    _, mrb = saved_bundle(tmp_path)
+    cut = tmp_path / "cut.mrb"
+    cut.write_bytes(mrb.read_bytes()[: mrb.stat().st_size // 2])
+    with pytest.raises(SceneError, match="archive"):
+        scrub_scene(cut, tmp_path / "clean.mrb")
+    assert not (tmp_path / "clean.mrb").exists()
+
+
+def test_the_command_line_scrubs_then_checks(tmp_path):
+    _, mrb = saved_bundle(tmp_path)
+    dirty = subprocess.run([str(CLI), "check", str(mrb)], capture_output=True, text=True)
+    assert dirty.returncode == 1 and "scene.mrml" in dirty.stdout and "Doe^John" not in dirty.stdout
+    clean = subprocess.run([str(CLI), "scrub", str(mrb), "--output", str(tmp_path / "clean.mrb"),
+                            "--term", "Head CT"], capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "no identifying value found" in clean.stdout
+    broken = subprocess.run([str(CLI), "check", str(tmp_path / "missing.mrb")], capture_output=True, text=True)
+    assert broken.returncode == 2
