@@ -1,8 +1,12 @@
 """SceneScrubber: keep patient identity out of saved scenes (.mrml, .mrb).
 
-A thin Slicer layer over SceneScrubberLib. This is the module's skeleton: it
-lists the identifying attributes of the current scene; scrubbing on save and
-offline is built in its own issue.
+A thin Slicer layer over SceneScrubberLib. From the Python console:
+
+    logic = slicer.util.getModuleLogic("SceneScrubber")
+    ok, findings = logic.saveScene("/data/shared/case.mrb")   # scrubbed copy; the session is untouched
+    logic.scrubScene()                                        # scrub the live scene for good
+
+The checkbox in the Save dialog comes with issue 4.
 """
 import slicer
 from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
@@ -38,6 +42,22 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
 
 
 class SceneScrubberLogic(ScriptedLoadableModuleLogic):
+    def saveScene(self, path, scrub=True):
+        """Save the scene (.mrml or .mrb); with scrub, save a scrubbed version and restore the live
+        scene afterwards, then check the written file. Returns (saved, findings)."""
+        from SceneScrubberLib.bundles import check_scene
+        from SceneScrubberLib.live_scene import scrubbed_for_saving
+        if not scrub:
+            return slicer.util.saveScene(path), []
+        with scrubbed_for_saving(slicer.mrmlScene) as report:
+            saved = slicer.util.saveScene(path)
+        return saved, check_scene(path, report.identifying_values) if saved else []
+
+    def scrubScene(self):
+        """Remove patient information from the live scene for good; returns the ScrubReport."""
+        from SceneScrubberLib.live_scene import scrub_scene
+        return scrub_scene(slicer.mrmlScene)
+
     def findIdentifyingAttributes(self, scene):
         """[(item name, attribute name)] for every subject hierarchy attribute that can carry identity."""
         from SceneScrubberLib import is_identifying_attribute
@@ -62,6 +82,8 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
     def runTest(self):
         self.setUp()
         self.test_FindsDicomAttributesOfAPatientItem()
+        self.setUp()
+        self.test_SaveSceneScrubbedKeepsTheSession()
 
     def test_FindsDicomAttributesOfAPatientItem(self):
         shNode = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(slicer.mrmlScene)
@@ -71,3 +93,22 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
         found = SceneScrubberLogic().findIdentifyingAttributes(slicer.mrmlScene)
         self.assertEqual(found, [("Doe^John", "DICOM.PatientName")])
         self.delayDisplay("SceneScrubber self-test passed")
+
+    def test_SaveSceneScrubbedKeepsTheSession(self):
+        import os
+        import tempfile
+        shNode = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(slicer.mrmlScene)
+        patient = shNode.CreateSubjectItem(shNode.GetSceneItemID(), "Doe^John")
+        shNode.SetItemAttribute(patient, "DICOM.PatientName", "Doe^John")
+        shNode.SetItemAttribute(patient, "DICOM.PatientID", "MRN12345")
+        path = os.path.join(tempfile.mkdtemp(), "scrubbed.mrb")
+        saved, findings = SceneScrubberLogic().saveScene(path)
+        self.assertTrue(saved)
+        self.assertEqual(findings, [])
+        import zipfile
+        with zipfile.ZipFile(path) as bundle:
+            for name in bundle.namelist():
+                self.assertNotIn(b"MRN12345", bundle.read(name))
+        self.assertEqual(shNode.GetItemAttribute(patient, "DICOM.PatientID"), "MRN12345")   # session untouched
+        self.assertEqual(shNode.GetItemName(patient), "Doe^John")
+        self.delayDisplay("SceneScrubber save self-test passed")

@@ -1,0 +1,127 @@
+"""Scrub a live MRML scene through the real MRML API: for saving only, or for good.
+
+For saving only, everything scrubbing changes is snapshot first and restored
+after the write, so the session keeps its links to the DICOM database:
+
+    with scrubbed_for_saving(scene) as report:
+        ...write the scene...
+    # the scene is exactly as it was; report.identifying_values says what to check for
+
+The same policy as the offline scrubber (mrml_scrubber): every DICOM.* attribute of
+subject hierarchy items and nodes and the DICOM UIDs go, and patient and study
+items are renamed "Patient 1", "Study 1". Values holding '|' are never written.
+It needs `slicer` (Slicer itself, or the slicer-core wheel); it is imported when used.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .mrml_scrubber import IDENTIFYING_UIDS, RENAMED_LEVELS, ScrubReport
+from .phi_attributes import is_identifying_attribute
+
+
+@dataclass
+class Snapshot:
+    """What scrubbing changes, as it was: enough to put the scene back exactly."""
+    items: dict = field(default_factory=dict)   # item id -> (name, {attribute: value}, {uid name: uid})
+    nodes: dict = field(default_factory=dict)   # node id -> {attribute: value}
+
+
+def _slicer():
+    import slicer
+    return slicer
+
+
+def _hierarchy(scene):
+    return _slicer().vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
+
+
+def _items(hierarchy) -> list:
+    import vtk
+    ids = vtk.vtkIdList()
+    hierarchy.GetItemChildren(hierarchy.GetSceneItemID(), ids, True)
+    return [ids.GetId(index) for index in range(ids.GetNumberOfIds())]
+
+
+def _nodes(scene) -> list:
+    return [scene.GetNthNode(index) for index in range(scene.GetNumberOfNodes())]
+
+
+def take_snapshot(scene) -> Snapshot:
+    hierarchy = _hierarchy(scene)
+    snapshot = Snapshot()
+    for item in _items(hierarchy):
+        attributes = {n: hierarchy.GetItemAttribute(item, n) for n in hierarchy.GetItemAttributeNames(item)}
+        uids = {n: hierarchy.GetItemUID(item, n) for n in hierarchy.GetItemUIDNames(item)}
+        snapshot.items[item] = (hierarchy.GetItemName(item), attributes, uids)
+    for node in _nodes(scene):
+        snapshot.nodes[node.GetID()] = {n: node.GetAttribute(n) for n in node.GetAttributeNames()}
+    return snapshot
+
+
+def scrub_scene(scene, snapshot: Snapshot | None = None) -> ScrubReport:
+    """Apply the policy to the live scene (for good, unless restored from a snapshot)."""
+    snapshot = snapshot or take_snapshot(scene)
+    hierarchy = _hierarchy(scene)
+    report = ScrubReport()
+    counters = {level: 0 for level in RENAMED_LEVELS}
+    for item, (name, attributes, uids) in snapshot.items.items():
+        level = attributes.get("Level", "")
+        for attribute, value in attributes.items():
+            if is_identifying_attribute(attribute):
+                hierarchy.RemoveItemAttribute(item, attribute)
+                report.removed_attributes += 1
+                report.identifying_values.add(value)
+            elif "|" in value:   # would corrupt the item when written
+                hierarchy.SetItemAttribute(item, attribute, value.replace("|", "/"))
+        for uid_name, uid in uids.items():
+            if uid_name in IDENTIFYING_UIDS:
+                hierarchy.RemoveItemUID(item, uid_name)
+                report.removed_uids += 1
+                report.identifying_values.add(uid)
+        if level in counters:
+            counters[level] += 1
+            new_name = f"{level} {counters[level]}"
+            report.renamed_items.append((name, new_name))
+            report.identifying_values.add(name)
+            hierarchy.SetItemName(item, new_name)
+    for node_id, attributes in snapshot.nodes.items():
+        node = scene.GetNodeByID(node_id)
+        for attribute, value in attributes.items():
+            if is_identifying_attribute(attribute):
+                node.RemoveAttribute(attribute)
+                report.removed_attributes += 1
+                report.identifying_values.add(value)
+    report.identifying_values.discard("")
+    return report
+
+
+def restore(scene, snapshot: Snapshot) -> None:
+    """Put back every name, attribute and UID scrubbing changed."""
+    hierarchy = _hierarchy(scene)
+    for item, (name, attributes, uids) in snapshot.items.items():
+        hierarchy.SetItemName(item, name)
+        for attribute in hierarchy.GetItemAttributeNames(item):
+            if attribute not in attributes:
+                hierarchy.RemoveItemAttribute(item, attribute)
+        for attribute, value in attributes.items():
+            hierarchy.SetItemAttribute(item, attribute, value)
+        for uid_name, uid in uids.items():
+            hierarchy.SetItemUID(item, uid_name, uid)
+    for node_id, attributes in snapshot.nodes.items():
+        node = scene.GetNodeByID(node_id)
+        if node is None:
+            continue
+        for attribute, value in attributes.items():
+            node.SetAttribute(attribute, value)
+
+
+@contextmanager
+def scrubbed_for_saving(scene):
+    """Scrub, let the caller write, and restore whatever happens while it writes."""
+    snapshot = take_snapshot(scene)
+    try:
+        yield scrub_scene(scene, snapshot)
+    finally:
+        restore(scene, snapshot)
