@@ -61,16 +61,9 @@ class SceneScrubberLogic(ScriptedLoadableModuleLogic):
     def findIdentifyingAttributes(self, scene):
         """[(item name, attribute name)] for every subject hierarchy attribute that can carry identity."""
         from SceneScrubberLib import is_identifying_attribute
-        shNode = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
-        items = slicer.vtkIdList()
-        shNode.GetItemChildren(shNode.GetSceneItemID(), items, True)
-        found = []
-        for index in range(items.GetNumberOfIds()):
-            item = items.GetId(index)
-            for name in shNode.GetItemAttributeNames(item):
-                if is_identifying_attribute(name):
-                    found.append((shNode.GetItemName(item), name))
-        return found
+        from SceneScrubberLib.live_scene import take_snapshot
+        return [(name, attribute) for name, attributes, _uids in take_snapshot(scene).items.values()
+                for attribute in attributes if is_identifying_attribute(attribute)]
 
 
 class SceneScrubberTest(ScriptedLoadableModuleTest):

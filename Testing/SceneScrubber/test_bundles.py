@@ -8,33 +8,15 @@ from pathlib import Path
 
 import pytest
 import slicer
-import vtk
 
 from SceneScrubberLib.bundles import check_scene, identifying_terms, scrub_nrrd_header, scrub_scene
 from SceneScrubberLib.mrml_scrubber import SceneError
+from support.scenes import PHI, dicom_scene, hierarchy_items
 
 CLI = Path(sys.executable).parent / "scene-scrubber"
-PHI = ["Doe^John", "MRN12345", "19700101", "Head CT for John Doe", "1.2.840.99.1", "1.2.840.99.3 1.2.840.99.4"]
-
-
 def saved_bundle(folder: Path) -> tuple:
     """A scene as DICOM loading leaves it, saved as Slicer saves an .mrb: (bundle folder, .mrb)."""
-    scene = slicer.vtkMRMLScene()
-    sh = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
-    patient = sh.CreateSubjectItem(sh.GetSceneItemID(), "Doe^John")
-    for name, value in (("PatientName", "Doe^John"), ("PatientID", "MRN12345"), ("PatientBirthDate", "19700101")):
-        sh.SetItemAttribute(patient, f"DICOM.{name}", value)
-    study = sh.CreateStudyItem(patient, "Head CT for John Doe")
-    sh.SetItemAttribute(study, "DICOM.StudyInstanceUID", "1.2.840.99.1")
-    volume = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "3: Axial")
-    image = vtk.vtkImageData()
-    image.SetDimensions(8, 8, 3)
-    image.AllocateScalars(vtk.VTK_SHORT, 1)
-    volume.SetAndObserveImageData(image)
-    volume.SetAttribute("DICOM.instanceUIDs", "1.2.840.99.3 1.2.840.99.4")
-    storage = scene.AddNewNodeByClass("vtkMRMLNRRDStorageNode")   # copies node attributes into the header
-    volume.SetAndObserveStorageNodeID(storage.GetID())
-    sh.CreateItem(study, volume)
+    scene = dicom_scene()
     logic = slicer.vtkMRMLApplicationLogic()
     logic.SetMRMLScene(scene)
     bundle = folder / "scene"
@@ -64,12 +46,7 @@ def test_an_mrb_is_scrubbed_checked_and_still_opens(tmp_path):
     volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
     assert volume.GetName() == "3: Axial" and volume.GetImageData().GetDimensions() == (8, 8, 3)
     sh = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
-    names = []
-    ids = vtk.vtkIdList()
-    sh.GetItemChildren(sh.GetSceneItemID(), ids, True)
-    for index in range(ids.GetNumberOfIds()):
-        names.append(sh.GetItemName(ids.GetId(index)))
-    assert names[:2] == ["Patient 1", "Study 1"]
+    assert [sh.GetItemName(item) for item in hierarchy_items(scene)][:2] == ["Patient 1", "Study 1"]
     # every other member is byte for byte what it was
     with zipfile.ZipFile(mrb) as old, zipfile.ZipFile(result.output) as new:
         assert old.namelist() == new.namelist()

@@ -3,8 +3,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import slicer
-import vtk
 
+from support.scenes import hierarchy_items, load_scene
 from SceneScrubberLib.mrml_codec import (format_item_attributes, format_node_attributes, parse_item_attributes,
                                          parse_node_attributes)
 
@@ -28,17 +28,10 @@ def dicom_scene(path, patient_name="Doe^John", comments="seen 2024-01-30; follow
 
 def read_back(path):
     """What Slicer itself reads from the file: item attributes and uids, node attributes."""
-    scene = slicer.vtkMRMLScene()
-    scene.SetURL(str(path))
-    scene.Connect()
+    scene, _connected = load_scene(path)
     sh = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
-    ids = vtk.vtkIdList()
-    sh.GetItemChildren(sh.GetSceneItemID(), ids, True)
-    items = []
-    for index in range(ids.GetNumberOfIds()):
-        item = ids.GetId(index)
-        items.append(({n: sh.GetItemAttribute(item, n) for n in sh.GetItemAttributeNames(item)},
-                      sh.GetItemUID(item, "DICOM")))
+    items = [({n: sh.GetItemAttribute(item, n) for n in sh.GetItemAttributeNames(item)}, sh.GetItemUID(item, "DICOM"))
+             for item in hierarchy_items(scene)]
     volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
     return items, {n: volume.GetAttribute(n) for n in volume.GetAttributeNames()}
 

@@ -1,56 +1,28 @@
 """Scrubbing a .mrml file offline, checked by reloading it with slicer-core."""
 import pytest
 import slicer
-import vtk
 
 from SceneScrubberLib.mrml_scrubber import SceneError, scrub_mrml
+from support.scenes import PHI, dicom_scene, hierarchy_items, load_scene
 
-PHI = ["Doe^John", "MRN12345", "19700101", "Head CT for John Doe", "1.2.840.99.1", "1.2.840.99.2",
-       "1.2.840.99.3 1.2.840.99.4"]
-
-
-def dicom_scene(path, patient_name="Doe^John"):
-    """Patient, study and series items as Slicer's DICOM plugins make them, and a volume node."""
-    scene = slicer.vtkMRMLScene()
-    sh = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
-    patient = sh.CreateSubjectItem(sh.GetSceneItemID(), f"{patient_name} (MRN12345)")
-    for name, value in (("PatientName", patient_name), ("PatientID", "MRN12345"), ("PatientBirthDate", "19700101"),
-                        ("PatientSex", "M")):
-        sh.SetItemAttribute(patient, f"DICOM.{name}", value)
-    sh.SetItemUID(patient, "DICOM", "MRN12345")
-    study = sh.CreateStudyItem(patient, "Head CT for John Doe (20240130)")
-    sh.SetItemAttribute(study, "DICOM.StudyDescription", "Head CT for John Doe")
-    sh.SetItemAttribute(study, "DICOM.StudyInstanceUID", "1.2.840.99.1")
-    sh.SetItemUID(study, "DICOM", "1.2.840.99.1")
-    volume = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "3: Axial")
-    volume.SetAttribute("DICOM.instanceUIDs", "1.2.840.99.3 1.2.840.99.4")
-    volume.SetAttribute("Color", "grey")
-    series = sh.CreateItem(study, volume)
-    sh.SetItemUID(series, "DICOM", "1.2.840.99.2")
-    sh.SetItemAttribute(series, "DICOM.SeriesDescription", "Axial")
+def committed(path, patient_name="Doe^John"):
+    scene = dicom_scene(patient_name, series_description="Axial")
     scene.SetURL(str(path))
     assert scene.Commit()
 
 
 def load(path):
-    scene = slicer.vtkMRMLScene()
-    scene.SetURL(str(path))
-    assert scene.Connect()
+    scene, _connected = load_scene(path)   # a bare .mrml has no volume file: the reader says so
     sh = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
-    ids = vtk.vtkIdList()
-    sh.GetItemChildren(sh.GetSceneItemID(), ids, True)
-    items = []
-    for index in range(ids.GetNumberOfIds()):
-        item = ids.GetId(index)
-        items.append({"name": sh.GetItemName(item), "level": sh.GetItemLevel(item),
-                      "attributes": {n: sh.GetItemAttribute(item, n) for n in sh.GetItemAttributeNames(item)},
-                      "uid": sh.GetItemUID(item, "DICOM"), "node": sh.GetItemDataNode(item)})
-    return scene, items
+    return scene, [{"name": sh.GetItemName(item), "level": sh.GetItemLevel(item),
+                    "attributes": {n: sh.GetItemAttribute(item, n) for n in sh.GetItemAttributeNames(item)},
+                    "uid": sh.GetItemUID(item, "DICOM"), "node": sh.GetItemDataNode(item)}
+                   for item in hierarchy_items(scene)]
 
 
 def test_a_scrubbed_scene_loads_with_its_structure_and_without_identity(tmp_path):
     original = tmp_path / "scene.mrml"
-    dicom_scene(original)
+    committed(original)
     data = original.read_bytes()
     assert all(value.encode() in data for value in PHI)
     scrubbed, report = scrub_mrml(data)
@@ -73,7 +45,7 @@ def test_a_scrubbed_scene_loads_with_its_structure_and_without_identity(tmp_path
 
 def test_a_bar_in_a_patient_name_leaves_no_fragment(tmp_path):
     original = tmp_path / "scene.mrml"
-    dicom_scene(original, patient_name="Doe^John|Junior")
+    committed(original, patient_name="Doe^John|Junior")
     scrubbed, _ = scrub_mrml(original.read_bytes())
     assert b"Junior" not in scrubbed and b"Doe" not in scrubbed
     (tmp_path / "out.mrml").write_bytes(scrubbed)
