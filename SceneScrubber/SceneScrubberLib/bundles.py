@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .mrml_scrubber import SceneError, ScrubReport, scrub_mrml
-from .phi_attributes import is_identifying_attribute
+from .phi_attributes import is_identifying_attribute, search_forms
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
 MAX_BUNDLE_BYTES = 64 * 1024 ** 3   # uncompressed: a zip bomb is refused before anything is written
@@ -224,7 +224,7 @@ def check_scene(source: Path, terms) -> list:
     """Every place where one of `terms` stands in any file of the scene (case-insensitive)."""
     needles = {}
     for term in terms:
-        for variant in _variants(term):
+        for variant in search_forms(term):
             needles.setdefault(variant.lower().encode("utf-8"), term)
     findings = []
     for name, data in scene_files(source):
@@ -234,12 +234,3 @@ def check_scene(source: Path, terms) -> list:
             if offset >= 0:
                 findings.append(Finding(name, term, offset))
     return findings
-
-
-def _variants(term: str) -> set:
-    """A value and the forms Slicer may write it in (a PN's '^' as space, a file-name form)."""
-    term = term.strip()
-    if len(term) < 3 or term.lower() in {"yes", "no", "m", "f", "o"} or term.isdigit() and len(term) < 6:
-        return set()   # too short or too common to tell identity from chance
-    variants = {term, term.replace("^", " ").strip(), term.replace("^", "_").strip("_")}
-    return {v for v in variants if len(v) >= 3}

@@ -10,11 +10,13 @@ Exit status: 0 clean, 1 identifying values found, 2 the input could not be used.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 from .bundles import check_scene, identifying_terms, scrub_scene
 from .mrml_scrubber import SceneError
+from .phi_attributes import search_forms
 
 
 def main(argv=None) -> int:
@@ -50,13 +52,20 @@ def _report(findings: list, where: Path) -> int:
         return 0
     print(f"check: identifying values found in {where} (shown masked):")
     for finding in findings:
-        print(f"  {finding.file} at byte {finding.offset}: {_masked(finding.term)}")
+        print(f"  {_masked_in(finding.file, finding.term)} at byte {finding.offset}: {_masked(finding.term)}")
     return 1
 
 
 def _masked(term: str) -> str:
     """Enough to recognise a value one knows, not enough to learn it from a log."""
     return f"{term[0]}{'*' * (len(term) - 2)}{term[-1]} ({len(term)} characters)" if len(term) > 2 else "**"
+
+
+def _masked_in(text: str, term: str) -> str:
+    """A file name with the value masked where it stands in it (data files are named after nodes)."""
+    for form in sorted(search_forms(term), key=len, reverse=True):
+        text = re.sub(re.escape(form), lambda match: _masked(match.group(0)).split(" (")[0], text, flags=re.I)
+    return text
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@ after the write, so the session keeps its links to the DICOM database:
     # the scene is exactly as it was; report.identifying_values says what to check for
 
 The same policy as the offline scrubber (mrml_scrubber): every DICOM.* attribute of
-subject hierarchy items and nodes and the DICOM UIDs go, and patient and study
-items are renamed "Patient 1", "Study 1". Values holding '|' are never written.
+subject hierarchy items and nodes and the DICOM UIDs go, patient and study items
+are renamed "Patient 1", "Study 1", and nodes named after an identifying value
+(a series description) "Volume 1" and so on, which also names their data files
+when the scene is saved. Values holding '|' are never written.
 It needs `slicer` (Slicer itself, or the slicer-core wheel); it is imported when used.
 """
 from __future__ import annotations
@@ -18,14 +20,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .mrml_scrubber import IDENTIFYING_UIDS, RENAMED_LEVELS, ScrubReport
-from .phi_attributes import is_identifying_attribute
+from .phi_attributes import is_identifying_attribute, names_identifying_value
 
 
 @dataclass
 class Snapshot:
     """What scrubbing changes, as it was: enough to put the scene back exactly."""
     items: dict = field(default_factory=dict)   # item id -> (name, {attribute: value}, {uid name: uid})
-    nodes: dict = field(default_factory=dict)   # node id -> {attribute: value}
+    nodes: dict = field(default_factory=dict)   # node id -> (name, {attribute: value})
 
 
 def _slicer():
@@ -56,7 +58,7 @@ def take_snapshot(scene) -> Snapshot:
         uids = {n: hierarchy.GetItemUID(item, n) for n in hierarchy.GetItemUIDNames(item)}
         snapshot.items[item] = (hierarchy.GetItemName(item), attributes, uids)
     for node in _nodes(scene):
-        snapshot.nodes[node.GetID()] = {n: node.GetAttribute(n) for n in node.GetAttributeNames()}
+        snapshot.nodes[node.GetID()] = (node.GetName(), {n: node.GetAttribute(n) for n in node.GetAttributeNames()})
     return snapshot
 
 
@@ -86,7 +88,7 @@ def scrub_scene(scene, snapshot: Snapshot | None = None) -> ScrubReport:
             report.renamed_items.append((name, new_name))
             report.identifying_values.add(name)
             hierarchy.SetItemName(item, new_name)
-    for node_id, attributes in snapshot.nodes.items():
+    for node_id, (_name, attributes) in snapshot.nodes.items():
         node = scene.GetNodeByID(node_id)
         for attribute, value in attributes.items():
             if is_identifying_attribute(attribute):
@@ -94,7 +96,22 @@ def scrub_scene(scene, snapshot: Snapshot | None = None) -> ScrubReport:
                 report.removed_attributes += 1
                 report.identifying_values.add(value)
     report.identifying_values.discard("")
+    _rename_nodes_named_after(scene, snapshot, report)
     return report
+
+
+def _rename_nodes_named_after(scene, snapshot: Snapshot, report: ScrubReport) -> None:
+    """Data nodes are named from DICOM values ("3: <series description>"), and saving names
+    their files after them: such names become "<node type> <n>" (e.g. "Volume 1")."""
+    counters: dict = {}
+    for node_id, (name, _attributes) in snapshot.nodes.items():
+        if not names_identifying_value(name, report.identifying_values):
+            continue
+        node = scene.GetNodeByID(node_id)
+        kind = node.GetNodeTagName() or "Node"
+        counters[kind] = counters.get(kind, 0) + 1
+        node.SetName(f"{kind} {counters[kind]}")
+        report.renamed_items.append((name, node.GetName()))
 
 
 def restore(scene, snapshot: Snapshot) -> None:
@@ -109,10 +126,11 @@ def restore(scene, snapshot: Snapshot) -> None:
             hierarchy.SetItemAttribute(item, attribute, value)
         for uid_name, uid in uids.items():
             hierarchy.SetItemUID(item, uid_name, uid)
-    for node_id, attributes in snapshot.nodes.items():
+    for node_id, (name, attributes) in snapshot.nodes.items():
         node = scene.GetNodeByID(node_id)
         if node is None:
             continue
+        node.SetName(name)
         for attribute, value in attributes.items():
             node.SetAttribute(attribute, value)
 

@@ -4,7 +4,8 @@ Default policy (issue 4 adds options such as keeping UIDs or shifting dates):
   * every subject hierarchy item attribute and node attribute named DICOM.* is removed;
   * the item UIDs "DICOM" (Patient ID, Study/Series Instance UID) and "DICOMInstanceUID" are removed;
   * patient and study items are renamed "Patient 1", "Study 1", ... (their names come from the
-    patient's name, ID, birth date and the study's description and date).
+    patient's name, ID, birth date and the study's description and date);
+  * nodes whose names hold one of the removed values (a series description) become "Volume 1", ...
 
 The file is parsed safely: a .mrml never has a document type, so any DOCTYPE or
 ENTITY declaration (entity expansion attacks, external entities) is refused.
@@ -16,7 +17,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from .mrml_codec import format_item_attributes, format_node_attributes, parse_item_attributes, parse_node_attributes
-from .phi_attributes import is_identifying_attribute
+from .phi_attributes import is_identifying_attribute, names_identifying_value
 
 IDENTIFYING_UIDS = ("DICOM", "DICOMInstanceUID")
 RENAMED_LEVELS = ("Patient", "Study")
@@ -52,6 +53,7 @@ def scrub_mrml(data: bytes) -> tuple:
     for element in root.iter():
         if element.tag != "SubjectHierarchyItem" and element.get("attributes"):
             _scrub_node_attributes(element, report)
+    _rename_nodes_named_after(root, report)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n", report
 
 
@@ -81,6 +83,19 @@ def _scrub_item(item, report: ScrubReport, counters: dict) -> None:
         report.renamed_items.append((item.get("name", ""), new_name))
         report.identifying_values.add(item.get("name", ""))
         item.set("name", new_name)
+
+
+def _rename_nodes_named_after(root, report: ScrubReport) -> None:
+    """Nodes named from DICOM values ("3: <series description>") become "<node type> <n>". Their
+    data files in a bundle keep their names for now: the check reports them (issue 4)."""
+    counters: dict = {}
+    for node in root:
+        name = node.get("name", "")
+        if node.tag == "SubjectHierarchy" or not names_identifying_value(name, report.identifying_values):
+            continue
+        counters[node.tag] = counters.get(node.tag, 0) + 1
+        node.set("name", f"{node.tag} {counters[node.tag]}")
+        report.renamed_items.append((name, node.get("name")))
 
 
 def _scrub_node_attributes(element, report: ScrubReport) -> None:

@@ -119,3 +119,19 @@ def test_the_command_line_scrubs_then_checks(tmp_path):
     assert "no identifying value found" in clean.stdout
     broken = subprocess.run([str(CLI), "check", str(tmp_path / "missing.mrb")], capture_output=True, text=True)
     assert broken.returncode == 2
+
+
+def test_data_files_named_after_a_series_description_are_reported_not_passed(tmp_path):
+    """Offline, data files keep their names for now (issue 4): the check after scrubbing says so."""
+    scene = dicom_scene(series_description="Axial")   # the volume "3: Axial" is saved as "Data/3%3a Axial.nhdr"
+    logic = slicer.vtkMRMLApplicationLogic()
+    logic.SetMRMLScene(scene)
+    (tmp_path / "bundle").mkdir()
+    assert logic.SaveSceneToSlicerDataBundleDirectory(str(tmp_path / "bundle"), None)
+    assert logic.Zip(str(tmp_path / "scene.mrb"), str(tmp_path / "bundle"))
+    result = subprocess.run([str(CLI), "scrub", str(tmp_path / "scene.mrb"), "--output", str(tmp_path / "out.mrb")],
+                            capture_output=True, text=True)
+    assert result.returncode == 1 and "A***l" in result.stdout and "Axial" not in result.stdout   # masked
+    findings = check_scene(tmp_path / "out.mrb", {"Axial"})
+    # the data file names and the scene's reference to them (storage node fileName)
+    assert {f.file.rsplit(".", 1)[-1] for f in findings} >= {"nhdr", "mrml"}

@@ -8,7 +8,7 @@ from support.scenes import PHI, dicom_scene
 
 
 def test_saving_a_scrubbed_scene_then_restoring_it(tmp_path):
-    scene = dicom_scene("Doe^John|Jr")
+    scene = dicom_scene("Doe^John|Jr", series_description="Axial")   # the volume is named "3: Axial"
     before = take_snapshot(scene)
     logic = slicer.vtkMRMLApplicationLogic()
     logic.SetMRMLScene(scene)
@@ -17,12 +17,12 @@ def test_saving_a_scrubbed_scene_then_restoring_it(tmp_path):
         assert logic.SaveSceneToSlicerDataBundleDirectory(str(tmp_path / "bundle"), None)
         assert logic.Zip(str(tmp_path / "scene.mrb"), str(tmp_path / "bundle"))
     assert set(PHI) - {"Doe^John", "Head CT for John Doe"} <= report.identifying_values
-    assert check_scene(tmp_path / "scene.mrb", report.identifying_values | set(PHI) | {"Jr"}) == []
+    assert check_scene(tmp_path / "scene.mrb", report.identifying_values | set(PHI) | {"Jr", "Axial"}) == []
     after = take_snapshot(scene)
     assert after.items == before.items   # names, attributes and UIDs exactly as they were
     volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode").GetID()
     assert after.nodes[volume] == before.nodes[volume]
-    assert after.nodes[volume]["DICOM.instanceUIDs"] == "1.2.840.99.3 1.2.840.99.4"
+    assert after.nodes[volume] == ("3: Axial", {"DICOM.instanceUIDs": "1.2.840.99.3 1.2.840.99.4", "Color": "grey"})
 
 
 def test_scrubbing_for_good(tmp_path):

@@ -38,7 +38,8 @@ def test_a_scrubbed_scene_loads_with_its_structure_and_without_identity(tmp_path
     assert not any(name.startswith("DICOM.") for i in items for name in i["attributes"])
     assert all(not i["uid"] for i in items)
     volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
-    assert volume.GetName() == "3: Axial" and volume.GetAttribute("Color") == "grey"
+    assert volume.GetName() == "Volume 1" and volume.GetAttribute("Color") == "grey"   # was "3: Axial"
+    assert b"Axial" not in scrubbed
     assert volume.GetAttribute("DICOM.instanceUIDs") is None
     assert items[2]["node"] is not None and items[2]["node"].GetID() == volume.GetID()
 
