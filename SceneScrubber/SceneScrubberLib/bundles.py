@@ -12,6 +12,7 @@ is ever written outside the output, and outputs are written atomically.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import shutil
 import stat
@@ -19,7 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .mrml_scrubber import SceneError, ScrubReport, scrub_mrml
+from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, scrub_mrml
 from .phi_attributes import is_identifying_attribute, search_forms
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
@@ -76,45 +77,89 @@ def scrub_scene(source: Path, output: Path) -> SceneResult:
     raise SceneError(f"{source}: not a .mrml file, a scene folder or an .mrb bundle")
 
 
-def _copy_scrubbing(name: str, source, target, result: SceneResult) -> None:
-    """Copy one file from stream to stream: a scene scrubbed, a NRRD header scrubbed (its data
-    streamed after it), anything else streamed as it is. Memory stays small for large volumes."""
-    lower = name.lower()
-    if lower.endswith(".mrml"):
-        data, report = scrub_mrml(source.read())
-        _merge(result.report, report)
-        result.scrubbed_files.append(name)
-        target.write(data)
+@dataclass
+class _Plan:
+    """What a scene's files become, decided before anything is copied: the scrubbed scene files
+    (small, read whole), new names for data files named after identifying values, and the
+    'data file:' line of each renamed NRRD header that points at a renamed data file."""
+    scenes: dict = field(default_factory=dict)       # name -> scrubbed .mrml bytes
+    renames: dict = field(default_factory=dict)      # old name -> new name
+    data_lines: dict = field(default_factory=dict)   # header name -> (old data file, new data file)
+
+
+def _plan(names: list, read, result: SceneResult) -> _Plan:
+    plan = _Plan()
+    for name in names:
+        if name.lower().endswith(".mrml"):
+            data, report = scrub_mrml(read(name))
+            plan.scenes[name] = data
+            _merge(result.report, report)
+            result.scrubbed_files.append(name)
+            folder = posixpath.dirname(name)
+            for old, new in report.renamed_files.items():
+                plan.renames[posixpath.normpath(posixpath.join(folder, old))] = posixpath.normpath(
+                    posixpath.join(folder, new))
+    for old, new in list(plan.renames.items()):
+        if old.lower().endswith(".nhdr") and old in names:
+            data_file = _data_file(read(old)[:MAX_HEADER_BYTES])
+            if data_file and "/" not in data_file:
+                new_data = posixpath.splitext(posixpath.basename(new))[0] + file_suffixes(data_file)
+                plan.renames[posixpath.join(posixpath.dirname(old), data_file)] = posixpath.join(
+                    posixpath.dirname(new), new_data)
+                plan.data_lines[old] = (data_file, new_data)
+    return plan
+
+
+def _data_file(header: bytes) -> str:
+    """The single detached data file a NRRD header names ('' for none, a list or a pattern)."""
+    match = re.search(rb"^data ?file: ?([^\n]+)$", header.split(b"\n\n")[0], re.MULTILINE)
+    value = match.group(1).decode("latin-1").strip() if match else ""
+    if value.startswith("LIST") or re.search(r"%\d*d", value):
+        return ""   # several files: left as they are (the check reports a name that identifies)
+    return value
+
+
+def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) -> None:
+    """Copy one file from stream to stream: a scene as planned, a NRRD header scrubbed (and its
+    data file line renamed; the data streamed after it), anything else streamed as it is.
+    Memory stays small for large volumes."""
+    if name in plan.scenes:
+        target.write(plan.scenes[name])
         return
-    if lower.endswith(NRRD_SUFFIXES):
+    if name.lower().endswith(NRRD_SUFFIXES):
         head = source.read(MAX_HEADER_BYTES)
         scrubbed, removed = scrub_nrrd_header(head)
         if removed:
             result.report.identifying_values.update(removed)
             result.report.removed_attributes += len(removed)
             result.scrubbed_files.append(name)
+        if name in plan.data_lines:
+            old, new = plan.data_lines[name]
+            scrubbed = re.sub(rb"^(data ?file: ?)" + re.escape(old.encode("latin-1")) + rb"$",
+                              lambda match: match.group(1) + new.encode("latin-1"), scrubbed, count=1, flags=re.M)
         target.write(scrubbed)
     shutil.copyfileobj(source, target, 1 << 20)
 
 
 def _scrub_folder(source: Path, output: Path) -> SceneResult:
     result = SceneResult(output)
+    paths = sorted(source.rglob("*"))
+    for path in paths:
+        if path.is_symlink():
+            raise SceneError(f"{path.relative_to(source)}: a link in a scene folder is not followed")
+    files = [path.relative_to(source).as_posix() for path in paths if path.is_file()]
+    if not any(name.lower().endswith(".mrml") for name in files):
+        raise SceneError(f"{source}: no .mrml scene file in the folder")
+    plan = _plan(files, lambda name: (source / name).read_bytes(), result)
     temporary = output.with_name(f".{output.name}.partial")
     shutil.rmtree(temporary, ignore_errors=True)
     try:
-        for path in sorted(source.rglob("*")):
-            relative = path.relative_to(source)
-            if path.is_symlink():
-                raise SceneError(f"{relative}: a link in a scene folder is not followed")
-            target = temporary / relative
-            if path.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
+        temporary.mkdir(parents=True)
+        for name in files:
+            target = temporary / plan.renames.get(name, name)
             target.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "rb") as reader, open(target, "wb") as writer:
-                _copy_scrubbing(str(relative), reader, writer, result)
-        if not result.scrubbed_files or not any(n.lower().endswith(".mrml") for n in result.scrubbed_files):
-            raise SceneError(f"{source}: no .mrml scene file in the folder")
+            with open(source / name, "rb") as reader, open(target, "wb") as writer:
+                _copy_member(name, reader, writer, plan, result)
         os.replace(temporary, output)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
@@ -129,20 +174,23 @@ def _scrub_bundle(source: Path, output: Path) -> SceneResult:
     except (zipfile.BadZipFile, OSError) as error:
         raise SceneError(f"{source}: not a readable .mrb (zip) archive: {error}") from None
     with archive:
-        members = _checked_members(archive, source)
         temporary = output.with_name(f".{output.name}.partial")
         try:
+            members = _checked_members(archive, source)
+            files = [m.filename for m in members if not m.is_dir()]
+            if not any(name.lower().endswith(".mrml") for name in files):
+                raise SceneError(f"{source}: no .mrml scene file in the bundle")
+            plan = _plan(files, archive.read, result)
             with zipfile.ZipFile(temporary, "w") as target:
                 for member in members:
-                    copy = zipfile.ZipInfo(member.filename, date_time=member.date_time)
+                    copy = zipfile.ZipInfo(plan.renames.get(member.filename, member.filename),
+                                           date_time=member.date_time)
                     copy.compress_type, copy.external_attr = member.compress_type, member.external_attr
                     if member.is_dir():
                         target.writestr(copy, b"")
                         continue
                     with archive.open(member) as reader, target.open(copy, "w", force_zip64=True) as writer:
-                        _copy_scrubbing(member.filename, reader, writer, result)
-            if not any(n.lower().endswith(".mrml") for n in result.scrubbed_files):
-                raise SceneError(f"{source}: no .mrml scene file in the bundle")
+                        _copy_member(member.filename, reader, writer, plan, result)
             os.replace(temporary, output)
         except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
             temporary.unlink(missing_ok=True)

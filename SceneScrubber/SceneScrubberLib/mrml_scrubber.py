@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from urllib.parse import quote, unquote
 from dataclasses import dataclass, field
 
 from .mrml_codec import format_item_attributes, format_node_attributes, parse_item_attributes, parse_node_attributes
@@ -33,6 +34,7 @@ class ScrubReport:
     removed_attributes: int = 0
     removed_uids: int = 0
     renamed_items: list = field(default_factory=list)   # (old name, new name): old names are PHI
+    renamed_files: dict = field(default_factory=dict)   # old path -> new path, relative to the .mrml
     identifying_values: set = field(default_factory=set)  # what the scene held, to check outputs against
 
 
@@ -86,16 +88,38 @@ def _scrub_item(item, report: ScrubReport, counters: dict) -> None:
 
 
 def _rename_nodes_named_after(root, report: ScrubReport) -> None:
-    """Nodes named from DICOM values ("3: <series description>") become "<node type> <n>". Their
-    data files in a bundle keep their names for now: the check reports them (issue 4)."""
+    """Nodes named from DICOM values ("3: <series description>") become "<node type> <n>", and the
+    files their storage nodes write (named after them when saved) get the same neutral name."""
     counters: dict = {}
+    storage = {node.get("id"): node for node in root if node.get("fileName") is not None}
     for node in root:
         name = node.get("name", "")
         if node.tag == "SubjectHierarchy" or not names_identifying_value(name, report.identifying_values):
             continue
         counters[node.tag] = counters.get(node.tag, 0) + 1
-        node.set("name", f"{node.tag} {counters[node.tag]}")
-        report.renamed_items.append((name, node.get("name")))
+        new_name = f"{node.tag} {counters[node.tag]}"
+        node.set("name", new_name)
+        report.renamed_items.append((name, new_name))
+        for storage_id in re.findall(r"storage:([^;]+)", node.get("references", "")):
+            if storage_id in storage:
+                _rename_stored_file(storage[storage_id], new_name.replace(" ", "_"), report)
+
+
+def _rename_stored_file(storage_node, stem: str, report: ScrubReport) -> None:
+    """fileName holds a URL-encoded path relative to the scene ("Data/3%253a%20Axial.nhdr")."""
+    old = unquote(storage_node.get("fileName"))
+    folder, _, base = old.rpartition("/")
+    if not names_identifying_value(base, report.identifying_values):
+        return
+    new = f"{folder}/{stem}{file_suffixes(base)}" if folder else f"{stem}{file_suffixes(base)}"
+    storage_node.set("fileName", quote(new, safe="/"))
+    report.renamed_files[old] = new
+
+
+def file_suffixes(name: str) -> str:
+    """'3%3a Axial.seg.nrrd' -> '.seg.nrrd': the part after the node name that says the format."""
+    match = re.search(r"(\.[A-Za-z0-9]+){1,2}$", name)
+    return match.group(0) if match else ""
 
 
 def _scrub_node_attributes(element, report: ScrubReport) -> None:

@@ -121,17 +121,29 @@ def test_the_command_line_scrubs_then_checks(tmp_path):
     assert broken.returncode == 2
 
 
-def test_data_files_named_after_a_series_description_are_reported_not_passed(tmp_path):
-    """Offline, data files keep their names for now (issue 4): the check after scrubbing says so."""
-    scene = dicom_scene(series_description="Axial")   # the volume "3: Axial" is saved as "Data/3%3a Axial.nhdr"
+def test_data_files_named_after_a_series_description_get_neutral_names(tmp_path):
+    """Saving names data files after their nodes ("3: <series description>"): scrubbing renames the
+    files, the scene's references to them and the header's 'data file' line, consistently."""
+    scene = dicom_scene(series_description="Axial")
     logic = slicer.vtkMRMLApplicationLogic()
     logic.SetMRMLScene(scene)
     (tmp_path / "bundle").mkdir()
     assert logic.SaveSceneToSlicerDataBundleDirectory(str(tmp_path / "bundle"), None)
     assert logic.Zip(str(tmp_path / "scene.mrb"), str(tmp_path / "bundle"))
+    with zipfile.ZipFile(tmp_path / "scene.mrb") as bundle:
+        assert any("Axial" in name for name in bundle.namelist())
     result = subprocess.run([str(CLI), "scrub", str(tmp_path / "scene.mrb"), "--output", str(tmp_path / "out.mrb")],
                             capture_output=True, text=True)
-    assert result.returncode == 1 and "A***l" in result.stdout and "Axial" not in result.stdout   # masked
-    findings = check_scene(tmp_path / "out.mrb", {"Axial"})
-    # the data file names and the scene's reference to them (storage node fileName)
-    assert {f.file.rsplit(".", 1)[-1] for f in findings} >= {"nhdr", "mrml"}
+    assert result.returncode == 0, result.stdout
+    assert check_scene(tmp_path / "out.mrb", {"Axial"}) == []
+    with zipfile.ZipFile(tmp_path / "out.mrb") as bundle:
+        names = bundle.namelist()
+    assert any(name.endswith("Data/Volume_1.nhdr") for name in names)
+    assert any(name.endswith("Data/Volume_1.raw.gz") for name in names)
+    reopened = open_bundle(tmp_path / "out.mrb")
+    volume = reopened.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    assert volume.GetName() == "Volume 1" and volume.GetImageData().GetDimensions() == (8, 8, 3)
+    # the same for a scene folder
+    folder = scrub_scene(tmp_path / "bundle", tmp_path / "clean")
+    assert check_scene(folder.output, {"Axial"}) == []
+    assert (tmp_path / "clean" / "Data" / "Volume_1.raw.gz").exists()
