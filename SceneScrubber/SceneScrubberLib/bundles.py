@@ -2,7 +2,9 @@
 
 What is rewritten: every .mrml (see mrml_scrubber) and the header of every NRRD
 file (vtkMRMLNRRDStorageNode copies node attributes, DICOM.* included, into it as
-'key:=value' lines). Every other file is copied with its content unchanged.
+'key:=value' lines). Data files named after a node whose name held an identifying
+value get that node's neutral name (the scene's reference and a detached header's
+'data file' line follow). Every other file is copied with its content unchanged.
 
 An .mrb is a zip archive, and archives are read defensively: a member whose name
 is absolute, contains '..', is a link, or appears twice is refused, and so is an
@@ -107,6 +109,9 @@ def _plan(names: list, read, result: SceneResult) -> _Plan:
                 plan.renames[posixpath.join(posixpath.dirname(old), data_file)] = posixpath.join(
                     posixpath.dirname(new), new_data)
                 plan.data_lines[old] = (data_file, new_data)
+    targets = [plan.renames.get(name, name) for name in names]
+    if len(set(targets)) != len(targets):
+        raise SceneError("giving data files neutral names would make two files one: refused")
     return plan
 
 
