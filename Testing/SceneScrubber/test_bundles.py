@@ -147,3 +147,15 @@ def test_data_files_named_after_a_series_description_get_neutral_names(tmp_path)
     folder = scrub_scene(tmp_path / "bundle", tmp_path / "clean")
     assert check_scene(folder.output, {"Axial"}) == []
     assert (tmp_path / "clean" / "Data" / "Volume_1.raw.gz").exists()
+
+
+def test_a_rename_that_would_overwrite_another_file_is_refused(tmp_path):
+    scene = dicom_scene(series_description="Axial")
+    logic = slicer.vtkMRMLApplicationLogic()
+    logic.SetMRMLScene(scene)
+    (tmp_path / "bundle").mkdir()
+    assert logic.SaveSceneToSlicerDataBundleDirectory(str(tmp_path / "bundle"), None)
+    (tmp_path / "bundle" / "Data" / "Volume_1.nhdr").write_bytes(b"NRRD0004\ntype: short\n\n")   # already there
+    with pytest.raises(SceneError, match="two files one"):
+        scrub_scene(tmp_path / "bundle", tmp_path / "clean")
+    assert not (tmp_path / "clean").exists()
