@@ -42,14 +42,17 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
 
 
 class SceneScrubberLogic(ScriptedLoadableModuleLogic):
-    def saveScene(self, path, scrub=True):
+    def saveScene(self, path, scrub=True, keepUIDs=False, dateOffsetDays=None):
         """Save the scene (.mrml or .mrb); with scrub, save a scrubbed version and restore the live
-        scene afterwards, then check the written file. Returns (saved, findings)."""
+        scene afterwards, then check the written file. Returns (saved, findings).
+        keepUIDs keeps study/series/instance UIDs; dateOffsetDays shifts DICOM dates instead of removing them."""
         from SceneScrubberLib.bundles import check_scene
         from SceneScrubberLib.live_scene import scrubbed_for_saving
+        from SceneScrubberLib.policy import ScrubPolicy
         if not scrub:
             return slicer.util.saveScene(path), []
-        with scrubbed_for_saving(slicer.mrmlScene) as report:
+        policy = ScrubPolicy(keep_uids=keepUIDs, date_offset_days=dateOffsetDays)
+        with scrubbed_for_saving(slicer.mrmlScene, policy) as report:
             saved = slicer.util.saveScene(path)
         return saved, check_scene(path, report.identifying_values) if saved else []
 

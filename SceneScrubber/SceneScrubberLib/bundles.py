@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, scrub_mrml
-from .phi_attributes import is_identifying_attribute, search_forms
+from .phi_attributes import search_forms
+from .policy import ScrubPolicy
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
 MAX_BUNDLE_BYTES = 64 * 1024 ** 3   # uncompressed: a zip bomb is refused before anything is written
@@ -37,18 +38,24 @@ class SceneResult:
     scrubbed_files: list = field(default_factory=list)   # names of files rewritten
 
 
-def scrub_nrrd_header(data: bytes) -> tuple:
-    """(data with DICOM.* 'key:=value' lines removed from the header, the values removed)."""
+def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None) -> tuple:
+    """(data with the header's DICOM.* 'key:=value' lines scrubbed by the policy, the values taken out)."""
+    policy = policy or ScrubPolicy()
     end = _header_end(data)
     if end is None:
         return data, []
     kept, removed = [], []
     for line in data[:end].split(b"\n"):
         key, separator, value = line.partition(b":=")
-        if separator and is_identifying_attribute(key.decode("latin-1").strip()):
-            removed.append(value.decode("latin-1").strip())
-        else:
+        if not separator:
             kept.append(line)
+            continue
+        name, text = key.decode("latin-1").strip(), value.decode("latin-1").strip()
+        new = policy.attribute(name, text)
+        if new != text:
+            removed.append(text)
+        if new is not None:
+            kept.append(key + b":=" + new.encode("latin-1"))
     return b"\n".join(kept) + data[end:], removed
 
 
@@ -63,17 +70,18 @@ def _header_end(data: bytes):
     return len(data) if len(data) < MAX_HEADER_BYTES else None
 
 
-def scrub_scene(source: Path, output: Path) -> SceneResult:
+def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None) -> SceneResult:
     """Scrub a .mrml file, a scene folder or an .mrb into `output` (which must not exist)."""
     source, output = Path(source), Path(output)
+    policy = policy or ScrubPolicy()
     if output.exists():
         raise SceneError(f"{output} exists already: choose a new output")
     if source.is_dir():
-        return _scrub_folder(source, output)
+        return _scrub_folder(source, output, policy)
     if source.suffix.lower() == ".mrb":
-        return _scrub_bundle(source, output)
+        return _scrub_bundle(source, output, policy)
     if source.suffix.lower() == ".mrml":
-        data, report = scrub_mrml(source.read_bytes())
+        data, report = scrub_mrml(source.read_bytes(), policy)
         _write_atomically(output, data)
         return SceneResult(output, report, [source.name])
     raise SceneError(f"{source}: not a .mrml file, a scene folder or an .mrb bundle")
@@ -87,13 +95,14 @@ class _Plan:
     scenes: dict = field(default_factory=dict)       # name -> scrubbed .mrml bytes
     renames: dict = field(default_factory=dict)      # old name -> new name
     data_lines: dict = field(default_factory=dict)   # header name -> (old data file, new data file)
+    policy: ScrubPolicy = field(default_factory=ScrubPolicy)
 
 
-def _plan(names: list, read, result: SceneResult) -> _Plan:
-    plan = _Plan()
+def _plan(names: list, read, result: SceneResult, policy: ScrubPolicy) -> _Plan:
+    plan = _Plan(policy=policy)
     for name in names:
         if name.lower().endswith(".mrml"):
-            data, report = scrub_mrml(read(name))
+            data, report = scrub_mrml(read(name), policy)
             plan.scenes[name] = data
             _merge(result.report, report)
             result.scrubbed_files.append(name)
@@ -133,7 +142,7 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
         return
     if name.lower().endswith(NRRD_SUFFIXES):
         head = source.read(MAX_HEADER_BYTES)
-        scrubbed, removed = scrub_nrrd_header(head)
+        scrubbed, removed = scrub_nrrd_header(head, plan.policy)
         if removed:
             result.report.identifying_values.update(removed)
             result.report.removed_attributes += len(removed)
@@ -146,7 +155,7 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
     shutil.copyfileobj(source, target, 1 << 20)
 
 
-def _scrub_folder(source: Path, output: Path) -> SceneResult:
+def _scrub_folder(source: Path, output: Path, policy: ScrubPolicy) -> SceneResult:
     result = SceneResult(output)
     paths = sorted(source.rglob("*"))
     for path in paths:
@@ -155,7 +164,7 @@ def _scrub_folder(source: Path, output: Path) -> SceneResult:
     files = [path.relative_to(source).as_posix() for path in paths if path.is_file()]
     if not any(name.lower().endswith(".mrml") for name in files):
         raise SceneError(f"{source}: no .mrml scene file in the folder")
-    plan = _plan(files, lambda name: (source / name).read_bytes(), result)
+    plan = _plan(files, lambda name: (source / name).read_bytes(), result, policy)
     temporary = output.with_name(f".{output.name}.partial")
     shutil.rmtree(temporary, ignore_errors=True)
     try:
@@ -172,7 +181,7 @@ def _scrub_folder(source: Path, output: Path) -> SceneResult:
     return result
 
 
-def _scrub_bundle(source: Path, output: Path) -> SceneResult:
+def _scrub_bundle(source: Path, output: Path, policy: ScrubPolicy) -> SceneResult:
     result = SceneResult(output)
     try:
         archive = zipfile.ZipFile(source)
@@ -185,7 +194,7 @@ def _scrub_bundle(source: Path, output: Path) -> SceneResult:
             files = [m.filename for m in members if not m.is_dir()]
             if not any(name.lower().endswith(".mrml") for name in files):
                 raise SceneError(f"{source}: no .mrml scene file in the bundle")
-            plan = _plan(files, archive.read, result)
+            plan = _plan(files, archive.read, result, policy)
             with zipfile.ZipFile(temporary, "w") as target:
                 for member in members:
                     copy = zipfile.ZipInfo(plan.renames.get(member.filename, member.filename),
@@ -264,12 +273,12 @@ def scene_files(source: Path):
         yield source.name, source.read_bytes()
 
 
-def identifying_terms(source: Path) -> set:
-    """The identifying values a scene's own .mrml files hold (what scrubbing would remove)."""
+def identifying_terms(source: Path, policy: ScrubPolicy | None = None) -> set:
+    """The identifying values a scene's own .mrml files hold (what scrubbing with `policy` takes out)."""
     terms = set()
     for name, data in scene_files(source):
         if name.lower().endswith(".mrml"):
-            terms |= scrub_mrml(data)[1].identifying_values
+            terms |= scrub_mrml(data, policy)[1].identifying_values
     return terms
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from .bundles import check_scene, identifying_terms, scrub_scene
 from .mrml_scrubber import SceneError
 from .phi_attributes import search_forms
+from .policy import ScrubPolicy
 
 
 def main(argv=None) -> int:
@@ -30,16 +31,22 @@ def main(argv=None) -> int:
     check = commands.add_parser("check", help="find patient information in a saved scene")
     check.add_argument("input", type=Path)
     check.add_argument("--term", action="append", default=[], help="also look for this text (repeatable)")
+    for command in (scrub, check):
+        command.add_argument("--keep-uids", action="store_true",
+                             help="keep study, series and instance UIDs (links to the DICOM database)")
+        command.add_argument("--shift-dates", type=int, metavar="DAYS",
+                             help="move DICOM dates back by DAYS instead of removing them")
     args = parser.parse_args(argv)
+    policy = ScrubPolicy(keep_uids=args.keep_uids, date_offset_days=args.shift_dates)
     try:
         if args.command == "scrub":
-            terms = identifying_terms(args.input) | set(args.term)
-            result = scrub_scene(args.input, args.output)
+            terms = identifying_terms(args.input, policy) | set(args.term)
+            result = scrub_scene(args.input, args.output, policy)
             print(f"scrubbed {args.input} -> {result.output}: {result.report.removed_attributes} attributes and "
                   f"{result.report.removed_uids} UIDs removed, {len(result.report.renamed_items)} items renamed, "
                   f"{len(result.scrubbed_files)} files rewritten")
             return _report(check_scene(result.output, terms), result.output)
-        terms = identifying_terms(args.input) | set(args.term)
+        terms = identifying_terms(args.input, policy) | set(args.term)
         return _report(check_scene(args.input, terms), args.input)
     except (SceneError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)

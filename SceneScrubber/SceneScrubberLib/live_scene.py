@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .mrml_scrubber import IDENTIFYING_UIDS, RENAMED_LEVELS, ScrubReport
-from .phi_attributes import is_identifying_attribute, names_identifying_value
+from .phi_attributes import names_identifying_value
+from .policy import ScrubPolicy
 
 
 @dataclass
@@ -62,23 +63,26 @@ def take_snapshot(scene) -> Snapshot:
     return snapshot
 
 
-def scrub_scene(scene, snapshot: Snapshot | None = None) -> ScrubReport:
+def scrub_scene(scene, snapshot: Snapshot | None = None, policy: ScrubPolicy | None = None) -> ScrubReport:
     """Apply the policy to the live scene (for good, unless restored from a snapshot)."""
     snapshot = snapshot or take_snapshot(scene)
+    policy = policy or ScrubPolicy()
     hierarchy = _hierarchy(scene)
     report = ScrubReport()
     counters = {level: 0 for level in RENAMED_LEVELS}
     for item, (name, attributes, uids) in snapshot.items.items():
         level = attributes.get("Level", "")
         for attribute, value in attributes.items():
-            if is_identifying_attribute(attribute):
+            new = policy.attribute(attribute, value)
+            if new != value:
+                report.identifying_values.add(value)
+            if new is None:
                 hierarchy.RemoveItemAttribute(item, attribute)
                 report.removed_attributes += 1
-                report.identifying_values.add(value)
-            elif "|" in value:   # would corrupt the item when written
-                hierarchy.SetItemAttribute(item, attribute, value.replace("|", "/"))
+            elif new != value or "|" in new:   # a '|' would corrupt the item when written
+                hierarchy.SetItemAttribute(item, attribute, new.replace("|", "/"))
         for uid_name, uid in uids.items():
-            if uid_name in IDENTIFYING_UIDS:
+            if uid_name in IDENTIFYING_UIDS and not policy.item_uid(uid_name, level):
                 hierarchy.RemoveItemUID(item, uid_name)
                 report.removed_uids += 1
                 report.identifying_values.add(uid)
@@ -91,10 +95,14 @@ def scrub_scene(scene, snapshot: Snapshot | None = None) -> ScrubReport:
     for node_id, (_name, attributes) in snapshot.nodes.items():
         node = scene.GetNodeByID(node_id)
         for attribute, value in attributes.items():
-            if is_identifying_attribute(attribute):
+            new = policy.attribute(attribute, value)
+            if new != value:
+                report.identifying_values.add(value)
+            if new is None:
                 node.RemoveAttribute(attribute)
                 report.removed_attributes += 1
-                report.identifying_values.add(value)
+            elif new != value:
+                node.SetAttribute(attribute, new)
     report.identifying_values.discard("")
     _rename_nodes_named_after(scene, snapshot, report)
     return report
@@ -136,10 +144,10 @@ def restore(scene, snapshot: Snapshot) -> None:
 
 
 @contextmanager
-def scrubbed_for_saving(scene):
+def scrubbed_for_saving(scene, policy: ScrubPolicy | None = None):
     """Scrub, let the caller write, and restore whatever happens while it writes."""
     snapshot = take_snapshot(scene)
     try:
-        yield scrub_scene(scene, snapshot)
+        yield scrub_scene(scene, snapshot, policy)
     finally:
         restore(scene, snapshot)

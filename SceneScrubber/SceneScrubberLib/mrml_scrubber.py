@@ -1,6 +1,6 @@
 """Scrub a .mrml file without Slicer: what DICOM loading put into the scene goes.
 
-Default policy (issue 4 adds options such as keeping UIDs or shifting dates):
+What goes by default (policy.py has the options: keep UIDs, shift dates):
   * every subject hierarchy item attribute and node attribute named DICOM.* is removed;
   * the item UIDs "DICOM" (Patient ID, Study/Series Instance UID) and "DICOMInstanceUID" are removed;
   * patient and study items are renamed "Patient 1", "Study 1", ... (their names come from the
@@ -18,7 +18,8 @@ from urllib.parse import quote, unquote
 from dataclasses import dataclass, field
 
 from .mrml_codec import format_item_attributes, format_node_attributes, parse_item_attributes, parse_node_attributes
-from .phi_attributes import is_identifying_attribute, names_identifying_value
+from .phi_attributes import names_identifying_value
+from .policy import ScrubPolicy
 
 IDENTIFYING_UIDS = ("DICOM", "DICOMInstanceUID")
 RENAMED_LEVELS = ("Patient", "Study")
@@ -38,8 +39,9 @@ class ScrubReport:
     identifying_values: set = field(default_factory=set)  # what the scene held, to check outputs against
 
 
-def scrub_mrml(data: bytes) -> tuple:
-    """(scrubbed .mrml bytes, ScrubReport)."""
+def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None) -> tuple:
+    """(scrubbed .mrml bytes, ScrubReport); the policy says what may stay (default: nothing)."""
+    policy = policy or ScrubPolicy()
     if _DECLARATION.search(data):
         raise SceneError("the scene declares a DOCTYPE or ENTITY, which MRML never does: refused")
     try:
@@ -51,31 +53,34 @@ def scrub_mrml(data: bytes) -> tuple:
     report = ScrubReport()
     counters = {level: 0 for level in RENAMED_LEVELS}
     for item in root.iter("SubjectHierarchyItem"):
-        _scrub_item(item, report, counters)
+        _scrub_item(item, report, counters, policy)
     for element in root.iter():
         if element.tag != "SubjectHierarchyItem" and element.get("attributes"):
-            _scrub_node_attributes(element, report)
+            _scrub_node_attributes(element, report, policy)
     _rename_nodes_named_after(root, report)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n", report
 
 
-def _scrub_item(item, report: ScrubReport, counters: dict) -> None:
+def _scrub_item(item, report: ScrubReport, counters: dict, policy: ScrubPolicy) -> None:
     attributes = parse_item_attributes(item.get("attributes", ""))
     level = dict(attributes).get("Level", "")
     kept = []
     for name, value in attributes:
-        if is_identifying_attribute(name) or not name:
-            report.removed_attributes += 1
+        new = policy.attribute(name, value) if name else None
+        if new != value:
             report.identifying_values.add(value)
+        if new is None:
+            report.removed_attributes += 1
         else:
             # Slicer cannot read a '|' inside a value back (it was corrupted when saved): keep the
             # rest of the value readable rather than write the corruption again.
-            kept.append((name, value.replace("|", "/")))
+            kept.append((name, new.replace("|", "/")))
     if item.get("attributes") is not None:
         item.set("attributes", format_item_attributes(kept))
     uids = parse_item_attributes(item.get("uids", ""))
     if uids:
-        remaining = [(name, value) for name, value in uids if name not in IDENTIFYING_UIDS and name]
+        remaining = [(name, value) for name, value in uids
+                     if name and (name not in IDENTIFYING_UIDS or policy.item_uid(name, level))]
         report.removed_uids += len(uids) - len(remaining)
         report.identifying_values.update(value for name, value in uids if (name, value) not in remaining)
         item.set("uids", format_item_attributes(remaining))
@@ -122,12 +127,16 @@ def file_suffixes(name: str) -> str:
     return match.group(0) if match else ""
 
 
-def _scrub_node_attributes(element, report: ScrubReport) -> None:
+def _scrub_node_attributes(element, report: ScrubReport, policy: ScrubPolicy) -> None:
     attributes = parse_node_attributes(element.get("attributes"))
-    kept = [(name, value) for name, value in attributes if not is_identifying_attribute(name)]
+    kept = []
     for name, value in attributes:
-        if is_identifying_attribute(name):
-            report.removed_attributes += 1
+        new = policy.attribute(name, value)
+        if new != value:
             report.identifying_values.add(value)
-    if len(kept) != len(attributes):
+        if new is None:
+            report.removed_attributes += 1
+        else:
+            kept.append((name, new))
+    if kept != attributes:
         element.set("attributes", format_node_attributes(kept))

@@ -1,0 +1,46 @@
+"""What the scene scrubber keeps: by default nothing of what DICOM loading put into the scene.
+
+Two options, as issue 4 asks:
+  * keep_uids: UIDs stay (DICOM.*UID(s) attributes, item UIDs of studies and series), so that
+    modules that look instances up in the DICOM database still work. The patient item's
+    "DICOM" UID is the Patient ID: it goes all the same.
+  * date_offset_days: DICOM.*Date values move back by that many days instead of going
+    (intervals are kept; use the offset the DICOM de-identification used for that patient).
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from .phi_attributes import is_identifying_attribute
+
+PATIENT_LEVEL = "Patient"
+
+
+@dataclass(frozen=True)
+class ScrubPolicy:
+    keep_uids: bool = False
+    date_offset_days: int | None = None
+
+    def attribute(self, name: str, value: str):
+        """The value to keep for an attribute, or None to remove it."""
+        if not is_identifying_attribute(name):
+            return value
+        if self.keep_uids and name.endswith(("UID", "UIDs")):
+            return value
+        if self.date_offset_days is not None and name.endswith("Date"):
+            return shift_date(value, self.date_offset_days)
+        return None
+
+    def item_uid(self, uid_name: str, level: str) -> bool:
+        """Whether an item's UID stays ("DICOM" of a patient is the Patient ID: never)."""
+        return self.keep_uids and level != PATIENT_LEVEL
+
+
+def shift_date(value: str, days: int):
+    """'20240130' moved back by `days`, or None (removed) if it is not a full date."""
+    try:
+        date = datetime.datetime.strptime(value.strip(), "%Y%m%d").date()
+    except ValueError:
+        return None
+    return (date - datetime.timedelta(days=days)).strftime("%Y%m%d")
