@@ -77,9 +77,16 @@ class RunReport:
         return json_path, html_path
 
 
+_PRIVATE = re.compile(r"\(([0-9A-F]{3}[13579BDF]),[0-9A-F]{4}\)$")
+
+
 def _attribute_name(path: str) -> str:
-    """'ReferencedImageSequence[3].ReferencedSOPInstanceUID' -> '...Sequence[].ReferencedSOPInstanceUID'."""
-    return re.sub(r"\[\d+\]", "[]", path) if "[" in path else path
+    """'ReferencedImageSequence[3].ReferencedSOPInstanceUID' -> '...Sequence[].ReferencedSOPInstanceUID';
+    private attributes counted per group: '(0009,1001)' -> '(0009,xxxx) private'."""
+    if "[" in path:
+        path = re.sub(r"\[\d+\]", "[]", path)
+    private = _PRIVATE.search(path)
+    return path[:private.start()] + f"({private.group(1)},xxxx) private" if private else path
 
 
 def _now() -> str:
@@ -114,9 +121,9 @@ def render_html(doc: dict) -> str:
         _file_table("Failures", problems),
         _file_table("Skipped", skipped),
         "<h2>Needs review</h2>",
-        "<table><tr><th>attribute</th><th>reason</th><th>files</th><th>example (as written)</th></tr>" + "".join(
+        ("<table><tr><th>attribute</th><th>reason</th><th>files</th><th>example (as written)</th></tr>" + "".join(
             f"<tr><td>{e(r['path'])}</td><td>{e(r['reason'])}</td><td>{r['count']}</td><td>{e(r['example'])}</td></tr>"
-            for r in doc["review"]) + "</table>",
+            for r in doc["review"]) + "</table>") if doc["review"] else "<p>None.</p>",
         "<h2>What changed, per attribute</h2><table><tr><th>attribute</th><th>removed</th><th>replaced</th>"
         "<th>kept by an option</th></tr>" + "".join(
             f"<tr><td>{e(name)}</td><td>{doc['attributes']['removed'].get(name, '')}</td>"

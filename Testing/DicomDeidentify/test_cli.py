@@ -193,3 +193,12 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path):
     assert not [p for p in out.rglob("*") if p.name.endswith(".partial")]
     result = run("anonymize", tmp_path / "in", "--output", out, "--key-file", key, "--quiet")
     assert result.returncode == 0 and len(list(out.rglob("*.dcm"))) == 400
+
+
+def test_the_html_report_groups_private_attributes_and_lists_failures(tmp_path, inputs):
+    key = tmp_path / "secrets" / "k"
+    run("anonymize", inputs, "--output", tmp_path / "out", "--key-file", key, "--create-key")
+    page = next((key.parent / "reports").glob("*/report.html")).read_text()
+    assert "(0009,xxxx) private" in page and "(0009,1001)" not in page.split("What changed")[1].split("Before")[0]
+    assert "MR_truncated.dcm" in page and "truncated" in page
+    assert "For key holders only" in page
