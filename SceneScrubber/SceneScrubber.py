@@ -6,11 +6,18 @@ A thin Slicer layer over SceneScrubberLib. From the Python console:
     ok, findings = logic.saveScene("/data/shared/case.mrb")   # scrubbed copy; the session is untouched
     logic.scrubScene()                                        # scrub the live scene for good
 
-The checkbox in the Save dialog comes with issue 4.
+The panel: find patient information in the scene, save a scrubbed copy, scrub for good,
+check a saved file, with the options (keep UIDs, shift dates). The checkbox in Slicer's
+Save dialog comes with issue 4.
 """
+import qt
 import slicer
 from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
                                            ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
+
+
+SETTINGS_KEEP_UIDS = "SceneScrubber/KeepUIDs"
+SETTINGS_SHIFT_DAYS = "SceneScrubber/ShiftDateDays"
 
 
 class SceneScrubber(ScriptedLoadableModule):
@@ -33,12 +40,64 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
         self.logic = SceneScrubberLogic()
+        settings = slicer.app.userSettings()
+        self.ui.keepUIDsCheckBox.checked = settings.value(SETTINGS_KEEP_UIDS, "false") == "true"
+        self.ui.shiftDatesSpinBox.value = int(settings.value(SETTINGS_SHIFT_DAYS, 0) or 0)
         self.ui.findButton.connect("clicked(bool)", self.onFindButton)
+        self.ui.saveButton.connect("clicked(bool)", self.onSaveButton)
+        self.ui.scrubButton.connect("clicked(bool)", self.onScrubButton)
+        self.ui.checkButton.connect("clicked(bool)", self.onCheckButton)
+
+    def _policyArguments(self):
+        """The panel's options as saveScene/checkFile take them, remembered in the settings."""
+        settings = slicer.app.userSettings()
+        settings.setValue(SETTINGS_KEEP_UIDS, "true" if self.ui.keepUIDsCheckBox.checked else "false")
+        settings.setValue(SETTINGS_SHIFT_DAYS, self.ui.shiftDatesSpinBox.value)
+        days = self.ui.shiftDatesSpinBox.value
+        return {"keepUIDs": self.ui.keepUIDsCheckBox.checked, "dateOffsetDays": days or None}
 
     def onFindButton(self):
         found = self.logic.findIdentifyingAttributes(slicer.mrmlScene)
         self.ui.statusLabel.text = (f"{len(found)} identifying attributes in the subject hierarchy."
                                     if found else "No identifying attributes in the subject hierarchy.")
+
+    def onSaveButton(self):
+        path = qt.QFileDialog.getSaveFileName(slicer.util.mainWindow(), "Save a copy without patient information",
+                                              "", "Medical Reality Bundle (*.mrb);;Scene (*.mrml)")
+        if not path:
+            return
+        saved, findings = self.logic.saveScene(path, scrub=True, **self._policyArguments())
+        self.ui.statusLabel.text = _outcome(path, saved, findings)
+
+    def onScrubButton(self):
+        if not slicer.util.confirmOkCancelDisplay(
+                "Remove patient names, IDs, dates and DICOM UIDs from the loaded scene for good? "
+                "Links to the DICOM database are lost."):
+            return
+        report = self.logic.scrubScene(**self._policyArguments())
+        self.ui.statusLabel.text = (f"Removed {report.removed_attributes} attributes and {report.removed_uids} UIDs, "
+                                    f"renamed {len(report.renamed_items)} items.")
+
+    def onCheckButton(self):
+        path = self.ui.savedFileSelector.currentPath
+        if not path:
+            return
+        terms = [t.strip() for t in self.ui.termsLineEdit.text.split(";") if t.strip()]
+        try:
+            findings = self.logic.checkFile(path, terms, **self._policyArguments())
+        except Exception as error:
+            self.ui.statusLabel.text = f"{path} could not be checked: {error}"
+            return
+        self.ui.statusLabel.text = _outcome(path, True, findings)
+
+
+def _outcome(path, saved, findings):
+    if not saved:
+        return f"{path} was not saved."
+    if not findings:
+        return f"{path}: no patient information found."
+    files = sorted({finding.file for finding in findings})
+    return f"{path}: patient information found in {len(files)} file(s) of the scene. Do not share it as it is."
 
 
 class SceneScrubberLogic(ScriptedLoadableModuleLogic):
@@ -56,10 +115,18 @@ class SceneScrubberLogic(ScriptedLoadableModuleLogic):
             saved = slicer.util.saveScene(path)
         return saved, check_scene(path, report.identifying_values) if saved else []
 
-    def scrubScene(self):
+    def scrubScene(self, keepUIDs=False, dateOffsetDays=None):
         """Remove patient information from the live scene for good; returns the ScrubReport."""
         from SceneScrubberLib.live_scene import scrub_scene
-        return scrub_scene(slicer.mrmlScene)
+        from SceneScrubberLib.policy import ScrubPolicy
+        return scrub_scene(slicer.mrmlScene, policy=ScrubPolicy(keep_uids=keepUIDs, date_offset_days=dateOffsetDays))
+
+    def checkFile(self, path, terms=(), keepUIDs=False, dateOffsetDays=None):
+        """Where identifying values (the scene's own and `terms`) stand in a saved .mrb, .mrml or folder."""
+        from SceneScrubberLib.bundles import check_scene, identifying_terms
+        from SceneScrubberLib.policy import ScrubPolicy
+        policy = ScrubPolicy(keep_uids=keepUIDs, date_offset_days=dateOffsetDays)
+        return check_scene(path, identifying_terms(path, policy) | set(terms))
 
     def findIdentifyingAttributes(self, scene):
         """[(item name, attribute name)] for every subject hierarchy attribute that can carry identity."""
@@ -105,6 +172,7 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
         with zipfile.ZipFile(path) as bundle:
             for name in bundle.namelist():
                 self.assertNotIn(b"MRN12345", bundle.read(name))
+        self.assertEqual(SceneScrubberLogic().checkFile(path, ["MRN12345", "Doe"]), [])
         self.assertEqual(shNode.GetItemAttribute(patient, "DICOM.PatientID"), "MRN12345")   # session untouched
         self.assertEqual(shNode.GetItemName(patient), "Doe^John")
         self.delayDisplay("SceneScrubber save self-test passed")
