@@ -17,7 +17,6 @@ from .options import DeidentifyOptions
 from .pipeline import deidentify_file
 from .results import FileResult, RunSummary
 
-SKIPPED_NAMES = {"DICOMDIR"}
 SAMPLE_CHANGES = 20   # files whose before/after changes are kept for the report
 
 

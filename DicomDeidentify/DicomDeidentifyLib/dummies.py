@@ -10,7 +10,6 @@ _BY_VR = {
     "AT": 0, "OB": b"\x00\x00", "OD": b"\x00" * 8, "OF": b"\x00" * 4, "OL": b"\x00" * 4,
     "OV": b"\x00" * 8, "OW": b"\x00\x00", "UN": b"\x00\x00",
 }
-BINARY_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "UN"}
 TEXT_VRS = {"LO", "LT", "SH", "ST", "UC", "UT"}
 DATE_TIME_VRS = {"DA", "DT", "TM"}
 

@@ -15,9 +15,6 @@ class ReviewItem:
     reason: str
     value: str = ""  # the value as written to the output (never the original)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 @dataclass
 class Change:
@@ -46,17 +43,6 @@ class FileResult:
     changes: list = field(default_factory=list)    # Change (originals: key holders only)
     uid_map: dict = field(default_factory=dict)    # original UID -> new UID (for the linkage)
     patient: dict = field(default_factory=dict)    # pseudonym, identity hash, date offset
-
-    def to_dict(self, with_originals: bool = False) -> dict:
-        data = {
-            "source": self.source, "status": self.status, "reason": self.reason, "output": self.output,
-            "sop_class_uid": self.sop_class_uid, "removed": list(self.removed),
-            "replaced": list(self.replaced), "kept": list(self.kept),
-            "review": [r.to_dict() for r in self.review],
-        }
-        if with_originals:
-            data["changes"] = [c.to_dict() for c in self.changes]
-        return data
 
 
 @dataclass
