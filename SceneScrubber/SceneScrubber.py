@@ -105,7 +105,7 @@ class SceneScrubberLogic(ScriptedLoadableModuleLogic):
         """Save the scene (.mrml or .mrb); with scrub, save a scrubbed version and restore the live
         scene afterwards, then check the written file. Returns (saved, findings).
         keepUIDs keeps study/series/instance UIDs; dateOffsetDays shifts DICOM dates instead of removing them."""
-        from SceneScrubberLib.bundles import check_scene
+        from SceneScrubberLib.scene_check import check_scene
         from SceneScrubberLib.live_scene import scrubbed_for_saving
         from SceneScrubberLib.policy import ScrubPolicy
         if not scrub:
@@ -123,7 +123,7 @@ class SceneScrubberLogic(ScriptedLoadableModuleLogic):
 
     def checkFile(self, path, terms=(), keepUIDs=False, dateOffsetDays=None):
         """Where identifying values (the scene's own and `terms`) stand in a saved .mrb, .mrml or folder."""
-        from SceneScrubberLib.bundles import check_scene, identifying_terms
+        from SceneScrubberLib.scene_check import check_scene, identifying_terms
         from SceneScrubberLib.policy import ScrubPolicy
         policy = ScrubPolicy(keep_uids=keepUIDs, date_offset_days=dateOffsetDays)
         return check_scene(path, identifying_terms(path, policy) | set(terms))

@@ -1,15 +1,17 @@
-"""Scrub and check saved scenes without Slicer: a .mrml file, a scene folder, or an .mrb bundle.
+"""Scrub saved scenes without Slicer: a .mrml file (with the files it references), a scene folder, or an .mrb bundle.
 
-What is rewritten: every .mrml (see mrml_scrubber) and the header of every NRRD
+What is rewritten: every .mrml (see mrml_scrubber), the header of every NRRD
 file (vtkMRMLNRRDStorageNode copies node attributes, DICOM.* included, into it as
-'key:=value' lines). Data files named after a node whose name held an identifying
-value get that node's neutral name (the scene's reference and a detached header's
-'data file' line follow). Every other file is copied with its content unchanged.
+'key:=value' lines), and scene screenshots (blanked: see screenshots). Data files
+named after a node whose name held an identifying value get that node's neutral
+name (the scene's reference and a detached header's 'data file' line follow);
+data stored outside the scene folder moves into its 'Data/' folder. Every other
+file is copied with its content unchanged, streamed.
 
-An .mrb is a zip archive, and archives are read defensively: a member whose name
-is absolute, contains '..', is a link, or appears twice is refused, and so is an
-archive that does not open or whose content would exceed a size limit. Nothing
-is ever written outside the output, and outputs are written atomically.
+Outputs: an .mrb when the output name ends in .mrb (or the input is one), a
+.mrml with its files beside it when input and output are .mrml files, else a
+folder. Nothing is ever written outside the output, outputs are written to a
+temporary name first, and an existing output is never replaced.
 """
 from __future__ import annotations
 
@@ -17,17 +19,16 @@ import os
 import posixpath
 import re
 import shutil
-import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, scrub_mrml
-from .phi_attributes import search_forms
 from .policy import ScrubPolicy
+from .scene_sources import SceneSource, open_scene
+from .screenshots import blanked, screenshot_names
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
-MAX_BUNDLE_BYTES = 64 * 1024 ** 3   # uncompressed: a zip bomb is refused before anything is written
 MAX_HEADER_BYTES = 1024 * 1024
 
 
@@ -36,6 +37,8 @@ class SceneResult:
     output: Path
     report: ScrubReport = field(default_factory=ScrubReport)
     scrubbed_files: list = field(default_factory=list)   # names of files rewritten
+    blanked_screenshots: list = field(default_factory=list)
+    missing_files: list = field(default_factory=list)    # referenced by the scene, not in the input
 
 
 def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None) -> tuple:
@@ -76,52 +79,69 @@ def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None) -
     policy = policy or ScrubPolicy()
     if output.exists():
         raise SceneError(f"{output} exists already: choose a new output")
-    if source.is_dir():
-        return _scrub_folder(source, output, policy)
-    if source.suffix.lower() == ".mrb":
-        return _scrub_bundle(source, output, policy)
-    if source.suffix.lower() == ".mrml":
-        data, report = scrub_mrml(source.read_bytes(), policy)
-        _write_atomically(output, data)
-        return SceneResult(output, report, [source.name])
-    raise SceneError(f"{source}: not a .mrml file, a scene folder or an .mrb bundle")
+    with open_scene(source) as scene:
+        result = SceneResult(output)
+        plan = _plan(scene, result, policy)
+        if output.suffix.lower() == ".mrb" or scene.archive is not None:
+            _write_bundle(scene, plan, output, result)
+        elif source.suffix.lower() == ".mrml" and output.suffix.lower() == ".mrml":
+            _write_beside(scene, plan, output, result)
+        else:
+            _write_folder(scene, plan, output, result)
+    return result
 
 
 @dataclass
 class _Plan:
     """What a scene's files become, decided before anything is copied: the scrubbed scene files
-    (small, read whole), new names for data files named after identifying values, and the
-    'data file:' line of each renamed NRRD header that points at a renamed data file."""
+    (small, read whole), new names (neutral names, external data moved into Data/), the
+    'data file:' line of each renamed NRRD header that points at a renamed data file, and
+    which files are screenshots."""
     scenes: dict = field(default_factory=dict)       # name -> scrubbed .mrml bytes
     renames: dict = field(default_factory=dict)      # old name -> new name
     data_lines: dict = field(default_factory=dict)   # header name -> (old data file, new data file)
+    screenshots: set = field(default_factory=set)
     policy: ScrubPolicy = field(default_factory=ScrubPolicy)
 
+    def target(self, name: str) -> str:
+        return self.renames.get(name, name)
 
-def _plan(names: list, read, result: SceneResult, policy: ScrubPolicy) -> _Plan:
+
+def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy) -> _Plan:
     plan = _Plan(policy=policy)
-    for name in names:
-        if name.lower().endswith(".mrml"):
-            data, report = scrub_mrml(read(name), policy)
-            plan.scenes[name] = data
-            _merge(result.report, report)
-            result.scrubbed_files.append(name)
-            folder = posixpath.dirname(name)
-            for old, new in report.renamed_files.items():
-                plan.renames[posixpath.normpath(posixpath.join(folder, old))] = posixpath.normpath(
-                    posixpath.join(folder, new))
+    names = scene.names
+    scene_view_images = set()
+    for name in scene.scene_names():
+        data, report = scrub_mrml(scene.read(name), policy)
+        plan.scenes[name] = data
+        _merge(result.report, report)
+        result.scrubbed_files.append(name)
+        folder = posixpath.dirname(name)
+        for old, new in report.renamed_files.items():
+            plan.renames[_join(folder, old)] = _join(folder, new)
+        scene_view_images |= {_join(folder, image) for image in report.screenshot_files}
+    result.missing_files = sorted(old for old in plan.renames if old not in names)
     for old, new in list(plan.renames.items()):
         if old.lower().endswith(".nhdr") and old in names:
-            data_file = _data_file(read(old)[:MAX_HEADER_BYTES])
+            with scene.open(old) as stream:
+                data_file = _data_file(stream.read(MAX_HEADER_BYTES))
             if data_file and "/" not in data_file:
                 new_data = posixpath.splitext(posixpath.basename(new))[0] + file_suffixes(data_file)
                 plan.renames[posixpath.join(posixpath.dirname(old), data_file)] = posixpath.join(
                     posixpath.dirname(new), new_data)
                 plan.data_lines[old] = (data_file, new_data)
-    targets = [plan.renames.get(name, name) for name in names]
+    plan.screenshots = screenshot_names(names, scene.scene_names(), scene_view_images)
+    targets = [plan.target(name) for name in names]
     if len(set(targets)) != len(targets):
         raise SceneError("giving data files neutral names would make two files one: refused")
+    for target in targets:
+        if PurePosixPath(target).is_absolute() or ".." in PurePosixPath(target).parts:
+            raise SceneError(f"{target}: would be written outside the output: refused")
     return plan
+
+
+def _join(folder: str, name: str) -> str:
+    return name if os.path.isabs(name) else posixpath.normpath(posixpath.join(folder, name))
 
 
 def _data_file(header: bytes) -> str:
@@ -134,11 +154,15 @@ def _data_file(header: bytes) -> str:
 
 
 def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) -> None:
-    """Copy one file from stream to stream: a scene as planned, a NRRD header scrubbed (and its
-    data file line renamed; the data streamed after it), anything else streamed as it is.
-    Memory stays small for large volumes."""
+    """Copy one file from stream to stream: a scene as planned, a screenshot blanked, a NRRD header
+    scrubbed (and its data file line renamed; the data streamed after it), anything else streamed
+    as it is. Memory stays small for large volumes."""
     if name in plan.scenes:
         target.write(plan.scenes[name])
+        return
+    if name in plan.screenshots:
+        target.write(blanked(source.read(MAX_HEADER_BYTES)))
+        result.blanked_screenshots.append(name)
         return
     if name.lower().endswith(NRRD_SUFFIXES):
         head = source.read(MAX_HEADER_BYTES)
@@ -155,82 +179,85 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
     shutil.copyfileobj(source, target, 1 << 20)
 
 
-def _scrub_folder(source: Path, output: Path, policy: ScrubPolicy) -> SceneResult:
-    result = SceneResult(output)
-    paths = sorted(source.rglob("*"))
-    for path in paths:
-        if path.is_symlink():
-            raise SceneError(f"{path.relative_to(source)}: a link in a scene folder is not followed")
-    files = [path.relative_to(source).as_posix() for path in paths if path.is_file()]
-    if not any(name.lower().endswith(".mrml") for name in files):
-        raise SceneError(f"{source}: no .mrml scene file in the folder")
-    plan = _plan(files, lambda name: (source / name).read_bytes(), result, policy)
+def _write_files(scene: SceneSource, plan: _Plan, folder: Path, result: SceneResult, rename=None) -> list:
+    """Write every file of the scene under `folder`; returns the relative names written."""
+    written = []
+    for name in scene.names:
+        relative = (rename or plan.target)(name)
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with scene.open(name) as reader, open(target, "wb") as writer:
+            _copy_member(name, reader, writer, plan, result)
+        written.append(relative)
+    return written
+
+
+def _write_folder(scene: SceneSource, plan: _Plan, output: Path, result: SceneResult) -> None:
     temporary = output.with_name(f".{output.name}.partial")
     shutil.rmtree(temporary, ignore_errors=True)
     try:
         temporary.mkdir(parents=True)
-        for name in files:
-            target = temporary / plan.renames.get(name, name)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(source / name, "rb") as reader, open(target, "wb") as writer:
-                _copy_member(name, reader, writer, plan, result)
+        _write_files(scene, plan, temporary, result)
         os.replace(temporary, output)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
-    return result
 
 
-def _scrub_bundle(source: Path, output: Path, policy: ScrubPolicy) -> SceneResult:
-    result = SceneResult(output)
+def _write_beside(scene: SceneSource, plan: _Plan, output: Path, result: SceneResult) -> None:
+    """A .mrml to a .mrml: the scene file takes the output's name, its files go beside it (none may
+    exist yet). Staged in a hidden folder, then moved into place."""
+    scene_file, = scene.scene_names()
+    thumbnail = posixpath.splitext(scene_file)[0] + ".png"
+
+    def rename(name: str) -> str:
+        if name == scene_file:
+            return output.name
+        if name == thumbnail:
+            return output.with_suffix(".png").name
+        return plan.target(name)
+
+    existing = [rename(name) for name in scene.names if (output.parent / rename(name)).exists()]
+    if existing:
+        raise SceneError(f"{output.parent}: {', '.join(existing)} exist already: choose a new output")
+    temporary = output.parent / f".{output.name}.partial"
+    shutil.rmtree(temporary, ignore_errors=True)
     try:
-        archive = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise SceneError(f"{source}: not a readable .mrb (zip) archive: {error}") from None
-    with archive:
-        temporary = output.with_name(f".{output.name}.partial")
-        try:
-            members = _checked_members(archive, source)
-            files = [m.filename for m in members if not m.is_dir()]
-            if not any(name.lower().endswith(".mrml") for name in files):
-                raise SceneError(f"{source}: no .mrml scene file in the bundle")
-            plan = _plan(files, archive.read, result, policy)
-            with zipfile.ZipFile(temporary, "w") as target:
-                for member in members:
-                    copy = zipfile.ZipInfo(plan.renames.get(member.filename, member.filename),
-                                           date_time=member.date_time)
-                    copy.compress_type, copy.external_attr = member.compress_type, member.external_attr
-                    if member.is_dir():
-                        target.writestr(copy, b"")
-                        continue
-                    with archive.open(member) as reader, target.open(copy, "w", force_zip64=True) as writer:
-                        _copy_member(member.filename, reader, writer, plan, result)
-            os.replace(temporary, output)
-        except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
-            temporary.unlink(missing_ok=True)
-            raise SceneError(f"{source}: damaged archive: {error}") from None
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-    return result
+        temporary.mkdir(parents=True)
+        written = _write_files(scene, plan, temporary, result, rename)
+        for relative in sorted(written, key=lambda name: name == output.name):   # the scene file last
+            (output.parent / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temporary / relative, output.parent / relative)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
 
 
-def _checked_members(archive: zipfile.ZipFile, source: Path) -> list:
-    members, seen, total = archive.infolist(), set(), 0
-    for member in members:
-        name = member.filename
-        path = PurePosixPath(name.replace("\\", "/"))
-        if path.is_absolute() or re.match(r"^[A-Za-z]:", name) or ".." in path.parts:
-            raise SceneError(f"{source}: member {name!r} would be written outside the bundle: refused")
-        if stat.S_ISLNK(member.external_attr >> 16):
-            raise SceneError(f"{source}: member {name!r} is a link: refused")
-        if name in seen:
-            raise SceneError(f"{source}: member {name!r} appears twice: refused")
-        seen.add(name)
-        total += member.file_size
-        if total > MAX_BUNDLE_BYTES:
-            raise SceneError(f"{source}: content larger than {MAX_BUNDLE_BYTES} bytes: refused")
-    return members
+def _write_bundle(scene: SceneSource, plan: _Plan, output: Path, result: SceneResult) -> None:
+    """An .mrb: members keep their names, dates and modes; a folder or .mrml input is put under a
+    top folder named after the output, as Slicer packs bundles."""
+    temporary = output.with_name(f".{output.name}.partial")
+    members = scene.members or [zipfile.ZipInfo(f"{output.stem}/{name}") for name in scene.names]
+    prefix = "" if scene.members else f"{output.stem}/"
+    try:
+        with zipfile.ZipFile(temporary, "w") as target:
+            for member in members:
+                name = member.filename[len(prefix):]
+                copy = zipfile.ZipInfo(prefix + plan.target(name), date_time=member.date_time)
+                copy.external_attr = member.external_attr or (0o644 << 16)
+                copy.compress_type = member.compress_type if scene.members else zipfile.ZIP_DEFLATED
+                if member.is_dir():
+                    target.writestr(copy, b"")
+                    continue
+                with scene.open(member.filename[len(prefix):]) as reader, \
+                        target.open(copy, "w", force_zip64=True) as writer:
+                    _copy_member(name, reader, writer, plan, result)
+        os.replace(temporary, output)
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
+        temporary.unlink(missing_ok=True)
+        raise SceneError(f"{scene.origin}: damaged archive: {error}") from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _merge(into: ScrubReport, other: ScrubReport) -> None:
@@ -238,61 +265,4 @@ def _merge(into: ScrubReport, other: ScrubReport) -> None:
     into.removed_uids += other.removed_uids
     into.renamed_items += other.renamed_items
     into.identifying_values |= other.identifying_values
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
-# -- checking what was written --------------------------------------------------------------------
-
-@dataclass
-class Finding:
-    file: str
-    term: str
-    offset: int
-
-
-def scene_files(source: Path):
-    """(name, bytes) of every file of a .mrml, a scene folder or an .mrb (read defensively)."""
-    source = Path(source)
-    if source.is_dir():
-        for path in sorted(p for p in source.rglob("*") if p.is_file() and not p.is_symlink()):
-            yield str(path.relative_to(source)), path.read_bytes()
-    elif source.suffix.lower() == ".mrb":
-        try:
-            with zipfile.ZipFile(source) as archive:
-                for member in _checked_members(archive, source):
-                    if not member.is_dir():
-                        yield member.filename, archive.read(member)
-        except (zipfile.BadZipFile, EOFError) as error:
-            raise SceneError(f"{source}: damaged archive: {error}") from None
-    else:
-        yield source.name, source.read_bytes()
-
-
-def identifying_terms(source: Path, policy: ScrubPolicy | None = None) -> set:
-    """The identifying values a scene's own .mrml files hold (what scrubbing with `policy` takes out)."""
-    terms = set()
-    for name, data in scene_files(source):
-        if name.lower().endswith(".mrml"):
-            terms |= scrub_mrml(data, policy)[1].identifying_values
-    return terms
-
-
-def check_scene(source: Path, terms) -> list:
-    """Every place where one of `terms` stands in any file of the scene (case-insensitive)."""
-    needles = {}
-    for term in terms:
-        for variant in search_forms(term):
-            needles.setdefault(variant.lower().encode("utf-8"), term)
-    findings = []
-    for name, data in scene_files(source):
-        lowered = data.lower()
-        for needle, term in needles.items():
-            offset = lowered.find(needle)
-            if offset >= 0:
-                findings.append(Finding(name, term, offset))
-    return findings
+    into.relocated_files += other.relocated_files

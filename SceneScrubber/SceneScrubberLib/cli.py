@@ -14,7 +14,8 @@ import re
 import sys
 from pathlib import Path
 
-from .bundles import check_scene, identifying_terms, scrub_scene
+from .bundles import scrub_scene
+from .scene_check import check_scene, identifying_terms
 from .mrml_scrubber import SceneError
 from .phi_attributes import search_forms
 from .policy import ScrubPolicy
@@ -44,7 +45,11 @@ def main(argv=None) -> int:
             result = scrub_scene(args.input, args.output, policy)
             print(f"scrubbed {args.input} -> {result.output}: {result.report.removed_attributes} attributes and "
                   f"{result.report.removed_uids} UIDs removed, {len(result.report.renamed_items)} items renamed, "
-                  f"{len(result.scrubbed_files)} files rewritten")
+                  f"{len(result.scrubbed_files)} files rewritten, {len(result.blanked_screenshots)} screenshots blanked")
+            if result.report.relocated_files:
+                print(f"{len(result.report.relocated_files)} data files stored outside the scene folder moved into Data/")
+            for missing in result.missing_files:
+                print(f"warning: the scene references {_masked_path(missing, terms)}, which is not in the input")
             return _report(check_scene(result.output, terms), result.output)
         terms = identifying_terms(args.input, policy) | set(args.term)
         return _report(check_scene(args.input, terms), args.input)
@@ -59,8 +64,15 @@ def _report(findings: list, where: Path) -> int:
         return 0
     print(f"check: identifying values found in {where} (shown masked):")
     for finding in findings:
-        print(f"  {_masked_in(finding.file, finding.term)} at byte {finding.offset}: {_masked(finding.term)}")
+        where = f"at byte {finding.offset}" if finding.offset >= 0 else "in its name"
+        print(f"  {_masked_in(finding.file, finding.term)} {where}: {_masked(finding.term)}")
     return 1
+
+
+def _masked_path(path: str, terms) -> str:
+    for term in terms:
+        path = _masked_in(path, term)
+    return path
 
 
 def _masked(term: str) -> str:

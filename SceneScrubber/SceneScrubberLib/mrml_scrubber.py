@@ -12,6 +12,7 @@ ENTITY declaration (entity expansion attacks, external entities) is refused.
 """
 from __future__ import annotations
 
+import posixpath
 import re
 import xml.etree.ElementTree as ET
 from urllib.parse import quote, unquote
@@ -23,6 +24,7 @@ from .policy import ScrubPolicy
 
 IDENTIFYING_UIDS = ("DICOM", "DICOMInstanceUID")
 RENAMED_LEVELS = ("Patient", "Study")
+_STORAGE_PATH = re.compile(r"^(fileName|fileListMember\d+)$")
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -37,19 +39,14 @@ class ScrubReport:
     renamed_items: list = field(default_factory=list)   # (old name, new name): old names are PHI
     renamed_files: dict = field(default_factory=dict)   # old path -> new path, relative to the .mrml
     identifying_values: set = field(default_factory=set)  # what the scene held, to check outputs against
+    relocated_files: list = field(default_factory=list)  # referenced from outside the scene folder, moved to Data/
+    screenshot_files: list = field(default_factory=list)  # images of scene view storage nodes, as the scene names them
 
 
 def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None) -> tuple:
     """(scrubbed .mrml bytes, ScrubReport); the policy says what may stay (default: nothing)."""
     policy = policy or ScrubPolicy()
-    if _DECLARATION.search(data):
-        raise SceneError("the scene declares a DOCTYPE or ENTITY, which MRML never does: refused")
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as error:
-        raise SceneError(f"not a readable MRML file: {error}") from None
-    if root.tag != "MRML":
-        raise SceneError(f"not an MRML file (root element {root.tag!r})")
+    root = parse_mrml(data)
     report = ScrubReport()
     counters = {level: 0 for level in RENAMED_LEVELS}
     for item in root.iter("SubjectHierarchyItem"):
@@ -58,7 +55,24 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None) -> tuple:
         if element.tag != "SubjectHierarchyItem" and element.get("attributes"):
             _scrub_node_attributes(element, report, policy)
     _rename_nodes_named_after(root, report)
+    _relocate_external_files(root, report)
+    report.screenshot_files = [unquote(value) for element in root.iter("SceneViewStorage")
+                               for _key, value in storage_paths(element)]
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n", report
+
+
+def parse_mrml(data: bytes):
+    """The MRML root element, parsed safely: a scene never declares a DOCTYPE or ENTITY, so one that
+    does (entity expansion, external entities) is refused."""
+    if _DECLARATION.search(data):
+        raise SceneError("the scene declares a DOCTYPE or ENTITY, which MRML never does: refused")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as error:
+        raise SceneError(f"not a readable MRML file: {error}") from None
+    if root.tag != "MRML":
+        raise SceneError(f"not an MRML file (root element {root.tag!r})")
+    return root
 
 
 def _scrub_item(item, report: ScrubReport, counters: dict, policy: ScrubPolicy) -> None:
@@ -111,14 +125,46 @@ def _rename_nodes_named_after(root, report: ScrubReport) -> None:
 
 
 def _rename_stored_file(storage_node, stem: str, report: ScrubReport) -> None:
-    """fileName holds a URL-encoded path relative to the scene ("Data/3%253a%20Axial.nhdr")."""
-    old = unquote(storage_node.get("fileName"))
-    folder, _, base = old.rpartition("/")
-    if not names_identifying_value(base, report.identifying_values):
-        return
-    new = f"{folder}/{stem}{file_suffixes(base)}" if folder else f"{stem}{file_suffixes(base)}"
-    storage_node.set("fileName", quote(new, safe="/"))
-    report.renamed_files[old] = new
+    """Paths are URL-encoded and relative to the scene ("Data/3%253a%20Axial.nhdr"), in fileName and,
+    for readers that take a file list, in fileListMember<n> too: every one that names an
+    identifying value gets the node's neutral name."""
+    for key, value in storage_paths(storage_node):
+        old = unquote(value)
+        folder, _, base = old.rpartition("/")
+        if not names_identifying_value(base, report.identifying_values):
+            continue
+        new = f"{folder}/{stem}{file_suffixes(base)}" if folder else f"{stem}{file_suffixes(base)}"
+        storage_node.set(key, quote(new, safe="/"))
+        report.renamed_files[old] = new
+
+
+def storage_paths(element) -> list:
+    """(attribute, URL-encoded path) of every file a storage node names."""
+    return [(key, value) for key, value in element.attrib.items() if _STORAGE_PATH.match(key) and value]
+
+
+def _relocate_external_files(root, report: ScrubReport) -> None:
+    """Data stored outside the scene folder is referenced by a path that can name the patient
+    ("../Patients/DOE_JOHN/..."): the scrubbed scene references it in its own "Data/" folder
+    instead (the folder and bundle writers put the file there)."""
+    original_of = {new: old for old, new in report.renamed_files.items()}
+    for element in root:
+        for key, value in storage_paths(element):
+            current = unquote(value)
+            if not _leaves_scene_folder(current):
+                continue
+            new = "Data/" + current.replace("\\", "/").rpartition("/")[2]
+            element.set(key, quote(new, safe="/"))
+            original = original_of.get(current, current)
+            report.renamed_files[original] = new
+            if original not in report.relocated_files:
+                report.relocated_files.append(original)
+
+
+def _leaves_scene_folder(path: str) -> bool:
+    path = path.replace("\\", "/")
+    return path.startswith("/") or bool(re.match(r"^[A-Za-z]:", path)) or \
+        posixpath.normpath(path).split("/")[0] == ".."
 
 
 def file_suffixes(name: str) -> str:

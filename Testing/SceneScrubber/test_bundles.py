@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import slicer
 
-from SceneScrubberLib.bundles import check_scene, identifying_terms, scrub_nrrd_header, scrub_scene
+from SceneScrubberLib.bundles import scrub_nrrd_header, scrub_scene
+from SceneScrubberLib.scene_check import check_scene, identifying_terms
 from SceneScrubberLib.mrml_scrubber import SceneError
 from support.scenes import PHI, dicom_scene, hierarchy_items
 

@@ -1,7 +1,7 @@
 """Scrubbing a live scene for saving: the written files hold no identity, the scene comes back exactly."""
 import slicer
 
-from SceneScrubberLib.bundles import check_scene
+from SceneScrubberLib.scene_check import check_scene
 from SceneScrubberLib.live_scene import scrub_scene, scrubbed_for_saving, take_snapshot
 
 from support.scenes import PHI, dicom_scene

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import slicer
 
-from SceneScrubberLib.bundles import check_scene, scrub_nrrd_header
+from SceneScrubberLib.bundles import scrub_nrrd_header
+from SceneScrubberLib.scene_check import check_scene
 from SceneScrubberLib.live_scene import scrubbed_for_saving
 from SceneScrubberLib.mrml_scrubber import scrub_mrml
 from SceneScrubberLib.mrml_codec import parse_item_attributes
