@@ -29,6 +29,7 @@ class Snapshot:
     """What scrubbing changes, as it was: enough to put the scene back exactly."""
     items: dict = field(default_factory=dict)   # item id -> (name, {attribute: value}, {uid name: uid})
     nodes: dict = field(default_factory=dict)   # node id -> (name, {attribute: value})
+    node_tags: dict = field(default_factory=dict)   # node id -> XML tag ("Volume"), for neutral names
 
 
 def _slicer():
@@ -60,66 +61,109 @@ def take_snapshot(scene) -> Snapshot:
         snapshot.items[item] = (hierarchy.GetItemName(item), attributes, uids)
     for node in _nodes(scene):
         snapshot.nodes[node.GetID()] = (node.GetName(), {n: node.GetAttribute(n) for n in node.GetAttributeNames()})
+        snapshot.node_tags[node.GetID()] = node.GetNodeTagName()
     return snapshot
 
 
-def scrub_scene(scene, snapshot: Snapshot | None = None, policy: ScrubPolicy | None = None) -> ScrubReport:
-    """Apply the policy to the live scene (for good, unless restored from a snapshot)."""
-    snapshot = snapshot or take_snapshot(scene)
+@dataclass
+class ScrubPlan:
+    """Every change the policy asks of a scene, worked out from a snapshot (the scene is not touched)."""
+    report: ScrubReport = field(default_factory=ScrubReport)
+    item_attributes: dict = field(default_factory=dict)   # item id -> {attribute: new value or None}
+    item_uids: dict = field(default_factory=dict)         # item id -> [uid names to remove]
+    item_names: dict = field(default_factory=dict)        # item id -> new name
+    node_attributes: dict = field(default_factory=dict)   # node id -> {attribute: new value or None}
+    node_names: dict = field(default_factory=dict)        # node id -> new name
+
+
+def plan_scrub(snapshot: Snapshot, policy: ScrubPolicy | None = None) -> ScrubPlan:
     policy = policy or ScrubPolicy()
-    hierarchy = _hierarchy(scene)
-    report = ScrubReport()
+    plan = ScrubPlan()
+    report = plan.report
     counters = {level: 0 for level in RENAMED_LEVELS}
     for item, (name, attributes, uids) in snapshot.items.items():
         level = attributes.get("Level", "")
+        changes = plan.item_attributes.setdefault(item, {})
         for attribute, value in attributes.items():
             new = policy.attribute(attribute, value)
             if new != value:
                 report.identifying_values.add(value)
             if new is None:
-                hierarchy.RemoveItemAttribute(item, attribute)
+                changes[attribute] = None
                 report.removed_attributes += 1
             elif new != value or "|" in new:   # a '|' would corrupt the item when written
-                hierarchy.SetItemAttribute(item, attribute, new.replace("|", "/"))
+                changes[attribute] = new.replace("|", "/")
         for uid_name, uid in uids.items():
             if uid_name in IDENTIFYING_UIDS and not policy.item_uid(uid_name, level):
-                hierarchy.RemoveItemUID(item, uid_name)
+                plan.item_uids.setdefault(item, []).append(uid_name)
                 report.removed_uids += 1
                 report.identifying_values.add(uid)
         if level in counters:
             counters[level] += 1
-            new_name = f"{level} {counters[level]}"
-            report.renamed_items.append((name, new_name))
+            plan.item_names[item] = f"{level} {counters[level]}"
+            report.renamed_items.append((name, plan.item_names[item]))
             report.identifying_values.add(name)
-            hierarchy.SetItemName(item, new_name)
     for node_id, (_name, attributes) in snapshot.nodes.items():
-        node = scene.GetNodeByID(node_id)
+        changes = plan.node_attributes.setdefault(node_id, {})
         for attribute, value in attributes.items():
             new = policy.attribute(attribute, value)
             if new != value:
                 report.identifying_values.add(value)
-            if new is None:
-                node.RemoveAttribute(attribute)
-                report.removed_attributes += 1
-            elif new != value:
-                node.SetAttribute(attribute, new)
+                changes[attribute] = new
+                report.removed_attributes += new is None
     report.identifying_values.discard("")
-    _rename_nodes_named_after(scene, snapshot, report)
-    return report
+    _rename_nodes_named_after(snapshot, plan)
+    return plan
 
 
-def _rename_nodes_named_after(scene, snapshot: Snapshot, report: ScrubReport) -> None:
+def _rename_nodes_named_after(snapshot: Snapshot, plan: ScrubPlan) -> None:
     """Data nodes are named from DICOM values ("3: <series description>"), and saving names
     their files after them: such names become "<node type> <n>" (e.g. "Volume 1")."""
     counters: dict = {}
     for node_id, (name, _attributes) in snapshot.nodes.items():
-        if not names_identifying_value(name, report.identifying_values):
+        if not names_identifying_value(name, plan.report.identifying_values):
             continue
-        node = scene.GetNodeByID(node_id)
-        kind = node.GetNodeTagName() or "Node"
+        kind = snapshot.node_tags.get(node_id) or "Node"
         counters[kind] = counters.get(kind, 0) + 1
-        node.SetName(f"{kind} {counters[kind]}")
-        report.renamed_items.append((name, node.GetName()))
+        plan.node_names[node_id] = f"{kind} {counters[kind]}"
+        plan.report.renamed_items.append((name, plan.node_names[node_id]))
+        plan.report.renamed_nodes[node_id] = plan.node_names[node_id]
+
+
+def apply_plan(scene, plan: ScrubPlan) -> None:
+    hierarchy = _hierarchy(scene)
+    for item, changes in plan.item_attributes.items():
+        for attribute, value in changes.items():
+            if value is None:
+                hierarchy.RemoveItemAttribute(item, attribute)
+            else:
+                hierarchy.SetItemAttribute(item, attribute, value)
+    for item, uid_names in plan.item_uids.items():
+        for uid_name in uid_names:
+            hierarchy.RemoveItemUID(item, uid_name)
+    for item, name in plan.item_names.items():
+        hierarchy.SetItemName(item, name)
+    for node_id, changes in plan.node_attributes.items():
+        node = scene.GetNodeByID(node_id)
+        for attribute, value in changes.items():
+            if value is None:
+                node.RemoveAttribute(attribute)
+            else:
+                node.SetAttribute(attribute, value)
+    for node_id, name in plan.node_names.items():
+        scene.GetNodeByID(node_id).SetName(name)
+
+
+def identifying_values(scene, policy: ScrubPolicy | None = None) -> set:
+    """What scrubbing would take out of the scene, worked out without changing it."""
+    return plan_scrub(take_snapshot(scene), policy).report.identifying_values
+
+
+def scrub_scene(scene, snapshot: Snapshot | None = None, policy: ScrubPolicy | None = None) -> ScrubReport:
+    """Apply the policy to the live scene (for good, unless restored from a snapshot)."""
+    plan = plan_scrub(snapshot or take_snapshot(scene), policy)
+    apply_plan(scene, plan)
+    return plan.report
 
 
 def restore(scene, snapshot: Snapshot) -> None:

@@ -40,6 +40,7 @@ class ScrubReport:
     renamed_files: dict = field(default_factory=dict)   # old path -> new path, relative to the .mrml
     identifying_values: set = field(default_factory=set)  # what the scene held, to check outputs against
     relocated_files: list = field(default_factory=list)  # referenced from outside the scene folder, moved to Data/
+    renamed_nodes: dict = field(default_factory=dict)    # node id -> neutral name (live scenes)
     screenshot_files: list = field(default_factory=list)  # images of scene view storage nodes, as the scene names them
 
 

@@ -1,0 +1,56 @@
+"""After a scrubbed save: what the writer put in that scrubbing the scene could not reach, then the check.
+
+Slicer's scene writer adds a screenshot of the views to every saved scene (the Save dialog
+grabs the layout), and the views can show a patient's name in their corner annotations.
+So once the scene is written: an .mrb is scrubbed again in place (which blanks its
+screenshot; everything else is already clean and stays as it is), a .mrml's or a scene
+folder's '<scene>.png' is blanked, and then every written file is checked for the values
+the live scene held.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .bundles import scrub_scene
+from .policy import ScrubPolicy
+from .scene_check import check_scene
+from .screenshots import blanked
+
+SCENE_SUFFIXES = (".mrml", ".mrb")
+
+
+def is_saved_scene(path) -> bool:
+    path = Path(path)
+    return path.suffix.lower() in SCENE_SUFFIXES or (path.is_dir() and any(path.glob("*.mrml")))
+
+
+def finish_saved_scene(path, identifying_values, policy: ScrubPolicy | None = None) -> tuple:
+    """(findings of the check, screenshots blanked) for a scene Slicer has just written scrubbed."""
+    path = Path(path)
+    blanked_files = []
+    if path.suffix.lower() == ".mrb":
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".mrb", dir=path.parent)
+        os.close(descriptor)
+        os.unlink(temporary)
+        try:
+            result = scrub_scene(path, Path(temporary), policy)
+            os.replace(temporary, path)
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+        blanked_files = result.blanked_screenshots
+    else:
+        scenes = [path] if path.is_file() else sorted(path.glob("*.mrml"))
+        for scene in scenes:
+            screenshot = scene.with_suffix(".png")
+            if screenshot.is_file():
+                _replace(screenshot, blanked(screenshot.read_bytes()))
+                blanked_files.append(screenshot.name)
+    return check_scene(path, identifying_values), blanked_files
+
+
+def _replace(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)

@@ -1,0 +1,83 @@
+"""What the Save dialog's file table must say when a scene is saved without patient information.
+
+Slicer's Save dialog (qSlicerSaveDataDialog) fills its table before it shows: one row for
+the scene and one per storable node, each with a file name taken from the node's name
+("3 Axial for Doe.nrrd") and a folder (the node's current one, which can be
+"/data/Patients/DOE_JOHN"). Pressing Save writes each checked node to that file, then the
+scene. Renaming the nodes at that moment is too late for the table, so the same decision
+goes into its cells: this module makes it, the Slicer layer applies it and puts the cells
+back afterwards.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .mrml_scrubber import file_suffixes
+from .phi_attributes import names_identifying_value, search_forms
+
+
+@dataclass(frozen=True)
+class SaveRow:
+    """One row of the table as the dialog shows it."""
+    row: int
+    node_id: str          # "" for the scene's row
+    file_name: str
+    extension: str        # the format's extension, ".nrrd", ".mrb" ("" if unknown)
+    directory: str
+    checked: bool
+
+
+@dataclass(frozen=True)
+class RowChange:
+    row: int
+    file_name: str | None = None   # new text of the file name cell
+    directory: str | None = None   # new folder
+    check: bool = False            # the file must be written (its old copy would stay referenced)
+
+
+def neutral_rows(rows: list, new_node_names: dict, identifying_values, scene_directory: str) -> list:
+    """The changes that keep identity out of the file names and folders the dialog will write to.
+
+    new_node_names: node id -> the neutral name scrubbing gave it. A node row gets its node's new
+    name; any other file name holding an identifying value becomes a neutral one; a node row whose
+    folder names an identifying value is written into the scene's folder instead (and checked,
+    so that the scene references the new copy, not the old file)."""
+    changes = []
+    for row in rows:
+        file_name = directory = None
+        if row.node_id and row.node_id in new_node_names:
+            file_name = new_node_names[row.node_id] + _extension(row)
+        elif names_identifying_value(row.file_name, identifying_values):
+            file_name = ("Scene" if not row.node_id else f"Data {row.row}") + _extension(row)
+        moved = bool(row.node_id) and names_identifying_value(row.directory, identifying_values)
+        if moved:
+            directory = scene_directory
+        if file_name is not None or moved:
+            changes.append(RowChange(row.row, file_name, directory, check=moved and not row.checked))
+    return changes
+
+
+def _extension(row: SaveRow) -> str:
+    if row.extension and row.file_name.lower().endswith(row.extension.lower()):
+        return row.extension
+    return file_suffixes(row.file_name) or row.extension
+
+
+def outcome_message(path: str, findings: list, scrubbed: bool) -> str:
+    """What the user is told after a save: where identity was found, never the values themselves."""
+    if not findings:
+        return (f"Saved {path} without patient information: no identifying value found in the written files."
+                if scrubbed else f"{path}: no identifying value found in the written files.")
+    files = sorted({finding.file for finding in findings})
+    shown = ", ".join(_without_values(name, findings) for name in files[:5])
+    more = f" and {len(files) - 5} more" if len(files) > 5 else ""
+    return (f"{path}: identifying values were found in {len(files)} written file(s) ({shown}{more}). "
+            "Do not share it as it is; use Scene Scrubber > Check a saved scene for details.")
+
+
+def _without_values(name: str, findings: list) -> str:
+    """A file name, with '...' where it holds an identifying value (in any form Slicer writes it)."""
+    for form in sorted({f for finding in findings for f in search_forms(finding.term)}, key=len, reverse=True):
+        name = re.sub(re.escape(form), "...", name, flags=re.IGNORECASE)
+    return name
