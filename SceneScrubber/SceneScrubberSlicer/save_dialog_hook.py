@@ -78,7 +78,8 @@ class SaveDialogHook:
         # Instance form: PythonQt's static qt.QObject.disconnect(...) would connect instead.
         self.buttonBox.disconnect("accepted()", self.dialog, "accept()")
         self.buttonBox.connect("accepted()", self.onAccepted)
-        slicer.app.coreIOManager().connect("fileSaved(qSlicerIO::IOProperties)", self.onFileSaved)
+        if not slicer.app.coreIOManager().connect("fileSaved(qSlicerIO::IOProperties)", self.onFileSaved):
+            logging.warning("SceneScrubber: saves that bypass the Save dialog will not be checked (no fileSaved signal)")
         return True
 
     def uninstall(self):
@@ -112,6 +113,7 @@ class SaveDialogHook:
             slicer.util.errorDisplay(f"Patient information could not be removed, so nothing was saved: {error}",
                                      parent=self.dialog)
             return
+        sceneRow = next((row for row in self._rows() if not row.node_id and row.checked), None)
         previous = self._applyRowChanges(changes)
         self.savedScenes = []
         self.inScrubbedSave = True
@@ -122,6 +124,8 @@ class SaveDialogHook:
             self.inScrubbedSave = False
             restore(scene, snapshot)
             self._restoreRows(previous)
+        if not self.savedScenes and sceneRow is not None and scene.GetURL():
+            self.savedScenes = [scene.GetURL()]   # fileSaved not received: the writer set the scene's URL
         self._finish(plan.report.identifying_values, policy)
 
     def _finish(self, values, policy):
