@@ -29,6 +29,9 @@ from .scene_sources import SceneSource, open_scene
 from .screenshots import blanked, screenshot_names
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
+# Sequence files store each frame's node attributes as "axis 3 item 0025 <attribute>:=<value>"
+# (vtkMRMLVolumeSequenceStorageNode): the attribute is what follows the prefix.
+_FRAME_PREFIX = re.compile(r"^axis \d+ item \d+ ")
 MAX_HEADER_BYTES = 1024 * 1024
 
 
@@ -42,7 +45,8 @@ class SceneResult:
 
 
 def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None) -> tuple:
-    """(data with the header's DICOM.* 'key:=value' lines scrubbed by the policy, the values taken out)."""
+    """(data with the header's DICOM.* 'key:=value' lines, per-frame ones of sequences included, scrubbed
+    by the policy, the values taken out)."""
     policy = policy or ScrubPolicy()
     end = _header_end(data)
     if end is None:
@@ -54,7 +58,7 @@ def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None) -> tuple:
             kept.append(line)
             continue
         name, text = key.decode("latin-1").strip(), value.decode("latin-1").strip()
-        new = policy.attribute(name, text)
+        new = policy.attribute(_FRAME_PREFIX.sub("", name), text)
         if new != text:
             removed.append(text)
         if new is not None:

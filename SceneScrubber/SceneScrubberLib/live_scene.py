@@ -23,6 +23,8 @@ from .mrml_scrubber import IDENTIFYING_UIDS, RENAMED_LEVELS, ScrubReport
 from .phi_attributes import names_identifying_value
 from .policy import ScrubPolicy
 
+FRAME_SEPARATOR = "#frame"
+
 
 @dataclass
 class Snapshot:
@@ -49,7 +51,22 @@ def _items(hierarchy) -> list:
 
 
 def _nodes(scene) -> list:
-    return [scene.GetNthNode(index) for index in range(scene.GetNumberOfNodes())]
+    """(id, node) of every node, and of every data node of a sequence: a sequence keeps its frames in
+    a scene of its own, and its storage node writes their attributes into the file."""
+    nodes = []
+    for index in range(scene.GetNumberOfNodes()):
+        node = scene.GetNthNode(index)
+        nodes.append((node.GetID(), node))
+        if hasattr(node, "GetNumberOfDataNodes"):
+            nodes += [(f"{node.GetID()}{FRAME_SEPARATOR}{frame}", node.GetNthDataNode(frame))
+                      for frame in range(node.GetNumberOfDataNodes())]
+    return nodes
+
+
+def _node(scene, node_id: str):
+    sequence_id, separator, frame = node_id.partition(FRAME_SEPARATOR)
+    node = scene.GetNodeByID(sequence_id)
+    return node.GetNthDataNode(int(frame)) if separator and node is not None else node
 
 
 def take_snapshot(scene) -> Snapshot:
@@ -59,9 +76,9 @@ def take_snapshot(scene) -> Snapshot:
         attributes = {n: hierarchy.GetItemAttribute(item, n) for n in hierarchy.GetItemAttributeNames(item)}
         uids = {n: hierarchy.GetItemUID(item, n) for n in hierarchy.GetItemUIDNames(item)}
         snapshot.items[item] = (hierarchy.GetItemName(item), attributes, uids)
-    for node in _nodes(scene):
-        snapshot.nodes[node.GetID()] = (node.GetName(), {n: node.GetAttribute(n) for n in node.GetAttributeNames()})
-        snapshot.node_tags[node.GetID()] = node.GetNodeTagName()
+    for node_id, node in _nodes(scene):
+        snapshot.nodes[node_id] = (node.GetName(), {n: node.GetAttribute(n) for n in node.GetAttributeNames()})
+        snapshot.node_tags[node_id] = node.GetNodeTagName()
     return snapshot
 
 
@@ -144,14 +161,14 @@ def apply_plan(scene, plan: ScrubPlan) -> None:
     for item, name in plan.item_names.items():
         hierarchy.SetItemName(item, name)
     for node_id, changes in plan.node_attributes.items():
-        node = scene.GetNodeByID(node_id)
+        node = _node(scene, node_id)
         for attribute, value in changes.items():
             if value is None:
                 node.RemoveAttribute(attribute)
             else:
                 node.SetAttribute(attribute, value)
     for node_id, name in plan.node_names.items():
-        scene.GetNodeByID(node_id).SetName(name)
+        _node(scene, node_id).SetName(name)
 
 
 def identifying_values(scene, policy: ScrubPolicy | None = None) -> set:
@@ -179,7 +196,7 @@ def restore(scene, snapshot: Snapshot) -> None:
         for uid_name, uid in uids.items():
             hierarchy.SetItemUID(item, uid_name, uid)
     for node_id, (name, attributes) in snapshot.nodes.items():
-        node = scene.GetNodeByID(node_id)
+        node = _node(scene, node_id)
         if node is None:
             continue
         node.SetName(name)

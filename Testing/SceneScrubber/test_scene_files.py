@@ -117,3 +117,40 @@ def test_every_file_list_member_named_after_the_patient_is_renamed(tmp_path):
     scrubbed = (tmp_path / "clean" / "case.mrml").read_text()
     assert "Doe%20John" not in scrubbed and "DOE_JOHN" not in scrubbed
     assert result.missing_files == []
+
+
+def cine_scene(folder: Path):
+    """A volume sequence whose frames carry DICOM attributes, stored as Slicer stores sequences."""
+    scene = slicer.vtkMRMLScene()
+    sequence = scene.AddNewNodeByClass("vtkMRMLSequenceNode", "Cine")
+    for frame in range(2):
+        volume = slicer.vtkMRMLScalarVolumeNode()
+        volume.SetAndObserveImageData(image((3, 3, 1)))
+        volume.SetAttribute("DICOM.instanceUIDs", f"1.2.840.99.5{frame}")
+        sequence.SetDataNodeAtValue(volume, str(frame))
+    storage = scene.AddNewNodeByClass("vtkMRMLVolumeSequenceStorageNode")
+    sequence.SetAndObserveStorageNodeID(storage.GetID())
+    storage.SetFileName(str(folder / "cine.seq.nrrd"))
+    return scene, sequence, storage
+
+
+def test_frame_attributes_of_a_sequence_are_scrubbed_live_and_restored(tmp_path):
+    from SceneScrubberLib.live_scene import scrubbed_for_saving
+    scene, sequence, storage = cine_scene(tmp_path)
+    with scrubbed_for_saving(scene) as report:
+        assert storage.WriteData(sequence)
+    assert {"1.2.840.99.50", "1.2.840.99.51"} <= report.identifying_values
+    assert b"DICOM." not in (tmp_path / "cine.seq.nrrd").read_bytes()[:4096]
+    assert sequence.GetNthDataNode(1).GetAttribute("DICOM.instanceUIDs") == "1.2.840.99.51"   # restored
+
+
+def test_frame_attributes_in_a_sequence_file_are_scrubbed_offline(tmp_path):
+    from SceneScrubberLib.bundles import scrub_nrrd_header
+    scene, sequence, storage = cine_scene(tmp_path)
+    assert storage.WriteData(sequence)
+    data = (tmp_path / "cine.seq.nrrd").read_bytes()
+    assert b"axis 3 item 0001 DICOM.instanceUIDs:=1.2.840.99.51" in data
+    scrubbed, removed = scrub_nrrd_header(data)
+    assert sorted(removed) == ["1.2.840.99.50", "1.2.840.99.51"]
+    assert b"DICOM." not in scrubbed and b"axis 3 index values:=0 1" in scrubbed
+    assert scrubbed.endswith(data[data.index(b"\n\n"):])     # the image data is untouched
