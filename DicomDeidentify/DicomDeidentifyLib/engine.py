@@ -264,7 +264,7 @@ class _FileRun:
                 self.result.kept.append(_path(path, element))
                 if vr in TEXT_VRS or vr == "PN":
                     self._review(path, tag, element.keyword, vr, f"kept by option {column}; may carry free text",
-                                 _shown(element.value))
+                                 _shown(element.value), kept=True)
             return
         if vr == "SQ":
             if action == A.REMOVE_OR_EMPTY and tag not in A.TYPE_2_SEQUENCES:
@@ -337,13 +337,13 @@ class _FileRun:
             if cleaned != values:
                 self._set(element, path, "C", cleaned if len(cleaned) != 1 else cleaned[0])
             self._review(path, element.tag, element.keyword, vr, "free text kept after cleaning",
-                         _shown(element.value))
+                         _shown(element.value), kept=True)
             return
         if vr in TEXT_VRS:   # C without a clean option can't happen from the table; be safe
             self._set(element, path, "D", dummy_for(vr))
             return
         self._review(path, element.tag, element.keyword, vr, "kept under a clean option; not free text",
-                     _shown(element.value))
+                     _shown(element.value), kept=True)
 
     def _shift(self, element: DataElement, path: str) -> None:
         days = self.pseudonym.date_offset_days
@@ -373,7 +373,7 @@ class _FileRun:
             self._clean(element, path)
         elif element.tag.element == 0x3000 or element.tag.group & 0xFF00 == 0x5000:
             self._review(path, element.tag, element.keyword, element.VR,
-                         "overlay/curve data kept under Clean Graphics: check it for burned-in text")
+                         "overlay/curve data kept under Clean Graphics: check it for burned-in text", kept=True)
 
     def _private(self, dataset: Dataset, tag, path: str, mode: str, parents: list) -> None:
         if tag.element >= 0x1000 and self.options.retain_safe_private:
@@ -386,7 +386,7 @@ class _FileRun:
                     self.result.kept.append(_path(path, element))
                     self._review(path, tag, creator, element.VR,
                                  f"private attribute kept as safe (Table E.3.10-1, creator '{creator}')",
-                                 _shown(element.value))
+                                 _shown(element.value), kept=True)
                     if element.VR == "SQ":
                         self._recurse(element, path, mode, parents)
                     return
@@ -414,9 +414,9 @@ class _FileRun:
         if self.engine.record_changes:
             self.result.changes.append(Change(where, keyword, action, original(), ""))
 
-    def _review(self, path, tag, keyword, vr, reason, value="") -> None:
+    def _review(self, path, tag, keyword, vr, reason, value="", kept=False) -> None:
         self.result.review.append(ReviewItem(f"{path}{keyword if keyword and not Tag(tag).is_private else _tag_text(tag)}",
-                                             keyword or "", vr or "", reason, value))
+                                             keyword or "", vr or "", reason, value, kept))
 
     def _review_unimplemented_options(self) -> None:
         for name in self.options.requested_but_not_implemented():

@@ -148,6 +148,11 @@ class LinkageStore:
                          result.status, result.reason if self.keep_originals else _reason_kind(result.reason),
                          identity, sop, time.time()))
 
+    def move_output(self, old: Path, new: Path) -> None:
+        """A written file moved (held back for review, then released): its rows follow it."""
+        with self.transaction():
+            self.db.execute("UPDATE files SET output = ? WHERE output = ?", (str(new), str(old)))
+
     # -- key holders' questions -------------------------------------------------------------
     def lookup(self, term: str) -> list:
         """Original identity (and UID) behind a pseudonymous ID, a pseudonym name or a new UID."""

@@ -81,10 +81,17 @@ class DeidentifyOptions:
 
     skip_deidentified: bool = False
 
+    # Decisions of earlier reviews (review.ReviewDecision as dicts): values kept by an option that
+    # a person has already judged, applied by the import controller without asking again.
+    review_decisions: tuple = ()
+
     def __post_init__(self):
+        from .review import ReviewDecision
         self.dates = DateMode(self.dates)
         self.identity = IdentityMode(self.identity)
         self.extra_safe_private = tuple(_parse_private_tag(t) for t in self.extra_safe_private)
+        self.review_decisions = tuple(ReviewDecision(**dict(d)).to_dict() if not isinstance(d, ReviewDecision)
+                                      else d.to_dict() for d in self.review_decisions)
 
     def enabled_columns(self) -> list[str]:
         """The Table E.1-1 option columns this profile switches on."""

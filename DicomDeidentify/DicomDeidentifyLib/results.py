@@ -14,6 +14,7 @@ class ReviewItem:
     vr: str
     reason: str
     value: str = ""  # the value as written to the output (never the original)
+    kept_in_output: bool = False   # the value stays in the output: a person decides (see review.py)
 
 
 @dataclass
@@ -43,6 +44,7 @@ class FileResult:
     changes: list = field(default_factory=list)    # Change (originals: key holders only)
     uid_map: dict = field(default_factory=dict)    # original UID -> new UID (for the linkage)
     patient: dict = field(default_factory=dict)    # pseudonym, identity hash, date offset
+    held: bool = False                             # written, but held back until its review is decided
 
 
 @dataclass

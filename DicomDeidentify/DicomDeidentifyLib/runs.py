@@ -42,8 +42,12 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
                       key_file=None, create_key: bool = False, side_database: bool = False,
                       linkage: bool = True, jobs: int = 1, dry_run: bool = False,
                       progress: Callable[[int, int, FileResult], None] | None = None,
-                      cancel: threading.Event | None = None, report_dir=None) -> RunResult:
+                      cancel: threading.Event | None = None, report_dir=None,
+                      place: Callable[[FileResult], None] | None = None) -> RunResult:
     """De-identify every file under `inputs` into `destination`; record the run for key holders.
+
+    `place(result)`, if given, sees each result before it is recorded and may move its output
+    (updating result.output): the import controller holds files back for review that way.
 
     Raises KeyFileError for a missing or unreadable key, ValueError for secrets placed inside
     the destination or an input inside it.
@@ -66,11 +70,13 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     store = None
     if not dry_run:
         if side_database:
-            _mark_side_database(destination)
+            mark_side_database(destination)
         store = LinkageStore(linkage_path(key_path), keep_originals=linkage)
         store.start_run(run_id, destination, side_database, options.to_dict(), inputs)
 
     def on_result(result: FileResult) -> None:
+        if place is not None:
+            place(result)
         report.add(result)
         if store is not None:
             store.add(result)
@@ -88,7 +94,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
                      linkage_path(key_path) if store is not None else None)
 
 
-def _mark_side_database(folder: Path) -> None:
+def mark_side_database(folder: Path) -> None:
     """A small marker that says what the folder is; it holds nothing secret."""
     folder.mkdir(parents=True, exist_ok=True)
     marker = folder / SIDE_DATABASE_MARKER

@@ -1,0 +1,176 @@
+"""What happens when files are imported with "Anonymize on import" ticked; no Slicer needed.
+
+Files in: the paths the user picked (files or folders). Out: de-identified copies in the
+side database folder, the list of those that Slicer's indexer may take now, the files held
+back for review, the review table, and the run's report; the originals are only read.
+
+  controller = ImportController("/data/side-db", options, key_file=...)
+  outcome = controller.import_paths(["/media/cdrom"], progress=..., cancel=...)
+  index(outcome.released)                       # Slicer: ctkDICOMIndexer on the side database
+  ...the user decides the rows of outcome.review...
+  index(controller.release(outcome, decisions, save_profile_to=...))
+
+Held files: a file in which a value was kept that a person must judge (review.py) is moved
+out of the side database, into a folder beside the key (owner-only, never shared), until
+decisions cover every such value; the profile's saved decisions are applied on the way in.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .dicom_io import read_dataset, write_dataset
+from .keys import default_key_file
+from .linkage import LinkageStore, linkage_path
+from .options import DeidentifyOptions
+from .results import WRITTEN, FileResult
+from .review import ReviewDecision, apply_decisions, decisions_from_profile, review_rows, undecided
+from .runs import RunResult, deidentify_folder
+
+HELD_FOLDER = "held"
+
+
+@dataclass
+class HeldFile:
+    output: Path          # where it waits (outside the side database)
+    destination: Path     # where it goes once released
+    review: list          # its ReviewItems
+
+
+@dataclass
+class ImportOutcome:
+    run: RunResult | None = None
+    released: list = field(default_factory=list)   # files now in the side database: index them
+    held: list = field(default_factory=list)       # HeldFile
+    decided_by_profile: int = 0                    # files whose kept values the profile's decisions settled
+
+    @property
+    def review(self) -> list:
+        """The review table (review.ReviewRow) of the files still held."""
+        return review_rows(_HeldResult(h) for h in self.held)
+
+    def summary(self) -> str:
+        """What the user is shown at the end: counts, then every file not imported and why."""
+        results = self.run.summary.results if self.run else []
+        totals = self.run.summary.totals() if self.run else {}
+        cancelled = " (cancelled)" if self.run and self.run.summary.cancelled else ""
+        lines = [f"{len(self.released)} de-identified file(s) added to the side database, "
+                 f"{len(self.held)} held back for review, {totals.get('skipped', 0)} skipped, "
+                 f"{totals.get('failed', 0)} failed{cancelled}"]
+        not_imported = [r for r in results if r.status in ("failed", "skipped")]
+        lines += [f"  {r.status}: {r.source}: {r.reason}" for r in not_imported[:20]]
+        if len(not_imported) > 20:
+            lines.append(f"  ... and {len(not_imported) - 20} more (see the report)")
+        if self.run:
+            lines.append(f"Report: {self.run.report_html}")
+        return "\n".join(lines)
+
+
+class _HeldResult:
+    """A held file seen as the results review_rows() groups."""
+    def __init__(self, held: HeldFile):
+        self.output, self.review = str(held.output), held.review
+
+
+class ImportController:
+    def __init__(self, side_database, options: DeidentifyOptions | None = None, *, key_file=None,
+                 linkage: bool = True, jobs: int = 1, create_key: bool = True):
+        self.side_database = Path(side_database).resolve()
+        self.options = options or DeidentifyOptions()
+        self.key_file = Path(key_file) if key_file else default_key_file()
+        self.linkage, self.jobs, self.create_key = linkage, jobs, create_key
+        self.held_root = self.key_file.parent / HELD_FOLDER
+
+    def import_paths(self, paths, progress: Callable | None = None,
+                     cancel: threading.Event | None = None) -> ImportOutcome:
+        """De-identify `paths` into the side database; hold back files that need a decision."""
+        outcome = ImportOutcome()
+        decisions = decisions_from_profile(self.options.review_decisions)
+        held_folder = self.held_root / "pending"
+
+        def place(result: FileResult) -> None:
+            if result.status != WRITTEN or not result.output:
+                return
+            written = Path(result.output)
+            if undecided(result.review, decisions):
+                target = held_folder / written.relative_to(self.side_database)
+                _move(written, target)
+                result.output, result.held = str(target), True
+                outcome.held.append(HeldFile(target, written, list(result.review)))
+                return
+            if _apply_to_file(written, written, result.review, decisions):
+                outcome.decided_by_profile += 1
+            outcome.released.append(written)
+
+        _private_folder(held_folder)
+        outcome.run = deidentify_folder(paths, self.side_database, self.options, key_file=self.key_file,
+                                        create_key=self.create_key, side_database=True, linkage=self.linkage,
+                                        jobs=self.jobs, progress=progress, cancel=cancel, place=place)
+        return outcome
+
+    def release(self, outcome: ImportOutcome, decisions, save_profile_to=None) -> list:
+        """Apply the decisions to the held files every one of whose kept values they cover, move them
+        into the side database, and return them (to index). The others stay held. With
+        save_profile_to, the decisions are added to the profile saved there."""
+        decisions = list(decisions_from_profile(self.options.review_decisions)) + [
+            d if isinstance(d, ReviewDecision) else ReviewDecision(**d) for d in decisions]
+        released, still_held = [], []
+        store = LinkageStore(linkage_path(self.key_file), keep_originals=self.linkage)
+        try:
+            for held in outcome.held:
+                if undecided(held.review, decisions):
+                    still_held.append(held)
+                    continue
+                _apply_to_file(held.output, held.destination, held.review, decisions)
+                held.output.unlink(missing_ok=True)
+                store.move_output(held.output, held.destination)
+                released.append(held.destination)
+        finally:
+            store.close()
+        outcome.held = still_held
+        outcome.released += released
+        if save_profile_to is not None:
+            self.options.review_decisions = _merged(self.options.review_decisions, decisions)
+            self.options.save(save_profile_to)
+        return released
+
+
+def _merged(saved, decisions) -> tuple:
+    """Saved decisions and new ones, one per (attribute, value); the newer wins."""
+    merged = {}
+    for decision in decisions_from_profile(saved) + list(decisions):
+        merged[(decision.attribute, decision.value)] = decision
+    return tuple(d.to_dict() for d in merged.values())
+
+
+def _apply_to_file(source: Path, target: Path, items, decisions) -> bool:
+    """Apply the decisions to a de-identified file and write it to target (atomically); a file
+    nothing changes in is just moved. Returns whether a decision changed it."""
+    dataset = read_dataset(source)
+    if not apply_decisions(dataset, items, decisions):
+        if source != target:
+            _move(source, target)
+        return False
+    write_dataset(dataset, target)
+    return True
+
+
+def _move(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(source, target)
+    except OSError:   # another file system: copy then remove, never a half file at target
+        partial = target.with_name(f".{target.name}.partial")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+        source.unlink()
+
+
+def _private_folder(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for level in (folder, folder.parent):
+        os.chmod(level, 0o700)

@@ -1,0 +1,149 @@
+"""The import controller: what "Anonymize on import" does, without Slicer, on real files.
+Originals only read; released files in the side database; files with kept values held back
+for review until decisions cover them; decisions saved into the profile apply by themselves."""
+import hashlib
+import stat
+import threading
+from pathlib import Path
+
+import pydicom
+from pydicom.uid import generate_uid
+
+from DicomDeidentifyLib import DeidentifyOptions
+from DicomDeidentifyLib.import_controller import ImportController
+from DicomDeidentifyLib.linkage import LinkageStore, linkage_path
+from DicomDeidentifyLib.review import EDIT, KEEP, REMOVE, ReviewDecision, apply_decisions, grouped
+from support.data import read, save
+
+ORIGINAL_VALUES = [b"Doe^Jane", b"MRN-IMPORT-1", b"19650304", b"Rm 4 Jane Doe"]
+
+
+def patient_files(folder: Path, count=3, patient_id="MRN-IMPORT-1", name="Doe^Jane"):
+    """CT images of one patient with a free-text station name and a device serial number."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ds = read("CT_small.dcm")
+    ds.PatientID, ds.PatientName, ds.PatientBirthDate = patient_id, name, "19650304"
+    ds.StationName = "Rm 4 Jane Doe"
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    paths = []
+    for n in range(count):
+        ds.SOPInstanceUID = generate_uid()
+        paths.append(folder / f"{name.replace('^', '_')}_{n}.dcm")
+        save(ds, paths[-1])
+    return paths
+
+
+def digests(paths):
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def test_plain_import_releases_everything_and_leaves_originals_alone(tmp_path):
+    originals = patient_files(tmp_path / "cd")
+    before = digests(originals)
+    controller = ImportController(tmp_path / "side", key_file=tmp_path / "secrets" / "key")
+    outcome = controller.import_paths([tmp_path / "cd"])
+    assert len(outcome.released) == 3 and outcome.held == [] and outcome.review == []
+    assert all(tmp_path / "side" in p.parents for p in outcome.released)
+    assert digests(originals) == before
+    for path in outcome.released:
+        data = path.read_bytes()
+        assert not any(value in data for value in ORIGINAL_VALUES)
+    assert "3 de-identified file(s) added to the side database, 0 held back" in outcome.summary()
+
+
+def test_files_with_kept_values_are_held_until_decided_then_released(tmp_path):
+    patient_files(tmp_path / "cd")
+    options = DeidentifyOptions(retain_device_identity=True)     # StationName stays: a person decides
+    key = tmp_path / "secrets" / "key"
+    controller = ImportController(tmp_path / "side", options, key_file=key)
+    outcome = controller.import_paths([tmp_path / "cd"])
+    assert outcome.released == [] and len(outcome.held) == 3
+    assert list((tmp_path / "side").rglob("*.dcm")) == []                 # nothing unreviewed in the side database
+    held_folder = key.parent / "held"
+    assert all(held_folder in h.output.parents for h in outcome.held)
+    assert stat.S_IMODE(held_folder.stat().st_mode) == 0o700
+    rows = {row.attribute: row for row in outcome.review}
+    assert rows["StationName"].count == 3 and rows["StationName"].value == "Rm 4 Jane Doe"
+
+    keep_others = [ReviewDecision(row.attribute, KEEP) for row in outcome.review if row.attribute != "StationName"]
+    partial = controller.release(outcome, keep_others)
+    assert partial == [] and len(outcome.held) == 3                       # StationName still undecided
+
+    profile = tmp_path / "profile.json"
+    released = controller.release(outcome, keep_others + [ReviewDecision("StationName", EDIT, new_value="CT 1")],
+                                  save_profile_to=profile)
+    assert len(released) == 3 and outcome.held == []
+    for path in released:
+        assert tmp_path / "side" in path.parents
+        assert pydicom.dcmread(path).StationName == "CT 1"
+        assert b"Jane Doe" not in path.read_bytes()
+    store = LinkageStore(linkage_path(key))
+    try:
+        outputs = {row[0] for row in store.db.execute("SELECT output FROM files")}
+    finally:
+        store.close()
+    assert {str(p) for p in released} <= outputs                          # the linkage follows the files
+
+    # The decisions are in the profile: the next import of this patient is not held.
+    saved = DeidentifyOptions.from_file(profile)
+    assert {"attribute": "StationName", "decision": "edit", "value": "*", "new_value": "CT 1"} in saved.review_decisions
+    patient_files(tmp_path / "cd2", count=2)
+    second = ImportController(tmp_path / "side", saved, key_file=key).import_paths([tmp_path / "cd2"])
+    assert len(second.released) == 2 and second.held == [] and second.decided_by_profile == 2
+    first, again = pydicom.dcmread(released[0]), pydicom.dcmread(second.released[0])
+    assert again.StationName == "CT 1"
+    assert (again.PatientID, again.PatientName) == (first.PatientID, first.PatientName)   # same pseudonym
+
+
+def test_cancel_mid_way_keeps_what_was_written_consistent(tmp_path):
+    patient_files(tmp_path / "cd", count=30)
+    cancel = threading.Event()
+    seen = []
+
+    def progress(done, total, result):
+        seen.append(done)
+        if done == 5:
+            cancel.set()
+
+    outcome = ImportController(tmp_path / "side", key_file=tmp_path / "k" / "key").import_paths(
+        [tmp_path / "cd"], progress=progress, cancel=cancel)
+    assert outcome.run.summary.cancelled
+    on_disk = sorted((tmp_path / "side").rglob("*.dcm"))
+    assert 5 <= len(on_disk) < 30 and sorted(outcome.released) == on_disk
+    assert not list((tmp_path / "side").rglob("*.partial"))
+    assert "(cancelled)" in outcome.summary()
+
+
+def test_bad_files_are_reported_and_the_import_goes_on(tmp_path):
+    patient_files(tmp_path / "cd", count=2)
+    (tmp_path / "cd" / "notes.txt").write_text("not DICOM")
+    whole = (tmp_path / "cd" / "Doe_Jane_0.dcm").read_bytes()
+    (tmp_path / "cd" / "cut.dcm").write_bytes(whole[:len(whole) // 2])
+    outcome = ImportController(tmp_path / "side", key_file=tmp_path / "k" / "key").import_paths([tmp_path / "cd"])
+    assert len(outcome.released) == 2
+    summary = outcome.summary()
+    assert "1 skipped, 1 failed" in summary
+    assert "skipped: " + str(tmp_path / "cd" / "notes.txt") in summary
+    assert "failed: " + str(tmp_path / "cd" / "cut.dcm") in summary
+
+
+def test_decisions_reach_nested_and_private_elements():
+    ds = read("CT_small.dcm")
+    ds.RequestAttributesSequence = [pydicom.Dataset(), pydicom.Dataset()]
+    ds.RequestAttributesSequence[1].ScheduledProcedureStepDescription = "for Jane"
+    ds.add_new(0x00191010, "LO", "ACME 1.0")
+    ds.add_new(0x00191011, "LO", "private text")
+
+    class Item:
+        def __init__(self, path, value):
+            self.path, self.value, self.kept_in_output = path, value, True
+
+    items = [Item("RequestAttributesSequence[1].ScheduledProcedureStepDescription", "for Jane"),
+             Item("(0019,1011)", "private text")]
+    assert grouped(items[0].path) == "RequestAttributesSequence[*].ScheduledProcedureStepDescription"
+    done = apply_decisions(ds, items, [
+        ReviewDecision("RequestAttributesSequence[*].ScheduledProcedureStepDescription", EDIT, "for Jane", "-"),
+        ReviewDecision("(0019,1011)", REMOVE)])
+    assert len(done) == 2
+    assert ds.RequestAttributesSequence[1].ScheduledProcedureStepDescription == "-"
+    assert 0x00191011 not in ds and 0x00191010 in ds
