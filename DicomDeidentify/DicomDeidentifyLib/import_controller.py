@@ -16,10 +16,11 @@ decisions cover every such value; the profile's saved decisions are applied on t
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -27,11 +28,12 @@ from .dicom_io import read_dataset, write_dataset
 from .keys import default_key_file
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
-from .results import WRITTEN, FileResult
+from .results import WRITTEN, FileResult, ReviewItem
 from .review import ReviewDecision, apply_decisions, decisions_from_profile, review_rows, undecided
 from .runs import RunResult, deidentify_folder
 
 HELD_FOLDER = "held"
+PENDING_INDEX = "pending.json"   # the held files, so that a review can wait for the next session
 
 
 @dataclass
@@ -107,10 +109,41 @@ class ImportController:
             outcome.released.append(written)
 
         _private_folder(held_folder)
-        outcome.run = deidentify_folder(paths, self.side_database, self.options, key_file=self.key_file,
-                                        create_key=self.create_key, side_database=True, linkage=self.linkage,
-                                        jobs=self.jobs, progress=progress, cancel=cancel, place=place)
+        try:
+            outcome.run = deidentify_folder(paths, self.side_database, self.options, key_file=self.key_file,
+                                            create_key=self.create_key, side_database=True, linkage=self.linkage,
+                                            jobs=self.jobs, progress=progress, cancel=cancel, place=place)
+        finally:   # also when interrupted: what is held must stay findable
+            if outcome.held:
+                self._save_pending(self.pending().held + outcome.held)
         return outcome
+
+    def pending(self) -> ImportOutcome:
+        """The files held back by earlier imports into this side database, waiting for review."""
+        index = self.held_root / PENDING_INDEX
+        if not index.exists():
+            return ImportOutcome()
+        entries = json.loads(index.read_text(encoding="utf-8"))
+        held = [HeldFile(Path(e["output"]), Path(e["destination"]), [ReviewItem(**item) for item in e["review"]])
+                for e in entries if Path(e["destination"]).is_relative_to(self.side_database)
+                and Path(e["output"]).exists()]
+        return ImportOutcome(held=held)
+
+    def _save_pending(self, held: list) -> None:
+        """Rewrite the index of held files of this side database (other side databases' entries stay)."""
+        index = self.held_root / PENDING_INDEX
+        others = []
+        if index.exists():
+            others = [e for e in json.loads(index.read_text(encoding="utf-8"))
+                      if not Path(e["destination"]).is_relative_to(self.side_database)]
+        unique = {str(h.output): h for h in held}
+        entries = others + [{"output": str(h.output), "destination": str(h.destination),
+                             "review": [asdict(item) for item in h.review]} for h in unique.values()]
+        temporary = index.with_name(f".{index.name}.{os.getpid()}.partial")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            json.dump(entries, stream, indent=1)
+        os.replace(temporary, index)
 
     def release(self, outcome: ImportOutcome, decisions, save_profile_to=None) -> list:
         """Apply the decisions to the held files every one of whose kept values they cover, move them
@@ -133,6 +166,8 @@ class ImportController:
             store.close()
         outcome.held = still_held
         outcome.released += released
+        released_now = {str(p) for p in released}
+        self._save_pending([h for h in self.pending().held if str(h.destination) not in released_now])
         if save_profile_to is not None:
             self.options.review_decisions = _merged(self.options.review_decisions, decisions)
             self.options.save(save_profile_to)

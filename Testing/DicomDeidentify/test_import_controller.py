@@ -147,3 +147,20 @@ def test_decisions_reach_nested_and_private_elements():
     assert len(done) == 2
     assert ds.RequestAttributesSequence[1].ScheduledProcedureStepDescription == "-"
     assert 0x00191011 not in ds and 0x00191010 in ds
+
+
+def test_held_files_wait_for_review_across_sessions(tmp_path):
+    patient_files(tmp_path / "cd", count=2)
+    key = tmp_path / "secrets" / "key"
+    options = DeidentifyOptions(retain_device_identity=True)
+    ImportController(tmp_path / "side", options, key_file=key).import_paths([tmp_path / "cd"])
+    index = key.parent / "held" / "pending.json"
+    assert stat.S_IMODE(index.stat().st_mode) == 0o600
+    later = ImportController(tmp_path / "side", options, key_file=key)   # a new session
+    pending = later.pending()
+    assert len(pending.held) == 2 and {row.attribute for row in pending.review} >= {"StationName"}
+    assert ImportController(tmp_path / "other-side", options, key_file=key).pending().held == []
+    decisions = [ReviewDecision(row.attribute, REMOVE) for row in pending.review]
+    released = later.release(pending, decisions)
+    assert len(released) == 2 and later.pending().held == []
+    assert all("StationName" not in pydicom.dcmread(p) for p in released)
