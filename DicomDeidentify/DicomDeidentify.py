@@ -1,12 +1,17 @@
 """DicomDeidentify: DICOM PS3.15 Annex E de-identification inside 3D Slicer.
 
-A thin Slicer layer: every decision lives in DicomDeidentifyLib (pure Python,
-tested without Slicer). This file holds the module description, the panel,
-the logic glue (settings, progress, cancel) and the in-Slicer self-test.
+A thin Slicer layer: every decision lives in DicomDeidentifyLib (pure Python, tested without
+Slicer); DicomDeidentifySlicer/import_hook.py adds "Anonymize on import" to the DICOM module.
+This file holds the module description, the panel, the logic glue (settings, progress, the
+side database's index) and the in-Slicer self-test. From the Python console:
+
+    logic = slicer.util.getModuleLogic("DicomDeidentify")
+    summary, report = logic.deidentifyFolder("/data/in", "/data/out")      # a plain folder
+    outcome = logic.importPaths(["/media/cdrom"])                          # into the side database
 """
 import os
-import threading
 
+import qt
 import slicer
 from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
                                            ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
@@ -14,6 +19,20 @@ from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoada
 SETTINGS_PROFILE = "DicomDeidentify/Profile"
 SETTINGS_KEY_FILE = "DicomDeidentify/KeyFile"
 SETTINGS_OUTPUT = "DicomDeidentify/OutputDirectory"
+SETTINGS_SIDE_DATABASE = "DicomDeidentify/SideDatabaseDirectory"
+SETTINGS_LINKAGE = "DicomDeidentify/Linkage"
+CTK_DATABASE_FILE = "ctkDICOM.sql"
+
+
+def installImportHook(*unused):
+    """Route the DICOM module's imports when it exists (at startup, and whenever a module is selected:
+    the DICOM module may have been created or reloaded since)."""
+    try:
+        from DicomDeidentifySlicer import import_hook
+        import_hook.hook().ensureInstalled()
+    except Exception:   # the DICOM module must keep working whatever happens here
+        import logging
+        logging.exception("DicomDeidentify: Anonymize on import could not be set up")
 
 
 class DicomDeidentify(ScriptedLoadableModule):
@@ -26,9 +45,18 @@ class DicomDeidentify(ScriptedLoadableModule):
         self.parent.helpText = (
             "De-identify DICOM files by DICOM PS3.15 Annex E (the Basic Application Level Confidentiality "
             "Profile and every option of Table E.1-1), with pseudonyms, UIDs and date shifts derived from a "
-            "secret key so that they stay consistent across files and runs. Inputs are never modified.")
+            "secret key so that they stay consistent across files and runs. Inputs are never modified. "
+            "With \"Anonymize on import\" (DICOM module, Import options), only de-identified copies enter "
+            "Slicer, in a side DICOM database.")
         self.parent.acknowledgementText = (
             "The action tables are generated from DICOM PS3.15 (NEMA). pydicom reads and writes the files.")
+        slicer.app.connect("startupCompleted()", self._onStartupCompleted)
+
+    def _onStartupCompleted(self):
+        installImportHook()
+        selector = slicer.util.moduleSelector()
+        if selector is not None:
+            selector.connect("moduleSelected(QString)", installImportHook)
 
 
 class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
@@ -39,80 +67,195 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
         self.logic = DicomDeidentifyLogic()
+        self.reviewOutcome = None
         self._showOptions(self.logic.loadOptions())
         self.ui.keyFileSelector.currentPath = self.logic.keyFile()
+        self.ui.sideDatabaseSelector.currentPath = self.logic.sideDatabaseDirectory()
+        self.ui.linkageCheckBox.checked = self.logic.linkageEnabled()
         self.ui.outputDirectorySelector.currentPath = slicer.app.userSettings().value(SETTINGS_OUTPUT, "")
+        from DicomDeidentifySlicer import import_hook
+        self.ui.anonymizeOnImportCheckBox.checked = import_hook.anonymizeOnImport()
+        self.ui.anonymizeOnImportCheckBox.connect("toggled(bool)", import_hook.setAnonymizeOnImport)
+        self.ui.sideDatabaseSelector.connect("currentPathChanged(QString)", self.logic.setSideDatabaseDirectory)
+        self.ui.keyFileSelector.connect("currentPathChanged(QString)", self.logic.setKeyFile)
+        self.ui.linkageCheckBox.connect("toggled(bool)", self.logic.setLinkageEnabled)
+        self.ui.showSideDatabaseButton.connect("clicked()", lambda: import_hook.hook(self.logic).showSideDatabase())
+        self.ui.showMainDatabaseButton.connect("clicked()", lambda: import_hook.hook(self.logic).showMainDatabase())
+        self.ui.loadProfileButton.connect("clicked()", self.onLoadProfile)
+        self.ui.saveProfileButton.connect("clicked()", self.onSaveProfile)
         for selector in (self.ui.inputDirectorySelector, self.ui.outputDirectorySelector):
             selector.connect("currentPathChanged(QString)", self._updateApplyButton)
+        self.ui.targetComboBox.connect("currentIndexChanged(int)", self._updateApplyButton)
         self.ui.applyButton.connect("clicked(bool)", self.onApplyButton)
+        self.ui.refreshReviewButton.connect("clicked()", self.onRefreshReview)
+        self.ui.releaseButton.connect("clicked()", self.onReleaseButton)
+        self.ui.lookupButton.connect("clicked()", self.onLookupButton)
         self._updateApplyButton()
+        installImportHook()
+
+    def enter(self):
+        self.onRefreshReview()
 
     def _updateApplyButton(self, *unused):
+        toFolder = self.ui.targetComboBox.currentIndex == 1
+        self.ui.outputDirectorySelector.enabled = toFolder
         self.ui.applyButton.enabled = bool(self.ui.inputDirectorySelector.currentPath
-                                           and self.ui.outputDirectorySelector.currentPath)
+                                           and (self.ui.outputDirectorySelector.currentPath or not toFolder))
 
-    # The panel shows a DeidentifyOptions and reads one back: nothing else is decided here.
+    # -- the options: the panel shows a DeidentifyOptions and reads one back -----------------------
     _CHECKBOXES = {
         "retain_safe_private": "retainSafePrivateCheckBox", "retain_uids": "retainUIDsCheckBox",
         "retain_device_identity": "retainDeviceIdentityCheckBox",
         "retain_institution_identity": "retainInstitutionIdentityCheckBox",
         "retain_patient_characteristics": "retainPatientCharacteristicsCheckBox",
         "clean_descriptors": "cleanDescriptorsCheckBox", "clean_structured_content": "cleanStructuredContentCheckBox",
-        "clean_graphics": "cleanGraphicsCheckBox",
+        "clean_graphics": "cleanGraphicsCheckBox", "clean_pixel_data": "cleanPixelDataCheckBox",
+        "pseudonym_keeps_sex": "pseudonymKeepsSexCheckBox",
+        "allow_creator_on_higher_level": "allowCreatorOnHigherLevelCheckBox",
     }
     _DATES = ["remove", "full", "modified"]
     _IDENTITIES = ["pseudonym", "clear", "fixed"]
 
     def _showOptions(self, options):
+        self.options = options
         for field, name in self._CHECKBOXES.items():
             getattr(self.ui, name).checked = getattr(options, field)
         self.ui.datesComboBox.currentIndex = self._DATES.index(options.dates.value)
         self.ui.identityComboBox.currentIndex = self._IDENTITIES.index(options.identity.value)
+        self.ui.fixedNameLineEdit.text = options.fixed_patient_name
+        self.ui.fixedIDLineEdit.text = options.fixed_patient_id
+        self.ui.extraSafePrivateLineEdit.text = "; ".join(options.to_dict()["extra_safe_private"])
 
     def _readOptions(self):
-        options = self.logic.loadOptions()
+        """The panel's options (the profile's saved review decisions kept); saved in the settings."""
+        from DicomDeidentifyLib import DeidentifyOptions
+        data = self.options.to_dict()
         for field, name in self._CHECKBOXES.items():
-            setattr(options, field, getattr(self.ui, name).checked)
-        options.dates = self._DATES[self.ui.datesComboBox.currentIndex]
-        options.identity = self._IDENTITIES[self.ui.identityComboBox.currentIndex]
-        options.__post_init__()
+            data[field] = getattr(self.ui, name).checked
+        data["dates"] = self._DATES[self.ui.datesComboBox.currentIndex]
+        data["identity"] = self._IDENTITIES[self.ui.identityComboBox.currentIndex]
+        data["fixed_patient_name"] = self.ui.fixedNameLineEdit.text
+        data["fixed_patient_id"] = self.ui.fixedIDLineEdit.text
+        data["extra_safe_private"] = [t.strip() for t in self.ui.extraSafePrivateLineEdit.text.split(";") if t.strip()]
+        try:
+            options = DeidentifyOptions.from_dict(data)
+        except (ValueError, IndexError) as error:
+            raise ValueError(f"The profile is not valid: {error}") from None
+        self.logic.saveOptions(options)
+        self.options = options
         return options
 
-    def onApplyButton(self):
-        options = self._readOptions()
+    def onLoadProfile(self):
+        path = qt.QFileDialog.getOpenFileName(self.parent, "Load a de-identification profile", "",
+                                              "Profiles (*.json *.toml)")
+        if not path:
+            return
+        from DicomDeidentifyLib import DeidentifyOptions
+        try:
+            options = DeidentifyOptions.from_file(path)
+        except (OSError, ValueError) as error:
+            slicer.util.errorDisplay(f"{path} is not a profile this module can read: {error}")
+            return
         self.logic.saveOptions(options)
+        self._showOptions(options)
+
+    def onSaveProfile(self):
+        path = qt.QFileDialog.getSaveFileName(self.parent, "Save the de-identification profile", "", "Profile (*.json)")
+        if path:
+            try:
+                self._readOptions().save(path)
+            except (OSError, ValueError) as error:
+                slicer.util.errorDisplay(str(error))
+
+    # -- de-identify a folder ----------------------------------------------------------------------
+    def onApplyButton(self):
+        try:
+            options = self._readOptions()
+        except ValueError as error:
+            slicer.util.errorDisplay(str(error))
+            return
+        if self.ui.targetComboBox.currentIndex == 0:
+            from DicomDeidentifySlicer import import_hook
+            outcome = import_hook.hook(self.logic).importPaths([self.ui.inputDirectorySelector.currentPath])
+            if outcome is not None:
+                self.ui.statusLabel.text = outcome.summary()
+            return
         slicer.app.userSettings().setValue(SETTINGS_OUTPUT, self.ui.outputDirectorySelector.currentPath)
-        progressDialog = slicer.util.createProgressDialog(labelText="De-identifying...", maximum=0)
-        cancel = threading.Event()
-        progressDialog.connect("canceled()", cancel.set)
-
-        def progress(done, total, result):
-            progressDialog.maximum = total
-            progressDialog.value = done
-            progressDialog.labelText = f"De-identified {done} of {total} files"
-            slicer.app.processEvents()
-
+        from DicomDeidentifySlicer.progress import progressDialog
+        dialog, progress, cancel = progressDialog("De-identifying...")
         try:
             summary, reportPath = self.logic.deidentifyFolder(
                 self.ui.inputDirectorySelector.currentPath, self.ui.outputDirectorySelector.currentPath,
-                options, keyFile=self.ui.keyFileSelector.currentPath, progress=progress, cancel=cancel)
+                options, progress=progress, cancel=cancel)
         except Exception as error:
             slicer.util.errorDisplay(f"De-identification did not run: {error}")
             return
         finally:
-            progressDialog.close()
+            dialog.close()
         totals = summary.totals()
         self.ui.statusLabel.text = (
             f"{'Cancelled: ' if summary.cancelled else ''}{totals['written']} written, {totals['skipped']} skipped, "
             f"{totals['failed']} failed, {totals['review_items']} items to review.\nReport (key holders only): {reportPath}")
 
+    # -- review ------------------------------------------------------------------------------------
+    _DECISIONS = ["keep", "remove", "edit"]
+
+    def showReview(self, outcome=None):
+        """Fill the review table with the held files' kept values (of `outcome`, or all pending)."""
+        self.reviewOutcome = outcome if outcome is not None else self.logic.pendingReview()
+        rows = self.reviewOutcome.review
+        table = self.ui.reviewTable
+        table.setRowCount(len(rows))
+        for index, row in enumerate(rows):
+            for column, text in enumerate((row.attribute, row.value, str(len(row.files)), row.reason)):
+                item = qt.QTableWidgetItem(text)
+                item.setFlags(item.flags() & ~qt.Qt.ItemIsEditable)
+                table.setItem(index, column, item)
+            decision = qt.QComboBox()
+            decision.addItems(self._DECISIONS)
+            decision.currentIndex = 1   # remove unless the user says otherwise: the safe choice
+            table.setCellWidget(index, 4, decision)
+            table.setItem(index, 5, qt.QTableWidgetItem(row.value))
+        self.ui.reviewCollapsibleButton.collapsed = not rows
+        self.ui.releaseButton.enabled = bool(rows)
+        held = len(self.reviewOutcome.held)
+        self.ui.reviewLabel.text = (f"{held} file(s) held back: values below were kept by an option. Decide for each "
+                                    "row, then release." if held else "No file is held back for review.")
+
+    def onRefreshReview(self):
+        try:
+            self.showReview()
+        except Exception as error:   # a missing key folder or index: nothing to review
+            self.ui.reviewLabel.text = f"No review available: {error}"
+
+    def onReleaseButton(self):
+        from DicomDeidentifyLib.review import ReviewDecision
+        if self.reviewOutcome is None:
+            return
+        decisions = []
+        for index, row in enumerate(self.reviewOutcome.review):
+            choice = self._DECISIONS[self.ui.reviewTable.cellWidget(index, 4).currentIndex]
+            decisions.append(ReviewDecision(row.attribute, choice, row.value,
+                                            self.ui.reviewTable.item(index, 5).text() if choice == "edit" else ""))
+        released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=self.ui.saveDecisionsCheckBox.checked)
+        if self.ui.saveDecisionsCheckBox.checked:
+            self._showOptions(self.logic.loadOptions())
+        self.ui.statusLabel.text = f"{len(released)} file(s) released into the side database and indexed."
+        self.showReview(self.reviewOutcome)
+
+    # -- re-identification -------------------------------------------------------------------------
+    def onLookupButton(self):
+        try:
+            found = self.logic.lookup(self.ui.lookupLineEdit.text)
+        except Exception as error:
+            self.ui.lookupResult.plainText = f"No lookup possible: {error}"
+            return
+        self.ui.lookupResult.plainText = "\n".join(
+            ", ".join(f"{k}: {v}" for k, v in entry.items() if v not in (None, "")) for entry in found) or "Not found."
+
 
 class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
-    """Glue between Slicer (settings, progress) and DicomDeidentifyLib. Usable from the Python console:
-
-        logic = slicer.util.getModuleLogic("DicomDeidentify")
-        summary, report = logic.deidentifyFolder("/data/in", "/data/out")
-    """
+    """Glue between Slicer (settings, the side database's index) and DicomDeidentifyLib."""
 
     def __init__(self):
         ScriptedLoadableModuleLogic.__init__(self)
@@ -131,6 +274,7 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         if missing:
             slicer.util.pip_install(" ".join(missing))
 
+    # -- settings ----------------------------------------------------------------------------------
     def loadOptions(self):
         from DicomDeidentifyLib import DeidentifyOptions
         saved = slicer.app.userSettings().value(SETTINGS_PROFILE, "")
@@ -146,22 +290,121 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         from DicomDeidentifyLib.keys import default_key_file
         return slicer.app.userSettings().value(SETTINGS_KEY_FILE, str(default_key_file()))
 
-    def deidentifyFolder(self, inputFolder, outputFolder, options=None, keyFile=None, progress=None, cancel=None,
-                         sideDatabase=False, linkage=True):
-        """De-identify every file under inputFolder into outputFolder: (RunSummary, report path).
+    def setKeyFile(self, path):
+        slicer.app.userSettings().setValue(SETTINGS_KEY_FILE, str(path))
 
-        The same run as the command line's: key, linkage store and report beside the key."""
-        from pathlib import Path
-        from DicomDeidentifyLib.runs import deidentify_folder
-        keyFile = Path(keyFile or self.keyFile())
-        # One process inside Slicer: worker processes would each start a copy of the application.
+    def sideDatabaseDirectory(self):
+        default = os.path.join(qt.QStandardPaths.writableLocation(qt.QStandardPaths.DocumentsLocation),
+                               slicer.app.applicationName + "DICOMDatabase-deidentified")
+        return slicer.app.userSettings().value(SETTINGS_SIDE_DATABASE, default)
+
+    def setSideDatabaseDirectory(self, path):
+        slicer.app.userSettings().setValue(SETTINGS_SIDE_DATABASE, str(path))
+
+    def linkageEnabled(self):
+        return slicer.app.userSettings().value(SETTINGS_LINKAGE, "true") == "true"
+
+    def setLinkageEnabled(self, enabled):
+        slicer.app.userSettings().setValue(SETTINGS_LINKAGE, "true" if enabled else "false")
+
+    def _createKey(self, keyFile):
         # First use of a key location (its folder does not exist yet) creates the key; after that a
         # missing key is an error, never silently a new one.
+        from pathlib import Path
+        return not Path(keyFile).parent.exists()
+
+    # -- runs --------------------------------------------------------------------------------------
+    def deidentifyFolder(self, inputFolder, outputFolder, options=None, keyFile=None, progress=None, cancel=None,
+                         sideDatabase=False, linkage=None):
+        """De-identify every file under inputFolder into outputFolder: (RunSummary, report path).
+        The same run as the command line's: key, linkage store and report beside the key."""
+        from DicomDeidentifyLib.runs import deidentify_folder
+        keyFile = keyFile or self.keyFile()
+        # One process inside Slicer: worker processes would each start a copy of the application.
         run = deidentify_folder([inputFolder], outputFolder, options or self.loadOptions(), key_file=keyFile,
-                                create_key=not keyFile.parent.exists(), side_database=sideDatabase,
-                                linkage=linkage, jobs=1, progress=progress, cancel=cancel)
-        slicer.app.userSettings().setValue(SETTINGS_KEY_FILE, str(keyFile))
+                                create_key=self._createKey(keyFile), side_database=sideDatabase,
+                                linkage=self.linkageEnabled() if linkage is None else linkage, jobs=1,
+                                progress=progress, cancel=cancel)
+        self.setKeyFile(keyFile)
         return run.summary, str(run.report_html)
+
+    def importController(self):
+        from DicomDeidentifyLib.import_controller import ImportController
+        keyFile = self.keyFile()
+        return ImportController(self.sideDatabaseDirectory(), self.loadOptions(), key_file=keyFile,
+                                linkage=self.linkageEnabled(), create_key=self._createKey(keyFile))
+
+    def importPaths(self, paths, progress=None, cancel=None):
+        """De-identify `paths` into the side database and index what was released; the ImportOutcome."""
+        self.ensureSideDatabase()
+        outcome = self.importController().import_paths(paths, progress=progress, cancel=cancel)
+        self.indexIntoSideDatabase(outcome.released)
+        return outcome
+
+    def pendingReview(self):
+        return self.importController().pending()
+
+    def release(self, outcome, decisions, saveIntoProfile=False):
+        """Apply review decisions to held files, index those released; with saveIntoProfile, the
+        decisions go into the profile in the settings."""
+        import tempfile
+        from DicomDeidentifyLib import DeidentifyOptions
+        controller = self.importController()
+        if not saveIntoProfile:
+            released = controller.release(outcome, decisions)
+        else:
+            with tempfile.TemporaryDirectory() as folder:
+                profile = os.path.join(folder, "profile.json")
+                released = controller.release(outcome, decisions, save_profile_to=profile)
+                self.saveOptions(DeidentifyOptions.from_file(profile))
+        self.indexIntoSideDatabase(released)
+        return released
+
+    def lookup(self, term):
+        """Key holders: the original identity behind a pseudonym or a new UID (PHI!)."""
+        from DicomDeidentifyLib.linkage import LinkageStore, linkage_path
+        from pathlib import Path
+        path = linkage_path(Path(self.keyFile()))
+        if not path.exists():
+            raise FileNotFoundError(f"no linkage store at {path}")
+        store = LinkageStore(path)
+        try:
+            return store.lookup(term)
+        finally:
+            store.close()
+
+    # -- the side database's index -----------------------------------------------------------------
+    def ensureSideDatabase(self):
+        """The side database folder, marked and with a ctkDICOMDatabase index (created if new)."""
+        import ctk
+        from DicomDeidentifyLib.runs import mark_side_database
+        from pathlib import Path
+        folder = self.sideDatabaseDirectory()
+        mark_side_database(Path(folder))   # before ctkDICOM.sql: a folder with an index and no marker is refused
+        database = ctk.ctkDICOMDatabase()
+        if not database.openDatabase(os.path.join(folder, CTK_DATABASE_FILE)):
+            raise RuntimeError(f"the side database in {folder} cannot be opened")
+        database.closeDatabase()
+        return folder
+
+    def indexIntoSideDatabase(self, files):
+        """Index de-identified files into the side database's own ctkDICOMDatabase (never Slicer's
+        main one). They already live in the side database folder, so they are indexed in place."""
+        if not files:
+            return
+        import ctk
+        database = ctk.ctkDICOMDatabase()
+        if not database.openDatabase(os.path.join(self.ensureSideDatabase(), CTK_DATABASE_FILE)):
+            raise RuntimeError("the side database cannot be opened")
+        try:
+            indexer = ctk.ctkDICOMIndexer()
+            indexer.addListOfFiles(database, [str(f) for f in files], False)
+            indexer.waitForImportFinished()
+        finally:
+            database.closeDatabase()
+        if slicer.dicomDatabase is not None and slicer.dicomDatabase.isOpen and \
+                os.path.samefile(slicer.dicomDatabase.databaseDirectory, self.sideDatabaseDirectory()):
+            slicer.dicomDatabase.databaseChanged()   # the browser shows it: let it refresh
 
 
 class DicomDeidentifyTest(ScriptedLoadableModuleTest):
@@ -173,24 +416,30 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
     def runTest(self):
         self.setUp()
         self.test_DeidentifyFolderOfPydicomFiles()
+        self.setUp()
+        self.test_AnonymizeOnImport()
+
+    def _pydicomFiles(self, folder, names=("CT_small.dcm", "MR_small.dcm")):
+        import shutil
+        from pydicom.data import get_testdata_file
+        folder.mkdir(parents=True)
+        for name in names:
+            source = get_testdata_file(name)
+            self.assertIsNotNone(source, f"pydicom's test file {name} is missing")
+            shutil.copy(source, folder / name)
+        import pydicom
+        return {name: pydicom.dcmread(str(folder / name)) for name in names}
 
     def test_DeidentifyFolderOfPydicomFiles(self):
         import shutil
         import tempfile
         from pathlib import Path
         import pydicom
-        from pydicom.data import get_testdata_file
         work = Path(tempfile.mkdtemp(prefix="DicomDeidentifyTest-"))
         try:
-            inputs = work / "in"
-            inputs.mkdir()
-            for name in ("CT_small.dcm", "MR_small.dcm"):
-                source = get_testdata_file(name)
-                self.assertIsNotNone(source, f"pydicom's test file {name} is missing")
-                shutil.copy(source, inputs / name)
-            originals = {name: pydicom.dcmread(str(inputs / name)) for name in ("CT_small.dcm", "MR_small.dcm")}
+            originals = self._pydicomFiles(work / "in")
             summary, report = DicomDeidentifyLogic().deidentifyFolder(
-                str(inputs), str(work / "out"), keyFile=str(work / "secrets" / "pseudonym.key"))
+                str(work / "in"), str(work / "out"), keyFile=str(work / "secrets" / "pseudonym.key"))
             self.assertEqual(summary.count("written"), 2)
             self.assertTrue(os.path.exists(report))
             for output in (work / "out").rglob("*.dcm"):
@@ -202,4 +451,69 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
                     self.assertNotIn(original.SOPInstanceUID.encode(), data)
             self.delayDisplay("DicomDeidentify self-test passed")
         finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def test_AnonymizeOnImport(self):
+        """Tick the option, import through the DICOM module's own entry point, check both databases,
+        load a series: the scene holds pseudonyms only."""
+        import shutil
+        import tempfile
+        from pathlib import Path
+        from DicomDeidentifySlicer import import_hook
+        from DICOMLib import DICOMUtils
+        work = Path(tempfile.mkdtemp(prefix="DicomDeidentifyImportTest-"))
+        settings = slicer.app.userSettings()
+        saved = {key: settings.value(key) for key in (SETTINGS_SIDE_DATABASE, SETTINGS_KEY_FILE,
+                                                      import_hook.SETTINGS_ANONYMIZE_ON_IMPORT)}
+        logic = DicomDeidentifyLogic()
+        try:
+            originals = self._pydicomFiles(work / "cd")
+            logic.setSideDatabaseDirectory(str(work / "side"))
+            logic.setKeyFile(str(work / "secrets" / "pseudonym.key"))
+            slicer.util.selectModule("DICOM")
+            hook = import_hook.hook(logic)
+            self.assertTrue(hook.ensureInstalled(), "the DICOM module's browser was not found")
+            hook.showMainDatabase()
+            mainPatientsBefore = list(slicer.dicomDatabase.patients())
+            import_hook.setAnonymizeOnImport(True)
+            self.assertTrue(hook.action.checked)
+            slicer.modules.DICOMWidget.browserWidget.importDirectory(str(work / "cd"))   # as Add Data does
+            self.assertTrue(hook.sideDatabaseShown())
+            files = slicer.dicomDatabase.filesForPatient(slicer.dicomDatabase.patients()[0])
+            self.assertTrue(files)
+            for patient in slicer.dicomDatabase.patients():
+                for path in slicer.dicomDatabase.filesForPatient(patient):
+                    self.assertTrue(Path(path).resolve().is_relative_to((work / "side").resolve()))
+                    data = Path(path).read_bytes()
+                    for original in originals.values():
+                        self.assertNotIn(str(original.PatientName).encode(), data)
+                        self.assertNotIn(original.SOPInstanceUID.encode(), data)
+            with open(work / "side" / CTK_DATABASE_FILE, "rb") as index:
+                indexed = index.read()
+            for original in originals.values():
+                self.assertNotIn(str(original.PatientName).encode(), indexed)
+            series = slicer.dicomDatabase.seriesForStudy(slicer.dicomDatabase.studiesForPatient(
+                slicer.dicomDatabase.patients()[0])[0])[0]
+            loaded = DICOMUtils.loadSeriesByUID([series])
+            self.assertTrue(loaded)
+            import vtk
+            shNode = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(slicer.mrmlScene)
+            items = vtk.vtkIdList()
+            shNode.GetItemChildren(shNode.GetSceneItemID(), items, True)
+            names = [shNode.GetItemAttribute(items.GetId(i), "DICOM.PatientName") for i in range(items.GetNumberOfIds())
+                     if shNode.GetItemAttribute(items.GetId(i), "DICOM.PatientName")]
+            self.assertTrue(names)
+            for name in names:
+                self.assertNotIn(name, [str(o.PatientName) for o in originals.values()])
+            hook.showMainDatabase()
+            self.assertFalse(hook.sideDatabaseShown())
+            self.assertEqual(list(slicer.dicomDatabase.patients()), mainPatientsBefore)   # the main one got nothing
+            self.delayDisplay("Anonymize on import self-test passed")
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    settings.remove(key)
+                else:
+                    settings.setValue(key, value)
+            import_hook.hook(logic).showMainDatabase()
             shutil.rmtree(work, ignore_errors=True)
