@@ -44,7 +44,7 @@ class RunReport:
         self.files.append({"source": result.source, "status": result.status, "reason": result.reason,
                            "output": result.output, "removed": len(result.removed),
                            "replaced": len(result.replaced), "kept": len(result.kept),
-                           "review": len(result.review)})
+                           "review": len(result.review), "held": result.held})
         for what, counter in self.attributes.items():
             counter.update(_attribute_name(path) for path in getattr(result, what))
         if self.with_originals and result.changes and len(self.samples) < SAMPLE_FILES:
@@ -105,6 +105,7 @@ def render_html(doc: dict) -> str:
     rows = "".join(f"<tr><th>{e(k)}</th><td>{v}</td></tr>" for k, v in totals.items())
     problems = [f for f in doc["files"] if f["status"] == FAILED]
     skipped = [f for f in doc["files"] if f["status"] == "skipped"]
+    held = [f for f in doc["files"] if f.get("held")]
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>SlicerDeidentify run report</title>",
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
@@ -120,6 +121,7 @@ def render_html(doc: dict) -> str:
         f"<p>Tables: {e(doc['tables']['editions'])}</p>",
         _file_table("Failures", problems),
         _file_table("Skipped", skipped),
+        _file_table("Held back for review (not in the destination until released)", held),
         "<h2>Needs review</h2>",
         ("<table><tr><th>attribute</th><th>reason</th><th>files</th><th>example (as written)</th></tr>" + "".join(
             f"<tr><td>{e(r['path'])}</td><td>{e(r['reason'])}</td><td>{r['count']}</td><td>{e(r['example'])}</td></tr>"

@@ -2,6 +2,7 @@
 Originals only read; released files in the side database; files with kept values held back
 for review until decisions cover them; decisions saved into the profile apply by themselves."""
 import hashlib
+import json
 import stat
 import threading
 from pathlib import Path
@@ -62,6 +63,9 @@ def test_files_with_kept_values_are_held_until_decided_then_released(tmp_path):
     held_folder = key.parent / "held"
     assert all(held_folder in h.output.parents for h in outcome.held)
     assert stat.S_IMODE(held_folder.stat().st_mode) == 0o700
+    report = json.loads(outcome.run.report_json.read_text())
+    assert [f["held"] for f in report["files"]] == [True] * 3
+    assert "Held back for review (not in the destination until released) (3)" in outcome.run.report_html.read_text()
     rows = {row.attribute: row for row in outcome.review}
     assert rows["StationName"].count == 3 and rows["StationName"].value == "Rm 4 Jane Doe"
 
