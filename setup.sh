@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian machine for SlicerDeidentify, from the repo root (as root, or with sudo):
 #   - Debian's DICOM validators: dicom3tools (dciodvfy, dcentvfy) and dcmtk (dcmdump, dsrdump);
+#   - Debian's tesseract-ocr (English) for Clean Pixel Data, and the DejaVu font the tests draw text with;
 #   - .venv/: the package (console script dicom-deidentify), pydicom 3, the test dependencies and
 #     slicer-core (Slicer's MRML libraries, for scene tests);
 #   - .venv-pydicom2/: the same with pydicom 2.4, the version Slicer 5.8 and 5.10 bundle.
@@ -8,11 +9,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v dciodvfy >/dev/null || ! command -v dcmdump >/dev/null; then
+if ! command -v dciodvfy >/dev/null || ! command -v dcmdump >/dev/null || ! command -v tesseract >/dev/null \
+   || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends dicom3tools dcmtk >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    dicom3tools dcmtk tesseract-ocr tesseract-ocr-eng fonts-dejavu-core >/dev/null
 fi
 
 make_venv() {  # make_venv DIR EXTRAS [extra pip requirement...]
@@ -22,8 +25,8 @@ make_venv() {  # make_venv DIR EXTRAS [extra pip requirement...]
   "$dir/bin/python" -c 'import DicomDeidentifyLib, pydicom, pytest' # fails loudly if the install did not work
 }
 
-make_venv .venv test,scene
+make_venv .venv test,scene,pixels
 .venv/bin/python -c 'import slicer; slicer.vtkMRMLScene()'
-make_venv .venv-pydicom2 test 'pydicom>=2.4,<2.5'
+make_venv .venv-pydicom2 test,pixels 'pydicom>=2.4,<2.5'
 echo "setup done: $(.venv/bin/python -c 'import pydicom; print("pydicom", pydicom.__version__)') in .venv," \
      "$(.venv-pydicom2/bin/python -c 'import pydicom; print("pydicom", pydicom.__version__)') in .venv-pydicom2"

@@ -90,6 +90,8 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         self.ui.refreshReviewButton.connect("clicked()", self.onRefreshReview)
         self.ui.releaseButton.connect("clicked()", self.onReleaseButton)
         self.ui.lookupButton.connect("clicked()", self.onLookupButton)
+        self.ui.openReportButton.connect("clicked()", self.onOpenReport)
+        self.lastReport = None
         self._updateApplyButton()
         installImportHook()
 
@@ -115,6 +117,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
     }
     _DATES = ["remove", "full", "modified"]
     _IDENTITIES = ["pseudonym", "clear", "fixed"]
+    _BURNED_IN = ["hold", "refuse"]
 
     def _showOptions(self, options):
         self.options = options
@@ -122,6 +125,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
             getattr(self.ui, name).checked = getattr(options, field)
         self.ui.datesComboBox.currentIndex = self._DATES.index(options.dates.value)
         self.ui.identityComboBox.currentIndex = self._IDENTITIES.index(options.identity.value)
+        self.ui.burnedInComboBox.currentIndex = self._BURNED_IN.index(options.burned_in)
         self.ui.fixedNameLineEdit.text = options.fixed_patient_name
         self.ui.fixedIDLineEdit.text = options.fixed_patient_id
         self.ui.extraSafePrivateLineEdit.text = "; ".join(options.to_dict()["extra_safe_private"])
@@ -134,6 +138,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
             data[field] = getattr(self.ui, name).checked
         data["dates"] = self._DATES[self.ui.datesComboBox.currentIndex]
         data["identity"] = self._IDENTITIES[self.ui.identityComboBox.currentIndex]
+        data["burned_in"] = self._BURNED_IN[self.ui.burnedInComboBox.currentIndex]
         data["fixed_patient_name"] = self.ui.fixedNameLineEdit.text
         data["fixed_patient_id"] = self.ui.fixedIDLineEdit.text
         data["extra_safe_private"] = [t.strip() for t in self.ui.extraSafePrivateLineEdit.text.split(";") if t.strip()]
@@ -174,11 +179,12 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         except ValueError as error:
             slicer.util.errorDisplay(str(error))
             return
-        if self.ui.targetComboBox.currentIndex == 0:
+        if self.ui.targetComboBox.currentIndex == 0:   # the side database, as an import would
             from DicomDeidentifySlicer import import_hook
             outcome = import_hook.hook(self.logic).importPaths([self.ui.inputDirectorySelector.currentPath])
             if outcome is not None:
                 self.ui.statusLabel.text = outcome.summary()
+                self._setReport(outcome.run.report_html if outcome.run else None)
             return
         slicer.app.userSettings().setValue(SETTINGS_OUTPUT, self.ui.outputDirectorySelector.currentPath)
         from DicomDeidentifySlicer.progress import progressDialog
@@ -192,10 +198,20 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
             return
         finally:
             dialog.close()
+        self._setReport(reportPath)
         totals = summary.totals()
         self.ui.statusLabel.text = (
             f"{'Cancelled: ' if summary.cancelled else ''}{totals['written']} written, {totals['skipped']} skipped, "
             f"{totals['failed']} failed, {totals['review_items']} items to review.\nReport (key holders only): {reportPath}")
+
+    def _setReport(self, path):
+        self.lastReport = str(path) if path else None
+        self.ui.openReportButton.enabled = bool(path)
+
+    def onOpenReport(self):
+        """The HTML report: outcomes, changes, and cleaned images before and after, side by side."""
+        if self.lastReport:
+            qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(self.lastReport))
 
     # -- review ------------------------------------------------------------------------------------
     _DECISIONS = ["keep", "remove", "edit"]
@@ -263,14 +279,17 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
 
     @staticmethod
     def ensureRequirements():
-        """Install what Resources/requirements.txt lists and is missing (nothing today)."""
+        """Install what Resources/requirements.txt lists and is missing ("requirement  # import module")."""
         import importlib.util
         path = os.path.join(os.path.dirname(__file__), "Resources", "requirements.txt")
         if not os.path.exists(path):
             return
+        missing = []
         with open(path) as stream:
-            wanted = [line.strip() for line in stream if line.strip() and not line.startswith("#")]
-        missing = [name for name in wanted if importlib.util.find_spec(name.split("=")[0].split(">")[0].strip()) is None]
+            for line in stream:
+                requirement, _, module = line.partition("# import")
+                if requirement.strip() and importlib.util.find_spec(module.strip() or requirement.strip()) is None:
+                    missing.append(requirement.strip())
         if missing:
             slicer.util.pip_install(" ".join(missing))
 

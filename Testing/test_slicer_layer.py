@@ -51,3 +51,16 @@ def test_cmake_installs_the_slicer_package(module):
     cmake = (ROOT / module / "CMakeLists.txt").read_text()
     assert f"set(MODULE_NAME {module})" in cmake
     assert "${MODULE_NAME}Slicer/*.py" in cmake and "${MODULE_NAME}Lib/*.py" in cmake
+
+
+def test_each_requirement_names_the_module_it_provides():
+    """The Slicer module installs a requirement when its module is missing: the names must match
+    (checked here, where the project's setup has installed them all)."""
+    import importlib.util
+    lines = [line for line in (ROOT / "DicomDeidentify" / "Resources" / "requirements.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines
+    for line in lines:
+        requirement, _, module = line.partition("# import")
+        assert module.strip(), f"{line!r}: say which module it provides"
+        assert importlib.util.find_spec(module.strip()) is not None, line

@@ -77,7 +77,13 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--clean-descriptors", action="store_true")
     o.add_argument("--clean-structured-content", action="store_true")
     o.add_argument("--clean-graphics", action="store_true")
-    o.add_argument("--clean-pixel-data", action="store_true", help="accepted; not implemented yet, never claimed")
+    o.add_argument("--clean-pixel-data", action="store_true",
+                   help="blank burned-in identity in images at risk (OCR with tesseract, region rules); "
+                        "cleaned images are written uncompressed")
+    o.add_argument("--burned-in", choices=["hold", "refuse"],
+                   help="images likely to show identity that are not cleaned: hold (write, flagged for review; "
+                        "the default) or refuse (write nothing)")
+    o.add_argument("--pixel-rules", type=Path, metavar="FILE", help="extra region rules (JSON) for --clean-pixel-data")
     o.add_argument("--clean-recognizable-visual-features", action="store_true",
                    help="accepted; not implemented yet, never claimed")
     p = parser.add_argument_group("patient identity and private tags")
@@ -112,6 +118,10 @@ def options_from_args(args) -> DeidentifyOptions:
             setattr(options, flag, True)
     if args.retain_dates:
         options.dates = DateMode(args.retain_dates)
+    if args.burned_in:
+        options.burned_in = args.burned_in
+    if args.pixel_rules:
+        options.pixel_rules_file = str(args.pixel_rules)
     # A flag changes the profile only when given: a profile file's settings stay otherwise.
     if args.identity:
         options.identity = IdentityMode(args.identity)
@@ -131,8 +141,13 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
                   create_key: bool, report_dir: Path | None, jobs: int, dry_run: bool, quiet: bool,
                   side_database: bool = False, linkage: bool = True) -> int:
     for name in options.requested_but_not_implemented():
-        print(f"warning: --{name.replace('_', '-')} is not implemented yet: pixel data is not examined "
-              "and the option is not claimed in the output", file=sys.stderr)
+        print(f"warning: --{name.replace('_', '-')} is not implemented yet: the option is not claimed in the output",
+              file=sys.stderr)
+    if options.clean_pixel_data:
+        from .pixel_text import ocr_available
+        if not ocr_available():
+            print("warning: --clean-pixel-data: tesseract OCR is not installed; images at risk are "
+                  f"{'refused' if options.burned_in == 'refuse' else 'held for review'}, not cleaned", file=sys.stderr)
     bars = []   # made on the first file, once the total is known
     started = time.monotonic()
 

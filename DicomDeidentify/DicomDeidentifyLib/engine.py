@@ -29,6 +29,7 @@ from .dates import shift_value
 from .dummies import DATE_TIME_VRS, TEXT_VRS, dummy_for
 from .keyed_hash import KeyedHasher
 from .markers import add_deidentification_markers
+from .pixel_stage import PixelStage
 from .options import DateMode, DeidentifyOptions, IdentityMode
 from .pseudonyms import Pseudonymizer, patient_identity
 from .results import SKIPPED, Change, FileResult, ReviewItem
@@ -72,6 +73,8 @@ CONTEXT_TAGS = frozenset(tag_for_keyword(k) for k in (
     "LongitudinalTemporalInformationModified", "PatientSpeciesDescription", "PatientSpeciesCodeSequence",
     "ResponsiblePerson", "ResponsibleOrganization", "Rows", "Columns", "NumberOfFrames", "SamplesPerPixel",
     "BitsAllocated", "PhotometricInterpretation",
+    # what the burned-in text risk and the region rules look at (burned_in_risk, region_rules)
+    "Modality", "ImageType", "ConversionType", "Manufacturer", "ManufacturerModelName",
     # what pydicom needs to resolve ambiguous VRs ('US or SS', 'OB or OW') when writing
     "PixelRepresentation", "WaveformBitsAllocated") + IDENTIFYING_KEYWORDS)
 
@@ -88,6 +91,7 @@ class Deidentifier:
         self.resolver = A.ActionResolver(options)
         # Before/after records hold original values and cost time: reports need only a sample.
         self.record_changes = True
+        self.pixel_stage = PixelStage(options)   # burned-in text, per file (used by the pipeline)
 
     def map_uid(self, uid: str) -> str:
         """The UID that `uid` becomes (itself under Retain UIDs)."""
@@ -419,12 +423,10 @@ class _FileRun:
                                              keyword or "", vr or "", reason, value, kept))
 
     def _review_unimplemented_options(self) -> None:
+        # Burned-in text is judged per file by the pipeline's pixel stage (pixel_stage.py).
         for name in self.options.requested_but_not_implemented():
             self._review("", PIXEL_DATA, "PixelData", "", f"{name} was requested but is not implemented yet:"
-                         " pixel data was not examined and the option is not claimed")
-        if _text(self.dataset.get("BurnedInAnnotation", "")).upper() == "YES":
-            self._review("", Tag(0x0028, 0x0301), "BurnedInAnnotation", "CS",
-                         "Burned In Annotation is YES: the pixels may show identity", "YES")
+                         " the option is not claimed")
 
 
 def _is_repeating_group(group: int) -> bool:

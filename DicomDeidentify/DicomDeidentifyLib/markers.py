@@ -27,3 +27,13 @@ def add_deidentification_markers(dataset: Dataset, options: DeidentifyOptions) -
         items.append(item)
     dataset.DeidentificationMethodCodeSequence = Sequence(items)
     dataset.LongitudinalTemporalInformationModified = LONGITUDINAL[options.dates]
+
+
+def add_method_code(dataset: Dataset, code) -> None:
+    """Claim one more method (e.g. Clean Pixel Data once it actually ran on this file)."""
+    item = Dataset()
+    item.CodeValue = code.value
+    item.CodingSchemeDesignator = "DCM"
+    item.CodeMeaning = code.meaning
+    dataset.DeidentificationMethodCodeSequence.append(item)
+    dataset.DeidentificationMethod = list(dataset.DeidentificationMethod) + [code.meaning[:64]]

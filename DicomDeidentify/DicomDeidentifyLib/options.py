@@ -48,7 +48,8 @@ OPTION_CODES = {
     "retain_institution_identity": MethodCode("113112", "Retain Institution Identity Option"),
 }
 # Options that are accepted but not implemented yet: they are reported, never claimed.
-NOT_IMPLEMENTED = ("clean_pixel_data", "clean_recognizable_visual_features")
+NOT_IMPLEMENTED = ("clean_recognizable_visual_features",)
+BURNED_IN_POLICIES = ("hold", "refuse")
 
 
 @dataclass
@@ -81,6 +82,13 @@ class DeidentifyOptions:
 
     skip_deidentified: bool = False
 
+    # Files whose pixels likely show identity (burned_in_risk) and are not cleaned (Clean Pixel
+    # Data off, or cleaning impossible: no OCR, undecodable pixels): "hold" writes them with a
+    # review item that holds them back from a side database until a person decides; "refuse"
+    # writes nothing. Extra region rules (JSON, see region_rules) add to the shipped ones.
+    burned_in: str = "hold"
+    pixel_rules_file: str = ""
+
     # Decisions of earlier reviews (review.ReviewDecision as dicts): values kept by an option that
     # a person has already judged, applied by the import controller without asking again.
     review_decisions: tuple = ()
@@ -90,6 +98,8 @@ class DeidentifyOptions:
         self.dates = DateMode(self.dates)
         self.identity = IdentityMode(self.identity)
         self.extra_safe_private = tuple(_parse_private_tag(t) for t in self.extra_safe_private)
+        if self.burned_in not in BURNED_IN_POLICIES:
+            raise ValueError(f"burned_in must be one of {', '.join(BURNED_IN_POLICIES)}, not {self.burned_in!r}")
         self.review_decisions = tuple(ReviewDecision(**dict(d)).to_dict() if not isinstance(d, ReviewDecision)
                                       else d.to_dict() for d in self.review_decisions)
 

@@ -9,6 +9,7 @@ from pydicom.datadict import keyword_for_tag
 from .dicom_io import (DicomReadError, needs_decoding, read_source, replace_file_meta, transfer_syntax_of,
                        write_dataset)
 from .engine import Deidentifier
+from .pixel_stage import Refused
 from .results import DRY_RUN, FAILED, SKIPPED, WRITTEN, FileResult
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -42,8 +43,8 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
     try:
         # Files sampled for the report's before/after are parsed whole, so that it shows originals.
         read = read_source(source, None if deidentifier.record_changes else deidentifier.unparsed_action)
-        if read.kept_unread and needs_decoding(read.dataset):
-            read = read_source(source)   # an encoding to convert: every element must be parsed
+        if read.kept_unread and (needs_decoding(read.dataset) or deidentifier.pixel_stage.needs_pixels(read.dataset)):
+            read = read_source(source)   # an encoding to convert or pixels to clean: every element is parsed
         dataset, digest = read.dataset, read.digest
     except DicomReadError as error:
         return FileResult(str(source), status=SKIPPED if error.not_dicom else FAILED, reason=error.reason)
@@ -52,9 +53,14 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
     try:
         transfer_syntax = transfer_syntax_of(dataset)
         original_sop = str(dataset.get("SOPInstanceUID", "") or dataset.file_meta.get("MediaStorageSOPInstanceUID", ""))
+        pixel_plan = deidentifier.pixel_stage.plan(dataset)   # from the original header
         result = deidentifier.deidentify(dataset, str(source))
         if result.status == SKIPPED:
             return result
+        try:
+            transfer_syntax = deidentifier.pixel_stage.apply(pixel_plan, dataset, result) or transfer_syntax
+        except Refused as refusal:
+            return FileResult(str(source), status=SKIPPED, reason=str(refusal))
         # removed before parsing; group lengths (element 0) go unlisted, as in the engine's walk
         result.removed[:0] = [_attribute_name(tag) for tag in read.removed_unread if tag & 0xFFFF]
         new_sop = str(dataset.get("SOPInstanceUID", "") or (deidentifier.map_uid(original_sop) if original_sop else ""))

@@ -5,6 +5,7 @@ input files and, for a sample of files, show original values beside the new.
 """
 from __future__ import annotations
 
+import base64
 import collections
 import datetime
 import html
@@ -33,6 +34,7 @@ class RunReport:
         self.started = _now()
         self.files: list = []
         self.samples: list = []
+        self.pixels: list = []   # every cleaned image: regions, and thumbnails for the HTML page
         self.review = collections.Counter()
         self.review_values: dict = {}
         self.attributes = {what: collections.Counter() for what in ("removed", "replaced", "kept")}
@@ -50,6 +52,13 @@ class RunReport:
         if self.with_originals and result.changes and len(self.samples) < SAMPLE_FILES:
             self.samples.append({"source": result.source, "output": result.output,
                                  "changes": [c.to_dict() for c in result.changes]})
+        if result.pixel:
+            pixel = {k: v for k, v in result.pixel.items() if not k.endswith("_png")}
+            pixel.update(source=result.source, output=result.output)
+            if self.with_originals:   # the "before" picture shows what was burned in
+                pixel["before_png"] = base64.b64encode(result.pixel.get("before_png", b"")).decode()
+            pixel["after_png"] = base64.b64encode(result.pixel.get("after_png", b"")).decode()
+            self.pixels.append(pixel)
         for item in result.review:
             key = (item.path, item.reason)
             self.review[key] += 1
@@ -69,11 +78,12 @@ class RunReport:
             "attributes": {what: dict(counter.most_common()) for what, counter in self.attributes.items()},
             "files": self.files,
             "samples": self.samples,
+            "pixels": [{k: v for k, v in p.items() if not k.endswith("_png")} for p in self.pixels],
         }
         json_path = self.folder / "report.json"
         html_path = self.folder / "report.html"
         _write_private(json_path, json.dumps(document, indent=1, ensure_ascii=False))
-        _write_private(html_path, render_html(document))
+        _write_private(html_path, render_html(dict(document, pixels=self.pixels)))
         return json_path, html_path
 
 
@@ -131,6 +141,7 @@ def render_html(doc: dict) -> str:
             f"<tr><td>{e(name)}</td><td>{doc['attributes']['removed'].get(name, '')}</td>"
             f"<td>{doc['attributes']['replaced'].get(name, '')}</td><td>{doc['attributes']['kept'].get(name, '')}</td></tr>"
             for name in sorted(set().union(*doc["attributes"].values()))) + "</table>",
+        _pixel_section(doc.get("pixels", [])),
         "<h2>Before and after (sample)</h2>",
     ]
     for sample in doc["samples"]:
@@ -148,3 +159,21 @@ def _file_table(title: str, files: list) -> str:
         return f"<h2>{title}</h2><p>None.</p>"
     return (f"<h2>{title} ({len(files)})</h2><table><tr><th>file</th><th>reason</th></tr>" + "".join(
         f"<tr><td>{e(f['source'])}</td><td>{e(f['reason'])}</td></tr>" for f in files) + "</table>")
+
+
+def _pixel_section(pixels: list) -> str:
+    """Every image whose pixels were cleaned: the regions blanked, before and after side by side."""
+    e = html.escape
+    if not pixels:
+        return "<h2>Pixels cleaned</h2><p>None.</p>"
+    rows = []
+    for p in pixels:
+        regions = "<br>".join(f"({r['x']}, {r['y']}) {r['width']}&times;{r['height']}: {e(r['why'])}"
+                              for r in p["regions"]) or "nothing found"
+        before = (f"<img alt='before' src='data:image/png;base64,{p['before_png']}'>" if p.get("before_png")
+                  else "(not kept: no linkage)")
+        rows.append(f"<tr><td>{e(p['source'])}<br>{'verified by OCR' if p['verified'] else '<b>text still read: review</b>'}"
+                    f"<br>{p['frames']} frame(s), written as {e(p['transfer_syntax'])}</td><td class='phi'>{before}</td>"
+                    f"<td><img alt='after' src='data:image/png;base64,{p['after_png']}'></td><td>{regions}</td></tr>")
+    return (f"<h2>Pixels cleaned ({len(pixels)})</h2><table><tr><th>file</th><th>before</th><th>after</th>"
+            "<th>regions blanked</th></tr>" + "".join(rows) + "</table>")

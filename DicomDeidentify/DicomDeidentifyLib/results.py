@@ -45,6 +45,7 @@ class FileResult:
     uid_map: dict = field(default_factory=dict)    # original UID -> new UID (for the linkage)
     patient: dict = field(default_factory=dict)    # pseudonym, identity hash, date offset
     held: bool = False                             # written, but held back until its review is decided
+    pixel: dict = field(default_factory=dict)      # what Clean Pixel Data did (pixel_stage); PHI in before_png
 
 
 @dataclass

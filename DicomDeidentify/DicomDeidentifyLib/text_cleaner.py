@@ -55,6 +55,11 @@ class TextCleaner:
         self._pattern = (re.compile("|".join(r"(?<!\w)" + re.escape(t) + r"(?!\w)" for t in self._terms),
                                     re.IGNORECASE) if self._terms else None)
 
+    @property
+    def terms(self) -> list:
+        """The identifying values (and their words) this cleaner removes."""
+        return list(self._terms)
+
     @classmethod
     def from_dataset(cls, dataset) -> "TextCleaner":
         return cls(identifying_terms(dataset))

@@ -116,12 +116,12 @@ def test_compressed_pixel_data_keeps_its_bytes(corpus_run):
     assert compared > 50
 
 
-def test_burned_in_ultrasounds_from_deid_data_go_through_and_are_flagged(tmp_path):
+def test_burned_in_ultrasounds_from_deid_data_are_held_for_review_without_clean_pixel_data(tmp_path):
     import deid_data
     source = Path(deid_data.__file__).parent / "data" / "ultrasounds" / "RGB_IMAGE.dcm"
-    result = deidentify_file(Deidentifier(DeidentifyOptions(clean_pixel_data=True), KEY), source, tmp_path)
+    result = deidentify_file(Deidentifier(DeidentifyOptions(), KEY), source, tmp_path)
     assert result.status == "written"
-    assert any("not implemented" in r.reason for r in result.review)
+    assert any(r.path == "PixelData" and r.kept_in_output and "modality US" in r.reason for r in result.review)
 
 
 @pytest.mark.parametrize("name", ["chrH31.dcm", "chrX1.dcm", "chrJapMulti.dcm", "chrKoreanMulti.dcm",

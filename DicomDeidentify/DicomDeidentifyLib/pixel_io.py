@@ -1,0 +1,69 @@
+"""Pixel data in and out, the same on pydicom 2.4 and 3.
+
+In: every frame decoded (uncompressed, RLE, JPEG baseline/lossless, JPEG-LS, JPEG 2000 through
+pydicom's handlers and the pylibjpeg plugins), colour as RGB (pydicom 3 converts YBR itself,
+2.4 leaves YBR_FULL/YBR_FULL_422 to the caller). Out: native (uncompressed) pixels in Explicit
+VR Little Endian. Never re-encoded lossily: a cleaned image is only ever written uncompressed,
+so no cleaning step adds compression loss; the file says which transfer syntax it has.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pydicom
+from pydicom.uid import ExplicitVRLittleEndian
+
+PYDICOM_3 = int(pydicom.__version__.split(".")[0]) >= 3
+OUTPUT_TRANSFER_SYNTAX = ExplicitVRLittleEndian
+CONVERTED_TO_RGB = {"YBR_FULL", "YBR_FULL_422", "YBR_RCT", "YBR_ICT"}
+SUPPORTED_PHOTOMETRIC = {"MONOCHROME1", "MONOCHROME2", "RGB", "PALETTE COLOR"} | CONVERTED_TO_RGB
+
+
+class PixelDecodeError(Exception):
+    """The pixels can't be decoded here (no handler, an unsupported photometric interpretation)."""
+
+
+def decode_frames(dataset) -> np.ndarray:
+    """All frames as one array: (frames, rows, columns) or (frames, rows, columns, 3) for colour (RGB)."""
+    photometric = str(dataset.get("PhotometricInterpretation", "")).strip()
+    if photometric not in SUPPORTED_PHOTOMETRIC:
+        raise PixelDecodeError(f"photometric interpretation {photometric!r} is not supported for cleaning")
+    try:
+        array = dataset.pixel_array
+    except Exception as error:   # no handler for the transfer syntax, a damaged stream, ...
+        raise PixelDecodeError(f"pixel data cannot be decoded: {type(error).__name__}: {error}") from None
+    if not PYDICOM_3 and photometric in ("YBR_FULL", "YBR_FULL_422"):
+        from pydicom.pixel_data_handlers.util import convert_color_space
+        array = convert_color_space(array, "YBR_FULL", "RGB")
+    frames = int(dataset.get("NumberOfFrames", 1) or 1)
+    samples = int(dataset.get("SamplesPerPixel", 1) or 1)
+    if frames == 1:
+        array = array[np.newaxis, ...]
+    expected = 4 if samples > 1 else 3
+    if array.ndim != expected:
+        raise PixelDecodeError(f"decoded pixels have shape {array.shape}, not {frames} frame(s) of "
+                               f"{samples} sample(s)")
+    return array
+
+
+def encode_native(dataset, frames: np.ndarray) -> None:
+    """Put `frames` back as native pixel data (Explicit VR Little Endian), the attributes that
+    describe it kept consistent (photometric, planar configuration, VR)."""
+    samples = 3 if frames.ndim == 4 else 1
+    if samples == 3:
+        dataset.PhotometricInterpretation = "RGB"
+        dataset.PlanarConfiguration = 0
+    elif "PlanarConfiguration" in dataset:
+        del dataset.PlanarConfiguration
+    bits = int(dataset.BitsAllocated)
+    dtype = {8: np.uint8, 16: np.uint16, 32: np.uint32}[bits]
+    if int(dataset.get("PixelRepresentation", 0) or 0) == 1:
+        dtype = {8: np.int8, 16: np.int16, 32: np.int32}[bits]
+    data = np.ascontiguousarray(frames.astype(dtype, copy=False)).astype(np.dtype(dtype).newbyteorder("<")).tobytes()
+    if len(data) % 2:
+        data += b"\x00"
+    dataset.PixelData = data
+    element = dataset["PixelData"]   # (the caller writes the file with OUTPUT_TRANSFER_SYNTAX)
+    element.VR = "OB" if bits == 8 else "OW"
+    element.is_undefined_length = False
+    # The data set's other elements may still be raw bytes in the source's encoding: the writer
+    # sees that it differs from the new transfer syntax and re-encodes them (dicom_io).

@@ -1,0 +1,140 @@
+"""Clean Pixel Data: burned-in identity blanked, everything else in the pixels untouched, files valid.
+
+Real OCR (Debian's tesseract through pytesseract) reads back what was written, on images
+with text drawn in a real font (support/burned_in.py) and on deid-data's real burned-in
+ultrasound. The validators are the real dciodvfy."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.uid import RLELossless
+
+from DicomDeidentifyLib import Deidentifier, DeidentifyOptions
+from DicomDeidentifyLib.burned_in_risk import assess_burned_in
+from DicomDeidentifyLib.pipeline import deidentify_file
+from DicomDeidentifyLib.pixel_io import PYDICOM_3
+from DicomDeidentifyLib.pixel_text import find_text_lines, to_grey8
+from support.burned_in import PLANTED, burned_in_dataset, frames_of
+from support.data import KEY, read, save
+from support.validators import new_dciodvfy_errors
+
+CLEAN = DeidentifyOptions(clean_pixel_data=True)
+FORBIDDEN = [piece for pieces in PLANTED.values() for piece in pieces]
+
+
+def read_back(frames: np.ndarray) -> str:
+    """Everything OCR reads in the frames, upper case."""
+    return " ".join(text for frame in frames for text, _ in find_text_lines(to_grey8(frame))).upper()
+
+
+def masked_area(regions, shape) -> np.ndarray:
+    mask = np.zeros(shape[1:3], bool)
+    for r in regions:
+        mask[r["y"]:r["y"] + r["height"], r["x"]:r["x"] + r["width"]] = True
+    return mask
+
+
+CASES = {
+    "grey 8-bit": dict(),
+    "grey 16-bit, burned-in flag on an MR": dict(bits=16, modality="MR", burned_in="YES"),
+    "RGB": dict(color=True),
+    "RGB, 3 frames": dict(color=True, frames=3),
+    "grey, RLE lossless": dict(compress=RLELossless),
+}
+if PYDICOM_3:   # pydicom 2.4 cannot encode JPEG 2000
+    from pydicom.uid import JPEG2000Lossless
+    CASES["RGB, JPEG 2000 lossless"] = dict(color=True, compress=JPEG2000Lossless)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_burned_in_text_is_blanked_and_nothing_else_changes(tmp_path, case):
+    settings = dict(CASES[case])
+    compress = settings.pop("compress", None)
+    ds = burned_in_dataset(**settings)
+    if compress:
+        ds.compress(compress)
+    source = tmp_path / "in.dcm"
+    save(ds, source)
+    original = frames_of(pydicom.dcmread(source))
+    assert all(piece in read_back(original) for piece in ("DOE", "48151623"))   # OCR does read the planted text
+    result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path / "out")
+    assert result.status == "written", result.reason
+    out = pydicom.dcmread(result.output)
+    cleaned = frames_of(out)
+    assert cleaned.shape == original.shape
+    read = read_back(cleaned)
+    assert not [piece for piece in FORBIDDEN if piece in read], read
+    mask = masked_area(result.pixel["regions"], original.shape)
+    assert mask.any() and mask.mean() < 0.25
+    assert np.array_equal(cleaned[:, ~mask], original[:, ~mask])           # outside the blanked regions: as it was
+    assert result.pixel["verified"] and out.BurnedInAnnotation == "NO"
+    assert "113101" in [item.CodeValue for item in out.DeidentificationMethodCodeSequence]
+    assert out.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"         # lossless: written uncompressed
+    assert out.PhotometricInterpretation == ("RGB" if settings.get("color") else "MONOCHROME2")
+    assert not new_dciodvfy_errors(source, Path(result.output))
+
+
+def test_the_real_burned_in_ultrasound_of_deid_data(tmp_path):
+    import deid_data
+    source = Path(deid_data.__file__).parent / "data" / "ultrasounds" / "RGB_IMAGE.dcm"
+    before = read_back(frames_of(pydicom.dcmread(source)))
+    planted = ["ZZZDOWNTIME", "MARY", "00047431395", "4/14/2020", "CLEVELAND", "120907058"]
+    assert all(piece in before for piece in planted)
+    result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path)
+    assert result.status == "written"
+    after = read_back(frames_of(pydicom.dcmread(result.output)))
+    assert not [piece for piece in planted if piece in after], after
+    assert "SIEMENS" in after                       # the device's logo is not identity: it stays
+    assert not new_dciodvfy_errors(source, Path(result.output))
+
+
+def test_images_at_risk_are_held_or_refused_when_not_cleaned(tmp_path):
+    ds = burned_in_dataset()
+    source = tmp_path / "in.dcm"
+    save(ds, source)
+    held = deidentify_file(Deidentifier(DeidentifyOptions(), KEY), source, tmp_path / "held")
+    assert held.status == "written" and not held.pixel
+    assert [i for i in held.review if i.path == "PixelData" and i.kept_in_output]
+    assert pydicom.dcmread(held.output).PixelData == ds.PixelData          # not cleaned: not touched
+    refused = deidentify_file(Deidentifier(DeidentifyOptions(burned_in="refuse"), KEY), source, tmp_path / "refused")
+    assert refused.status == "skipped" and refused.reason.startswith("refused: burned-in text likely")
+    assert not (tmp_path / "refused").exists()
+
+
+def test_ct_images_are_not_at_risk_and_are_left_as_they_are(tmp_path):
+    assert not assess_burned_in(read("CT_small.dcm")).likely
+    assert assess_burned_in(burned_in_dataset()).likely
+    source = tmp_path / "ct.dcm"
+    save(read("CT_small.dcm"), source)
+    result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path / "out")
+    out = pydicom.dcmread(result.output)
+    assert not result.pixel and out.PixelData == read("CT_small.dcm").PixelData
+    assert "113101" not in [item.CodeValue for item in out.DeidentificationMethodCodeSequence]
+
+
+def test_region_rules_blank_their_rectangles_on_every_frame(tmp_path):
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"rules": [{"name": "test device", "when": {"Modality": {"equals": "US"},
+                                                                             "Rows": {"equals": "320"}},
+                                            "regions": [[200, 100, 50, 40]]}]}))
+    ds = burned_in_dataset(frames=2)
+    source = tmp_path / "in.dcm"
+    save(ds, source)
+    result = deidentify_file(Deidentifier(DeidentifyOptions(clean_pixel_data=True, pixel_rules_file=str(rules)), KEY),
+                             source, tmp_path / "out")
+    assert {"x": 200, "y": 100, "width": 50, "height": 40, "why": "rule: test device"} in result.pixel["regions"]
+    cleaned = frames_of(pydicom.dcmread(result.output))
+    assert (cleaned[:, 100:140, 200:250] == cleaned.min()).all()
+
+
+def test_without_ocr_images_at_risk_are_held_not_passed(tmp_path, monkeypatch):
+    """Tesseract missing (as inside Slicer): nothing is cleaned, the file is held for review."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    source = tmp_path / "in.dcm"
+    save(burned_in_dataset(), source)
+    result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path / "out")
+    assert result.status == "written" and not result.pixel
+    [item] = [i for i in result.review if i.path == "PixelData"]
+    assert item.kept_in_output and "Tesseract OCR is not installed" in item.reason
