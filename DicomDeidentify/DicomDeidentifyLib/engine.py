@@ -131,7 +131,12 @@ class Deidentifier:
             return "overlay", "overlay"
         row = self.table.lookup(tag)
         if row is not None:
-            return self.resolver.resolve(row)
+            action, column = self.resolver.resolve(row)
+            if mode == CLEAN and action == A.DUMMY and vr in TEXT_VRS and keyword_for_tag(tag) not in CODE_KEYWORDS:
+                # Free text inside a sequence an option cleans (text objects under Clean Graphics,
+                # SR text under Clean Structured Content) is cleaned, not replaced by a dummy.
+                return A.CLEAN, f"free text in a {mode} sequence"
+            return action, column
         if tag in A.UNINSPECTABLE:
             return A.REMOVE, ENCRYPTED
         return self._unlisted_action(tag, vr, keyword_for_tag(tag), mode)

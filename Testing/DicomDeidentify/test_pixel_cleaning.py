@@ -138,3 +138,18 @@ def test_without_ocr_images_at_risk_are_held_not_passed(tmp_path, monkeypatch):
     assert result.status == "written" and not result.pixel
     [item] = [i for i in result.review if i.path == "PixelData"]
     assert item.kept_in_output and "Tesseract OCR is not installed" in item.reason
+
+
+def test_the_run_report_shows_each_cleaned_image_before_and_after(tmp_path):
+    from DicomDeidentifyLib.runs import deidentify_folder
+    (tmp_path / "in").mkdir()
+    save(burned_in_dataset(), tmp_path / "in" / "us.dcm")
+    save(read("CT_small.dcm"), tmp_path / "in" / "ct.dcm")
+    run = deidentify_folder([tmp_path / "in"], tmp_path / "out", CLEAN, key_file=tmp_path / "k" / "key",
+                            create_key=True)
+    page = run.report_html.read_text()
+    assert "Pixels cleaned (1)" in page and page.count("data:image/png;base64,") == 2
+    document = json.loads(run.report_json.read_text())
+    [cleaned] = document["pixels"]
+    assert cleaned["verified"] and cleaned["regions"] and "before_png" not in cleaned
+    assert all(not key.endswith("_png") for r in run.summary.results for key in r.pixel)   # thumbnails: report only
