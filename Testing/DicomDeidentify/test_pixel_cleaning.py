@@ -153,3 +153,29 @@ def test_the_run_report_shows_each_cleaned_image_before_and_after(tmp_path):
     [cleaned] = document["pixels"]
     assert cleaned["verified"] and cleaned["regions"] and "before_png" not in cleaned
     assert all(not key.endswith("_png") for r in run.summary.results for key in r.pixel)   # thumbnails: report only
+
+
+COMPRESSED = ["SC_rgb_dcmtk_+eb+cy+s2.dcm",      # JPEG baseline, YBR_FULL_422
+              "SC_rgb_jpeg_gdcm.dcm",            # JPEG lossless
+              "SC_rgb_rle.dcm",                  # RLE
+              "SC_rgb_gdcm_KY.dcm",              # JPEG 2000
+              "emri_small_jpeg_2k_lossless.dcm"]  # JPEG 2000 lossless, 10 frames, 16-bit grey
+if PYDICOM_3:   # pydicom-data's JPEG-LS files are found by pydicom 3 only
+    COMPRESSED.append("SC_rgb_jls_lossy_sample.dcm")
+
+
+@pytest.mark.parametrize("name", COMPRESSED)
+def test_compressed_images_are_decoded_cleaned_and_written_uncompressed(tmp_path, name):
+    ds = read(name)
+    ds.BurnedInAnnotation = "YES"
+    source = tmp_path / "in.dcm"
+    save(ds, source)
+    original = frames_of(pydicom.dcmread(source))
+    result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path / "out")
+    assert result.status == "written", result.reason
+    out = pydicom.dcmread(result.output)
+    assert out.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
+    assert int(out.get("NumberOfFrames", 1) or 1) == original.shape[0]
+    assert np.array_equal(frames_of(out), original)      # nothing to blank here: the pixels as decoded
+    assert out.PhotometricInterpretation in ("RGB", "MONOCHROME2")
+    assert not new_dciodvfy_errors(source, Path(result.output))
