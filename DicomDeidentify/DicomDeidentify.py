@@ -256,7 +256,8 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=self.ui.saveDecisionsCheckBox.checked)
         if self.ui.saveDecisionsCheckBox.checked:
             self._showOptions(self.logic.loadOptions())
-        self.ui.statusLabel.text = f"{len(released)} file(s) released into the side database and indexed."
+        self.ui.statusLabel.text = (f"{len(released)} file(s) released into the side database and indexed, "
+                                    f"{len(self.reviewOutcome.discarded)} discarded.")
         self.showReview(self.reviewOutcome)
 
     # -- re-identification -------------------------------------------------------------------------

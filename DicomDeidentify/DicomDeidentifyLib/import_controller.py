@@ -28,8 +28,8 @@ from .dicom_io import read_dataset, write_dataset
 from .keys import default_key_file
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
-from .results import WRITTEN, FileResult, ReviewItem
-from .review import ReviewDecision, apply_decisions, decisions_from_profile, review_rows, undecided
+from .results import SKIPPED, WRITTEN, FileResult, ReviewItem
+from .review import ReviewDecision, apply_decisions, decisions_from_profile, discards_file, review_rows, undecided
 from .runs import RunResult, deidentify_folder
 
 HELD_FOLDER = "held"
@@ -49,6 +49,7 @@ class ImportOutcome:
     released: list = field(default_factory=list)   # files now in the side database: index them
     held: list = field(default_factory=list)       # HeldFile
     decided_by_profile: int = 0                    # files whose kept values the profile's decisions settled
+    discarded: list = field(default_factory=list)  # held files a decision dropped (their pixels)
 
     @property
     def review(self) -> list:
@@ -61,7 +62,8 @@ class ImportOutcome:
         totals = self.run.summary.totals() if self.run else {}
         cancelled = " (cancelled)" if self.run and self.run.summary.cancelled else ""
         lines = [f"{len(self.released)} de-identified file(s) added to the side database, "
-                 f"{len(self.held)} held back for review, {totals.get('skipped', 0)} skipped, "
+                 f"{len(self.held)} held back for review, {len(self.discarded)} discarded after review, "
+                 f"{totals.get('skipped', 0)} skipped, "
                  f"{totals.get('failed', 0)} failed{cancelled}"]
         not_imported = [r for r in results if r.status in ("failed", "skipped")]
         lines += [f"  {r.status}: {r.source}: {r.reason}" for r in not_imported[:20]]
@@ -103,6 +105,12 @@ class ImportController:
                 _move(written, target)
                 result.output, result.held = str(target), True
                 outcome.held.append(HeldFile(target, written, list(result.review)))
+                return
+            if discards_file(result.review, decisions):
+                written.unlink(missing_ok=True)
+                result.status, result.output = SKIPPED, ""
+                result.reason = "discarded: a saved review decision removes images like this one (their pixels)"
+                outcome.discarded.append(written)
                 return
             if _apply_to_file(written, written, result.review, decisions):
                 outcome.decided_by_profile += 1
@@ -158,6 +166,10 @@ class ImportController:
                 if undecided(held.review, decisions):
                     still_held.append(held)
                     continue
+                if discards_file(held.review, decisions):   # its pixels were judged not shareable
+                    held.output.unlink(missing_ok=True)
+                    outcome.discarded.append(held.destination)
+                    continue
                 _apply_to_file(held.output, held.destination, held.review, decisions)
                 held.output.unlink(missing_ok=True)
                 store.move_output(held.output, held.destination)
@@ -166,7 +178,7 @@ class ImportController:
             store.close()
         outcome.held = still_held
         outcome.released += released
-        released_now = {str(p) for p in released}
+        released_now = {str(p) for p in released} | {str(p) for p in outcome.discarded}
         self._save_pending([h for h in self.pending().held if str(h.destination) not in released_now])
         if save_profile_to is not None:
             self.options.review_decisions = _merged(self.options.review_decisions, decisions)

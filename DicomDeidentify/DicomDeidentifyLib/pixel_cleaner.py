@@ -59,21 +59,25 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=()) -> PixelClean
     outcome = PixelCleaning(frames=frames.shape[0], frames_read=sampled_frames(frames.shape[0]))
     rows, columns = frames.shape[1], frames.shape[2]
     fill = frames.min()
-    cleaned = frames.copy()
+    first = frames[0].copy()   # for the "before" thumbnail; the frames are cleaned in place (memory)
+    cleaned = frames
     for name, (x, y, width, height) in rule_regions:
         _blank(cleaned, outcome, x, y, width, height, f"rule: {name}", fill, rows, columns)
+    to_read = list(outcome.frames_read)
     for attempt in range(VERIFY_PASSES + 1):
-        found = [box for index in outcome.frames_read
-                 for box, _text in identifying_boxes(to_grey8(cleaned[index]), judge)]
+        found_in = {index: [box for box, _text in identifying_boxes(to_grey8(cleaned[index]), judge)]
+                    for index in to_read}
+        found = [box for boxes in found_in.values() for box in boxes]
         if not found:
             outcome.verified = True
             break
+        to_read = [index for index, boxes in found_in.items() if boxes]   # the others did not change
         if attempt == VERIFY_PASSES:
             break   # text still read after blanking: not verified; the caller holds the file for review
         for box in found:
             _blank(cleaned, outcome, box.x - PADDING, box.y - PADDING, box.width + 2 * PADDING,
                    box.height + 2 * PADDING, "identifying text (OCR)", fill, rows, columns)
-    outcome.before_png, outcome.after_png = thumbnail(frames[0]), thumbnail(cleaned[0])
+    outcome.before_png, outcome.after_png = thumbnail(first), thumbnail(cleaned[0])
     encode_native(dataset, cleaned)
     return outcome
 

@@ -23,7 +23,7 @@ MIN_CONFIDENCE = 30
 SIMILARITY = 0.8
 _DIGITS = re.compile(r"\d")
 _TIME = re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?\b")
-UPSCALE_BELOW_ROWS = 800   # small images are enlarged: Tesseract misses text under ~10 pixels high
+UPSCALE_BELOW_ROWS = 512   # small images are enlarged: Tesseract misses text under ~10 pixels high
 
 
 @dataclass(frozen=True)
@@ -55,25 +55,25 @@ def to_grey8(frame: np.ndarray) -> np.ndarray:
 
 
 def find_text_lines(grey: np.ndarray) -> list:
-    """[(line text, [TextBox of each word])] that Tesseract reads, light-on-dark and dark-on-light."""
+    """[(line text, [TextBox of each word])] that Tesseract reads. Tesseract reads dark text on a light
+    ground best and tries inverted lines itself: a mostly dark image (ultrasound) is inverted first."""
     if not ocr_available():
         raise OcrUnavailable("Tesseract OCR is not installed (Debian: tesseract-ocr; Python: pytesseract)")
     import pytesseract
     from PIL import Image
     scale = 2 if grey.shape[0] < UPSCALE_BELOW_ROWS else 1
-    image = Image.fromarray(grey)
+    image = Image.fromarray(255 - grey if np.median(grey) < 128 else grey)
     if scale > 1:
         image = image.resize((grey.shape[1] * scale, grey.shape[0] * scale), Image.LANCZOS)
+    data = pytesseract.image_to_data(image, output_type=pytesseract.Output.DICT, config="--psm 11")
     lines = {}
-    for polarity, picture in (("dark", image), ("light", Image.eval(image, lambda v: 255 - v))):
-        data = pytesseract.image_to_data(picture, output_type=pytesseract.Output.DICT, config="--psm 11")
-        for index, word in enumerate(data["text"]):
-            if not word.strip() or float(data["conf"][index]) < MIN_CONFIDENCE:
-                continue
-            key = (polarity, data["block_num"][index], data["par_num"][index], data["line_num"][index])
-            box = TextBox(data["left"][index] // scale, data["top"][index] // scale,
-                          -(-data["width"][index] // scale), -(-data["height"][index] // scale), word.strip())
-            lines.setdefault(key, []).append(box)
+    for index, word in enumerate(data["text"]):
+        if not word.strip() or float(data["conf"][index]) < MIN_CONFIDENCE:
+            continue
+        key = (data["block_num"][index], data["par_num"][index], data["line_num"][index])
+        lines.setdefault(key, []).append(TextBox(
+            data["left"][index] // scale, data["top"][index] // scale,
+            -(-data["width"][index] // scale), -(-data["height"][index] // scale), word.strip()))
     return [(" ".join(box.text for box in boxes), boxes) for boxes in lines.values()]
 
 

@@ -98,14 +98,24 @@ def decision_for(item, decisions):
     return found
 
 
+PIXEL_DATA_PATH = "PixelData"
+
+
+def discards_file(items, decisions) -> bool:
+    """Whether the decisions drop the whole file: "remove" for its pixels (an image without pixels is
+    no image) means the file is not released at all."""
+    return any(item.path == PIXEL_DATA_PATH and (d := decision_for(item, decisions)) is not None
+               and d.decision == REMOVE for item in items if needs_decision(item))
+
+
 def apply_decisions(dataset: Dataset, items, decisions) -> list:
     """Apply the decisions to the elements the items point at; returns [(path, what was done)].
     Removing deletes the element; editing sets the new value."""
     done = []
     for item in items:
         decision = decision_for(item, decisions)
-        if decision is None or decision.decision == KEEP:
-            continue
+        if decision is None or decision.decision == KEEP or item.path == PIXEL_DATA_PATH:
+            continue   # pixels are kept or the file is discarded (discards_file), never edited
         parent, tag = _locate(dataset, item.path)
         if parent is None or tag not in parent:
             continue

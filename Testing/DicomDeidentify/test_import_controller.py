@@ -168,3 +168,28 @@ def test_held_files_wait_for_review_across_sessions(tmp_path):
     released = later.release(pending, decisions)
     assert len(released) == 2 and later.pending().held == []
     assert all("StationName" not in pydicom.dcmread(p) for p in released)
+
+
+def test_images_with_burned_in_text_are_held_and_removing_their_pixels_discards_them(tmp_path):
+    from support.burned_in import burned_in_dataset
+    (tmp_path / "cd").mkdir()
+    save(burned_in_dataset(), tmp_path / "cd" / "us.dcm")
+    patient_files(tmp_path / "cd", count=1)
+    key = tmp_path / "secrets" / "key"
+    controller = ImportController(tmp_path / "side", key_file=key)   # Clean Pixel Data off: held
+    outcome = controller.import_paths([tmp_path / "cd"])
+    assert len(outcome.released) == 1 and len(outcome.held) == 1
+    [row] = outcome.review
+    assert row.attribute == "PixelData" and "burned-in text likely" in row.reason
+    profile = tmp_path / "profile.json"
+    assert controller.release(outcome, [ReviewDecision("PixelData", REMOVE)], save_profile_to=profile) == []
+    assert len(outcome.discarded) == 1 and outcome.held == [] and not list((key.parent / "held").rglob("*.dcm"))
+    assert len(list((tmp_path / "side").rglob("*.dcm"))) == 1          # only the CT image is in the side database
+    # saved into the profile: the next such image is discarded on import, never written to the side database
+    (tmp_path / "cd2").mkdir()
+    save(burned_in_dataset(), tmp_path / "cd2" / "us.dcm")
+    again = ImportController(tmp_path / "side", DeidentifyOptions.from_file(profile), key_file=key).import_paths(
+        [tmp_path / "cd2"])
+    assert again.released == [] and again.held == [] and len(again.discarded) == 1
+    assert len(list((tmp_path / "side").rglob("*.dcm"))) == 1
+    assert "1 discarded after review" in again.summary()
