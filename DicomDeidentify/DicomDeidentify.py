@@ -207,6 +207,27 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
     def _setReport(self, path):
         self.lastReport = str(path) if path else None
         self.ui.openReportButton.enabled = bool(path)
+        self.showCleanedImages(os.path.join(os.path.dirname(path), "report.json") if path else None)
+
+    def showCleanedImages(self, reportJson):
+        """The run's cleaned images, before and after side by side (thumbnails written with the report)."""
+        from DicomDeidentifyLib.report import cleaned_images
+        images = cleaned_images(reportJson) if reportJson and os.path.exists(reportJson) else []
+        table = self.ui.cleanedImagesTable
+        table.setRowCount(len(images))
+        for row, image in enumerate(images):
+            status = "" if image["verified"] else "\n(text still read: check it)"
+            table.setItem(row, 0, qt.QTableWidgetItem(os.path.basename(image["source"]) + status))
+            for column, picture in ((1, image["before"]), (2, image["after"])):
+                label = qt.QLabel()
+                if picture:
+                    label.setPixmap(qt.QPixmap(picture))
+                else:
+                    label.text = "(not kept)"
+                table.setCellWidget(row, column, label)
+        table.resizeRowsToContents()
+        table.resizeColumnsToContents()
+        self.ui.cleanedImagesCollapsibleButton.collapsed = not images
 
     def onOpenReport(self):
         """The HTML report: outcomes, changes, and cleaned images before and after, side by side."""

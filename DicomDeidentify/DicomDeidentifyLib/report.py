@@ -5,7 +5,6 @@ input files and, for a sample of files, show original values beside the new.
 """
 from __future__ import annotations
 
-import base64
 import collections
 import datetime
 import html
@@ -34,7 +33,7 @@ class RunReport:
         self.started = _now()
         self.files: list = []
         self.samples: list = []
-        self.pixels: list = []   # every cleaned image: regions, and thumbnails for the HTML page
+        self.pixels: list = []   # every cleaned image: regions, and its thumbnails' file names
         self.review = collections.Counter()
         self.review_values: dict = {}
         self.attributes = {what: collections.Counter() for what in ("removed", "replaced", "kept")}
@@ -53,16 +52,28 @@ class RunReport:
             self.samples.append({"source": result.source, "output": result.output,
                                  "changes": [c.to_dict() for c in result.changes]})
         if result.pixel:
-            pixel = {k: v for k, v in result.pixel.items() if not k.endswith("_png")}
-            pixel.update(source=result.source, output=result.output)
-            if self.with_originals:   # the "before" picture shows what was burned in
-                pixel["before_png"] = base64.b64encode(result.pixel.get("before_png", b"")).decode()
-            pixel["after_png"] = base64.b64encode(result.pixel.get("after_png", b"")).decode()
-            self.pixels.append(pixel)
+            self._add_pixels(result)
         for item in result.review:
             key = (item.path, item.reason)
             self.review[key] += 1
             self.review_values.setdefault(key, item.value)
+
+    def _add_pixels(self, result: FileResult) -> None:
+        """A cleaned image: its regions, and its thumbnails written now as files beside the report
+        (images/<n>-before.png, -after.png; owner-only), so that memory stays flat."""
+        pixel = {k: v for k, v in result.pixel.items() if not k.endswith("_png")}
+        pixel.update(source=result.source, output=result.output)
+        number = len(self.pixels) + 1
+        pictures = [("after", result.pixel.get("after_png", b""))]
+        if self.with_originals:   # the "before" picture shows what was burned in
+            pictures.append(("before", result.pixel.get("before_png", b"")))
+        for when, data in pictures:
+            if data:
+                name = f"images/{number}-{when}.png"
+                make_private_dir(self.folder / "images")
+                _write_private_bytes(self.folder / name, data)
+                pixel[f"{when}_image"] = name
+        self.pixels.append(pixel)
 
     def write(self, summary: RunSummary) -> tuple[Path, Path]:
         table = profile_table()
@@ -78,12 +89,12 @@ class RunReport:
             "attributes": {what: dict(counter.most_common()) for what, counter in self.attributes.items()},
             "files": self.files,
             "samples": self.samples,
-            "pixels": [{k: v for k, v in p.items() if not k.endswith("_png")} for p in self.pixels],
+            "pixels": self.pixels,
         }
         json_path = self.folder / "report.json"
         html_path = self.folder / "report.html"
         _write_private(json_path, json.dumps(document, indent=1, ensure_ascii=False))
-        _write_private(html_path, render_html(dict(document, pixels=self.pixels)))
+        _write_private(html_path, render_html(document))
         return json_path, html_path
 
 
@@ -101,6 +112,12 @@ def _attribute_name(path: str) -> str:
 
 def _now() -> str:
     return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _write_private_bytes(path: Path, data: bytes) -> None:
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -170,10 +187,22 @@ def _pixel_section(pixels: list) -> str:
     for p in pixels:
         regions = "<br>".join(f"({r['x']}, {r['y']}) {r['width']}&times;{r['height']}: {e(r['why'])}"
                               for r in p["regions"]) or "nothing found"
-        before = (f"<img alt='before' src='data:image/png;base64,{p['before_png']}'>" if p.get("before_png")
+        before = (f"<img alt='before' src='{e(p['before_image'])}'>" if p.get("before_image")
                   else "(not kept: no linkage)")
         rows.append(f"<tr><td>{e(p['source'])}<br>{'verified by OCR' if p['verified'] else '<b>text still read: review</b>'}"
                     f"<br>{p['frames']} frame(s), written as {e(p['transfer_syntax'])}</td><td class='phi'>{before}</td>"
-                    f"<td><img alt='after' src='data:image/png;base64,{p['after_png']}'></td><td>{regions}</td></tr>")
+                    f"<td><img alt='after' src='{e(p.get('after_image', ''))}'></td><td>{regions}</td></tr>")
     return (f"<h2>Pixels cleaned ({len(pixels)})</h2><table><tr><th>file</th><th>before</th><th>after</th>"
             "<th>regions blanked</th></tr>" + "".join(rows) + "</table>")
+
+
+def cleaned_images(report_json: Path) -> list:
+    """[{"source", "before", "after", "regions", "verified"}] of a run's cleaned images, thumbnails as
+    absolute paths ("before" is None when the run kept no originals): what a viewer shows side by side."""
+    report_json = Path(report_json)
+    document = json.loads(report_json.read_text(encoding="utf-8"))
+    folder = report_json.parent
+    return [{"source": p["source"], "regions": p["regions"], "verified": p["verified"],
+             "before": str(folder / p["before_image"]) if p.get("before_image") else None,
+             "after": str(folder / p["after_image"]) if p.get("after_image") else None}
+            for p in document.get("pixels", [])]
