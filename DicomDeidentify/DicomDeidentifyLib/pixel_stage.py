@@ -17,6 +17,7 @@ from .markers import add_method_code
 from .options import OPTION_CODES, DeidentifyOptions
 from .pixel_cleaner import clean_pixels
 from .pixel_io import PixelDecodeError
+from .overlay_cleaner import clean_overlays, overlay_groups
 from .pixel_text import IdentifyingText, OcrUnavailable
 from .region_rules import load_rules, regions_for
 from .results import ReviewItem
@@ -31,6 +32,7 @@ class PixelPlan:
     risk: BurnedInRisk
     judge: IdentifyingText | None = None
     regions: list = field(default_factory=list)
+    overlays: bool = False   # overlay bitmaps to read (Clean Graphics)
 
 
 class PixelStage:
@@ -45,15 +47,21 @@ class PixelStage:
     def plan(self, dataset) -> PixelPlan:
         """Before de-identification: the risk, and what cleaning needs from the original header."""
         risk = assess_burned_in(dataset)
-        if not risk.likely or not self.options.clean_pixel_data:
+        overlays = self.options.clean_graphics and bool(overlay_groups(dataset))
+        if not overlays and (not risk.likely or not self.options.clean_pixel_data):
             return PixelPlan(risk)
-        return PixelPlan(risk, IdentifyingText.from_dataset(dataset), regions_for(dataset, self.rules))
+        rules = regions_for(dataset, self.rules) if risk.likely and self.options.clean_pixel_data else []
+        return PixelPlan(risk, IdentifyingText.from_dataset(dataset), rules, overlays)
 
     def apply(self, plan: PixelPlan, dataset, result):
         """After de-identification: clean, hold or refuse. Returns the transfer syntax the pixels now
         need (cleaned pixels are written uncompressed), or None if they were not touched."""
+        if plan.overlays:
+            self._clean_overlays(plan, dataset, result)
         if not plan.risk.likely:
             return None
+        if not self.options.clean_pixel_data:
+            plan = PixelPlan(plan.risk)
         reasons = "; ".join(plan.risk.reasons)
         if plan.judge is None:
             return self._not_cleaned(result, f"burned-in text likely ({reasons}); Clean Pixel Data is off")
@@ -72,6 +80,18 @@ class PixelStage:
                         "regions": [vars(region) for region in cleaning.regions],
                         "before_png": cleaning.before_png, "after_png": cleaning.after_png}
         return cleaning.transfer_syntax
+
+    def _clean_overlays(self, plan: PixelPlan, dataset, result) -> None:
+        """Overlay bitmaps kept by Clean Graphics: identifying text blanked; once read, the engine's
+        "check it for burned-in text" review items are settled. Without OCR they stay (held)."""
+        try:
+            blanked = clean_overlays(dataset, plan.judge)
+        except OcrUnavailable:
+            return
+        result.review = [item for item in result.review
+                         if not (item.kept_in_output and item.path.startswith("OverlayData")
+                                 or item.kept_in_output and item.path.endswith(",3000)"))]
+        result.pixel.setdefault("overlay_regions", []).extend(blanked)
 
     def _not_cleaned(self, result, reason: str):
         if self.options.burned_in == "refuse":

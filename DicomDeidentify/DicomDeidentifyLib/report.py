@@ -51,8 +51,10 @@ class RunReport:
         if self.with_originals and result.changes and len(self.samples) < SAMPLE_FILES:
             self.samples.append({"source": result.source, "output": result.output,
                                  "changes": [c.to_dict() for c in result.changes]})
-        if result.pixel:
+        if "frames" in result.pixel:   # Clean Pixel Data ran (overlay-only results carry overlay_regions)
             self._add_pixels(result)
+        if result.pixel.get("overlay_regions"):
+            self.files[-1]["overlay_regions_blanked"] = result.pixel["overlay_regions"]
         for item in result.review:
             key = (item.path, item.reason)
             self.review[key] += 1

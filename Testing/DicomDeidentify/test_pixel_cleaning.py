@@ -188,3 +188,31 @@ def test_compressed_images_are_decoded_cleaned_and_written_uncompressed(tmp_path
     assert np.array_equal(frames_of(out), original)      # nothing to blank here: the pixels as decoded
     assert out.PhotometricInterpretation in ("RGB", "MONOCHROME2")
     assert not new_dciodvfy_errors(source, Path(result.output))
+
+
+def test_clean_graphics_blanks_identifying_text_drawn_into_an_overlay(tmp_path):
+    from PIL import Image, ImageDraw, ImageFont
+    from DicomDeidentifyLib.overlay_cleaner import pack_bits, unpack_bits
+    from support.burned_in import FONT
+    ds = read("MR-SIEMENS-DICOM-WithOverlays.dcm")
+    ds.PatientName, ds.PatientID = "Doe^Jane", "48151623"
+    rows, columns = ds[0x60000010].value, ds[0x60000011].value
+    picture = Image.new("L", (columns, rows), 0)
+    draw = ImageDraw.Draw(picture)
+    draw.text((10, 10), "DOE JANE 48151623", fill=255, font=ImageFont.truetype(FONT, 20))
+    draw.rectangle((150, 150, 250, 250), outline=255, width=3)   # a graphic, not text
+    original_bits = (np.asarray(picture) > 127).astype(np.uint8)
+    ds[0x60003000].value = pack_bits(original_bits.ravel())
+    source = tmp_path / "in.dcm"
+    save(ds, source)
+    read_before = read_back(original_bits[np.newaxis] * 255)
+    assert "DOE" in read_before and "48151623" in read_before
+    result = deidentify_file(Deidentifier(DeidentifyOptions(clean_graphics=True), KEY), source, tmp_path / "out")
+    assert result.status == "written"
+    out = pydicom.dcmread(result.output)
+    bits = np.array(unpack_bits(out[0x60003000].value)[:rows * columns], np.uint8).reshape(rows, columns)
+    after = read_back(bits[np.newaxis] * 255)
+    assert "DOE" not in after and "48151623" not in after and "JANE" not in after
+    assert (bits[150:251, 150:251] == original_bits[150:251, 150:251]).all()   # the graphic stays
+    assert result.pixel["overlay_regions"] and not [i for i in result.review if i.path.startswith("OverlayData")]
+    assert not new_dciodvfy_errors(source, Path(result.output))
