@@ -136,7 +136,9 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy) -> _Plan
                 plan.data_lines[old] = (data_file, new_data)
     plan.screenshots = screenshot_names(names, scene.scene_names(), scene_view_images)
     targets = [plan.target(name) for name in names]
-    if len(set(targets)) != len(targets):
+    # a reference to a file the input lacks must not end up naming another file of the scene
+    referenced = [new for old, new in plan.renames.items() if old not in names]
+    if len(set(targets)) != len(targets) or set(referenced) & set(targets) or len(set(referenced)) != len(referenced):
         raise SceneError("giving data files neutral names would make two files one: refused")
     for target in targets:
         if PurePosixPath(target).is_absolute() or ".." in PurePosixPath(target).parts:

@@ -154,3 +154,17 @@ def test_frame_attributes_in_a_sequence_file_are_scrubbed_offline(tmp_path):
     assert sorted(removed) == ["1.2.840.99.50", "1.2.840.99.51"]
     assert b"DICOM." not in scrubbed and b"axis 3 index values:=0 1" in scrubbed
     assert scrubbed.endswith(data[data.index(b"\n\n"):])     # the image data is untouched
+
+
+def test_a_reference_to_a_missing_file_never_ends_up_naming_another_file(tmp_path):
+    mrml = scene_with_files_around(tmp_path)
+    (tmp_path / "Patients" / "DOE_JOHN" / "3 Axial.nrrd").unlink()          # the external file is gone
+    result = scrub_scene(mrml, tmp_path / "clean")
+    assert result.missing_files == ["../Patients/DOE_JOHN/3 Axial.nrrd"]
+    (tmp_path / "scene" / "Data").mkdir()
+    # the missing volume would be referenced as Data/Volume_1.nrrd (its neutral name): another file has it
+    (tmp_path / "scene" / "Data" / "Volume_1.nrrd").write_bytes(b"NRRD0004\n\nanother volume")
+    import pytest
+    from SceneScrubberLib.mrml_scrubber import SceneError
+    with pytest.raises(SceneError, match="two files one"):
+        scrub_scene(tmp_path / "scene", tmp_path / "clean2")
