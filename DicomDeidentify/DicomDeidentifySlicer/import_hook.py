@@ -166,8 +166,17 @@ class ImportHook:
         else:
             self.showSideDatabase()
 
+    def _ensureBrowser(self):
+        """The DICOM module's browser (its widget is created if it was never shown), or None."""
+        if not self.ensureInstalled():
+            slicer.util.getModuleWidget("DICOM")
+            self.ensureInstalled()
+        return self.browserWidget
+
     def showSideDatabase(self):
-        self.ensureInstalled()
+        if self._ensureBrowser() is None:
+            logging.warning("DicomDeidentify: the DICOM module is not available; the side database is not shown")
+            return
         side = self.logic.ensureSideDatabase()
         if not self.sideDatabaseShown():
             settings = slicer.app.userSettings()
@@ -180,7 +189,8 @@ class ImportHook:
         self.updateControls()
 
     def showMainDatabase(self):
-        self.ensureInstalled()
+        if self._ensureBrowser() is None:
+            return
         settings = slicer.app.userSettings()
         main = settings.value(SETTINGS_MAIN_DATABASE) or settings.value(slicer.dicomDatabaseDirectorySettingsKey)
         if main:
