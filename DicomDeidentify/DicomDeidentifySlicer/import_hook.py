@@ -83,7 +83,9 @@ class ImportHook:
         return True
 
     def _route(self, browserWidget):
-        originals = {name: getattr(browserWidget, name) for name in ROUTED_METHODS}
+        # A browser routed before (by an earlier hook, before a reload) gives back its own methods.
+        originals = {name: getattr(getattr(browserWidget, name), "_routedFrom", getattr(browserWidget, name))
+                     for name in ROUTED_METHODS}
 
         def importFolder(*args):
             if not anonymizeOnImport():
@@ -103,9 +105,10 @@ class ImportHook:
                 return originals["importDirectory"](directory, *args)
             self.importPaths([str(directory)])
 
-        browserWidget.importFolder = importFolder
-        browserWidget.importDirectories = importDirectories
-        browserWidget.importDirectory = importDirectory
+        for name, routed in (("importFolder", importFolder), ("importDirectories", importDirectories),
+                             ("importDirectory", importDirectory)):
+            routed._routedFrom = originals[name]
+            setattr(browserWidget, name, routed)
         self.browserWidget, self.originals = browserWidget, originals
 
     def _addMenuAction(self, widget):
@@ -135,8 +138,9 @@ class ImportHook:
         widget.layout.insertWidget(0, self.indicator)
 
     def _watchDatabase(self):
+        # slicer.dicomDatabase is one object for the whole session (switching databases reopens it)
         database = slicer.dicomDatabase
-        if database is None or database is self.watchedDatabase:
+        if database is None or self.watchedDatabase is not None:
             return
         database.connect("instanceAdded(QString)", self._onInstanceAdded)
         self.watchedDatabase = database
