@@ -8,30 +8,19 @@ import threading
 from pathlib import Path
 
 import pydicom
-from pydicom.uid import generate_uid
 
 from DicomDeidentifyLib import DeidentifyOptions
 from DicomDeidentifyLib.import_controller import ImportController
 from DicomDeidentifyLib.linkage import LinkageStore, linkage_path
 from DicomDeidentifyLib.review import EDIT, KEEP, REMOVE, ReviewDecision, apply_decisions, grouped
-from support.data import read, save
+from support.data import ct_study, read, save
 
 ORIGINAL_VALUES = [b"Doe^Jane", b"MRN-IMPORT-1", b"19650304", b"Rm 4 Jane Doe"]
 
 
 def patient_files(folder: Path, count=3, patient_id="MRN-IMPORT-1", name="Doe^Jane"):
-    """CT images of one patient with a free-text station name and a device serial number."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ds = read("CT_small.dcm")
-    ds.PatientID, ds.PatientName, ds.PatientBirthDate = patient_id, name, "19650304"
-    ds.StationName = "Rm 4 Jane Doe"
-    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
-    paths = []
-    for n in range(count):
-        ds.SOPInstanceUID = generate_uid()
-        paths.append(folder / f"{name.replace('^', '_')}_{n}.dcm")
-        save(ds, paths[-1])
-    return paths
+    """CT images of one patient with a free-text station name."""
+    return ct_study(folder, patient_id, name, count=count, birth="19650304", StationName="Rm 4 Jane Doe")
 
 
 def digests(paths):

@@ -17,7 +17,7 @@ from pydicom.uid import generate_uid
 from DicomDeidentifyLib import DeidentifyOptions
 from DicomDeidentifyLib.linkage import LinkageStore, linkage_path
 from DicomDeidentifyLib.runs import SIDE_DATABASE_MARKER, deidentify_folder
-from support.data import read, save
+from support.data import ct_study, read, save
 
 CLI = Path(sys.executable).parent / "dicom-deidentify"
 
@@ -30,18 +30,7 @@ def run(*args, check_ok=True):
 
 
 def study(folder: Path, patient_id: str, name: str, study_date: str, count: int = 3, birth="19700101"):
-    """A small CT study of one patient, built from pydicom's CT_small."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ds = read("CT_small.dcm")
-    ds.PatientID, ds.PatientName, ds.PatientBirthDate = patient_id, name, birth
-    ds.StudyDate, ds.SeriesDate = study_date, study_date
-    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
-    paths = []
-    for n in range(count):
-        ds.SOPInstanceUID = generate_uid()
-        paths.append(folder / f"{name.replace('^', '_')}_{n}.dcm")
-        save(ds, paths[-1])
-    return paths
+    return ct_study(folder, patient_id, name, study_date, count, birth)
 
 
 def outputs(side_db: Path):

@@ -79,3 +79,23 @@ def save(dataset: pydicom.Dataset, path) -> None:
         dataset.save_as(path if hasattr(path, "write") else str(path), enforce_file_format=True)
     else:
         dataset.save_as(path if hasattr(path, "write") else str(path), write_like_original=False)
+
+
+def ct_study(folder: Path, patient_id: str, name: str, study_date: str = "20240101", count: int = 3,
+             birth: str = "19700101", **attributes) -> list:
+    """A small CT study of one patient (pydicom's CT_small, new UIDs), `count` files; extra header
+    values by keyword. Files are named after the patient, as exports often are."""
+    from pydicom.uid import generate_uid
+    folder.mkdir(parents=True, exist_ok=True)
+    ds = read("CT_small.dcm")
+    ds.PatientID, ds.PatientName, ds.PatientBirthDate = patient_id, name, birth
+    ds.StudyDate, ds.SeriesDate = study_date, study_date
+    for keyword, value in attributes.items():
+        setattr(ds, keyword, value)
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    paths = []
+    for n in range(count):
+        ds.SOPInstanceUID = generate_uid()
+        paths.append(Path(folder) / f"{name.replace('^', '_')}_{n}.dcm")
+        save(ds, paths[-1])
+    return paths
