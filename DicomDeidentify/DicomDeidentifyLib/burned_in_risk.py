@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydicom.datadict import tag_for_keyword
+
 # Modalities whose images are often screens, captures, documents or have text stamped into them.
 RISKY_MODALITIES = {"US", "SC", "OT", "XA", "RF", "DX", "CR", "MG", "IO", "PX", "ES", "XC", "GM", "DOC",
                     "SM", "ECG", "HD", "IVUS", "OPT", "OP", "KO"}
 SECONDARY_CAPTURE_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.7"   # Secondary Capture and its multi-frame kinds
 ENCAPSULATED_DOCUMENT_PREFIX = "1.2.840.10008.5.1.4.1.1.104"
+_PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)   # Pixel Data, Float and Double Float Pixel Data
 SCREEN_IMAGE_TYPES = {"SECONDARY", "SCREEN", "SCREEN SHOT", "CAPTURE", "DOSE", "DOSE INFO", "REPORT"}
 
 
@@ -27,8 +30,7 @@ class BurnedInRisk:
 
 def assess_burned_in(dataset) -> BurnedInRisk:
     """Whether the pixels of this object may show identity, and why."""
-    if "PixelData" not in dataset and "FloatPixelData" not in dataset and "DoubleFloatPixelData" not in dataset \
-            and not _has_unread_pixels(dataset):
+    if not any(tag in dataset for tag in _PIXEL_TAGS) and not _has_unread_pixels(dataset):
         return BurnedInRisk(False, ["no pixel data"])
     reasons = []
     burned_in = _text(dataset, "BurnedInAnnotation").upper()
@@ -54,17 +56,27 @@ def assess_burned_in(dataset) -> BurnedInRisk:
 
 def _has_unread_pixels(dataset) -> bool:
     """The reader may have left Pixel Data unparsed (kept as bytes): its Rows say an image is there."""
-    return "Rows" in dataset and "Columns" in dataset
+    return _ROWS in dataset and _COLUMNS in dataset
+
+
+# Looked up by tag: this runs for every file, and pydicom's keyword lookup costs more than the rest.
+_TAGS = {keyword: tag_for_keyword(keyword) for keyword in (
+    "BurnedInAnnotation", "Modality", "SOPClassUID", "ImageType", "ConversionType", "Rows", "Columns")}
+_ROWS, _COLUMNS = _TAGS["Rows"], _TAGS["Columns"]
+
+
+def _value(dataset, keyword: str):
+    element = dataset.get(_TAGS[keyword])
+    return None if element is None else element.value
 
 
 def _text(dataset, keyword: str) -> str:
-    value = dataset.get(keyword, "") if keyword in dataset else ""
-    return str(value or "").strip()
+    return str(_value(dataset, keyword) or "").strip()
 
 
 def _values(dataset, keyword: str) -> list:
-    if keyword not in dataset:
+    value = _value(dataset, keyword)
+    if value is None:
         return []
-    value = dataset.get(keyword)
     return [str(v) for v in value] if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" \
-        else [str(value or "")]
+        else [str(value)]
