@@ -443,9 +443,16 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
             indexer.waitForImportFinished()
         finally:
             database.closeDatabase()
-        if slicer.dicomDatabase is not None and slicer.dicomDatabase.isOpen and \
-                os.path.samefile(slicer.dicomDatabase.databaseDirectory, self.sideDatabaseDirectory()):
+        if self._sideDatabaseShown():
             slicer.dicomDatabase.databaseChanged()   # the browser shows it: let it refresh
+
+    def _sideDatabaseShown(self):
+        database = slicer.dicomDatabase
+        try:
+            return bool(database is not None and database.isOpen
+                        and os.path.samefile(database.databaseDirectory, self.sideDatabaseDirectory()))
+        except OSError:
+            return False
 
 
 class DicomDeidentifyTest(ScriptedLoadableModuleTest):
