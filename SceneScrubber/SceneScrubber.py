@@ -19,7 +19,7 @@ from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoada
 
 SETTINGS_KEEP_UIDS = "SceneScrubber/KeepUIDs"
 SETTINGS_SHIFT_DAYS = "SceneScrubber/ShiftDateDays"
-SETTINGS_SCRUB_ON_SAVE = "SceneScrubber/ScrubOnSave"   # also read by the Save dialog hook
+SETTINGS_SCRUB_ON_SAVE = "SceneScrubber/ScrubOnSave"   # the same key as SceneScrubberSlicer.save_dialog_hook
 
 
 def policyFromSettings():
