@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from .dicom_io import read_dataset, write_dataset
-from .keys import default_key_file
+from .keys import default_key_file, make_private_dir
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
 from .results import SKIPPED, WRITTEN, FileResult, ReviewItem
@@ -116,7 +116,8 @@ class ImportController:
                 outcome.decided_by_profile += 1
             outcome.released.append(written)
 
-        _private_folder(held_folder)
+        for folder in (self.key_file.parent, self.held_root, held_folder):   # secrets' folder: owner only
+            make_private_dir(folder)
         try:
             outcome.run = deidentify_folder(paths, self.side_database, self.options, key_file=self.key_file,
                                             create_key=self.create_key, side_database=True, linkage=self.linkage,
@@ -215,9 +216,3 @@ def _move(source: Path, target: Path) -> None:
         shutil.copyfile(source, partial)
         os.replace(partial, target)
         source.unlink()
-
-
-def _private_folder(folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for level in (folder, folder.parent):
-        os.chmod(level, 0o700)

@@ -51,7 +51,8 @@ def test_files_with_kept_values_are_held_until_decided_then_released(tmp_path):
     assert list((tmp_path / "side").rglob("*.dcm")) == []                 # nothing unreviewed in the side database
     held_folder = key.parent / "held"
     assert all(held_folder in h.output.parents for h in outcome.held)
-    assert stat.S_IMODE(held_folder.stat().st_mode) == 0o700
+    for folder in (key.parent, held_folder, held_folder / "pending"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     report = json.loads(outcome.run.report_json.read_text())
     assert [f["held"] for f in report["files"]] == [True] * 3
     assert "Held back for review (not in the destination until released) (3)" in outcome.run.report_html.read_text()
