@@ -24,6 +24,10 @@ class PixelDecodeError(Exception):
 
 def decode_frames(dataset) -> np.ndarray:
     """All frames as one array: (frames, rows, columns) or (frames, rows, columns, 3) for colour (RGB)."""
+    if 0x7FE00010 not in dataset:
+        raise PixelDecodeError("no (integer) Pixel Data to clean")
+    if int(dataset.get("BitsAllocated", 0) or 0) not in (8, 16, 32):
+        raise PixelDecodeError(f"{dataset.get('BitsAllocated')} bits allocated: not supported for cleaning")
     photometric = str(dataset.get("PhotometricInterpretation", "")).strip()
     if photometric not in SUPPORTED_PHOTOMETRIC:
         raise PixelDecodeError(f"photometric interpretation {photometric!r} is not supported for cleaning")

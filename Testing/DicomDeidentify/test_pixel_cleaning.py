@@ -216,3 +216,16 @@ def test_clean_graphics_blanks_identifying_text_drawn_into_an_overlay(tmp_path):
     assert (bits[150:251, 150:251] == original_bits[150:251, 150:251]).all()   # the graphic stays
     assert result.pixel["overlay_regions"] and not [i for i in result.review if i.path.startswith("OverlayData")]
     assert not new_dciodvfy_errors(source, Path(result.output))
+
+
+def test_pixels_that_cannot_be_cleaned_are_held_with_the_reason(tmp_path):
+    ds = burned_in_dataset()
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 1, 1, 0   # bit-packed: not cleaned here
+    ds.PixelData = b"\x00" * (ds.Rows * ds.Columns // 8)
+    source = tmp_path / "in.dcm"
+    save(ds, source)
+    result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path / "out")
+    assert result.status == "written" and not result.pixel
+    [item] = [i for i in result.review if i.path == "PixelData"]
+    assert item.kept_in_output and "1 bits allocated" in item.reason
+    assert pydicom.dcmread(result.output).PixelData == ds.PixelData
