@@ -92,6 +92,9 @@ class Deidentifier:
         # Before/after records hold original values and cost time: reports need only a sample.
         self.record_changes = True
         self.pixel_stage = PixelStage(options)   # burned-in text, per file (used by the pipeline)
+        # Decisions depend on tag, VR and options only: made once per kind of element, not per file.
+        self._decisions: dict = {}
+        self._unparsed: dict = {}
 
     def map_uid(self, uid: str) -> str:
         """The UID that `uid` becomes (itself under Retain UIDs)."""
@@ -100,6 +103,12 @@ class Deidentifier:
     def unparsed_action(self, tag: int, vr: str):
         """"keep" or "remove" for a top-level element whose value the walk would never look at,
         None when it must be parsed (changed, walked, reviewed, or read for context)."""
+        key = (tag, vr)
+        if key not in self._unparsed:
+            self._unparsed[key] = self._unparsed_action(tag, vr)
+        return self._unparsed[key]
+
+    def _unparsed_action(self, tag: int, vr: str):
         if tag in CONTEXT_TAGS or tag >> 16 == 0x0002:
             return None
         if (tag >> 16) % 2:
@@ -125,6 +134,13 @@ class Deidentifier:
         The file walk uses it for every element; the reader uses it to leave out, before
         parsing, top-level elements that are only kept or removed (see dicom_io.read_source).
         """
+        key = (tag, vr, mode)
+        found = self._decisions.get(key)
+        if found is None:
+            found = self._decisions[key] = self._decide(tag, vr, mode)
+        return found
+
+    def _decide(self, tag: int, vr: str, mode: str) -> tuple:
         if tag in IDENTITY_TAGS:
             return "identity", "identity"
         if _is_repeating_group(tag >> 16):

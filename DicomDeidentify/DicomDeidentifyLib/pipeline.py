@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from pydicom.datadict import keyword_for_tag
@@ -31,6 +32,7 @@ def output_path(output_dir: Path, dataset, patient_folder_fallback: str, source_
     return Path(output_dir).joinpath(*parts, name)
 
 
+@lru_cache(maxsize=65536)   # the same few hundred tags come back in every file
 def _attribute_name(tag: int) -> str:
     """The keyword of a public attribute, else its tag (private attributes have no keyword)."""
     keyword = "" if (tag >> 16) % 2 else keyword_for_tag(tag)

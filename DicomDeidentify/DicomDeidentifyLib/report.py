@@ -11,6 +11,7 @@ import html
 import json
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from .keys import make_private_dir
@@ -103,6 +104,7 @@ class RunReport:
 _PRIVATE = re.compile(r"\(([0-9A-F]{3}[13579BDF]),[0-9A-F]{4}\)$")
 
 
+@lru_cache(maxsize=65536)   # the same paths come back in every file
 def _attribute_name(path: str) -> str:
     """'ReferencedImageSequence[3].ReferencedSOPInstanceUID' -> '...Sequence[].ReferencedSOPInstanceUID';
     private attributes counted per group: '(0009,1001)' -> '(0009,xxxx) private'."""

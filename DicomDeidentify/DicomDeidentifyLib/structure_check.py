@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import struct
+from functools import lru_cache
 from typing import NamedTuple, Optional
 
 from pydicom.datadict import dictionary_VR
@@ -86,6 +87,9 @@ def body_offset(buffer) -> int:
     return position
 
 
+_STRUCTS = {order: {fmt: struct.Struct(order + fmt) for fmt in ("HH", "H", "I")} for order in "<>"}
+
+
 class _Scanner:
     def __init__(self, buffer, implicit: bool, little: bool):
         self.buffer, self.size, self.implicit = buffer, len(buffer), implicit
@@ -93,8 +97,9 @@ class _Scanner:
         self.top_level: list = []   # a Span for each element at depth 0
 
     def _unpack(self, fmt: str, position: int) -> tuple:
+        # precompiled: this runs for every element header of every file
         try:
-            return struct.unpack_from(self.order + fmt, self.buffer, position)
+            return _STRUCTS[self.order][fmt].unpack_from(self.buffer, position)
         except struct.error:
             raise StructureError(f"file ends inside an element header at byte {position}") from None
 
@@ -148,6 +153,7 @@ class _Scanner:
         return position + length
 
     @staticmethod
+    @lru_cache(maxsize=65536)
     def _is_sequence(tag: int) -> bool:
         try:
             return dictionary_VR(tag) == "SQ"
