@@ -70,6 +70,10 @@ class PixelStage:
         except (PixelDecodeError, OcrUnavailable) as error:
             return self._not_cleaned(result, f"burned-in text likely ({reasons}) but not cleaned: {error}")
         add_method_code(dataset, OPTION_CODES["clean_pixel_data"])
+        if len(cleaning.frames_read) < cleaning.frames:   # a long series: not every frame was read
+            result.review.append(ReviewItem(
+                "PixelData", "PixelData", "", f"pixels cleaned where OCR found text on {len(cleaning.frames_read)} "
+                f"of {cleaning.frames} frames; the other frames were not read: check them", "", kept_in_output=True))
         if cleaning.verified:
             dataset.BurnedInAnnotation = "NO"
         else:

@@ -229,3 +229,13 @@ def test_pixels_that_cannot_be_cleaned_are_held_with_the_reason(tmp_path):
     [item] = [i for i in result.review if i.path == "PixelData"]
     assert item.kept_in_output and "1 bits allocated" in item.reason
     assert pydicom.dcmread(result.output).PixelData == ds.PixelData
+
+
+def test_a_long_series_is_cleaned_and_still_held_for_review(tmp_path):
+    """Only 8 frames of a long series are read: what the others show is for a person to check."""
+    source = tmp_path / "in.dcm"
+    save(burned_in_dataset(rows=160, columns=320, frames=10), source)
+    result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path / "out")
+    assert result.status == "written" and len(result.pixel["frames_read"]) == 8
+    assert [i for i in result.review if i.kept_in_output and "of 10 frames" in i.reason]
+    assert not [p for p in FORBIDDEN if p in read_back(frames_of(pydicom.dcmread(result.output))[[2, 7]]   # frames not read: blanked too)]
