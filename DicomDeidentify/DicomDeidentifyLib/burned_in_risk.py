@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from pydicom.datadict import tag_for_keyword
 
+from . import raw_values
+
 # Modalities whose images are often screens, captures, documents or have text stamped into them.
 RISKY_MODALITIES = {"US", "SC", "OT", "XA", "RF", "DX", "CR", "MG", "IO", "PX", "ES", "XC", "GM", "DOC",
                     "SM", "ECG", "HD", "IVUS", "OPT", "OP", "KO"}
@@ -59,24 +61,15 @@ def _has_unread_pixels(dataset) -> bool:
     return _ROWS in dataset and _COLUMNS in dataset
 
 
-# Looked up by tag: this runs for every file, and pydicom's keyword lookup costs more than the rest.
+# Looked up by tag and read raw (raw_values): this runs for every file, and the elements stay raw.
 _TAGS = {keyword: tag_for_keyword(keyword) for keyword in (
     "BurnedInAnnotation", "Modality", "SOPClassUID", "ImageType", "ConversionType", "Rows", "Columns")}
 _ROWS, _COLUMNS = _TAGS["Rows"], _TAGS["Columns"]
 
 
-def _value(dataset, keyword: str):
-    element = dataset.get(_TAGS[keyword])
-    return None if element is None else element.value
-
-
 def _text(dataset, keyword: str) -> str:
-    return str(_value(dataset, keyword) or "").strip()
+    return raw_values.text(dataset, _TAGS[keyword])
 
 
 def _values(dataset, keyword: str) -> list:
-    value = _value(dataset, keyword)
-    if value is None:
-        return []
-    return [str(v) for v in value] if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" \
-        else [str(value)]
+    return raw_values.texts(dataset, _TAGS[keyword])

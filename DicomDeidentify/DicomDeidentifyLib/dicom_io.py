@@ -25,6 +25,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from .dicom_writer import write_to
+from . import raw_values
 from .structure_check import StructureError, body_offset, check_buffer, check_file, meta_transfer_syntax
 
 PYDICOM_MAJOR = int(pydicom.__version__.split(".")[0])
@@ -205,6 +206,11 @@ def _read_raw_dataset(path: Path, source) -> Dataset:
     return dataset
 
 
+SOP_CLASS_UID, SOP_INSTANCE_UID = 0x00080016, 0x00080018
+SAMPLES_PER_PIXEL, PHOTOMETRIC_INTERPRETATION, NUMBER_OF_FRAMES = 0x00280002, 0x00280004, 0x00280008
+ROWS, COLUMNS, BITS_ALLOCATED = 0x00280010, 0x00280011, 0x00280100
+
+
 def _check_instance(dataset: Dataset, pixel_length=None) -> None:
     """Refuse what is not a storable instance. Values are decoded later, element by element, by
     the engine (an undecodable one is removed and reported); truncation is found by check_file."""
@@ -212,8 +218,8 @@ def _check_instance(dataset: Dataset, pixel_length=None) -> None:
         # A DICOMDIR indexes the original identities; it is rebuilt from outputs, never copied.
         raise DicomReadError("a DICOMDIR (media directory) is not copied: it lists original identities",
                              not_dicom=True)
-    if not (dataset.get("SOPClassUID") or _meta_value(dataset, "MediaStorageSOPClassUID")) or not (
-            dataset.get("SOPInstanceUID") or _meta_value(dataset, "MediaStorageSOPInstanceUID")):
+    if not (raw_values.text(dataset, SOP_CLASS_UID) or _meta_value(dataset, "MediaStorageSOPClassUID")) or not (
+            raw_values.text(dataset, SOP_INSTANCE_UID) or _meta_value(dataset, "MediaStorageSOPInstanceUID")):
         raise DicomReadError("no SOP Class UID or SOP Instance UID: a data set fragment, not a storable instance")
     if "PixelData" in dataset or pixel_length is not None:
         _check_pixel_length(dataset, pixel_length)
@@ -227,12 +233,13 @@ def _check_pixel_length(dataset: Dataset, length=None) -> None:
     if length == 0xFFFFFFFF or transfer_syntax_of(dataset) not in (
             IMPLICIT_LITTLE, EXPLICIT_LITTLE, EXPLICIT_BIG, DEFLATED):
         return
-    try:
-        samples = int(dataset.SamplesPerPixel)
-        if str(dataset.get("PhotometricInterpretation", "")).startswith("YBR_FULL_422"):
+    try:   # read from the raw bytes: these elements stay raw, written back as they were
+        samples = raw_values.integer(dataset, SAMPLES_PER_PIXEL)
+        if raw_values.text(dataset, PHOTOMETRIC_INTERPRETATION).startswith("YBR_FULL_422"):
             samples = 2   # chroma subsampled: two values per pixel on average
-        expected = (int(dataset.Rows) * int(dataset.Columns) * int(dataset.get("NumberOfFrames", 1) or 1)
-                    * samples * int(dataset.BitsAllocated)) // 8
+        expected = (raw_values.integer(dataset, ROWS) * raw_values.integer(dataset, COLUMNS)
+                    * (raw_values.integer(dataset, NUMBER_OF_FRAMES) or 1)
+                    * samples * raw_values.integer(dataset, BITS_ALLOCATED)) // 8
     except Exception:
         return
     if expected and length < expected:

@@ -28,6 +28,7 @@ from . import actions as A
 from .dates import shift_value
 from .dummies import DATE_TIME_VRS, TEXT_VRS, dummy_for
 from .keyed_hash import KeyedHasher
+from . import raw_values
 from .markers import add_deidentification_markers
 from .pixel_stage import PixelStage
 from .options import DateMode, DeidentifyOptions, IdentityMode
@@ -214,7 +215,7 @@ class _FileRun:
         self._review_unimplemented_options()
         self._walk(self.dataset, "", NORMAL, [])
         add_deidentification_markers(self.dataset, self.options)
-        self.result.sop_class_uid = _text(self.dataset.get("SOPClassUID", ""))
+        self.result.sop_class_uid = raw_values.text(self.dataset, 0x00080016)   # SOP Class UID, left raw
         self.result.uid_map = dict(self.uids.mapped)
         self.result.patient = {
             "pseudonym_name": self._identity_value(PATIENT_NAME),
