@@ -24,6 +24,10 @@ PYDICOM_MAJOR = int(pydicom.__version__.split(".")[0])
 UNDEFINED_LENGTH = 0xFFFFFFFF
 LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
 DEFAULT_ENCODING = "iso8859"
+# Text VRs whose plain ASCII str values encode the same in every character set: written here,
+# without pydicom's per-element bookkeeping (the engine changes a few dozen of them per file).
+PLAIN_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "LT", "SH", "ST", "TM", "UC", "UI", "UR", "UT"})
+MULTI_VALUED = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "SH", "TM", "UC", "UI"})
 
 
 def dataset_bytes(dataset: Dataset, raw_elements=()) -> bytes:
@@ -72,6 +76,40 @@ def _dictionary_vr(tag) -> str:
         return ""
 
 
+def _write_plain_text(fp, tag, element, order: str, implicit: bool) -> bool:
+    """Write a decoded text element whose values are plain ASCII strings, as pydicom would
+    (values joined by backslashes, padded to even length: UIs with NUL, others with a space);
+    False, and nothing written, for anything else."""
+    vr = element.VR
+    if vr not in PLAIN_TEXT_VRS or getattr(element, "is_undefined_length", False):
+        return False
+    value = element.value
+    if value is None or value == "":
+        values = []
+    elif type(value) is str:
+        values = [value]
+    elif vr in MULTI_VALUED and type(value).__name__ == "MultiValue" and all(type(v) is str for v in value):
+        values = list(value)
+    else:
+        return False
+    text = "\\".join(values)
+    if not text.isascii():
+        return False
+    data = text.encode("ascii")
+    if len(data) % 2:
+        data += b"\x00" if vr == "UI" else b" "
+    if implicit:
+        header = struct.pack(order + "HHI", tag >> 16, tag & 0xFFFF, len(data))
+    elif vr in LONG_LENGTH_VRS:
+        header = struct.pack(order + "HH", tag >> 16, tag & 0xFFFF) + vr.encode() + struct.pack(order + "HI", 0, len(data))
+    else:
+        if len(data) > 0xFFFF:
+            return False
+        header = struct.pack(order + "HH", tag >> 16, tag & 0xFFFF) + vr.encode() + struct.pack(order + "H", len(data))
+    fp.write(header + data)
+    return True
+
+
 def _write_body(fp, dataset: Dataset, raw_elements=()) -> None:
     encodings = dataset.get("SpecificCharacterSet", DEFAULT_ENCODING)
     order = "<" if fp.is_little_endian else ">"
@@ -98,7 +136,7 @@ def _write_body(fp, dataset: Dataset, raw_elements=()) -> None:
             fp.write(header + value if len(value) < 4096 else header)
             if len(value) >= 4096:
                 fp.write(value)   # a large value is written as it is, not copied
-        else:
+        elif not _write_plain_text(fp, tag, element, order, implicit):
             write_data_element(fp, element, encodings)
     while pending:
         fp.write(pending.pop()[1])
