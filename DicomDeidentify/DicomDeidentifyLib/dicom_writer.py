@@ -26,7 +26,8 @@ LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC
 DEFAULT_ENCODING = "iso8859"
 # Text VRs whose plain ASCII str values encode the same in every character set: written here,
 # without pydicom's per-element bookkeeping (the engine changes a few dozen of them per file).
-PLAIN_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "LT", "SH", "ST", "TM", "UC", "UI", "UR", "UT"})
+PLAIN_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR",
+                            "UT"})
 MULTI_VALUED = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "SH", "TM", "UC", "UI"})
 
 
@@ -86,8 +87,8 @@ def _write_plain_text(fp, tag, element, order: str, implicit: bool) -> bool:
     value = element.value
     if value is None or value == "":
         values = []
-    elif type(value) is str:
-        values = [value]
+    elif type(value) is str or (vr == "PN" and type(value).__name__ == "PersonName"):
+        values = [str(value)]
     elif vr in MULTI_VALUED and type(value).__name__ == "MultiValue" and all(type(v) is str for v in value):
         values = list(value)
     else:
