@@ -90,6 +90,18 @@ def body_offset(buffer) -> int:
 _STRUCTS = {order: {fmt: struct.Struct(order + fmt) for fmt in ("HH", "H", "I")} for order in "<>"}
 
 
+_VR_TEXTS: dict = {}
+
+
+def _vr_text(vr):
+    if vr is None:
+        return None
+    text = _VR_TEXTS.get(vr)
+    if text is None:
+        text = _VR_TEXTS[vr] = vr.decode("ascii", "replace")
+    return text
+
+
 class _Scanner:
     def __init__(self, buffer, implicit: bool, little: bool):
         self.buffer, self.size, self.implicit = buffer, len(buffer), implicit
@@ -104,33 +116,49 @@ class _Scanner:
             raise StructureError(f"file ends inside an element header at byte {position}") from None
 
     def elements(self, position: int, end: int | None, depth: int) -> int:
-        """Elements from `position` up to `end`, or (end None) to an item delimiter. Returns where it stopped."""
+        """Elements from `position` up to `end`, or (end None) to an item delimiter. Returns where it stopped.
+        The loop runs for every element header of every file: locals and precompiled structs, and
+        the common case (a defined-length value that is not a sequence) handled inline."""
         if depth > MAX_DEPTH:
             raise StructureError("sequences nested too deep")
-        while True:
-            if end is not None and position >= end:
-                return position
-            if end is None and position >= self.size:
-                raise StructureError("file ends before the end of an undefined-length item")
-            group, element = self._unpack("HH", position)
-            tag = (group << 16) | element
-            if tag in (ITEM_END, SEQUENCE_END):
-                position += 8
-                if end is None:
+        buffer, size, implicit = self.buffer, self.size, self.implicit
+        structs = _STRUCTS[self.order]
+        read_tag, read_u32, read_u16 = structs["HH"].unpack_from, structs["I"].unpack_from, structs["H"].unpack_from
+        limit = size if end is None else end
+        header = position
+        try:
+            while True:
+                if end is not None and position >= end:
                     return position
-                continue
-            start = position
-            if self.implicit or group == 0xFFFE:
-                vr, length, position = None, self._unpack("I", position + 4)[0], position + 8
-            else:
-                vr = bytes(self.buffer[position + 4:position + 6])
-                if vr in _LONG_VRS:
-                    length, position = self._unpack("I", position + 8)[0], position + 12
+                if end is None and position >= size:
+                    raise StructureError("file ends before the end of an undefined-length item")
+                header = position
+                group, element = read_tag(buffer, position)
+                tag = (group << 16) | element
+                if tag == ITEM_END or tag == SEQUENCE_END:
+                    position += 8
+                    if end is None:
+                        return position
+                    continue
+                if implicit or group == 0xFFFE:
+                    vr, length, position = None, read_u32(buffer, position + 4)[0], position + 8
                 else:
-                    length, position = self._unpack("H", position + 6)[0], position + 8
-            position = self._value(tag, vr, length, position, end, depth)
-            if depth == 0:
-                self.top_level.append(Span(tag, vr.decode("ascii", "replace") if vr else None, start, position, length))
+                    vr = bytes(buffer[position + 4:position + 6])
+                    if vr in _LONG_VRS:
+                        length, position = read_u32(buffer, position + 8)[0], position + 12
+                    else:
+                        length, position = read_u16(buffer, position + 6)[0], position + 8
+                if vr is not None and length != UNDEFINED and vr != b"SQ":
+                    if position + length > limit:
+                        raise StructureError(f"element ({group:04X},{element:04X}) declares {length} bytes "
+                                             f"but only {max(limit - position, 0)} remain")
+                    position += length
+                else:
+                    position = self._value(tag, vr, length, position, end, depth)
+                if depth == 0:
+                    self.top_level.append(Span(tag, _vr_text(vr), header, position, length))
+        except struct.error:
+            raise StructureError(f"file ends inside an element header at byte {header}") from None
 
     def _value(self, tag: int, vr, length: int, position: int, end, depth: int) -> int:
         if length == UNDEFINED:
