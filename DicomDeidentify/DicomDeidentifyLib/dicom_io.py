@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydicom
-from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
-from .dicom_writer import write_to
+from .dicom_writer import dictionary_vr_or_empty, write_to
 from . import raw_values
 from .structure_check import StructureError, body_offset, check_buffer, check_file, meta_transfer_syntax
 
@@ -105,7 +104,7 @@ def _split_unparsed(data: bytes, unparsed):
     view = memoryview(data)
     parsed, removed, kept = [view[:body_offset(data)]], [], []
     for span in spans:
-        decision = unparsed(span.tag, span.vr or _dictionary_vr(span.tag))
+        decision = unparsed(span.tag, span.vr or dictionary_vr_or_empty(span.tag))
         if decision == "remove":
             removed.append(span.tag)
         elif decision == "keep":
@@ -138,12 +137,6 @@ def _parse(path: Path, source, pixel_length=None, left_out=None) -> Dataset:
             raise DicomReadError(f"truncated: {warning.message}")
     return dataset
 
-
-def _dictionary_vr(tag: int) -> str:
-    try:
-        return dictionary_VR(tag)
-    except KeyError:
-        return ""
 
 
 def _pixel_length(kept: list):

@@ -62,7 +62,7 @@ def _correct_ambiguous_vrs(dataset: Dataset, little_endian: bool) -> None:
         correct_ambiguous_vr(dataset, little_endian)   # 3.x already leaves raw elements alone
         return
     for tag in list(dataset.keys()):
-        vr = getattr(dataset.get_item(tag), "VR", None) or _dictionary_vr(tag)
+        vr = getattr(dataset.get_item(tag), "VR", None) or dictionary_vr_or_empty(tag)
         if vr == "SQ":
             for item in dataset[tag].value or []:
                 _correct_ambiguous_vrs(item, little_endian)
@@ -70,7 +70,8 @@ def _correct_ambiguous_vrs(dataset: Dataset, little_endian: bool) -> None:
             correct_ambiguous_vr_element(dataset[tag], dataset, little_endian)
 
 
-def _dictionary_vr(tag) -> str:
+def dictionary_vr_or_empty(tag) -> str:
+    """The dictionary VR of a tag, '' for one no dictionary knows (private, unknown)."""
     try:
         return dictionary_VR(tag)
     except KeyError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-from pydicom.datadict import dictionary_VR
+from .dicom_writer import dictionary_vr_or_empty
 
 _INTEGER_FORMATS = {"US": "H", "UL": "L", "SS": "h", "SL": "l"}
 
@@ -53,7 +53,7 @@ def integer(dataset, tag: int):
         value = element.value
         value = value[0] if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" else value
         return int(value)
-    vr = raw.VR or _dictionary_vr(tag)
+    vr = raw.VR or dictionary_vr_or_empty(tag)
     data = raw.value or b""
     if vr in _INTEGER_FORMATS:
         size = struct.calcsize(_INTEGER_FORMATS[vr])
@@ -64,9 +64,3 @@ def integer(dataset, tag: int):
     values = texts(dataset, tag)
     return int(values[0]) if values and values[0].lstrip("+-").isdigit() else None
 
-
-def _dictionary_vr(tag: int) -> str:
-    try:
-        return dictionary_VR(tag)
-    except KeyError:
-        return ""

@@ -125,9 +125,7 @@ def _write_private_bytes(path: Path, data: bytes) -> None:
 
 
 def _write_private(path: Path, text: str) -> None:
-    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
+    _write_private_bytes(path, text.encode("utf-8"))
 
 
 def render_html(doc: dict) -> str:
