@@ -19,11 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydicom
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.charset import convert_encodings
+from pydicom.dataelem import RawDataElement, empty_value_for_VR
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
+from pydicom.filereader import read_dataset as read_pydicom_elements
+from pydicom.tag import BaseTag
 from pydicom.uid import UID
+from pydicom.values import convert_string
 
-from .dicom_writer import dictionary_vr_or_empty, write_to
+from .dicom_writer import LONG_LENGTH_VRS, SourceLayout, dictionary_vr_or_empty, write_to
 from . import raw_values
 from .structure_check import StructureError, body_offset, check_buffer, check_file, meta_transfer_syntax
 
@@ -39,6 +44,13 @@ IN_MEMORY_LIMIT = 64 * 1024 * 1024   # larger files are parsed from disk, scanne
 STALE_PARTIAL_SECONDS = 600   # a partial file untouched this long is left over, whatever its pid says
 # Groups a DICOM data set without preamble and meta (old "raw" files) may start with.
 _RAW_START_GROUPS = {0x0002, 0x0004, 0x0008}
+# The VRs of PS3.5 6.2: an explicit VR outside them makes pydicom guess, so such files are read whole.
+KNOWN_VRS = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD", "OF",
+                       "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN",
+                       "UR", "US", "UT", "UV"})
+UNDEFINED_LENGTH = 0xFFFFFFFF
+PIXEL_DATA, SPECIFIC_CHARACTER_SET = 0x7FE00010, 0x00080005
+DEFAULT_CHARACTER_SET = "iso8859"   # pydicom's name for the default repertoire
 
 
 class DicomReadError(Exception):
@@ -59,16 +71,21 @@ class SourceFile:
     dataset: Dataset
     digest: str                                   # SHA-256 of the file's bytes
     removed_unread: list = field(default_factory=list)   # tags of top-level elements left out
-    kept_unread: list = field(default_factory=list)      # (tag, bytes) written back as they are
+    layout: SourceLayout | None = None   # where unchanged elements sit in the input (selective reads)
+
+    @property
+    def kept_unread(self) -> list:
+        """(tag, start, end) of top-level elements kept as bytes, never parsed."""
+        return self.layout.unread if self.layout is not None else []
 
 
 def read_source(path: Path, unparsed=None) -> SourceFile:
     """Read a file once: small files into memory, large ones (many-frame objects) parsed from
     disk and scanned through a memory map.
 
-    unparsed(tag, vr) -> "keep" | "remove" | None lets the caller decide, before pydicom
-    parses anything, about top-level elements whose value it never needs: they are left
-    out of the parse and either dropped or kept as bytes (pixel data, hundreds of private
+    unparsed(tag, vr) -> "keep" | "remove" | None lets the caller decide, before anything is
+    parsed, about top-level elements whose value it never needs: they are left out of the
+    data set and either dropped or kept as bytes (pixel data, hundreds of private
     attributes). It is used only when the body scans cleanly in its transfer syntax.
     """
     path = Path(path)
@@ -78,85 +95,131 @@ def read_source(path: Path, unparsed=None) -> SourceFile:
         return SourceFile(dataset, content_digest(path))
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    split = _split_unparsed(data, unparsed) if unparsed is not None else None
-    if split is not None:
-        parsed, removed, kept = split
-        try:
-            dataset = _parse(path, io.BytesIO(parsed), _pixel_length(kept), left_out=bool(removed or kept))
-            return SourceFile(dataset, digest, removed, [(span.tag, raw) for span, raw in kept])
-        except _FilteredParseFailed:
-            pass   # e.g. a DICOMDIR, whose records point at byte offsets the filtering moved
+    if unparsed is not None:
+        selected = _read_selected(path, data, unparsed)
+        if selected is not None:
+            dataset, removed, layout = selected
+            return SourceFile(dataset, digest, removed, layout)
     dataset = _parse(path, io.BytesIO(data))
     _check_structure(path, data, dataset)
     return SourceFile(dataset, digest)
 
 
-class _FilteredParseFailed(Exception):
-    pass
-
-
-def _split_unparsed(data: bytes, unparsed):
-    """(bytes to parse, tags left out, [(span, bytes) kept]), or None if the body does not scan
-    cleanly in the encoding its meta names (the careful path then names the problem)."""
-    spans = _spans_by_transfer_syntax(data)
-    if spans is None:
+def _read_selected(path: Path, data: bytes, unparsed):
+    """(data set, tags left out, layout), built straight from the structure scan: the elements
+    to parse become pydicom raw elements (decoded when first asked for, as dcmread's are), the
+    others are left out or kept as byte ranges. None when the file needs pydicom's own
+    reading: an encoding other than its meta says, unknown VRs, deflate."""
+    ts = meta_transfer_syntax(data)
+    if not ts or ts == DEFLATED:
         return None
-    view = memoryview(data)
-    parsed, removed, kept = [view[:body_offset(data)]], [], []
-    for span in spans:
-        decision = unparsed(span.tag, span.vr or dictionary_vr_or_empty(span.tag))
+    implicit, little = ts == IMPLICIT_LITTLE, ts != EXPLICIT_BIG
+    try:
+        spans = check_buffer(data, implicit, little)
+    except (StructureError, struct.error):
+        return None
+    meta = _file_meta(data)
+    if meta is None:
+        return None
+    layout = SourceLayout(memoryview(data), implicit, little)
+    entries, removed, undefined, pixel_length = [], [], [], None
+    for tag, vr, start, end, length in spans:
+        if vr is not None and vr not in KNOWN_VRS:
+            return None   # pydicom guesses what such bytes mean; let it, on the whole file
+        if tag == PIXEL_DATA:
+            pixel_length = length
+        decision = unparsed(tag, vr or dictionary_vr_or_empty(tag))
         if decision == "remove":
-            removed.append(span.tag)
+            removed.append(tag)
         elif decision == "keep":
-            kept.append((span, view[span.start:span.end]))
+            layout.unread.append((tag, start, end))
+        elif length == UNDEFINED_LENGTH:
+            undefined.append((start, end))
+            entries.append((tag, None))   # read below; the data set keeps the file's order
         else:
-            parsed.append(view[span.start:span.end])
-    return b"".join(parsed), removed, kept
+            value_start = start + (8 if vr is None or vr not in LONG_LENGTH_VRS else 12)
+            value = data[value_start:end] if length else empty_value_for_VR(vr, raw=True)
+            element = RawDataElement(BaseTag(tag), vr, length, value, value_start, implicit, little)
+            entries.append((tag, element))
+            layout.parsed[tag] = (element, start, end)
+    elements = {BaseTag(tag): element for tag, element in entries}
+    encoding = _character_set(elements.get(SPECIFIC_CHARACTER_SET), little)
+    if undefined:
+        # Sequences (and other values) of undefined length: pydicom reads their items and delimiters.
+        read = _read_elements(b"".join(layout.buffer[start:end] for start, end in undefined),
+                              implicit, little, encoding)
+        if read is None or len(read) != len(undefined):
+            return None
+        elements.update(read)
+    dataset = FileDataset(str(path), elements, data[:128], meta, implicit, little)
+    dataset.set_original_encoding(implicit, little, encoding)
+    _check_instance(dataset, pixel_length)
+    return dataset, removed, layout
 
 
-def _parse(path: Path, source, pixel_length=None, left_out=None) -> Dataset:
-    """pydicom's parse with the checks a file must pass; left_out is None for a whole file,
-    else whether elements were left out of `source` before parsing."""
+def _file_meta(data: bytes):
+    """The file meta group as a FileMetaDataset of raw elements, or None where pydicom's reader
+    would have to guess (an unknown VR, a length that does not fit)."""
+    if data[128:132] != b"DICM":
+        return None
+    elements, position, end = {}, 132, body_offset(data)
+    while position + 8 <= end:
+        group, element, vr = struct.unpack_from("<HH2s", data, position)
+        vr = vr.decode("latin-1")
+        if vr not in KNOWN_VRS:
+            return None
+        if vr in LONG_LENGTH_VRS:
+            length, start = struct.unpack_from("<I", data, position + 8)[0], position + 12
+        else:
+            length, start = struct.unpack_from("<H", data, position + 6)[0], position + 8
+        if length == UNDEFINED_LENGTH or start + length > end:
+            return None
+        tag = BaseTag((group << 16) | element)
+        value = data[start:start + length] if length else empty_value_for_VR(vr, raw=True)
+        elements[tag] = RawDataElement(tag, vr, length, value, start, False, True)
+        position = start + length
+    meta = FileMetaDataset(elements)
+    meta.set_original_encoding(False, True, DEFAULT_CHARACTER_SET)
+    return meta
+
+
+def _character_set(element, little: bool):
+    """The Python encodings named by a raw Specific Character Set element, as pydicom's reader derives them."""
+    if element is None:
+        return DEFAULT_CHARACTER_SET
+    return convert_encodings(convert_string(element.value or b"", little))
+
+
+def _read_elements(data: bytes, implicit: bool, little: bool, encoding):
+    """{tag: element} of whole top-level elements read by pydicom; None if it fails or warns."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            dataset = read_pydicom_elements(io.BytesIO(data), implicit, little, parent_encoding=encoding)
+        except Exception:
+            return None
+    if caught:
+        return None
+    return {tag: dataset.get_item(tag) for tag in dataset.keys()}
+
+
+def _parse(path: Path, source) -> Dataset:
+    """pydicom's parse of a whole file, with the checks a file must pass."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             dataset = pydicom.dcmread(source)
         except InvalidDicomError:
-            if left_out is not None:
-                raise _FilteredParseFailed() from None
             dataset = _read_raw_dataset(path, source)
         except Exception as error:
-            if left_out is not None:
-                raise _FilteredParseFailed() from error
             raise DicomReadError(f"cannot be parsed as DICOM: {_describe(error)}") from error
-        if len(dataset) == 0 and not left_out:
+        if len(dataset) == 0:
             raise DicomReadError("damaged or truncated: no data elements after the file meta information")
-        _check_instance(dataset, pixel_length)
+        _check_instance(dataset)
     for warning in caught:
         if "end of file" in str(warning.message).lower():
             raise DicomReadError(f"truncated: {warning.message}")
     return dataset
-
-
-
-def _pixel_length(kept: list):
-    """The declared length of pixel data kept as bytes, for the truncation check."""
-    for span, _raw in kept:
-        if span.tag == 0x7FE00010:
-            return span.length
-    return None
-
-
-def _spans_by_transfer_syntax(data: bytes):
-    """Top-level element spans if the body scans cleanly in the encoding its meta names, else
-    None (the careful path then parses first and names any problem)."""
-    ts = meta_transfer_syntax(data)
-    if not ts or ts == DEFLATED:
-        return None
-    try:
-        return check_buffer(data, ts == IMPLICIT_LITTLE, ts != EXPLICIT_BIG)
-    except (StructureError, struct.error):
-        return None
 
 
 def _check_structure(path: Path, buffer, dataset: Dataset) -> None:
@@ -274,6 +337,7 @@ def content_digest(path: Path) -> str:
 def replace_file_meta(dataset: Dataset, transfer_syntax: str, sop_instance_uid: str) -> None:
     """A new file meta group built from the de-identified data set, and an empty preamble."""
     meta = FileMetaDataset()
+    meta.FileMetaInformationVersion = b"\x00\x01"
     sop_class = str(dataset.get("SOPClassUID", "") or _meta_value(dataset, "MediaStorageSOPClassUID"))
     if sop_class:
         meta.MediaStorageSOPClassUID = sop_class
@@ -286,14 +350,19 @@ def replace_file_meta(dataset: Dataset, transfer_syntax: str, sop_instance_uid: 
     dataset.preamble = b"\x00" * 128
 
 
-def write_dataset(dataset: Dataset, target: Path, raw_elements=()) -> None:
-    """Write atomically: nothing appears at `target` unless the whole file was written."""
+def write_dataset(dataset: Dataset, target: Path, layout: SourceLayout | None = None) -> None:
+    """Write atomically: nothing appears at `target` unless the whole file was written.
+    `layout` (from read_source) lets unchanged elements be copied from the input's bytes."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
     try:
-        with open(temporary, "wb") as handle:
-            _save(dataset, handle, raw_elements)
+        try:
+            handle = open(temporary, "wb")
+        except FileNotFoundError:   # the folder's first file (trying first saves a mkdir per file)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(temporary, "wb")
+        with handle:
+            _save(dataset, handle, layout)
         # The rename is atomic: a killed run leaves a hidden .partial file (removed by the next
         # run), never a half-written output. No fsync: like cp, durability is the OS's job.
         os.replace(temporary, target)
@@ -310,11 +379,11 @@ def prepare_for_writing(dataset: Dataset) -> None:
             pass
 
 
-def _save(dataset: Dataset, handle, raw_elements=()) -> None:
+def _save(dataset: Dataset, handle, layout: SourceLayout | None = None) -> None:
     ts = UID(dataset.file_meta.TransferSyntaxUID)
     prepare_for_writing(dataset)
     if ts != DEFLATED:
-        write_to(handle, dataset, raw_elements)
+        write_to(handle, dataset, layout)
     elif PYDICOM_MAJOR >= 3:
         dataset.save_as(handle, enforce_file_format=True)
     else:

@@ -2,18 +2,22 @@
 
 The engine leaves every element it keeps as pydicom read it (a raw element:
 tag, VR, length, value bytes). pydicom's writer spends most of its time on
-per-element bookkeeping; for a raw element in the encoding it was read in the
-output is simply its header and its bytes, which this writer emits directly.
-Everything decoded or changed (sequences included) goes through pydicom's own
-write_data_element, so the bytes are identical to pydicom's dcmwrite: the
-tests compare the two on every file of the corpus.
+per-element bookkeeping; a raw element in the encoding it was read in is written
+as the very bytes it was read as (a slice of the input, `SourceLayout`), or as
+its header and its value. Changed text elements with plain ASCII values are
+encoded here; everything else (sequences, numbers) goes through pydicom's own
+write_data_element, so the bytes are identical to pydicom's dcmwrite: the tests
+compare the two on every file of the corpus. The file is assembled as a list of
+pieces, adjacent input slices merged, and written with one writev call.
 """
 from __future__ import annotations
 
+import os
 import struct
+from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
-from pydicom.filebase import DicomBytesIO, DicomFileLike
+from pydicom.filebase import DicomBytesIO
 import pydicom
 from pydicom.datadict import dictionary_VR
 from pydicom.filewriter import (correct_ambiguous_vr, correct_ambiguous_vr_element, write_data_element,
@@ -29,30 +33,121 @@ DEFAULT_ENCODING = "iso8859"
 PLAIN_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR",
                             "UT"})
 MULTI_VALUED = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "SH", "TM", "UC", "UI"})
+# File meta elements pydicom's writer adds or insists on; with all of them present and set, the
+# group is written here (pydicom's write_file_meta_info otherwise, which adds or refuses).
+META_REQUIRED = ("FileMetaInformationVersion", "MediaStorageSOPClassUID", "MediaStorageSOPInstanceUID",
+                 "TransferSyntaxUID", "ImplementationClassUID", "ImplementationVersionName")
+WRITEV_BATCH = 512   # buffers per writev call, well under any system's IOV_MAX
 
 
-def dataset_bytes(dataset: Dataset, raw_elements=()) -> bytes:
-    fp = DicomBytesIO()
-    write_file(fp, dataset, raw_elements)
-    return fp.getvalue()
+@dataclass
+class SourceLayout:
+    """Where the input file's top-level elements sit, so that what is unchanged is copied as bytes.
+
+    `unread`: (tag, start, end) of elements kept without parsing; `parsed`: tag -> (the raw
+    element as read, start, end), copied only while that very object is still in the data set.
+    """
+    buffer: memoryview
+    implicit: bool
+    little: bool
+    unread: list = field(default_factory=list)
+    parsed: dict = field(default_factory=dict)
 
 
-def write_to(handle, dataset: Dataset, raw_elements=()) -> None:
-    """Write straight to an open binary file (no copy of the whole file in memory)."""
-    write_file(DicomFileLike(handle), dataset, raw_elements)
+def dataset_bytes(dataset: Dataset, layout: SourceLayout | None = None) -> bytes:
+    return b"".join(file_pieces(dataset, layout))
 
 
-def write_file(fp, dataset: Dataset, raw_elements=()) -> None:
-    """raw_elements: (tag, bytes) of top-level elements kept without parsing (header and value,
-    in the data set's encoding), merged into the body in tag order."""
+def write_to(handle, dataset: Dataset, layout: SourceLayout | None = None) -> None:
+    """Write straight to an open binary file, with no copy of the whole file in memory."""
+    write_pieces(handle, file_pieces(dataset, layout))
+
+
+def write_pieces(handle, pieces: list) -> None:
+    pieces = [piece for piece in pieces if len(piece)]
+    if not hasattr(os, "writev"):   # Windows
+        for piece in pieces:
+            handle.write(piece)
+        return
+    handle.flush()
+    descriptor = handle.fileno()
+    while pieces:
+        batch = pieces[:WRITEV_BATCH]
+        written = os.writev(descriptor, batch)
+        done = 0
+        while done < len(batch) and written >= len(batch[done]):
+            written -= len(batch[done])
+            done += 1
+        pieces = pieces[done:]
+        if written:   # a short write: the rest of that piece goes next
+            pieces[0] = memoryview(pieces[0])[written:]
+
+
+def file_pieces(dataset: Dataset, layout: SourceLayout | None = None) -> list:
     """Preamble, 'DICM', file meta and body, encoded as the file meta's transfer syntax says."""
     ts = UID(dataset.file_meta.TransferSyntaxUID)
-    fp.write(dataset.preamble or b"\x00" * 128)
-    fp.write(b"DICM")
-    write_file_meta_info(fp, dataset.file_meta, enforce_standard=True)
-    fp.is_implicit_VR, fp.is_little_endian = ts.is_implicit_VR, ts.is_little_endian
+    pieces = _Pieces(layout.buffer if layout is not None else None)
+    pieces.add(bytes(dataset.preamble or b"\x00" * 128) + b"DICM" + file_meta_bytes(dataset.file_meta))
     _correct_ambiguous_vrs(dataset, ts.is_little_endian)
-    _write_body(fp, dataset, raw_elements)
+    _body(pieces, dataset, ts.is_implicit_VR, ts.is_little_endian, layout)
+    return pieces.finish()
+
+
+def file_meta_bytes(meta) -> bytes:
+    """The file meta group (explicit VR little endian, group length first), as pydicom's
+    write_file_meta_info(enforce_standard=True) writes it."""
+    if any(not meta.get(keyword) for keyword in META_REQUIRED):
+        buffer = DicomBytesIO()
+        buffer.is_little_endian, buffer.is_implicit_VR = True, False
+        write_file_meta_info(buffer, meta, enforce_standard=True)   # adds what is missing, or refuses
+        return buffer.getvalue()
+    group = _Pieces(None)
+    for tag in sorted(meta.keys()):
+        if tag != 0x00020000:
+            _element(group, tag, meta.get_item(tag), "<", False, DEFAULT_ENCODING)
+    data = b"".join(group.finish())
+    meta.FileMetaInformationGroupLength = len(data)   # as pydicom's writer leaves it
+    return struct.pack("<HH2sHI", 0x0002, 0x0000, b"UL", 4, len(data)) + data
+
+
+class _Pieces:
+    """The output as a list of buffers: slices of the input (adjacent ones merged), encoded
+    elements, and runs of elements written by pydicom into one scratch buffer."""
+
+    def __init__(self, source):
+        self.source, self.parts = source, []
+        self.start = self.end = -1   # the input slice being extended
+        self.scratch = None
+
+    def copy(self, start: int, end: int) -> None:
+        if start == self.end:
+            self.end = end
+            return
+        self._flush()
+        self.start, self.end = start, end
+
+    def add(self, data) -> None:
+        self._flush()
+        self.parts.append(data)
+
+    def by_pydicom(self, element, encodings, little: bool, implicit: bool) -> None:
+        if self.scratch is None:
+            self._flush()
+            self.scratch = DicomBytesIO()
+            self.scratch.is_little_endian, self.scratch.is_implicit_VR = little, implicit
+        write_data_element(self.scratch, element, encodings)
+
+    def _flush(self) -> None:
+        if self.end >= 0:
+            self.parts.append(self.source[self.start:self.end])
+            self.start = self.end = -1
+        if self.scratch is not None:
+            self.parts.append(self.scratch.getvalue())
+            self.scratch = None
+
+    def finish(self) -> list:
+        self._flush()
+        return self.parts
 
 
 def _correct_ambiguous_vrs(dataset: Dataset, little_endian: bool) -> None:
@@ -78,67 +173,88 @@ def dictionary_vr_or_empty(tag) -> str:
         return ""
 
 
-def _write_plain_text(fp, tag, element, order: str, implicit: bool) -> bool:
-    """Write a decoded text element whose values are plain ASCII strings, as pydicom would
-    (values joined by backslashes, padded to even length: UIs with NUL, others with a space);
-    False, and nothing written, for anything else."""
+def _plain_text(tag: int, element, order: str, implicit: bool):
+    """The encoded element (header and value) if it is a decoded text element whose values are
+    plain ASCII strings, or bytes under OB, encoded as pydicom would (text values joined by
+    backslashes, padded to even length: UIs and bytes with NUL, others with a space); else None."""
     vr = element.VR
-    if vr not in PLAIN_TEXT_VRS or getattr(element, "is_undefined_length", False):
-        return False
+    if getattr(element, "is_undefined_length", False):
+        return None
     value = element.value
-    if value is None or value == "":
-        values = []
-    elif type(value) is str or (vr == "PN" and type(value).__name__ == "PersonName"):
-        values = [str(value)]
-    elif vr in MULTI_VALUED and type(value).__name__ == "MultiValue" and all(type(v) is str for v in value):
-        values = list(value)
+    if vr == "OB" and type(value) is bytes:
+        data = value
+    elif vr not in PLAIN_TEXT_VRS:
+        return None
     else:
-        return False
-    text = "\\".join(values)
-    if not text.isascii():
-        return False
-    data = text.encode("ascii")
+        if value is None or value == "":
+            values = []
+        elif type(value) is str or (vr == "PN" and type(value).__name__ == "PersonName"):
+            values = [str(value)]
+        elif vr in MULTI_VALUED and type(value).__name__ == "MultiValue" and all(type(v) is str for v in value):
+            values = list(value)
+        else:
+            return None
+        text = "\\".join(values)
+        if not text.isascii():
+            return None
+        data = text.encode("ascii")
     if len(data) % 2:
-        data += b"\x00" if vr == "UI" else b" "
+        data += b"\x00" if vr in ("UI", "OB") else b" "
+    return _header(tag, vr, len(data), order, implicit) + data
+
+
+def _header(tag: int, vr: str, length: int, order: str, implicit: bool) -> bytes:
     if implicit:
-        header = struct.pack(order + "HHI", tag >> 16, tag & 0xFFFF, len(data))
-    elif vr in LONG_LENGTH_VRS:
-        header = struct.pack(order + "HH", tag >> 16, tag & 0xFFFF) + vr.encode() + struct.pack(order + "HI", 0, len(data))
+        return struct.pack(order + "HHI", tag >> 16, tag & 0xFFFF, length)
+    if vr in LONG_LENGTH_VRS:
+        return struct.pack(order + "HH2sHI", tag >> 16, tag & 0xFFFF, vr.encode(), 0, length)
+    if length > 0xFFFF:
+        raise ValueError(f"({tag >> 16:04X},{tag & 0xFFFF:04X}): {length} bytes do not fit a {vr} value")
+    return struct.pack(order + "HH2sH", tag >> 16, tag & 0xFFFF, vr.encode(), length)
+
+
+def _element(pieces: _Pieces, tag, element, order: str, implicit: bool, encodings) -> None:
+    """One element that is not an unchanged input slice."""
+    if (getattr(element, "is_raw", False) and element.length != UNDEFINED_LENGTH
+            and (implicit or (element.VR and len(element.VR) == 2))
+            and (implicit or element.VR in LONG_LENGTH_VRS or len(element.value or b"") <= 0xFFFF)):
+        value = element.value or b""
+        header = _header(tag, element.VR, len(value), order, implicit)
+        if len(value) < 4096:
+            pieces.add(header + value)
+        else:   # a large value is passed on as it is, not copied
+            pieces.add(header)
+            pieces.add(value)
+        return
+    encoded = _plain_text(tag, element, order, implicit)
+    if encoded is not None:
+        pieces.add(encoded)
     else:
-        if len(data) > 0xFFFF:
-            return False
-        header = struct.pack(order + "HH", tag >> 16, tag & 0xFFFF) + vr.encode() + struct.pack(order + "H", len(data))
-    fp.write(header + data)
-    return True
+        pieces.by_pydicom(element, encodings, order == "<", implicit)
 
 
-def _write_body(fp, dataset: Dataset, raw_elements=()) -> None:
+def _body(pieces: _Pieces, dataset: Dataset, implicit: bool, little: bool, layout: SourceLayout | None) -> None:
     encodings = dataset.get("SpecificCharacterSet", DEFAULT_ENCODING)
-    order = "<" if fp.is_little_endian else ">"
-    implicit = fp.is_implicit_VR
-    pending = list(raw_elements)
-    pending.reverse()   # a stack: smallest tag last
+    order = "<" if little else ">"
+    unread, originals = [], {}
+    if layout is not None:
+        same_encoding = (layout.implicit, layout.little) == (implicit, little)
+        if layout.unread and not same_encoding:
+            raise ValueError("elements kept unparsed cannot be written in another encoding")
+        unread = list(reversed(layout.unread))   # a stack: smallest tag last
+        originals = layout.parsed if same_encoding else {}
     for tag in sorted(dataset.keys()):
-        while pending and pending[-1][0] < tag:
-            fp.write(pending.pop()[1])
+        while unread and unread[-1][0] < tag:
+            _tag, start, end = unread.pop()
+            pieces.copy(start, end)
         if tag.element == 0 and tag.group > 6:
             continue   # retired group lengths are not written (PS3.5 7.2), as pydicom does
         element = dataset.get_item(tag)
-        if (getattr(element, "is_raw", False) and element.length != UNDEFINED_LENGTH
-                and (implicit or (element.VR and len(element.VR) == 2))):
-            value = element.value or b""
-            if implicit:
-                header = struct.pack(order + "HHI", tag >> 16, tag & 0xFFFF, len(value))
-            elif element.VR in LONG_LENGTH_VRS:
-                header = (struct.pack(order + "HH", tag >> 16, tag & 0xFFFF) + element.VR.encode()
-                          + struct.pack(order + "HI", 0, len(value)))
-            else:
-                header = (struct.pack(order + "HH", tag >> 16, tag & 0xFFFF) + element.VR.encode()
-                          + struct.pack(order + "H", len(value)))
-            fp.write(header + value if len(value) < 4096 else header)
-            if len(value) >= 4096:
-                fp.write(value)   # a large value is written as it is, not copied
-        elif not _write_plain_text(fp, tag, element, order, implicit):
-            write_data_element(fp, element, encodings)
-    while pending:
-        fp.write(pending.pop()[1])
+        original = originals.get(tag)
+        if original is not None and original[0] is element:
+            pieces.copy(original[1], original[2])   # never decoded: the bytes it was read as
+        else:
+            _element(pieces, tag, element, order, implicit, encodings)
+    while unread:
+        _tag, start, end = unread.pop()
+        pieces.copy(start, end)

@@ -78,7 +78,7 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         elif target.exists():
             result.status, result.reason = SKIPPED, "already present (same de-identified instance)"
         else:
-            write_dataset(dataset, target, read.kept_unread)
+            write_dataset(dataset, target, read.layout)
             result.status = WRITTEN
         return result
     except Exception as error:  # keep the batch going; the reason names what went wrong

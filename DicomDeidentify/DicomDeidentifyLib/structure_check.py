@@ -11,7 +11,6 @@ from __future__ import annotations
 import mmap
 import struct
 from functools import lru_cache
-from typing import NamedTuple, Optional
 
 from pydicom.datadict import dictionary_VR
 
@@ -36,19 +35,12 @@ def check_file(path, implicit: bool, little: bool) -> None:
 
 def check_buffer(buffer, implicit: bool, little: bool) -> list:
     """Raise StructureError if the element lengths in `buffer` (a whole file) do not fit.
-    Returns the top-level elements as Span(tag, vr, start, end, length) (vr None when implicit)."""
+    Returns the top-level elements as tuples (tag, vr, start, end, length): vr is the VR text
+    (None when implicit), [start, end) holds header and value, length is the declared value
+    length (UNDEFINED for sequences and encapsulated pixel data)."""
     scanner = _Scanner(buffer, implicit, little)
     scanner.elements(body_offset(buffer), len(buffer), 0)
     return scanner.top_level
-
-
-class Span(NamedTuple):
-    """A top-level element's place in the file: [start, end) holds header and value."""
-    tag: int
-    vr: Optional[str]
-    start: int
-    end: int
-    length: int   # the declared value length (UNDEFINED for sequences and encapsulated pixel data)
 
 
 def meta_transfer_syntax(buffer) -> str:
@@ -87,15 +79,13 @@ def body_offset(buffer) -> int:
     return position
 
 
-_STRUCTS = {order: {fmt: struct.Struct(order + fmt) for fmt in ("HH", "H", "I")} for order in "<>"}
+# One unpack reads a whole 8-byte element header: (group, element, VR, 16-bit length) when
+# explicit, (group, element, 32-bit length) when implicit.
+_STRUCTS = {order: {fmt: struct.Struct(order + fmt) for fmt in ("HH", "H", "I", "HH2sH", "HHI")} for order in "<>"}
+_VR_TEXTS: dict = {}   # VR bytes -> text, filled as VRs are met
 
 
-_VR_TEXTS: dict = {}
-
-
-def _vr_text(vr):
-    if vr is None:
-        return None
+def _vr_text(vr: bytes) -> str:
     text = _VR_TEXTS.get(vr)
     if text is None:
         text = _VR_TEXTS[vr] = vr.decode("ascii", "replace")
@@ -106,7 +96,7 @@ class _Scanner:
     def __init__(self, buffer, implicit: bool, little: bool):
         self.buffer, self.size, self.implicit = buffer, len(buffer), implicit
         self.order = "<" if little else ">"
-        self.top_level: list = []   # a Span for each element at depth 0
+        self.top_level: list = []   # a (tag, vr, start, end, length) for each element at depth 0
 
     def _unpack(self, fmt: str, position: int) -> tuple:
         # precompiled: this runs for every element header of every file
@@ -117,13 +107,16 @@ class _Scanner:
 
     def elements(self, position: int, end: int | None, depth: int) -> int:
         """Elements from `position` up to `end`, or (end None) to an item delimiter. Returns where it stopped.
-        The loop runs for every element header of every file: locals and precompiled structs, and
-        the common case (a defined-length value that is not a sequence) handled inline."""
+        The loop runs for every element header of every file: locals, one precompiled unpack per
+        header, and the common case (a defined-length value that is not a sequence) handled inline."""
         if depth > MAX_DEPTH:
             raise StructureError("sequences nested too deep")
         buffer, size, implicit = self.buffer, self.size, self.implicit
         structs = _STRUCTS[self.order]
-        read_tag, read_u32, read_u16 = structs["HH"].unpack_from, structs["I"].unpack_from, structs["H"].unpack_from
+        read_u32 = structs["I"].unpack_from
+        read_header = structs["HHI" if implicit else "HH2sH"].unpack_from
+        top_level = self.top_level if depth == 0 else None
+        vr_texts = _VR_TEXTS
         limit = size if end is None else end
         header = position
         try:
@@ -133,21 +126,23 @@ class _Scanner:
                 if end is None and position >= size:
                     raise StructureError("file ends before the end of an undefined-length item")
                 header = position
-                group, element = read_tag(buffer, position)
+                if implicit:
+                    group, element, length = read_header(buffer, position)
+                    vr, position = None, position + 8
+                else:
+                    group, element, vr, length = read_header(buffer, position)
+                    if group == 0xFFFE:   # item and delimiter tags carry no VR, and a 32-bit length
+                        vr, length, position = None, read_u32(buffer, position + 4)[0], position + 8
+                    elif vr in _LONG_VRS:
+                        length, position = read_u32(buffer, position + 8)[0], position + 12
+                    else:
+                        position += 8
                 tag = (group << 16) | element
                 if tag == ITEM_END or tag == SEQUENCE_END:
-                    position += 8
+                    position = header + 8
                     if end is None:
                         return position
                     continue
-                if implicit or group == 0xFFFE:
-                    vr, length, position = None, read_u32(buffer, position + 4)[0], position + 8
-                else:
-                    vr = bytes(buffer[position + 4:position + 6])
-                    if vr in _LONG_VRS:
-                        length, position = read_u32(buffer, position + 8)[0], position + 12
-                    else:
-                        length, position = read_u16(buffer, position + 6)[0], position + 8
                 if vr is not None and length != UNDEFINED and vr != b"SQ":
                     if position + length > limit:
                         raise StructureError(f"element ({group:04X},{element:04X}) declares {length} bytes "
@@ -155,8 +150,9 @@ class _Scanner:
                     position += length
                 else:
                     position = self._value(tag, vr, length, position, end, depth)
-                if depth == 0:
-                    self.top_level.append(Span(tag, _vr_text(vr), header, position, length))
+                if top_level is not None:
+                    text = None if vr is None else (vr_texts.get(vr) or _vr_text(vr))
+                    top_level.append((tag, text, header, position, length))
         except struct.error:
             raise StructureError(f"file ends inside an element header at byte {header}") from None
 
