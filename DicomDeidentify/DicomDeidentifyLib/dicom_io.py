@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pydicom
 from pydicom.charset import convert_encodings
-from pydicom.dataelem import RawDataElement, empty_value_for_VR
+from pydicom.dataelem import DataElement, RawDataElement, empty_value_for_VR
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filereader import read_dataset as read_pydicom_elements
@@ -302,9 +302,14 @@ def _check_pixel_length(dataset: Dataset, length=None) -> None:
         raise DicomReadError(f"truncated: pixel data has {length} of {expected} bytes")
 
 
+_META_TAGS = {"MediaStorageSOPClassUID": 0x00020002, "MediaStorageSOPInstanceUID": 0x00020003,
+              "TransferSyntaxUID": 0x00020010}
+
+
 def _meta_value(dataset: Dataset, keyword: str) -> str:
+    """A UID of the file meta, read from its bytes if it was never decoded."""
     meta = getattr(dataset, "file_meta", None)
-    return str(meta.get(keyword, "")) if meta is not None else ""
+    return raw_values.text(meta, _META_TAGS[keyword]) if meta is not None else ""
 
 
 def transfer_syntax_of(dataset: Dataset) -> str:
@@ -336,17 +341,12 @@ def content_digest(path: Path) -> str:
 
 def replace_file_meta(dataset: Dataset, transfer_syntax: str, sop_instance_uid: str) -> None:
     """A new file meta group built from the de-identified data set, and an empty preamble."""
-    meta = FileMetaDataset()
-    meta.FileMetaInformationVersion = b"\x00\x01"
-    sop_class = str(dataset.get("SOPClassUID", "") or _meta_value(dataset, "MediaStorageSOPClassUID"))
-    if sop_class:
-        meta.MediaStorageSOPClassUID = sop_class
-    if sop_instance_uid:
-        meta.MediaStorageSOPInstanceUID = sop_instance_uid
-    meta.TransferSyntaxUID = UID(transfer_syntax)
-    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
-    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
-    dataset.file_meta = meta
+    sop_class = raw_values.text(dataset, SOP_CLASS_UID) or _meta_value(dataset, "MediaStorageSOPClassUID")
+    elements = [(0x00020001, "OB", b"\x00\x01"), (0x00020002, "UI", sop_class),
+                (0x00020003, "UI", sop_instance_uid), (0x00020010, "UI", UID(transfer_syntax)),
+                (0x00020012, "UI", IMPLEMENTATION_CLASS_UID), (0x00020013, "SH", IMPLEMENTATION_VERSION_NAME)]
+    dataset.file_meta = FileMetaDataset({BaseTag(tag): DataElement(tag, vr, value)
+                                         for tag, vr, value in elements if value})
     dataset.preamble = b"\x00" * 128
 
 

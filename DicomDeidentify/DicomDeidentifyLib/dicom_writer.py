@@ -33,10 +33,12 @@ DEFAULT_ENCODING = "iso8859"
 PLAIN_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR",
                             "UT"})
 MULTI_VALUED = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "SH", "TM", "UC", "UI"})
-# File meta elements pydicom's writer adds or insists on; with all of them present and set, the
-# group is written here (pydicom's write_file_meta_info otherwise, which adds or refuses).
-META_REQUIRED = ("FileMetaInformationVersion", "MediaStorageSOPClassUID", "MediaStorageSOPInstanceUID",
-                 "TransferSyntaxUID", "ImplementationClassUID", "ImplementationVersionName")
+PLAIN_STRINGS = (str, UID)   # a UID is a str whose text is the value
+INTEGER_FORMATS = {"US": "H", "SS": "h", "UL": "L", "SL": "l"}   # a single int value, packed as pydicom does
+# File meta elements pydicom's writer adds or insists on (version, SOP class and instance,
+# transfer syntax, implementation UID and name): with all of them set, the group is written
+# here, else by pydicom's write_file_meta_info, which adds or refuses.
+META_REQUIRED = (0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012, 0x00020013)
 WRITEV_BATCH = 512   # buffers per writev call, well under any system's IOV_MAX
 
 
@@ -96,17 +98,17 @@ def file_pieces(dataset: Dataset, layout: SourceLayout | None = None) -> list:
 def file_meta_bytes(meta) -> bytes:
     """The file meta group (explicit VR little endian, group length first), as pydicom's
     write_file_meta_info(enforce_standard=True) writes it."""
-    if any(not meta.get(keyword) for keyword in META_REQUIRED):
+    elements = {int(tag): meta.get_item(tag) for tag in meta.keys()}
+    if any(not getattr(elements.get(tag), "value", None) for tag in META_REQUIRED):
         buffer = DicomBytesIO()
         buffer.is_little_endian, buffer.is_implicit_VR = True, False
         write_file_meta_info(buffer, meta, enforce_standard=True)   # adds what is missing, or refuses
         return buffer.getvalue()
     group = _Pieces(None)
-    for tag in sorted(meta.keys()):
+    for tag in sorted(elements):
         if tag != 0x00020000:
-            _element(group, tag, meta.get_item(tag), "<", False, DEFAULT_ENCODING)
+            _element(group, tag, elements[tag], "<", False, DEFAULT_ENCODING)
     data = b"".join(group.finish())
-    meta.FileMetaInformationGroupLength = len(data)   # as pydicom's writer leaves it
     return struct.pack("<HH2sHI", 0x0002, 0x0000, b"UL", 4, len(data)) + data
 
 
@@ -175,23 +177,30 @@ def dictionary_vr_or_empty(tag) -> str:
 
 def _plain_text(tag: int, element, order: str, implicit: bool):
     """The encoded element (header and value) if it is a decoded text element whose values are
-    plain ASCII strings, or bytes under OB, encoded as pydicom would (text values joined by
-    backslashes, padded to even length: UIs and bytes with NUL, others with a space); else None."""
+    plain ASCII strings, bytes under OB or one integer, encoded as pydicom would (text values
+    joined by backslashes, padded to even length: UIs and bytes with NUL, others with a space);
+    else None."""
     vr = element.VR
     if getattr(element, "is_undefined_length", False):
         return None
     value = element.value
     if vr == "OB" and type(value) is bytes:
         data = value
+    elif vr in INTEGER_FORMATS and type(value) is int:
+        try:
+            data = struct.pack(order + INTEGER_FORMATS[vr], value)
+        except struct.error:
+            return None   # out of range for the VR: pydicom's writer says so
     elif vr not in PLAIN_TEXT_VRS:
         return None
     else:
         if value is None or value == "":
             values = []
-        elif type(value) is str or (vr == "PN" and type(value).__name__ == "PersonName"):
+        elif type(value) in PLAIN_STRINGS or (vr == "PN" and type(value).__name__ == "PersonName"):
             values = [str(value)]
-        elif vr in MULTI_VALUED and type(value).__name__ == "MultiValue" and all(type(v) is str for v in value):
-            values = list(value)
+        elif (vr in MULTI_VALUED and type(value).__name__ == "MultiValue"
+              and all(type(v) in PLAIN_STRINGS for v in value)):
+            values = [str(v) for v in value]
         else:
             return None
         text = "\\".join(values)
@@ -233,6 +242,13 @@ def _element(pieces: _Pieces, tag, element, order: str, implicit: bool, encoding
         pieces.by_pydicom(element, encodings, order == "<", implicit)
 
 
+def _decoded_or_raw(dataset: Dataset, tag, raw):
+    try:
+        return dataset[tag]
+    except Exception:   # a value that does not decode as its dictionary VR stays UN, as read
+        return raw
+
+
 def _body(pieces: _Pieces, dataset: Dataset, implicit: bool, little: bool, layout: SourceLayout | None) -> None:
     encodings = dataset.get("SpecificCharacterSet", DEFAULT_ENCODING)
     order = "<" if little else ">"
@@ -243,15 +259,20 @@ def _body(pieces: _Pieces, dataset: Dataset, implicit: bool, little: bool, layou
             raise ValueError("elements kept unparsed cannot be written in another encoding")
         unread = list(reversed(layout.unread))   # a stack: smallest tag last
         originals = layout.parsed if same_encoding else {}
-    for tag in sorted(dataset.keys()):
+    # items() gives the elements as stored (raw ones undecoded); tags as plain ints, since
+    # pydicom's Tag compares in Python
+    for tag, element in sorted((int(tag), element) for tag, element in dataset.items()):
         while unread and unread[-1][0] < tag:
             _tag, start, end = unread.pop()
             pieces.copy(start, end)
-        if tag.element == 0 and tag.group > 6:
+        if tag & 0xFFFF == 0 and tag >> 16 > 6:
             continue   # retired group lengths are not written (PS3.5 7.2), as pydicom does
-        element = dataset.get_item(tag)
         original = originals.get(tag)
-        if original is not None and original[0] is element:
+        if element.VR == "UN" and getattr(element, "is_raw", False):
+            # Decoding gives an element read as UN its dictionary VR (pydicom's writer does the same
+            # after any look at the value): a public attribute is written with its proper VR.
+            _element(pieces, tag, _decoded_or_raw(dataset, tag, element), order, implicit, encodings)
+        elif original is not None and original[0] is element:
             pieces.copy(original[1], original[2])   # never decoded: the bytes it was read as
         else:
             _element(pieces, tag, element, order, implicit, encodings)

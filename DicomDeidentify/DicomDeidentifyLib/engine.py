@@ -23,6 +23,7 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.tag import Tag
+from pydicom.values import convert_UI
 
 from . import actions as A
 from .dates import shift_value
@@ -263,6 +264,9 @@ class _FileRun:
             self._removed(path, tag, vr, "X", lambda: _shown_raw(raw), keyword)
             del dataset[tag]
             return
+        if not self.engine.record_changes and vr in STRING_VRS and self._replaced_undecoded(
+                dataset, tag, raw, vr, action, f"{path}{keyword or _tag_text(number)}"):
+            return
         try:
             element = dataset[tag]
         except Exception as error:  # a value pydicom cannot decode: it can't be judged, so it goes
@@ -277,6 +281,29 @@ class _FileRun:
             self._overlay_or_curve(element, path)
         else:
             self._apply(dataset, element, action, column, path, mode, parents)
+
+    def _replaced_undecoded(self, dataset: Dataset, tag, raw, vr: str, action: str, where: str) -> bool:
+        """Replace a text element whose old value the action never looks at (Z, D, the identity,
+        UIDs read straight from the bytes) without pydicom decoding it first: decoding is most
+        of the engine's time on a typical image. False for anything else (then decoded as usual).
+        Files sampled for the report take the usual way, which records the old values."""
+        if action in (A.EMPTY, A.REMOVE_OR_EMPTY):
+            value = None
+        elif action == A.DUMMY:
+            value = dummy_for(vr)
+        elif action == "identity":
+            value = self._identity_value(tag)
+        elif action in (A.NEW_UID, A.UIDS_INSIDE) and vr == "UI" and getattr(raw, "is_raw", False) and raw.value:
+            values = _values(convert_UI(raw.value, raw.is_little_endian))   # as pydicom decodes a UI
+            new = [v if is_standard_uid(v) else self.uids.map(v) for v in values]
+            if new == values:
+                return True   # nothing to change: the element stays as read
+            value = new if len(new) != 1 else new[0]
+        else:
+            return False
+        dataset[tag] = DataElement(tag, vr, value)
+        self.result.replaced.append(where)
+        return True
 
     def _is_animal(self) -> bool:
         return any(marker in self.dataset for marker in A.ANIMAL_MARKERS)

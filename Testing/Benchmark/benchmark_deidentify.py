@@ -106,23 +106,24 @@ def _save(ds: Dataset, path: Path) -> None:
 
 
 def timed(command: list) -> tuple:
-    """(seconds, peak RSS in MB of the command and its workers). Dirty pages of earlier steps are
-    flushed first, so that no command pays for another's writes."""
+    """(seconds, peak RSS in MB of the command and its workers, CPU seconds in user and kernel mode).
+    Dirty pages of earlier steps are flushed first, so that no command pays for another's writes."""
     subprocess.run(["sync"])
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime)
+    return seconds, max(after.ru_maxrss, before.ru_maxrss) / 1024, cpu
 
 
 def compare(label: str, inputs: Path, count: int, work: Path, jobs: int, options: list) -> dict:
     slug = "".join(c if c.isalnum() else "-" for c in label)
-    copy_seconds, _ = timed(["cp", "-r", str(inputs), str(work / f"{slug}-cp")])
+    copy_seconds, _, _ = timed(["cp", "-r", str(inputs), str(work / f"{slug}-cp")])
     out = work / f"{slug}-out"
     key = work / "secrets" / "pseudonym.key"
-    deid_seconds, peak = timed([str(CLI), "anonymize", str(inputs), "--output", str(out), "--key-file", str(key),
+    deid_seconds, peak, (user, kernel) = timed([str(CLI), "anonymize", str(inputs), "--output", str(out), "--key-file", str(key),
                                 "--create-key", "--quiet", "--jobs", str(jobs), "--report-dir",
                                 str(work / "secrets" / "reports" / slug), *options])
     written = len(list(out.rglob("*.dcm")))
@@ -131,7 +132,7 @@ def compare(label: str, inputs: Path, count: int, work: Path, jobs: int, options
            "deid_files_per_s": count / deid_seconds, "ratio": copy_seconds / deid_seconds, "peak_mb": peak}
     print(f"{label:24} {count:6d} files  cp: {row['cp_files_per_s']:8.1f} files/s   "
           f"de-identify: {row['deid_files_per_s']:8.1f} files/s   ({row['ratio'] * 100:5.1f}% of cp)"
-          f"   de-identify took {deid_seconds:6.2f} s")
+          f"   de-identify took {deid_seconds:6.2f} s (CPU: {user:5.2f} s user, {kernel:5.2f} s kernel)")
     return row
 
 
