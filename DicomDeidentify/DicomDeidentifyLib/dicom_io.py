@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydicom
+from pydicom import config
 from pydicom.charset import convert_encodings
 from pydicom.dataelem import DataElement, RawDataElement, empty_value_for_VR
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
@@ -345,7 +346,7 @@ def replace_file_meta(dataset: Dataset, transfer_syntax: str, sop_instance_uid: 
     elements = [(0x00020001, "OB", b"\x00\x01"), (0x00020002, "UI", sop_class),
                 (0x00020003, "UI", sop_instance_uid), (0x00020010, "UI", UID(transfer_syntax)),
                 (0x00020012, "UI", IMPLEMENTATION_CLASS_UID), (0x00020013, "SH", IMPLEMENTATION_VERSION_NAME)]
-    dataset.file_meta = FileMetaDataset({BaseTag(tag): DataElement(tag, vr, value)
+    dataset.file_meta = FileMetaDataset({BaseTag(tag): DataElement(tag, vr, value, validation_mode=config.IGNORE)
                                          for tag, vr, value in elements if value})
     dataset.preamble = b"\x00" * 128
 
@@ -401,8 +402,7 @@ def _needs_decoding(dataset: Dataset, ts: UID) -> bool:
         return True
     # pydicom may read part of a body as implicit VR while calling it explicit (a VR mismatch
     # in the file): such raw elements carry no VR.
-    return not ts.is_implicit_VR and any(
-        getattr(dataset.get_item(tag), "VR", "x") is None for tag in dataset.keys())
+    return not ts.is_implicit_VR and any(element.VR is None for element in dataset.values())
 
 
 def remove_partial_files(folder: Path) -> int:

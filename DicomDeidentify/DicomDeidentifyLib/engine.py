@@ -18,6 +18,7 @@ Pixel data is never decoded: compressed pixel data keeps its bytes.
 """
 from __future__ import annotations
 
+from pydicom import config
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
@@ -301,7 +302,8 @@ class _FileRun:
             value = new if len(new) != 1 else new[0]
         else:
             return False
-        dataset[tag] = DataElement(tag, vr, value)
+        # Values made here (empty, dummies, pseudonyms, new UIDs) are valid for their VR by construction.
+        dataset[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
         self.result.replaced.append(where)
         return True
 

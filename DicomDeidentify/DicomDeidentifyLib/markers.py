@@ -1,6 +1,8 @@
 """The attributes PS3.15 E.1.1 requires on every de-identified object."""
 from __future__ import annotations
 
+from pydicom import config
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
@@ -8,32 +10,37 @@ from .options import DateMode, DeidentifyOptions
 
 PRODUCT = "SlicerDeidentify"
 PROFILE_EDITION = "PS3.15 2023b-2026c"
+PATIENT_IDENTITY_REMOVED, DEIDENTIFICATION_METHOD, DEIDENTIFICATION_METHOD_CODES = 0x00120062, 0x00120063, 0x00120064
+LONGITUDINAL_MODIFIED = 0x00280303
+CODE_VALUE, CODING_SCHEME_DESIGNATOR, CODE_MEANING = 0x00080100, 0x00080102, 0x00080104
 LONGITUDINAL = {DateMode.REMOVE: "REMOVED", DateMode.FULL: "UNMODIFIED", DateMode.MODIFIED: "MODIFIED"}
 
 
 def add_deidentification_markers(dataset: Dataset, options: DeidentifyOptions) -> None:
     from . import __version__
     codes = options.method_codes()
-    dataset.PatientIdentityRemoved = "YES"
     # LO values are at most 64 characters: one value per line of the description.
-    dataset.DeidentificationMethod = [f"{PRODUCT} {__version__}", f"{PROFILE_EDITION} Annex E"] + [
-        c.meaning[:64] for c in codes]
-    items = []
-    for code in codes:
-        item = Dataset()
-        item.CodeValue = code.value
-        item.CodingSchemeDesignator = "DCM"
-        item.CodeMeaning = code.meaning
-        items.append(item)
-    dataset.DeidentificationMethodCodeSequence = Sequence(items)
-    dataset.LongitudinalTemporalInformationModified = LONGITUDINAL[options.dates]
+    method = [f"{PRODUCT} {__version__}", f"{PROFILE_EDITION} Annex E"] + [c.meaning[:64] for c in codes]
+    _set(dataset, PATIENT_IDENTITY_REMOVED, "CS", "YES")
+    _set(dataset, DEIDENTIFICATION_METHOD, "LO", method)
+    _set(dataset, DEIDENTIFICATION_METHOD_CODES, "SQ", Sequence([_code_item(code) for code in codes]))
+    _set(dataset, LONGITUDINAL_MODIFIED, "CS", LONGITUDINAL[options.dates])
 
 
 def add_method_code(dataset: Dataset, code) -> None:
     """Claim one more method (e.g. Clean Pixel Data once it actually ran on this file)."""
-    item = Dataset()
-    item.CodeValue = code.value
-    item.CodingSchemeDesignator = "DCM"
-    item.CodeMeaning = code.meaning
-    dataset.DeidentificationMethodCodeSequence.append(item)
+    dataset.DeidentificationMethodCodeSequence.append(_code_item(code))
     dataset.DeidentificationMethod = list(dataset.DeidentificationMethod) + [code.meaning[:64]]
+
+
+def _code_item(code) -> Dataset:
+    item = Dataset()
+    _set(item, CODE_VALUE, "SH", code.value)
+    _set(item, CODING_SCHEME_DESIGNATOR, "SH", "DCM")
+    _set(item, CODE_MEANING, "LO", code.meaning)
+    return item
+
+
+def _set(dataset: Dataset, tag: int, vr: str, value) -> None:
+    # Every file gets these: set by tag, and not validated (the values above are fixed and valid).
+    dataset[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
