@@ -224,9 +224,7 @@ def _header(tag: int, vr: str, length: int, order: str, implicit: bool) -> bytes
 
 def _element(pieces: _Pieces, tag, element, order: str, implicit: bool, encodings) -> None:
     """One element that is not an unchanged input slice."""
-    if (getattr(element, "is_raw", False) and element.length != UNDEFINED_LENGTH
-            and (implicit or (element.VR and len(element.VR) == 2))
-            and (implicit or element.VR in LONG_LENGTH_VRS or len(element.value or b"") <= 0xFFFF)):
+    if _raw_as_read(element, implicit):
         value = element.value or b""
         header = _header(tag, element.VR, len(value), order, implicit)
         if len(value) < 4096:
@@ -235,11 +233,64 @@ def _element(pieces: _Pieces, tag, element, order: str, implicit: bool, encoding
             pieces.add(header)
             pieces.add(value)
         return
-    encoded = _plain_text(tag, element, order, implicit)
+    encoded = _sequence(tag, element, order, implicit) if element.VR == "SQ" else _plain_text(
+        tag, element, order, implicit)
     if encoded is not None:
         pieces.add(encoded)
     else:
         pieces.by_pydicom(element, encodings, order == "<", implicit)
+
+
+def _raw_as_read(element, implicit: bool) -> bool:
+    """A raw element whose header can be rebuilt from its VR and its value's length."""
+    return (getattr(element, "is_raw", False) and element.length != UNDEFINED_LENGTH and element.VR != "UN"
+            and (implicit or (element.VR and len(element.VR) == 2))
+            and (implicit or element.VR in LONG_LENGTH_VRS or len(element.value or b"") <= 0xFFFF))
+
+
+_ITEM, _ITEM_END, _SEQUENCE_END = (0xFFFE, 0xE000), (0xFFFE, 0xE00D), (0xFFFE, 0xE0DD)
+
+
+def _sequence(tag: int, element, order: str, implicit: bool):
+    """A decoded sequence whose items hold only elements encoded here (raw ones, plain text,
+    single integers, nested such sequences), encoded as pydicom would: items of defined length
+    unless read with delimiters, the sequence likewise; None for anything else."""
+    if getattr(element, "is_raw", False):
+        return None
+    item_header = struct.Struct(order + "HHI")
+    parts = []
+    for item in element.value or []:
+        body = _item_body(item, order, implicit)
+        if body is None:
+            return None
+        if getattr(item, "is_undefined_length_sequence_item", False):
+            parts += [item_header.pack(*_ITEM, UNDEFINED_LENGTH), body, item_header.pack(*_ITEM_END, 0)]
+        else:
+            parts += [item_header.pack(*_ITEM, len(body)), body]
+    value = b"".join(parts)
+    if element.is_undefined_length:
+        return (_header(tag, "SQ", UNDEFINED_LENGTH, order, implicit) + value
+                + item_header.pack(*_SEQUENCE_END, 0))
+    return _header(tag, "SQ", len(value), order, implicit) + value
+
+
+def _item_body(item: Dataset, order: str, implicit: bool):
+    parts = []
+    for tag, element in sorted((int(tag), element) for tag, element in item.items()):
+        if tag & 0xFFFF == 0 and tag >> 16 > 6:
+            continue   # retired group lengths are not written, as pydicom does
+        if _raw_as_read(element, implicit):
+            value = element.value or b""
+            parts += [_header(tag, element.VR, len(value), order, implicit), value]
+            continue
+        if getattr(element, "is_raw", False):
+            return None
+        encoded = _sequence(tag, element, order, implicit) if element.VR == "SQ" else _plain_text(
+            tag, element, order, implicit)
+        if encoded is None:
+            return None
+        parts.append(encoded)
+    return b"".join(parts)
 
 
 def _decoded_or_raw(dataset: Dataset, tag, raw):

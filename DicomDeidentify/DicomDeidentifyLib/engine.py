@@ -196,17 +196,16 @@ class _FileRun:
         self.result = result
         self.uids = UidMapper(engine.hasher)
         self.cleaner = TextCleaner.from_dataset(dataset) if self._cleans_text() else None
-        identity = patient_identity(
-            _text(dataset.get("PatientID", "")), _text(dataset.get("IssuerOfPatientID", "")),
-            _text(dataset.get("PatientName", "")), _text(dataset.get("PatientBirthDate", "")),
-            fallback=_text(dataset.get("StudyInstanceUID", "")))
-        self.pseudonym = engine.pseudonymizer.pseudonym(
-            identity, _text(dataset.get("PatientSex", "")), self.options.pseudonym_keeps_sex)
         # The original identity, for the linkage store of key holders (never written to an output).
         self.original = {"patient_id": _text(dataset.get("PatientID", "")),
                          "issuer": _text(dataset.get("IssuerOfPatientID", "")),
                          "name": _text(dataset.get("PatientName", "")),
                          "birth_date": _text(dataset.get("PatientBirthDate", ""))}
+        original = self.original
+        identity = patient_identity(original["patient_id"], original["issuer"], original["name"],
+                                    original["birth_date"], fallback=_text(dataset.get("StudyInstanceUID", "")))
+        self.pseudonym = engine.pseudonymizer.pseudonym(
+            identity, _text(dataset.get("PatientSex", "")), self.options.pseudonym_keeps_sex)
 
     def _cleans_text(self) -> bool:
         o = self.options
@@ -231,27 +230,28 @@ class _FileRun:
         used_blocks: set = set()   # (group, block) of private creators still needed here
         level = (dataset, used_blocks)
         creators = []
-        for tag in list(dataset.keys()):
-            if tag.is_private:
-                if 0x0010 <= tag.element <= 0x00FF:
+        chain = parents + [level]
+        # items() as stored: raw elements stay undecoded until an action needs their value
+        for tag, raw in list(dataset.items()):
+            if (tag >> 16) & 1:   # private
+                if 0x0010 <= tag & 0xFFFF <= 0x00FF:
                     creators.append(tag)   # decided once the block's elements are
                 else:
-                    self._private(dataset, tag, path, mode, parents + [level])
+                    self._private(dataset, tag, path, mode, chain)
                 continue
-            self._public(dataset, tag, path, mode, parents + [level])
+            self._public(dataset, tag, raw, path, mode, chain)
         for tag in creators:
             if (tag.group, tag.element) not in used_blocks:
                 self._removed(path, tag, "LO", "X", lambda: _shown_raw(dataset.get_item(tag)))
                 del dataset[tag]
 
-    def _public(self, dataset: Dataset, tag, path: str, mode: str, parents: list) -> None:
+    def _public(self, dataset: Dataset, tag, raw, path: str, mode: str, parents: list) -> None:
         """Decide from the tag and VR alone; decode the value only when it is changed or walked."""
         number = int(tag)   # plain ints: pydicom's Tag comparisons are slow in a hot loop
         group = number >> 16
         if number & 0xFFFF == 0 or group == 0x0002:
             del dataset[tag]   # group lengths are recomputed; file meta is rebuilt by dicom_io
             return
-        raw = dataset.get_item(tag)
         vr = _vr_of(raw, number)
         action, column = self.engine.decide(number, vr, mode)
         if action == A.REMOVE and number in A.TYPE_2_FOR_ANIMALS and self._is_animal():
