@@ -5,6 +5,7 @@ and the Python console share.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -94,8 +95,15 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         return summary
 
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    pool = context.Pool(jobs, initializer=_start_worker,
-                        initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs)))
+    # Forked workers share the parent's memory until they write to it; the garbage collector
+    # would write to every object it tracks. Frozen objects are left alone (see gc.freeze).
+    gc.freeze()
+    try:
+        pool = context.Pool(jobs, initializer=_start_worker,
+                            initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs)))
+    except BaseException:
+        gc.unfreeze()
+        raise
     try:
         for result in pool.imap_unordered(_work, files, chunksize=8):
             record(result)
@@ -112,6 +120,7 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         else:
             pool.close()
         pool.join()
+        gc.unfreeze()   # back to normal collection in a long-lived process (Slicer)
         if stopped_early and output is not None and output.exists():
             remove_partial_files(output)   # the workers are gone: what they left is unfinished
     return summary

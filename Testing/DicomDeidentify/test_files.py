@@ -1,4 +1,5 @@
 """Whole files: every real test file, bad input, file meta, pixel data, character sets, no leaks."""
+import gc
 import hashlib
 import struct
 from pathlib import Path
@@ -42,6 +43,9 @@ def corpus_run(tmp_path_factory):
     before = digest_tree(files)
     output = tmp_path_factory.mktemp("corpus") / "out"
     summary = deidentify_paths(files, output, DeidentifyOptions(), KEY, jobs=2)
+    # the workers are forked with the garbage collector's objects frozen; the caller (Slicer,
+    # a long-lived process) must get normal collection back
+    assert gc.get_freeze_count() == 0
     return files, before, output, summary
 
 
