@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import mmap
 import os
 import secrets
 import struct
@@ -91,9 +92,7 @@ def read_source(path: Path, unparsed=None) -> SourceFile:
     """
     path = Path(path)
     if path.stat().st_size > IN_MEMORY_LIMIT:
-        dataset = _parse(path, str(path))
-        _check_structure(path, None, dataset)
-        return SourceFile(dataset, content_digest(path))
+        return _read_large(path, unparsed)
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if unparsed is not None:
@@ -106,7 +105,26 @@ def read_source(path: Path, unparsed=None) -> SourceFile:
     return SourceFile(dataset, digest)
 
 
-def _read_selected(path: Path, data: bytes, unparsed):
+def _read_large(path: Path, unparsed) -> SourceFile:
+    """A large file (a many-frame object) is mapped, not read: the scan and the elements to parse
+    come from the mapping, and pixel data kept as bytes is written from it, so memory stays flat.
+    Without a selective read, pydicom parses it from disk."""
+    digest = content_digest(path)
+    if unparsed is not None:
+        with open(path, "rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        selected = _read_selected(path, mapped, unparsed)
+        if selected is not None:
+            dataset, removed, layout = selected
+            layout.path = str(path)   # pixel data is copied file to file when written
+            return SourceFile(dataset, digest, removed, layout)   # the layout keeps the mapping open
+        del mapped   # unmapped once nothing refers to it
+    dataset = _parse(path, str(path))
+    _check_structure(path, None, dataset)
+    return SourceFile(dataset, digest)
+
+
+def _read_selected(path: Path, data, unparsed):
     """(data set, tags left out, layout), built straight from the structure scan: the elements
     to parse become pydicom raw elements (decoded when first asked for, as dcmread's are), the
     others are left out or kept as byte ranges. None when the file needs pydicom's own

@@ -40,6 +40,7 @@ INTEGER_FORMATS = {"US": "H", "SS": "h", "UL": "L", "SL": "l"}   # a single int 
 # here, else by pydicom's write_file_meta_info, which adds or refuses.
 META_REQUIRED = (0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012, 0x00020013)
 WRITEV_BATCH = 512   # buffers per writev call, well under any system's IOV_MAX
+KERNEL_COPY_MIN = 1 << 20   # input spans at least this long are copied by the kernel (large inputs)
 
 
 @dataclass
@@ -54,10 +55,27 @@ class SourceLayout:
     little: bool
     unread: list = field(default_factory=list)
     parsed: dict = field(default_factory=dict)
+    path: str | None = None   # set for a mapped (large) input: long spans are copied by the kernel
+
+
+class FileRange:
+    """A long span of the input file (pixel data of a many-frame object), copied file to file by
+    the kernel instead of through this process's memory; `view` is the same bytes, mapped."""
+    __slots__ = ("path", "start", "end", "view")
+
+    def __init__(self, path: str, start: int, end: int, view):
+        self.path, self.start, self.end, self.view = path, start, end, view
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+
+class InputChanged(OSError):
+    """The input file ended before a span read from it earlier: it was changed during the run."""
 
 
 def dataset_bytes(dataset: Dataset, layout: SourceLayout | None = None) -> bytes:
-    return b"".join(file_pieces(dataset, layout))
+    return b"".join(piece.view if isinstance(piece, FileRange) else piece for piece in file_pieces(dataset, layout))
 
 
 def write_to(handle, dataset: Dataset, layout: SourceLayout | None = None) -> None:
@@ -66,12 +84,24 @@ def write_to(handle, dataset: Dataset, layout: SourceLayout | None = None) -> No
 
 
 def write_pieces(handle, pieces: list) -> None:
-    pieces = [piece for piece in pieces if len(piece)]
+    handle.flush()
+    buffers = []
+    for piece in pieces:
+        if isinstance(piece, FileRange):
+            _write_buffers(handle, buffers)
+            buffers = []
+            _copy_range(handle, piece)
+        elif len(piece):
+            buffers.append(piece)
+    _write_buffers(handle, buffers)
+
+
+def _write_buffers(handle, pieces: list) -> None:
     if not hasattr(os, "writev"):   # Windows
         for piece in pieces:
             handle.write(piece)
+        handle.flush()
         return
-    handle.flush()
     descriptor = handle.fileno()
     while pieces:
         batch = pieces[:WRITEV_BATCH]
@@ -85,10 +115,24 @@ def write_pieces(handle, pieces: list) -> None:
             pieces[0] = memoryview(pieces[0])[written:]
 
 
+def _copy_range(handle, piece: FileRange) -> None:
+    copied = 0
+    try:
+        with open(piece.path, "rb") as source:
+            while copied < len(piece):
+                count = os.copy_file_range(source.fileno(), handle.fileno(), len(piece) - copied,
+                                           piece.start + copied)
+                if count == 0:
+                    raise InputChanged(f"{piece.path} is shorter than when it was read: it changed during the run")
+                copied += count
+    except InputChanged:
+        raise
+    except (AttributeError, OSError):   # no copy_file_range here, or not between these file systems
+        _write_buffers(handle, [piece.view[copied:]])
 def file_pieces(dataset: Dataset, layout: SourceLayout | None = None) -> list:
     """Preamble, 'DICM', file meta and body, encoded as the file meta's transfer syntax says."""
     ts = UID(dataset.file_meta.TransferSyntaxUID)
-    pieces = _Pieces(layout.buffer if layout is not None else None)
+    pieces = _Pieces(layout.buffer, layout.path) if layout is not None else _Pieces(None)
     pieces.add(bytes(dataset.preamble or b"\x00" * 128) + b"DICM" + file_meta_bytes(dataset.file_meta))
     _correct_ambiguous_vrs(dataset, ts.is_little_endian)
     _body(pieces, dataset, ts.is_implicit_VR, ts.is_little_endian, layout)
@@ -116,8 +160,8 @@ class _Pieces:
     """The output as a list of buffers: slices of the input (adjacent ones merged), encoded
     elements, and runs of elements written by pydicom into one scratch buffer."""
 
-    def __init__(self, source):
-        self.source, self.parts = source, []
+    def __init__(self, source, path: str | None = None):
+        self.source, self.path, self.parts = source, path, []
         self.start = self.end = -1   # the input slice being extended
         self.scratch = None
 
@@ -141,7 +185,10 @@ class _Pieces:
 
     def _flush(self) -> None:
         if self.end >= 0:
-            self.parts.append(self.source[self.start:self.end])
+            view = self.source[self.start:self.end]
+            if self.path is not None and self.end - self.start >= KERNEL_COPY_MIN:
+                view = FileRange(self.path, self.start, self.end, view)
+            self.parts.append(view)
             self.start = self.end = -1
         if self.scratch is not None:
             self.parts.append(self.scratch.getvalue())

@@ -111,6 +111,11 @@ class Deidentifier:
             self._unparsed[key] = self._unparsed_action(tag, vr)
         return self._unparsed[key]
 
+    def sampled_unparsed_action(self, tag: int, vr: str):
+        """For files whose changes the report shows: every element is parsed (the report lists
+        original values) except pixel data kept as it is, whose value no report shows."""
+        return "keep" if tag == PIXEL_DATA and self.unparsed_action(tag, vr) == "keep" else None
+
     def _unparsed_action(self, tag: int, vr: str):
         if tag in CONTEXT_TAGS or tag >> 16 == 0x0002:
             return None

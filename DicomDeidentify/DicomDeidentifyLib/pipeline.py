@@ -43,8 +43,9 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
                     dry_run: bool = False) -> FileResult:
     source = Path(source)
     try:
-        # Files sampled for the report's before/after are parsed whole, so that it shows originals.
-        read = read_source(source, None if deidentifier.record_changes else deidentifier.unparsed_action)
+        # Files sampled for the report's before/after are parsed (but for pixel data), so that it shows originals.
+        read = read_source(source, deidentifier.sampled_unparsed_action if deidentifier.record_changes
+                           else deidentifier.unparsed_action)
         if read.kept_unread and (needs_decoding(read.dataset) or deidentifier.pixel_stage.needs_pixels(read.dataset)):
             read = read_source(source)   # an encoding to convert or pixels to clean: every element is parsed
         dataset, digest = read.dataset, read.digest

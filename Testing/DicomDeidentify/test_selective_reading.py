@@ -11,7 +11,7 @@ from pathlib import Path
 import pydicom
 
 from DicomDeidentifyLib import Deidentifier, DeidentifyOptions
-from DicomDeidentifyLib import dicom_writer
+from DicomDeidentifyLib import dicom_io, dicom_writer, pipeline
 from DicomDeidentifyLib.dicom_io import DicomReadError, read_source
 from DicomDeidentifyLib.pipeline import deidentify_file
 from support.data import KEY, corpus_files, data_file
@@ -85,3 +85,54 @@ def test_short_writes_still_write_every_byte(tmp_path, monkeypatch):
     short = deidentify_file(engine, source, tmp_path / "short")
     assert len(calls) > 10
     assert Path(short.output).read_bytes() == Path(whole.output).read_bytes()
+
+
+LARGE_CASES = ["CT_small.dcm", "MR_small.dcm", "emri_small.dcm", "JPEG2000.dcm", "rtdose.dcm", "SC_rgb.dcm"]
+
+
+def test_large_inputs_are_mapped_and_copied_by_the_kernel_giving_the_same_bytes(tmp_path, monkeypatch):
+    """Inputs over IN_MEMORY_LIMIT (many-frame objects) are scanned through a mapping and their
+    pixel data copied file to file; the output must be what the in-memory path writes."""
+    engine = Deidentifier(DeidentifyOptions(), KEY)
+    engine.record_changes = False
+    expected = {name: Path(deidentify_file(engine, data_file(name), tmp_path / "memory").output).read_bytes()
+                for name in LARGE_CASES}
+    monkeypatch.setattr(dicom_io, "IN_MEMORY_LIMIT", 0)
+    monkeypatch.setattr(dicom_writer, "KERNEL_COPY_MIN", 1)
+    copies = []
+    if hasattr(os, "copy_file_range"):
+        real_copy = os.copy_file_range
+        monkeypatch.setattr(dicom_writer.os, "copy_file_range",
+                            lambda *args: copies.append(args[2]) or real_copy(*args))
+    for name in LARGE_CASES:
+        read = read_source(data_file(name), engine.unparsed_action)
+        assert read.layout is not None and read.layout.path == str(data_file(name)), name
+        result = deidentify_file(engine, data_file(name), tmp_path / "mapped")
+        assert Path(result.output).read_bytes() == expected[name], name
+    assert not hasattr(os, "copy_file_range") or len(copies) >= len(LARGE_CASES)
+
+
+def test_a_large_input_cut_short_is_refused_and_one_changed_while_running_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(dicom_io, "IN_MEMORY_LIMIT", 0)
+    engine = Deidentifier(DeidentifyOptions(), KEY)
+    engine.record_changes = False
+    result = deidentify_file(engine, data_file("MR_truncated.dcm"), tmp_path / "out")
+    assert result.status == "failed" and "truncated" in result.reason
+    # An input truncated between reading and writing: the copy finds it shorter, the file fails
+    # with that reason, and nothing is left in the output folder.
+    monkeypatch.setattr(dicom_writer, "KERNEL_COPY_MIN", 1)
+    source = tmp_path / "changing.dcm"
+    source.write_bytes(data_file("CT_small.dcm").read_bytes())
+    real_read = dicom_io.read_source
+
+    def read_then_truncate(path, unparsed=None):
+        read = real_read(path, unparsed)
+        with open(path, "r+b") as handle:
+            handle.truncate(1000)
+        return read
+
+    monkeypatch.setattr(pipeline, "read_source", read_then_truncate)
+    result = deidentify_file(engine, source, tmp_path / "changed")
+    if hasattr(os, "copy_file_range"):
+        assert result.status == "failed" and "changed during the run" in result.reason
+        assert not [p for p in (tmp_path / "changed").rglob("*") if p.is_file()]
