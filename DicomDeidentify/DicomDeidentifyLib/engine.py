@@ -98,10 +98,23 @@ class Deidentifier:
         # Decisions depend on tag, VR and options only: made once per kind of element, not per file.
         self._decisions: dict = {}
         self._unparsed: dict = {}
+        # Keyed hashes already computed, shared by the files of a run (see UidMapper, pseudonym).
+        self.uid_cache: dict = {}
+        self._pseudonyms: dict = {}
 
     def map_uid(self, uid: str) -> str:
         """The UID that `uid` becomes (itself under Retain UIDs)."""
         return uid if self.options.retain_uids or is_standard_uid(uid) else UidMapper(self.hasher).map(uid)
+
+    def pseudonym(self, identity: str, sex: str):
+        """The patient's pseudonym, computed once per patient and run (every file of a series asks)."""
+        key = (identity, sex)
+        found = self._pseudonyms.get(key)
+        if found is None:
+            if len(self._pseudonyms) >= 10_000:
+                self._pseudonyms.clear()
+            found = self._pseudonyms[key] = self.pseudonymizer.pseudonym(identity, sex, self.options.pseudonym_keeps_sex)
+        return found
 
     def unparsed_action(self, tag: int, vr: str):
         """"keep" or "remove" for a top-level element whose value the walk would never look at,
@@ -199,7 +212,7 @@ class _FileRun:
         self.options = engine.options
         self.dataset = dataset
         self.result = result
-        self.uids = UidMapper(engine.hasher)
+        self.uids = UidMapper(engine.hasher, engine.uid_cache)
         self.cleaner = TextCleaner.from_dataset(dataset) if self._cleans_text() else None
         # The original identity, for the linkage store of key holders (never written to an output).
         self.original = {"patient_id": _text(dataset.get("PatientID", "")),
@@ -209,8 +222,7 @@ class _FileRun:
         original = self.original
         identity = patient_identity(original["patient_id"], original["issuer"], original["name"],
                                     original["birth_date"], fallback=_text(dataset.get("StudyInstanceUID", "")))
-        self.pseudonym = engine.pseudonymizer.pseudonym(
-            identity, _text(dataset.get("PatientSex", "")), self.options.pseudonym_keeps_sex)
+        self.pseudonym = engine.pseudonym(identity, _text(dataset.get("PatientSex", "")))
 
     def _cleans_text(self) -> bool:
         o = self.options

@@ -39,6 +39,11 @@ def _attribute_name(tag: int) -> str:
     return keyword or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
+@lru_cache(maxsize=256)   # the files of a series leave out the same elements
+def _removed_names(tags: tuple) -> tuple:
+    return tuple(_attribute_name(tag) for tag in tags if tag & 0xFFFF)
+
+
 def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path | None,
                     dry_run: bool = False) -> FileResult:
     source = Path(source)
@@ -65,7 +70,7 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         except Refused as refusal:
             return FileResult(str(source), status=SKIPPED, reason=str(refusal))
         # removed before parsing; group lengths (element 0) go unlisted, as in the engine's walk
-        result.removed[:0] = [_attribute_name(tag) for tag in read.removed_unread if tag & 0xFFFF]
+        result.removed[:0] = _removed_names(tuple(read.removed_unread))
         new_sop = str(dataset.get("SOPInstanceUID", "") or (deidentifier.map_uid(original_sop) if original_sop else ""))
         replace_file_meta(dataset, transfer_syntax, new_sop)
         if output_dir is None:
