@@ -4,10 +4,11 @@
 Case 1: N generated 512x512 16-bit CT images with realistic headers.
 Case 2: one enhanced CT object of 500 frames with per-frame functional groups.
 Each case times `cp -r` and `dicom-deidentify anonymize` (the real command line: the
-basic profile, and again with the options that add work) and prints files/s, the ratio, and the peak memory
-of the de-identification for N/4 and N files (flat memory: the two stay close).
+basic profile, and again with the options that add work) in turn, --repeat times, and prints the
+median files/s of each with their range, the ratio, and the peak memory of the de-identification
+for N/4 and N files (flat memory: the two stay close).
 
-Usage: .venv/bin/python Testing/Benchmark/benchmark_deidentify.py [--files 1000] [--jobs 2]
+Usage: .venv/bin/python Testing/Benchmark/benchmark_deidentify.py [--files 1000] [--jobs 2] [--repeat 3]
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import argparse
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -118,21 +120,35 @@ def timed(command: list) -> tuple:
     return seconds, max(after.ru_maxrss, before.ru_maxrss) / 1024, cpu
 
 
-def compare(label: str, inputs: Path, count: int, work: Path, jobs: int, options: list) -> dict:
+def compare(label: str, inputs: Path, count: int, work: Path, jobs: int, options: list, repeat: int) -> dict:
+    """cp and de-identification of the same files, `repeat` times in turn; the medians are reported.
+    Both outputs are deleted after each round, so that every round starts alike (on a virtual
+    machine, writing into memory the page cache has not used before costs far more kernel time,
+    for cp and de-identification alike)."""
     slug = "".join(c if c.isalnum() else "-" for c in label)
-    copy_seconds, _, _ = timed(["cp", "-r", str(inputs), str(work / f"{slug}-cp")])
-    out = work / f"{slug}-out"
     key = work / "secrets" / "pseudonym.key"
-    deid_seconds, peak, (user, kernel) = timed([str(CLI), "anonymize", str(inputs), "--output", str(out), "--key-file", str(key),
-                                "--create-key", "--quiet", "--jobs", str(jobs), "--report-dir",
-                                str(work / "secrets" / "reports" / slug), *options])
-    written = len(list(out.rglob("*.dcm")))
-    assert written == count, f"{label}: {written} of {count} files written"
-    row = {"case": label, "files": count, "cp_files_per_s": count / copy_seconds,
-           "deid_files_per_s": count / deid_seconds, "ratio": copy_seconds / deid_seconds, "peak_mb": peak}
-    print(f"{label:24} {count:6d} files  cp: {row['cp_files_per_s']:8.1f} files/s   "
-          f"de-identify: {row['deid_files_per_s']:8.1f} files/s   ({row['ratio'] * 100:5.1f}% of cp)"
-          f"   de-identify took {deid_seconds:6.2f} s (CPU: {user:5.2f} s user, {kernel:5.2f} s kernel)")
+    copies, runs, cpu, peak = [], [], [], 0.0
+    for _round in range(repeat):
+        copied, out = work / f"{slug}-cp", work / f"{slug}-out"
+        copy_seconds, _, _ = timed(["cp", "-r", str(inputs), str(copied)])
+        deid_seconds, peak, used = timed([str(CLI), "anonymize", str(inputs), "--output", str(out), "--key-file",
+                                          str(key), "--create-key", "--quiet", "--jobs", str(jobs), "--report-dir",
+                                          str(work / "secrets" / "reports" / slug), *options])
+        written = len(list(out.rglob("*.dcm")))
+        assert written == count, f"{label}: {written} of {count} files written"
+        copies.append(count / copy_seconds)
+        runs.append(count / deid_seconds)
+        cpu.append(used)
+        shutil.rmtree(copied)
+        shutil.rmtree(out)
+    cp_rate, deid_rate = statistics.median(copies), statistics.median(runs)
+    user, kernel = cpu[runs.index(sorted(runs)[len(runs) // 2])]
+    row = {"case": label, "files": count, "cp_files_per_s": cp_rate, "deid_files_per_s": deid_rate,
+           "ratio": deid_rate / cp_rate, "peak_mb": peak}
+    print(f"{label:24} {count:6d} files  cp: {cp_rate:8.1f} files/s ({min(copies):.0f}-{max(copies):.0f})   "
+          f"de-identify: {deid_rate:8.1f} files/s ({min(runs):.0f}-{max(runs):.0f})   "
+          f"({row['ratio'] * 100:5.1f}% of cp)   CPU of the median run: {user:5.2f} s user, {kernel:5.2f} s kernel"
+          f"   first round: cp {copies[0]:.0f}, de-identify {runs[0]:.0f} files/s")
     return row
 
 
@@ -141,6 +157,7 @@ def main(argv=None) -> int:
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--frames", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of each case; medians are reported")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="deid-bench-"))
     try:
@@ -148,12 +165,13 @@ def main(argv=None) -> int:
         quarter = max(1, args.files // 4)
         make_ct_series(work / "ct-small-set", quarter)
         make_ct_series(work / "ct", args.files)
-        small = compare("CT, basic, N/4", work / "ct-small-set", quarter, work, args.jobs, BASIC)
-        full = compare("CT, basic", work / "ct", args.files, work, args.jobs, BASIC)
-        compare("CT, options", work / "ct", args.files, work, args.jobs, OPTIONS)
+        print(f"files/s: median of {args.repeat} rounds (lowest-highest)")
+        small = compare("CT, basic, N/4", work / "ct-small-set", quarter, work, args.jobs, BASIC, args.repeat)
+        full = compare("CT, basic", work / "ct", args.files, work, args.jobs, BASIC, args.repeat)
+        compare("CT, options", work / "ct", args.files, work, args.jobs, OPTIONS, args.repeat)
         # built last: children forked after this inherit its memory in their peak figure
         make_enhanced_ct(work / "enhanced", args.frames)
-        compare(f"enhanced CT {args.frames} fr.", work / "enhanced", 1, work, args.jobs, BASIC)
+        compare(f"enhanced CT {args.frames} fr.", work / "enhanced", 1, work, args.jobs, BASIC, args.repeat)
         print(f"peak memory of a de-identification run: {small['peak_mb']:.0f} MB for {quarter} files, "
               f"{full['peak_mb']:.0f} MB for {args.files} files")
     finally:
