@@ -82,8 +82,8 @@ class SourceFile:
 
 
 def read_source(path: Path, unparsed=None) -> SourceFile:
-    """Read a file once: small files into memory, large ones (many-frame objects) parsed from
-    disk and scanned through a memory map.
+    """Read a file once: small files into memory, large ones (many-frame objects) through a
+    memory map (see _read_large).
 
     unparsed(tag, vr) -> "keep" | "remove" | None lets the caller decide, before anything is
     parsed, about top-level elements whose value it never needs: they are left out of the
@@ -112,7 +112,10 @@ def _read_large(path: Path, unparsed) -> SourceFile:
     digest = content_digest(path)
     if unparsed is not None:
         with open(path, "rb") as handle:
-            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            try:
+                mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError:   # emptied since it was measured
+                raise DicomReadError("changed while being read (it is empty now)") from None
         selected = _read_selected(path, mapped, unparsed)
         if selected is not None:
             dataset, removed, layout = selected

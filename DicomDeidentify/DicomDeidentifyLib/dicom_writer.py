@@ -4,11 +4,12 @@ The engine leaves every element it keeps as pydicom read it (a raw element:
 tag, VR, length, value bytes). pydicom's writer spends most of its time on
 per-element bookkeeping; a raw element in the encoding it was read in is written
 as the very bytes it was read as (a slice of the input, `SourceLayout`), or as
-its header and its value. Changed text elements with plain ASCII values are
-encoded here; everything else (sequences, numbers) goes through pydicom's own
-write_data_element, so the bytes are identical to pydicom's dcmwrite: the tests
-compare the two on every file of the corpus. The file is assembled as a list of
-pieces, adjacent input slices merged, and written with one writev call.
+its header and its value. Text with plain ASCII values, UIDs, single integers
+and sequences of such elements are encoded here; anything else goes through
+pydicom's own write_data_element. The bytes are identical to pydicom's dcmwrite:
+the tests compare the two on every file of the corpus. The file is assembled as a
+list of pieces, adjacent input slices merged, and written with one writev call;
+long spans of a large input are copied file to file by the kernel.
 """
 from __future__ import annotations
 
@@ -129,6 +130,8 @@ def _copy_range(handle, piece: FileRange) -> None:
         raise
     except (AttributeError, OSError):   # no copy_file_range here, or not between these file systems
         _write_buffers(handle, [piece.view[copied:]])
+
+
 def file_pieces(dataset: Dataset, layout: SourceLayout | None = None) -> list:
     """Preamble, 'DICM', file meta and body, encoded as the file meta's transfer syntax says."""
     ts = UID(dataset.file_meta.TransferSyntaxUID)

@@ -58,6 +58,8 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         return FileResult(str(source), status=SKIPPED if error.not_dicom else FAILED, reason=error.reason)
     except OSError as error:
         return FileResult(str(source), status=FAILED, reason=f"cannot be read: {error.strerror or error}")
+    except Exception as error:  # e.g. a file that shrank while it was mapped: this file fails, the batch goes on
+        return FileResult(str(source), status=FAILED, reason=f"cannot be read: {type(error).__name__}: {error}")
     try:
         transfer_syntax = transfer_syntax_of(dataset)
         original_sop = str(dataset.get("SOPInstanceUID", "") or dataset.file_meta.get("MediaStorageSOPInstanceUID", ""))
