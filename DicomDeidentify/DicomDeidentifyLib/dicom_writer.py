@@ -283,12 +283,18 @@ def _element(pieces: _Pieces, tag, element, order: str, implicit: bool, encoding
             pieces.add(header)
             pieces.add(value)
         return
-    encoded = _sequence(tag, element, order, implicit) if element.VR == "SQ" else _plain_text(
-        tag, element, order, implicit)
+    encoded = _decoded_bytes(tag, element, order, implicit)
     if encoded is not None:
         pieces.add(encoded)
     else:
         pieces.by_pydicom(element, encodings, order == "<", implicit)
+
+
+def _decoded_bytes(tag: int, element, order: str, implicit: bool):
+    """A decoded element encoded here (a sequence, or text/UID/integer), or None for pydicom's writer."""
+    if element.VR == "SQ":
+        return _sequence(tag, element, order, implicit)
+    return _plain_text(tag, element, order, implicit)
 
 
 def _raw_as_read(element, implicit: bool) -> bool:
@@ -335,8 +341,7 @@ def _item_body(item: Dataset, order: str, implicit: bool):
             continue
         if getattr(element, "is_raw", False):
             return None
-        encoded = _sequence(tag, element, order, implicit) if element.VR == "SQ" else _plain_text(
-            tag, element, order, implicit)
+        encoded = _decoded_bytes(tag, element, order, implicit)
         if encoded is None:
             return None
         parts.append(encoded)
