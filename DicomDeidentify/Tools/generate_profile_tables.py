@@ -13,7 +13,7 @@ editions and the SHA-256 of every source file read. The outputs are committed;
 Testing/test_profile_tables.py regenerates them and checks they match.
 
 Usage:
-  python DicomDeidentify/Tools/generate_profile_tables.py [--standard-dir ../shared/standard] [--check]
+  python DicomDeidentify/Tools/generate_profile_tables.py [--standard-dir DicomDeidentify/Tools/standard] [--check]
 """
 from __future__ import annotations
 
@@ -258,7 +258,7 @@ def render(table: dict) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--standard-dir", default=str(HERE.parents[2] / "shared" / "standard"))
+    parser.add_argument("--standard-dir", default=str(HERE / "standard"))
     parser.add_argument("--anonymizer-file", help="dicomfields_2026c.py (default: from the installed dicom-anonymizer)")
     parser.add_argument("--output-dir", default=str(DATA_DIR))
     parser.add_argument("--check", action="store_true", help="only compare with the files in --output-dir")

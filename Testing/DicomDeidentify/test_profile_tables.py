@@ -9,7 +9,7 @@ from DicomDeidentifyLib.tables import DATA_DIR, profile_table, safe_private_tabl
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATOR = REPO / "DicomDeidentify" / "Tools" / "generate_profile_tables.py"
-STANDARD = REPO.parent / "shared" / "standard"
+STANDARD = REPO / "DicomDeidentify" / "Tools" / "standard"   # copied from ../shared/standard
 
 
 def load(name):
@@ -28,11 +28,11 @@ def test_generated_tables_record_editions_and_source_hashes():
     assert len(load("ps315_safe_private.json")["attributes"]) == 479
 
 
-def test_recorded_hashes_match_the_shared_standard_files():
+def test_recorded_hashes_match_the_committed_standard_files():
     profile = load("ps315_profile.json")
     for source in profile["sources"][:2]:
         path = STANDARD / source["file"]
-        assert path.exists(), f"{path} missing: the standard's source files live in ../shared/standard"
+        assert path.exists(), f"{path} missing: the standard's source files live in DicomDeidentify/Tools/standard"
         assert hashlib.sha256(path.read_bytes()).hexdigest() == source["sha256"]
 
 
