@@ -8,7 +8,7 @@ The Slicer facts behind the rules (Slicer v5.8.0 d20ee94c, v5.10.0 a2b6d082, mai
   * Folders are de-identified recursively (batch.iter_input_files walks them), so a folder inside
     another listed folder adds nothing.
   * ctkDICOMBrowser.setDatabaseDirectory stores the folder it opens under its settings key
-    (CTK Libs/DICOM/Widgets/ctkDICOMBrowser.cpp 82cae578:619-705, 5056664a:560-646), which Slicer sets
+    (CTK Libs/DICOM/Widgets/ctkDICOMBrowser.cpp 82cae578:619-709, 5056664a:560-650), which Slicer sets
     to slicer.dicomDatabaseDirectorySettingsKey (DICOMLib/DICOMBrowser.py 5.8:171, main:200). The value
     may be relative to Slicer's home (`ctk::internalPathFromAbsolute`, base set in
     Base/QTGUI/qSlicerApplication.cxx 5.8:1393, main:1416).
