@@ -23,8 +23,8 @@ PythonQt (commontk db525aff; MeVisLab f4769f190 and 9992368e9, the bases of 5.10
     databaseChanged() when its file changes (a QFileSystemWatcher, ctkDICOMDatabase.cpp
     82cae578:1513-1514, dd4caeae:1513-1514, 5056664a:1590-1591); the hook then compares the shown
     database with a baseline taken after its own imports and reports the count of foreign instances.
-    (instanceAdded(QString) cannot be used: the indexer emits it on its own thread-local database
-    object, ctkDICOMIndexer.cpp, never on slicer.dicomDatabase.)
+    (instanceAdded(QString) cannot be used: the indexer inserts through a database object of its own,
+    ctkDICOMIndexer.cpp 82cae578:89,277 and 5056664a:90,278, so slicer.dicomDatabase never emits it.)
   * browserWidget.setDatabaseDirectory(dir) opens slicer.dicomDatabase on <dir>/ctkDICOM.sql in both
     browsers (DICOMBrowser.py 5.8:115-117, main:127-129) and the browsers store dir under
     slicer.dicomDatabaseDirectorySettingsKey (ctkDICOMBrowser.cpp 82cae578:619-709); showing the side
@@ -238,7 +238,7 @@ class ImportHook:
         if database is None or database is self.watchedDatabase:
             return
         database.connect("databaseChanged()", self._onDatabaseChanged)
-        database.connect("opened()", self._takeBaseline)
+        database.connect("opened()", self._onOpened)
         self.watchedDatabase = database
         self._takeBaseline()
 
@@ -326,7 +326,9 @@ class ImportHook:
         main = routing.main_database_directory(settings.value(slicer.dicomDatabaseDirectorySettingsKey),
                                                browser.dicomBrowser.databaseDirectoryBase)
         if main is None:
-            logging.warning("DicomDeidentify: Slicer records no main DICOM database; the shown one is kept")
+            message = "Slicer records no main DICOM database (or records the side one): the shown database is kept."
+            logging.warning("DicomDeidentify: %s", message)
+            slicer.util.showStatusMessage(message, 10000)
         elif self.sideDatabaseShown():
             browser.setDatabaseDirectory(main)
         self._refreshBrowser(browser)
@@ -440,6 +442,10 @@ class ImportHook:
 
     def _takeBaseline(self, *unused):
         self.baseline = self._snapshot()
+
+    def _onOpened(self):
+        with slicer.util.tryWithErrorDisplay("Reading the opened DICOM database failed."):
+            self._takeBaseline()
 
     @contextlib.contextmanager
     def ownInserts(self):
