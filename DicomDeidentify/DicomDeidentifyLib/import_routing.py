@@ -120,8 +120,8 @@ def split_routable(paths: Iterable, side_database) -> tuple:
 
 
 class PendingImports:
-    """Routed importDirectory calls gathered until the event loop runs again (one run for Add Data's
-    N files). `add` says whether the caller must schedule a flush (the first call since the last take)."""
+    """Routed importDirectory calls gathered until they stop coming (one run for Add Data's N files).
+    `add` says whether this is the first call since the last take."""
 
     def __init__(self):
         self._paths: list = []

@@ -46,6 +46,11 @@ INDICATOR_NAME = "DicomDeidentifyDatabaseIndicator"
 ROUTED_METHODS = routing.ROUTED_METHODS
 _ORIGINAL = "_dicomDeidentifyOriginal"   # on a routed method: the method it replaced
 FOREIGN_CHECK_DELAY_MS = 1000            # databaseChanged() comes once per write: check after they settle
+# Add Data loads its files in one loop (qSlicerIOManager::loadNodes, Base/QTGUI/qSlicerIOManager.cxx
+# 5.8:466-497) whose progress dialog is WindowModal (5.8:104), and a modal QProgressDialog's setValue()
+# processes events (Qt documentation of QProgressDialog::setValue): a 0 ms timer could fire between two
+# files. The timer is restarted by every routed call instead, so it fires once the calls have stopped.
+PENDING_QUIET_MS = 500
 HIGHLIGHT_STYLE = "QLabel { background-color: #ffd54f; color: black; font-weight: bold; padding: 2px; }"
 
 _hook = None
@@ -143,9 +148,9 @@ class ImportHook:
         self.foreignTimer.setSingleShot(True)
         self.foreignTimer.setInterval(FOREIGN_CHECK_DELAY_MS)
         self.foreignTimer.connect("timeout()", self._onForeignTimer)
-        self.pendingTimer = qt.QTimer()   # 0 ms: runs when the event loop is back, after Add Data's N calls
+        self.pendingTimer = qt.QTimer()   # restarted by each routed importDirectory call (Add Data's N calls)
         self.pendingTimer.setSingleShot(True)
-        self.pendingTimer.setInterval(0)
+        self.pendingTimer.setInterval(PENDING_QUIET_MS)
         self.pendingTimer.connect("timeout()", self._onPendingTimer)
 
     def _logic(self):
@@ -366,12 +371,12 @@ class ImportHook:
 
     def _importSoon(self, paths):
         """Gather routed importDirectory calls (Add Data calls it once per file) into one run."""
-        if self.pending.add(paths):
-            self.pendingTimer.start()
+        self.pending.add(paths)
+        self.pendingTimer.start()   # QTimer::start restarts an active timer
 
     def flushPendingImports(self):
-        """Run the gathered importDirectory calls now (the timer does it when the event loop is back;
-        scripts and tests that called importDirectory may call this to wait for it). The outcome, or None."""
+        """Run the gathered importDirectory calls now (the timer does it once the calls have stopped;
+        scripts and tests that called importDirectory call this to wait for it). The outcome, or None."""
         self.pendingTimer.stop()
         paths = self.pending.take()
         return self.importPaths(paths) if paths else None
