@@ -1,168 +1,276 @@
 """"Anonymize on import" in the DICOM module, and the switch between the main and the side database.
 
-Facts read from Slicer's source (Modules/Scripted/DICOM/DICOM.py, DICOMLib/DICOMBrowser.py,
-DICOMLib/DICOMUtils.py) and CTK's (ctkDICOMDatabase, ctkDICOMIndexer, ctkDICOMBrowser,
-ctkDICOMVisualBrowserWidget); the same in Slicer v5.8.0 (CTK 82cae57), v5.10.0 (CTK dd4caea)
-and main 583e9b3 of 2026-08-21 (CTK 5056664):
-  * DICOMWidget.ui.importButton is a ctkMenuButton; its menu "Import options" holds
-    "Copy imported files to DICOM database", added in DICOMWidget.setup();
-  * the Import button calls DICOMWidget.importFolder -> browserWidget.importFolder(); folders
-    dropped on the window call DICOMInstance.browserWidget.importDirectories(list); Add Data's
-    DICOMFileReader selects the DICOM module, then calls DICOMWidget.browserWidget.importDirectory(dir).
-    All three look the method up on the browser widget (a Python object) when they run, so an
-    attribute of that instance routes them; a reloaded DICOM module has a new browser widget,
-    which ensureInstalled() notices;
-  * browserWidget.setDatabaseDirectory(dir) opens slicer.dicomDatabase on <dir>/ctkDICOM.sql in
-    both browsers and stores dir under slicer.dicomDatabaseDirectorySettingsKey;
-  * ctkDICOMDatabase emits instanceAdded(QString) for every instance it inserts, also those the
-    DICOM listener, query/retrieve and DICOMweb bring in, which never pass through import.
+Glue only: every decision (which folders one import runs, one import at a time, what the controls
+show, which main database to return to, what counts as a foreign insert) is made by
+DicomDeidentifyLib.import_routing, tested without Slicer. Read from the sources of Slicer v5.8.0
+(d20ee94c), v5.10.0 (a2b6d082) and main (583e9b37), their CTK (82cae578, dd4caeae, 5056664a) and
+PythonQt (commontk db525aff; MeVisLab f4769f190 and 9992368e9, the bases of 5.10's and main's):
+  * Every import entry point of the DICOM module ends in a method of DICOMLib.SlicerDICOMBrowser:
+    the Import button -> DICOMWidget.importFolder -> browserWidget.importFolder() (DICOM.py 5.8:812-815,
+    main:1151-1154); folders dropped on the window -> DICOMInstance.browserWidget.importDirectories(list)
+    (5.8:546-560, main:813-826); Add Data's DICOMFileReader.load -> DICOMWidget.browserWidget
+    .importDirectory(dir), once per file (5.8:981-990, main:1435-1442). The methods are defined in the
+    class (DICOMLib/DICOMBrowser.py 5.8/5.10:129-145, main:141-157), so this hook replaces them in the
+    CLASS: every browser, present or future (a reloaded DICOM module), is routed. Python finds them
+    there: a Python subclass of a wrapped Qt class is a plain type (PythonQtClassWrapper_setattro is
+    PyType_Type.tp_setattro, db525aff src/PythonQtClassWrapper.cpp:569-572, 9992368e9:571-574), and
+    attribute lookup on its instances runs Python's generic lookup (type, then instance) before
+    Qt's members (PythonQtInstanceWrapper_getattro,
+    db525aff src/PythonQtInstanceWrapper.cpp:439, f4769f190:459, 9992368e9:449).
+  * Not routed, because they bypass those methods: the DICOM listener, query/retrieve, DICOMweb
+    (DICOMUtils indexes directly), the DICOM Patcher's Import (DICOMPatcher.py 5.8:782-787 calls the
+    C++ browser) and scripts. They are DETECTED, not prevented: ctkDICOMDatabase emits
+    databaseChanged() when its file changes (a QFileSystemWatcher, ctkDICOMDatabase.cpp
+    82cae578:1513-1514, dd4caeae:1513-1514, 5056664a:1590-1591); the hook then compares the shown
+    database with a baseline taken after its own imports and reports the count of foreign instances.
+    (instanceAdded(QString) cannot be used: the indexer inserts through a database object of its own,
+    ctkDICOMIndexer.cpp 82cae578:89,277 and 5056664a:90,278, so slicer.dicomDatabase never emits it.)
+  * browserWidget.setDatabaseDirectory(dir) opens slicer.dicomDatabase on <dir>/ctkDICOM.sql in both
+    browsers (DICOMBrowser.py 5.8:115-117, main:127-129) and the browsers store dir under
+    slicer.dicomDatabaseDirectorySettingsKey (ctkDICOMBrowser.cpp 82cae578:619-709); showing the side
+    database puts Slicer's value back, as DICOMUtils.openTemporaryDatabase does (5.8:372-407), so that
+    key always names the main database.
 """
+import contextlib
 import logging
 
 import qt
 import slicer
 
+from DicomDeidentifyLib import import_routing as routing
+
 SETTINGS_ANONYMIZE_ON_IMPORT = "DicomDeidentify/AnonymizeOnImport"
-SETTINGS_MAIN_DATABASE = "DicomDeidentify/MainDatabaseDirectory"
+SETTINGS_MAIN_DATABASE = "DicomDeidentify/MainDatabaseDirectory"   # written by earlier versions; removed (M5)
 ACTION_NAME = "DicomDeidentifyAnonymizeOnImportAction"
 INDICATOR_NAME = "DicomDeidentifyDatabaseIndicator"
-ROUTED_METHODS = ("importFolder", "importDirectories", "importDirectory")
+ROUTED_METHODS = routing.ROUTED_METHODS
+_ORIGINAL = "_dicomDeidentifyOriginal"   # on a routed method: the method it replaced
+FOREIGN_CHECK_DELAY_MS = 1000            # databaseChanged() comes once per write: check after they settle
+# Add Data loads its files in one loop (qSlicerIOManager::loadNodes, Base/QTGUI/qSlicerIOManager.cxx
+# 5.8:466-497) whose progress dialog is WindowModal (5.8:104), and a modal QProgressDialog's setValue()
+# processes events (Qt documentation of QProgressDialog::setValue): a 0 ms timer could fire between two
+# files. The timer is restarted by every routed call instead, so it fires once the calls have stopped.
+PENDING_QUIET_MS = 500
+HIGHLIGHT_STYLE = "QLabel { background-color: #ffd54f; color: black; font-weight: bold; padding: 2px; }"
 
 _hook = None
 
 
+def _readSetting():
+    return routing.parse_bool(slicer.app.userSettings().value(SETTINGS_ANONYMIZE_ON_IMPORT, "false"))
+
+
+def _writeSetting(enabled):
+    slicer.app.userSettings().setValue(SETTINGS_ANONYMIZE_ON_IMPORT, "true" if enabled else "false")
+
+
+_setting = routing.ObservedSetting(_readSetting, _writeSetting)
+
+
 def hook(logic=None):
-    """The one hook of this session (created on first use)."""
+    """The one hook of this session, created on first use. Creating it installs nothing and builds no
+    module logic: the DicomDeidentifyLogic is made when an import or the side database needs it
+    (or the one given here is used)."""
     global _hook
     if _hook is None:
-        if logic is None:
-            from DicomDeidentify import DicomDeidentifyLogic
-            logic = DicomDeidentifyLogic()
         _hook = ImportHook(logic)
+    elif logic is not None and _hook.logic is None:
+        _hook.logic = logic
     return _hook
 
 
 def anonymizeOnImport():
-    return slicer.app.userSettings().value(SETTINGS_ANONYMIZE_ON_IMPORT, "false") == "true"
+    return _setting.get()
 
 
 def setAnonymizeOnImport(enabled):
-    slicer.app.userSettings().setValue(SETTINGS_ANONYMIZE_ON_IMPORT, "true" if enabled else "false")
+    """Store the setting; every observer (the menu action, the indicator, the DICOM De-identify panel)
+    is told when it changed."""
+    _setting.set(enabled)
+
+
+def addAnonymizeOnImportObserver(callback):
+    """`callback(enabled: bool)` after every change of "Anonymize on import", whoever made it (the
+    DICOM module's menu action, the panel, a script). A callback that raises is logged and dropped."""
+    _setting.add_observer(callback)
+
+
+def removeAnonymizeOnImportObserver(callback):
+    _setting.remove_observer(callback)
+
+
+def _updateHookControls(enabled):
     if _hook is not None:
         _hook.updateControls()
 
 
+_setting.add_observer(_updateHookControls)
+
+
+def _routedMethod(name, original):
+    """The replacement of SlicerDICOMBrowser.<name>: the original while "Anonymize on import" is off."""
+    if name == "importFolder":
+        def routed(browser, *args, **kwargs):
+            if not anonymizeOnImport():
+                return original(browser, *args, **kwargs)
+            hook()._importFolder()
+    elif name == "importDirectories":
+        def routed(browser, directoriesToAdd, *args, **kwargs):
+            if not anonymizeOnImport():
+                return original(browser, directoriesToAdd, *args, **kwargs)
+            hook()._importNow([str(d) for d in directoriesToAdd])
+    else:
+        def routed(browser, dicomFilesDirectory, *args, **kwargs):
+            if not anonymizeOnImport():
+                return original(browser, dicomFilesDirectory, *args, **kwargs)
+            hook()._importSoon([str(dicomFilesDirectory)])
+    routed.__name__ = name
+    routed.__doc__ = f"{name} of DICOMLib.SlicerDICOMBrowser, routed by DicomDeidentify's Anonymize on import."
+    setattr(routed, _ORIGINAL, original)
+    return routed
+
+
 class ImportHook:
-    def __init__(self, logic):
+    def __init__(self, logic=None):
         self.logic = logic
-        self.browserWidget = None
-        self.originals = {}
+        self.dicomWidget = None
         self.action = None
         self.indicator = None
+        self.indicatorLabel = None
+        self.indicatorButton = None
         self.watchedDatabase = None
-        self.unexpectedInstances = 0
-        self.warningTimer = qt.QTimer()
-        self.warningTimer.singleShot = True
-        self.warningTimer.interval = 1000
-        self.warningTimer.connect("timeout()", self._warnUnexpectedInstances)
+        self.baseline = None
+        self.gate = routing.ImportGate()
+        self.pending = routing.PendingImports()
+        # QTimer.singleShot is hidden as a property by PythonQt ("ignore singleShot property, users need
+        # to use setSingleShot", PythonQtClassInfo.cpp db525aff:148-152, f4769f190 and 9992368e9:156-159)
+        self.foreignTimer = qt.QTimer()
+        self.foreignTimer.setSingleShot(True)
+        self.foreignTimer.setInterval(FOREIGN_CHECK_DELAY_MS)
+        self.foreignTimer.connect("timeout()", self._onForeignTimer)
+        self.pendingTimer = qt.QTimer()   # restarted by each routed importDirectory call (Add Data's N calls)
+        self.pendingTimer.setSingleShot(True)
+        self.pendingTimer.setInterval(PENDING_QUIET_MS)
+        self.pendingTimer.connect("timeout()", self._onPendingTimer)
+
+    def _logic(self):
+        if self.logic is None:
+            from DicomDeidentify import DicomDeidentifyLogic
+            self.logic = DicomDeidentifyLogic()
+        return self.logic
 
     # -- installing --------------------------------------------------------------------------------
     def ensureInstalled(self):
-        """Route the DICOM module's imports, add the menu entry and the indicator; returns whether the
-        DICOM module is there. Cheap: call it whenever the DICOM module may have been (re)created."""
-        widget = getattr(slicer.modules, "DICOMWidget", None)
-        browserWidget = getattr(widget, "browserWidget", None) if widget is not None else None
-        if browserWidget is None:
+        """Route the DICOM module's imports (its browser class), add the menu entry and the indicator to
+        the DICOM module's panel if it exists, watch the shown database. Returns whether the DICOM
+        module's panel is there. Cheap and idempotent: call it whenever the DICOM module may have been
+        created or reloaded."""
+        if not self._routeBrowserClass():
             return False
-        if browserWidget is not self.browserWidget:
-            self._route(browserWidget)
+        self._watchDatabase()
+        widget = getattr(slicer.modules, "DICOMWidget", None)   # set when the DICOM panel is created
+        if widget is None or getattr(widget, "browserWidget", None) is None:
+            return False
+        if widget is not self.dicomWidget:
             self._addMenuAction(widget)
             self._addIndicator(widget)
-        self._watchDatabase()
+            self.dicomWidget = widget
         self.updateControls()
         return True
 
-    def _route(self, browserWidget):
-        # A browser routed before (by an earlier hook, before a reload) gives back its own methods.
-        originals = {name: getattr(getattr(browserWidget, name), "_routedFrom", getattr(browserWidget, name))
-                     for name in ROUTED_METHODS}
-
-        def importFolder(*args):
-            if not anonymizeOnImport():
-                return originals["importFolder"](*args)
-            folder = qt.QFileDialog.getExistingDirectory(
-                slicer.util.mainWindow(), "Import DICOM files: de-identified copies go to the side database")
-            if folder:
-                self.importPaths([folder])
-
-        def importDirectories(directories, *args):
-            if not anonymizeOnImport():
-                return originals["importDirectories"](directories, *args)
-            self.importPaths([str(d) for d in directories])
-
-        def importDirectory(directory, *args):
-            if not anonymizeOnImport():
-                return originals["importDirectory"](directory, *args)
-            self.importPaths([str(directory)])
-
-        for name, routed in (("importFolder", importFolder), ("importDirectories", importDirectories),
-                             ("importDirectory", importDirectory)):
-            routed._routedFrom = originals[name]
-            setattr(browserWidget, name, routed)
-        self.browserWidget, self.originals = browserWidget, originals
+    def _routeBrowserClass(self):
+        try:
+            import DICOMLib.DICOMBrowser   # Modules/Scripted/DICOMLib (5.8, 5.10, main)
+        except ImportError:
+            logging.warning("DicomDeidentify: Slicer's DICOMLib is not available; imports are not routed")
+            return False
+        import DICOMLib
+        classes = {DICOMLib.DICOMBrowser.SlicerDICOMBrowser, getattr(DICOMLib, "SlicerDICOMBrowser", None)}
+        for cls in classes - {None}:   # one class unless DICOMBrowser.py was reloaded
+            for name in ROUTED_METHODS:
+                current = vars(cls).get(name)
+                if current is None:
+                    logging.error("DicomDeidentify: SlicerDICOMBrowser has no %s; that import is not routed", name)
+                    continue
+                if hasattr(current, _ORIGINAL) and getattr(current, "__globals__", None) is globals():
+                    continue   # routed by this copy of the module already
+                # routed by an earlier copy of this module (before a reload): route the original again
+                setattr(cls, name, _routedMethod(name, getattr(current, _ORIGINAL, current)))
+        return True
 
     def _addMenuAction(self, widget):
-        menu = widget.ui.importButton.menu()
+        menu = widget.ui.importButton.menu()   # ctkMenuButton; the menu is made in DICOMWidget.setup (5.8:613-616)
         if menu is None:
             logging.warning("DicomDeidentify: the DICOM module's import button has no options menu")
             return
-        for old in menu.findChildren(qt.QAction, ACTION_NAME):   # from before a reload of this module
+        for old in menu.findChildren(qt.QAction, ACTION_NAME):   # from before a reload of either module
             menu.removeAction(old)
+            old.deleteLater()
         self.action = qt.QAction("Anonymize on import", menu)
         self.action.objectName = ACTION_NAME
         self.action.toolTip = ("Import only de-identified copies, into a separate (side) DICOM database. "
                                "The originals are read, never indexed or copied.")
         self.action.checkable = True
         self.action.checked = anonymizeOnImport()
-        self.action.connect("toggled(bool)", setAnonymizeOnImport)
+        self.action.connect("toggled(bool)", self._onActionToggled)
         menu.addAction(self.action)
 
     def _addIndicator(self, widget):
-        for old in slicer.util.mainWindow().findChildren(qt.QPushButton, INDICATOR_NAME):
-            old.setParent(None)
-        self.indicator = qt.QPushButton()
-        self.indicator.objectName = INDICATOR_NAME
-        self.indicator.styleSheet = "background-color: #ffd54f; color: black; font-weight: bold; text-align: left;"
-        self.indicator.toolTip = "Which DICOM database the browser shows; click to switch."
-        self.indicator.connect("clicked()", self.toggleDatabase)
-        widget.layout.insertWidget(0, self.indicator)
+        for old in widget.parent.findChildren(qt.QWidget, INDICATOR_NAME):   # from before a reload
+            old.hide()
+            old.deleteLater()
+        frame = qt.QFrame()
+        frame.objectName = INDICATOR_NAME
+        layout = qt.QHBoxLayout(frame)
+        layout.setContentsMargins(0, 0, 0, 0)
+        label = qt.QLabel()
+        label.wordWrap = True   # a long text wraps instead of widening the module panel (C1)
+        # the DICOM module sizes its directory button the same way (DICOM.py 5.8:681, main:955)
+        label.sizePolicy = qt.QSizePolicy(qt.QSizePolicy.Ignored, qt.QSizePolicy.Preferred)
+        button = qt.QPushButton()
+        button.connect("clicked()", self._onIndicatorClicked)
+        layout.addWidget(label, 1)
+        layout.addWidget(button)
+        widget.layout.insertWidget(0, frame)   # ScriptedLoadableModuleWidget.layout (ScriptedLoadableModule.py 5.8/main:105)
+        self.indicator, self.indicatorLabel, self.indicatorButton = frame, label, button
 
     def _watchDatabase(self):
-        # slicer.dicomDatabase is one object for the whole session (switching databases reopens it)
-        database = slicer.dicomDatabase
-        if database is None or self.watchedDatabase is not None:
+        # slicer.dicomDatabase is one object for the whole session (switching databases reopens it).
+        # databaseChanged() and opened() are signals of ctkDICOMDatabase in all three CTKs
+        # (ctkDICOMDatabase.h 82cae578:490,496; dd4caeae:491,497; 5056664a:505,511); main's DICOM
+        # module connects databaseChanged() the same way (DICOM.py main:967).
+        database = getattr(slicer, "dicomDatabase", None)
+        if database is None or database is self.watchedDatabase:
             return
-        database.connect("instanceAdded(QString)", self._onInstanceAdded)
+        database.connect("databaseChanged()", self._onDatabaseChanged)
+        database.connect("opened()", self._onOpened)
         self.watchedDatabase = database
+        self._takeBaseline()
 
     # -- which database is shown -------------------------------------------------------------------
     def sideDatabaseShown(self):
+        from pathlib import Path
         from DicomDeidentifyLib.runs import is_side_database
-        database = slicer.dicomDatabase
+        database = getattr(slicer, "dicomDatabase", None)
         return bool(database is not None and database.isOpen and database.databaseDirectory
-                    and is_side_database(database.databaseDirectory))
+                    and is_side_database(Path(database.databaseDirectory)))
 
-    def updateControls(self):
+    def updateControls(self, *unused):
+        database = getattr(slicer, "dicomDatabase", None)
+        state = routing.controls_state(side_shown=self.sideDatabaseShown(), anonymize_on_import=anonymizeOnImport(),
+                                       busy=self.gate.busy, database_open=bool(database is not None and database.isOpen))
         if self.action is not None:
-            self.action.checked = anonymizeOnImport()
-        if self.indicator is None:
-            return
-        if self.sideDatabaseShown():
-            self.indicator.text = ("Showing the DE-IDENTIFIED side database "
-                                   f"({slicer.dicomDatabase.databaseDirectory}). Click to show your main database.")
-        else:
-            self.indicator.text = ("Showing your main DICOM database. Anonymize on import is "
-                                   f"{'ON' if anonymizeOnImport() else 'off'}. Click to show the de-identified side database.")
+            self.action.checked = state.action_checked   # its toggled() stores the same value: no change, no loop
+        widget = self.dicomWidget
+        copyAction = getattr(widget, "copyOnImportAction", None) if widget is not None else None
+        if copyAction is not None:   # DICOMWidget.copyOnImportAction: DICOM.py 5.8:618, 5.10:619, main:889 (C9)
+            copyAction.enabled = state.copy_on_import_enabled
+        if self.indicatorLabel is not None:
+            self.indicatorLabel.text = state.indicator_text
+            self.indicatorLabel.toolTip = state.indicator_tooltip
+            self.indicatorLabel.styleSheet = HIGHLIGHT_STYLE if state.highlight else ""
+            self.indicatorButton.text = state.button_text
+            self.indicatorButton.enabled = state.button_enabled
 
     def toggleDatabase(self):
         if self.sideDatabaseShown():
@@ -170,57 +278,145 @@ class ImportHook:
         else:
             self.showSideDatabase()
 
-    def _ensureBrowser(self):
-        """The DICOM module's browser (its widget is created if it was never shown), or None."""
+    def _browser(self):
+        """The DICOM module's SlicerDICOMBrowser (the DICOM panel is created if it never was), or None."""
         if not self.ensureInstalled():
-            slicer.util.getModuleWidget("DICOM")
+            try:
+                slicer.util.getModuleWidget("DICOM")   # raises RuntimeError without it (util.py 5.8:1314-1330)
+            except RuntimeError:
+                return None
             self.ensureInstalled()
-        return self.browserWidget
+        return getattr(self.dicomWidget, "browserWidget", None) if self.dicomWidget is not None else None
+
+    def _refusedWhileBusy(self, what):
+        refusal = self.gate.refusal(what)
+        if refusal:
+            logging.warning("DicomDeidentify: %s", refusal)
+            slicer.util.showStatusMessage(refusal, 10000)
+        return bool(refusal)
 
     def showSideDatabase(self):
-        if self._ensureBrowser() is None:
+        """Show the side database in the DICOM browser; Slicer keeps recording the main one."""
+        if self._refusedWhileBusy("switch"):
+            return
+        browser = self._browser()
+        if browser is None:
             logging.warning("DicomDeidentify: the DICOM module is not available; the side database is not shown")
             return
-        side = self.logic.ensureSideDatabase()
+        side = self._logic().ensureSideDatabase()
         if not self.sideDatabaseShown():
             settings = slicer.app.userSettings()
-            settings.setValue(SETTINGS_MAIN_DATABASE, slicer.dicomDatabase.databaseDirectory)
-            remembered = settings.value(slicer.dicomDatabaseDirectorySettingsKey)
-            self.browserWidget.setDatabaseDirectory(side)
-            # The browser stored the side database as Slicer's database: Slicer starts on the main one.
-            settings.setValue(slicer.dicomDatabaseDirectorySettingsKey, remembered)
-        self._refreshBrowser()
+            key = slicer.dicomDatabaseDirectorySettingsKey
+            recorded = settings.value(key)
+            browser.setDatabaseDirectory(side)
+            if recorded is None:   # the browser recorded the side database as Slicer's: undo it
+                settings.remove(key)
+            else:
+                settings.setValue(key, recorded)
+        self._refreshBrowser(browser)
+        self._takeBaseline()
         self.updateControls()
 
     def showMainDatabase(self):
-        if self._ensureBrowser() is None:
+        """Show the main database: the one Slicer records under slicer.dicomDatabaseDirectorySettingsKey."""
+        if self._refusedWhileBusy("switch"):
+            return
+        browser = self._browser()
+        if browser is None:
             return
         settings = slicer.app.userSettings()
-        main = settings.value(SETTINGS_MAIN_DATABASE) or settings.value(slicer.dicomDatabaseDirectorySettingsKey)
-        if main:
-            self.browserWidget.setDatabaseDirectory(main)
-        self._refreshBrowser()
+        settings.remove(SETTINGS_MAIN_DATABASE)   # earlier versions' copy, stale once the user changed databases
+        # the key may hold a path relative to the browser's base, Slicer's home (qSlicerApplication.cxx
+        # 5.8:1393); ctkDICOMBrowser.databaseDirectoryBase is a property (ctkDICOMBrowser.h 82cae578:64)
+        main = routing.main_database_directory(settings.value(slicer.dicomDatabaseDirectorySettingsKey),
+                                               browser.dicomBrowser.databaseDirectoryBase)
+        if main is None:
+            message = "Slicer records no main DICOM database (or records the side one): the shown database is kept."
+            logging.warning("DicomDeidentify: %s", message)
+            slicer.util.showStatusMessage(message, 10000)
+        elif self.sideDatabaseShown():
+            browser.setDatabaseDirectory(main)
+        self._refreshBrowser(browser)
+        self._takeBaseline()
         self.updateControls()
 
-    def _refreshBrowser(self):
-        visual = getattr(self.browserWidget, "dicomVisualBrowser", None)
-        if visual is not None and visual.visible:
-            visual.refreshBrowser()
+    def _refreshBrowser(self, browser):
+        """Show the opened database's patients in the visual browser, which setDatabaseDirectory does not
+        refresh on 5.8/5.10 (ctkDICOMVisualBrowserWidget.cpp dd4caeae:2244-2340)."""
+        visual = getattr(browser, "dicomVisualBrowser", None)
+        if visual is None:
+            return
+        # toggleBrowsers sets useExpertimentalVisualDICOMBrowser (5.8/5.10) or useVisualDICOMBrowser (main)
+        inUse = (visual.visible or getattr(browser, "useVisualDICOMBrowser", False)
+                 or getattr(browser, "useExpertimentalVisualDICOMBrowser", False))
+        if not inUse:
+            return
+        refresh = getattr(visual, "refreshBrowser", None)   # CTK main only: 5056664a ctkDICOMVisualBrowserWidget.h:317
+        if refresh is None:
+            refresh = visual.onShowPatients                  # public slot in 82cae578 and dd4caeae (.h:375)
+        refresh()
 
     # -- importing ---------------------------------------------------------------------------------
+    def _importFolder(self):
+        if self._refusedWhileBusy("import"):
+            return
+        folder = qt.QFileDialog.getExistingDirectory(
+            slicer.util.mainWindow(), "Import DICOM files: de-identified copies go to the side database")
+        if folder:
+            self._importNow([folder])
+
+    def _importNow(self, paths):
+        with slicer.util.tryWithErrorDisplay("Anonymize on import failed."):   # util.py 5.8:3279
+            self.importPaths(paths)
+
+    def _importSoon(self, paths):
+        """Gather routed importDirectory calls (Add Data calls it once per file) into one run."""
+        self.pending.add(paths)
+        self.pendingTimer.start()   # QTimer::start restarts an active timer
+
+    def flushPendingImports(self):
+        """Run the gathered importDirectory calls now (the timer does it once the calls have stopped;
+        scripts and tests that called importDirectory call this to wait for it). The outcome, or None."""
+        self.pendingTimer.stop()
+        paths = self.pending.take()
+        return self.importPaths(paths) if paths else None
+
+    def _onPendingTimer(self):
+        with slicer.util.tryWithErrorDisplay("Anonymize on import failed."):
+            self.flushPendingImports()
+
     def importPaths(self, paths):
-        """De-identify `paths` into the side database with a progress dialog, index and show the copies,
-        then tell the user what happened; files to review go to the DICOM De-identify module."""
-        from .progress import progressDialog
-        dialog, progress, cancel = progressDialog("De-identifying before import...")
-        try:
-            outcome = self.logic.importPaths(paths, progress=progress, cancel=cancel)
-        except Exception as error:
-            logging.exception("DicomDeidentify: import failed")
-            slicer.util.errorDisplay(f"Nothing was imported: {error}")
+        """De-identify `paths` into the side database (one run; folders coalesced) with a modal progress
+        dialog, index and show the copies, then tell the user what happened; files to review go to the
+        DICOM De-identify module. Refused (None) while another import runs."""
+        from .progress import finishProgressDialog, progressDialog
+        if self._refusedWhileBusy("import"):
             return None
+        logic = self._logic()
+        routable, refused = routing.split_routable(paths, logic.sideDatabaseDirectory())
+        if refused:
+            slicer.util.warningDisplay(
+                f"{len(refused)} folder(s) lie inside the side database and were not imported again.",
+                windowTitle="Anonymize on import")
+        if not routable:
+            return None
+        self.gate.enter()
+        self.updateControls()
+        dialog = None
+        try:
+            with self.ownInserts() as own:
+                dialog, progress, cancel = progressDialog("De-identifying before import...")
+                try:
+                    outcome = logic.importPaths(routable, progress=progress, cancel=cancel)
+                except Exception as error:
+                    logging.exception("DicomDeidentify: import failed")
+                    slicer.util.errorDisplay(f"Nothing was imported: {error}", windowTitle="Anonymize on import")
+                    return None
+                if self.sideDatabaseShown():
+                    own.extend(outcome.released)
         finally:
-            dialog.close()
+            finishProgressDialog(dialog)
+            self.gate.leave()
         self.showSideDatabase()
         summary = outcome.summary()
         if outcome.held:
@@ -233,16 +429,80 @@ class ImportHook:
             slicer.util.showStatusMessage(summary.splitlines()[0], 10000)
         return outcome
 
-    # -- imports that bypass the hook --------------------------------------------------------------
-    def _onInstanceAdded(self, *unused):
-        if anonymizeOnImport():
-            self.unexpectedInstances += 1
-            self.warningTimer.start()
+    # -- imports by other routes -------------------------------------------------------------------
+    def _snapshot(self):
+        """The shown database now: its instance count and, for the side database, its SOP Instance UIDs
+        (ctkDICOMDatabase patients/studiesForPatient/seriesForStudy/instancesForSeries/imagesCount are
+        Q_INVOKABLE in all three CTKs, ctkDICOMDatabase.h 82cae578:167-226, 5056664a:170-228)."""
+        database = getattr(slicer, "dicomDatabase", None)
+        if database is None or not database.isOpen:
+            return None
+        uids = None
+        if self.sideDatabaseShown():
+            uids = frozenset(uid for patient in database.patients()
+                             for study in database.studiesForPatient(patient)
+                             for series in database.seriesForStudy(study)
+                             for uid in database.instancesForSeries(series))
+        return routing.DatabaseSnapshot(database.databaseDirectory, database.imagesCount(), uids)
 
-    def _warnUnexpectedInstances(self):
-        count, self.unexpectedInstances = self.unexpectedInstances, 0
-        where = "de-identified side" if self.sideDatabaseShown() else "main"
-        slicer.util.warningDisplay(
-            f"{count} DICOM instance(s) were just added to the {where} database without de-identification: "
-            "the DICOM listener, query/retrieve and DICOMweb do not go through \"Anonymize on import\". "
-            "Their original patient information is now in that database.", windowTitle="Anonymize on import")
+    def _takeBaseline(self, *unused):
+        self.baseline = self._snapshot()
+
+    def _onOpened(self):
+        with slicer.util.tryWithErrorDisplay("Reading the opened DICOM database failed."):
+            self._takeBaseline()
+
+    @contextlib.contextmanager
+    def ownInserts(self):
+        """Around this module's own indexing into the shown database (an import, the review's release):
+        the caller extends the yielded list with the files it added; whatever else entered the shown
+        database meanwhile is reported as foreign, and a new baseline is taken. Checks are held off
+        meanwhile (the indexing's own databaseChanged() signals)."""
+        before = self.baseline if self.baseline is not None else self._snapshot()
+        own = []
+        entered = self.gate.enter()   # nested inside importPaths the gate is already held
+        try:
+            yield own
+        finally:
+            if entered:
+                self.gate.leave()
+            current = self._snapshot()
+            if current is not None:
+                self._report(routing.foreign_instance_count(before, current, own=len(own)))
+            self.baseline = current
+
+    def _onDatabaseChanged(self, *unused):
+        if not self.gate.busy:   # during the hook's own indexing, ownInserts checks at its end
+            self.foreignTimer.start()
+
+    def _onForeignTimer(self):
+        with slicer.util.tryWithErrorDisplay("Checking the DICOM database for imports failed."):
+            self.checkForeignInstances()
+
+    def checkForeignInstances(self):
+        """Compare the shown database with the baseline; report what entered it by another route.
+        Returns the count of foreign instances."""
+        if self.gate.busy:
+            return 0
+        current = self._snapshot()
+        count = routing.foreign_instance_count(self.baseline, current) if current is not None else 0
+        self.baseline = current
+        self._report(count)
+        self.updateControls()
+        return count
+
+    def _report(self, count):
+        incident = routing.foreign_insert_incident(count, side_shown=self.sideDatabaseShown(),
+                                                   anonymize_on_import=anonymizeOnImport())
+        if incident:
+            logging.warning("DicomDeidentify: %d DICOM instance(s) entered the shown database by another route", count)
+            slicer.util.warningDisplay(incident, windowTitle="Anonymize on import")
+
+    # -- slots of the hook's own controls ------------------------------------------------------------
+    def _onActionToggled(self, checked):
+        with slicer.util.tryWithErrorDisplay("Anonymize on import could not be changed."):
+            setAnonymizeOnImport(checked)
+
+    def _onIndicatorClicked(self):
+        with slicer.util.tryWithErrorDisplay("The DICOM database could not be switched."):
+            self.toggleDatabase()

@@ -1,0 +1,265 @@
+"""What "Anonymize on import" decides, without Qt: the Slicer glue (DicomDeidentifySlicer/import_hook.py)
+reads widgets and settings, asks these functions, and applies the answer.
+
+The Slicer facts behind the rules (Slicer v5.8.0 d20ee94c, v5.10.0 a2b6d082, main 583e9b37):
+  * Add Data with N DICOM files calls DICOMFileReader.load once per file, and each call imports the
+    file's folder: `browserWidget.importDirectory(os.path.dirname(...))` (Modules/Scripted/DICOM/DICOM.py
+    5.8:981-990, 5.10:985-992, main:1435-1442). N routed calls must become one run per distinct folder.
+  * Folders are de-identified recursively (batch.iter_input_files walks them), so a folder inside
+    another listed folder adds nothing.
+  * ctkDICOMBrowser.setDatabaseDirectory stores the folder it opens under its settings key
+    (CTK Libs/DICOM/Widgets/ctkDICOMBrowser.cpp 82cae578:619-709, 5056664a:560-650), which Slicer sets
+    to slicer.dicomDatabaseDirectorySettingsKey (DICOMLib/DICOMBrowser.py 5.8:171, main:200). The value
+    may be relative to Slicer's home (`ctk::internalPathFromAbsolute`, base set in
+    Base/QTGUI/qSlicerApplication.cxx 5.8:1393, main:1416).
+  * ctkDICOMDatabase emits databaseChanged() when its file changes on disk (a QFileSystemWatcher,
+    ctkDICOMDatabase.cpp 82cae578:1513-1514, 5056664a:1590-1591), whoever wrote it; it says nothing
+    about what changed, so inserts are found by comparing the database with a baseline.
+Nothing here logs or returns an identifying value: incidents name counts only.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .runs import is_side_database
+
+log = logging.getLogger(__name__)
+
+# The SlicerDICOMBrowser methods every import entry point of the DICOM module goes through
+# (DICOMLib/DICOMBrowser.py 5.8/5.10:129-145, main:141-157; their signatures are (self),
+# (self, directoriesToAdd) and (self, dicomFilesDirectory) in all three).
+ROUTED_METHODS = ("importFolder", "importDirectories", "importDirectory")
+
+
+def parse_bool(value, default: bool = False) -> bool:
+    """A boolean setting as QSettings returns it: "true"/"false" from an INI file, a bool, or None."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("true", "1", "yes", "on")
+
+
+class ObservedSetting:
+    """A boolean setting with observers: every change, wherever it comes from (the DICOM module's menu
+    action, the DICOM De-identify panel's checkbox, a script), reaches every observer, so no control
+    shows a stale state. `read()` returns the stored value, `write(bool)` stores it."""
+
+    def __init__(self, read: Callable[[], bool], write: Callable[[bool], None]):
+        self._read, self._write = read, write
+        self._observers: list = []
+
+    def get(self) -> bool:
+        return bool(self._read())
+
+    def set(self, enabled) -> bool:
+        """Store `enabled`; observers are told when the stored value changed. Returns whether it did."""
+        enabled = bool(enabled)
+        changed = self.get() != enabled
+        if changed:
+            self._write(enabled)
+            self.notify()
+        return changed
+
+    def add_observer(self, callback: Callable[[bool], None]) -> None:
+        """`callback(enabled)` after every change; added once however often it is registered."""
+        if callback not in self._observers:
+            self._observers.append(callback)
+
+    def remove_observer(self, callback) -> None:
+        if callback in self._observers:
+            self._observers.remove(callback)
+
+    def notify(self) -> None:
+        """Call every observer with the stored value. An observer that raises (a panel whose widgets
+        were deleted) is logged and dropped; the others are still called."""
+        enabled = self.get()
+        for callback in list(self._observers):
+            try:
+                callback(enabled)
+            except Exception:
+                log.exception("an observer of the setting failed and was removed")
+                self.remove_observer(callback)
+
+
+def _normalized(path) -> str:
+    return os.path.normpath(os.path.abspath(os.fspath(path)))
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or below it (both normalized; no file system access)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def coalesce_directories(paths: Iterable) -> list:
+    """The folders to de-identify for these routed import calls: absolute, normalized, each once, in
+    first-seen order, without folders that lie inside another listed folder (runs are recursive)."""
+    unique: list = []
+    for path in paths:
+        path = _normalized(path)
+        if path not in unique:
+            unique.append(path)
+    return [p for p in unique if not any(q != p and _inside(p, q) for q in unique)]
+
+
+def split_routable(paths: Iterable, side_database) -> tuple:
+    """(paths to de-identify, paths refused), both coalesced: a path that is the side database or lies
+    inside it is refused, since its files are there already (de-identified, or brought in by another
+    route; runs.deidentify_folder refuses such an input too). A folder that holds the side database
+    is routed: the run leaves its destination out of the walk (batch.iter_input_files' exclude)."""
+    side = os.path.realpath(side_database) if side_database else None
+    routable, refused = [], []
+    for path in paths:
+        path = _normalized(path)
+        (refused if side and _inside(os.path.realpath(path), side) else routable).append(path)
+    return coalesce_directories(routable), coalesce_directories(refused)
+
+
+class PendingImports:
+    """Routed importDirectory calls gathered until they stop coming (one run for Add Data's N files).
+    `add` says whether this is the first call since the last take."""
+
+    def __init__(self):
+        self._paths: list = []
+
+    def add(self, paths: Iterable) -> bool:
+        first = not self._paths
+        self._paths.extend(_normalized(p) for p in paths)
+        return first and bool(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def take(self) -> list:
+        """The coalesced folders, and nothing pending afterwards."""
+        paths, self._paths = self._paths, []
+        return coalesce_directories(paths)
+
+
+class ImportGate:
+    """One import at a time. An import runs on the GUI thread and processes events (progress,
+    ctkDICOMIndexer.waitForImportFinished's own QEventLoop, CTK ctkDICOMIndexer.cpp 82cae578:651-665),
+    so another import, or a switch of the shown database, could start inside it: both are refused."""
+
+    def __init__(self):
+        self._busy = False
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def enter(self) -> bool:
+        """Start an import: False (and nothing changes) while one runs."""
+        if self._busy:
+            return False
+        self._busy = True
+        return True
+
+    def leave(self) -> None:
+        self._busy = False
+
+    def refusal(self, what: str) -> str | None:
+        """The message for refusing `what` ("import", "switch") while busy; None when allowed."""
+        if not self._busy:
+            return None
+        if what == "switch":
+            return "An import into the side database is running: the shown DICOM database cannot change until it ends."
+        return "An import into the side database is running: this import was not started. Import again when it ends."
+
+
+@dataclass(frozen=True)
+class ControlsState:
+    """What the DICOM module's controls show. indicator_text is for a word-wrapped label, button_text
+    for a short button next to it."""
+    indicator_text: str
+    indicator_tooltip: str
+    button_text: str
+    button_enabled: bool
+    highlight: bool               # the label is drawn as a warning (the side database is shown)
+    action_checked: bool          # "Anonymize on import" in the Import options menu
+    copy_on_import_enabled: bool  # "Copy imported files to DICOM database" means nothing while routed
+
+
+def controls_state(*, side_shown: bool, anonymize_on_import: bool, busy: bool = False,
+                   database_open: bool = True) -> ControlsState:
+    """The controls for one state of the hook (no paths in the label: they may name people)."""
+    tooltip = ("Which DICOM database the browser shows. With \"Anonymize on import\" on, imports go, "
+               "de-identified, into the side database; the originals are read, never indexed or copied.")
+    if busy:
+        text, button, enabled = "De-identifying files before import...", "Wait", False
+    elif not database_open:
+        text, button, enabled = "No DICOM database is open.", "Show side database", True
+    elif side_shown:
+        text = "Showing the DE-IDENTIFIED side database (not your main DICOM database)."
+        button, enabled = "Show main database", True
+    else:
+        text = ("Showing your main DICOM database. Anonymize on import is "
+                + ("ON: imports go, de-identified, to the side database." if anonymize_on_import else "off."))
+        button, enabled = "Show side database", True
+    return ControlsState(text, tooltip, button, enabled, side_shown and not busy, anonymize_on_import,
+                         not anonymize_on_import)
+
+
+def absolute_from_internal(path: str, base: str = "") -> str:
+    """ctk::absolutePathFromInternal: a relative path is relative to `base` (Slicer's home)."""
+    if not path or os.path.isabs(path) or not base:
+        return path
+    return os.path.join(base, path)
+
+
+def main_database_directory(recorded, base: str = "") -> str | None:
+    """The main DICOM database "Show main database" returns to: the folder Slicer records under
+    slicer.dicomDatabaseDirectorySettingsKey (the hook puts that key back after showing the side
+    database), made absolute against `base`. None when nothing is recorded or the recorded folder is
+    a side database (Slicer must never take it for the main one)."""
+    if not recorded:
+        return None
+    directory = absolute_from_internal(str(recorded), base)
+    if is_side_database(Path(directory)):
+        log.warning("Slicer's recorded DICOM database is a de-identified side database; not shown as the main one")
+        return None
+    return directory
+
+
+@dataclass(frozen=True)
+class DatabaseSnapshot:
+    """What a DICOM database holds at one moment: its folder, its instance count
+    (ctkDICOMDatabase.imagesCount()) and, where listed, its SOP Instance UIDs."""
+    directory: str
+    instance_count: int
+    sop_instance_uids: frozenset | None = None
+
+
+def foreign_instance_count(baseline: DatabaseSnapshot | None, current: DatabaseSnapshot, own: int = 0) -> int:
+    """How many instances entered the database between the two snapshots by another route than the
+    hook's own imports, which added at most `own` instances. 0 when there is no baseline or the
+    database was switched (a new baseline is due). With UIDs on both sides, new UIDs are counted
+    (so a removal does not hide an insert); otherwise the growth of the count."""
+    if baseline is None or _normalized(baseline.directory) != _normalized(current.directory):
+        return 0
+    if baseline.sop_instance_uids is not None and current.sop_instance_uids is not None:
+        added = len(current.sop_instance_uids - baseline.sop_instance_uids)
+    else:
+        added = current.instance_count - baseline.instance_count
+    return max(0, added - max(0, own))
+
+
+def foreign_insert_incident(count: int, *, side_shown: bool, anonymize_on_import: bool) -> str | None:
+    """The incident to report for `count` foreign instances, or None when there is nothing to report.
+    Into the side database this is always an incident (it must hold de-identified files only); into
+    the main database only while "Anonymize on import" is on (the user expects nothing identified to
+    enter). The text names the count, never a value."""
+    if count <= 0 or not (side_shown or anonymize_on_import):
+        return None
+    routes = ("the DICOM listener, query/retrieve, DICOMweb, the DICOM Patcher's Import, or a script "
+              "indexing files directly")
+    if side_shown:
+        return (f"{count} DICOM instance(s) entered the DE-IDENTIFIED side database without going through "
+                f"\"Anonymize on import\" ({routes}). They were not de-identified: treat the side database "
+                "as holding patient information until they are removed.")
+    return (f"{count} DICOM instance(s) entered your main DICOM database without de-identification ({routes} "
+            "do not go through \"Anonymize on import\"). Their original patient information is in that database.")
