@@ -62,6 +62,14 @@ def install(policyFactory):
     return _installed
 
 
+def uninstall():
+    """Remove the hook in use, if any, and give the dialog back as Slicer made it."""
+    global _installed
+    if _installed is not None:
+        _installed.uninstall()
+        _installed = None
+
+
 def installed():
     """The hook in use now, or None (looked up at each call: a reinstall replaces it)."""
     return _installed
@@ -79,6 +87,7 @@ class SaveDialogHook:
         self.inScrubbedSave = False
         self.inDialogSave = False     # an unscrubbed save through the dialog (M11: only these are checked)
         self.sceneTarget = ""
+        self.active = False           # Save taken over; uninstall() gives it back once
 
     # -- installing ------------------------------------------------------------------------------
     def install(self):
@@ -93,6 +102,7 @@ class SaveDialogHook:
             return False
         if not self._takeOverSave():
             return False
+        self.active = True
         self.checkBox = qt.QCheckBox(_("Remove patient information (PHI) from saved files"))
         self.checkBox.objectName = CHECKBOX_NAME
         self.checkBox.toolTip = _("Save the scene without patient names, IDs, dates, DICOM UIDs and screenshots; "
@@ -136,7 +146,11 @@ class SaveDialogHook:
             logging.error("SceneScrubber: the Save dialog's Save button could not be given back; restart Slicer")
 
     def uninstall(self):
-        """Give the dialog back as Slicer made it (on module reload)."""
+        """Give the dialog back as Slicer made it (on module reload); once only, so that accept() is
+        never connected twice."""
+        if not self.active:
+            return
+        self.active = False
         try:
             self.buttonBox.disconnect("accepted()", self.onAccepted)
             self._giveBackSave()
