@@ -105,6 +105,8 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
         self.ui.checkButton.connect("clicked(bool)", self.onCheckButton)
 
     def enter(self):
+        # called by qSlicerScriptedLoadableModuleWidget::enter (Base/QTGUI/qSlicerScriptedLoadableModuleWidget.cxx
+        # 5.8:65 declareMethod(EnterMethod, "enter"))
         self._showSettings()   # the Save dialog's box may have changed the "every save" setting
 
     def _showSettings(self):
@@ -239,7 +241,8 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
         self._sceneURL = slicer.mrmlScene.GetURL()
         self._rootDirectory = slicer.mrmlScene.GetRootDirectory()
         # Q_PROPERTY defaultSceneFileType (Base/QTCore/qSlicerCoreIOManager.h 5.8:52, main:53); a dialog
-        # save sets it (qSlicerSaveDataDialog.cxx 5.8:1126, main:1011)
+        # save sets it (qSlicerSaveDataDialog.cxx 5.8:1126, main:1011). PythonQt finds the property before
+        # the Q_INVOKABLE getter of the same name (PythonQtClassInfo.cpp db525aff:314-316), so this is the value.
         self._sceneFileType = slicer.app.coreIOManager().defaultSceneFileType
         self.folder = tempfile.mkdtemp(prefix="SceneScrubberTest-")
 
@@ -307,6 +310,7 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
 
         def watchdog():
             watchdogFired.append(True)
+            # static QApplication::activeModalWidget (PythonQt generated_cpp_511 com_trolltech_qt_gui0.cpp:14926)
             modal = qt.QApplication.activeModalWidget()
             if modal is not None and modal.objectName != h.DIALOG_NAME:
                 modal.close()   # a message box opened by the save (overwrite, error)
