@@ -104,6 +104,21 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
         self.ui.scrubButton.connect("clicked(bool)", self.onScrubButton)
         self.ui.checkButton.connect("clicked(bool)", self.onCheckButton)
 
+    def onReload(self):
+        """Reload and Test also reloads SceneScrubberSlicer and SceneScrubberLib: Slicer reloads only this
+        file (ScriptedLoadableModuleWidget.onReload -> slicer.util.reloadScriptedModule, Base/Python/slicer/
+        ScriptedLoadableModule.py 5.8:236-248, same in 5.10 and main). The Save dialog is given back first,
+        so that the fresh hook finds it as Slicer made it."""
+        import sys
+        try:
+            from SceneScrubberSlicer import save_dialog_hook
+            save_dialog_hook.uninstall()
+        except Exception:
+            logging.exception("SceneScrubber: the Save dialog hook could not be removed before reloading")
+        for name in [name for name in sys.modules if name.split(".")[0] in ("SceneScrubberLib", "SceneScrubberSlicer")]:
+            del sys.modules[name]
+        ScriptedLoadableModuleWidget.onReload(self)
+
     def enter(self):
         # called by qSlicerScriptedLoadableModuleWidget::enter (Base/QTGUI/qSlicerScriptedLoadableModuleWidget.cxx
         # 5.8:65 declareMethod(EnterMethod, "enter"))
