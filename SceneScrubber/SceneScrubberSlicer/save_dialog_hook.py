@@ -193,6 +193,8 @@ class SaveDialogHook:
         self.inScrubbedSave = True
         try:
             apply_plan(scene, plan)
+            # QDialog::setResult/result, wrapped by PythonQt (commontk db525aff generated_cpp_511
+            # com_trolltech_qt_gui1.h:877-879; MeVisLab f4769f190 and 9992368e9 generated_cpp_515 ...gui1.h:1177-1179)
             self.dialog.setResult(qt.QDialog.Rejected)   # so that result() below tells this save's outcome
             self.dialog.accept()   # saves; done(Accepted) only when everything was written
             accepted = self.dialog.result() == qt.QDialog.Accepted
