@@ -338,7 +338,9 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
         timer.start()
         qt.QTimer.singleShot(0, pressSave)
         try:
-            saved = slicer.app.ioManager().openSaveDataDialog()   # exec()s the dialog (qSlicerIOManager.h:118)
+            # ioManager(): qSlicerApplication.h 5.8:89, main:88; openSaveDataDialog(): a public slot that exec()s
+            # the dialog and returns whether it was accepted (qSlicerIOManager.h 5.8:116, 5.10 and main:118)
+            saved = slicer.app.ioManager().openSaveDataDialog()
         finally:
             timer.stop()
         if failures:

@@ -110,6 +110,7 @@ class SaveDialogHook:
         self.checkBox.checked = scrubOnSaveByDefault()
         self.checkBox.connect("toggled(bool)", self.onToggled)
         layout.addWidget(self.checkBox, 0, 3)
+        # coreIOManager(): Q_INVOKABLE, qSlicerCoreApplication.h 5.8:383, 5.10:384, main:435
         if not slicer.app.coreIOManager().connect("fileSaved(qSlicerIO::IOProperties)", self.onFileSaved):
             logging.warning("SceneScrubber: scenes saved through the dialog will be found by their URL "
                             "(no fileSaved signal)")
@@ -234,6 +235,7 @@ class SaveDialogHook:
         if self.inScrubbedSave:
             self.savedFiles.append(path)
             return
+        # testingEnabled(): qSlicerBaseQTCorePythonQtDecorators.h 5.8:55, 5.10:54, main:54
         if check_after_unscrubbed_save(scrubOnSaveByDefault(), bool(slicer.app.testingEnabled()),
                                        self.inDialogSave, path, self.sceneTarget):
             # after the dialog has closed, not inside qSlicerCoreIOManager::saveNodes (M11);
