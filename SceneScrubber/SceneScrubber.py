@@ -67,6 +67,7 @@ class SceneScrubber(ScriptedLoadableModule):
     def __init__(self, parent):
         ScriptedLoadableModule.__init__(self, parent)
         self.parent.title = _("Scene Scrubber")
+        # as Slicer's own modules (DICOMPatcher.py and ScreenCapture.py 5.8 and main:26-27)
         self.parent.categories = [translate("qSlicerAbstractCoreModule", "Utilities")]
         # Data: the Save dialog (qSlicerDataModule::setup registers it); SubjectHierarchy: the DICOM
         # attributes scrubbed. Module names as Slicer's own modules declare them (DICOM.py 5.8:39
