@@ -1,41 +1,57 @@
 """The "Remove patient information (PHI) from saved files" checkbox in Slicer's Save dialog.
 
 Slicer fires no scene event before saving and a Python scene writer never takes over from
-the C++ one, so the dialog itself is hooked. Facts read from Slicer's source
-(Base/QTGUI/qSlicerSaveDataDialog.cxx, _p.h, Resources/UI/qSlicerSaveDataDialog.ui,
-Modules/Loadable/Data/qSlicerDataModule.cxx, Base/QTCore/qSlicerCoreIOManager.h), the same
-in v5.8.0, v5.10.0 and main (583e9b3, 2026-08-21):
-  * the dialog is a top-level QDialog named "qSlicerSaveDataDialog", created once by the Data
-    module and reused by File > Save and the unsaved-changes prompts;
-  * its QGridLayout has row 0 free in columns 3-5 (column 3 stretches);
-  * "ButtonBox" accepted() -> accept() -> save: nodes first (file names from the table), then
-    the scene with a screenshot of the layout;
-  * the table "FileWidget": column 0 holds the file name, the node ID (Qt.UserRole + 2) and the
-    extension (Qt.UserRole + 1); column 2 a ctkPathLineEdit with the folder;
-  * qSlicerCoreIOManager emits fileSaved(IOProperties) after every save, "fileName" included.
-If any of this is missing, the hook is not installed and the dialog stays as Slicer made it.
+the C++ one, so the dialog itself is hooked. Facts read from Slicer's source (Slicer/Slicer
+v5.8.0 d20ee94c, v5.10.0 a2b6d082, main 583e9b37; Base/QTGUI/qSlicerSaveDataDialog.cxx, _p.h,
+Resources/UI/qSlicerSaveDataDialog.ui, Modules/Loadable/Data/qSlicerDataModule.cxx,
+Base/QTCore/qSlicerCoreIOManager.h), the same in the three versions unless noted:
+  * the dialog is a top-level QDialog named "qSlicerSaveDataDialog" (.ui line 4), created once
+    by the Data module (qSlicerDataModule.cxx 5.8:114, main:113) and reused by File > Save and
+    the unsaved-changes prompts;
+  * its QGridLayout has row 0 free in columns 3-5 (column 3 stretches, .ui line 20);
+  * "ButtonBox" accepted() -> accept() (.ui lines 172-178) -> save(): nodes first (file names from
+    the table), then the scene with a screenshot of the layout; accept() calls done(Accepted) only
+    if everything was saved (.cxx main 641-648);
+  * the table "FileWidget" (_p.h main 77-93): column 0 holds the file name, the node ID
+    (Qt.UserRole + 2, empty for the scene) and the extension (Qt.UserRole + 1); column 2 a
+    ctkPathLineEdit with the folder; column 5 the type item, whose Qt.UserRole is "Scene" on the
+    scene's row (findSceneRow, .cxx main 941-946);
+  * qSlicerCoreIOManager emits fileSaved(IOProperties) after every successful writer, "fileName"
+    included (qSlicerCoreIOManager.h 5.8:299, 5.10:294, main:295; .cxx main 892).
+If any of this is missing, or Save cannot be taken over, the hook is not installed and the
+dialog stays as Slicer made it. What to do after a save is decided in
+SceneScrubberLib.save_decisions; this module reads the dialog and applies the answer.
 """
 import logging
 
 import qt
 import slicer
 
-from SceneScrubberLib.after_save import finish_saved_scene, is_saved_scene
-from SceneScrubberLib.live_scene import identifying_values, plan_scrub, restore, take_snapshot, apply_plan
+from SceneScrubberLib.live_scene import apply_plan, identifying_values, plan_scrub, restore, take_snapshot
+from SceneScrubberLib.save_decisions import (after_scrubbed_save, carry_out, check_after_unscrubbed_save,
+                                             scene_row_target)
 from SceneScrubberLib.save_rows import RowChange, SaveRow, neutral_rows, outcome_message
+
+try:   # Slicer's translation function (Base/Python/slicer/i18n.py, present in 5.8.0, 5.10.0 and main)
+    from slicer.i18n import tr as _
+except ImportError:   # an older Slicer: untranslated
+    def _(text):
+        return text
 
 DIALOG_NAME = "qSlicerSaveDataDialog"
 CHECKBOX_NAME = "SceneScrubberRemovePHICheckBox"
 SETTINGS_SCRUB_ON_SAVE = "SceneScrubber/ScrubOnSave"
-FILE_NAME_COLUMN, FILE_DIRECTORY_COLUMN = 0, 2
-FILE_EXTENSION_ROLE, UID_ROLE = qt.Qt.UserRole + 1, qt.Qt.UserRole + 2
+# qSlicerSaveDataDialog_p.h (main 77-93, same in 5.8.0 and 5.10.0): ColumnType and CustomRole
+FILE_NAME_COLUMN, FILE_FORMAT_COLUMN, FILE_DIRECTORY_COLUMN, NODE_TYPE_COLUMN = 0, 1, 2, 5
+SCENE_TYPE_ROLE, FILE_EXTENSION_ROLE, UID_ROLE = qt.Qt.UserRole, qt.Qt.UserRole + 1, qt.Qt.UserRole + 2
 
 _installed = None   # the hook in use; a module reload replaces it
 
 
 def install(policyFactory):
     """Add the checkbox to the Save dialog and the fileSaved check; returns the hook, or None if the
-    dialog is not there (yet) or not as expected. policyFactory() gives the current ScrubPolicy."""
+    dialog is not there (yet), not as expected, or Save cannot be taken over.
+    policyFactory() gives the current ScrubPolicy."""
     global _installed
     if _installed is not None:
         _installed.uninstall()
@@ -43,6 +59,19 @@ def install(policyFactory):
     hook = SaveDialogHook(policyFactory)
     if hook.install():
         _installed = hook
+    return _installed
+
+
+def uninstall():
+    """Remove the hook in use, if any, and give the dialog back as Slicer made it."""
+    global _installed
+    if _installed is not None:
+        _installed.uninstall()
+        _installed = None
+
+
+def installed():
+    """The hook in use now, or None (looked up at each call: a reinstall replaces it)."""
     return _installed
 
 
@@ -54,8 +83,11 @@ class SaveDialogHook:
     def __init__(self, policyFactory):
         self.policyFactory = policyFactory
         self.dialog = self.buttonBox = self.table = self.checkBox = None
-        self.savedScenes = []
+        self.savedFiles = []          # fileSaved names during a scrubbed save
         self.inScrubbedSave = False
+        self.inDialogSave = False     # an unscrubbed save through the dialog (M11: only these are checked)
+        self.sceneTarget = ""
+        self.active = False           # Save taken over; uninstall() gives it back once
 
     # -- installing ------------------------------------------------------------------------------
     def install(self):
@@ -68,25 +100,61 @@ class SaveDialogHook:
         if self.buttonBox is None or self.table is None or not isinstance(layout, qt.QGridLayout):
             logging.warning("SceneScrubber: the Save dialog is not as expected; its PHI checkbox is not added")
             return False
-        self.checkBox = qt.QCheckBox("Remove patient information (PHI) from saved files")
+        if not self._takeOverSave():
+            return False
+        self.active = True
+        self.checkBox = qt.QCheckBox(_("Remove patient information (PHI) from saved files"))
         self.checkBox.objectName = CHECKBOX_NAME
-        self.checkBox.toolTip = ("Save the scene without patient names, IDs, dates, DICOM UIDs and screenshots; "
-                                 "the loaded scene stays as it is. The written files are checked afterwards.")
+        self.checkBox.toolTip = _("Save the scene without patient names, IDs, dates, DICOM UIDs and screenshots; "
+                                  "the loaded scene stays as it is. The written files are checked afterwards.")
         self.checkBox.checked = scrubOnSaveByDefault()
         self.checkBox.connect("toggled(bool)", self.onToggled)
         layout.addWidget(self.checkBox, 0, 3)
-        # Instance form: PythonQt's static qt.QObject.disconnect(...) would connect instead.
-        self.buttonBox.disconnect("accepted()", self.dialog, "accept()")
-        self.buttonBox.connect("accepted()", self.onAccepted)
+        # coreIOManager(): Q_INVOKABLE, qSlicerCoreApplication.h 5.8:383, 5.10:384, main:435
         if not slicer.app.coreIOManager().connect("fileSaved(qSlicerIO::IOProperties)", self.onFileSaved):
-            logging.warning("SceneScrubber: saves that bypass the Save dialog will not be checked (no fileSaved signal)")
+            logging.warning("SceneScrubber: scenes saved through the dialog will be found by their URL "
+                            "(no fileSaved signal)")
         return True
 
+    def _takeOverSave(self):
+        """Remove every connection of the button box's accepted() and connect ours instead.
+
+        uic makes string connections in Qt5 builds and member-function-pointer ones in Qt6 builds
+        (Qt 6 uic default; Slicer main runs AUTOUIC with default options,
+        CMake/SlicerMacroBuildBaseQtLibrary.cmake:223). A string disconnect of accept() never
+        matches the latter. PythonQt's disconnect(sender, signal) with no callable removes its own
+        handlers and calls QObject::disconnect(sender, signal, nullptr, nullptr), which removes
+        every connection of the signal however it was made, and returns whether any was removed
+        (commontk/PythonQt db525aff src/PythonQtStdDecorators.cpp:102-127; MeVisLab/pythonqt
+        f4769f190 same lines, 9992368e9 (v4.1.0) 104-130). Instance form: the static
+        qt.QObject.disconnect forwards to the same decorator (PythonQtStdDecorators.h db525aff:77-78,
+        9992368e9:89-96), either would do."""
+        if not self.buttonBox.disconnect("accepted()"):
+            logging.warning("SceneScrubber: Save could not be taken over in the Save dialog; "
+                            "its PHI checkbox is not added")
+            return False
+        if not self.buttonBox.connect("accepted()", self.onAccepted):
+            self._giveBackSave()
+            logging.warning("SceneScrubber: Save could not be taken over in the Save dialog; "
+                            "its PHI checkbox is not added")
+            return False
+        return True
+
+    def _giveBackSave(self):
+        # connect(sender, signal, receiver, slot): PythonQtStdDecorators.cpp db525aff:74-100 (string
+        # SIGNAL/SLOT connect, as the .ui's connection in a Qt5 build)
+        if not self.buttonBox.connect("accepted()", self.dialog, "accept()"):
+            logging.error("SceneScrubber: the Save dialog's Save button could not be given back; restart Slicer")
+
     def uninstall(self):
-        """Give the dialog back as Slicer made it (on module reload)."""
+        """Give the dialog back as Slicer made it (on module reload); once only, so that accept() is
+        never connected twice."""
+        if not self.active:
+            return
+        self.active = False
         try:
             self.buttonBox.disconnect("accepted()", self.onAccepted)
-            self.buttonBox.connect("accepted()", self.dialog, "accept()")
+            self._giveBackSave()
             slicer.app.coreIOManager().disconnect("fileSaved(qSlicerIO::IOProperties)", self.onFileSaved)
             self.checkBox.setParent(None)
             self.checkBox.deleteLater()
@@ -99,7 +167,14 @@ class SaveDialogHook:
     # -- saving ----------------------------------------------------------------------------------
     def onAccepted(self):
         if not self.checkBox.checked:
-            self.dialog.accept()
+            sceneRow = self._sceneRow()
+            self.sceneTarget = (scene_row_target(sceneRow.directory, sceneRow.file_name, slicer.mrmlScene.GetURL() or "")
+                                if sceneRow is not None else "")
+            self.inDialogSave = True
+            try:
+                self.dialog.accept()   # qSlicerSaveDataDialogPrivate::accept(), a slot override (_p.h main:62)
+            finally:
+                self.inDialogSave = False
             return
         scene = slicer.mrmlScene
         policy = self.policyFactory()
@@ -110,49 +185,64 @@ class SaveDialogHook:
                                    self._sceneDirectory())
         except Exception as error:   # never save unscrubbed when the user asked for scrubbing
             logging.exception("SceneScrubber: could not prepare a scrubbed save")
-            slicer.util.errorDisplay(f"Patient information could not be removed, so nothing was saved: {error}",
-                                     parent=self.dialog)
+            slicer.util.errorDisplay(_("Patient information could not be removed, so nothing was saved: {error}")
+                                     .format(error=error), parent=self.dialog)
             return
-        sceneRow = next((row for row in self._rows() if not row.node_id and row.checked), None)
         previous = self._applyRowChanges(changes)
-        self.savedScenes = []
+        sceneRow = self._sceneRow()   # with the neutral names: what the dialog writes to
+        self.savedFiles = []
         self.inScrubbedSave = True
         try:
             apply_plan(scene, plan)
-            self.dialog.accept()   # saves; closes the dialog when everything was written
+            # QDialog::setResult/result, wrapped by PythonQt (commontk db525aff generated_cpp_511
+            # com_trolltech_qt_gui1.h:877-879; MeVisLab f4769f190 and 9992368e9 generated_cpp_515 ...gui1.h:1177-1179)
+            self.dialog.setResult(qt.QDialog.Rejected)   # so that result() below tells this save's outcome
+            self.dialog.accept()   # saves; done(Accepted) only when everything was written
+            accepted = self.dialog.result() == qt.QDialog.Accepted
         finally:
             self.inScrubbedSave = False
             restore(scene, snapshot)
             self._restoreRows(previous)
-        if not self.savedScenes and sceneRow is not None and scene.GetURL():
-            self.savedScenes = [scene.GetURL()]   # fileSaved not received: the writer set the scene's URL
-        self._finish(plan.report.identifying_values, policy)
+        decision = after_scrubbed_save(
+            accepted, sceneRow is not None and sceneRow.checked, sceneRow.directory if sceneRow else "",
+            sceneRow.file_name if sceneRow else "", scene.GetURL() or "", self.savedFiles)
+        self._finish(decision, plan.report.identifying_values, policy)
 
-    def _finish(self, values, policy):
-        for path in self.savedScenes:
-            try:
-                findings, _blanked = finish_saved_scene(path, values, policy)
-            except Exception as error:
-                logging.exception("SceneScrubber: could not check %s", path)
-                slicer.util.warningDisplay(f"{path} was saved but could not be checked: {error}")
-                continue
-            message = outcome_message(path, findings, scrubbed=True)
-            if findings:
-                slicer.util.warningDisplay(message)
+    def _finish(self, decision, values, policy):
+        outcome = carry_out(decision, values, policy)
+        for path, findings, error in outcome.scenes:
+            if error is not None:
+                slicer.util.warningDisplay(_("{path} was saved but could not be checked: {error}")
+                                           .format(path=path, error=error))
+            elif findings:
+                slicer.util.warningDisplay(outcome_message(path, findings, scrubbed=True))
             else:
+                message = outcome_message(path, findings, scrubbed=True)
                 slicer.util.showStatusMessage(message, 10000)
                 logging.info(message)
+        if outcome.not_removed:
+            slicer.util.warningDisplay(
+                _("Slicer left copies of hidden nodes beside the saved bundle that could not be removed: {files}. "
+                  "Delete them before sharing the folder.").format(files=", ".join(outcome.not_removed)))
+        if decision.warning:
+            slicer.util.warningDisplay(decision.warning)   # the library's text (not translated)
 
-    def onFileSaved(self, properties=None, *_):
-        """Every save, also those that bypass the dialog (slicer.util.saveScene)."""
+    def onFileSaved(self, properties=None, *_args):
+        """Every save (IOProperties arrive as a dict); only dialog saves are acted on."""
         path = (properties or {}).get("fileName", "") if hasattr(properties, "get") else ""
-        if not path or not is_saved_scene(path):
+        if not path:
             return
         if self.inScrubbedSave:
-            self.savedScenes.append(path)
+            self.savedFiles.append(path)
             return
-        if not scrubOnSaveByDefault():
-            return
+        # testingEnabled(): qSlicerBaseQTCorePythonQtDecorators.h 5.8:55, 5.10:54, main:54
+        if check_after_unscrubbed_save(scrubOnSaveByDefault(), bool(slicer.app.testingEnabled()),
+                                       self.inDialogSave, path, self.sceneTarget):
+            # after the dialog has closed, not inside qSlicerCoreIOManager::saveNodes (M11);
+            # QTimer.singleShot(int, callable): PythonQtStdDecorators.h db525aff:133
+            qt.QTimer.singleShot(0, lambda: self._checkUnscrubbed(path))
+
+    def _checkUnscrubbed(self, path):
         try:
             from SceneScrubberLib.scene_check import check_scene
             findings = check_scene(path, identifying_values(slicer.mrmlScene, self.policyFactory()))
@@ -161,10 +251,14 @@ class SaveDialogHook:
             return
         if findings:
             slicer.util.warningDisplay(
-                outcome_message(path, findings, scrubbed=False) +
-                "\n\nThis save did not go through the Save dialog's \"Remove patient information\" option.")
+                outcome_message(path, findings, scrubbed=False) + "\n\n" +
+                _("This save did not use the Save dialog's \"Remove patient information\" option."))
 
     # -- the dialog's table ------------------------------------------------------------------------
+    def _isSceneRow(self, row):
+        item = self.table.item(row, NODE_TYPE_COLUMN)
+        return item is not None and item.data(SCENE_TYPE_ROLE) == "Scene"
+
     def _rows(self):
         rows = []
         for row in range(self.table.rowCount):
@@ -172,15 +266,17 @@ class SaveDialogHook:
             folder = self.table.cellWidget(row, FILE_DIRECTORY_COLUMN)
             if item is None or folder is None or self.table.isRowHidden(row):
                 continue
-            rows.append(SaveRow(row, item.data(UID_ROLE) or "", item.text(), item.data(FILE_EXTENSION_ROLE) or "",
+            nodeID = "" if self._isSceneRow(row) else (item.data(UID_ROLE) or "")
+            rows.append(SaveRow(row, nodeID, item.text(), item.data(FILE_EXTENSION_ROLE) or "",
                                 folder.currentPath, item.checkState() == qt.Qt.Checked))
         return rows
 
+    def _sceneRow(self):
+        return next((row for row in self._rows() if self._isSceneRow(row.row)), None)
+
     def _sceneDirectory(self):
-        for row in self._rows():
-            if not row.node_id:
-                return row.directory
-        return slicer.mrmlScene.GetRootDirectory()
+        sceneRow = self._sceneRow()
+        return sceneRow.directory if sceneRow is not None else slicer.mrmlScene.GetRootDirectory()
 
     def _applyRowChanges(self, changes):
         """Apply the changes; returns what to put back (check=True: the row was checked by us)."""

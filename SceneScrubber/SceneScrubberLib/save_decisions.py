@@ -1,0 +1,165 @@
+"""What the Save dialog hook does once Slicer's Save dialog has run, decided without Qt.
+
+The Slicer layer (SceneScrubberSlicer/save_dialog_hook.py) only reads the dialog and applies
+the answer. Facts from Slicer's source (Slicer/Slicer, v5.8.0 d20ee94c, v5.10.0 a2b6d082,
+main 583e9b37), Base/QTGUI/qSlicerSaveDataDialog.cxx:
+
+  * `accept()` calls `done(QDialog::Accepted)` only when `save()` succeeded (main 641-648,
+    5.10 642-649); a declined "replace?" (`confirmOverwrite`) or a failed writer leaves the
+    dialog open, its result not Accepted.
+  * The scene is written to `sceneFile()`: the scene row's directory (column 2) joined with
+    its file name (column 0), or the scene's URL when that name is empty (main 949-965).
+  * Every successful writer emits `qSlicerCoreIOManager::fileSaved(properties)` with the
+    "fileName" it wrote (Base/QTCore/qSlicerCoreIOManager.cxx main 892, 5.10 870, 5.8 885).
+  * `qSlicerSceneWriter::writeToMRB` sets the scene's URL to the target *before* writing
+    (Modules/Loadable/Data/qSlicerSceneWriter.cxx main 168), so after a failed or declined
+    save the URL can still name the user's earlier file: it is never scrubbed on the URL alone.
+  * Slicer 5.10 only: `saveHiddenNodes()` writes every HideFromEditors + SaveWithScene node
+    to `<scene row directory>/Private/<name>.<ext>` before the scene (5.10 697-707, 869-950),
+    each through `coreIOManager->saveNodes`, so each emits fileSaved. For an .mrb these files
+    are left beside the bundle, which holds its own copies (Libs/MRML/Core/vtkMRMLScene.cxx
+    5.10 4306-4320 and 4362-4366: SaveSceneToSlicerDataBundleDirectory writes hidden nodes
+    into the bundle's own Private/, always with WriteData). Main removed that step
+    (870f01fa "BUG: Fix leftover Private folder"); 5.8 has no saveHiddenNodes.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+from .after_save import finish_saved_scene
+from .policy import ScrubPolicy
+
+log = logging.getLogger(__name__)
+
+SCENE_SUFFIXES = (".mrml", ".mrb")
+HIDDEN_NODES_FOLDER = "Private"   # qSlicerSaveDataDialog.cxx 5.10:931
+
+
+@dataclass(frozen=True)
+class SaveDecision:
+    """What to do after a scrubbed save through the dialog.
+
+    finish: scenes to finish (blank the screenshot) and check, absolute paths.
+    stray_files: files Slicer 5.10 left in a Private/ folder beside a saved .mrb, to remove
+      (copies of what the bundle holds).
+    stray_folders: those Private/ folders, to remove when they are empty afterwards.
+    warning: text for the user when a save happened that cannot be finished, else None.
+    """
+    finish: tuple = ()
+    stray_files: tuple = ()
+    stray_folders: tuple = ()
+    warning: str | None = None
+
+
+def scene_row_target(directory: str, file_name: str, scene_url: str) -> str:
+    """The file the dialog writes the scene to, as qSlicerSaveDataDialogPrivate::sceneFile()
+    computes it: QFileInfo(QDir(directory), fileName), or the scene's URL if the name is empty."""
+    if not file_name:
+        return _normalized(scene_url) if scene_url else ""
+    return _normalized(os.path.join(directory or os.curdir, file_name))
+
+
+def _normalized(path: str) -> str:
+    return os.path.normcase(os.path.normpath(os.path.abspath(path))) if path else ""
+
+
+def _is_scene_name(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() in SCENE_SUFFIXES
+
+
+def after_scrubbed_save(accepted: bool, scene_row_checked: bool, scene_row_directory: str,
+                        scene_row_file_name: str, scene_url: str, saved_files) -> SaveDecision:
+    """Which files to finish and check (and which strays to clean) after the dialog's save ran.
+
+    accepted: `dialog.result() == QDialog.Accepted` after `accept()` returned.
+    scene_row_checked, scene_row_directory, scene_row_file_name: the scene row of the table as
+      it was when Save was pressed (before the hook's neutral names were put back).
+    scene_url: `scene.GetURL()` after the save.
+    saved_files: the "fileName" of every fileSaved emitted during this save, in order.
+
+    A scene named by fileSaved was written by this save, so it is finished even if another file
+    failed (its screenshot is not yet blanked). Without any fileSaved for a scene (the signal
+    could not be connected), the scene's URL is used only if the dialog was accepted and the
+    URL is the scene row's target; otherwise nothing is touched and the user is warned.
+    """
+    saved = [_normalized(path) for path in saved_files if path]
+    target = scene_row_target(scene_row_directory, scene_row_file_name, scene_url)
+    # the scene writer's fileSaved names the row's target (a folder for "Slicer Data Bundle (*)")
+    scenes = _unique(path for path in saved if path == target or _is_scene_name(path))
+    warning = None
+    if not scenes and accepted and scene_row_checked:
+        if scene_url and target and _normalized(scene_url) == target:
+            scenes = [target]
+        else:
+            warning = ("The scene was saved, but the file written could not be identified, so it was not "
+                       "finished or checked. Check it with Scene Scrubber > Check a saved scene before sharing it.")
+    stray_files, stray_folders = [], []
+    for scene in scenes:
+        if not scene.endswith(".mrb"):
+            continue   # beside a .mrml, Private/ is referenced by the scene and checked with it
+        private = os.path.join(os.path.dirname(scene), os.path.normcase(HIDDEN_NODES_FOLDER))
+        for path in saved:
+            if os.path.dirname(path) == private and path not in stray_files:
+                stray_files.append(path)
+        if any(os.path.dirname(path) == private for path in stray_files) and private not in stray_folders:
+            stray_folders.append(private)
+    return SaveDecision(tuple(scenes), tuple(stray_files), tuple(stray_folders), warning)
+
+
+def check_after_unscrubbed_save(option_on: bool, testing: bool, from_dialog: bool, path: str,
+                                scene_target: str = "") -> bool:
+    """Whether a scene saved without scrubbing is checked afterwards (the "every save" option).
+
+    Only saves made through the Save dialog (its PHI box unticked) are checked; scripted saves
+    (slicer.util.saveScene), saves under --testing and non-scene files are not, so that scripts and
+    ctest never get a popup and a large bundle is not read twice inside Slicer's save.
+    scene_target: the dialog's scene row target (scene_row_target); a saved file equal to it is
+    the scene, whatever its suffix."""
+    if not (option_on and not testing and from_dialog and path):
+        return False
+    return _is_scene_name(path) or bool(scene_target) and _normalized(path) == _normalized(scene_target)
+
+
+def _unique(paths) -> list:
+    seen = []
+    for path in paths:
+        if path not in seen:
+            seen.append(path)
+    return seen
+
+
+@dataclass
+class SaveOutcome:
+    """What carrying out a SaveDecision gave: per finished scene (path, findings, error text or
+    None), and the stray files that could not be removed."""
+    scenes: list = field(default_factory=list)
+    not_removed: list = field(default_factory=list)
+
+
+def carry_out(decision: SaveDecision, identifying_values, policy: ScrubPolicy | None = None) -> SaveOutcome:
+    """Finish and check each scene of the decision, remove its stray files (and their folder once
+    empty; files this save did not write are left alone). Never raises for one file: the error
+    is reported in the outcome and the rest goes on."""
+    outcome = SaveOutcome()
+    for path in decision.finish:
+        try:
+            findings, _blanked = finish_saved_scene(path, identifying_values, policy)
+            outcome.scenes.append((path, findings, None))
+        except Exception as error:   # reported to the user; the other files are still handled
+            log.exception("could not finish the saved scene")
+            outcome.scenes.append((path, [], str(error) or type(error).__name__))
+    for path in decision.stray_files:
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            outcome.not_removed.append(path)
+    for folder in decision.stray_folders:
+        try:
+            os.rmdir(folder)   # only if empty: anything else in it is the user's
+        except OSError:
+            pass
+    return outcome
