@@ -9,12 +9,23 @@ side database's index) and the in-Slicer self-test. From the Python console:
     summary, report = logic.deidentifyFolder("/data/in", "/data/out")      # a plain folder
     outcome = logic.importPaths(["/media/cdrom"])                          # into the side database
 """
+import logging
 import os
 
 import qt
 import slicer
 from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
                                            ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
+
+try:   # Slicer 5.8.0, 5.10.0 and main: Base/Python/slicer/i18n.py has tr() and translate() (5.8.0 i18n.py:9, :52),
+    from slicer.i18n import tr as _   # used the way main's template does (Utilities/Templates/Modules/Scripted/TemplateKey.py:8-9)
+    from slicer.i18n import translate
+except ImportError:   # a Slicer without i18n: the English text
+    def _(text):
+        return text
+
+    def translate(context, text):
+        return text
 
 SETTINGS_PROFILE = "DicomDeidentify/Profile"
 SETTINGS_KEY_FILE = "DicomDeidentify/KeyFile"
@@ -179,6 +190,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         except ValueError as error:
             slicer.util.errorDisplay(str(error))
             return
+        self.logic.ensurePixelPackages(options)   # asks before the progress dialog shows (review M4)
         if self.ui.targetComboBox.currentIndex == 0:   # the side database, as an import would
             from DicomDeidentifySlicer import import_hook
             outcome = import_hook.hook(self.logic).importPaths([self.ui.inputDirectorySelector.currentPath])
@@ -296,24 +308,82 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
     """Glue between Slicer (settings, the side database's index) and DicomDeidentifyLib."""
 
     def __init__(self):
+        # Nothing is installed here (review B1, M4): the logic must always be constructible, also
+        # offline and under --testing. Clean Pixel Data's packages: ensurePixelPackages().
         ScriptedLoadableModuleLogic.__init__(self)
-        self.ensureRequirements()
+
+    # -- optional packages (Clean Pixel Data) ------------------------------------------------------
+    def ensurePixelPackages(self, options):
+        """Offer to install what Clean Pixel Data is missing (Resources/DicomDeidentifyRequirements.txt),
+        when `options` use it. The user is asked first; GPL-licensed decoders only with their own yes;
+        never under --testing; a failure (offline) or a "no" is remembered for the session, so nothing
+        is retried in a loop. The decisions are DicomDeidentifyLib.requirements'. Returns the
+        requirements still missing (the run then holds or refuses what it cannot clean)."""
+        if not options.clean_pixel_data:
+            return []
+        import importlib
+        from DicomDeidentifyLib import requirements as req
+        wanted = req.load_requirements(req.requirements_path(os.path.dirname(os.path.abspath(__file__))))
+        plan = req.plan_install(wanted)
+        # slicer.app.testingEnabled(): Slicer 5.8.0 util.py:3061 (_messageDisplay) uses it the same way;
+        # confirmOkCancelDisplay returns True under --testing (util.py 5.8.0:2992-3004), so ask it first.
+        testing = slicer.app.testingEnabled()
+        for group, licensed in ((plan.permissive, False), (plan.opt_in, True)):
+            step = req.SESSION.next_step(group, testing)
+            if step != req.ASK:
+                if group:
+                    logging.info("DicomDeidentify: not installing %s (%s)", ", ".join(str(r) for r in group), step)
+                continue
+            group = req.SESSION.still_to_ask(group)
+            if not self._confirmInstall(group, licensed):
+                req.SESSION.record_declined(group)
+                continue
+            try:
+                self._pipInstall(group)
+            except Exception as error:   # CalledProcessError (offline, no index), OSError, ...
+                req.SESSION.record_failure(group)
+                logging.warning("DicomDeidentify: installing %s failed: %s", ", ".join(str(r) for r in group), error)
+                slicer.util.warningDisplay(
+                    _("The packages could not be installed: {error}\nClean Pixel Data goes on without them "
+                      "(images it cannot clean are held or refused), and they are not tried again until "
+                      "Slicer restarts.").format(error=error), windowTitle=_("DICOM De-identify"))
+        importlib.invalidate_caches()
+        return req.plan_install(wanted).missing
 
     @staticmethod
-    def ensureRequirements():
-        """Install what Resources/requirements.txt lists and is missing ("requirement  # import module")."""
-        import importlib.util
-        path = os.path.join(os.path.dirname(__file__), "Resources", "requirements.txt")
-        if not os.path.exists(path):
-            return
-        missing = []
-        with open(path) as stream:
-            for line in stream:
-                requirement, _, module = line.partition("# import")
-                if requirement.strip() and importlib.util.find_spec(module.strip() or requirement.strip()) is None:
-                    missing.append(requirement.strip())
-        if missing:
-            slicer.util.pip_install(" ".join(missing))
+    def _confirmInstall(requirements, licensed):
+        from DicomDeidentifyLib import requirements as req
+        if licensed:
+            text = _("Decoding some compressed images needs packages under a non-permissive licence (GPL). "
+                     "Install them into Slicer's Python too? Without them, such images are held for review "
+                     "or refused, never shared uncleaned.")
+        else:
+            text = _("Clean Pixel Data needs Python packages that are not installed yet. Install them now "
+                     "into Slicer's Python (this downloads them from the Python Package Index)? Without them, "
+                     "images that cannot be cleaned are held for review or refused.")
+        # confirmOkCancelDisplay(text, windowTitle, parent, **kwargs -> messageBox: detailedText):
+        # Slicer 5.8.0 util.py:2992-3004 and :3091; 5.10.0 util.py:3081; main util.py:3372.
+        return slicer.util.confirmOkCancelDisplay(text, _("DICOM De-identify: install packages"),
+                                                  detailedText=req.describe(requirements))
+
+    @staticmethod
+    def _pipInstall(requirements):
+        specs = [str(r) for r in requirements]
+        try:
+            import slicer.packaging as packaging   # Slicer main only (Base/Python/slicer/packaging.py)
+        except ImportError:
+            packaging = None
+        if packaging is not None and hasattr(packaging, "pip_ensure"):
+            # Slicer 583e9b37 packaging.py:327-336: pip_ensure(requirements, constraints, skip_packages,
+            # prompt_install, prompt_restart, requester, skip_in_testing, show_progress); the user was
+            # asked above (with purposes and licences), so its own prompt is off. Raises
+            # CalledProcessError on failure (packaging.py:377, :784).
+            packaging.pip_ensure(specs, prompt_install=False, requester=_("DICOM De-identify"))
+        else:
+            # Slicer 5.8.0 util.py:3899 / 5.10.0 util.py:3991: pip_install(requirements) with a string or
+            # a list of arguments; blocking; pip's failure raises CalledProcessError (5.8.0 util.py:3830-3862
+            # logProcessOutput) or RuntimeError (no PythonSlicer, util.py:3884).
+            slicer.util.pip_install(specs)
 
     # -- settings ----------------------------------------------------------------------------------
     def loadOptions(self):
@@ -361,8 +431,10 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         The same run as the command line's: key, linkage store and report beside the key."""
         from DicomDeidentifyLib.runs import deidentify_folder
         keyFile = keyFile or self.keyFile()
+        options = options or self.loadOptions()
+        self.ensurePixelPackages(options)
         # One process inside Slicer: worker processes would each start a copy of the application.
-        run = deidentify_folder([inputFolder], outputFolder, options or self.loadOptions(), key_file=keyFile,
+        run = deidentify_folder([inputFolder], outputFolder, options, key_file=keyFile,
                                 create_key=self._createKey(keyFile), side_database=sideDatabase,
                                 linkage=self.linkageEnabled() if linkage is None else linkage, jobs=1,
                                 progress=progress, cancel=cancel)
@@ -378,7 +450,9 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
     def importPaths(self, paths, progress=None, cancel=None):
         """De-identify `paths` into the side database and index what was released; the ImportOutcome."""
         self.ensureSideDatabase()
-        outcome = self.importController().import_paths(paths, progress=progress, cancel=cancel)
+        controller = self.importController()
+        self.ensurePixelPackages(controller.options)
+        outcome = controller.import_paths(paths, progress=progress, cancel=cancel)
         self.indexIntoSideDatabase(outcome.released)
         return outcome
 
