@@ -27,11 +27,13 @@ except ImportError:   # a Slicer without i18n: the English text
     def translate(context, text):
         return text
 
-SETTINGS_PROFILE = "DicomDeidentify/Profile"
-SETTINGS_KEY_FILE = "DicomDeidentify/KeyFile"
-SETTINGS_OUTPUT = "DicomDeidentify/OutputDirectory"
-SETTINGS_SIDE_DATABASE = "DicomDeidentify/SideDatabaseDirectory"
-SETTINGS_LINKAGE = "DicomDeidentify/Linkage"
+# Slicer settings of the logic, under its settings group ("DicomDeidentify"; the self-test uses its own).
+SETTINGS_GROUP = "DicomDeidentify"
+SETTINGS_PROFILE = "Profile"                     # the options as JSON, never a review decision (M16)
+SETTINGS_KEY_FILE = "KeyFile"
+SETTINGS_OUTPUT = "OutputDirectory"
+SETTINGS_SIDE_DATABASE = "SideDatabaseDirectory"
+SETTINGS_LINKAGE = "Linkage"
 CTK_DATABASE_FILE = "ctkDICOM.sql"
 
 
@@ -83,7 +85,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         self.ui.keyFileSelector.currentPath = self.logic.keyFile()
         self.ui.sideDatabaseSelector.currentPath = self.logic.sideDatabaseDirectory()
         self.ui.linkageCheckBox.checked = self.logic.linkageEnabled()
-        self.ui.outputDirectorySelector.currentPath = slicer.app.userSettings().value(SETTINGS_OUTPUT, "")
+        self.ui.outputDirectorySelector.currentPath = self.logic.outputDirectory()
         from DicomDeidentifySlicer import import_hook
         self.ui.anonymizeOnImportCheckBox.checked = import_hook.anonymizeOnImport()
         self.ui.anonymizeOnImportCheckBox.connect("toggled(bool)", import_hook.setAnonymizeOnImport)
@@ -198,7 +200,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
                 self.ui.statusLabel.text = outcome.summary()
                 self._setReport(outcome.run.report_html if outcome.run else None)
             return
-        slicer.app.userSettings().setValue(SETTINGS_OUTPUT, self.ui.outputDirectorySelector.currentPath)
+        self.logic.setOutputDirectory(self.ui.outputDirectorySelector.currentPath)
         from DicomDeidentifySlicer.progress import progressDialog
         dialog, progress, cancel = progressDialog("De-identifying...")
         try:
@@ -307,10 +309,14 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
 class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
     """Glue between Slicer (settings, the side database's index) and DicomDeidentifyLib."""
 
-    def __init__(self):
+    def __init__(self, settingsGroup=SETTINGS_GROUP):
         # Nothing is installed here (review B1, M4): the logic must always be constructible, also
         # offline and under --testing. Clean Pixel Data's packages: ensurePixelPackages().
         ScriptedLoadableModuleLogic.__init__(self)
+        self.settingsGroup = settingsGroup
+
+    def _key(self, name):
+        return f"{self.settingsGroup}/{name}"
 
     # -- optional packages (Clean Pixel Data) ------------------------------------------------------
     def ensurePixelPackages(self, options):
@@ -387,42 +393,65 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
 
     # -- settings ----------------------------------------------------------------------------------
     def loadOptions(self):
+        """The profile: its options from Slicer's settings, its review decisions from beside the key
+        (review M16: decisions can hold identifying values; they never go into Slicer.ini)."""
         from DicomDeidentifyLib import DeidentifyOptions
-        saved = slicer.app.userSettings().value(SETTINGS_PROFILE, "")
+        from DicomDeidentifyLib import review_store
+        settings = slicer.app.userSettings()
+        saved = settings.value(self._key(SETTINGS_PROFILE), "")
         try:
-            return DeidentifyOptions.from_json(saved) if saved else DeidentifyOptions()
+            options = DeidentifyOptions.from_json(saved) if saved else DeidentifyOptions()
         except ValueError:
-            return DeidentifyOptions()   # a profile saved by another version: start from the basic profile
+            options = DeidentifyOptions()   # a profile saved by another version: start from the basic profile
+        store = review_store.review_store_path(self.keyFile())
+        try:
+            if options.review_decisions:   # saved into the settings by an earlier version: move them out
+                review_store.add_decisions(store, options.review_decisions)
+                settings.setValue(self._key(SETTINGS_PROFILE), review_store.settings_profile(options))
+            options.review_decisions = review_store.load_decisions(store)
+        except (OSError, ValueError) as error:
+            logging.warning("DicomDeidentify: saved review decisions not used: %s", error)
+            options.review_decisions = ()
+        return options
 
     def saveOptions(self, options):
-        slicer.app.userSettings().setValue(SETTINGS_PROFILE, options.to_json())
+        """Options into Slicer's settings, review decisions (which may hold values) beside the key."""
+        from DicomDeidentifyLib import review_store
+        slicer.app.userSettings().setValue(self._key(SETTINGS_PROFILE), review_store.settings_profile(options))
+        review_store.save_decisions(review_store.review_store_path(self.keyFile()), options.review_decisions)
 
     def keyFile(self):
         from DicomDeidentifyLib.keys import default_key_file
-        return slicer.app.userSettings().value(SETTINGS_KEY_FILE, str(default_key_file()))
+        return slicer.app.userSettings().value(self._key(SETTINGS_KEY_FILE), str(default_key_file()))
 
     def setKeyFile(self, path):
-        slicer.app.userSettings().setValue(SETTINGS_KEY_FILE, str(path))
+        slicer.app.userSettings().setValue(self._key(SETTINGS_KEY_FILE), str(path))
 
     def sideDatabaseDirectory(self):
         default = os.path.join(qt.QStandardPaths.writableLocation(qt.QStandardPaths.DocumentsLocation),
                                slicer.app.applicationName + "DICOMDatabase-deidentified")
-        return slicer.app.userSettings().value(SETTINGS_SIDE_DATABASE, default)
+        return slicer.app.userSettings().value(self._key(SETTINGS_SIDE_DATABASE), default)
 
     def setSideDatabaseDirectory(self, path):
-        slicer.app.userSettings().setValue(SETTINGS_SIDE_DATABASE, str(path))
+        slicer.app.userSettings().setValue(self._key(SETTINGS_SIDE_DATABASE), str(path))
+
+    def outputDirectory(self):
+        return slicer.app.userSettings().value(self._key(SETTINGS_OUTPUT), "")
+
+    def setOutputDirectory(self, path):
+        slicer.app.userSettings().setValue(self._key(SETTINGS_OUTPUT), str(path))
 
     def linkageEnabled(self):
-        return slicer.app.userSettings().value(SETTINGS_LINKAGE, "true") == "true"
+        return slicer.app.userSettings().value(self._key(SETTINGS_LINKAGE), "true") == "true"
 
     def setLinkageEnabled(self, enabled):
-        slicer.app.userSettings().setValue(SETTINGS_LINKAGE, "true" if enabled else "false")
+        slicer.app.userSettings().setValue(self._key(SETTINGS_LINKAGE), "true" if enabled else "false")
 
     def _createKey(self, keyFile):
-        # First use of a key location (its folder does not exist yet) creates the key; after that a
-        # missing key is an error, never silently a new one.
-        from pathlib import Path
-        return not Path(keyFile).parent.exists()
+        # First use of a key location (its folder does not exist yet, or holds only saved review
+        # decisions) creates the key; after that a missing key is an error, never silently a new one.
+        from DicomDeidentifyLib.review_store import key_location_unused
+        return key_location_unused(keyFile)
 
     # -- runs --------------------------------------------------------------------------------------
     def deidentifyFolder(self, inputFolder, outputFolder, options=None, keyFile=None, progress=None, cancel=None,
@@ -438,7 +467,8 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
                                 create_key=self._createKey(keyFile), side_database=sideDatabase,
                                 linkage=self.linkageEnabled() if linkage is None else linkage, jobs=1,
                                 progress=progress, cancel=cancel)
-        self.setKeyFile(keyFile)
+        # The key file setting is the panel's (keyFileSelector) alone: a run with another key, e.g. the
+        # self-test's temporary one, must not repoint the user's setting (review M10).
         return run.summary, str(run.report_html)
 
     def importController(self):
@@ -461,17 +491,11 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
 
     def release(self, outcome, decisions, saveIntoProfile=False):
         """Apply review decisions to held files, index those released; with saveIntoProfile, the
-        decisions go into the profile in the settings."""
-        import tempfile
-        from DicomDeidentifyLib import DeidentifyOptions
-        controller = self.importController()
-        if not saveIntoProfile:
-            released = controller.release(outcome, decisions)
-        else:
-            with tempfile.TemporaryDirectory() as folder:
-                profile = os.path.join(folder, "profile.json")
-                released = controller.release(outcome, decisions, save_profile_to=profile)
-                self.saveOptions(DeidentifyOptions.from_file(profile))
+        decisions are kept for the next runs, beside the key (never in Slicer's settings)."""
+        from DicomDeidentifyLib import review_store
+        released = self.importController().release(outcome, decisions)
+        if saveIntoProfile:
+            review_store.add_decisions(review_store.review_store_path(self.keyFile()), decisions)
         self.indexIntoSideDatabase(released)
         return released
 
