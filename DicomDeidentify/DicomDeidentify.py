@@ -527,22 +527,37 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         return folder
 
     def indexIntoSideDatabase(self, files):
-        """Index de-identified files into the side database's own ctkDICOMDatabase (never Slicer's
-        main one). They already live in the side database folder, so they are indexed in place."""
+        """Index de-identified files into the side database (never Slicer's main one). They already
+        live in the side database folder, so they are indexed in place (copy off)."""
         if not files:
             return
         import ctk
+        files = [str(f) for f in files]
+        indexer = ctk.ctkDICOMIndexer()
+        # ctkDICOMIndexer::addListOfFiles(ctkDICOMDatabase*, const QStringList&, bool copyFile) sets the
+        # database, then indexes, waiting when background import is off (the default): CTK 82cae578 and
+        # dd4caeae ctkDICOMIndexer.h:102, .cpp:499-520, :294; CTK 5056664a .h:102, .cpp:505-524, :295.
+        if self._sideDatabaseShown():
+            # The browser shows it: index through its own connection (no second writer on the file;
+            # the DICOM module set its tagsToPrecache, Slicer 583e9b37 DICOM.py:328-333) (review M15).
+            indexer.addListOfFiles(slicer.dicomDatabase, files, False)
+            indexer.waitForImportFinished()
+            slicer.dicomDatabase.databaseChanged()   # let the browser refresh, as DICOM.py emits it
+            return
         database = ctk.ctkDICOMDatabase()
         if not database.openDatabase(os.path.join(self.ensureSideDatabase(), CTK_DATABASE_FILE)):
             raise RuntimeError("the side database cannot be opened")
         try:
-            indexer = ctk.ctkDICOMIndexer()
-            indexer.addListOfFiles(database, [str(f) for f in files], False)
+            # Q_PROPERTY(QStringList tagsToPrecache ...): CTK 82cae578 ctkDICOMDatabase.h:64, dd4caeae :63,
+            # 5056664a :67; read and written as a property the way DICOM.py does (5.8.0 DICOM.py:181-186).
+            # The indexer's worker takes them over (ctkDICOMIndexer.cpp 82cae578:383, :91), so Examine
+            # later finds the tags the DICOM plugins need already cached.
+            if slicer.dicomDatabase is not None:
+                database.tagsToPrecache = list(slicer.dicomDatabase.tagsToPrecache)
+            indexer.addListOfFiles(database, files, False)
             indexer.waitForImportFinished()
         finally:
             database.closeDatabase()
-        if self._sideDatabaseShown():
-            slicer.dicomDatabase.databaseChanged()   # the browser shows it: let it refresh
 
     def _sideDatabaseShown(self):
         database = slicer.dicomDatabase
