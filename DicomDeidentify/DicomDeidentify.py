@@ -48,28 +48,37 @@ def installImportHook(*unused):
         logging.exception("DicomDeidentify: Anonymize on import could not be set up")
 
 
+HOMEPAGE = "https://github.com/SlicerDeidentify/SlicerDeidentify#readme"   # EXTENSION_HOMEPAGE (CMakeLists.txt)
+
+
 class DicomDeidentify(ScriptedLoadableModule):
     def __init__(self, parent):
         ScriptedLoadableModule.__init__(self, parent)
-        self.parent.title = "DICOM De-identify"
-        self.parent.categories = ["Utilities"]
-        self.parent.dependencies = []
-        self.parent.contributors = ["SlicerDeidentify developers"]
-        self.parent.helpText = (
+        # Texts through _() / translate() as Slicer main's template does (TemplateKey.py:32-47); the
+        # category in the context Slicer's own modules use (5.8.0 DICOMPatcher.py:26, main the same).
+        self.parent.title = _("DICOM De-identify")
+        self.parent.categories = [translate("qSlicerAbstractCoreModule", "Utilities")]
+        # The import hook, slicer.dicomDatabase and the self-test need the DICOM module (which itself
+        # needs SubjectHierarchy); declared, Slicer loads it first and disables this module without it.
+        self.parent.dependencies = ["DICOM"]
+        self.parent.contributors = ["SlicerDeidentify developers (SlicerDeidentify project)"]
+        self.parent.helpText = _(
             "De-identify DICOM files by DICOM PS3.15 Annex E (the Basic Application Level Confidentiality "
             "Profile and every option of Table E.1-1), with pseudonyms, UIDs and date shifts derived from a "
             "secret key so that they stay consistent across files and runs. Inputs are never modified. "
             "With \"Anonymize on import\" (DICOM module, Import options), only de-identified copies enter "
-            "Slicer, in a side DICOM database.")
-        self.parent.acknowledgementText = (
+            "Slicer, in a side DICOM database. See the {link_start}documentation{link_end}.").format(
+                link_start=f'<a href="{HOMEPAGE}">', link_end="</a>")
+        self.parent.acknowledgementText = _(
             "The action tables are generated from DICOM PS3.15 (NEMA). pydicom reads and writes the files.")
         slicer.app.connect("startupCompleted()", self._onStartupCompleted)
 
     def _onStartupCompleted(self):
         installImportHook()
-        selector = slicer.util.moduleSelector()
-        if selector is not None:
-            selector.connect("moduleSelected(QString)", installImportHook)
+        # slicer.util.moduleSelector() raises RuntimeError without a main window (5.8.0 util.py:1231-1240,
+        # main util.py:1521-1530), e.g. --no-main-window and the nomainwindow_ generic tests (review M9).
+        if slicer.util.mainWindow() is not None:
+            slicer.util.moduleSelector().connect("moduleSelected(QString)", installImportHook)
 
 
 class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
