@@ -81,6 +81,16 @@ class DicomDeidentify(ScriptedLoadableModule):
             slicer.util.moduleSelector().connect("moduleSelected(QString)", installImportHook)
 
 
+def _finishProgressDialog(dialog):
+    """Close (and, where DicomDeidentifySlicer.progress offers it, delete) a progress dialog."""
+    from DicomDeidentifySlicer import progress
+    finish = getattr(progress, "finishProgressDialog", None)
+    if finish is not None:
+        finish(dialog)
+    else:
+        dialog.close()
+
+
 class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
     def setup(self):
         ScriptedLoadableModuleWidget.setup(self)
@@ -90,19 +100,31 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         uiWidget.setMRMLScene(slicer.mrmlScene)
         self.logic = DicomDeidentifyLogic()
         self.reviewOutcome = None
+        self.lastReport = None
         self._showOptions(self.logic.loadOptions())
+        # nameFilters: Q_PROPERTY(QStringList) of ctkPathLineEdit (CTK 82cae578 ctkPathLineEdit.h:120,
+        # dd4caeae :119, 5056664a :125); with filters Files|Writable (the .ui) browse() opens a save
+        # dialog, so a new key location can be chosen (82cae578 ctkPathLineEdit.cpp:636-660) (review C5).
+        self.ui.keyFileSelector.nameFilters = [_("Pseudonym key (*.key)"), _("All files (*)")]
         self.ui.keyFileSelector.currentPath = self.logic.keyFile()
         self.ui.sideDatabaseSelector.currentPath = self.logic.sideDatabaseDirectory()
         self.ui.linkageCheckBox.checked = self.logic.linkageEnabled()
         self.ui.outputDirectorySelector.currentPath = self.logic.outputDirectory()
         from DicomDeidentifySlicer import import_hook
-        self.ui.anonymizeOnImportCheckBox.checked = import_hook.anonymizeOnImport()
+        self._refreshAnonymizeOnImport()
         self.ui.anonymizeOnImportCheckBox.connect("toggled(bool)", import_hook.setAnonymizeOnImport)
+        # The menu entry in the DICOM module flips the same setting: the hook tells its observers
+        # (review M6). Looked up at run time: a hook without observers still works, refreshed in enter().
+        self._anonymizeObserver = None
+        addObserver = getattr(import_hook, "addAnonymizeOnImportObserver", None)
+        if addObserver is not None:
+            self._anonymizeObserver = self._refreshAnonymizeOnImport
+            addObserver(self._anonymizeObserver)
         self.ui.sideDatabaseSelector.connect("currentPathChanged(QString)", self.logic.setSideDatabaseDirectory)
-        self.ui.keyFileSelector.connect("currentPathChanged(QString)", self.logic.setKeyFile)
+        self.ui.keyFileSelector.connect("currentPathChanged(QString)", self.onKeyFileChanged)
         self.ui.linkageCheckBox.connect("toggled(bool)", self.logic.setLinkageEnabled)
-        self.ui.showSideDatabaseButton.connect("clicked()", lambda: import_hook.hook(self.logic).showSideDatabase())
-        self.ui.showMainDatabaseButton.connect("clicked()", lambda: import_hook.hook(self.logic).showMainDatabase())
+        self.ui.showSideDatabaseButton.connect("clicked()", self.onShowSideDatabase)
+        self.ui.showMainDatabaseButton.connect("clicked()", self.onShowMainDatabase)
         self.ui.loadProfileButton.connect("clicked()", self.onLoadProfile)
         self.ui.saveProfileButton.connect("clicked()", self.onSaveProfile)
         for selector in (self.ui.inputDirectorySelector, self.ui.outputDirectorySelector):
@@ -113,18 +135,43 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         self.ui.releaseButton.connect("clicked()", self.onReleaseButton)
         self.ui.lookupButton.connect("clicked()", self.onLookupButton)
         self.ui.openReportButton.connect("clicked()", self.onOpenReport)
-        self.lastReport = None
         self._updateApplyButton()
         installImportHook()
 
+    def cleanup(self):
+        """Called before a Reload replaces this widget (ScriptedLoadableModule.py 5.8.0:117-124)."""
+        from DicomDeidentifySlicer import import_hook
+        removeObserver = getattr(import_hook, "removeAnonymizeOnImportObserver", None)
+        if getattr(self, "_anonymizeObserver", None) is not None and removeObserver is not None:
+            removeObserver(self._anonymizeObserver)
+        self._anonymizeObserver = None
+
     def enter(self):
+        self._refreshAnonymizeOnImport()
         self.onRefreshReview()
+
+    def _refreshAnonymizeOnImport(self, enabled=None):
+        """Show the "Anonymize on import" setting (or `enabled`, as the hook reports it) without
+        re-emitting toggled(bool): blockSignals as Slicer 5.8.0 DICOM.py:840-842 (main DICOM.py:1280)."""
+        from DicomDeidentifySlicer import import_hook
+        box = self.ui.anonymizeOnImportCheckBox
+        wasBlocked = box.blockSignals(True)
+        try:
+            box.checked = import_hook.anonymizeOnImport() if enabled is None else bool(enabled)
+        finally:
+            box.blockSignals(wasBlocked)
 
     def _updateApplyButton(self, *unused):
         toFolder = self.ui.targetComboBox.currentIndex == 1
         self.ui.outputDirectorySelector.enabled = toFolder
         self.ui.applyButton.enabled = bool(self.ui.inputDirectorySelector.currentPath
                                            and (self.ui.outputDirectorySelector.currentPath or not toFolder))
+
+    def onKeyFileChanged(self, path):
+        # Saved review decisions live beside the key: another key folder has its own.
+        # Only the decisions follow the key: options being edited in the panel stay as they are.
+        self.logic.setKeyFile(path)
+        self.options.review_decisions = self.logic.loadOptions().review_decisions
 
     # -- the options: the panel shows a DeidentifyOptions and reads one back -----------------------
     _CHECKBOXES = {
@@ -153,7 +200,8 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         self.ui.extraSafePrivateLineEdit.text = "; ".join(options.to_dict()["extra_safe_private"])
 
     def _readOptions(self):
-        """The panel's options (the profile's saved review decisions kept); saved in the settings."""
+        """The panel's options (the saved review decisions kept) and save them (options into the
+        settings, decisions beside the key)."""
         from DicomDeidentifyLib import DeidentifyOptions
         data = self.options.to_dict()
         for field, name in self._CHECKBOXES.items():
@@ -167,65 +215,79 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         try:
             options = DeidentifyOptions.from_dict(data)
         except (ValueError, IndexError) as error:
-            raise ValueError(f"The profile is not valid: {error}") from None
+            raise ValueError(_("The profile is not valid: {error}").format(error=error)) from None
         self.logic.saveOptions(options)
         self.options = options
         return options
 
+    @staticmethod
+    def _profileFilter():
+        # TOML profiles need Python 3.11's tomllib (options.py): Slicer 5.8.0 runs Python 3.9.10
+        # (CMakeLists.txt:216), 5.10.0 and main 3.12.10 (:210, :217). Offer *.toml only where it can be
+        # read (review C4).
+        import importlib.util
+        patterns = "*.json *.toml" if importlib.util.find_spec("tomllib") is not None else "*.json"
+        return _("Profiles ({patterns})").format(patterns=patterns)
+
     def onLoadProfile(self):
-        path = qt.QFileDialog.getOpenFileName(self.parent, "Load a de-identification profile", "",
-                                              "Profiles (*.json *.toml)")
+        path = qt.QFileDialog.getOpenFileName(self.parent, _("Load a de-identification profile"), "",
+                                              self._profileFilter())
         if not path:
             return
         from DicomDeidentifyLib import DeidentifyOptions
-        try:
+        with slicer.util.tryWithErrorDisplay(_("{path} is not a profile this module can read.").format(path=path)):
             options = DeidentifyOptions.from_file(path)
-        except (OSError, ValueError) as error:
-            slicer.util.errorDisplay(f"{path} is not a profile this module can read: {error}")
-            return
-        self.logic.saveOptions(options)
-        self._showOptions(options)
+            self.logic.saveOptions(options)
+            self._showOptions(options)
 
     def onSaveProfile(self):
-        path = qt.QFileDialog.getSaveFileName(self.parent, "Save the de-identification profile", "", "Profile (*.json)")
+        path = qt.QFileDialog.getSaveFileName(self.parent, _("Save the de-identification profile"), "",
+                                              _("Profile (*.json)"))
         if path:
-            try:
+            with slicer.util.tryWithErrorDisplay(_("The profile was not saved.")):
                 self._readOptions().save(path)
-            except (OSError, ValueError) as error:
-                slicer.util.errorDisplay(str(error))
+
+    # -- the side database -------------------------------------------------------------------------
+    def onShowSideDatabase(self):
+        from DicomDeidentifySlicer import import_hook
+        with slicer.util.tryWithErrorDisplay(_("The side database cannot be shown.")):
+            import_hook.hook(self.logic).showSideDatabase()
+
+    def onShowMainDatabase(self):
+        from DicomDeidentifySlicer import import_hook
+        with slicer.util.tryWithErrorDisplay(_("The main database cannot be shown.")):
+            import_hook.hook(self.logic).showMainDatabase()
 
     # -- de-identify a folder ----------------------------------------------------------------------
     def onApplyButton(self):
-        try:
+        # tryWithErrorDisplay(message, show, waitCursor): a popup with the error, then re-raised, as Slicer's
+        # template does in its slots (5.8.0 util.py:3279-3320, 5.10.0 :3368, main :3692) (review M13).
+        with slicer.util.tryWithErrorDisplay(_("De-identification did not run.")):
             options = self._readOptions()
-        except ValueError as error:
-            slicer.util.errorDisplay(str(error))
-            return
-        self.logic.ensurePixelPackages(options)   # asks before the progress dialog shows (review M4)
-        if self.ui.targetComboBox.currentIndex == 0:   # the side database, as an import would
-            from DicomDeidentifySlicer import import_hook
-            outcome = import_hook.hook(self.logic).importPaths([self.ui.inputDirectorySelector.currentPath])
-            if outcome is not None:
-                self.ui.statusLabel.text = outcome.summary()
-                self._setReport(outcome.run.report_html if outcome.run else None)
-            return
-        self.logic.setOutputDirectory(self.ui.outputDirectorySelector.currentPath)
-        from DicomDeidentifySlicer.progress import progressDialog
-        dialog, progress, cancel = progressDialog("De-identifying...")
-        try:
-            summary, reportPath = self.logic.deidentifyFolder(
-                self.ui.inputDirectorySelector.currentPath, self.ui.outputDirectorySelector.currentPath,
-                options, progress=progress, cancel=cancel)
-        except Exception as error:
-            slicer.util.errorDisplay(f"De-identification did not run: {error}")
-            return
-        finally:
-            dialog.close()
-        self._setReport(reportPath)
-        totals = summary.totals()
-        self.ui.statusLabel.text = (
-            f"{'Cancelled: ' if summary.cancelled else ''}{totals['written']} written, {totals['skipped']} skipped, "
-            f"{totals['failed']} failed, {totals['review_items']} items to review.\nReport (key holders only): {reportPath}")
+            self.logic.ensurePixelPackages(options)   # asks before the progress dialog shows (review M4)
+            if self.ui.targetComboBox.currentIndex == 0:   # the side database, as an import would
+                from DicomDeidentifySlicer import import_hook
+                outcome = import_hook.hook(self.logic).importPaths([self.ui.inputDirectorySelector.currentPath])
+                if outcome is not None:
+                    self.ui.statusLabel.text = outcome.summary()
+                    self._setReport(outcome.run.report_html if outcome.run else None)
+                return
+            self.logic.setOutputDirectory(self.ui.outputDirectorySelector.currentPath)
+            from DicomDeidentifySlicer.progress import progressDialog
+            dialog, progress, cancel = progressDialog(_("De-identifying..."))
+            try:
+                summary, reportPath = self.logic.deidentifyFolder(
+                    self.ui.inputDirectorySelector.currentPath, self.ui.outputDirectorySelector.currentPath,
+                    options, progress=progress, cancel=cancel)
+            finally:
+                _finishProgressDialog(dialog)
+            self._setReport(reportPath)
+            totals = summary.totals()
+            text = _("{written} written, {skipped} skipped, {failed} failed, {review} items to review.\n"
+                     "Report (key holders only): {report}").format(
+                written=totals["written"], skipped=totals["skipped"], failed=totals["failed"],
+                review=totals["review_items"], report=reportPath)
+            self.ui.statusLabel.text = (_("Cancelled: ") + text) if summary.cancelled else text
 
     def _setReport(self, path):
         self.lastReport = str(path) if path else None
@@ -239,14 +301,14 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         table = self.ui.cleanedImagesTable
         table.setRowCount(len(images))
         for row, image in enumerate(images):
-            status = "" if image["verified"] else "\n(text still read: check it)"
+            status = "" if image["verified"] else "\n" + _("(text still read: check it)")
             table.setItem(row, 0, qt.QTableWidgetItem(os.path.basename(image["source"]) + status))
             for column, picture in ((1, image["before"]), (2, image["after"])):
                 label = qt.QLabel()
                 if picture:
                     label.setPixmap(qt.QPixmap(picture))
                 else:
-                    label.text = "(not kept)"
+                    label.text = _("(not kept)")
                 table.setCellWidget(row, column, label)
         table.resizeRowsToContents()
         table.resizeColumnsToContents()
@@ -266,53 +328,58 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         rows = self.reviewOutcome.review
         table = self.ui.reviewTable
         table.setRowCount(len(rows))
+        labels = [_("keep"), _("remove"), _("edit")]   # in the order of _DECISIONS
         for index, row in enumerate(rows):
             for column, text in enumerate((row.attribute, row.value, str(len(row.files)), row.reason)):
                 item = qt.QTableWidgetItem(text)
                 item.setFlags(item.flags() & ~qt.Qt.ItemIsEditable)
                 table.setItem(index, column, item)
             decision = qt.QComboBox()
-            decision.addItems(self._DECISIONS)
+            decision.addItems(labels)
             decision.currentIndex = 1   # remove unless the user says otherwise: the safe choice
             table.setCellWidget(index, 4, decision)
             table.setItem(index, 5, qt.QTableWidgetItem(row.value))
         self.ui.reviewCollapsibleButton.collapsed = not rows
         self.ui.releaseButton.enabled = bool(rows)
         held = len(self.reviewOutcome.held)
-        self.ui.reviewLabel.text = (f"{held} file(s) held back: values below were kept by an option. Decide for each "
-                                    "row, then release." if held else "No file is held back for review.")
+        self.ui.reviewLabel.text = (
+            _("{held} file(s) held back: values below were kept by an option. Decide for each row, then "
+              "release.").format(held=held) if held else _("No file is held back for review."))
 
     def onRefreshReview(self):
         try:
             self.showReview()
-        except Exception as error:   # a missing key folder or index: nothing to review
-            self.ui.reviewLabel.text = f"No review available: {error}"
+        except Exception as error:   # a missing key folder or index: nothing to review (said in the panel)
+            self.ui.reviewLabel.text = _("No review available: {error}").format(error=error)
 
     def onReleaseButton(self):
         from DicomDeidentifyLib.review import ReviewDecision
         if self.reviewOutcome is None:
             return
-        decisions = []
-        for index, row in enumerate(self.reviewOutcome.review):
-            choice = self._DECISIONS[self.ui.reviewTable.cellWidget(index, 4).currentIndex]
-            decisions.append(ReviewDecision(row.attribute, choice, row.value,
-                                            self.ui.reviewTable.item(index, 5).text() if choice == "edit" else ""))
-        released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=self.ui.saveDecisionsCheckBox.checked)
-        if self.ui.saveDecisionsCheckBox.checked:
-            self._showOptions(self.logic.loadOptions())
-        self.ui.statusLabel.text = (f"{len(released)} file(s) released into the side database and indexed, "
-                                    f"{len(self.reviewOutcome.discarded)} discarded.")
-        self.showReview(self.reviewOutcome)
+        with slicer.util.tryWithErrorDisplay(_("The held files were not released."), waitCursor=True):
+            decisions = []
+            for index, row in enumerate(self.reviewOutcome.review):
+                choice = self._DECISIONS[self.ui.reviewTable.cellWidget(index, 4).currentIndex]
+                decisions.append(ReviewDecision(row.attribute, choice, row.value,
+                                                self.ui.reviewTable.item(index, 5).text() if choice == "edit" else ""))
+            saveDecisions = self.ui.saveDecisionsCheckBox.checked
+            released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=saveDecisions)
+            if saveDecisions:
+                self._showOptions(self.logic.loadOptions())
+            self.ui.statusLabel.text = _("{released} file(s) released into the side database and indexed, "
+                                         "{discarded} discarded.").format(
+                released=len(released), discarded=len(self.reviewOutcome.discarded))
+            self.showReview(self.reviewOutcome)
 
     # -- re-identification -------------------------------------------------------------------------
     def onLookupButton(self):
         try:
             found = self.logic.lookup(self.ui.lookupLineEdit.text)
-        except Exception as error:
-            self.ui.lookupResult.plainText = f"No lookup possible: {error}"
+        except Exception as error:   # no linkage store, or a lookup error: said where the answer goes
+            self.ui.lookupResult.plainText = _("No lookup possible: {error}").format(error=error)
             return
         self.ui.lookupResult.plainText = "\n".join(
-            ", ".join(f"{k}: {v}" for k, v in entry.items() if v not in (None, "")) for entry in found) or "Not found."
+            ", ".join(f"{k}: {v}" for k, v in entry.items() if v not in (None, "")) for entry in found) or _("Not found.")
 
 
 class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
