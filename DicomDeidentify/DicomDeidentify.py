@@ -645,7 +645,15 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
 
 
 class DicomDeidentifyTest(ScriptedLoadableModuleTest):
-    """Run in Slicer: Developer mode on, then Reload and Test in this module's panel."""
+    """Developer mode on, then Reload and Test in this module's panel (or ctest py_DicomDeidentify).
+
+    Hermetic: each test uses a temporary key folder, side database and main database, the basic
+    profile and a settings group of its own; the user's settings are put back exactly (every key a
+    test touches, also those that did not exist), and under --testing the user's real main DICOM
+    database is never opened. Each test asserts what could fail: no original name, ID or UID in the
+    outputs, the side database's files and index, or the loaded scene; the main database unchanged."""
+
+    SETTINGS_TEST_GROUP = "DicomDeidentifySelfTest"
 
     def setUp(self):
         slicer.mrmlScene.Clear(0)
@@ -657,100 +665,166 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
         self.test_AnonymizeOnImport()
 
     def _pydicomFiles(self, folder, names=("CT_small.dcm", "MR_small.dcm")):
+        """Copies of pydicom's test files, and the identifying values none of their outputs may hold."""
         import shutil
+        import pydicom
         from pydicom.data import get_testdata_file
         folder.mkdir(parents=True)
+        identifying = set()
         for name in names:
             source = get_testdata_file(name)
             self.assertIsNotNone(source, f"pydicom's test file {name} is missing")
             shutil.copy(source, folder / name)
-        import pydicom
-        return {name: pydicom.dcmread(str(folder / name)) for name in names}
+            ds = pydicom.dcmread(str(folder / name))
+            for keyword in ("PatientName", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+                value = str(ds.get(keyword, "") or "")
+                if value:
+                    identifying.add(value)
+        self.assertGreaterEqual(len(identifying), 5 * len(names) - 1)   # the check below checks something
+        return identifying
+
+    def _assertNoneIn(self, data, identifying, where):
+        for value in identifying:
+            self.assertNotIn(value.encode(), data, f"{value!r} found in {where}")
+
+    def _logic(self, work):
+        from DicomDeidentifyLib import DeidentifyOptions
+        logic = DicomDeidentifyLogic(settingsGroup=self.SETTINGS_TEST_GROUP)
+        logic.setKeyFile(str(work / "secrets" / "pseudonym.key"))
+        logic.setSideDatabaseDirectory(str(work / "side"))
+        logic.saveOptions(DeidentifyOptions())   # the basic profile, whatever the user saved
+        return logic
 
     def test_DeidentifyFolderOfPydicomFiles(self):
         import shutil
         import tempfile
         from pathlib import Path
         import pydicom
+        from DicomDeidentifyLib import DeidentifyOptions
+        from DicomDeidentifyLib.settings_snapshot import SettingsSnapshot
+        settings = slicer.app.userSettings()
+        snapshot = SettingsSnapshot(settings, [SETTINGS_GROUP, self.SETTINGS_TEST_GROUP])
+        userKeyFile = (settings.contains(f"{SETTINGS_GROUP}/{SETTINGS_KEY_FILE}"),
+                       settings.value(f"{SETTINGS_GROUP}/{SETTINGS_KEY_FILE}"))
         work = Path(tempfile.mkdtemp(prefix="DicomDeidentifyTest-"))
         try:
-            originals = self._pydicomFiles(work / "in")
-            summary, report = DicomDeidentifyLogic().deidentifyFolder(
-                str(work / "in"), str(work / "out"), keyFile=str(work / "secrets" / "pseudonym.key"))
+            identifying = self._pydicomFiles(work / "in")
+            logic = self._logic(work)
+            summary, report = logic.deidentifyFolder(str(work / "in"), str(work / "out"), DeidentifyOptions(),
+                                                     keyFile=logic.keyFile())
             self.assertEqual(summary.count("written"), 2)
             self.assertTrue(os.path.exists(report))
-            for output in (work / "out").rglob("*.dcm"):
-                data = output.read_bytes()
-                ds = pydicom.dcmread(str(output))
-                self.assertEqual(ds.PatientIdentityRemoved, "YES")
-                for original in originals.values():
-                    self.assertNotIn(str(original.PatientName).encode(), data)
-                    self.assertNotIn(original.SOPInstanceUID.encode(), data)
+            self.assertTrue(Path(report).resolve().is_relative_to((work / "secrets").resolve()))
+            self.assertTrue((work / "secrets" / "pseudonym.key").exists())
+            outputs = [path for path in (work / "out").rglob("*") if path.is_file()]
+            self.assertEqual(len(outputs), 2)
+            for output in outputs:
+                self.assertEqual(pydicom.dcmread(str(output)).PatientIdentityRemoved, "YES")
+                self._assertNoneIn(output.read_bytes(), identifying, output.name)
+            # The user's key-file setting is not repointed at the temporary key (review M10).
+            self.assertEqual((settings.contains(f"{SETTINGS_GROUP}/{SETTINGS_KEY_FILE}"),
+                              settings.value(f"{SETTINGS_GROUP}/{SETTINGS_KEY_FILE}")), userKeyFile)
             self.delayDisplay("DicomDeidentify self-test passed")
         finally:
+            snapshot.restore()
             shutil.rmtree(work, ignore_errors=True)
+
+    def _databaseFiles(self, database):
+        """Every file the database indexes: patients -> studiesForPatient -> seriesForStudy ->
+        filesForSeries (CTK 82cae578 ctkDICOMDatabase.h:167-181, dd4caeae :166-180, 5056664a :170-184;
+        there is no filesForPatient, review B4)."""
+        files = []
+        for patient in database.patients():
+            for study in database.studiesForPatient(patient):
+                for series in database.seriesForStudy(study):
+                    files += list(database.filesForSeries(series))
+        return files
+
+    def _sceneText(self):
+        """The scene as MRML XML (vtkMRMLScene SetSaveToXMLString/Commit/GetSceneXMLString,
+        Libs/MRML/Core/vtkMRMLScene.h 5.8.0:100, 515, 531; main :103, 536, 552) with the subject
+        hierarchy's item names and DICOM attributes."""
+        import vtk
+        scene = slicer.mrmlScene
+        scene.SetSaveToXMLString(1)
+        try:
+            scene.Commit()
+            text = scene.GetSceneXMLString()
+        finally:
+            scene.SetSaveToXMLString(0)
+        # vtkMRMLSubjectHierarchyNode.h 5.8.0:127-273, main :129-275
+        shNode = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
+        items = vtk.vtkIdList()
+        shNode.GetItemChildren(shNode.GetSceneItemID(), items, True)
+        names = []
+        for index in range(items.GetNumberOfIds()):
+            item = items.GetId(index)
+            names += [shNode.GetItemName(item), shNode.GetItemAttribute(item, "DICOM.PatientName"),
+                      shNode.GetItemAttribute(item, "DICOM.PatientID")]
+        return text, [name for name in names if name]
 
     def test_AnonymizeOnImport(self):
         """Tick the option, import through the DICOM module's own entry point, check both databases,
-        load a series: the scene holds pseudonyms only."""
+        load a series: the side database and the scene hold pseudonyms only, the main one got nothing."""
         import shutil
         import tempfile
         from pathlib import Path
-        from DicomDeidentifySlicer import import_hook
         from DICOMLib import DICOMUtils
-        work = Path(tempfile.mkdtemp(prefix="DicomDeidentifyImportTest-"))
+        from DicomDeidentifyLib.settings_snapshot import SettingsSnapshot
+        from DicomDeidentifySlicer import import_hook
         settings = slicer.app.userSettings()
-        saved = {key: settings.value(key) for key in (SETTINGS_SIDE_DATABASE, SETTINGS_KEY_FILE,
-                                                      import_hook.SETTINGS_ANONYMIZE_ON_IMPORT)}
-        logic = DicomDeidentifyLogic()
+        mainDatabaseKey = getattr(import_hook, "SETTINGS_MAIN_DATABASE", None)
+        # slicer.dicomDatabaseDirectorySettingsKey: "DatabaseDirectoryTest_<schema>" under --testing
+        # (review §7); the browsers write it when switching databases (ctkDICOMBrowser.cpp:644-650).
+        snapshot = SettingsSnapshot(settings, [SETTINGS_GROUP, self.SETTINGS_TEST_GROUP], [
+            import_hook.SETTINGS_ANONYMIZE_ON_IMPORT, mainDatabaseKey, slicer.dicomDatabaseDirectorySettingsKey])
+        work = Path(tempfile.mkdtemp(prefix="DicomDeidentifyImportTest-"))
+        hook, userLogic = None, None
         try:
-            originals = self._pydicomFiles(work / "cd")
-            logic.setSideDatabaseDirectory(str(work / "side"))
-            logic.setKeyFile(str(work / "secrets" / "pseudonym.key"))
+            identifying = self._pydicomFiles(work / "cd")
+            logic = self._logic(work)
             slicer.util.selectModule("DICOM")
             hook = import_hook.hook(logic)
+            # A hook made earlier in this session holds the user's logic (their side database and key).
+            userLogic, hook.logic = hook.logic, logic
             self.assertTrue(hook.ensureInstalled(), "the DICOM module's browser was not found")
-            hook.showMainDatabase()
-            mainPatientsBefore = list(slicer.dicomDatabase.patients())
-            import_hook.setAnonymizeOnImport(True)
-            self.assertTrue(hook.action.checked)
-            slicer.modules.DICOMWidget.browserWidget.importDirectory(str(work / "cd"))   # as Add Data does
-            self.assertTrue(hook.sideDatabaseShown())
-            files = slicer.dicomDatabase.filesForPatient(slicer.dicomDatabase.patients()[0])
-            self.assertTrue(files)
-            for patient in slicer.dicomDatabase.patients():
-                for path in slicer.dicomDatabase.filesForPatient(patient):
-                    self.assertTrue(Path(path).resolve().is_relative_to((work / "side").resolve()))
-                    data = Path(path).read_bytes()
-                    for original in originals.values():
-                        self.assertNotIn(str(original.PatientName).encode(), data)
-                        self.assertNotIn(original.SOPInstanceUID.encode(), data)
-            with open(work / "side" / CTK_DATABASE_FILE, "rb") as index:
-                indexed = index.read()
-            for original in originals.values():
-                self.assertNotIn(str(original.PatientName).encode(), indexed)
-            series = slicer.dicomDatabase.seriesForStudy(slicer.dicomDatabase.studiesForPatient(
-                slicer.dicomDatabase.patients()[0])[0])[0]
-            loaded = DICOMUtils.loadSeriesByUID([series])
-            self.assertTrue(loaded)
-            import vtk
-            shNode = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(slicer.mrmlScene)
-            items = vtk.vtkIdList()
-            shNode.GetItemChildren(shNode.GetSceneItemID(), items, True)
-            names = [shNode.GetItemAttribute(items.GetId(i), "DICOM.PatientName") for i in range(items.GetNumberOfIds())
-                     if shNode.GetItemAttribute(items.GetId(i), "DICOM.PatientName")]
-            self.assertTrue(names)
-            for name in names:
-                self.assertNotIn(name, [str(o.PatientName) for o in originals.values()])
-            hook.showMainDatabase()
-            self.assertFalse(hook.sideDatabaseShown())
-            self.assertEqual(list(slicer.dicomDatabase.patients()), mainPatientsBefore)   # the main one got nothing
+            # A temporary main database, opened as slicer.dicomDatabase and recorded under Slicer's key;
+            # on exit the database recorded before is reopened (DICOMUtils.py 5.8.0:352-483, main :356-487).
+            with DICOMUtils.TemporaryDICOMDatabase(str(work / "main")) as mainDatabase:
+                mainDirectory = mainDatabase.databaseDirectory
+                if mainDatabaseKey:   # "Show main database" comes back here, never to the user's database
+                    settings.setValue(mainDatabaseKey, mainDirectory)
+                mainBefore = (list(mainDatabase.patients()), sorted(mainDatabase.allFiles()))
+                import_hook.setAnonymizeOnImport(True)
+                self.assertTrue(import_hook.anonymizeOnImport())
+                slicer.modules.DICOMWidget.browserWidget.importDirectory(str(work / "cd"))   # as Add Data does
+                slicer.app.processEvents()   # a route that defers imports to the event loop has run now
+                self.assertTrue(hook.sideDatabaseShown())
+                side = slicer.dicomDatabase
+                files = self._databaseFiles(side)
+                self.assertEqual(len(files), 2)
+                for path in files:
+                    self.assertTrue(Path(path).resolve().is_relative_to((work / "side").resolve()), path)
+                for path in (work / "side").rglob("*"):   # the files, the index (ctkDICOM.sql), the marker
+                    if path.is_file():
+                        self._assertNoneIn(path.read_bytes(), identifying, f"the side database's {path.name}")
+                series = side.seriesForStudy(side.studiesForPatient(side.patients()[0])[0])[0]
+                self.assertTrue(DICOMUtils.loadSeriesByUID([series]))
+                sceneText, names = self._sceneText()
+                self.assertTrue(names, "the loaded series has no subject hierarchy items")
+                self._assertNoneIn(sceneText.encode(), identifying, "the scene")
+                self._assertNoneIn("\n".join(names).encode(), identifying, "the subject hierarchy")
+                hook.showMainDatabase()
+                self.assertFalse(hook.sideDatabaseShown())
+                self.assertTrue(os.path.samefile(slicer.dicomDatabase.databaseDirectory, mainDirectory))
+                self.assertEqual((list(slicer.dicomDatabase.patients()), sorted(slicer.dicomDatabase.allFiles())),
+                                 mainBefore)   # the main database got nothing
             self.delayDisplay("Anonymize on import self-test passed")
         finally:
-            for key, value in saved.items():
-                if value is None:
-                    settings.remove(key)
-                else:
-                    settings.setValue(key, value)
-            import_hook.hook(logic).showMainDatabase()
+            if hook is not None and userLogic is not None:
+                hook.logic = userLogic
+            snapshot.restore()
+            updateControls = getattr(hook, "updateControls", None)
+            if updateControls is not None:
+                updateControls()   # the menu entry and indicator show the user's setting again
             shutil.rmtree(work, ignore_errors=True)

@@ -71,3 +71,37 @@ def test_packages_are_ensured_only_for_clean_pixel_data_and_read_with_the_librar
     assert "if not options.clean_pixel_data" in source
     assert "req.load_requirements(req.requirements_path(" in source   # the reader test_slicer_requirements checks
     assert "slicer.app.testingEnabled()" in source and "req.SESSION.next_step" in source
+
+
+# ctkDICOMDatabase methods present in the CTK of Slicer 5.8.0 (82cae578), 5.10.0 (dd4caeae) and main
+# (5056664a): Libs/DICOM/Core/ctkDICOMDatabase.h (patients/studiesForPatient/seriesForStudy :167-169,
+# filesForSeries :181, allFiles :228 in 82cae578). There is no filesForPatient (review B4).
+CTK_DATABASE_CALLS = {"patients", "studiesForPatient", "seriesForStudy", "filesForSeries", "allFiles",
+                      "openDatabase", "closeDatabase", "databaseChanged"}
+
+
+def _class(name):
+    tree = ast.parse((ROOT / "DicomDeidentify" / "DicomDeidentify.py").read_text())
+    return next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == name)
+
+
+def test_the_self_test_calls_only_database_methods_ctk_has():
+    test = _class("DicomDeidentifyTest")
+    called = {node.func.attr for node in ast.walk(test) if isinstance(node, ast.Call)
+              and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, (ast.Name, ast.Attribute))
+              and ast.unparse(node.func.value) in ("database", "side", "mainDatabase", "slicer.dicomDatabase")}
+    assert "filesForPatient" not in called
+    assert called and called <= CTK_DATABASE_CALLS, called - CTK_DATABASE_CALLS
+
+
+def test_each_self_test_is_hermetic():
+    """Its own settings group for the logic, and the user's settings restored in a finally (review M10)."""
+    test = _class("DicomDeidentifyTest")
+    logics = [node for node in ast.walk(test) if isinstance(node, ast.Call) and ast.unparse(node.func) == "DicomDeidentifyLogic"]
+    assert logics and all(any(k.arg == "settingsGroup" for k in node.keywords) for node in logics)
+    methods = [node for node in test.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+    assert len(methods) == 2
+    for method in methods:
+        finals = [ast.unparse(stmt) for node in ast.walk(method) if isinstance(node, ast.Try) for stmt in node.finalbody]
+        assert "snapshot.restore()" in finals, method.name
+        assert "deidentifyFolder" not in ast.unparse(method) or "DeidentifyOptions()" in ast.unparse(method)
