@@ -44,7 +44,6 @@ def installImportHook(*unused):
         from DicomDeidentifySlicer import import_hook
         import_hook.hook().ensureInstalled()
     except Exception:   # the DICOM module must keep working whatever happens here
-        import logging
         logging.exception("DicomDeidentify: Anonymize on import could not be set up")
 
 
@@ -403,34 +402,18 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         requirements still missing (the run then holds or refuses what it cannot clean)."""
         if not options.clean_pixel_data:
             return []
-        import importlib
         from DicomDeidentifyLib import requirements as req
         wanted = req.load_requirements(req.requirements_path(os.path.dirname(os.path.abspath(__file__))))
-        plan = req.plan_install(wanted)
         # slicer.app.testingEnabled(): Slicer 5.8.0 util.py:3061 (_messageDisplay) uses it the same way;
-        # confirmOkCancelDisplay returns True under --testing (util.py 5.8.0:2992-3004), so ask it first.
-        testing = slicer.app.testingEnabled()
-        for group, licensed in ((plan.permissive, False), (plan.opt_in, True)):
-            step = req.SESSION.next_step(group, testing)
-            if step != req.ASK:
-                if group:
-                    logging.info("DicomDeidentify: not installing %s (%s)", ", ".join(str(r) for r in group), step)
-                continue
-            group = req.SESSION.still_to_ask(group)
-            if not self._confirmInstall(group, licensed):
-                req.SESSION.record_declined(group)
-                continue
-            try:
-                self._pipInstall(group)
-            except Exception as error:   # CalledProcessError (offline, no index), OSError, ...
-                req.SESSION.record_failure(group)
-                logging.warning("DicomDeidentify: installing %s failed: %s", ", ".join(str(r) for r in group), error)
-                slicer.util.warningDisplay(
-                    _("The packages could not be installed: {error}\nClean Pixel Data goes on without them "
-                      "(images it cannot clean are held or refused), and they are not tried again until "
-                      "Slicer restarts.").format(error=error), windowTitle=_("DICOM De-identify"))
-        importlib.invalidate_caches()
-        return req.plan_install(wanted).missing
+        # confirmOkCancelDisplay returns True under --testing (util.py 5.8.0:2992-3004): never asked then.
+        outcome = req.ensure(wanted, testing=slicer.app.testingEnabled(), confirm=self._confirmInstall,
+                             install=self._pipInstall)
+        if outcome.error is not None:
+            slicer.util.warningDisplay(
+                _("The packages could not be installed: {error}\nClean Pixel Data goes on without them "
+                  "(images it cannot clean are held or refused), and they are not tried again until "
+                  "Slicer restarts.").format(error=outcome.error), windowTitle=_("DICOM De-identify"))
+        return outcome.missing
 
     @staticmethod
     def _confirmInstall(requirements, licensed):

@@ -70,7 +70,7 @@ def test_packages_are_ensured_only_for_clean_pixel_data_and_read_with_the_librar
     source = ast.unparse(_logic_method("ensurePixelPackages"))
     assert "if not options.clean_pixel_data" in source
     assert "req.load_requirements(req.requirements_path(" in source   # the reader test_slicer_requirements checks
-    assert "slicer.app.testingEnabled()" in source and "req.SESSION.next_step" in source
+    assert "req.ensure(wanted, testing=slicer.app.testingEnabled()" in source
 
 
 # ctkDICOMDatabase methods present in the CTK of Slicer 5.8.0 (82cae578), 5.10.0 (dd4caeae) and main

@@ -181,3 +181,46 @@ class SessionMemory:
 
 
 SESSION = SessionMemory()
+
+
+@dataclass
+class EnsureOutcome:
+    """What ensure() did: what is still missing afterwards, and the install error if one happened."""
+    missing: list
+    error: Exception | None = None
+    asked: int = 0
+
+
+def ensure(requirements, *, testing: bool, confirm, install, memory: SessionMemory = SESSION,
+           satisfied=is_satisfied) -> EnsureOutcome:
+    """Offer the missing requirements: the permissive ones first, then the opt-in ones (their own
+    question). `confirm(requirements, licensed: bool) -> bool` asks the user; `install(requirements)`
+    installs (and raises on failure). Nothing happens under testing, after a failure this session
+    (offline: nothing is retried), or for what the user refused this session; "no" to the first
+    question is "no" to the second, and a failure stops both."""
+    import logging
+    log = logging.getLogger(__name__)
+    requirements = list(requirements)
+    plan = plan_install(requirements, satisfied)
+    outcome = EnsureOutcome(missing=plan.missing)
+    for group, licensed in ((plan.permissive, False), (plan.opt_in, True)):
+        step = memory.next_step(group, testing)
+        if step != ASK:
+            if group:
+                log.info("not installing %s (%s)", ", ".join(str(r) for r in group), step)
+            continue
+        group = memory.still_to_ask(group)
+        outcome.asked += 1
+        if not confirm(group, licensed):
+            memory.record_declined(group if licensed else plan.missing)
+            break
+        try:
+            install(group)
+        except Exception as error:   # pip's CalledProcessError (offline, no index), RuntimeError, OSError
+            memory.record_failure(plan.missing)
+            log.warning("installing %s failed: %s", ", ".join(str(r) for r in group), error)
+            outcome.error = error
+            break
+    importlib.invalidate_caches()
+    outcome.missing = plan_install(requirements, satisfied).missing
+    return outcome

@@ -97,8 +97,68 @@ def test_session_memory_never_retries_a_failure_nor_asks_again_after_no():
 
 
 def test_cmake_installs_the_module_specific_file_and_no_shared_name():
-    cmake = (MODULE_DIR / "CMakeLists.txt").read_text()
+    cmake = "\n".join(line.split("#")[0] for line in (MODULE_DIR / "CMakeLists.txt").read_text().splitlines())
     assert "Resources/${MODULE_NAME}Requirements.txt" in cmake
     assert "Resources/requirements.txt" not in cmake
     assert req.REQUIREMENTS_FILE_NAME == "DicomDeidentifyRequirements.txt"
     assert not (MODULE_DIR / "Resources" / "requirements.txt").exists()
+
+
+class Recorder:
+    """The glue's confirm/install, recorded; installing makes a requirement present."""
+
+    def __init__(self, answers=(), fail=False):
+        self.answers, self.fail = list(answers), fail
+        self.questions, self.installs, self.present = [], [], set()
+
+    def satisfied(self, requirement):
+        return canonicalize_name(requirement.name) in self.present
+
+    def confirm(self, requirements, licensed):
+        self.questions.append(([canonicalize_name(r.name) for r in requirements], licensed))
+        return self.answers.pop(0)
+
+    def install(self, requirements):
+        self.installs.append([canonicalize_name(r.name) for r in requirements])
+        if self.fail:
+            raise OSError("no network")
+        self.present |= {canonicalize_name(r.name) for r in requirements}
+
+
+def run(recorder, memory, testing=False):
+    return req.ensure(req.load_requirements(REAL_FILE), testing=testing, confirm=recorder.confirm,
+                      install=recorder.install, memory=memory, satisfied=recorder.satisfied)
+
+
+def test_ensure_asks_twice_and_installs_gpl_only_after_its_own_yes():
+    recorder, memory = Recorder(answers=[True, False]), req.SessionMemory()
+    outcome = run(recorder, memory)
+    assert [licensed for _, licensed in recorder.questions] == [False, True]
+    assert recorder.questions[1][0] == ["pylibjpeg-libjpeg"]
+    assert recorder.installs == [[n for n in recorder.questions[0][0]]] and "pylibjpeg-libjpeg" not in recorder.installs[0]
+    assert [canonicalize_name(r.name) for r in outcome.missing] == ["pylibjpeg-libjpeg"]
+    again = run(recorder, memory)            # the same session: the refused GPL decoder is not asked again
+    assert len(recorder.questions) == 2 and again.asked == 0
+
+
+def test_ensure_under_testing_neither_asks_nor_installs():
+    recorder = Recorder()
+    outcome = run(recorder, req.SessionMemory(), testing=True)
+    assert recorder.questions == [] and recorder.installs == [] and len(outcome.missing) == 6
+
+
+def test_ensure_offline_fails_once_and_is_not_retried():
+    recorder, memory = Recorder(answers=[True, True, True], fail=True), req.SessionMemory()
+    outcome = run(recorder, memory)
+    assert isinstance(outcome.error, OSError) and len(recorder.installs) == 1
+    for _ in range(3):
+        later = run(recorder, memory)
+        assert later.asked == 0 and later.error is None
+    assert len(recorder.installs) == 1 and len(recorder.questions) == 1
+
+
+def test_no_to_the_first_question_is_no_to_the_gpl_one():
+    recorder, memory = Recorder(answers=[False]), req.SessionMemory()
+    run(recorder, memory)
+    assert len(recorder.questions) == 1 and recorder.installs == []
+    assert run(recorder, memory).asked == 0
