@@ -579,6 +579,8 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         from pathlib import Path
         folder = self.sideDatabaseDirectory()
         mark_side_database(Path(folder))   # before ctkDICOM.sql: a folder with an index and no marker is refused
+        if self._sideDatabaseShown():
+            return folder   # slicer.dicomDatabase has it open: no second connection (review M15)
         database = ctk.ctkDICOMDatabase()
         if not database.openDatabase(os.path.join(folder, CTK_DATABASE_FILE)):
             raise RuntimeError(f"the side database in {folder} cannot be opened")
