@@ -9,6 +9,7 @@ side database's index) and the in-Slicer self-test. From the Python console:
     summary, report = logic.deidentifyFolder("/data/in", "/data/out")      # a plain folder
     outcome = logic.importPaths(["/media/cdrom"])                          # into the side database
 """
+import logging
 import os
 
 import qt
@@ -16,11 +17,23 @@ import slicer
 from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
                                            ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
 
-SETTINGS_PROFILE = "DicomDeidentify/Profile"
-SETTINGS_KEY_FILE = "DicomDeidentify/KeyFile"
-SETTINGS_OUTPUT = "DicomDeidentify/OutputDirectory"
-SETTINGS_SIDE_DATABASE = "DicomDeidentify/SideDatabaseDirectory"
-SETTINGS_LINKAGE = "DicomDeidentify/Linkage"
+try:   # Slicer 5.8.0, 5.10.0 and main: Base/Python/slicer/i18n.py has tr() and translate() (5.8.0 i18n.py:9, :52),
+    from slicer.i18n import tr as _   # used the way main's template does (Utilities/Templates/Modules/Scripted/TemplateKey.py:8-9)
+    from slicer.i18n import translate
+except ImportError:   # a Slicer without i18n: the English text
+    def _(text):
+        return text
+
+    def translate(context, text):
+        return text
+
+# Slicer settings of the logic, under its settings group ("DicomDeidentify"; the self-test uses its own).
+SETTINGS_GROUP = "DicomDeidentify"
+SETTINGS_PROFILE = "Profile"                     # the options as JSON, never a review decision (M16)
+SETTINGS_KEY_FILE = "KeyFile"
+SETTINGS_OUTPUT = "OutputDirectory"
+SETTINGS_SIDE_DATABASE = "SideDatabaseDirectory"
+SETTINGS_LINKAGE = "Linkage"
 CTK_DATABASE_FILE = "ctkDICOM.sql"
 
 
@@ -31,32 +44,50 @@ def installImportHook(*unused):
         from DicomDeidentifySlicer import import_hook
         import_hook.hook().ensureInstalled()
     except Exception:   # the DICOM module must keep working whatever happens here
-        import logging
         logging.exception("DicomDeidentify: Anonymize on import could not be set up")
+
+
+HOMEPAGE = "https://github.com/SlicerDeidentify/SlicerDeidentify#readme"   # EXTENSION_HOMEPAGE (CMakeLists.txt)
 
 
 class DicomDeidentify(ScriptedLoadableModule):
     def __init__(self, parent):
         ScriptedLoadableModule.__init__(self, parent)
-        self.parent.title = "DICOM De-identify"
-        self.parent.categories = ["Utilities"]
-        self.parent.dependencies = []
-        self.parent.contributors = ["SlicerDeidentify developers"]
-        self.parent.helpText = (
+        # Texts through _() / translate() as Slicer main's template does (TemplateKey.py:32-47); the
+        # category in the context Slicer's own modules use (5.8.0 DICOMPatcher.py:26, main the same).
+        self.parent.title = _("DICOM De-identify")
+        self.parent.categories = [translate("qSlicerAbstractCoreModule", "Utilities")]
+        # The import hook, slicer.dicomDatabase and the self-test need the DICOM module (which itself
+        # needs SubjectHierarchy); declared, Slicer loads it first and disables this module without it.
+        self.parent.dependencies = ["DICOM"]
+        self.parent.contributors = ["SlicerDeidentify developers (SlicerDeidentify project)"]
+        self.parent.helpText = _(
             "De-identify DICOM files by DICOM PS3.15 Annex E (the Basic Application Level Confidentiality "
             "Profile and every option of Table E.1-1), with pseudonyms, UIDs and date shifts derived from a "
             "secret key so that they stay consistent across files and runs. Inputs are never modified. "
             "With \"Anonymize on import\" (DICOM module, Import options), only de-identified copies enter "
-            "Slicer, in a side DICOM database.")
-        self.parent.acknowledgementText = (
+            "Slicer, in a side DICOM database. See the {link_start}documentation{link_end}.").format(
+                link_start=f'<a href="{HOMEPAGE}">', link_end="</a>")
+        self.parent.acknowledgementText = _(
             "The action tables are generated from DICOM PS3.15 (NEMA). pydicom reads and writes the files.")
         slicer.app.connect("startupCompleted()", self._onStartupCompleted)
 
     def _onStartupCompleted(self):
         installImportHook()
-        selector = slicer.util.moduleSelector()
-        if selector is not None:
-            selector.connect("moduleSelected(QString)", installImportHook)
+        # slicer.util.moduleSelector() raises RuntimeError without a main window (5.8.0 util.py:1231-1240,
+        # main util.py:1521-1530), e.g. --no-main-window and the nomainwindow_ generic tests (review M9).
+        if slicer.util.mainWindow() is not None:
+            slicer.util.moduleSelector().connect("moduleSelected(QString)", installImportHook)
+
+
+def _finishProgressDialog(dialog):
+    """Close (and, where DicomDeidentifySlicer.progress offers it, delete) a progress dialog."""
+    from DicomDeidentifySlicer import progress
+    finish = getattr(progress, "finishProgressDialog", None)
+    if finish is not None:
+        finish(dialog)
+    else:
+        dialog.close()
 
 
 class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
@@ -68,19 +99,31 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         uiWidget.setMRMLScene(slicer.mrmlScene)
         self.logic = DicomDeidentifyLogic()
         self.reviewOutcome = None
+        self.lastReport = None
         self._showOptions(self.logic.loadOptions())
+        # nameFilters: Q_PROPERTY(QStringList) of ctkPathLineEdit (CTK 82cae578 ctkPathLineEdit.h:120,
+        # dd4caeae :119, 5056664a :125); with filters Files|Writable (the .ui) browse() opens a save
+        # dialog, so a new key location can be chosen (82cae578 ctkPathLineEdit.cpp:636-660) (review C5).
+        self.ui.keyFileSelector.nameFilters = [_("Pseudonym key (*.key)"), _("All files (*)")]
         self.ui.keyFileSelector.currentPath = self.logic.keyFile()
         self.ui.sideDatabaseSelector.currentPath = self.logic.sideDatabaseDirectory()
         self.ui.linkageCheckBox.checked = self.logic.linkageEnabled()
-        self.ui.outputDirectorySelector.currentPath = slicer.app.userSettings().value(SETTINGS_OUTPUT, "")
+        self.ui.outputDirectorySelector.currentPath = self.logic.outputDirectory()
         from DicomDeidentifySlicer import import_hook
-        self.ui.anonymizeOnImportCheckBox.checked = import_hook.anonymizeOnImport()
+        self._refreshAnonymizeOnImport()
         self.ui.anonymizeOnImportCheckBox.connect("toggled(bool)", import_hook.setAnonymizeOnImport)
+        # The menu entry in the DICOM module flips the same setting: the hook tells its observers
+        # (review M6). Looked up at run time: a hook without observers still works, refreshed in enter().
+        self._anonymizeObserver = None
+        addObserver = getattr(import_hook, "addAnonymizeOnImportObserver", None)
+        if addObserver is not None:
+            self._anonymizeObserver = self._refreshAnonymizeOnImport
+            addObserver(self._anonymizeObserver)
         self.ui.sideDatabaseSelector.connect("currentPathChanged(QString)", self.logic.setSideDatabaseDirectory)
-        self.ui.keyFileSelector.connect("currentPathChanged(QString)", self.logic.setKeyFile)
+        self.ui.keyFileSelector.connect("currentPathChanged(QString)", self.onKeyFileChanged)
         self.ui.linkageCheckBox.connect("toggled(bool)", self.logic.setLinkageEnabled)
-        self.ui.showSideDatabaseButton.connect("clicked()", lambda: import_hook.hook(self.logic).showSideDatabase())
-        self.ui.showMainDatabaseButton.connect("clicked()", lambda: import_hook.hook(self.logic).showMainDatabase())
+        self.ui.showSideDatabaseButton.connect("clicked()", self.onShowSideDatabase)
+        self.ui.showMainDatabaseButton.connect("clicked()", self.onShowMainDatabase)
         self.ui.loadProfileButton.connect("clicked()", self.onLoadProfile)
         self.ui.saveProfileButton.connect("clicked()", self.onSaveProfile)
         for selector in (self.ui.inputDirectorySelector, self.ui.outputDirectorySelector):
@@ -91,18 +134,43 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         self.ui.releaseButton.connect("clicked()", self.onReleaseButton)
         self.ui.lookupButton.connect("clicked()", self.onLookupButton)
         self.ui.openReportButton.connect("clicked()", self.onOpenReport)
-        self.lastReport = None
         self._updateApplyButton()
         installImportHook()
 
+    def cleanup(self):
+        """Called before a Reload replaces this widget (ScriptedLoadableModule.py 5.8.0:117-124)."""
+        from DicomDeidentifySlicer import import_hook
+        removeObserver = getattr(import_hook, "removeAnonymizeOnImportObserver", None)
+        if getattr(self, "_anonymizeObserver", None) is not None and removeObserver is not None:
+            removeObserver(self._anonymizeObserver)
+        self._anonymizeObserver = None
+
     def enter(self):
+        self._refreshAnonymizeOnImport()
         self.onRefreshReview()
+
+    def _refreshAnonymizeOnImport(self, enabled=None):
+        """Show the "Anonymize on import" setting (or `enabled`, as the hook reports it) without
+        re-emitting toggled(bool): blockSignals as Slicer 5.8.0 DICOM.py:840-842 (main DICOM.py:1280)."""
+        from DicomDeidentifySlicer import import_hook
+        box = self.ui.anonymizeOnImportCheckBox
+        wasBlocked = box.blockSignals(True)
+        try:
+            box.checked = import_hook.anonymizeOnImport() if enabled is None else bool(enabled)
+        finally:
+            box.blockSignals(wasBlocked)
 
     def _updateApplyButton(self, *unused):
         toFolder = self.ui.targetComboBox.currentIndex == 1
         self.ui.outputDirectorySelector.enabled = toFolder
         self.ui.applyButton.enabled = bool(self.ui.inputDirectorySelector.currentPath
                                            and (self.ui.outputDirectorySelector.currentPath or not toFolder))
+
+    def onKeyFileChanged(self, path):
+        # Saved review decisions live beside the key: another key folder has its own.
+        # Only the decisions follow the key: options being edited in the panel stay as they are.
+        self.logic.setKeyFile(path)
+        self.options.review_decisions = self.logic.loadOptions().review_decisions
 
     # -- the options: the panel shows a DeidentifyOptions and reads one back -----------------------
     _CHECKBOXES = {
@@ -131,7 +199,8 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         self.ui.extraSafePrivateLineEdit.text = "; ".join(options.to_dict()["extra_safe_private"])
 
     def _readOptions(self):
-        """The panel's options (the profile's saved review decisions kept); saved in the settings."""
+        """The panel's options (the saved review decisions kept) and save them (options into the
+        settings, decisions beside the key)."""
         from DicomDeidentifyLib import DeidentifyOptions
         data = self.options.to_dict()
         for field, name in self._CHECKBOXES.items():
@@ -145,64 +214,79 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         try:
             options = DeidentifyOptions.from_dict(data)
         except (ValueError, IndexError) as error:
-            raise ValueError(f"The profile is not valid: {error}") from None
+            raise ValueError(_("The profile is not valid: {error}").format(error=error)) from None
         self.logic.saveOptions(options)
         self.options = options
         return options
 
+    @staticmethod
+    def _profileFilter():
+        # TOML profiles need Python 3.11's tomllib (options.py): Slicer 5.8.0 runs Python 3.9.10
+        # (CMakeLists.txt:216), 5.10.0 and main 3.12.10 (:210, :217). Offer *.toml only where it can be
+        # read (review C4).
+        import importlib.util
+        patterns = "*.json *.toml" if importlib.util.find_spec("tomllib") is not None else "*.json"
+        return _("Profiles ({patterns})").format(patterns=patterns)
+
     def onLoadProfile(self):
-        path = qt.QFileDialog.getOpenFileName(self.parent, "Load a de-identification profile", "",
-                                              "Profiles (*.json *.toml)")
+        path = qt.QFileDialog.getOpenFileName(self.parent, _("Load a de-identification profile"), "",
+                                              self._profileFilter())
         if not path:
             return
         from DicomDeidentifyLib import DeidentifyOptions
-        try:
+        with slicer.util.tryWithErrorDisplay(_("{path} is not a profile this module can read.").format(path=path)):
             options = DeidentifyOptions.from_file(path)
-        except (OSError, ValueError) as error:
-            slicer.util.errorDisplay(f"{path} is not a profile this module can read: {error}")
-            return
-        self.logic.saveOptions(options)
-        self._showOptions(options)
+            self.logic.saveOptions(options)
+            self._showOptions(options)
 
     def onSaveProfile(self):
-        path = qt.QFileDialog.getSaveFileName(self.parent, "Save the de-identification profile", "", "Profile (*.json)")
+        path = qt.QFileDialog.getSaveFileName(self.parent, _("Save the de-identification profile"), "",
+                                              _("Profile (*.json)"))
         if path:
-            try:
+            with slicer.util.tryWithErrorDisplay(_("The profile was not saved.")):
                 self._readOptions().save(path)
-            except (OSError, ValueError) as error:
-                slicer.util.errorDisplay(str(error))
+
+    # -- the side database -------------------------------------------------------------------------
+    def onShowSideDatabase(self):
+        from DicomDeidentifySlicer import import_hook
+        with slicer.util.tryWithErrorDisplay(_("The side database cannot be shown.")):
+            import_hook.hook(self.logic).showSideDatabase()
+
+    def onShowMainDatabase(self):
+        from DicomDeidentifySlicer import import_hook
+        with slicer.util.tryWithErrorDisplay(_("The main database cannot be shown.")):
+            import_hook.hook(self.logic).showMainDatabase()
 
     # -- de-identify a folder ----------------------------------------------------------------------
     def onApplyButton(self):
-        try:
+        # tryWithErrorDisplay(message, show, waitCursor): a popup with the error, then re-raised, as Slicer's
+        # template does in its slots (5.8.0 util.py:3279-3320, 5.10.0 :3368, main :3692) (review M13).
+        with slicer.util.tryWithErrorDisplay(_("De-identification did not run.")):
             options = self._readOptions()
-        except ValueError as error:
-            slicer.util.errorDisplay(str(error))
-            return
-        if self.ui.targetComboBox.currentIndex == 0:   # the side database, as an import would
-            from DicomDeidentifySlicer import import_hook
-            outcome = import_hook.hook(self.logic).importPaths([self.ui.inputDirectorySelector.currentPath])
-            if outcome is not None:
-                self.ui.statusLabel.text = outcome.summary()
-                self._setReport(outcome.run.report_html if outcome.run else None)
-            return
-        slicer.app.userSettings().setValue(SETTINGS_OUTPUT, self.ui.outputDirectorySelector.currentPath)
-        from DicomDeidentifySlicer.progress import progressDialog
-        dialog, progress, cancel = progressDialog("De-identifying...")
-        try:
-            summary, reportPath = self.logic.deidentifyFolder(
-                self.ui.inputDirectorySelector.currentPath, self.ui.outputDirectorySelector.currentPath,
-                options, progress=progress, cancel=cancel)
-        except Exception as error:
-            slicer.util.errorDisplay(f"De-identification did not run: {error}")
-            return
-        finally:
-            dialog.close()
-        self._setReport(reportPath)
-        totals = summary.totals()
-        self.ui.statusLabel.text = (
-            f"{'Cancelled: ' if summary.cancelled else ''}{totals['written']} written, {totals['skipped']} skipped, "
-            f"{totals['failed']} failed, {totals['review_items']} items to review.\nReport (key holders only): {reportPath}")
+            self.logic.ensurePixelPackages(options)   # asks before the progress dialog shows (review M4)
+            if self.ui.targetComboBox.currentIndex == 0:   # the side database, as an import would
+                from DicomDeidentifySlicer import import_hook
+                outcome = import_hook.hook(self.logic).importPaths([self.ui.inputDirectorySelector.currentPath])
+                if outcome is not None:
+                    self.ui.statusLabel.text = outcome.summary()
+                    self._setReport(outcome.run.report_html if outcome.run else None)
+                return
+            self.logic.setOutputDirectory(self.ui.outputDirectorySelector.currentPath)
+            from DicomDeidentifySlicer.progress import progressDialog
+            dialog, progress, cancel = progressDialog(_("De-identifying..."))
+            try:
+                summary, reportPath = self.logic.deidentifyFolder(
+                    self.ui.inputDirectorySelector.currentPath, self.ui.outputDirectorySelector.currentPath,
+                    options, progress=progress, cancel=cancel)
+            finally:
+                _finishProgressDialog(dialog)
+            self._setReport(reportPath)
+            totals = summary.totals()
+            text = _("{written} written, {skipped} skipped, {failed} failed, {review} items to review.\n"
+                     "Report (key holders only): {report}").format(
+                written=totals["written"], skipped=totals["skipped"], failed=totals["failed"],
+                review=totals["review_items"], report=reportPath)
+            self.ui.statusLabel.text = (_("Cancelled: ") + text) if summary.cancelled else text
 
     def _setReport(self, path):
         self.lastReport = str(path) if path else None
@@ -216,14 +300,14 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         table = self.ui.cleanedImagesTable
         table.setRowCount(len(images))
         for row, image in enumerate(images):
-            status = "" if image["verified"] else "\n(text still read: check it)"
+            status = "" if image["verified"] else "\n" + _("(text still read: check it)")
             table.setItem(row, 0, qt.QTableWidgetItem(os.path.basename(image["source"]) + status))
             for column, picture in ((1, image["before"]), (2, image["after"])):
                 label = qt.QLabel()
                 if picture:
                     label.setPixmap(qt.QPixmap(picture))
                 else:
-                    label.text = "(not kept)"
+                    label.text = _("(not kept)")
                 table.setCellWidget(row, column, label)
         table.resizeRowsToContents()
         table.resizeColumnsToContents()
@@ -243,116 +327,190 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         rows = self.reviewOutcome.review
         table = self.ui.reviewTable
         table.setRowCount(len(rows))
+        labels = [_("keep"), _("remove"), _("edit")]   # in the order of _DECISIONS
         for index, row in enumerate(rows):
             for column, text in enumerate((row.attribute, row.value, str(len(row.files)), row.reason)):
                 item = qt.QTableWidgetItem(text)
                 item.setFlags(item.flags() & ~qt.Qt.ItemIsEditable)
                 table.setItem(index, column, item)
             decision = qt.QComboBox()
-            decision.addItems(self._DECISIONS)
+            decision.addItems(labels)
             decision.currentIndex = 1   # remove unless the user says otherwise: the safe choice
             table.setCellWidget(index, 4, decision)
             table.setItem(index, 5, qt.QTableWidgetItem(row.value))
         self.ui.reviewCollapsibleButton.collapsed = not rows
         self.ui.releaseButton.enabled = bool(rows)
         held = len(self.reviewOutcome.held)
-        self.ui.reviewLabel.text = (f"{held} file(s) held back: values below were kept by an option. Decide for each "
-                                    "row, then release." if held else "No file is held back for review.")
+        self.ui.reviewLabel.text = (
+            _("{held} file(s) held back: values below were kept by an option. Decide for each row, then "
+              "release.").format(held=held) if held else _("No file is held back for review."))
 
     def onRefreshReview(self):
         try:
             self.showReview()
-        except Exception as error:   # a missing key folder or index: nothing to review
-            self.ui.reviewLabel.text = f"No review available: {error}"
+        except Exception as error:   # a missing key folder or index: nothing to review (said in the panel)
+            self.ui.reviewLabel.text = _("No review available: {error}").format(error=error)
 
     def onReleaseButton(self):
         from DicomDeidentifyLib.review import ReviewDecision
         if self.reviewOutcome is None:
             return
-        decisions = []
-        for index, row in enumerate(self.reviewOutcome.review):
-            choice = self._DECISIONS[self.ui.reviewTable.cellWidget(index, 4).currentIndex]
-            decisions.append(ReviewDecision(row.attribute, choice, row.value,
-                                            self.ui.reviewTable.item(index, 5).text() if choice == "edit" else ""))
-        released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=self.ui.saveDecisionsCheckBox.checked)
-        if self.ui.saveDecisionsCheckBox.checked:
-            self._showOptions(self.logic.loadOptions())
-        self.ui.statusLabel.text = (f"{len(released)} file(s) released into the side database and indexed, "
-                                    f"{len(self.reviewOutcome.discarded)} discarded.")
-        self.showReview(self.reviewOutcome)
+        with slicer.util.tryWithErrorDisplay(_("The held files were not released."), waitCursor=True):
+            decisions = []
+            for index, row in enumerate(self.reviewOutcome.review):
+                choice = self._DECISIONS[self.ui.reviewTable.cellWidget(index, 4).currentIndex]
+                decisions.append(ReviewDecision(row.attribute, choice, row.value,
+                                                self.ui.reviewTable.item(index, 5).text() if choice == "edit" else ""))
+            saveDecisions = self.ui.saveDecisionsCheckBox.checked
+            released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=saveDecisions)
+            if saveDecisions:
+                self._showOptions(self.logic.loadOptions())
+            self.ui.statusLabel.text = _("{released} file(s) released into the side database and indexed, "
+                                         "{discarded} discarded.").format(
+                released=len(released), discarded=len(self.reviewOutcome.discarded))
+            self.showReview(self.reviewOutcome)
 
     # -- re-identification -------------------------------------------------------------------------
     def onLookupButton(self):
         try:
             found = self.logic.lookup(self.ui.lookupLineEdit.text)
-        except Exception as error:
-            self.ui.lookupResult.plainText = f"No lookup possible: {error}"
+        except Exception as error:   # no linkage store, or a lookup error: said where the answer goes
+            self.ui.lookupResult.plainText = _("No lookup possible: {error}").format(error=error)
             return
         self.ui.lookupResult.plainText = "\n".join(
-            ", ".join(f"{k}: {v}" for k, v in entry.items() if v not in (None, "")) for entry in found) or "Not found."
+            ", ".join(f"{k}: {v}" for k, v in entry.items() if v not in (None, "")) for entry in found) or _("Not found.")
 
 
 class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
     """Glue between Slicer (settings, the side database's index) and DicomDeidentifyLib."""
 
-    def __init__(self):
+    def __init__(self, settingsGroup=SETTINGS_GROUP):
+        # Nothing is installed here (review B1, M4): the logic must always be constructible, also
+        # offline and under --testing. Clean Pixel Data's packages: ensurePixelPackages().
         ScriptedLoadableModuleLogic.__init__(self)
-        self.ensureRequirements()
+        self.settingsGroup = settingsGroup
+
+    def _key(self, name):
+        return f"{self.settingsGroup}/{name}"
+
+    # -- optional packages (Clean Pixel Data) ------------------------------------------------------
+    def ensurePixelPackages(self, options):
+        """Offer to install what Clean Pixel Data is missing (Resources/DicomDeidentifyRequirements.txt),
+        when `options` use it. The user is asked first; GPL-licensed decoders only with their own yes;
+        never under --testing; a failure (offline) or a "no" is remembered for the session, so nothing
+        is retried in a loop. The decisions are DicomDeidentifyLib.requirements'. Returns the
+        requirements still missing (the run then holds or refuses what it cannot clean)."""
+        if not options.clean_pixel_data:
+            return []
+        from DicomDeidentifyLib import requirements as req
+        wanted = req.load_requirements(req.requirements_path(os.path.dirname(os.path.abspath(__file__))))
+        # slicer.app.testingEnabled(): Slicer 5.8.0 util.py:3061 (_messageDisplay) uses it the same way;
+        # confirmOkCancelDisplay returns True under --testing (util.py 5.8.0:2992-3004): never asked then.
+        outcome = req.ensure(wanted, testing=slicer.app.testingEnabled(), confirm=self._confirmInstall,
+                             install=self._pipInstall)
+        if outcome.error is not None:
+            slicer.util.warningDisplay(
+                _("The packages could not be installed: {error}\nClean Pixel Data goes on without them "
+                  "(images it cannot clean are held or refused), and they are not tried again until "
+                  "Slicer restarts.").format(error=outcome.error), windowTitle=_("DICOM De-identify"))
+        return outcome.missing
 
     @staticmethod
-    def ensureRequirements():
-        """Install what Resources/requirements.txt lists and is missing ("requirement  # import module")."""
-        import importlib.util
-        path = os.path.join(os.path.dirname(__file__), "Resources", "requirements.txt")
-        if not os.path.exists(path):
-            return
-        missing = []
-        with open(path) as stream:
-            for line in stream:
-                requirement, _, module = line.partition("# import")
-                if requirement.strip() and importlib.util.find_spec(module.strip() or requirement.strip()) is None:
-                    missing.append(requirement.strip())
-        if missing:
-            slicer.util.pip_install(" ".join(missing))
+    def _confirmInstall(requirements, licensed):
+        from DicomDeidentifyLib import requirements as req
+        if licensed:
+            text = _("Decoding some compressed images needs packages under a non-permissive licence (GPL). "
+                     "Install them into Slicer's Python too? Without them, such images are held for review "
+                     "or refused, never shared uncleaned.")
+        else:
+            text = _("Clean Pixel Data needs Python packages that are not installed yet. Install them now "
+                     "into Slicer's Python (this downloads them from the Python Package Index)? Without them, "
+                     "images that cannot be cleaned are held for review or refused.")
+        # confirmOkCancelDisplay(text, windowTitle, parent, **kwargs -> messageBox: detailedText):
+        # Slicer 5.8.0 util.py:2992-3004 and :3091; 5.10.0 util.py:3081; main util.py:3372.
+        return slicer.util.confirmOkCancelDisplay(text, _("DICOM De-identify: install packages"),
+                                                  detailedText=req.describe(requirements))
+
+    @staticmethod
+    def _pipInstall(requirements):
+        specs = [str(r) for r in requirements]
+        try:
+            import slicer.packaging as packaging   # Slicer main only (Base/Python/slicer/packaging.py)
+        except ImportError:
+            packaging = None
+        if packaging is not None and hasattr(packaging, "pip_ensure"):
+            # Slicer 583e9b37 packaging.py:327-336: pip_ensure(requirements, constraints, skip_packages,
+            # prompt_install, prompt_restart, requester, skip_in_testing, show_progress); the user was
+            # asked above (with purposes and licences), so its own prompt is off. Raises
+            # CalledProcessError on failure (packaging.py:377, :784).
+            packaging.pip_ensure(specs, prompt_install=False, requester=_("DICOM De-identify"))
+        else:
+            # Slicer 5.8.0 util.py:3899 / 5.10.0 util.py:3991: pip_install(requirements) with a string or
+            # a list of arguments; blocking; pip's failure raises CalledProcessError (5.8.0 util.py:3830-3862
+            # logProcessOutput) or RuntimeError (no PythonSlicer, util.py:3884).
+            slicer.util.pip_install(specs)
 
     # -- settings ----------------------------------------------------------------------------------
     def loadOptions(self):
+        """The profile: its options from Slicer's settings, its review decisions from beside the key
+        (review M16: decisions can hold identifying values; they never go into Slicer.ini)."""
         from DicomDeidentifyLib import DeidentifyOptions
-        saved = slicer.app.userSettings().value(SETTINGS_PROFILE, "")
+        from DicomDeidentifyLib import review_store
+        settings = slicer.app.userSettings()
+        saved = settings.value(self._key(SETTINGS_PROFILE), "")
         try:
-            return DeidentifyOptions.from_json(saved) if saved else DeidentifyOptions()
+            options = DeidentifyOptions.from_json(saved) if saved else DeidentifyOptions()
         except ValueError:
-            return DeidentifyOptions()   # a profile saved by another version: start from the basic profile
+            options = DeidentifyOptions()   # a profile saved by another version: start from the basic profile
+        store = review_store.review_store_path(self.keyFile())
+        try:
+            if options.review_decisions:   # saved into the settings by an earlier version: move them out
+                review_store.add_decisions(store, options.review_decisions)
+                settings.setValue(self._key(SETTINGS_PROFILE), review_store.settings_profile(options))
+            options.review_decisions = review_store.load_decisions(store)
+        except (OSError, ValueError) as error:
+            logging.warning("DicomDeidentify: saved review decisions not used: %s", error)
+            options.review_decisions = ()
+        return options
 
     def saveOptions(self, options):
-        slicer.app.userSettings().setValue(SETTINGS_PROFILE, options.to_json())
+        """Options into Slicer's settings, review decisions (which may hold values) beside the key."""
+        from DicomDeidentifyLib import review_store
+        slicer.app.userSettings().setValue(self._key(SETTINGS_PROFILE), review_store.settings_profile(options))
+        review_store.save_decisions(review_store.review_store_path(self.keyFile()), options.review_decisions)
 
     def keyFile(self):
         from DicomDeidentifyLib.keys import default_key_file
-        return slicer.app.userSettings().value(SETTINGS_KEY_FILE, str(default_key_file()))
+        return slicer.app.userSettings().value(self._key(SETTINGS_KEY_FILE), str(default_key_file()))
 
     def setKeyFile(self, path):
-        slicer.app.userSettings().setValue(SETTINGS_KEY_FILE, str(path))
+        slicer.app.userSettings().setValue(self._key(SETTINGS_KEY_FILE), str(path))
 
     def sideDatabaseDirectory(self):
         default = os.path.join(qt.QStandardPaths.writableLocation(qt.QStandardPaths.DocumentsLocation),
                                slicer.app.applicationName + "DICOMDatabase-deidentified")
-        return slicer.app.userSettings().value(SETTINGS_SIDE_DATABASE, default)
+        return slicer.app.userSettings().value(self._key(SETTINGS_SIDE_DATABASE), default)
 
     def setSideDatabaseDirectory(self, path):
-        slicer.app.userSettings().setValue(SETTINGS_SIDE_DATABASE, str(path))
+        slicer.app.userSettings().setValue(self._key(SETTINGS_SIDE_DATABASE), str(path))
+
+    def outputDirectory(self):
+        return slicer.app.userSettings().value(self._key(SETTINGS_OUTPUT), "")
+
+    def setOutputDirectory(self, path):
+        slicer.app.userSettings().setValue(self._key(SETTINGS_OUTPUT), str(path))
 
     def linkageEnabled(self):
-        return slicer.app.userSettings().value(SETTINGS_LINKAGE, "true") == "true"
+        return slicer.app.userSettings().value(self._key(SETTINGS_LINKAGE), "true") == "true"
 
     def setLinkageEnabled(self, enabled):
-        slicer.app.userSettings().setValue(SETTINGS_LINKAGE, "true" if enabled else "false")
+        slicer.app.userSettings().setValue(self._key(SETTINGS_LINKAGE), "true" if enabled else "false")
 
     def _createKey(self, keyFile):
-        # First use of a key location (its folder does not exist yet) creates the key; after that a
-        # missing key is an error, never silently a new one.
-        from pathlib import Path
-        return not Path(keyFile).parent.exists()
+        # First use of a key location (its folder does not exist yet, or holds only saved review
+        # decisions) creates the key; after that a missing key is an error, never silently a new one.
+        from DicomDeidentifyLib.review_store import key_location_unused
+        return key_location_unused(keyFile)
 
     # -- runs --------------------------------------------------------------------------------------
     def deidentifyFolder(self, inputFolder, outputFolder, options=None, keyFile=None, progress=None, cancel=None,
@@ -361,12 +519,15 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         The same run as the command line's: key, linkage store and report beside the key."""
         from DicomDeidentifyLib.runs import deidentify_folder
         keyFile = keyFile or self.keyFile()
+        options = options or self.loadOptions()
+        self.ensurePixelPackages(options)
         # One process inside Slicer: worker processes would each start a copy of the application.
-        run = deidentify_folder([inputFolder], outputFolder, options or self.loadOptions(), key_file=keyFile,
+        run = deidentify_folder([inputFolder], outputFolder, options, key_file=keyFile,
                                 create_key=self._createKey(keyFile), side_database=sideDatabase,
                                 linkage=self.linkageEnabled() if linkage is None else linkage, jobs=1,
                                 progress=progress, cancel=cancel)
-        self.setKeyFile(keyFile)
+        # The key file setting is the panel's (keyFileSelector) alone: a run with another key, e.g. the
+        # self-test's temporary one, must not repoint the user's setting (review M10).
         return run.summary, str(run.report_html)
 
     def importController(self):
@@ -378,7 +539,9 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
     def importPaths(self, paths, progress=None, cancel=None):
         """De-identify `paths` into the side database and index what was released; the ImportOutcome."""
         self.ensureSideDatabase()
-        outcome = self.importController().import_paths(paths, progress=progress, cancel=cancel)
+        controller = self.importController()
+        self.ensurePixelPackages(controller.options)
+        outcome = controller.import_paths(paths, progress=progress, cancel=cancel)
         self.indexIntoSideDatabase(outcome.released)
         return outcome
 
@@ -387,17 +550,11 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
 
     def release(self, outcome, decisions, saveIntoProfile=False):
         """Apply review decisions to held files, index those released; with saveIntoProfile, the
-        decisions go into the profile in the settings."""
-        import tempfile
-        from DicomDeidentifyLib import DeidentifyOptions
-        controller = self.importController()
-        if not saveIntoProfile:
-            released = controller.release(outcome, decisions)
-        else:
-            with tempfile.TemporaryDirectory() as folder:
-                profile = os.path.join(folder, "profile.json")
-                released = controller.release(outcome, decisions, save_profile_to=profile)
-                self.saveOptions(DeidentifyOptions.from_file(profile))
+        decisions are kept for the next runs, beside the key (never in Slicer's settings)."""
+        from DicomDeidentifyLib import review_store
+        released = self.importController().release(outcome, decisions)
+        if saveIntoProfile:
+            review_store.add_decisions(review_store.review_store_path(self.keyFile()), decisions)
         self.indexIntoSideDatabase(released)
         return released
 
@@ -422,6 +579,8 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         from pathlib import Path
         folder = self.sideDatabaseDirectory()
         mark_side_database(Path(folder))   # before ctkDICOM.sql: a folder with an index and no marker is refused
+        if self._sideDatabaseShown():
+            return folder   # slicer.dicomDatabase has it open: no second connection (review M15)
         database = ctk.ctkDICOMDatabase()
         if not database.openDatabase(os.path.join(folder, CTK_DATABASE_FILE)):
             raise RuntimeError(f"the side database in {folder} cannot be opened")
@@ -429,22 +588,37 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         return folder
 
     def indexIntoSideDatabase(self, files):
-        """Index de-identified files into the side database's own ctkDICOMDatabase (never Slicer's
-        main one). They already live in the side database folder, so they are indexed in place."""
+        """Index de-identified files into the side database (never Slicer's main one). They already
+        live in the side database folder, so they are indexed in place (copy off)."""
         if not files:
             return
         import ctk
+        files = [str(f) for f in files]
+        indexer = ctk.ctkDICOMIndexer()
+        # ctkDICOMIndexer::addListOfFiles(ctkDICOMDatabase*, const QStringList&, bool copyFile) sets the
+        # database, then indexes, waiting when background import is off (the default): CTK 82cae578 and
+        # dd4caeae ctkDICOMIndexer.h:102, .cpp:499-520, :294; CTK 5056664a .h:102, .cpp:505-524, :295.
+        if self._sideDatabaseShown():
+            # The browser shows it: index through its own connection (no second writer on the file;
+            # the DICOM module set its tagsToPrecache, Slicer 583e9b37 DICOM.py:328-333) (review M15).
+            indexer.addListOfFiles(slicer.dicomDatabase, files, False)
+            indexer.waitForImportFinished()
+            slicer.dicomDatabase.databaseChanged()   # let the browser refresh, as DICOM.py emits it
+            return
         database = ctk.ctkDICOMDatabase()
         if not database.openDatabase(os.path.join(self.ensureSideDatabase(), CTK_DATABASE_FILE)):
             raise RuntimeError("the side database cannot be opened")
         try:
-            indexer = ctk.ctkDICOMIndexer()
-            indexer.addListOfFiles(database, [str(f) for f in files], False)
+            # Q_PROPERTY(QStringList tagsToPrecache ...): CTK 82cae578 ctkDICOMDatabase.h:64, dd4caeae :63,
+            # 5056664a :67; read and written as a property the way DICOM.py does (5.8.0 DICOM.py:181-186).
+            # The indexer's worker takes them over (ctkDICOMIndexer.cpp 82cae578:383, :91), so Examine
+            # later finds the tags the DICOM plugins need already cached.
+            if slicer.dicomDatabase is not None:
+                database.tagsToPrecache = list(slicer.dicomDatabase.tagsToPrecache)
+            indexer.addListOfFiles(database, files, False)
             indexer.waitForImportFinished()
         finally:
             database.closeDatabase()
-        if self._sideDatabaseShown():
-            slicer.dicomDatabase.databaseChanged()   # the browser shows it: let it refresh
 
     def _sideDatabaseShown(self):
         database = slicer.dicomDatabase
@@ -456,7 +630,15 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
 
 
 class DicomDeidentifyTest(ScriptedLoadableModuleTest):
-    """Run in Slicer: Developer mode on, then Reload and Test in this module's panel."""
+    """Developer mode on, then Reload and Test in this module's panel (or ctest py_DicomDeidentify).
+
+    Hermetic: each test uses a temporary key folder, side database and main database, the basic
+    profile and a settings group of its own; the user's settings are put back exactly (every key a
+    test touches, also those that did not exist), and under --testing the user's real main DICOM
+    database is never opened. Each test asserts what could fail: no original name, ID or UID in the
+    outputs, the side database's files and index, or the loaded scene; the main database unchanged."""
+
+    SETTINGS_TEST_GROUP = "DicomDeidentifySelfTest"
 
     def setUp(self):
         slicer.mrmlScene.Clear(0)
@@ -468,100 +650,166 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
         self.test_AnonymizeOnImport()
 
     def _pydicomFiles(self, folder, names=("CT_small.dcm", "MR_small.dcm")):
+        """Copies of pydicom's test files, and the identifying values none of their outputs may hold."""
         import shutil
+        import pydicom
         from pydicom.data import get_testdata_file
         folder.mkdir(parents=True)
+        identifying = set()
         for name in names:
             source = get_testdata_file(name)
             self.assertIsNotNone(source, f"pydicom's test file {name} is missing")
             shutil.copy(source, folder / name)
-        import pydicom
-        return {name: pydicom.dcmread(str(folder / name)) for name in names}
+            ds = pydicom.dcmread(str(folder / name))
+            for keyword in ("PatientName", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+                value = str(ds.get(keyword, "") or "")
+                if value:
+                    identifying.add(value)
+        self.assertGreaterEqual(len(identifying), 5 * len(names) - 1)   # the check below checks something
+        return identifying
+
+    def _assertNoneIn(self, data, identifying, where):
+        for value in identifying:
+            self.assertNotIn(value.encode(), data, f"{value!r} found in {where}")
+
+    def _logic(self, work):
+        from DicomDeidentifyLib import DeidentifyOptions
+        logic = DicomDeidentifyLogic(settingsGroup=self.SETTINGS_TEST_GROUP)
+        logic.setKeyFile(str(work / "secrets" / "pseudonym.key"))
+        logic.setSideDatabaseDirectory(str(work / "side"))
+        logic.saveOptions(DeidentifyOptions())   # the basic profile, whatever the user saved
+        return logic
 
     def test_DeidentifyFolderOfPydicomFiles(self):
         import shutil
         import tempfile
         from pathlib import Path
         import pydicom
+        from DicomDeidentifyLib import DeidentifyOptions
+        from DicomDeidentifyLib.settings_snapshot import SettingsSnapshot
+        settings = slicer.app.userSettings()
+        snapshot = SettingsSnapshot(settings, [SETTINGS_GROUP, self.SETTINGS_TEST_GROUP])
+        userKeyFile = (settings.contains(f"{SETTINGS_GROUP}/{SETTINGS_KEY_FILE}"),
+                       settings.value(f"{SETTINGS_GROUP}/{SETTINGS_KEY_FILE}"))
         work = Path(tempfile.mkdtemp(prefix="DicomDeidentifyTest-"))
         try:
-            originals = self._pydicomFiles(work / "in")
-            summary, report = DicomDeidentifyLogic().deidentifyFolder(
-                str(work / "in"), str(work / "out"), keyFile=str(work / "secrets" / "pseudonym.key"))
+            identifying = self._pydicomFiles(work / "in")
+            logic = self._logic(work)
+            summary, report = logic.deidentifyFolder(str(work / "in"), str(work / "out"), DeidentifyOptions(),
+                                                     keyFile=logic.keyFile())
             self.assertEqual(summary.count("written"), 2)
             self.assertTrue(os.path.exists(report))
-            for output in (work / "out").rglob("*.dcm"):
-                data = output.read_bytes()
-                ds = pydicom.dcmread(str(output))
-                self.assertEqual(ds.PatientIdentityRemoved, "YES")
-                for original in originals.values():
-                    self.assertNotIn(str(original.PatientName).encode(), data)
-                    self.assertNotIn(original.SOPInstanceUID.encode(), data)
+            self.assertTrue(Path(report).resolve().is_relative_to((work / "secrets").resolve()))
+            self.assertTrue((work / "secrets" / "pseudonym.key").exists())
+            outputs = [path for path in (work / "out").rglob("*") if path.is_file()]
+            self.assertEqual(len(outputs), 2)
+            for output in outputs:
+                self.assertEqual(pydicom.dcmread(str(output)).PatientIdentityRemoved, "YES")
+                self._assertNoneIn(output.read_bytes(), identifying, output.name)
+            # The user's key-file setting is not repointed at the temporary key (review M10).
+            self.assertEqual((settings.contains(f"{SETTINGS_GROUP}/{SETTINGS_KEY_FILE}"),
+                              settings.value(f"{SETTINGS_GROUP}/{SETTINGS_KEY_FILE}")), userKeyFile)
             self.delayDisplay("DicomDeidentify self-test passed")
         finally:
+            snapshot.restore()
             shutil.rmtree(work, ignore_errors=True)
+
+    def _databaseFiles(self, database):
+        """Every file the database indexes: patients -> studiesForPatient -> seriesForStudy ->
+        filesForSeries (CTK 82cae578 ctkDICOMDatabase.h:167-181, dd4caeae :166-180, 5056664a :170-184;
+        there is no filesForPatient, review B4)."""
+        files = []
+        for patient in database.patients():
+            for study in database.studiesForPatient(patient):
+                for series in database.seriesForStudy(study):
+                    files += list(database.filesForSeries(series))
+        return files
+
+    def _sceneText(self):
+        """The scene as MRML XML (vtkMRMLScene SetSaveToXMLString/Commit/GetSceneXMLString,
+        Libs/MRML/Core/vtkMRMLScene.h 5.8.0:100, 515, 531; main :103, 536, 552) with the subject
+        hierarchy's item names and DICOM attributes."""
+        import vtk
+        scene = slicer.mrmlScene
+        scene.SetSaveToXMLString(1)
+        try:
+            scene.Commit()
+            text = scene.GetSceneXMLString()
+        finally:
+            scene.SetSaveToXMLString(0)
+        # vtkMRMLSubjectHierarchyNode.h 5.8.0:127-273, main :129-275
+        shNode = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
+        items = vtk.vtkIdList()
+        shNode.GetItemChildren(shNode.GetSceneItemID(), items, True)
+        names = []
+        for index in range(items.GetNumberOfIds()):
+            item = items.GetId(index)
+            names += [shNode.GetItemName(item), shNode.GetItemAttribute(item, "DICOM.PatientName"),
+                      shNode.GetItemAttribute(item, "DICOM.PatientID")]
+        return text, [name for name in names if name]
 
     def test_AnonymizeOnImport(self):
         """Tick the option, import through the DICOM module's own entry point, check both databases,
-        load a series: the scene holds pseudonyms only."""
+        load a series: the side database and the scene hold pseudonyms only, the main one got nothing."""
         import shutil
         import tempfile
         from pathlib import Path
-        from DicomDeidentifySlicer import import_hook
         from DICOMLib import DICOMUtils
-        work = Path(tempfile.mkdtemp(prefix="DicomDeidentifyImportTest-"))
+        from DicomDeidentifyLib.settings_snapshot import SettingsSnapshot
+        from DicomDeidentifySlicer import import_hook
         settings = slicer.app.userSettings()
-        saved = {key: settings.value(key) for key in (SETTINGS_SIDE_DATABASE, SETTINGS_KEY_FILE,
-                                                      import_hook.SETTINGS_ANONYMIZE_ON_IMPORT)}
-        logic = DicomDeidentifyLogic()
+        mainDatabaseKey = getattr(import_hook, "SETTINGS_MAIN_DATABASE", None)
+        # slicer.dicomDatabaseDirectorySettingsKey: "DatabaseDirectoryTest_<schema>" under --testing
+        # (review §7); the browsers write it when switching databases (ctkDICOMBrowser.cpp:644-650).
+        snapshot = SettingsSnapshot(settings, [SETTINGS_GROUP, self.SETTINGS_TEST_GROUP], [
+            import_hook.SETTINGS_ANONYMIZE_ON_IMPORT, mainDatabaseKey, slicer.dicomDatabaseDirectorySettingsKey])
+        work = Path(tempfile.mkdtemp(prefix="DicomDeidentifyImportTest-"))
+        hook, userLogic = None, None
         try:
-            originals = self._pydicomFiles(work / "cd")
-            logic.setSideDatabaseDirectory(str(work / "side"))
-            logic.setKeyFile(str(work / "secrets" / "pseudonym.key"))
+            identifying = self._pydicomFiles(work / "cd")
+            logic = self._logic(work)
             slicer.util.selectModule("DICOM")
             hook = import_hook.hook(logic)
+            # A hook made earlier in this session holds the user's logic (their side database and key).
+            userLogic, hook.logic = hook.logic, logic
             self.assertTrue(hook.ensureInstalled(), "the DICOM module's browser was not found")
-            hook.showMainDatabase()
-            mainPatientsBefore = list(slicer.dicomDatabase.patients())
-            import_hook.setAnonymizeOnImport(True)
-            self.assertTrue(hook.action.checked)
-            slicer.modules.DICOMWidget.browserWidget.importDirectory(str(work / "cd"))   # as Add Data does
-            self.assertTrue(hook.sideDatabaseShown())
-            files = slicer.dicomDatabase.filesForPatient(slicer.dicomDatabase.patients()[0])
-            self.assertTrue(files)
-            for patient in slicer.dicomDatabase.patients():
-                for path in slicer.dicomDatabase.filesForPatient(patient):
-                    self.assertTrue(Path(path).resolve().is_relative_to((work / "side").resolve()))
-                    data = Path(path).read_bytes()
-                    for original in originals.values():
-                        self.assertNotIn(str(original.PatientName).encode(), data)
-                        self.assertNotIn(original.SOPInstanceUID.encode(), data)
-            with open(work / "side" / CTK_DATABASE_FILE, "rb") as index:
-                indexed = index.read()
-            for original in originals.values():
-                self.assertNotIn(str(original.PatientName).encode(), indexed)
-            series = slicer.dicomDatabase.seriesForStudy(slicer.dicomDatabase.studiesForPatient(
-                slicer.dicomDatabase.patients()[0])[0])[0]
-            loaded = DICOMUtils.loadSeriesByUID([series])
-            self.assertTrue(loaded)
-            import vtk
-            shNode = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(slicer.mrmlScene)
-            items = vtk.vtkIdList()
-            shNode.GetItemChildren(shNode.GetSceneItemID(), items, True)
-            names = [shNode.GetItemAttribute(items.GetId(i), "DICOM.PatientName") for i in range(items.GetNumberOfIds())
-                     if shNode.GetItemAttribute(items.GetId(i), "DICOM.PatientName")]
-            self.assertTrue(names)
-            for name in names:
-                self.assertNotIn(name, [str(o.PatientName) for o in originals.values()])
-            hook.showMainDatabase()
-            self.assertFalse(hook.sideDatabaseShown())
-            self.assertEqual(list(slicer.dicomDatabase.patients()), mainPatientsBefore)   # the main one got nothing
+            # A temporary main database, opened as slicer.dicomDatabase and recorded under Slicer's key;
+            # on exit the database recorded before is reopened (DICOMUtils.py 5.8.0:352-483, main :356-487).
+            with DICOMUtils.TemporaryDICOMDatabase(str(work / "main")) as mainDatabase:
+                mainDirectory = mainDatabase.databaseDirectory
+                if mainDatabaseKey:   # "Show main database" comes back here, never to the user's database
+                    settings.setValue(mainDatabaseKey, mainDirectory)
+                mainBefore = (list(mainDatabase.patients()), sorted(mainDatabase.allFiles()))
+                import_hook.setAnonymizeOnImport(True)
+                self.assertTrue(import_hook.anonymizeOnImport())
+                slicer.modules.DICOMWidget.browserWidget.importDirectory(str(work / "cd"))   # as Add Data does
+                slicer.app.processEvents()   # a route that defers imports to the event loop has run now
+                self.assertTrue(hook.sideDatabaseShown())
+                side = slicer.dicomDatabase
+                files = self._databaseFiles(side)
+                self.assertEqual(len(files), 2)
+                for path in files:
+                    self.assertTrue(Path(path).resolve().is_relative_to((work / "side").resolve()), path)
+                for path in (work / "side").rglob("*"):   # the files, the index (ctkDICOM.sql), the marker
+                    if path.is_file():
+                        self._assertNoneIn(path.read_bytes(), identifying, f"the side database's {path.name}")
+                series = side.seriesForStudy(side.studiesForPatient(side.patients()[0])[0])[0]
+                self.assertTrue(DICOMUtils.loadSeriesByUID([series]))
+                sceneText, names = self._sceneText()
+                self.assertTrue(names, "the loaded series has no subject hierarchy items")
+                self._assertNoneIn(sceneText.encode(), identifying, "the scene")
+                self._assertNoneIn("\n".join(names).encode(), identifying, "the subject hierarchy")
+                hook.showMainDatabase()
+                self.assertFalse(hook.sideDatabaseShown())
+                self.assertTrue(os.path.samefile(slicer.dicomDatabase.databaseDirectory, mainDirectory))
+                self.assertEqual((list(slicer.dicomDatabase.patients()), sorted(slicer.dicomDatabase.allFiles())),
+                                 mainBefore)   # the main database got nothing
             self.delayDisplay("Anonymize on import self-test passed")
         finally:
-            for key, value in saved.items():
-                if value is None:
-                    settings.remove(key)
-                else:
-                    settings.setValue(key, value)
-            import_hook.hook(logic).showMainDatabase()
+            if hook is not None and userLogic is not None:
+                hook.logic = userLogic
+            snapshot.restore()
+            updateControls = getattr(hook, "updateControls", None)
+            if updateControls is not None:
+                updateControls()   # the menu entry and indicator show the user's setting again
             shutil.rmtree(work, ignore_errors=True)

@@ -1,5 +1,5 @@
 """The Slicer layer, checked without Slicer: every widget the code uses exists in its .ui file, the
-.ui files are well-formed, the Slicer-only packages are listed in CMake, and the libraries never
+.ui files are well-formed, the Slicer-only packages are listed in CMake, the logic installs nothing when it is built, and the libraries never
 import Qt or Slicer's GUI (they must run without Slicer)."""
 import ast
 import re
@@ -53,14 +53,55 @@ def test_cmake_installs_the_slicer_package(module):
     assert "${MODULE_NAME}Slicer/*.py" in cmake and "${MODULE_NAME}Lib/*.py" in cmake
 
 
-def test_each_requirement_names_the_module_it_provides():
-    """The Slicer module installs a requirement when its module is missing: the names must match
-    (checked here, where the project's setup has installed them all)."""
-    import importlib.util
-    lines = [line for line in (ROOT / "DicomDeidentify" / "Resources" / "requirements.txt").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
-    assert lines
-    for line in lines:
-        requirement, _, module = line.partition("# import")
-        assert module.strip(), f"{line!r}: say which module it provides"
-        assert importlib.util.find_spec(module.strip()) is not None, line
+def _logic_method(name):
+    tree = ast.parse((ROOT / "DicomDeidentify" / "DicomDeidentify.py").read_text())
+    logic = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "DicomDeidentifyLogic")
+    return next(node for node in logic.body if isinstance(node, ast.FunctionDef) and node.name == name)
+
+
+def test_the_logic_constructor_installs_nothing():
+    """Review B1/M4: DicomDeidentifyLogic() is built at startup, by the import hook and by every panel;
+    it must neither read the requirements nor call pip."""
+    calls = {ast.unparse(node.func) for node in ast.walk(_logic_method("__init__")) if isinstance(node, ast.Call)}
+    assert calls == {"ScriptedLoadableModuleLogic.__init__"}, calls
+
+
+def test_packages_are_ensured_only_for_clean_pixel_data_and_read_with_the_library():
+    source = ast.unparse(_logic_method("ensurePixelPackages"))
+    assert "if not options.clean_pixel_data" in source
+    assert "req.load_requirements(req.requirements_path(" in source   # the reader test_slicer_requirements checks
+    assert "req.ensure(wanted, testing=slicer.app.testingEnabled()" in source
+
+
+# ctkDICOMDatabase methods present in the CTK of Slicer 5.8.0 (82cae578), 5.10.0 (dd4caeae) and main
+# (5056664a): Libs/DICOM/Core/ctkDICOMDatabase.h (patients/studiesForPatient/seriesForStudy :167-169,
+# filesForSeries :181, allFiles :228 in 82cae578). There is no filesForPatient (review B4).
+CTK_DATABASE_CALLS = {"patients", "studiesForPatient", "seriesForStudy", "filesForSeries", "allFiles",
+                      "openDatabase", "closeDatabase", "databaseChanged"}
+
+
+def _class(name):
+    tree = ast.parse((ROOT / "DicomDeidentify" / "DicomDeidentify.py").read_text())
+    return next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == name)
+
+
+def test_the_self_test_calls_only_database_methods_ctk_has():
+    test = _class("DicomDeidentifyTest")
+    called = {node.func.attr for node in ast.walk(test) if isinstance(node, ast.Call)
+              and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, (ast.Name, ast.Attribute))
+              and ast.unparse(node.func.value) in ("database", "side", "mainDatabase", "slicer.dicomDatabase")}
+    assert "filesForPatient" not in called
+    assert called and called <= CTK_DATABASE_CALLS, called - CTK_DATABASE_CALLS
+
+
+def test_each_self_test_is_hermetic():
+    """Its own settings group for the logic, and the user's settings restored in a finally (review M10)."""
+    test = _class("DicomDeidentifyTest")
+    logics = [node for node in ast.walk(test) if isinstance(node, ast.Call) and ast.unparse(node.func) == "DicomDeidentifyLogic"]
+    assert logics and all(any(k.arg == "settingsGroup" for k in node.keywords) for node in logics)
+    methods = [node for node in test.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+    assert len(methods) == 2
+    for method in methods:
+        finals = [ast.unparse(stmt) for node in ast.walk(method) if isinstance(node, ast.Try) for stmt in node.finalbody]
+        assert "snapshot.restore()" in finals, method.name
+        assert "deidentifyFolder" not in ast.unparse(method) or "DeidentifyOptions()" in ast.unparse(method)
