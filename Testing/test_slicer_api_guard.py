@@ -278,8 +278,8 @@ class GlueChecker(ast.NodeVisitor):
                                       for m, args in calls.items()}
 
     # -- reporting --------------------------------------------------------------------------------
-    def report(self, node, name, present, note=""):
-        missing = set(self.inv.versions) - set(present)
+    def report(self, node, name, present, note="", required=None):
+        missing = set(self.inv.versions if required is None else required) - set(present)
         if missing:
             self.violations.append(f"{self.label}:{node.lineno}: {name}, missing in "
                                    f"{', '.join(self.inv.order(missing))}{note}")
@@ -291,6 +291,10 @@ class GlueChecker(ast.NodeVisitor):
     # -- walking ----------------------------------------------------------------------------------
     def run(self):
         for node in ast.walk(self.tree):   # imports anywhere in the file bind module names
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name in self.inv.data["python"] and alias.name != "slicer":
+                        self.modules[alias.asname or alias.name] = alias.name
             if isinstance(node, ast.ImportFrom) and node.module:
                 for alias in node.names:
                     key = f"{node.module}.{alias.name}"
@@ -334,9 +338,14 @@ class GlueChecker(ast.NodeVisitor):
                             self.inv.present(self.inv.data["python"][key].get(alias.name)))
 
     def visit_If(self, node):
-        guards = [(ast.unparse(call.args[0]), call.args[1].value) for call in ast.walk(node.test)
-                  if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "hasattr"
-                  and len(call.args) == 2 and isinstance(call.args[1], ast.Constant)]
+        guards = []
+        for call in ast.walk(node.test):
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "hasattr" \
+                    and len(call.args) == 2 and isinstance(call.args[1], ast.Constant):
+                owner_source = ast.unparse(call.args[0])
+                present = self.member_versions(self.type_of(call.args[0]), owner_source, call.args[1].value)
+                guards.append((f"{owner_source}.{call.args[1].value}",
+                               set(self.inv.versions) if present is None else present))
         self.visit(node.test)
         self.guards.extend(guards)
         for statement in node.body:
@@ -433,7 +442,7 @@ class GlueChecker(ast.NodeVisitor):
 
     def member_versions(self, owner, owner_source, name):
         """Versions having `name` on the object, or None when nothing is known about the object."""
-        if owner_source in ("slicer", "slicer.util", "slicer.modules"):
+        if owner_source in self.inv.data["python"] and owner_source != "DICOMLib" or owner_source == "slicer.modules":
             key = owner_source
             if key == "slicer.modules" and any(name in (m + "Widget", m.lower(), m + "Instance") for m in OWN_MODULES):
                 return set(self.inv.versions)
@@ -460,13 +469,20 @@ class GlueChecker(ast.NodeVisitor):
         return f"{owner}.{name}"
 
     def visit_Attribute(self, node):
+        """A name; inside `if hasattr(x, "a"):`, x.a itself is fine and names reached through x.a are
+        needed only in the versions that have x.a."""
         owner_source = ast.unparse(node.value)
-        if (owner_source, node.attr) not in self.guards and isinstance(node.ctx, ast.Load):
+        source = f"{owner_source}.{node.attr}"
+        required = set(self.inv.versions)
+        for guarded, versions in self.guards:
+            if owner_source == guarded or owner_source.startswith(guarded + "."):
+                required &= versions
+        self.visit(node.value)   # the object first: `slicer.packaging` is reported before `...pip_ensure`
+        if isinstance(node.ctx, ast.Load) and all(source != guarded for guarded, _v in self.guards):
             owner = self.type_of(node.value)
             present = self.member_versions(owner, owner_source, node.attr)
             if present is not None:
-                self.report(node, self.display(owner, owner_source, node.attr), present)
-        self.visit(node.value)
+                self.report(node, self.display(owner, owner_source, node.attr), present, required=required)
 
 
 def check_source(source, label="snippet.py", inventory=None, ui_file=None):
@@ -597,6 +613,10 @@ def test_module_level_names():
         import qt, ctk, slicer
         from slicer.ScriptedLoadableModule import ScriptedLoadableModule, NoSuchBase
         from DICOMLib import DICOMUtils
+        from slicer.i18n import tr as _
+        import DICOMLib
+        DICOMLib.SlicerDICOMBrowser
+        DICOMLib.NoSuchBrowser
         slicer.util.pip_install("x")
         slicer.util.pip_ensure("x")
         slicer.packaging.pip_ensure
@@ -610,11 +630,28 @@ def test_module_level_names():
         slicer.modules.DicomDeidentifyWidget
     """) == [
         "snippet.py:3: from slicer.ScriptedLoadableModule import NoSuchBase, missing in 5.8.0, 5.10.0, main",
-        "snippet.py:6: slicer.util.pip_ensure, missing in 5.8.0, 5.10.0, main",
-        "snippet.py:7: slicer.packaging, missing in 5.8.0, 5.10.0",
-        "snippet.py:9: qt.QNoSuchWidget, missing in 5.8.0, 5.10.0, main",
-        "snippet.py:11: ctk.ctkNoSuchThing, missing in 5.8.0, 5.10.0, main",
-        "snippet.py:13: DICOMUtils.noSuchFunction, missing in 5.8.0, 5.10.0, main"]
+        "snippet.py:8: DICOMLib.NoSuchBrowser, missing in 5.8.0, 5.10.0, main",
+        "snippet.py:10: slicer.util.pip_ensure, missing in 5.8.0, 5.10.0, main",
+        "snippet.py:11: slicer.packaging, missing in 5.8.0, 5.10.0",
+        "snippet.py:11: slicer.packaging.pip_ensure, missing in 5.8.0, 5.10.0",
+        "snippet.py:13: qt.QNoSuchWidget, missing in 5.8.0, 5.10.0, main",
+        "snippet.py:15: ctk.ctkNoSuchThing, missing in 5.8.0, 5.10.0, main",
+        "snippet.py:17: DICOMUtils.noSuchFunction, missing in 5.8.0, 5.10.0, main"]
+
+
+def test_main_only_names_behind_a_hasattr_guard():
+    assert check_source("""
+        import slicer
+        def ensure(requirements):
+            if hasattr(slicer, "packaging"):
+                slicer.packaging.pip_ensure(requirements)
+                slicer.packaging.pip_ensur(requirements)
+            else:
+                slicer.util.pip_install(requirements)
+            slicer.packaging.pip_ensure(requirements)
+    """) == ["snippet.py:6: slicer.packaging.pip_ensur, missing in main",
+             "snippet.py:9: slicer.packaging, missing in 5.8.0, 5.10.0",
+             "snippet.py:9: slicer.packaging.pip_ensure, missing in 5.8.0, 5.10.0"]
 
 
 def test_signal_strings_must_match_a_declared_signature():

@@ -65,6 +65,9 @@ PYTHON_CLASSES = [
 ]
 PYTHON_MODULES = {   # importable name -> file whose top-level names are recorded
     "slicer.util": "Base/Python/slicer/util.py",
+    "slicer.i18n": "Base/Python/slicer/i18n.py",
+    "slicer.packaging": "Base/Python/slicer/packaging.py",
+    "DICOMLib": "Modules/Scripted/DICOMLib/__init__.py",
     "slicer.ScriptedLoadableModule": "Base/Python/slicer/ScriptedLoadableModule.py",
     "DICOMLib.DICOMUtils": "Modules/Scripted/DICOMLib/DICOMUtils.py",
 }
@@ -417,6 +420,29 @@ def pythonqt_facts(tree):
     return facts
 
 
+def python_module_names(tree, path):
+    """Public names of a module file; for a package's __init__.py also its submodules, and the names
+    that `from .sub import *` brings in (DICOMLib/__init__.py is made of those)."""
+    text = tree.read(path)
+    if text is None:
+        return set()
+    names = python_top_level_names(text)
+    folder = os.path.dirname(path)
+    if os.path.basename(path) == "__init__.py":
+        names.update(os.path.splitext(os.path.basename(p))[0] for p in tree.paths
+                     if os.path.dirname(p) == folder and p.endswith(".py") and not p.endswith("__init__.py"))
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and any(a.name == "*" for a in node.names):
+            sub = tree.read(f"{folder}/{node.module.replace('.', '/')}.py") or ""
+            exported = [n for n in ast.parse(sub).body if isinstance(n, ast.Assign)
+                        and any(isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets)]
+            if exported:
+                names.update(ast.literal_eval(exported[0].value))
+            else:
+                names.update(python_top_level_names(sub))
+    return names
+
+
 def python_top_level_names(text):
     """Public top-level names of a Python module (defs, classes, assignments, imports)."""
     names = set()
@@ -566,7 +592,7 @@ def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, 
             continue
         modules = {"slicer": slicer_attributes(tree)}
         for module, path in PYTHON_MODULES.items():
-            modules[module] = python_top_level_names(tree.read(path) or "")
+            modules[module] = python_module_names(tree, path)
         modules["slicer.modules"] = {n + "Widget" for n in SCRIPTED_MODULES} | {n.lower() for n in SCRIPTED_MODULES}
         for module, names in modules.items():
             for name in names:
