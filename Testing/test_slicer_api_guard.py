@@ -144,6 +144,7 @@ class GlueChecker(ast.NodeVisitor):
         self.current_class = None
         self.guards = []           # [(object source, name)] of enclosing `if hasattr(obj, "name")`
         self.fallback_nodes = set()
+        self.tolerant = 0          # depth of enclosing try blocks that catch ImportError/AttributeError
         self.param_types = {}      # class -> method -> argument index -> {types passed by self.method(...)}
 
     # -- types ------------------------------------------------------------------------------------
@@ -279,6 +280,8 @@ class GlueChecker(ast.NodeVisitor):
 
     # -- reporting --------------------------------------------------------------------------------
     def report(self, node, name, present, note="", required=None):
+        if self.tolerant and present:   # inside try/except ImportError or AttributeError: absence is handled
+            return
         missing = set(self.inv.versions if required is None else required) - set(present)
         if missing:
             self.violations.append(f"{self.label}:{node.lineno}: {name}, missing in "
@@ -353,6 +356,21 @@ class GlueChecker(ast.NodeVisitor):
         del self.guards[len(self.guards) - len(guards):]
         for statement in node.orelse:
             self.visit(statement)
+
+    TOLERATED = {"ImportError", "ModuleNotFoundError", "AttributeError"}
+
+    def visit_Try(self, node):
+        caught = set()
+        for handler in node.handlers:
+            kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            caught |= {ast.unparse(k) for k in kinds if k is not None}
+        tolerant = bool(caught & self.TOLERATED)
+        self.tolerant += tolerant
+        for statement in node.body:
+            self.visit(statement)
+        self.tolerant -= tolerant
+        for part in (*node.handlers, *node.orelse, *node.finalbody):
+            self.visit(part)
 
     def visit_BoolOp(self, node):
         """getattr(obj, "a", None) or getattr(obj, "b", None): fine when every version has a or b."""
@@ -447,9 +465,8 @@ class GlueChecker(ast.NodeVisitor):
             if key == "slicer.modules" and any(name in (m + "Widget", m.lower(), m + "Instance") for m in OWN_MODULES):
                 return set(self.inv.versions)
             return self.inv.present(self.inv.data["python"][key].get(name))
-        if owner_source in ("qt", "ctk"):
-            info = self.inv.data["classes"].get(name)
-            return set() if info is None or info["origin"] != owner_source else self.inv.present(info)
+        if owner_source in ("qt", "ctk"):   # any class of the toolkit, members recorded or not
+            return self.inv.present(self.inv.data["class_names"][owner_source].get(name))
         if owner is None:
             return None
         if owner == "ui:own":
@@ -637,6 +654,40 @@ def test_module_level_names():
         "snippet.py:13: qt.QNoSuchWidget, missing in 5.8.0, 5.10.0, main",
         "snippet.py:15: ctk.ctkNoSuchThing, missing in 5.8.0, 5.10.0, main",
         "snippet.py:17: DICOMUtils.noSuchFunction, missing in 5.8.0, 5.10.0, main"]
+
+
+def test_names_of_some_versions_inside_try_except_import_or_attribute_error():
+    assert check_source("""
+        import slicer
+        try:
+            from slicer.packaging import pip_ensure
+        except ImportError:
+            pip_ensure = None
+        try:
+            from slicer.packaging import no_such_function
+        except ImportError:
+            pass
+        try:
+            slicer.util.pip_ensure
+        except AttributeError:
+            pass
+        try:
+            from slicer.packaging import pip_ensure as ensure
+        except OSError:
+            pass
+    """) == ["snippet.py:8: from slicer.packaging import no_such_function, missing in 5.8.0, 5.10.0, main",
+             "snippet.py:12: slicer.util.pip_ensure, missing in 5.8.0, 5.10.0, main",
+             "snippet.py:16: from slicer.packaging import pip_ensure, missing in 5.8.0, 5.10.0"]
+
+
+def test_qt_and_ctk_classes_without_recorded_members():
+    assert check_source("""
+        import qt, ctk
+        box = qt.QMessageBox()
+        box.anything()
+        ctk.ctkCheckableHeaderView
+        qt.QNoSuchBox
+    """) == ["snippet.py:6: qt.QNoSuchBox, missing in 5.8.0, 5.10.0, main"]
 
 
 def test_main_only_names_behind_a_hasattr_guard():

@@ -52,6 +52,7 @@ QT_CLASSES = ["Qt", "QObject", "QTimer", "QWidget", "QAbstractButton", "QPushBut
               "QMenu", "QSettings", "QDialog", "QDialogButtonBox", "QProgressDialog", "QLayout", "QGridLayout",
               "QBoxLayout", "QVBoxLayout", "QFileDialog", "QPixmap", "QDesktopServices", "QUrl", "QStandardPaths",
               "QApplication", "QGuiApplication", "QCoreApplication", "QMainWindow", "QToolBar"]
+QT_MODULES = ["QtCore", "QtGui", "QtWidgets", "QtNetwork", "QtXml", "QtSql", "QtPrintSupport"]   # in Slicer's `qt`
 # Wrapped VTK/MRML classes the glue names as slicer.<Class>: only their header's presence is recorded.
 SLICER_WRAPPED_NAMES = ["vtkMRMLSubjectHierarchyNode", "vtkMRMLScene"]
 # Python classes of Slicer the glue reaches: (class, file, .ui file giving self.ui.* or None).
@@ -71,7 +72,6 @@ PYTHON_MODULES = {   # importable name -> file whose top-level names are recorde
     "slicer.ScriptedLoadableModule": "Base/Python/slicer/ScriptedLoadableModule.py",
     "DICOMLib.DICOMUtils": "Modules/Scripted/DICOMLib/DICOMUtils.py",
 }
-SCRIPTED_MODULES = ["DICOM"]   # slicer.modules.<Name>Widget / <name> the glue may use
 # Objects Slicer hands the glue, and what proves their class at each commit: (expression, class, repo, path, regex).
 ROOT_TYPES = [
     ("slicer.app", "qSlicerApplication", "slicer", "Base/Python/slicerqt.py|Base/Python/slicer/slicerqt.py",
@@ -579,6 +579,24 @@ def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, 
                     _merge(classes[owner]["members"], name, version, {"decorator"})
         if facts["slot_assignment_error"]:
             pythonqt["slot_assignment_error"][version] = facts["slot_assignment_error"]
+    # Every class name `qt.X` / `ctk.X` can give (members are recorded only for the classes above):
+    # Qt's forwarding headers of the wrapped modules; CTK's public headers under Libs/.
+    class_names = {"qt": {}, "ctk": {}}
+    for path in qt_tree.paths if qt_tree is not None else []:
+        parts = path.split("/")
+        if len(parts) == 2 and parts[0] in QT_MODULES and re.match(r"Q[A-Z]\w*$", parts[1]):
+            class_names["qt"].setdefault(parts[1], set()).update(versions)
+    for version in versions:
+        tree = ctk_trees.get(version)
+        for path in tree.paths if tree is not None else []:
+            match = re.match(r"Libs/(?:.+/)?(ctk\w+)\.h$", path)
+            if match and "/Testing/" not in path and not match.group(1).endswith("_p"):
+                class_names["ctk"].setdefault(match.group(1), set()).add(version)
+    for name, entry in classes.items():   # the Qt namespace has no forwarding header
+        if entry["origin"] in class_names:
+            class_names[entry["origin"]].setdefault(name, set()).update(entry["in"])
+    class_names = {k: {n: {"kinds": {"class"}, "in": v} for n, v in table.items()}
+                   for k, table in class_names.items()}
     known = set(classes)
     for entry in classes.values():   # keep return types only where they name a class of the inventory
         for info in entry["members"].values():
@@ -593,7 +611,10 @@ def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, 
         modules = {"slicer": slicer_attributes(tree)}
         for module, path in PYTHON_MODULES.items():
             modules[module] = python_module_names(tree, path)
-        modules["slicer.modules"] = {n + "Widget" for n in SCRIPTED_MODULES} | {n.lower() for n in SCRIPTED_MODULES}
+        # slicer.modules.<lower-case name> for every core module; <Name>Widget/<Name>Instance for scripted ones
+        core = {p.split("/")[2] for p in tree.paths if re.match(r"Modules/(Loadable|Scripted|CLI)/\w+/CMakeLists\.txt$", p)}
+        scripted = {p.split("/")[2] for p in tree.paths if re.match(r"Modules/Scripted/(\w+)/\1\.py$", p)}
+        modules["slicer.modules"] = {n.lower() for n in core} | {n + s for n in scripted for s in ("Widget", "Instance")}
         for module, names in modules.items():
             for name in names:
                 _merge(python.setdefault(module, {}), name, version, {"name"})
@@ -625,6 +646,7 @@ def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, 
                     root["source"][version] = f"{path}:{lines[0]}"
                     break
     return finish({"versions": records, "classes": classes, "python_classes": python_classes,
+                   "class_names": class_names,
                    "python": python, "root_types": roots, "pythonqt": pythonqt}, versions)
 
 
