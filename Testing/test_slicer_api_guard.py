@@ -680,6 +680,17 @@ def test_names_of_some_versions_inside_try_except_import_or_attribute_error():
              "snippet.py:16: from slicer.packaging import pip_ensure, missing in 5.8.0, 5.10.0"]
 
 
+def test_members_added_by_slicer_and_pythonqt_decorators():
+    # qSlicerBaseQTCorePythonQtDecorators.h: static_qSlicerCoreApplication_testingEnabled;
+    # PythonQtStdDecorators.h: findChild(QObject* parent, ...) for every QObject
+    assert check_source("""
+        import qt, slicer
+        slicer.app.testingEnabled()
+        slicer.app.findChild(qt.QWidget, "x")
+        slicer.app.testingDisabled()
+    """) == ["snippet.py:5: qSlicerApplication.testingDisabled, missing in 5.8.0, 5.10.0, main"]
+
+
 def test_qt_and_ctk_classes_without_recorded_members():
     assert check_source("""
         import qt, ctk

@@ -390,25 +390,45 @@ def parse_cpp_class(tree, name, origin):
     return {"header": path, "bases": bases, "members": members, "constructible": parsed["constructible"]}
 
 
-def pythonqt_facts(tree):
-    """Decorator members PythonQt adds, properties it hides, and where assignment to a slot is refused."""
-    facts = {"decorators": {}, "hidden_properties": [], "slot_assignment_error": None}
-    header = tree.read("src/PythonQtStdDecorators.h") or ""
-    located = find_class(strip_source(header), "PythonQtStdDecorators")
-    if located:
-        parsed = parse_class_body("PythonQtStdDecorators", located[1])
+def decorator_members(tree, path):
+    """{class: {member}} a PythonQt decorator header adds: static_<Class>_<name>(...) is Class.name;
+    a slot whose first parameter is <Class>* is an instance member of Class; new_/delete_ are not members."""
+    members = {}
+    text = strip_source(tree.read(path) or "")
+    for match in re.finditer(r"\bclass\s+(?:\w+\s+)*?(\w*Decorators?\w*)\b", text):
+        located = find_class(text, match.group(1))
+        if located is None:
+            continue
+        body = located[1]
+        parsed = parse_class_body(match.group(1), body, "private")
         for name, entry in parsed["members"].items():
-            static = re.match(r"static_(Q\w+?)_(\w+)$", name)
+            if "slot" not in entry["kinds"] or name.startswith(("new_", "delete_")):
+                continue
+            static = re.match(r"static_(\w+?)_(\w+)$", name)
             if static:
-                facts["decorators"].setdefault(static.group(1), set()).add(static.group(2))
-            elif not name.startswith(("new_", "delete_")) and "slot" in entry["kinds"]:
-                facts["decorators"].setdefault("QObject", set()).add(name)
+                members.setdefault(static.group(1), set()).add(static.group(2))
+                continue
+            first = re.search(r"\b" + re.escape(name) + r"\s*\(\s*(?:const\s+)?(\w+)\s*\*", body)
+            if first:
+                members.setdefault(first.group(1), set()).add(name)
+    return members
+
+
+def decorator_headers(tree):
+    return [p for p in tree.paths if p.endswith("PythonQtDecorators.h") and "/Testing/" not in p
+            and "Applications/" not in p] + (["src/PythonQtStdDecorators.h"] if "src/PythonQtStdDecorators.h"
+                                              in tree.paths else [])
+
+
+def pythonqt_facts(tree):
+    """Properties PythonQt hides, and where assignment to a slot is refused."""
+    facts = {"hidden_properties": [], "slot_assignment_error": None}
     source = tree.read("src/PythonQtClassInfo.cpp") or ""
-    for number, line in enumerate(source.splitlines(), 1):
+    lines = source.splitlines()
+    for number, line in enumerate(lines, 1):
         hidden = re.search(r'qstrcmp\(attributeName,\s*"(\w+)"\)\s*==\s*0\s*&&', line)
         if hidden:
-            window = "\n".join(source.splitlines()[number - 1:number + 2])
-            owner = re.search(r'className\(\)\s*==\s*"(\w+)"', window)
+            owner = re.search(r'className\(\)\s*==\s*"(\w+)"', "\n".join(lines[number - 1:number + 2]))
             if owner:
                 facts["hidden_properties"].append({"class": owner.group(1), "name": hidden.group(1),
                                                    "source": f"src/PythonQtClassInfo.cpp:{number}"})
@@ -562,7 +582,14 @@ def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, 
                     if base_tree is not None and base_tree.find_header(base if base_origin != "qt" else base):
                         queue.append((base, base_origin))
                         break
-    pythonqt = {"hidden_properties": {}, "decorators": {}, "slot_assignment_error": {}}
+    pythonqt = {"hidden_properties": {}, "slot_assignment_error": {}}
+    for version in versions:   # members PythonQt decorators add (PythonQt's own, CTK's, Slicer's)
+        for trees in (pythonqt_trees, ctk_trees, slicer_trees):
+            tree = trees.get(version)
+            for path in decorator_headers(tree) if tree is not None else []:
+                for owner, names in decorator_members(tree, path).items():
+                    for name in names if owner in classes else []:
+                        _merge(classes[owner]["members"], name, version, {"decorator"})
     for version in versions:
         tree = pythonqt_trees.get(version)
         if tree is None:
@@ -573,10 +600,6 @@ def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, 
             pythonqt["hidden_properties"].setdefault(key, {"in": set(), "source": {}})
             pythonqt["hidden_properties"][key]["in"].add(version)
             pythonqt["hidden_properties"][key]["source"][version] = hidden["source"]
-        for owner, names in facts["decorators"].items():
-            for name in names:
-                if owner in classes:
-                    _merge(classes[owner]["members"], name, version, {"decorator"})
         if facts["slot_assignment_error"]:
             pythonqt["slot_assignment_error"][version] = facts["slot_assignment_error"]
     # Every class name `qt.X` / `ctk.X` can give (members are recorded only for the classes above):
