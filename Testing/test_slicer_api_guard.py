@@ -144,6 +144,8 @@ class GlueChecker(ast.NodeVisitor):
         self.current_class = None
         self.guards = []           # [(object source, name)] of enclosing `if hasattr(obj, "name")`
         self.fallback_nodes = set()
+        self.scopes = []           # [(object source, versions)]: in a fallback branch, what the object must have
+        self.fallbacks = {}        # variable -> (object node, name) of `variable = getattr(obj, "name", None)`
         self.tolerant = 0          # depth of enclosing try blocks that catch ImportError/AttributeError
         self.param_types = {}      # class -> method -> argument index -> {types passed by self.method(...)}
 
@@ -321,10 +323,13 @@ class GlueChecker(ast.NodeVisitor):
         self.current_class = outer
 
     def visit_FunctionDef(self, node):
-        outer = self.env
+        outer, outer_fallbacks = self.env, self.fallbacks
         self.env = {**outer, **self.local_types(node)}
+        self.fallbacks = {t.id: (a.value.args[0], a.value.args[1].value) for a in ast.walk(node)
+                          if isinstance(a, ast.Assign) and self.is_getattr(a.value) and len(a.value.args) == 3
+                          for t in a.targets if isinstance(t, ast.Name)}
         self.generic_visit(node)
-        self.env = outer
+        self.env, self.fallbacks = outer, outer_fallbacks
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -341,21 +346,43 @@ class GlueChecker(ast.NodeVisitor):
                             self.inv.present(self.inv.data["python"][key].get(alias.name)))
 
     def visit_If(self, node):
-        guards = []
+        """`if hasattr(obj, "a"):` the body may use obj.a (and what it gives, where obj has a); the else
+        branch, and the body of `if x is None:` / `if not x:` after `x = getattr(obj, "a", None)`, needs
+        what it uses of obj only in the versions that lack a."""
+        guards, lacking = [], []
         for call in ast.walk(node.test):
             if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "hasattr" \
                     and len(call.args) == 2 and isinstance(call.args[1], ast.Constant):
                 owner_source = ast.unparse(call.args[0])
                 present = self.member_versions(self.type_of(call.args[0]), owner_source, call.args[1].value)
-                guards.append((f"{owner_source}.{call.args[1].value}",
-                               set(self.inv.versions) if present is None else present))
+                present = set(self.inv.versions) if present is None else present
+                guards.append((f"{owner_source}.{call.args[1].value}", present))
+                if node.test is call:
+                    lacking.append((owner_source, set(self.inv.versions) - present))
+        test = node.test
+        variable = None
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is) and \
+                isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+            variable = test.left
+        elif isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            variable = test.operand
+        body_scopes = []
+        if isinstance(variable, ast.Name) and variable.id in self.fallbacks:
+            owner_node, name = self.fallbacks[variable.id]
+            present = self.member_versions(self.type_of(owner_node), ast.unparse(owner_node), name)
+            if present is not None:
+                body_scopes.append((ast.unparse(owner_node), set(self.inv.versions) - present))
         self.visit(node.test)
         self.guards.extend(guards)
+        self.scopes.extend(body_scopes)
         for statement in node.body:
             self.visit(statement)
         del self.guards[len(self.guards) - len(guards):]
+        del self.scopes[len(self.scopes) - len(body_scopes):]
+        self.scopes.extend(lacking)
         for statement in node.orelse:
             self.visit(statement)
+        del self.scopes[len(self.scopes) - len(lacking):]
 
     TOLERATED = {"ImportError", "ModuleNotFoundError", "AttributeError"}
 
@@ -491,7 +518,7 @@ class GlueChecker(ast.NodeVisitor):
         owner_source = ast.unparse(node.value)
         source = f"{owner_source}.{node.attr}"
         required = set(self.inv.versions)
-        for guarded, versions in self.guards:
+        for guarded, versions in self.guards + self.scopes:
             if owner_source == guarded or owner_source.startswith(guarded + "."):
                 required &= versions
         self.visit(node.value)   # the object first: `slicer.packaging` is reported before `...pip_ensure`
@@ -594,8 +621,22 @@ def test_b3_fixed_with_a_hasattr_guard():
                     visual.refreshBrowser()
                 else:
                     visual.onShowPatients()""")
-    # the else branch is not guarded: onShowPatients is gone in main's CTK, and that is reported
-    assert check_source(fixed) == ["snippet.py:13: ctkDICOMVisualBrowserWidget.onShowPatients, missing in main"]
+    # the else branch runs where refreshBrowser is missing (5.8, 5.10), which have onShowPatients
+    assert check_source(fixed) == []
+    wrong = fixed.replace("visual.onShowPatients()", "visual.patientView()")
+    assert check_source(wrong) == ["snippet.py:13: ctkDICOMVisualBrowserWidget.patientView, missing in 5.8.0, 5.10.0"]
+
+
+def test_b3_fixed_with_getattr_then_a_fallback_when_none():
+    fixed = B3_HOOK.replace("                visual.refreshBrowser()", """                refresh = getattr(visual, "refreshBrowser", None)
+                if refresh is None:
+                    refresh = visual.onShowPatients
+                refresh()""")
+    assert check_source(fixed) == []
+    wrong = fixed.replace("refresh = visual.onShowPatients", "refresh = visual.patientView")
+    assert check_source(wrong) == ["snippet.py:12: ctkDICOMVisualBrowserWidget.patientView, missing in 5.8.0, 5.10.0"]
+    unguarded = fixed.replace("if refresh is None:", "if True:")
+    assert check_source(unguarded) == ["snippet.py:12: ctkDICOMVisualBrowserWidget.onShowPatients, missing in main"]
 
 
 B4_TEST = """
