@@ -19,8 +19,12 @@ supported Slicer version (Resources/Tools/generate_slicer_api_inventory.py). Rep
     object; assigning to a slot, signal or method of a wrapped object ("Slot '...' can not be overwritten",
     PythonQtInstanceWrapper.cpp).
 Accepted fallbacks, for names some version lacks: `getattr(obj, "a", None) or getattr(obj, "b", None)`
-when every version has one of the names; `getattr(obj, "a", default)` (the code handles absence); uses of
-`obj.a` inside `if hasattr(obj, "a"):`. Objects of unknown class are not checked (nothing is guessed).
+when every version has one of the names; `getattr(obj, "a", default)` (the code handles absence); `obj.a`
+inside `if hasattr(obj, "a"):`, whose else branch (like the body of `if x is None:` after
+`x = getattr(obj, "a", None)`) needs of obj only what the versions lacking `a` have; names inside
+`try: ... except (ImportError|ModuleNotFoundError|AttributeError)` that at least one version has.
+Objects of unknown class are not checked (nothing is guessed): a declared C++ return type counts only when
+no class of the inventory derives from it (PythonQt hands out the most derived class).
 """
 import ast
 import importlib.util

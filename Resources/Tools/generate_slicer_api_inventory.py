@@ -16,9 +16,12 @@ What is read, and why it is enough for the guard (Testing/test_slicer_api_guard.
     CMake/ctkWrapPythonQt.py generates decorators for constructors and destructors, nothing else), so
     only properties, signals, slots, Q_INVOKABLE methods and Q_ENUMs are recorded for them; Qt classes
     are wrapped method by method by PythonQt's generated wrappers, so their public methods count too.
-  * PythonQt: PythonQtStdDecorators.h (the decorators every QObject gets: connect, findChild, ...,
-    and static helpers such as QTimer.singleShot), PythonQtClassInfo.cpp (properties PythonQt hides),
-    PythonQtInstanceWrapper.cpp (slots and signals cannot be assigned to).
+  * PythonQt decorators, which add members: PythonQt's src/PythonQtStdDecorators.h (connect, findChild, ...
+    on every QObject; static helpers such as QTimer.singleShot) and every *PythonQtDecorators.h of CTK and
+    Slicer (e.g. slicer.app.testingEnabled()); PythonQtClassInfo.cpp (properties PythonQt hides) and
+    PythonQtInstanceWrapper.cpp (slots and signals cannot be assigned to): the traps.
+  * The names `qt.X` and `ctk.X` can give at all: Qt's forwarding headers of the modules Slicer's `qt`
+    wraps, CTK's headers under Libs/ (members are recorded only for the classes listed below).
   * Slicer's Python: slicer/util.py, slicer/__init__.py, slicer/ScriptedLoadableModule.py, the
     attributes Slicer sets on the slicer package (setattr(slicer, ...), slicer.X = ...), DICOMLib and
     the DICOM module's widget, with the .ui file that gives `DICOMWidget.ui.*` their classes.
@@ -358,6 +361,7 @@ def find_class(text, name):
 # -- inventory ------------------------------------------------------------------------------------
 
 def _in(versions_present, all_versions):
+    """None when a name is in every version (the common case, left out of the file), else the versions."""
     return None if sorted(versions_present) == sorted(all_versions) else sorted(versions_present)
 
 
@@ -415,6 +419,7 @@ def decorator_members(tree, path):
 
 
 def decorator_headers(tree):
+    """The PythonQt decorator headers of a source tree (PythonQt's own, CTK's, Slicer's)."""
     return [p for p in tree.paths if p.endswith("PythonQtDecorators.h") and "/Testing/" not in p
             and "Applications/" not in p] + (["src/PythonQtStdDecorators.h"] if "src/PythonQtStdDecorators.h"
                                               in tree.paths else [])
@@ -707,6 +712,7 @@ def pinned_commit(text, variable="revision_tag"):
 
 
 def qt_version(qt_tree):
+    """QT_VERSION_STR of a Qt include folder, e.g. "5.15.8"."""
     for path in ("QtCore/qtcore-config.h", "QtCore/qconfig.h", "QtCore/qtcoreversion.h"):
         match = re.search(r'#\s*define\s+(?:QT_VERSION_STR|QTCORE_VERSION_STR)\s+"([^"]+)"', qt_tree.read(path) or "")
         if match:
@@ -715,6 +721,7 @@ def qt_version(qt_tree):
 
 
 def main(argv=None):
+    """Read the named commits of the mirrors and the Qt headers, write the inventory (see the module doc)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--slicer", required=True, help="git directory of Slicer/Slicer")
     parser.add_argument("--ctk", required=True, help="git directory of commontk/CTK")
@@ -756,6 +763,7 @@ def main(argv=None):
 
 
 def write(inventory, path):
+    """Write the inventory as sorted, indented JSON with short lists on one line (stable diffs)."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     text = json.dumps(inventory, indent=1, sort_keys=True)
     # short lists on one line: one member per line keeps the file small and its diffs readable
