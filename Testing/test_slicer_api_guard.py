@@ -908,6 +908,17 @@ def test_generator_on_a_fixture_of_real_header_lines(tmp_path):
                ("def pip_ensure(x):\n    pass\n" if version == "main" else ""))
         _write(tmp_path / version / "slicer", "Base/Python/slicer/__init__.py",
                '_createModule("slicer.modules", globals(), "")\n')
+        # Slicer 583e9b37 Modules/Scripted/DICOMLib/DICOMBrowser.py:36,57,60 and DICOM/DICOM.py:322
+        _write(tmp_path / version / "slicer", "Modules/Scripted/DICOMLib/DICOMBrowser.py", """
+            class SlicerDICOMBrowser(VTKObservationMixin, qt.QWidget):
+                def __init__(self, dicomBrowser=None, parent="mainWindow"):
+                    self.dicomBrowser = dicomBrowser if dicomBrowser is not None else slicer.app.createDICOMBrowserForMainDatabase()
+                    self.dicomVisualBrowser = ctk.ctkDICOMVisualBrowserWidget()
+                def importDirectory(self, inputDirectory):
+                    pass
+            """)
+        _write(tmp_path / version / "slicer", "Modules/Scripted/DICOM/DICOM.py",
+               "def setup():\n        slicer.dicomDatabase = slicer.app.dicomDatabase()\n")
         trees[version] = {k: generator.FolderTree(str(tmp_path / version / k)) for k in ("ctk", "pythonqt", "slicer")}
     _write(tmp_path / "qt", "QtCore/qtimer.h", QT_TIMER)
     _write(tmp_path / "qt", "QtCore/qobject.h", QT_OBJECT)
@@ -943,6 +954,13 @@ def test_generator_on_a_fixture_of_real_header_lines(tmp_path):
     assert inventory["python"]["slicer.util"] == {"pip_ensure": {"in": ["main"], "kinds": ["name"]},
                                                   "pip_install": "name"}
     assert inventory["python"]["slicer"]["modules"] == "name"
+    browser = inventory["python_classes"]["SlicerDICOMBrowser"]
+    assert browser["bases"] == ["QWidget", "VTKObservationMixin"]
+    assert browser["members"]["dicomVisualBrowser"] == {"kinds": ["attribute"], "returns": ["ctkDICOMVisualBrowserWidget"]}
+    assert browser["members"]["importDirectory"] == "method"
+    assert inventory["root_types"]["slicer.dicomDatabase"] == {
+        "class": "ctkDICOMDatabase", "source": {"5.8.0": "Modules/Scripted/DICOM/DICOM.py:2",
+                                                "main": "Modules/Scripted/DICOM/DICOM.py:2"}}
     # and the checker, on this inventory, finds B3 and B2
     fixture = Inventory(json.loads(json.dumps(inventory)))
     assert check_source("import ctk\nv = ctk.ctkDICOMVisualBrowserWidget()\nv.refreshBrowser()\n",
