@@ -362,7 +362,13 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
                 decisions.append(ReviewDecision(row.attribute, choice, row.value,
                                                 self.ui.reviewTable.item(index, 5).text() if choice == "edit" else ""))
             saveDecisions = self.ui.saveDecisionsCheckBox.checked
-            released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=saveDecisions)
+            from DicomDeidentifySlicer import import_hook
+            hook = import_hook.hook(self.logic)
+            # the release indexes into the side database: the hook must not count it as a foreign insert
+            with hook.ownInserts() as own:
+                released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=saveDecisions)
+                if hook.sideDatabaseShown():
+                    own.extend(released)
             if saveDecisions:
                 self._showOptions(self.logic.loadOptions())
             self.ui.statusLabel.text = _("{released} file(s) released into the side database and indexed, "
@@ -783,7 +789,9 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
                 import_hook.setAnonymizeOnImport(True)
                 self.assertTrue(import_hook.anonymizeOnImport())
                 slicer.modules.DICOMWidget.browserWidget.importDirectory(str(work / "cd"))   # as Add Data does
-                slicer.app.processEvents()   # a route that defers imports to the event loop has run now
+                # routed importDirectory calls are gathered (Add Data makes one per file) and run by a
+                # timer once they stop: run them now
+                hook.flushPendingImports()
                 self.assertTrue(hook.sideDatabaseShown())
                 side = slicer.dicomDatabase
                 files = self._databaseFiles(side)
