@@ -77,13 +77,15 @@ def _header_end(data: bytes):
     return len(data) if len(data) < MAX_HEADER_BYTES else None
 
 
-def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None) -> SceneResult:
-    """Scrub a .mrml file, a scene folder or an .mrb into `output` (which must not exist)."""
+def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None, allowed_folders=()) -> SceneResult:
+    """Scrub a .mrml file, a scene folder or an .mrb into `output` (which must not exist).
+    `allowed_folders`: folders outside the scene's own whose data its storage nodes may bring in
+    (see scene_sources); SceneError for anything refused or unreadable, before the output exists."""
     source, output = Path(source), Path(output)
     policy = policy or ScrubPolicy()
     if output.exists():
-        raise SceneError(f"{output} exists already: choose a new output")
-    with open_scene(source) as scene:
+        raise SceneError("the output exists already: choose a new output")
+    with open_scene(source, allowed_folders) as scene:
         result = SceneResult(output)
         plan = _plan(scene, result, policy)
         if output.suffix.lower() == ".mrb" or scene.archive is not None:
@@ -142,7 +144,7 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy) -> _Plan
         raise SceneError("giving data files neutral names would make two files one: refused")
     for target in targets:
         if PurePosixPath(target).is_absolute() or ".." in PurePosixPath(target).parts:
-            raise SceneError(f"{target}: would be written outside the output: refused")
+            raise SceneError("a file would be written outside the output: refused")
     return plan
 
 
@@ -225,7 +227,7 @@ def _write_beside(scene: SceneSource, plan: _Plan, output: Path, result: SceneRe
 
     existing = [rename(name) for name in scene.names if (output.parent / rename(name)).exists()]
     if existing:
-        raise SceneError(f"{output.parent}: {', '.join(existing)} exist already: choose a new output")
+        raise SceneError(f"{len(existing)} of the files to write beside the output exist already: choose a new output")
     temporary = output.parent / f".{output.name}.partial"
     shutil.rmtree(temporary, ignore_errors=True)
     try:
@@ -239,28 +241,32 @@ def _write_beside(scene: SceneSource, plan: _Plan, output: Path, result: SceneRe
 
 
 def _write_bundle(scene: SceneSource, plan: _Plan, output: Path, result: SceneResult) -> None:
-    """An .mrb: members keep their names, dates and modes; a folder or .mrml input is put under a
-    top folder named after the output, as Slicer packs bundles."""
+    """An .mrb: members keep their (normalised) names, dates and modes; a folder or .mrml input is put
+    under a top folder named after the output, as Slicer packs bundles."""
     temporary = output.with_name(f".{output.name}.partial")
-    members = scene.members or [zipfile.ZipInfo(f"{output.stem}/{name}") for name in scene.names]
-    prefix = "" if scene.members else f"{output.stem}/"
+    if scene.members:
+        members, prefix = scene.members, ""
+    else:
+        prefix = f"{output.stem}/"
+        members = [(name, zipfile.ZipInfo(prefix + name)) for name in scene.names]
     try:
         with zipfile.ZipFile(temporary, "w") as target:
-            for member in members:
-                name = member.filename[len(prefix):]
-                copy = zipfile.ZipInfo(prefix + plan.target(name), date_time=member.date_time)
+            for name, member in members:
+                copy = zipfile.ZipInfo(prefix + plan.target(name) + ("/" if member.is_dir() else ""),
+                                       date_time=member.date_time)
                 copy.external_attr = member.external_attr or (0o644 << 16)
                 copy.compress_type = member.compress_type if scene.members else zipfile.ZIP_DEFLATED
+                if copy.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    copy.compress_type = zipfile.ZIP_DEFLATED
                 if member.is_dir():
                     target.writestr(copy, b"")
                     continue
-                with scene.open(member.filename[len(prefix):]) as reader, \
-                        target.open(copy, "w", force_zip64=True) as writer:
+                with scene.open(name) as reader, target.open(copy, "w", force_zip64=True) as writer:
                     _copy_member(name, reader, writer, plan, result)
         os.replace(temporary, output)
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
         temporary.unlink(missing_ok=True)
-        raise SceneError(f"{scene.origin}: damaged archive: {error}") from None
+        raise SceneError(f"damaged archive: {type(error).__name__}") from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

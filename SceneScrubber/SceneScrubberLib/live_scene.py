@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .mrml_scrubber import IDENTIFYING_UIDS, RENAMED_LEVELS, ScrubReport
-from .phi_attributes import names_identifying_value
+from .identity_matcher import IdentityMatcher, is_neutral_name
 from .policy import ScrubPolicy
 
 FRAME_SEPARATOR = "#frame"
@@ -118,8 +118,9 @@ def plan_scrub(snapshot: Snapshot, policy: ScrubPolicy | None = None) -> ScrubPl
         if level in counters:
             counters[level] += 1
             plan.item_names[item] = f"{level} {counters[level]}"
-            report.renamed_items.append((name, plan.item_names[item]))
-            report.identifying_values.add(name)
+            if not is_neutral_name(name):   # "Patient 1" of a scrubbed scene identifies nobody
+                report.renamed_items.append((name, plan.item_names[item]))
+                report.identifying_values.add(name)
     for node_id, (_name, attributes) in snapshot.nodes.items():
         changes = plan.node_attributes.setdefault(node_id, {})
         for attribute, value in attributes.items():
@@ -137,8 +138,9 @@ def _rename_nodes_named_after(snapshot: Snapshot, plan: ScrubPlan) -> None:
     """Data nodes are named from DICOM values ("3: <series description>"), and saving names
     their files after them: such names become "<node type> <n>" (e.g. "Volume 1")."""
     counters: dict = {}
+    matcher = IdentityMatcher(plan.report.identifying_values)
     for node_id, (name, _attributes) in snapshot.nodes.items():
-        if not names_identifying_value(name, plan.report.identifying_values):
+        if not matcher.found_in(name):
             continue
         kind = snapshot.node_tags.get(node_id) or "Node"
         counters[kind] = counters.get(kind, 0) + 1

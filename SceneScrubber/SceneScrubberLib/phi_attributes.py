@@ -16,16 +16,15 @@ def is_identifying_attribute(name: str) -> bool:
 
 
 def search_forms(term: str) -> set:
-    """A value and the forms Slicer may write it in (a PN's '^' as a space or '_'); empty for values
-    too short or too common to tell identity from chance ('M', 'YES', a small number)."""
-    term = (term or "").strip()
-    if len(term) < 3 or term.lower() in {"yes", "no"} or (term.isdigit() and len(term) < 6):
-        return set()
-    forms = {term, term.replace("^", " ").strip(), term.replace("^", "_").strip("_")}
-    return {form for form in forms if len(form) >= 3}
+    """The long spellings of a value looked for in binary data (identity_matcher.value_keys); empty
+    for values too short or too common to tell identity from chance ('M', 'YES', a small number)."""
+    from .identity_matcher import value_keys
+    return value_keys(term)[1]
 
 
 def names_identifying_value(name: str, values) -> bool:
-    """Whether a node or item name contains one of the identifying values (any letter case)."""
-    lowered = (name or "").lower()
-    return any(form.lower() in lowered for value in values for form in search_forms(value))
+    """Whether a node or item name holds one of the identifying values in any spelling
+    (identity_matcher). For many names, build one IdentityMatcher and ask it instead."""
+    from .identity_matcher import IdentityMatcher
+    matcher = values if isinstance(values, IdentityMatcher) else IdentityMatcher(values)
+    return matcher.found_in(name or "")
