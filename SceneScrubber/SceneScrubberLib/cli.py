@@ -32,10 +32,12 @@ def main(argv=None) -> int:
     scrub = commands.add_parser("scrub", help="write a copy without patient information")
     scrub.add_argument("input", type=Path)
     scrub.add_argument("--output", type=Path, required=True)
-    scrub.add_argument("--term", action="append", default=[], help="also check for this text (repeatable)")
+    scrub.add_argument("--term", action="append", default=[],
+                       help="also take out and check for this text, 3+ characters (repeatable)")
     check = commands.add_parser("check", help="find patient information in a saved scene")
     check.add_argument("input", type=Path)
-    check.add_argument("--term", action="append", default=[], help="also look for this text (repeatable)")
+    check.add_argument("--term", action="append", default=[],
+                       help="also look for this text, 3+ characters (repeatable)")
     for command in (scrub, check):
         command.add_argument("--keep-uids", action="store_true",
                              help="keep study, series and instance UIDs (links to the DICOM database)")
@@ -51,10 +53,9 @@ def main(argv=None) -> int:
     # What is known to identify, for masking every line printed (the input's own name included).
     known = IdentityMatcher(terms=args.term)
     try:
-        terms = identifying_terms(args.input, policy, args.allow_folder) | set(args.term)
-        known = IdentityMatcher(terms, terms=args.term)
+        known = IdentityMatcher(identifying_terms(args.input, policy, args.allow_folder), terms=args.term)
         if args.command == "scrub":
-            result = scrub_scene(args.input, args.output, policy, args.allow_folder)
+            result = scrub_scene(args.input, args.output, policy, args.allow_folder, terms=args.term)
             _print(known, f"scrubbed {args.input} -> {result.output}: {result.report.removed_attributes} "
                           f"attributes and {result.report.removed_uids} UIDs removed, "
                           f"{len(result.report.renamed_items)} items renamed, {len(result.scrubbed_files)} files "
@@ -64,8 +65,8 @@ def main(argv=None) -> int:
                       "brought into Data/")
             for missing in result.missing_files:
                 _print(known, f"warning: the scene references {missing}, which is not in the input")
-            return _report(check_scene(result.output, terms), result.output, known)
-        return _report(check_scene(args.input, terms, args.allow_folder), args.input, known)
+            return _report(check_scene(result.output, known), result.output, known)
+        return _report(check_scene(args.input, known, args.allow_folder), args.input, known)
     except SceneError as error:
         return _refused(known, str(error))
     except OSError as error:
