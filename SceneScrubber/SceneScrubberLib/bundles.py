@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .identity_matcher import IdentityMatcher
+from .identity_matcher import IdentityMatcher, matcher_for
 from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, neutral_path, scrub_mrml
 from .policy import ScrubPolicy
 from .scene_sources import SceneSource, open_scene
@@ -89,18 +89,20 @@ def _header_end(data: bytes):
 
 
 def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None, allowed_folders=(),
-                terms=()) -> SceneResult:
+                terms=(), values=()) -> SceneResult:
     """Scrub a .mrml file, a scene folder or an .mrb into `output` (which must not exist).
     `allowed_folders`: folders outside the scene's own whose data its storage nodes may bring in
     (see scene_sources); `terms`: more identifying values to take out (the user's own, 3+
-    characters). SceneError for anything refused or unreadable, before the output exists."""
+    characters); `values`: more values known to identify, with the rules of scene values (a live
+    scene's, after Slicer saved it scrubbed). SceneError for anything refused or unreadable, before
+    the output exists."""
     source, output = Path(source), Path(output)
     policy = policy or ScrubPolicy()
     if output.exists():
         raise SceneError("the output exists already: choose a new output")
     with open_scene(source, allowed_folders) as scene:
         result = SceneResult(output)
-        plan = _plan(scene, result, policy, terms)
+        plan = _plan(scene, result, policy, terms, values)
         if output.suffix.lower() == ".mrb" or scene.archive is not None:
             _write_bundle(scene, plan, output, result)
         elif source.suffix.lower() == ".mrml" and output.suffix.lower() == ".mrml":
@@ -128,12 +130,12 @@ class _Plan:
         return self.renames.get(name, name)
 
 
-def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()) -> _Plan:
+def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=(), values=()) -> _Plan:
     plan = _Plan(policy=policy)
     names = scene.names
     scene_view_images = set()
     for name in scene.scene_names():
-        data, report = scrub_mrml(scene.read(name), policy, terms)
+        data, report = scrub_mrml(scene.read(name), policy, terms, values)
         plan.scenes[name] = data
         _merge(result.report, report)
         result.scrubbed_files.append(name)
@@ -141,7 +143,7 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
         for old, new in report.renamed_files.items():
             plan.renames[_join(folder, old)] = _join(folder, new)
         scene_view_images |= {_join(folder, image) for image in report.screenshot_files}
-    plan.matcher = IdentityMatcher(result.report.identifying_values, terms=terms)
+    plan.matcher = matcher_for(result.report.identifying_values | set(values), terms)
     result.missing_files = sorted(old for old in plan.renames if old not in names)
     for old, new in list(plan.renames.items()):
         if old.lower().endswith(".nhdr") and old in names:

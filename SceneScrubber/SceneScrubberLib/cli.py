@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from .bundles import scrub_scene
-from .identity_matcher import IdentityMatcher, masked
+from .identity_matcher import IdentityMatcher, masked, matcher_for
 from .mrml_scrubber import SceneError
 from .policy import ScrubPolicy
 from .scene_check import check_scene, identifying_terms
@@ -53,9 +53,9 @@ def main(argv=None) -> int:
     # What is known to identify, for masking every line printed (the input's own name included).
     known = IdentityMatcher(terms=args.term)
     try:
-        known = IdentityMatcher(identifying_terms(args.input, policy, args.allow_folder), terms=args.term)
         if args.command == "scrub":
             result = scrub_scene(args.input, args.output, policy, args.allow_folder, terms=args.term)
+            known = matcher_for(result.report.identifying_values, args.term)
             _print(known, f"scrubbed {args.input} -> {result.output}: {result.report.removed_attributes} "
                           f"attributes and {result.report.removed_uids} UIDs removed, "
                           f"{len(result.report.renamed_items)} items renamed, {len(result.scrubbed_files)} files "
@@ -66,6 +66,7 @@ def main(argv=None) -> int:
             for missing in result.missing_files:
                 _print(known, f"warning: the scene references {missing}, which is not in the input")
             return _report(check_scene(result.output, known), result.output, known)
+        known = matcher_for(identifying_terms(args.input, policy, args.allow_folder), args.term)
         return _report(check_scene(args.input, known, args.allow_folder), args.input, known)
     except SceneError as error:
         return _refused(known, str(error))

@@ -19,7 +19,8 @@ attribute names, so the shape tells):
     (NEUTRAL_WORDS: 'Patient', 'Study', ...), so that 'Test^Patient' never flags
     'Patient 1';
   * a date (YYYYMMDD): also as 1970-01-01, 01/01/1970, 1/1/1970, 01.01.70,
-    1 Jan 1970, Jan 1, 1970, January 1st 1970 and so on (day first or month first);
+    1 Jan 1970, Jan 1, 1970, January 1st 1970 and so on (day first or month first;
+    written with digits only, at least six of them: '1/1/70' is any number '1170');
   * an ID (holds a digit): with or without separators, and its digits alone when
     they are five or more;
   * any other text (a study description, a user's term): its words in order.
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -77,20 +79,32 @@ def words(text: str) -> list:
     return [(m.start(), m.end(), m.group(0).lower()) for m in _WORD.finditer(text) if m.group(0)[0] != "%"]
 
 
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
 def _key(text: str) -> str:
+    """A value's letters and digits, lower case, run together (its words, as `words` cuts them)."""
+    if text.isascii() and "%" not in text:
+        return _NOT_ALNUM.sub("", text.lower())   # the same, faster: UIDs and IDs are most values
     return "".join(word for _s, _e, word in words(text))
 
 
+@functools.lru_cache(maxsize=1 << 16)   # scrub, check and the messages ask for the same values
 def value_keys(value: str, kind: str | None = None, term: bool = False) -> tuple:
     """(keys matched in text, literal spellings for binary data) of one value; kind 'name', 'date',
     'id', 'text' or None (from the value's shape). `term`: given by the user (any 3+ characters)."""
     value = (value or "").strip()
     if not value or is_neutral_name(value):
-        return set(), set()
+        return frozenset(), frozenset()
     kind = kind or _kind(value)
     keys, literals = set(), {value.lower()}
     if kind == "name":
-        parts = [word for _s, _e, word in words(value.replace("^", " "))][:MAX_NAME_WORDS]
+        every = [word for _s, _e, word in words(value.replace("^", " "))]
+        keys.add("".join(every))
+        literals.add(value.lower().replace("^", " ").strip())
+        # numbers in a name ('Doe10^John10' of test data) are no name words: combined, '10'+'10' would
+        # be '1010', an id of any scene
+        parts = [word for word in every if not word.isdigit()][:MAX_NAME_WORDS]
         for count in range(2, len(parts) + 1):
             for chosen in itertools.permutations(parts, count):
                 keys.add("".join(chosen))
@@ -104,16 +118,16 @@ def value_keys(value: str, kind: str | None = None, term: bool = False) -> tuple
     else:
         key = _key(value)
         if not term and (key.isdigit() and len(key) < MIN_NUMBER or key in {"yes", "no"}):
-            return set(), set()
+            return frozenset(), frozenset()
         keys.add(key)
         literals.add(key)
         digits = re.sub(r"\D", "", key)
         if kind == "id" and digits != key and len(digits) >= 5:
             keys.add(digits)
             literals.add(digits)
-    keys = {key for key in keys if len(key) >= MIN_KEY}
+    keys = {key for key in keys if len(key) >= (MIN_NUMBER if kind == "date" and key.isdigit() else MIN_KEY)}
     literals = {literal for literal in literals if len(literal) >= STRONG_KEY}
-    return keys, literals
+    return frozenset(keys), frozenset(literals)
 
 
 def _kind(value: str) -> str:
@@ -188,22 +202,26 @@ class IdentityMatcher:
         """Non-overlapping Hits in `text`, left to right, the longest spelling at each place."""
         if not self._keys or not text:
             return []
-        found, tokens, position = [], words(text), -1
-        for first, (start, _end, word) in enumerate(tokens):
-            if start < position or word not in self._prefixes:
-                continue
-            spelled, best = "", None
-            for index in range(first, len(tokens)):
-                word_start, word_end, word = tokens[index]
-                if index > first:
-                    gap = text[tokens[index - 1][1]:word_start]
-                    if len(gap) > MAX_GAP or not _GAP.fullmatch(gap):
-                        break
-                spelled += word
-                if spelled not in self._prefixes:
+        found, position, prefixes, keys = [], -1, self._prefixes, self._keys
+        for match in _WORD.finditer(text):
+            start = match.start()
+            word = match.group(0).lower()
+            if start < position or word not in prefixes or word[0] == "%":
+                continue   # the common case: one lookup per word of the text
+            spelled, best, end = word, None, match.end()
+            while True:
+                if spelled in keys:
+                    best = Hit(start, end, keys[spelled])
+                gap = _GAP.match(text, end)
+                if gap.end() - end > MAX_GAP:
                     break
-                if spelled in self._keys:
-                    best = Hit(start, word_end, self._keys[spelled])
+                following = _WORD.match(text, gap.end())
+                if following is None or following.group(0)[0] == "%":
+                    break
+                spelled += following.group(0).lower()
+                if spelled not in prefixes:
+                    break
+                end = following.end()
             if best is not None:
                 found.append(best)
                 position = best.end
@@ -240,6 +258,20 @@ class IdentityMatcher:
     def literal_forms(self) -> dict:
         """{lower-case UTF-8 spelling: value} of six or more characters, to find in binary data."""
         return {literal.encode("utf-8"): value for literal, value in self._literals.items()}
+
+
+_MATCHERS: dict = {}
+
+
+def matcher_for(values=(), terms=(), names=()) -> IdentityMatcher:
+    """An IdentityMatcher, the same one for the same values (scrub, its plan and its check ask for
+    the same; building one for 10,000 items takes a good part of a second)."""
+    key = (frozenset(values), frozenset(terms), frozenset(names))
+    if key not in _MATCHERS:
+        if len(_MATCHERS) >= 8:
+            _MATCHERS.pop(next(iter(_MATCHERS)))
+        _MATCHERS[key] = IdentityMatcher(*key)
+    return _MATCHERS[key]
 
 
 def masked(term: str, with_length: bool = True) -> str:

@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote
 from dataclasses import dataclass, field
 
 from .mrml_codec import format_item_attributes, format_node_attributes, parse_item_attributes, parse_node_attributes
-from .identity_matcher import IdentityMatcher, is_neutral_name
+from .identity_matcher import IdentityMatcher, is_neutral_name, matcher_for
 from .policy import ScrubPolicy
 
 IDENTIFYING_UIDS = ("DICOM", "DICOMInstanceUID")
@@ -59,18 +59,15 @@ class ScrubReport:
     screenshot_files: list = field(default_factory=list)  # images of scene view storage nodes, as the scene names them
 
 
-def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=()) -> tuple:
-    """(scrubbed .mrml bytes, ScrubReport); the policy says what may stay (default: nothing).
-    `terms`: more identifying values to take out (the user's own, any 3+ characters).
+def identifying_values(data: bytes, policy: ScrubPolicy | None = None) -> set:
+    """What scrubbing a .mrml with `policy` takes out (its DICOM values and UIDs, the names of its
+    patient and study items), without scrubbing it."""
+    return _scrub_dicom(parse_mrml(data), policy or ScrubPolicy())[1].identifying_values
 
-    After the DICOM attributes and UIDs go, every value they held (and every term) is taken
-    out of everything else the scene writes, in any spelling (identity_matcher): nodes and items
-    named after one get neutral names, data files and folders named after one too (the storage
-    nodes' references follow), and any other attribute or text has the spelling replaced by '*'.
-    Node copies in scene views (the automatic "Master Scene View" of older Slicer versions
-    included) get the same neutral names as the live nodes they copy."""
-    policy = policy or ScrubPolicy()
-    root = parse_mrml(data)
+
+def _scrub_dicom(root, policy: ScrubPolicy) -> tuple:
+    """(root, ScrubReport): DICOM attributes and UIDs removed by the policy, patient and study items
+    renamed; the values they held are in the report."""
     report = ScrubReport()
     counters = {level: 0 for level in RENAMED_LEVELS}
     new_item_names: dict = {}
@@ -80,7 +77,22 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=()) -> tupl
         if element.tag != "SubjectHierarchyItem" and element.get("attributes"):
             _scrub_node_attributes(element, report, policy)
     report.identifying_values.discard("")
-    matcher = IdentityMatcher(report.identifying_values, terms=terms)
+    return root, report
+
+
+def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=()) -> tuple:
+    """(scrubbed .mrml bytes, ScrubReport); the policy says what may stay (default: nothing).
+    `terms`: more identifying values to take out (the user's own, any 3+ characters); `values`:
+    more values known to identify (a live scene's, with the rules of scene values).
+
+    After the DICOM attributes and UIDs go, every value they held (and every term) is taken
+    out of everything else the scene writes, in any spelling (identity_matcher): nodes and items
+    named after one get neutral names, data files and folders named after one too (the storage
+    nodes' references follow), and any other attribute or text has the spelling replaced by '*'.
+    Node copies in scene views (the automatic "Master Scene View" of older Slicer versions
+    included) get the same neutral names as the live nodes they copy."""
+    root, report = _scrub_dicom(parse_mrml(data), policy or ScrubPolicy())
+    matcher = matcher_for(report.identifying_values | set(values), terms)
     _rename_nodes_named_after(root, report, matcher)
     _relocate_external_files(root, report)
     _redact_everything_else(root, matcher)
@@ -242,11 +254,14 @@ def _redact_everything_else(root, matcher: IdentityMatcher) -> None:
     (paths were renamed above)."""
     if not matcher:
         return
+    cache: dict = {}   # scenes repeat most values ("true", "Level^Series|", "0 0 0")
     for element in root.iter():
         for key, value in element.attrib.items():
             if key in _STRUCTURE or _STORAGE_PATH.match(key) or not value:
                 continue
-            redacted = matcher.redact(value)
+            redacted = cache.get(value)
+            if redacted is None:
+                redacted = cache[value] = matcher.redact(value)
             if redacted != value:
                 element.set(key, redacted)
         if element.text and element.text.strip():

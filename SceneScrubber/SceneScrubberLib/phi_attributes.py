@@ -15,13 +15,6 @@ def is_identifying_attribute(name: str) -> bool:
     return name.startswith(DICOM_ATTRIBUTE_PREFIX)
 
 
-def search_forms(term: str) -> set:
-    """The long spellings of a value looked for in binary data (identity_matcher.value_keys); empty
-    for values too short or too common to tell identity from chance ('M', 'YES', a small number)."""
-    from .identity_matcher import value_keys
-    return value_keys(term)[1]
-
-
 def names_identifying_value(name: str, values) -> bool:
     """Whether a node or item name holds one of the identifying values in any spelling
     (identity_matcher). For many names, build one IdentityMatcher and ask it instead."""

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .identity_matcher import IdentityMatcher
-from .mrml_scrubber import scrub_mrml
+from .identity_matcher import IdentityMatcher, matcher_for
+from .mrml_scrubber import identifying_values
 from .scene_sources import open_scene
 
 CHUNK_BYTES = 4 << 20
@@ -38,14 +38,14 @@ def identifying_terms(source: Path, policy=None, allowed_folders=()) -> set:
     terms = set()
     with open_scene(source, allowed_folders) as scene:
         for name in scene.scene_names():
-            terms |= scrub_mrml(scene.read(name), policy)[1].identifying_values
+            terms |= identifying_values(scene.read(name), policy)
     return terms
 
 
 def check_scene(source: Path, terms, allowed_folders=()) -> list:
     """[Finding] for every file of the scene in which, or in whose name, one of `terms` stands (see
     the module's text). `terms`: identifying values, or an IdentityMatcher."""
-    matcher = terms if isinstance(terms, IdentityMatcher) else IdentityMatcher(terms)
+    matcher = terms if isinstance(terms, IdentityMatcher) else matcher_for(terms)
     findings = []
     if not matcher:
         return findings
