@@ -144,7 +144,8 @@ def _scrub_item(item, report: ScrubReport, counters: dict, policy: ScrubPolicy, 
             kept.append((name, new.replace("|", "/")))
     if item.get("attributes") is not None:
         item.set("attributes", format_item_attributes(kept))
-    uids = parse_item_attributes(item.get("uids", ""))
+    original_uids = item.get("uids", "")
+    uids = parse_item_attributes(original_uids)
     if uids:
         remaining = [(name, value) for name, value in uids
                      if name and (name not in IDENTIFYING_UIDS or policy.item_uid(name, level))]
@@ -152,8 +153,9 @@ def _scrub_item(item, report: ScrubReport, counters: dict, policy: ScrubPolicy, 
         report.identifying_values.update(value for name, value in uids if (name, value) not in remaining)
         item.set("uids", format_item_attributes(remaining))
     if level in counters:
-        # the same item in a scene view's copy of the hierarchy keeps the same neutral name
-        key = (level, item.get("id") or item.get("name", ""))
+        # the same item in a scene view's copy of the hierarchy (other item ids, same DICOM UIDs)
+        # gets the same neutral name
+        key = (level, original_uids or item.get("name", ""))
         if key not in new_names:
             counters[level] += 1
             new_names[key] = f"{level} {counters[level]}"
