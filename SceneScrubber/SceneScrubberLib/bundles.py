@@ -294,8 +294,8 @@ def _write_bundle(scene: SceneSource, plan: _Plan, output: Path, result: SceneRe
     try:
         with zipfile.ZipFile(temporary, "w") as target:
             for name, member in members:
-                copy = zipfile.ZipInfo(prefix + plan.target(name) + ("/" if member.is_dir() else ""),
-                                       date_time=member.date_time)
+                target_name = neutral_path(name, plan.matcher) + "/" if member.is_dir() else plan.target(name)
+                copy = zipfile.ZipInfo(prefix + target_name, date_time=member.date_time)
                 copy.external_attr = member.external_attr or (0o644 << 16)
                 copy.compress_type = member.compress_type if scene.members else zipfile.ZIP_DEFLATED
                 if copy.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):

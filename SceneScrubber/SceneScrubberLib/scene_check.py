@@ -54,6 +54,9 @@ def check_scene(source: Path, terms, allowed_folders=()) -> list:
         for name in scene.names:
             findings += _find_in(name, scene, matcher, literals)
             findings += _once([Finding(name, hit.value, -1) for hit in matcher.hits(name)])
+        for name, info in scene.members:   # a bundle's folder entries have names too
+            if info.is_dir():
+                findings += _once([Finding(name + "/", hit.value, -1) for hit in matcher.hits(name)])
     return findings
 
 

@@ -213,6 +213,11 @@ def test_a_bundle_named_after_the_patient_comes_out_neutral(tmp_path):
     assert "Jonathan" not in run.stdout
     after = members(tmp_path / "shared.mrb")
     assert {"anon/anon.mrml", "anon/anon.png"} <= set(after)
+    with zipfile.ZipFile(tmp_path / "shared.mrb") as archive:
+        assert [name for name in archive.namelist() if name.endswith("/")] == ["anon/"]   # folder entries too
+    with zipfile.ZipFile(mrb) as archive:
+        assert "Doe Jonathan/" in archive.namelist()
+    assert any(finding.file == "Doe Jonathan/" for finding in check_scene(mrb, identifying_terms(mrb)))
     assert survivors(after, ["Jonathan", "Doe"]) == []
     reopened_scene = reopened(tmp_path / "shared.mrb", tmp_path)
     assert reopened_scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode").GetImageData().GetDimensions() == (8, 8, 3)

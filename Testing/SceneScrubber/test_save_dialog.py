@@ -94,3 +94,24 @@ def test_a_save_without_scrubbing_is_caught_by_the_check(tmp_path):
     findings = check_scene(tmp_path / "case.mrml", identifying_values(scene))
     assert {finding.term for finding in findings} >= {"Doe^John", "MRN12345"}
     assert "identifying values were found" in outcome_message(str(tmp_path / "case.mrml"), findings, scrubbed=False)
+
+
+def test_after_a_scrubbed_bundle_save_what_live_scrubbing_cannot_reach_is_taken_out(tmp_path):
+    """A text node and a table cell spell the patient's name as people type it: the live scrub leaves
+    them (it only handles attributes and names), the re-scrub after the save takes them out."""
+    scene = dicom_scene()
+    scene.AddNewNodeByClass("vtkMRMLTextNode", "Note").SetText("seen John Doe today")
+    table = scene.AddNewNodeByClass("vtkMRMLTableNode", "Table")
+    table.AddColumn().SetName("who")
+    table.AddEmptyRow()
+    table.SetCellText(0, 0, "doe-john")
+    path = tmp_path / "case.mrb"
+    with scrubbed_for_saving(scene) as report:
+        assert scene.WriteToMRB(str(path), screenshot())
+    assert check_scene(path, report.identifying_values) != []          # as written by Slicer
+    findings, _blanked = finish_saved_scene(path, report.identifying_values)
+    assert findings == []
+    with zipfile.ZipFile(path) as bundle:
+        texts = {name: bundle.read(name) for name in bundle.namelist() if name.endswith((".mrml", ".tsv"))}
+    assert any(b"seen * today" in data for data in texts.values())
+    assert not any(b"doe-john" in data.lower() or b"john doe" in data.lower() for data in texts.values())
