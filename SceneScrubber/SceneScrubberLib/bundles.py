@@ -124,7 +124,8 @@ class _Plan:
     data_lines: dict = field(default_factory=dict)   # header name -> (old data file, new data file)
     screenshots: set = field(default_factory=set)
     policy: ScrubPolicy = field(default_factory=ScrubPolicy)
-    matcher: IdentityMatcher = field(default_factory=IdentityMatcher)
+    matcher: IdentityMatcher = field(default_factory=IdentityMatcher)        # contents
+    path_matcher: IdentityMatcher = field(default_factory=IdentityMatcher)   # names: descriptions too
 
     def target(self, name: str) -> str:
         return self.renames.get(name, name)
@@ -144,6 +145,8 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
             plan.renames[_join(folder, old)] = _join(folder, new)
         scene_view_images |= {_join(folder, image) for image in report.screenshot_files}
     plan.matcher = matcher_for(result.report.identifying_values | set(values), terms)
+    plan.path_matcher = matcher_for(result.report.identifying_values | result.report.descriptive_values
+                                    | set(values), terms)
     result.missing_files = sorted(old for old in plan.renames if old not in names)
     for old, new in list(plan.renames.items()):
         if old.lower().endswith(".nhdr") and old in names:
@@ -159,7 +162,7 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
     # 'DOE_JOHN_chest/'): one function of the path, so folders stay together and the scene's
     # relative references (renamed the same way in the .mrml) still point at their files.
     for name in set(names) | set(plan.renames):
-        neutral = neutral_path(plan.target(name), plan.matcher)
+        neutral = neutral_path(plan.target(name), plan.path_matcher)
         if neutral != name:
             plan.renames[name] = neutral
     targets = [plan.target(name) for name in names]
@@ -294,7 +297,7 @@ def _write_bundle(scene: SceneSource, plan: _Plan, output: Path, result: SceneRe
     try:
         with zipfile.ZipFile(temporary, "w") as target:
             for name, member in members:
-                target_name = neutral_path(name, plan.matcher) + "/" if member.is_dir() else plan.target(name)
+                target_name = neutral_path(name, plan.path_matcher) + "/" if member.is_dir() else plan.target(name)
                 copy = zipfile.ZipInfo(prefix + target_name, date_time=member.date_time)
                 copy.external_attr = member.external_attr or (0o644 << 16)
                 copy.compress_type = member.compress_type if scene.members else zipfile.ZIP_DEFLATED
@@ -319,4 +322,5 @@ def _merge(into: ScrubReport, other: ScrubReport) -> None:
     into.removed_uids += other.removed_uids
     into.renamed_items += other.renamed_items
     into.identifying_values |= other.identifying_values
+    into.descriptive_values |= other.descriptive_values
     into.relocated_files += other.relocated_files

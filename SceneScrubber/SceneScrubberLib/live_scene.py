@@ -19,8 +19,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .mrml_scrubber import IDENTIFYING_UIDS, RENAMED_LEVELS, ScrubReport
-from .identity_matcher import IdentityMatcher, is_neutral_name
+from .mrml_scrubber import IDENTIFYING_UIDS, RENAMED_LEVELS, ScrubReport, taken_out
+from .identity_matcher import is_neutral_name, matcher_for
 from .policy import ScrubPolicy
 
 FRAME_SEPARATOR = "#frame"
@@ -104,7 +104,7 @@ def plan_scrub(snapshot: Snapshot, policy: ScrubPolicy | None = None) -> ScrubPl
         for attribute, value in attributes.items():
             new = policy.attribute(attribute, value)
             if new != value:
-                report.identifying_values.add(value)
+                taken_out(report, attribute, value)
             if new is None:
                 changes[attribute] = None
                 report.removed_attributes += 1
@@ -126,10 +126,11 @@ def plan_scrub(snapshot: Snapshot, policy: ScrubPolicy | None = None) -> ScrubPl
         for attribute, value in attributes.items():
             new = policy.attribute(attribute, value)
             if new != value:
-                report.identifying_values.add(value)
+                taken_out(report, attribute, value)
                 changes[attribute] = new
                 report.removed_attributes += new is None
     report.identifying_values.discard("")
+    report.descriptive_values -= report.identifying_values | {""}
     _rename_nodes_named_after(snapshot, plan)
     return plan
 
@@ -138,7 +139,7 @@ def _rename_nodes_named_after(snapshot: Snapshot, plan: ScrubPlan) -> None:
     """Data nodes are named from DICOM values ("3: <series description>"), and saving names
     their files after them: such names become "<node type> <n>" (e.g. "Volume 1")."""
     counters: dict = {}
-    matcher = IdentityMatcher(plan.report.identifying_values)
+    matcher = matcher_for(plan.report.identifying_values | plan.report.descriptive_values)
     for node_id, (name, _attributes) in snapshot.nodes.items():
         if not matcher.found_in(name):
             continue

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from .mrml_codec import format_item_attributes, format_node_attributes, parse_item_attributes, parse_node_attributes
 from .identity_matcher import IdentityMatcher, is_neutral_name, matcher_for
+from .phi_attributes import is_descriptive_attribute
 from .policy import ScrubPolicy
 
 IDENTIFYING_UIDS = ("DICOM", "DICOMInstanceUID")
@@ -54,6 +55,7 @@ class ScrubReport:
     renamed_items: list = field(default_factory=list)   # (old name, new name): old names are PHI
     renamed_files: dict = field(default_factory=dict)   # old path -> new path, relative to the .mrml
     identifying_values: set = field(default_factory=set)  # what the scene held, to check outputs against
+    descriptive_values: set = field(default_factory=set)  # series and study descriptions...: rename nodes only
     relocated_files: list = field(default_factory=list)  # referenced from outside the scene folder, moved to Data/
     renamed_nodes: dict = field(default_factory=dict)    # node id -> neutral name (live scenes)
     screenshot_files: list = field(default_factory=list)  # images of scene view storage nodes, as the scene names them
@@ -77,6 +79,7 @@ def _scrub_dicom(root, policy: ScrubPolicy) -> tuple:
         if element.tag != "SubjectHierarchyItem" and element.get("attributes"):
             _scrub_node_attributes(element, report, policy)
     report.identifying_values.discard("")
+    report.descriptive_values -= report.identifying_values | {""}
     return root, report
 
 
@@ -89,11 +92,14 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=
     out of everything else the scene writes, in any spelling (identity_matcher): nodes and items
     named after one get neutral names, data files and folders named after one too (the storage
     nodes' references follow), and any other attribute or text has the spelling replaced by '*'.
+    Descriptive values (a series description: phi_attributes.DESCRIPTIVE_KEYWORDS) only rename the
+    nodes, and their files, named after them.
     Node copies in scene views (the automatic "Master Scene View" of older Slicer versions
     included) get the same neutral names as the live nodes they copy."""
     root, report = _scrub_dicom(parse_mrml(data), policy or ScrubPolicy())
     matcher = matcher_for(report.identifying_values | set(values), terms)
-    _rename_nodes_named_after(root, report, matcher)
+    _rename_nodes_named_after(root, report, matcher_for(report.identifying_values | report.descriptive_values
+                                                        | set(values), terms))
     _relocate_external_files(root, report)
     _redact_everything_else(root, matcher)
     report.screenshot_files = [unquote(value) for element in root.iter("SceneViewStorage")
@@ -128,6 +134,11 @@ def parse_mrml(data: bytes):
     return root
 
 
+def taken_out(report: ScrubReport, attribute: str, value: str) -> None:
+    """Note a value the policy took out: identifying, or only descriptive (phi_attributes)."""
+    (report.descriptive_values if is_descriptive_attribute(attribute) else report.identifying_values).add(value)
+
+
 def _scrub_item(item, report: ScrubReport, counters: dict, policy: ScrubPolicy, new_names: dict) -> None:
     attributes = parse_item_attributes(item.get("attributes", ""))
     level = dict(attributes).get("Level", "")
@@ -135,7 +146,7 @@ def _scrub_item(item, report: ScrubReport, counters: dict, policy: ScrubPolicy, 
     for name, value in attributes:
         new = policy.attribute(name, value) if name else None
         if new != value:
-            report.identifying_values.add(value)
+            taken_out(report, name, value)
         if new is None:
             report.removed_attributes += 1
         else:
@@ -313,7 +324,7 @@ def _scrub_node_attributes(element, report: ScrubReport, policy: ScrubPolicy) ->
     for name, value in attributes:
         new = policy.attribute(name, value)
         if new != value:
-            report.identifying_values.add(value)
+            taken_out(report, name, value)
         if new is None:
             report.removed_attributes += 1
         else:

@@ -15,6 +15,22 @@ def is_identifying_attribute(name: str) -> bool:
     return name.startswith(DICOM_ATTRIBUTE_PREFIX)
 
 
+# What DICOM loading copies that describes the acquisition, not the person: it goes with the other
+# DICOM.* attributes, and nodes named after it ("3: Axial") are renamed, but it is not looked for
+# in the rest of the scene: "Axial" or "HEAD" are also words Slicer writes (a slice node's
+# orientation="Axial"), and a check or scrub that took them for identity would flag or break every scene.
+DESCRIPTIVE_KEYWORDS = frozenset({
+    "StudyDescription", "SeriesDescription", "SeriesModality", "Modality", "SeriesNumber", "AcquisitionNumber",
+    "InstanceNumber", "BodyPartExamined", "ProtocolName", "ImageType", "Manufacturer", "ManufacturerModelName",
+    "StudyTime", "SeriesTime", "ContentTime", "AcquisitionTime", "PatientSex", "SliceThickness",
+})
+
+
+def is_descriptive_attribute(name: str) -> bool:
+    """Whether an attribute (DICOM.<keyword>) describes the acquisition rather than the person."""
+    return name.startswith(DICOM_ATTRIBUTE_PREFIX) and name[len(DICOM_ATTRIBUTE_PREFIX):] in DESCRIPTIVE_KEYWORDS
+
+
 def names_identifying_value(name: str, values) -> bool:
     """Whether a node or item name holds one of the identifying values in any spelling
     (identity_matcher). For many names, build one IdentityMatcher and ask it instead."""

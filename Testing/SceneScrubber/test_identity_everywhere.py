@@ -253,3 +253,25 @@ def test_a_name_planted_anywhere_in_any_spelling_is_taken_out_and_check_agrees(t
     every = [f"{a}{s}{b}" for a, b in ((family, given_name), (given_name, family)) for s in ("^", "_", " ", "", "-")]
     assert survivors(files, every + [written]) == []
     assert check_scene(result.output, terms | {written}) == []
+
+
+def test_a_series_description_renames_its_node_but_leaves_slicers_own_words(tmp_path):
+    """SeriesDescription "Axial" names the volume ("3: Axial") and goes; the slice nodes' orientation
+    "Axial" is Slicer's vocabulary, not identity: kept, and check of the scrubbed scene exits 0."""
+    scene = dicom_scene(series_description="Axial")
+    slicer.vtkMRMLSliceNode.AddDefaultSliceOrientationPresets(scene)   # as vtkMRMLSliceLogic does
+    slice_node = scene.AddNewNodeByClass("vtkMRMLSliceNode", "Red")
+    slice_node.SetOrientation("Axial")
+    logic = slicer.vtkMRMLApplicationLogic()
+    logic.SetMRMLScene(scene)
+    (tmp_path / "scene").mkdir()
+    assert logic.SaveSceneToSlicerDataBundleDirectory(str(tmp_path / "scene"), None)
+    mrb = zipped(tmp_path / "scene", tmp_path / "scene.mrb")
+    assert b'orientation="Axial"' in members(mrb)["scene/scene.mrml"]
+    run = subprocess.run([str(CLI), "scrub", str(mrb), "--output", str(tmp_path / "clean.mrb")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    clean = members(tmp_path / "clean.mrb")
+    assert b'orientation="Axial"' in clean["scene/scene.mrml"] and b'name="Volume 1"' in clean["scene/scene.mrml"]
+    assert not any("Axial" in name for name in clean)
+    assert subprocess.run([str(CLI), "check", str(tmp_path / "clean.mrb")]).returncode == 0
