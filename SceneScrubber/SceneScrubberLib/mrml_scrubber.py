@@ -27,7 +27,10 @@ from .policy import ScrubPolicy
 IDENTIFYING_UIDS = ("DICOM", "DICOMInstanceUID")
 RENAMED_LEVELS = ("Patient", "Study")
 _STORAGE_PATH = re.compile(r"^(fileName|fileListMember\d+)$")
-_STRUCTURE = frozenset({"id", "references", "userTags"})
+# Attributes whose values are Slicer's vocabulary or ids, never text someone typed: a patient named
+# Green must not rename the Green slice view or break its layout name.
+_STRUCTURE = frozenset({"id", "references", "userTags", "singletonTag", "layoutName", "layoutLabel", "orientation",
+                        "orientationReference", "viewGroup", "className", "type"})
 NEUTRAL_PART = "anon"   # what replaces an identifying value in a file or folder name
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 MAX_DEPTH = 256
@@ -192,8 +195,8 @@ def _rename_nodes_named_after(root, report: ScrubReport, matcher: IdentityMatche
         for storage_id in re.findall(r"storage:([^;]+)", node.get("references", "")):
             owners.setdefault(storage_id, node)
         name = node.get("name", "")
-        if not matcher.found_in(name):
-            continue
+        if node.get("singletonTag") or not matcher.found_in(name):
+            continue   # Slicer's own singletons (views, layout, selection) are named by Slicer
         key = (node.tag, node.get("id") or name)
         if key not in new_names:
             counters[node.tag] = counters.get(node.tag, 0) + 1
@@ -270,7 +273,7 @@ def _redact_everything_else(root, matcher: IdentityMatcher) -> None:
     cache: dict = {}   # scenes repeat most values ("true", "Level^Series|", "0 0 0")
     for element in root.iter():
         for key, value in element.attrib.items():
-            if key in _STRUCTURE or _STORAGE_PATH.match(key) or not value:
+            if key in _STRUCTURE or _STORAGE_PATH.match(key) or not value or (key == "name" and element.get("singletonTag")):
                 continue
             redacted = cache.get(value)
             if redacted is None:

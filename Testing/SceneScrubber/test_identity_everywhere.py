@@ -3,6 +3,7 @@ scene writes it, the scrubber's own neutral names are never flagged, and a bundl
 patient comes out neutral. Scenes are written by slicer-core's own classes and storage nodes."""
 import re
 import subprocess
+import xml.etree.ElementTree as ET
 import sys
 import zipfile
 from pathlib import Path
@@ -275,3 +276,22 @@ def test_a_series_description_renames_its_node_but_leaves_slicers_own_words(tmp_
     assert b'orientation="Axial"' in clean["scene/scene.mrml"] and b'name="Volume 1"' in clean["scene/scene.mrml"]
     assert not any("Axial" in name for name in clean)
     assert subprocess.run([str(CLI), "check", str(tmp_path / "clean.mrb")]).returncode == 0
+
+
+def test_a_patient_named_like_a_view_leaves_slicers_views_alone(tmp_path):
+    """Green^Grey: the Green slice view (a singleton Slicer names) keeps its name, layout name and
+    singleton tag; the patient's name goes from the hierarchy all the same."""
+    scene = dicom_scene(patient_name="Green^Grey")
+    slicer.vtkMRMLSliceNode.AddDefaultSliceOrientationPresets(scene)
+    view = scene.AddNewNodeByClass("vtkMRMLSliceNode")
+    view.SetLayoutName("Green")
+    view.SetName("Green")
+    view.SetSingletonTag("Green")
+    scene.SetURL(str(tmp_path / "scene.mrml"))
+    assert scene.Commit()
+    result = scrub_scene(tmp_path / "scene.mrml", tmp_path / "clean")
+    root = ET.fromstring((tmp_path / "clean" / "scene.mrml").read_bytes())
+    [slice_view] = root.findall("Slice")
+    assert (slice_view.get("name"), slice_view.get("layoutName"), slice_view.get("singletonTag")) == ("Green",) * 3
+    items = [item.get("name") for item in root.iter("SubjectHierarchyItem")]
+    assert items[:2] == ["Scene", "Patient 1"] and result.report.identifying_values >= {"Green^Grey"}
