@@ -56,11 +56,13 @@ def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None, matcher: I
     end = _header_end(data)
     if end is None:
         return data, []
-    kept, removed = [], []
+    kept, removed, file_list = [], [], False
     for line in data[:end].split(b"\n"):
         key, separator, value = line.partition(b":=")
         if not separator:
-            if matcher and not re.match(rb"^data ?file:", line):
+            data_file = re.match(rb"^data ?file: ?(.*)$", line)
+            file_list = file_list or bool(data_file and data_file.group(1).startswith(b"LIST"))
+            if matcher and not data_file and not file_list:   # file names stay as the files are named
                 line = matcher.redact(line.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
             kept.append(line)
             continue
