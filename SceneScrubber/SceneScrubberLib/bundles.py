@@ -225,13 +225,23 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
             except UnicodeDecodeError:
                 text = None
             if text is not None:
-                redacted = plan.matcher.redact(text)
+                redacted = _redacted_text(name, text, plan.matcher)
                 if redacted != text:
                     result.scrubbed_files.append(name)
                 target.write(redacted.encode("utf-8"))
                 return
         target.write(data)
     shutil.copyfileobj(source, target, 1 << 20)
+
+
+def _redacted_text(name: str, text: str, matcher: IdentityMatcher) -> str:
+    """A text file with every spelling replaced; a table (.csv, .tsv) cell by cell, so that a name
+    spread over two cells ('Doe,John') never merges them (quotes and delimiters are never touched)."""
+    delimiter = {".csv": ",", ".tsv": "\t"}.get(posixpath.splitext(name.lower())[1])
+    if delimiter is None:
+        return matcher.redact(text)
+    return "\n".join(delimiter.join(matcher.redact(cell) for cell in line.split(delimiter))
+                     for line in text.split("\n"))
 
 
 def _write_files(scene: SceneSource, plan: _Plan, folder: Path, result: SceneResult, rename=None) -> list:

@@ -2,7 +2,7 @@
 
 A value is matched in any letter case and with any separator between its words
 (space, '_', '-', '.', '^', ',', ':', ';', '/', '\\', "'", parentheses, URL escapes
-such as '%20', or none at all), and only on word boundaries: 'Doe' matches in
+such as '%20', or none at all; not a tab or a line break), and only on word boundaries: 'Doe' matches in
 'DOE_JOHN_chest', 'JaneDoe' and 'Doe%20John', not in 'Does' or 'Doerr'. How:
 text is cut into words (runs of letters or digits, also cut where lower case turns
 upper, 'JohnDoe' -> John, Doe, and where letters and digits meet, 'MRN12345' ->
@@ -58,7 +58,9 @@ NEUTRAL_NAME = re.compile(r"^(Patient|Study|Series) \d+$")
 # A word: upper-case run before a capitalised word, a capitalised or lower-case word, an upper-case
 # run, digits, or a run of other letters. URL escapes ('%20', '%2520') are separators, not words.
 _WORD = re.compile(r"%(?:25)?[0-9A-Fa-f]{2}|[A-Z]+(?=[A-Z][a-z])|[A-Z]*[a-z]+|[A-Z]+|[0-9]+|[^\W\d_A-Za-z]+")
-_GAP = re.compile(r"(?:[\s_\-.^,:;/\\'()]|%(?:25)?[0-9A-Fa-f]{2})*")
+# A separator inside one value: never a tab or a line break, which part table cells and lines (each
+# word of a name is matched on its own there).
+_GAP = re.compile(r"(?:[ _\-.^,:;/\\'()]|%(?:25)?[0-9A-Fa-f]{2})*")
 _MONTHS = [(calendar.month_name[m].lower(), calendar.month_abbr[m].lower()) for m in range(1, 13)]
 
 

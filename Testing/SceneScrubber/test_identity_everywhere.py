@@ -295,3 +295,31 @@ def test_a_patient_named_like_a_view_leaves_slicers_views_alone(tmp_path):
     assert (slice_view.get("name"), slice_view.get("layoutName"), slice_view.get("singletonTag")) == ("Green",) * 3
     items = [item.get("name") for item in root.iter("SubjectHierarchyItem")]
     assert items[:2] == ["Scene", "Patient 1"] and result.report.identifying_values >= {"Green^Grey"}
+
+
+def test_a_name_spread_over_table_cells_never_merges_them(tmp_path):
+    scene = new_scene("Doe^John")
+    table = scene.AddNewNodeByClass("vtkMRMLTableNode", "Table")
+    for column in ("last", "first", "note"):
+        table.AddColumn().SetName(column)
+    table.AddEmptyRow()
+    for column, text in enumerate(("Doe", "John", "Doe, John")):
+        table.SetCellText(0, column, text)
+    store(scene, table, tmp_path / "scene" / "Data" / "Table.tsv")
+    csv = scene.AddNewNodeByClass("vtkMRMLTableNode", "Other")
+    csv.AddColumn().SetName("a")
+    csv.AddColumn().SetName("b")
+    csv.AddEmptyRow()
+    csv.SetCellText(0, 0, "Doe")
+    csv.SetCellText(0, 1, "John")
+    store(scene, csv, tmp_path / "scene" / "Data" / "Other.csv")
+    scene.SetURL(str(tmp_path / "scene" / "scene.mrml"))
+    assert scene.Commit()
+    scrub_scene(tmp_path / "scene", tmp_path / "clean")
+    reread = slicer.vtkMRMLScene()
+    reread.SetURL(str(tmp_path / "clean" / "scene.mrml"))
+    reread.Connect()
+    table, other = reread.GetFirstNodeByName("Table"), reread.GetFirstNodeByName("Other")
+    assert (table.GetNumberOfColumns(), other.GetNumberOfColumns()) == (3, 2)
+    assert [table.GetCellText(0, column) for column in range(3)] == ["*", "*", "*"]
+    assert [other.GetCellText(0, column) for column in range(2)] == ["*", "*"]
