@@ -29,7 +29,7 @@ RENAMED_LEVELS = ("Patient", "Study")
 _STORAGE_PATH = re.compile(r"^(fileName|fileListMember\d+)$")
 # Attributes whose values are Slicer's vocabulary or ids, never text someone typed: a patient named
 # Green must not rename the Green slice view or break its layout name.
-_STRUCTURE = frozenset({"id", "references", "userTags", "singletonTag", "layoutName", "layoutLabel", "orientation",
+STRUCTURE_ATTRIBUTES = frozenset({"id", "references", "userTags", "singletonTag", "layoutName", "layoutLabel", "orientation",
                         "orientationReference", "viewGroup", "className", "type"})
 NEUTRAL_PART = "anon"   # what replaces an identifying value in a file or folder name
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -273,7 +273,7 @@ def _redact_everything_else(root, matcher: IdentityMatcher) -> None:
     cache: dict = {}   # scenes repeat most values ("true", "Level^Series|", "0 0 0")
     for element in root.iter():
         for key, value in element.attrib.items():
-            if key in _STRUCTURE or _STORAGE_PATH.match(key) or not value or (key == "name" and element.get("singletonTag")):
+            if key in STRUCTURE_ATTRIBUTES or _STORAGE_PATH.match(key) or not value or (key == "name" and element.get("singletonTag")):
                 continue
             redacted = cache.get(value)
             if redacted is None:

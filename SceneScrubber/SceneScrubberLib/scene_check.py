@@ -11,11 +11,13 @@ spell short words by chance.
 """
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .identity_matcher import IdentityMatcher, matcher_for
-from .mrml_scrubber import identifying_values
+from .mrml_scrubber import STRUCTURE_ATTRIBUTES, identifying_values
 from .scene_sources import open_scene
 
 CHUNK_BYTES = 4 << 20
@@ -88,7 +90,7 @@ def _find_in(name: str, scene, matcher: IdentityMatcher, literals: dict) -> list
         if lower.endswith(TEXT_SUFFIXES) or (b"\x00" not in head and _decodes(head)):
             data = head + stream.read(MAX_TEXT_BYTES)
             if len(data) <= MAX_TEXT_BYTES:
-                return _once(_in_text(name, data, matcher, 0))
+                return _once(_in_text(name, data, matcher, 0, lower.endswith(".mrml")))
             return _once(_in_binary(name, data, stream, literals, 0))
         return _once(_in_binary(name, head, stream, literals, 0))
 
@@ -101,9 +103,34 @@ def _decodes(data: bytes) -> bool:
     return True
 
 
-def _in_text(name: str, data: bytes, matcher: IdentityMatcher, base: int) -> list:
+def _in_text(name: str, data: bytes, matcher: IdentityMatcher, base: int, scene: bool = False) -> list:
     text = data.decode("utf-8", errors="replace")
-    return [Finding(name, hit.value, base + len(text[:hit.start].encode("utf-8"))) for hit in matcher.hits(text)]
+    hits = matcher.hits(text)
+    if scene and hits:
+        hits = _outside_vocabulary(text, hits)
+    return [Finding(name, hit.value, base + len(text[:hit.start].encode("utf-8"))) for hit in hits]
+
+
+_VOCABULARY_VALUE = re.compile(r'\s(?:%s)="[^"]*"' % "|".join(sorted(STRUCTURE_ATTRIBUTES)))
+_SINGLETON = re.compile(r'<\w+\s[^>]*\ssingletonTag="[^"]*"[^>]*>')
+_NAME = re.compile(r'\sname="[^"]*"')
+
+
+def _outside_vocabulary(text: str, hits: list) -> list:
+    """The hits in a scene file that are not in what the scrubber leaves as Slicer's own (ids,
+    references, layout names, orientations, the names of singleton nodes such as the Green view:
+    mrml_scrubber.STRUCTURE_ATTRIBUTES), so that check agrees with scrub on its output."""
+    spans = [match.span() for match in _VOCABULARY_VALUE.finditer(text)]
+    for element in _SINGLETON.finditer(text):
+        spans += [(element.start() + m.start(), element.start() + m.end()) for m in _NAME.finditer(element.group(0))]
+    spans.sort()
+    starts = [start for start, _end in spans]
+    kept = []
+    for hit in hits:
+        index = bisect.bisect_right(starts, hit.start) - 1
+        if index < 0 or spans[index][1] < hit.end:
+            kept.append(hit)
+    return kept
 
 
 def _in_binary(name: str, first: bytes, stream, literals: dict, base: int) -> list:

@@ -295,6 +295,10 @@ def test_a_patient_named_like_a_view_leaves_slicers_views_alone(tmp_path):
     assert (slice_view.get("name"), slice_view.get("layoutName"), slice_view.get("singletonTag")) == ("Green",) * 3
     items = [item.get("name") for item in root.iter("SubjectHierarchyItem")]
     assert items[:2] == ["Scene", "Patient 1"] and result.report.identifying_values >= {"Green^Grey"}
+    # check agrees: the view's names are Slicer's, not found; the patient's name anywhere else is
+    assert check_scene(tmp_path / "clean", result.report.identifying_values) == []
+    assert [finding.file for finding in check_scene(tmp_path / "scene.mrml", result.report.identifying_values)
+            if finding.term == "Green^Grey"] == ["scene.mrml"]
 
 
 def test_a_name_spread_over_table_cells_never_merges_them(tmp_path):
