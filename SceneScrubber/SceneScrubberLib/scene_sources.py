@@ -22,7 +22,8 @@ included ('../Patients/DOE_JOHN/3 Axial.nrrd'), and the scrubber moves it into
 'Data/'. Whatever the allowance, nothing under /proc, /sys or /dev, nothing in the
 de-identifier's key folder (DicomDeidentifyLib.keys.secrets_home) and nothing
 reached through a link is read, and only regular files are opened (O_NOFOLLOW,
-O_NONBLOCK: a file swapped for a link or a pipe after listing is refused too).
+O_NONBLOCK: a file swapped for a link or a pipe after listing is refused too; a hard
+link to a file of the key folder is refused by its inode).
 A bundle's references are never followed on disk.
 
 Every read error of a member (bad CRC, corrupt deflate data, encryption, an
@@ -115,13 +116,14 @@ class SceneSource:
     paths: dict = field(default_factory=dict)       # name -> file on disk (folder and .mrml sources)
     archive: zipfile.ZipFile | None = None
     members: list = field(default_factory=list)     # (normalised name, ZipInfo), directories included (bundles)
+    key_files: frozenset = frozenset()              # (device, inode) never opened: the key folder's files
 
     def open(self, name: str):
         what = f"file {self._position(name)} of the scene"
         try:
             if self.archive is not None:
                 return _GuardedStream(self.archive.open(self._info[name]), what)
-            return _GuardedStream(open_regular(self.paths[name]), what)
+            return _GuardedStream(open_regular(self.paths[name], self.key_files), what)
         except SceneError:
             raise
         except _READ_ERRORS as error:
@@ -164,7 +166,7 @@ def _suffix(name: str) -> str:
     return match.group(0).lower() if match else "no suffix"
 
 
-def open_regular(path) -> object:
+def open_regular(path, refused_files=frozenset()) -> object:
     """A regular file opened for reading without following a link in its last component and
     without blocking on a pipe; anything else (a link, a device, a pipe, a socket) is refused."""
     try:
@@ -174,10 +176,36 @@ def open_regular(path) -> object:
         if error.errno == errno.ELOOP:
             raise SceneError("a file of the scene became a link: refused") from None
         raise
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
         os.close(descriptor)
         raise SceneError("a file of the scene is not a regular file (device, pipe or socket): refused")
+    if (status.st_dev, status.st_ino) in refused_files:
+        os.close(descriptor)
+        raise SceneError("a file of the scene is a file of the key folder (a hard link): refused")
     return os.fdopen(descriptor, "rb")
+
+
+MAX_KEY_FILES = 10000
+
+
+def key_files() -> set:
+    """(device, inode) of the files in the key folder: a hard link to the key anywhere in a scene is
+    the key itself, whatever its name."""
+    folder = key_folder()
+    found = set()
+    if folder is None or not os.path.isdir(folder):
+        return found
+    for parent, _subfolders, files in os.walk(folder, followlinks=False):
+        for entry in files:
+            try:
+                status = os.lstat(os.path.join(parent, entry))
+            except OSError:
+                continue
+            found.add((status.st_dev, status.st_ino))
+            if len(found) >= MAX_KEY_FILES:
+                return found
+    return found
 
 
 def open_scene(source: Path, allowed_folders=()) -> SceneSource:
@@ -186,11 +214,11 @@ def open_scene(source: Path, allowed_folders=()) -> SceneSource:
     source = Path(source)
     allowed = [Path(os.path.abspath(folder)) for folder in allowed_folders]
     if source.is_dir():
-        scene = _folder(source, allowed)
+        scene = _folder(source, allowed, frozenset(key_files()))
     elif source.suffix.lower() == ".mrb":
         scene = _bundle(source)
     elif source.suffix.lower() == ".mrml":
-        scene = _mrml_with_references(source, allowed)
+        scene = _mrml_with_references(source, allowed, frozenset(key_files()))
     elif not source.exists():
         raise SceneError("the input does not exist")
     else:
@@ -201,8 +229,8 @@ def open_scene(source: Path, allowed_folders=()) -> SceneSource:
     return scene
 
 
-def _folder(source: Path, allowed: list) -> SceneSource:
-    scene = SceneSource(source)
+def _folder(source: Path, allowed: list, refused_files: frozenset) -> SceneSource:
+    scene = SceneSource(source, key_files=refused_files)
     root = Path(os.path.abspath(source))
     for folder, subfolders, files in os.walk(root, followlinks=False):
         subfolders.sort()
@@ -267,8 +295,8 @@ def checked_members(archive: zipfile.ZipFile, source: Path = None) -> list:
     return members
 
 
-def _mrml_with_references(source: Path, allowed: list) -> SceneSource:
-    scene = SceneSource(source)
+def _mrml_with_references(source: Path, allowed: list, refused_files: frozenset) -> SceneSource:
+    scene = SceneSource(source, key_files=refused_files)
     folder = Path(os.path.abspath(source.parent))
 
     def add(name: str, path: Path) -> None:

@@ -72,6 +72,22 @@ def test_nothing_is_ever_read_from_the_key_folder(tmp_path, monkeypatch):
         scrub_scene(inside, tmp_path / "out2")
 
 
+def test_a_hard_link_to_the_key_is_refused_whatever_its_name(tmp_path, monkeypatch):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "pseudonym.key").write_text("00" * 32 + "\n")
+    monkeypatch.setenv("SLICER_DEIDENTIFY_HOME", str(keys))
+    (tmp_path / "scene" / "Data").mkdir(parents=True)
+    os.link(keys / "pseudonym.key", tmp_path / "scene" / "Data" / "volume.nrrd")
+    mrml = scene_pointing_at(tmp_path / "scene" / "case.mrml", tmp_path / "scene" / "Data" / "volume.nrrd")
+    for source in (mrml, tmp_path / "scene"):
+        with pytest.raises(SceneError, match="key folder"):
+            scrub_scene(source, tmp_path / "out")
+        with pytest.raises(SceneError, match="key folder"):
+            check_scene(source, PHI)
+    assert not (tmp_path / "out").exists()
+
+
 def test_links_are_never_followed(tmp_path):
     secret = tmp_path / "elsewhere" / "secret.nrrd"
     secret.parent.mkdir()
