@@ -82,3 +82,10 @@ def test_scenes_are_read_with_defusedxml_and_refused_the_same_without_it(monkeyp
             with pytest.raises(SceneError, match=reason):
                 scrub_mrml(data)
         assert scrub_mrml(b"<MRML><Volume id='v' name='Doe^John'/></MRML>")[0].startswith(b"<?xml")
+
+
+def test_a_declaration_the_byte_check_cannot_see_is_refused_by_defusedxml():
+    data = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE MRML [<!ENTITY a "x">]><MRML>&a;</MRML>'.encode("utf-16")
+    assert b"<!DOCTYPE" not in data
+    with pytest.raises(SceneError, match="DOCTYPE"):
+        scrub_mrml(data)
