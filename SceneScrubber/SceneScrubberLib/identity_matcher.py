@@ -174,6 +174,22 @@ def _ordinal(day: int) -> str:
     return "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
 
 
+def _with_pieces(values) -> list:
+    """Each value, and the pieces of a multi-valued one: DICOM's '\\' between values ('Doe^John\\Roe^Jane'),
+    or spaces between UIDs ('1.2.840.99.3 1.2.840.99.4', Slicer's DICOM.instanceUIDs), so that each is
+    also found alone."""
+    out = []
+    for value in values:
+        out.append(value)
+        pieces = [piece for piece in re.split(r"\\", value or "") if piece.strip()]
+        if len(pieces) == 1:
+            pieces = (value or "").split()
+            if len(pieces) < 2 or not all(re.fullmatch(r"[0-9.]+", piece) for piece in pieces):
+                continue
+        out += pieces
+    return out
+
+
 class IdentityMatcher:
     """Where identifying values stand in text (see the module's text).
 
@@ -183,8 +199,8 @@ class IdentityMatcher:
     def __init__(self, values=(), terms=(), names=()):
         self._keys: dict = {}        # key -> value it came from
         self._literals: dict = {}    # lower-case spelling -> value, for binary data
-        for value, kind, term in ([(v, None, False) for v in values] + [(t, None, True) for t in terms]
-                                  + [(n, "name", False) for n in names]):
+        for value, kind, term in ([(v, None, False) for v in _with_pieces(values)] + [(t, None, True) for t in terms]
+                                  + [(n, "name", False) for n in _with_pieces(names)]):
             keys, literals = value_keys(value, kind, term)
             for key in keys:
                 self._keys.setdefault(key, value)

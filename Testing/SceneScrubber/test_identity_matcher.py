@@ -56,3 +56,9 @@ def test_masking_and_binary_spellings():
 def test_keys_of_a_name_with_numbers_never_join_the_numbers():
     keys, _literals = value_keys("Doe10^John10")
     assert "1010" not in keys and "doe10john10" in keys and "johndoe" in keys
+
+
+def test_each_of_several_values_is_found_alone():
+    matcher = IdentityMatcher(["1.2.840.99.3 1.2.840.99.4", "Doe^John\\Roe^Jane"])
+    assert matcher.found_in("uid 1.2.840.99.4") and matcher.found_in("Jane Roe") and matcher.found_in("John Doe")
+    assert not IdentityMatcher(["Head CT 2020"]).found_in("Head")       # words of a description: not alone
