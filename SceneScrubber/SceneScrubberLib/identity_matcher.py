@@ -214,6 +214,7 @@ class IdentityMatcher:
 
     @property
     def values(self) -> set:
+        """The values (and terms) that have at least one key: what this matcher can find."""
         return set(self._keys.values())
 
     def hits(self, text: str) -> list:
@@ -251,6 +252,7 @@ class IdentityMatcher:
         return found[0] if found else None
 
     def found_in(self, text: str) -> bool:
+        """Whether any spelling of any value stands in `text`."""
         return bool(self.hits(text))
 
     def redact(self, text: str, replacement: str = REPLACEMENT) -> str:
