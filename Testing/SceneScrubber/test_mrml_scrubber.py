@@ -63,3 +63,29 @@ def test_a_bar_in_a_patient_name_leaves_no_fragment(tmp_path):
 def test_hostile_or_broken_files_are_refused_with_a_reason(data, reason):
     with pytest.raises(SceneError, match=reason):
         scrub_mrml(data)
+
+
+def test_scenes_are_read_with_defusedxml_and_refused_the_same_without_it(monkeypatch):
+    """defusedxml (pyproject's dependency) parses; a Slicer without it falls back to the standard
+    parser, and the same hostile and too deep files are refused."""
+    import xml.etree.ElementTree as ET
+    import defusedxml
+    from SceneScrubberLib import mrml_scrubber
+    assert mrml_scrubber._FORBIDDEN is defusedxml.DefusedXmlException
+    hostile = [b'<?xml version="1.0"?><!DOCTYPE MRML [<!ENTITY a "aaaa">]><MRML>&a;</MRML>',
+               b"<MRML>" + b"<a>" * 300 + b"</a>" * 300 + b"</MRML>"]
+    for parser in ("defusedxml", "standard"):
+        if parser == "standard":
+            monkeypatch.setattr(mrml_scrubber, "_iterparse", ET.iterparse)
+            monkeypatch.setattr(mrml_scrubber, "_FORBIDDEN", ())
+        for data, reason in zip(hostile, ("DOCTYPE", "deeper")):
+            with pytest.raises(SceneError, match=reason):
+                scrub_mrml(data)
+        assert scrub_mrml(b"<MRML><Volume id='v' name='Doe^John'/></MRML>")[0].startswith(b"<?xml")
+
+
+def test_a_declaration_the_byte_check_cannot_see_is_refused_by_defusedxml():
+    data = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE MRML [<!ENTITY a "x">]><MRML>&a;</MRML>'.encode("utf-16")
+    assert b"<!DOCTYPE" not in data
+    with pytest.raises(SceneError, match="DOCTYPE"):
+        scrub_mrml(data)
