@@ -186,8 +186,13 @@ def _data_file(header: bytes) -> str:
     """The single detached data file a NRRD header names ('' for none, a list or a pattern)."""
     match = re.search(rb"^data ?file: ?([^\n]+)$", header.split(b"\n\n")[0], re.MULTILINE)
     value = match.group(1).decode("latin-1").strip() if match else ""
-    if value.startswith("LIST") or re.search(r"%\d*d", value):
-        return ""   # several files: left as they are (the check reports a name that identifies)
+    # Several files: 'LIST', or a pattern '<format> <min> <max> <step> [<subdim>]' (the NRRD format's
+    # "data file" field). A single name may hold '%' ('Doe%20John_T1.raw.gz', as Slicer writes spaces),
+    # so a name is a pattern only with the numeric fields after it.
+    fields = value.split()
+    if value.startswith("LIST") or (len(fields) in (4, 5) and "%" in fields[0]
+                                    and all(re.fullmatch(r"-?\d+", field) for field in fields[1:])):
+        return ""   # left as they are (the check reports a name that identifies)
     return value
 
 

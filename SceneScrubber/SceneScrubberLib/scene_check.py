@@ -114,13 +114,18 @@ def _in_text(name: str, data: bytes, matcher: IdentityMatcher, base: int, scene:
 _VOCABULARY_VALUE = re.compile(r'\s(?:%s)="[^"]*"' % "|".join(sorted(STRUCTURE_ATTRIBUTES)))
 _SINGLETON = re.compile(r'<\w+\s[^>]*\ssingletonTag="[^"]*"[^>]*>')
 _NAME = re.compile(r'\sname="[^"]*"')
+# The markup itself: element and attribute names are MRML's vocabulary, never a value
+# ('SourceRepresentationName' is no patient named Source).
+_MARKUP_NAME = re.compile(r'</?[A-Za-z_][\w.:-]*|\s[A-Za-z_][\w.:-]*(?==")')
 
 
 def _outside_vocabulary(text: str, hits: list) -> list:
-    """The hits in a scene file that are not in what the scrubber leaves as Slicer's own (ids,
+    """The hits in a scene file that are not in what the scrubber leaves as Slicer's own (element and
+    attribute names, ids,
     references, layout names, orientations, the names of singleton nodes such as the Green view:
     mrml_scrubber.STRUCTURE_ATTRIBUTES), so that check agrees with scrub on its output."""
     spans = [match.span() for match in _VOCABULARY_VALUE.finditer(text)]
+    spans += [match.span() for match in _MARKUP_NAME.finditer(text)]
     for element in _SINGLETON.finditer(text):
         spans += [(element.start() + m.start(), element.start() + m.end()) for m in _NAME.finditer(element.group(0))]
     spans.sort()
