@@ -42,9 +42,26 @@ try:   # defusedxml (pyproject's dependency): the parser that refuses DTDs, enti
     def _iterparse(stream, events):
         return _defused_iterparse(stream, events=events, forbid_dtd=True, forbid_entities=True,
                                   forbid_external=True)
-except ImportError:   # a Slicer without it: the declaration check above refuses what defusedxml would
-    _FORBIDDEN = ()
-    _iterparse = ET.iterparse
+except ImportError:   # a Slicer without it (Slicer does not bundle defusedxml)
+    class _FORBIDDEN(Exception):
+        pass
+
+    def _refuse(*unused):
+        raise _FORBIDDEN()
+
+    def _iterparse(stream, events):
+        # expat itself (it decodes UTF-16 and other encodings, which the byte check above cannot see)
+        # reports any DOCTYPE or entity declaration before ElementTree parses the scene
+        from xml.parsers import expat
+        data = stream.read()
+        scanner = expat.ParserCreate()
+        scanner.StartDoctypeDeclHandler = _refuse
+        scanner.EntityDeclHandler = _refuse
+        try:
+            scanner.Parse(data, True)
+        except expat.ExpatError as error:
+            raise ET.ParseError(str(error)) from None
+        return ET.iterparse(io.BytesIO(data), events=events)
 
 
 class SceneError(Exception):
