@@ -57,14 +57,17 @@ class Inventory:
     def __init__(self, data):
         self.data = data
         self.versions = data["supported_versions"]
-        # A C++ function declared to return one of these may hand out a subclass (PythonQt wraps the most
-        # derived class): its declared class says too little to report a missing member.
-        self.polymorphic = {base for table in (data["classes"], data["python_classes"])
-                            for info in table.values() for base in info.get("bases", [])}
+        # A C++ function declared to return a class may hand out a subclass (PythonQt wraps the most derived
+        # class): a member is then looked up in the class and in every class of the inventory deriving from it.
+        self.derived = {}
+        for table in (data["classes"], data["python_classes"]):
+            for name in table:
+                for base in self.bases(name):
+                    self.derived.setdefault(base, set()).add(name)
 
     def declared(self, cls):
-        """cls when an object declared as cls is known to be a cls (no subclass in the inventory)."""
-        return cls if cls and cls not in self.polymorphic else None
+        """The class an object declared as cls is looked up in (member() adds cls's subclasses)."""
+        return cls or None
 
     def present(self, entry):
         """Versions an inventory entry ("slot invokable" or {"kinds", "in", "returns"}) is in."""
@@ -85,7 +88,19 @@ class Inventory:
     def is_class(self, name):
         return name in self.data["classes"] or name in self.data["python_classes"]
 
-    def member(self, cls, name, seen=None):
+    def member(self, cls, name):
+        """(versions present, kinds, returns) of `name` on an object declared as `cls`: on cls, its bases, or a
+        class of the inventory deriving from cls (every subclass has cls's members, so a name none of them has
+        is missing; one only a subclass has is accepted: the object may be of that subclass)."""
+        versions, kinds, returns = self.member_exact(cls, name)
+        for sub in sorted(self.derived.get(cls, ())):
+            sub_versions, sub_kinds, sub_returns = self.member_exact(sub, name)
+            versions |= sub_versions
+            kinds |= sub_kinds
+            returns += sub_returns
+        return versions, kinds, returns
+
+    def member_exact(self, cls, name, seen=None):
         """(versions present, kinds, returns) of `name` on class `cls` or its bases."""
         seen = seen or set()
         if cls in seen:
@@ -97,7 +112,7 @@ class Inventory:
         entry = info["members"].get(name)
         versions, kinds, returns = self.present(entry), self.kinds(entry), list(self.returns(entry))
         for base in info.get("bases", []):
-            base_versions, base_kinds, base_returns = self.member(base, name, seen)
+            base_versions, base_kinds, base_returns = self.member_exact(base, name, seen)
             versions |= base_versions
             kinds |= base_kinds
             returns += base_returns
@@ -152,6 +167,8 @@ class GlueChecker(ast.NodeVisitor):
         self.fallbacks = {}        # variable -> (object node, name) of `variable = getattr(obj, "name", None)`
         self.tolerant = 0          # depth of enclosing try blocks that catch ImportError/AttributeError
         self.param_types = {}      # class -> method -> argument index -> {types passed by self.method(...)}
+        self.constants = {}        # module-level name -> string
+        self.functions = {}        # local name -> (module, function) of `from slicer.util import f`
 
     # -- types ------------------------------------------------------------------------------------
     def type_of(self, node):
@@ -169,6 +186,8 @@ class GlueChecker(ast.NodeVisitor):
                 return "module:" + self.modules[node.id]
             return self.env.get(node.id)
         if isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and node.value.id in ("qt", "ctk") and self.inv.is_class(node.attr):
+                return node.attr   # the class itself: its statics and enums (qt.QTimer.singleShot, qt.Qt.UserRole)
             if isinstance(node.value, ast.Name) and node.value.id == "self" and self.current_class:
                 return self.self_types.get(self.current_class, {}).get(node.attr)
             return self.attribute_type(self.type_of(node.value), node.attr)
@@ -179,6 +198,9 @@ class GlueChecker(ast.NodeVisitor):
                 return roots[func_source + "()"]["class"]
             if func_source == "slicer.util.childWidgetVariables":
                 return "ui:own"
+            found = self.top_level_widget(node)
+            if found is not None:
+                return found
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
                     func.value.id in ("qt", "ctk", "DICOMLib") and self.inv.is_class(func.attr):
                 return func.attr
@@ -195,6 +217,26 @@ class GlueChecker(ast.NodeVisitor):
                 if owner and self.inv.is_class(owner):
                     returns = self.inv.member(owner, func.attr)[2]
                     return self.inv.declared(returns[0]) if returns else None
+        return None
+
+    def top_level_widget(self, node):
+        """next((w for w in slicer.app.topLevelWidgets() if w.objectName == NAME), None): the class of the
+        object named NAME (inventory "ui_objects", e.g. the Save dialog), else None."""
+        if not (isinstance(node.func, ast.Name) and node.func.id == "next" and node.args and
+                isinstance(node.args[0], ast.GeneratorExp) and len(node.args[0].generators) == 1):
+            return None
+        generator = node.args[0].generators[0]
+        if ast.unparse(generator.iter) != "slicer.app.topLevelWidgets()" or not isinstance(generator.target, ast.Name):
+            return None
+        for test in generator.ifs:
+            if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) and \
+                    ast.unparse(test.left) == f"{generator.target.id}.objectName":
+                value = test.comparators[0]
+                name = value.value if isinstance(value, ast.Constant) else \
+                    self.constants.get(value.id) if isinstance(value, ast.Name) else None
+                entry = self.inv.data.get("ui_objects", {}).get(name)
+                if entry is not None:
+                    return entry["class"]
         return None
 
     def attribute_type(self, owner, name):
@@ -299,6 +341,9 @@ class GlueChecker(ast.NodeVisitor):
 
     # -- walking ----------------------------------------------------------------------------------
     def run(self):
+        for node in self.tree.body:   # module-level string constants (DIALOG_NAME = "qSlicerSaveDataDialog")
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                self.constants.update({t.id: node.value.value for t in node.targets if isinstance(t, ast.Name)})
         for node in ast.walk(self.tree):   # imports anywhere in the file bind module names
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -309,6 +354,8 @@ class GlueChecker(ast.NodeVisitor):
                     key = f"{node.module}.{alias.name}"
                     if key in self.inv.data["python"]:
                         self.modules[alias.asname or alias.name] = key
+                    if node.module in self.inv.data.get("python_parameters", {}):
+                        self.functions[alias.asname or alias.name] = (node.module, alias.name)
         for _ in range(3):   # attribute and parameter types may depend on each other
             for node in ast.walk(self.tree):
                 if isinstance(node, ast.ClassDef):
@@ -434,12 +481,55 @@ class GlueChecker(ast.NodeVisitor):
                         self.report(node, self.display(owner, ast.unparse(node.args[0]), name), present)
                 else:
                     self.report(node, self.display(owner, ast.unparse(node.args[0]), name), present)
+        self.check_keywords(node)
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "findChild" and len(node.args) >= 2:
+            self.check_ui_child(node)
         if isinstance(node.func, ast.Attribute) and node.func.attr in ("connect", "disconnect") and node.args \
                 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
             self.check_signal(node, node.func.value, node.args[0].value)
             if len(node.args) >= 3 and isinstance(node.args[2], ast.Constant) and isinstance(node.args[2].value, str):
                 self.check_signal(node, node.args[1], node.args[2].value, slot=True)
         self.generic_visit(node)
+
+    def check_keywords(self, node):
+        """slicer.util.f(name=...): name must be a parameter of f, or go through f's **kwargs to where they
+        go (a property of the QMessageBox / QProgressDialog they are set on, inventory "python_parameters")."""
+        func = node.func
+        target = None
+        if isinstance(func, ast.Attribute) and ast.unparse(func.value) in self.inv.data.get("python_parameters", {}):
+            target = (ast.unparse(func.value), func.attr)
+        elif isinstance(func, ast.Name) and func.id in self.functions:
+            target = self.functions[func.id]
+        table = self.inv.data.get("python_parameters", {}).get(target[0], {}).get(target[1]) if target else None
+        if table is None:
+            return
+        rest = table.get("**")
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                continue
+            present = self.inv.present(table.get(keyword.arg))
+            if rest is not None:
+                if "any" in self.inv.kinds(rest):
+                    present |= self.inv.present(rest)
+                for cls in self.inv.returns(rest):
+                    present |= self.inv.member(cls, keyword.arg)[0] & self.inv.present(rest)
+            self.report(node, f"{target[0]}.{target[1]}({keyword.arg}=...)", present)
+
+    def check_ui_child(self, node):
+        """dialog.findChild(qt.X, "Name") on an object of a .ui of the inventory: a child of that name and a
+        class that is X (or derives from X) in every version."""
+        owner = self.type_of(node.func.value)
+        entry = next((e for e in self.inv.data.get("ui_objects", {}).values() if e["class"] == owner), None)
+        kind, name = node.args[0], node.args[1]
+        if entry is None or not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+            return
+        wanted = kind.attr if isinstance(kind, ast.Attribute) and ast.unparse(kind.value) in ("qt", "ctk") else None
+        child = entry["children"].get(name.value)
+        present = self.inv.present(child) if child else set()
+        if child and wanted and wanted != child["class"] and wanted not in self.inv.bases(child["class"]):
+            present = set()
+        self.report(node, f"{owner} child \"{name.value}\"" + (f" ({wanted})" if wanted else ""),
+                    present & self.inv.present(entry))
 
     def check_signal(self, node, owner_node, signature, slot=False):
         owner = self.type_of(owner_node)
@@ -739,7 +829,7 @@ def test_members_added_by_slicer_and_pythonqt_decorators():
 def test_qt_and_ctk_classes_without_recorded_members():
     assert check_source("""
         import qt, ctk
-        box = qt.QMessageBox()
+        box = qt.QInputDialog()
         box.anything()
         ctk.ctkCheckableHeaderView
         qt.QNoSuchBox
@@ -854,6 +944,8 @@ QT_TIMER = """
         explicit QTimer(QObject *parent = nullptr);
         inline void setSingleShot(bool singleShot);
         static void singleShot(int msec, const QObject *receiver, const char *member);
+        template <typename Functor>
+        QMetaObject::Connection callOnTimeout(Functor slot, Qt::ConnectionType connectionType = Qt::AutoConnection);
     public Q_SLOTS:
         void start(int msec);
         void start();
@@ -895,6 +987,52 @@ PYTHONQT_DECORATORS = """
 """
 
 
+# PythonQt's generated wrappers (commontk PythonQt db525aff generated_cpp_511/com_trolltech_qt_core/
+# com_trolltech_qt_core_init.cpp:110,154, com_trolltech_qt_core3.h:695-713; _builtin_init.cpp:23 and
+# com_trolltech_qt_core_builtin0.h:1136-1220, shortened)
+WRAPPER_INIT = """
+    void PythonQt_init_QtCore(PyObject* module) {
+    PythonQt::priv()->registerClass(&QObject::staticMetaObject, "QtCore", PythonQtCreateObject<PythonQtWrapper_QObject>, PythonQtSetInstanceWrapperOnShell<PythonQtShell_QObject>, module, 0);
+    PythonQt::priv()->registerClass(&QTimer::staticMetaObject, "QtCore", PythonQtCreateObject<PythonQtWrapper_QTimer>, PythonQtSetInstanceWrapperOnShell<PythonQtShell_QTimer>, module, 0);
+    }
+"""
+WRAPPER_HEADER = """
+    class PythonQtWrapper_QObject : public QObject
+    { Q_OBJECT
+    public:
+    public slots:
+    QObject* new_QObject(QObject*  parent = nullptr);
+    void delete_QObject(QObject* obj) { delete obj; }
+       bool  blockSignals(QObject* theWrappedObject, bool  b);
+    };
+    class PythonQtWrapper_QTimer : public QObject
+    { Q_OBJECT
+    public:
+    public slots:
+    QTimer* new_QTimer(QObject*  parent = nullptr);
+    void delete_QTimer(QTimer* obj) { delete obj; }
+       int  interval(QTimer* theWrappedObject) const;
+       void setSingleShot(QTimer* theWrappedObject, bool  singleShot);
+       void static_QTimer_singleShot(int  msec, const QObject*  receiver, const char*  member);
+       void py_q_timerEvent(QTimer* theWrappedObject, QTimerEvent*  arg__1){  (((PythonQtPublicPromoter_QTimer*)theWrappedObject)->py_q_timerEvent(arg__1));}
+    };
+"""
+WRAPPER_BUILTIN_INIT = """
+    PythonQt::priv()->registerCPPClass("Qt", "", "QtCore", PythonQtCreateObject<PythonQtWrapper_Qt>, NULL, module, 0);
+"""
+WRAPPER_BUILTIN_HEADER = """
+    class PythonQtWrapper_Qt : public QObject
+    { Q_OBJECT
+    public:
+    Q_ENUMS(ItemDataRole )
+    enum ItemDataRole{
+      DisplayRole = Qt::DisplayRole,   UserRole = Qt::UserRole};
+    public slots:
+       QString  static_Qt_convertFromPlainText(const QString&  plain, Qt::WhiteSpaceMode  mode = Qt::WhiteSpacePre);
+    };
+"""
+
+
 def test_generator_on_a_fixture_of_real_header_lines(tmp_path):
     generator = load_generator()
     versions = ["5.8.0", "main"]
@@ -904,6 +1042,15 @@ def test_generator_on_a_fixture_of_real_header_lines(tmp_path):
         _write(tmp_path / version / "ctk", "Libs/DICOM/Core/ctkDICOMDatabase.h", CTK_DATABASE)
         _write(tmp_path / version / "pythonqt", "src/PythonQtClassInfo.cpp", PYTHONQT_CLASSINFO)
         _write(tmp_path / version / "pythonqt", "src/PythonQtStdDecorators.h", PYTHONQT_DECORATORS)
+        for folder in ("generated_cpp_511",) + (("generated_cpp_56", "generated_cpp_515") if version == "main" else ()):
+            generated = f"{folder}/com_trolltech_qt_core"
+            _write(tmp_path / version / "pythonqt", f"{generated}/com_trolltech_qt_core_init.cpp", WRAPPER_INIT)
+            _write(tmp_path / version / "pythonqt", f"{generated}/com_trolltech_qt_core0.h", WRAPPER_HEADER.replace(
+                "int  interval", "int  intervalOf" if folder == "generated_cpp_511" and version == "main" else "int  interval"))
+            _write(tmp_path / version / "pythonqt", f"{generated}_builtin/com_trolltech_qt_core_builtin_init.cpp",
+                   WRAPPER_BUILTIN_INIT)
+            _write(tmp_path / version / "pythonqt", f"{generated}_builtin/com_trolltech_qt_core_builtin0.h",
+                   WRAPPER_BUILTIN_HEADER)
         _write(tmp_path / version / "slicer", "Base/Python/slicer/util.py", "def pip_install(x):\n    pass\n" +
                ("def pip_ensure(x):\n    pass\n" if version == "main" else ""))
         _write(tmp_path / version / "slicer", "Base/Python/slicer/__init__.py",
@@ -923,6 +1070,7 @@ def test_generator_on_a_fixture_of_real_header_lines(tmp_path):
     _write(tmp_path / "qt", "QtCore/qtimer.h", QT_TIMER)
     _write(tmp_path / "qt", "QtCore/qobject.h", QT_OBJECT)
     _write(tmp_path / "qt", "QtCore/QTimer", '#include "qtimer.h"\n')
+    _write(tmp_path / "qt", "QtCore/qnamespace.h", "namespace Qt {\n  enum ItemDataRole { DisplayRole = 0, UserRole = 0x0100 };\n}\n")
     qt_tree = generator.FolderTree(str(tmp_path / "qt"))
     inventory = generator.build_inventory({v: t["slicer"] for v, t in trees.items()},
                                           {v: t["ctk"] for v, t in trees.items()},
@@ -944,8 +1092,19 @@ def test_generator_on_a_fixture_of_real_header_lines(tmp_path):
     timer = inventory["classes"]["QTimer"]
     assert timer["bases"] == ["QObject"] and "QObject" in inventory["classes"]   # bases are followed
     assert timer["members"]["timeout()"] == "signature"   # QPrivateSignal is not part of the connection
-    assert timer["members"]["setSingleShot"] == "method"   # Qt classes: public methods are wrapped
+    assert timer["members"]["setSingleShot"] == "method"   # Qt classes: what the wrapper wraps
     assert timer["members"]["singleShot"] == "decorator property static"
+    assert timer["members"]["timerEvent"] == "method"   # py_q_timerEvent
+    assert "callOnTimeout" not in timer["members"]   # declared in the header, not wrapped by PythonQt
+    assert "new_QTimer" not in timer["members"] and "delete_QTimer" not in timer["members"]
+    # main reads generated_cpp_515 (the newest not newer than Qt 5.15), not _511 or _56
+    assert timer["members"]["interval"] == "method property" and "intervalOf" not in timer["members"]
+    assert inventory["versions"]["main"]["pythonqt_wrappers"]["folder"] == "generated_cpp_515"
+    assert inventory["versions"]["5.8.0"]["pythonqt_wrappers"]["folder"] == "generated_cpp_511"
+    assert inventory["classes"]["Qt"]["members"]["UserRole"] == "enum"
+    assert inventory["classes"]["Qt"]["members"]["convertFromPlainText"] == "static"
+    assert set(inventory["class_names"]["qt"]) == {"QObject", "QTimer", "Qt"}   # what the wrappers register
+    assert inventory["classes"]["QObject"]["members"]["blockSignals"] == "method"
     assert inventory["classes"]["QObject"]["members"]["destroyed()"] == "signature"
     assert inventory["classes"]["QObject"]["members"]["destroyed(QObject*)"] == "signature"
     assert inventory["classes"]["QObject"]["members"]["findChild"] == "decorator"
