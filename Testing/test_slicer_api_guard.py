@@ -41,6 +41,7 @@ GLUE = sorted([ROOT / "DicomDeidentify" / "DicomDeidentify.py", ROOT / "SceneScr
                *(ROOT / "DicomDeidentify" / "DicomDeidentifySlicer").glob("*.py"),
                *(ROOT / "SceneScrubber" / "SceneScrubberSlicer").glob("*.py")])
 OWN_MODULES = ["DicomDeidentify", "SceneScrubber"]
+OWN_PACKAGES = {"DicomDeidentifySlicer": "DicomDeidentify", "SceneScrubberSlicer": "SceneScrubber"}   # -> folder
 
 
 def load_generator():
@@ -167,7 +168,9 @@ class GlueChecker(ast.NodeVisitor):
         self.fallbacks = {}        # variable -> (object node, name) of `variable = getattr(obj, "name", None)`
         self.tolerant = 0          # depth of enclosing try blocks that catch ImportError/AttributeError
         self.param_types = {}      # class -> method -> argument index -> {types passed by self.method(...)}
-        self.constants = {}        # module-level name -> string
+        self.return_types = {}     # class -> method -> type of what every return gives (None ignored)
+        self.constants = {}        # module-level name (or alias.NAME of our own module) -> string
+        self.list_sources = {}     # name -> its list comprehension, for name[0]
         self.functions = {}        # local name -> (module, function) of `from slicer.util import f`
 
     # -- types ------------------------------------------------------------------------------------
@@ -191,6 +194,8 @@ class GlueChecker(ast.NodeVisitor):
             if isinstance(node.value, ast.Name) and node.value.id == "self" and self.current_class:
                 return self.self_types.get(self.current_class, {}).get(node.attr)
             return self.attribute_type(self.type_of(node.value), node.attr)
+        if isinstance(node, ast.Subscript):
+            return self.top_level_widget(node)
         if isinstance(node, ast.Call):
             func = node.func
             func_source = ast.unparse(func)
@@ -201,6 +206,9 @@ class GlueChecker(ast.NodeVisitor):
             found = self.top_level_widget(node)
             if found is not None:
                 return found
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" \
+                    and self.current_class and func.attr in self.return_types.get(self.current_class, {}):
+                return self.return_types[self.current_class][func.attr]   # self.method() of our own class
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
                     func.value.id in ("qt", "ctk", "DICOMLib") and self.inv.is_class(func.attr):
                 return func.attr
@@ -222,10 +230,18 @@ class GlueChecker(ast.NodeVisitor):
     def top_level_widget(self, node):
         """next((w for w in slicer.app.topLevelWidgets() if w.objectName == NAME), None): the class of the
         object named NAME (inventory "ui_objects", e.g. the Save dialog), else None."""
-        if not (isinstance(node.func, ast.Name) and node.func.id == "next" and node.args and
-                isinstance(node.args[0], ast.GeneratorExp) and len(node.args[0].generators) == 1):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):   # dialogs[0], dialogs = [w ...]
+            node = self.list_sources.get(node.value.id, node.value)
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.ListComp):
+            comprehension = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "next" and \
+                node.args and isinstance(node.args[0], ast.GeneratorExp):
+            comprehension = node.args[0]
+        else:
             return None
-        generator = node.args[0].generators[0]
+        if len(comprehension.generators) != 1:
+            return None
+        generator = comprehension.generators[0]
         if ast.unparse(generator.iter) != "slicer.app.topLevelWidgets()" or not isinstance(generator.target, ast.Name):
             return None
         for test in generator.ifs:
@@ -233,7 +249,8 @@ class GlueChecker(ast.NodeVisitor):
                     ast.unparse(test.left) == f"{generator.target.id}.objectName":
                 value = test.comparators[0]
                 name = value.value if isinstance(value, ast.Constant) else \
-                    self.constants.get(value.id) if isinstance(value, ast.Name) else None
+                    self.constants.get(value.id) if isinstance(value, ast.Name) else \
+                    self.constants.get(ast.unparse(value)) if isinstance(value, ast.Attribute) else None
                 entry = self.inv.data.get("ui_objects", {}).get(name)
                 if entry is not None:
                     return entry["class"]
@@ -303,10 +320,13 @@ class GlueChecker(ast.NodeVisitor):
         return env
 
     def collect_self_types(self, cls):
-        found, calls = {}, {}
+        found, calls, returned = {}, {}, {}
         for function in (n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
             self.env = self.local_types(function)
             for node in ast.walk(function):
+                if isinstance(node, ast.Return) and node.value is not None and \
+                        not (isinstance(node.value, ast.Constant) and node.value.value is None):
+                    returned.setdefault(function.name, set()).add(self.type_of(node.value))
                 if isinstance(node, ast.Assign):
                     for target in node.targets:
                         pairs = [(target, node.value)]
@@ -323,6 +343,7 @@ class GlueChecker(ast.NodeVisitor):
                     for index, argument in enumerate(node.args):
                         calls.setdefault(node.func.attr, {}).setdefault(index, set()).add(self.type_of(argument))
         self.self_types[cls.name] = {k: next(iter(v)) for k, v in found.items() if len(v) == 1 and None not in v}
+        self.return_types[cls.name] = {k: next(iter(v)) for k, v in returned.items() if len(v) == 1 and None not in v}
         self.param_types[cls.name] = {m: {i: t for i, t in args.items() if len(t) == 1 and None not in t}
                                       for m, args in calls.items()}
 
@@ -341,9 +362,19 @@ class GlueChecker(ast.NodeVisitor):
 
     # -- walking ----------------------------------------------------------------------------------
     def run(self):
-        for node in self.tree.body:   # module-level string constants (DIALOG_NAME = "qSlicerSaveDataDialog")
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                self.constants.update({t.id: node.value.value for t in node.targets if isinstance(t, ast.Name)})
+        # module-level string constants (DIALOG_NAME = "qSlicerSaveDataDialog"), also of our own modules
+        # imported as `from SceneScrubberSlicer import save_dialog_hook as h` (h.DIALOG_NAME)
+        self.constants.update(module_constants(self.tree))
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in OWN_PACKAGES:
+                for alias in node.names:
+                    path = ROOT / OWN_PACKAGES[node.module.split(".")[0]] / node.module.replace(".", "/") / f"{alias.name}.py"
+                    if path.exists():
+                        self.constants.update({f"{alias.asname or alias.name}.{k}": v for k, v in
+                                               module_constants(ast.parse(path.read_text())).items()})
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.ListComp):
+                self.list_sources[node.targets[0].id] = ast.Subscript(value=node.value, slice=ast.Constant(0))
         for node in ast.walk(self.tree):   # imports anywhere in the file bind module names
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -621,6 +652,13 @@ class GlueChecker(ast.NodeVisitor):
             present = self.member_versions(owner, owner_source, node.attr)
             if present is not None:
                 self.report(node, self.display(owner, owner_source, node.attr), present, required=required)
+
+
+def module_constants(tree):
+    """NAME -> string of a module's top-level `NAME = "text"` assignments."""
+    return {t.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+            for t in node.targets if isinstance(t, ast.Name)}
 
 
 def check_source(source, label="snippet.py", inventory=None, ui_file=None):
@@ -1264,3 +1302,23 @@ def test_keyword_arguments_of_slicer_util():
              "snippet.py:7: slicer.util.errorDisplay(detailedTextt=...), missing in 5.8.0, 5.10.0, main",
              "snippet.py:9: slicer.util.createProgressDialog(autoClosee=...), missing in 5.8.0, 5.10.0, main",
              "snippet.py:11: slicer.util.tryWithErrorDisplay(waitcursor=...), missing in 5.8.0, 5.10.0, main"]
+
+
+def test_the_save_dialog_through_a_method_a_list_and_our_own_constant():
+    # the self-tests find the dialog as [w for w ...][0] with save_dialog_hook.DIALOG_NAME; a method of our
+    # own class that returns it gives its class to self.method()
+    assert check_source("""
+        import qt, slicer
+        from SceneScrubberSlicer import save_dialog_hook as h
+        class Hook:
+            def _dialog(self):
+                return next((w for w in slicer.app.topLevelWidgets() if w.objectName == h.DIALOG_NAME), None)
+            def run(self):
+                self._dialog().accept()
+                self._dialog().acceptt()
+                dialogs = [w for w in slicer.app.topLevelWidgets() if w.objectName == h.DIALOG_NAME]
+                dialogs[0].findChild(qt.QCheckBox, "ShowMoreCheckBox")
+                dialogs[0].findChild(qt.QCheckBox, "ShowMoreCheckBoxx")
+    """) == ["snippet.py:9: qSlicerSaveDataDialogPrivate.acceptt, missing in 5.8.0, 5.10.0, main",
+             'snippet.py:12: qSlicerSaveDataDialogPrivate child "ShowMoreCheckBoxx" (QCheckBox), missing in 5.8.0, '
+             '5.10.0, main']

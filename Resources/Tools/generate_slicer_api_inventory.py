@@ -67,7 +67,7 @@ QT_CLASSES = ["Qt", "QObject", "QTimer", "QWidget", "QAbstractButton", "QPushBut
               "QAbstractSpinBox", "QTableWidget", "QTableView", "QAbstractItemView", "QTableWidgetItem", "QAction",
               "QMenu", "QSettings", "QDialog", "QDialogButtonBox", "QProgressDialog", "QLayout", "QGridLayout",
               "QBoxLayout", "QVBoxLayout", "QFileDialog", "QPixmap", "QDesktopServices", "QUrl", "QStandardPaths",
-              "QApplication", "QGuiApplication", "QCoreApplication", "QMainWindow", "QToolBar", "QMessageBox"]
+              "QApplication", "QGuiApplication", "QCoreApplication", "QMainWindow", "QToolBar", "QMessageBox", "QSizePolicy", "QHBoxLayout", "QToolButton"]
 # Wrapped VTK/MRML classes the glue names as slicer.<Class>: only their header's presence is recorded.
 SLICER_WRAPPED_NAMES = ["vtkMRMLSubjectHierarchyNode", "vtkMRMLScene"]
 # Python classes of Slicer the glue reaches: (class, file, .ui file giving self.ui.* or None).
@@ -98,7 +98,7 @@ ROOT_TYPES = [
     ("slicer.util.mainWindow()", "qSlicerMainWindow", "slicer", "Base/Python/slicer/util.py",
      r"def mainWindow\("),
     ("slicer.util.moduleSelector()", "qSlicerModuleSelectorToolBar", "slicer", "Base/Python/slicer/util.py",
-     r'findChild\("qSlicerModuleSelectorToolBar"|"ModuleSelectorToolBar"'),
+     r'findChild\("qSlicerModuleSelectorToolBar"|"ModuleSelectorToolBar"|return mw\.moduleSelector\(\)'),
     ("slicer.util.createProgressDialog()", "QProgressDialog", "slicer", "Base/Python/slicer/util.py",
      r"qt\.QProgressDialog\("),
 ]
