@@ -12,7 +12,12 @@ supported Slicer version (Resources/Tools/generate_slicer_api_inventory.py). Rep
     the objects Slicer hands out (inventory "root_types": slicer.app, slicer.dicomDatabase,
     slicer.modules.DICOMWidget, slicer.util.mainWindow(), ...), what a C++ method or property returns,
     `findChild(qt.X, ...)`, Slicer's Python classes' attributes (DICOMWidget.browserWidget,
-    SlicerDICOMBrowser.dicomVisualBrowser) and the widgets of the module's own .ui file (self.ui.X);
+    SlicerDICOMBrowser.dicomVisualBrowser), the widgets of the module's own .ui file (self.ui.X), `qt.X`
+    itself (statics and enums: qt.QTimer.singleShot, qt.Qt.UserRole), the Save dialog found by object name
+    among slicer.app.topLevelWidgets() (inventory "ui_objects"), and what our own `self.method()` returns;
+  * a child `findChild(qt.X, "Name")` of such a dialog that its .ui file lacks, or has with another class;
+  * a keyword argument of a slicer.util function that is neither its parameter nor accepted where its
+    **kwargs go (properties of the ctkMessageBox/QProgressDialog they are set on);
   * a signal string in `connect("sig(args)", ...)`/`disconnect(...)` that the class does not declare with
     exactly those arguments (PythonQt matches the normalized signature; a wrong one connects nothing);
   * PythonQt traps: assigning a property PythonQt hides (QTimer.singleShot, PythonQtClassInfo.cpp), on any
@@ -23,8 +28,10 @@ when every version has one of the names; `getattr(obj, "a", default)` (the code 
 inside `if hasattr(obj, "a"):`, whose else branch (like the body of `if x is None:` after
 `x = getattr(obj, "a", None)`) needs of obj only what the versions lacking `a` have; names inside
 `try: ... except (ImportError|ModuleNotFoundError|AttributeError)` that at least one version has.
-Objects of unknown class are not checked (nothing is guessed): a declared C++ return type counts only when
-no class of the inventory derives from it (PythonQt hands out the most derived class).
+Objects of unknown class are not checked (nothing is guessed). A declared C++ return type (or findChild
+class) is looked up together with every class of the inventory deriving from it: PythonQt hands out the
+most derived class, which has every member of the declared one, so a name none of them has is missing
+(qSlicerCoreIOManager from coreIOManager(), QWidget from cellWidget()).
 """
 import ast
 import importlib.util

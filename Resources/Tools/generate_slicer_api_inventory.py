@@ -10,21 +10,28 @@ Usage (git mirrors without a work tree are fine: files are read with `git show <
         --qt-include <scratch>/usr/include/x86_64-linux-gnu/qt5 --qt-origin "Debian qtbase5-dev 5.15.8+dfsg-11+deb12u3"
 
 What is read, and why it is enough for the guard (Testing/test_slicer_api_guard.py):
-  * C++ headers (CTK, Slicer qSlicer*, Qt): Q_PROPERTY, signals, public slots, Q_INVOKABLE, public
-    methods and enums of each class in CLASSES and of every base class found in the same sources.
-    CTK and Slicer classes are exposed to Python by PythonQt through their QMetaObject only (CTK's
-    CMake/ctkWrapPythonQt.py generates decorators for constructors and destructors, nothing else), so
-    only properties, signals, slots, Q_INVOKABLE methods and Q_ENUMs are recorded for them; Qt classes
-    are wrapped method by method by PythonQt's generated wrappers, so their public methods count too.
+  * C++ headers (CTK, Slicer qSlicer*, Qt): Q_PROPERTY, signals, public slots, Q_INVOKABLE methods and
+    Q_ENUMs of each class in CLASSES and of every base class found in the same sources: what PythonQt reads
+    from a QMetaObject. CTK and Slicer classes are exposed through their QMetaObject only (CTK's
+    CMake/ctkWrapPythonQt.py generates decorators for constructors and destructors, nothing else).
+  * Qt classes: only what PythonQt's generated wrappers of the pinned PythonQt register and wrap, for the Qt
+    version Slicer builds with (generated_cpp_511 of commontk db525aff for 5.8; generated_cpp_515 of MeVisLab
+    f4769f190 and 9992368e9 for 5.10 and main; recorded per version as "pythonqt_wrappers"): the class names
+    registered in the wrapped packages' *_init.cpp (PYTHONQT_WRAPPED), and per class its wrapper's slots
+    (methods, static_X_ statics, py_q_ virtuals, py_get_ attributes, Q_ENUMS values), plus the QMetaObject
+    members above for QObject classes. A name only a Qt header declares (QScopedPointer, templated
+    QTimer::callOnTimeout) is not there.
   * PythonQt decorators, which add members: PythonQt's src/PythonQtStdDecorators.h (connect, findChild, ...
     on every QObject; static helpers such as QTimer.singleShot) and every *PythonQtDecorators.h of CTK and
     Slicer (e.g. slicer.app.testingEnabled()); PythonQtClassInfo.cpp (properties PythonQt hides) and
     PythonQtInstanceWrapper.cpp (slots and signals cannot be assigned to): the traps.
-  * The names `qt.X` and `ctk.X` can give at all: Qt's forwarding headers of the modules Slicer's `qt`
-    wraps, CTK's headers under Libs/ (members are recorded only for the classes listed below).
+  * `ctk.X`: CTK's headers under Libs/ (members are recorded only for the classes listed below).
   * Slicer's Python: slicer/util.py, slicer/__init__.py, slicer/ScriptedLoadableModule.py, the
     attributes Slicer sets on the slicer package (setattr(slicer, ...), slicer.X = ...), DICOMLib and
-    the DICOM module's widget, with the .ui file that gives `DICOMWidget.ui.*` their classes.
+    the DICOM module's widget, with the .ui file that gives `DICOMWidget.ui.*` their classes; the parameter
+    names of slicer.util's functions and where their **kwargs go ("python_parameters").
+  * UI_OBJECTS: objects the glue finds among the top-level widgets by object name (the Save dialog), with
+    their class and the children of their .ui file in each version ("ui_objects").
 The parser is a deliberately small C++ declaration scanner (comments and preprocessor lines dropped,
 so both sides of an #if are included: an over-approximation, never a false absence within a class).
 
