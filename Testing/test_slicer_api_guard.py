@@ -1184,6 +1184,12 @@ def test_the_committed_inventory_names_its_sources():
     assert versions["main"]["slicer"].startswith("583e9b37") and versions["main"]["ctk"].startswith("5056664a")
     assert versions["5.8.0"]["pythonqt_read"]["commit"].startswith("db525aff")
     assert all(v["qt"]["version"].startswith("5.15") for v in versions.values())
+    # the Qt part is what PythonQt's wrappers give for Qt 5.15 (db525aff CMakeLists.txt:180-181: _511 for Qt > 5.10)
+    assert versions["5.8.0"]["pythonqt_wrappers"]["folder"] == "generated_cpp_511"
+    assert versions["5.10.0"]["pythonqt_wrappers"]["folder"] == versions["main"]["pythonqt_wrappers"]["folder"] == \
+        "generated_cpp_515"
+    assert versions["5.10.0"]["pythonqt_read"]["commit"].startswith("f4769f190")
+    assert versions["main"]["pythonqt_read"]["commit"].startswith("9992368e9")
 
 
 def test_normalized_signatures():
