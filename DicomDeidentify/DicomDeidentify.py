@@ -807,6 +807,13 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
                 self.assertTrue(names, "the loaded series has no subject hierarchy items")
                 self._assertNoneIn(sceneText.encode(), identifying, "the scene")
                 self._assertNoneIn("\n".join(names).encode(), identifying, "the subject hierarchy")
+                # Review N1: with the side database shown and the option off, Slicer's own import (which
+                # would index and copy the originals into the shown database) is refused.
+                import_hook.setAnonymizeOnImport(False)
+                slicer.modules.DICOMWidget.browserWidget.importDirectory(str(work / "cd"))
+                hook.flushPendingImports()
+                self.assertTrue(hook.sideDatabaseShown())
+                self.assertEqual(sorted(self._databaseFiles(slicer.dicomDatabase)), sorted(files))
                 hook.showMainDatabase()
                 self.assertFalse(hook.sideDatabaseShown())
                 self.assertTrue(os.path.samefile(slicer.dicomDatabase.databaseDirectory, mainDirectory))

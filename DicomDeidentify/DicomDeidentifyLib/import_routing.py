@@ -171,6 +171,28 @@ class ImportGate:
         return "An import into the side database is running: this import was not started. Import again when it ends."
 
 
+DEIDENTIFY, ORIGINAL, REFUSE = "deidentify", "original", "refuse"
+
+ORIGINALS_INTO_SIDE_REFUSED = (
+    "The de-identified side database is shown, and \"Anonymize on import\" is off: nothing was imported, "
+    "because original files must never enter the side database. To import the originals, click "
+    "\"Show main database\" first; to import de-identified copies, turn \"Anonymize on import\" on.")
+
+
+def import_route(*, anonymize_on_import: bool, side_shown: bool) -> str:
+    """What a routed import call of the DICOM module does (review N1):
+      * DEIDENTIFY with "Anonymize on import" on (the copies go to the side database);
+      * ORIGINAL (Slicer's own method) with the option off and the main database shown;
+      * REFUSE with the option off and the side database shown: Slicer's method would index the
+        original files, and copy them, into the shown database, which is the side one.
+    Refusing, rather than de-identifying anyway, because the user turned de-identification off and
+    expects the originals: silently producing pseudonymized copies would be a surprise too, and the
+    refusal (ORIGINALS_INTO_SIDE_REFUSED) says which of the two clicks gives what they want."""
+    if anonymize_on_import:
+        return DEIDENTIFY
+    return REFUSE if side_shown else ORIGINAL
+
+
 @dataclass(frozen=True)
 class ControlsState:
     """What the DICOM module's controls show. indicator_text is for a word-wrapped label, button_text
@@ -200,8 +222,11 @@ def controls_state(*, side_shown: bool, anonymize_on_import: bool, busy: bool = 
         text = ("Showing your main DICOM database. Anonymize on import is "
                 + ("ON: imports go, de-identified, to the side database." if anonymize_on_import else "off."))
         button, enabled = "Show side database", True
+    # "Copy imported files to DICOM database" matters only where Slicer's own import runs: with the
+    # option on the copies are written by the run, and with the side database shown nothing of Slicer's
+    # import runs (import_route refuses it, review N1).
     return ControlsState(text, tooltip, button, enabled, side_shown and not busy, anonymize_on_import,
-                         not anonymize_on_import)
+                         not anonymize_on_import and not side_shown)
 
 
 def absolute_from_internal(path: str, base: str = "") -> str:

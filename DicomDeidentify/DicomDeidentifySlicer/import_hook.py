@@ -107,22 +107,38 @@ def _updateHookControls(enabled):
 _setting.add_observer(_updateHookControls)
 
 
+def _route():
+    """DEIDENTIFY, ORIGINAL or REFUSE for a routed call now (import_routing.import_route, review N1):
+    while the side database is shown, Slicer's own import never runs, whatever the option says."""
+    return routing.import_route(anonymize_on_import=anonymizeOnImport(), side_shown=hook().sideDatabaseShown())
+
+
 def _routedMethod(name, original):
-    """The replacement of SlicerDICOMBrowser.<name>: the original while "Anonymize on import" is off."""
+    """The replacement of SlicerDICOMBrowser.<name>: the original only while "Anonymize on import" is
+    off and the main database is shown; refused while the side database is shown with the option off."""
     if name == "importFolder":
         def routed(browser, *args, **kwargs):
-            if not anonymizeOnImport():
+            route = _route()
+            if route == routing.ORIGINAL:
                 return original(browser, *args, **kwargs)
+            if route == routing.REFUSE:
+                return hook().refuseOriginals()
             hook()._importFolder()
     elif name == "importDirectories":
         def routed(browser, directoriesToAdd, *args, **kwargs):
-            if not anonymizeOnImport():
+            route = _route()
+            if route == routing.ORIGINAL:
                 return original(browser, directoriesToAdd, *args, **kwargs)
+            if route == routing.REFUSE:
+                return hook().refuseOriginals()
             hook()._importNow([str(d) for d in directoriesToAdd])
     else:
         def routed(browser, dicomFilesDirectory, *args, **kwargs):
-            if not anonymizeOnImport():
+            route = _route()
+            if route == routing.ORIGINAL:
                 return original(browser, dicomFilesDirectory, *args, **kwargs)
+            if route == routing.REFUSE:
+                return hook()._refuseSoon()   # Add Data calls once per file: one message for all
             hook()._importSoon([str(dicomFilesDirectory)])
     routed.__name__ = name
     routed.__doc__ = f"{name} of DICOMLib.SlicerDICOMBrowser, routed by DicomDeidentify's Anonymize on import."
@@ -142,6 +158,7 @@ class ImportHook:
         self.baseline = None
         self.gate = routing.ImportGate()
         self.pending = routing.PendingImports()
+        self.refusedCalls = 0   # routed importDirectory calls refused since the last flush (N1)
         # QTimer.singleShot is hidden as a property by PythonQt ("ignore singleShot property, users need
         # to use setSingleShot", PythonQtClassInfo.cpp db525aff:148-152, f4769f190 and 9992368e9:156-159)
         self.foreignTimer = qt.QTimer()
@@ -369,6 +386,14 @@ class ImportHook:
         with slicer.util.tryWithErrorDisplay("Anonymize on import failed."):   # util.py 5.8:3279
             self.importPaths(paths)
 
+    def refuseOriginals(self):
+        """Say why an import of original files into the shown side database did not run (review N1)."""
+        slicer.util.warningDisplay(routing.ORIGINALS_INTO_SIDE_REFUSED, windowTitle="Anonymize on import")
+
+    def _refuseSoon(self):
+        self.refusedCalls += 1
+        self.pendingTimer.start()
+
     def _importSoon(self, paths):
         """Gather routed importDirectory calls (Add Data calls it once per file) into one run."""
         self.pending.add(paths)
@@ -378,6 +403,9 @@ class ImportHook:
         """Run the gathered importDirectory calls now (the timer does it once the calls have stopped;
         scripts and tests that called importDirectory call this to wait for it). The outcome, or None."""
         self.pendingTimer.stop()
+        if self.refusedCalls:
+            self.refusedCalls = 0
+            self.refuseOriginals()
         paths = self.pending.take()
         return self.importPaths(paths) if paths else None
 

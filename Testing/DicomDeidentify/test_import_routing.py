@@ -8,7 +8,8 @@ import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 
-from DicomDeidentifyLib.import_routing import (DatabaseSnapshot, ImportGate, ObservedSetting, PendingImports,
+from DicomDeidentifyLib.import_routing import (DEIDENTIFY, ORIGINAL, ORIGINALS_INTO_SIDE_REFUSED, REFUSE,
+                                               import_route, DatabaseSnapshot, ImportGate, ObservedSetting, PendingImports,
                                                coalesce_directories, controls_state, foreign_instance_count,
                                                foreign_insert_incident, main_database_directory, parse_bool,
                                                split_routable)
@@ -66,18 +67,31 @@ def test_one_import_at_a_time():
     (False, True, False, "Show side database"),
     (False, False, False, "Show side database"),
     (True, True, True, "Wait"),
+    (True, False, False, "Show main database"),
 ])
 def test_controls_for_each_state(side_shown, anonymize, busy, expected_button):
     state = controls_state(side_shown=side_shown, anonymize_on_import=anonymize, busy=busy)
     assert state.button_text == expected_button and len(state.button_text) <= 20   # C1: a short button
     assert state.button_enabled is not busy
     assert state.action_checked is anonymize
-    assert state.copy_on_import_enabled is not anonymize                             # C9
+    assert state.copy_on_import_enabled is (not anonymize and not side_shown)        # C9, N1
     assert state.highlight is (side_shown and not busy)
     if not busy:
         assert ("DE-IDENTIFIED" in state.indicator_text) is side_shown
     if not side_shown and not busy:
         assert ("ON" in state.indicator_text) is anonymize
+
+
+# -- N1: no original file enters the side database, whatever the option says ------------------------------
+def test_with_the_side_database_shown_slicers_own_import_never_runs():
+    assert import_route(anonymize_on_import=True, side_shown=True) == DEIDENTIFY
+    assert import_route(anonymize_on_import=True, side_shown=False) == DEIDENTIFY
+    assert import_route(anonymize_on_import=False, side_shown=False) == ORIGINAL   # the user's main database
+    assert import_route(anonymize_on_import=False, side_shown=True) == REFUSE      # originals into the side one
+    assert "Show main database" in ORIGINALS_INTO_SIDE_REFUSED and "Anonymize on import" in ORIGINALS_INTO_SIDE_REFUSED
+    # "Copy imported files" is off wherever Slicer's own import cannot run
+    assert not controls_state(side_shown=True, anonymize_on_import=False).copy_on_import_enabled
+    assert controls_state(side_shown=False, anonymize_on_import=False).copy_on_import_enabled
 
 
 def test_no_database_open():
