@@ -581,10 +581,18 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
     def ensureSideDatabase(self):
         """The side database folder, marked and with a ctkDICOMDatabase index (created if new)."""
         import ctk
+        from DicomDeidentifyLib.import_routing import absolute_from_internal
         from DicomDeidentifyLib.runs import mark_side_database
         from pathlib import Path
         folder = self.sideDatabaseDirectory()
-        mark_side_database(Path(folder))   # before ctkDICOM.sql: a folder with an index and no marker is refused
+        # Slicer's main database: the key may hold a path relative to Slicer's home (the main browser's
+        # databaseDirectoryBase is slicerHome, qSlicerApplication.cxx 5.8.0:1393, main:1416; slicerHome is a
+        # Q_PROPERTY of qSlicerCoreApplication, .h:75 in 5.8.0, 5.10.0 and main).
+        recorded = slicer.app.userSettings().value(slicer.dicomDatabaseDirectorySettingsKey)
+        main = absolute_from_internal(str(recorded), slicer.app.slicerHome) if recorded else None
+        # Refuses (SideDatabaseRefused, nothing written) Slicer's main database, a folder with a
+        # ctkDICOM.sql and no marker, or other content; marks a new or empty folder (review N2).
+        mark_side_database(Path(folder), main_database=main)
         if self._sideDatabaseShown():
             return folder   # slicer.dicomDatabase has it open: no second connection (review M15)
         database = ctk.ctkDICOMDatabase()

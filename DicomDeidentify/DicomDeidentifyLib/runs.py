@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from .batch import deidentify_paths
+from .errors import SideDatabaseRefused
 from .keys import default_key_file, load_or_create_key
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
@@ -62,8 +63,12 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
             raise ValueError(f"{secret} is inside {destination}: secrets and reports must live apart from "
                              "what is shared")
     if (destination / CTK_DATABASE_FILE).exists() and not is_side_database(destination):
-        raise ValueError(f"{destination} is a DICOM database of Slicer's (it holds {CTK_DATABASE_FILE}): "
-                         "de-identified files go to a folder of their own")
+        raise SideDatabaseRefused(f"The destination is a DICOM database of Slicer's (it holds {CTK_DATABASE_FILE}): "
+                                  "de-identified files go to a folder of their own")
+    if side_database and not dry_run:
+        refusal = side_database_refusal(destination)
+        if refusal:
+            raise SideDatabaseRefused(refusal)
     key, created = load_or_create_key(key_path, create_key)
     run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
     report = RunReport(reports / run_id, options, inputs, str(destination), with_originals=linkage)
@@ -94,8 +99,44 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
                      linkage_path(key_path) if store is not None else None)
 
 
-def mark_side_database(folder: Path) -> None:
-    """A small marker that says what the folder is; it holds nothing secret."""
+def _same_folder(a, b) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:   # one of them does not exist: compare the normalized paths
+        return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+
+
+def side_database_refusal(folder, main_database=None) -> str | None:
+    """Why `folder` must not become (or be used as) a side database, or None (review N2). A side
+    database is a folder that does not exist yet, is empty, or already carries the marker. Refused:
+    the folder Slicer records as its DICOM database (`main_database`, absolute), a folder holding
+    ctkDICOM.sql without the marker (one of Slicer's DICOM databases, full of identified files), and
+    a folder with other content (marking it would label files this project did not write as
+    de-identified). The text names no path."""
+    folder = Path(folder)
+    if main_database and _same_folder(folder, main_database):
+        return ("The folder chosen as the side database is Slicer's main DICOM database: choose another "
+                "folder (an empty or new one) in DICOM De-identify.")
+    if is_side_database(folder) or not folder.exists():
+        return None
+    if not folder.is_dir():
+        return "The path chosen as the side database is a file, not a folder: choose an empty or new folder."
+    if (folder / CTK_DATABASE_FILE).exists():
+        return (f"The folder chosen as the side database is a DICOM database of Slicer's (it holds "
+                f"{CTK_DATABASE_FILE} and is not marked as de-identified): choose an empty or new folder.")
+    if any(folder.iterdir()):
+        return ("The folder chosen as the side database already holds files and is not a side database: "
+                "choose an empty or new folder.")
+    return None
+
+
+def mark_side_database(folder: Path, main_database=None) -> None:
+    """A small marker that says what the folder is; it holds nothing secret. Raises
+    SideDatabaseRefused for a folder side_database_refusal refuses (nothing is written then)."""
+    folder = Path(folder)
+    refusal = side_database_refusal(folder, main_database)
+    if refusal:
+        raise SideDatabaseRefused(refusal)
     folder.mkdir(parents=True, exist_ok=True)
     marker = folder / SIDE_DATABASE_MARKER
     if marker.exists():
