@@ -43,8 +43,14 @@ def installImportHook(*unused):
     try:
         from DicomDeidentifySlicer import import_hook
         import_hook.hook().ensureInstalled()
-    except Exception:   # the DICOM module must keep working whatever happens here
-        logging.exception("DicomDeidentify: Anonymize on import could not be set up")
+    except Exception as error:   # the DICOM module must keep working whatever happens here
+        logging.error("DicomDeidentify: Anonymize on import could not be set up (%s)", type(error).__name__)
+
+
+def safeErrorDisplay(*args, **kwargs):
+    """DicomDeidentifySlicer.errors.safeErrorDisplay (no identifying text in popups or the log, N4)."""
+    from DicomDeidentifySlicer.errors import safeErrorDisplay as display
+    return display(*args, **kwargs)
 
 
 HOMEPAGE = "https://github.com/SlicerDeidentify/SlicerDeidentify#readme"   # EXTENSION_HOMEPAGE (CMakeLists.txt)
@@ -234,7 +240,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         if not path:
             return
         from DicomDeidentifyLib import DeidentifyOptions
-        with slicer.util.tryWithErrorDisplay(_("{path} is not a profile this module can read.").format(path=path)):
+        with safeErrorDisplay(_("The chosen file is not a profile this module can read."), self.logic.reportsFolder):
             options = DeidentifyOptions.from_file(path)
             self.logic.saveOptions(options)
             self._showOptions(options)
@@ -243,25 +249,25 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         path = qt.QFileDialog.getSaveFileName(self.parent, _("Save the de-identification profile"), "",
                                               _("Profile (*.json)"))
         if path:
-            with slicer.util.tryWithErrorDisplay(_("The profile was not saved.")):
+            with safeErrorDisplay(_("The profile was not saved."), self.logic.reportsFolder):
                 self._readOptions().save(path)
 
     # -- the side database -------------------------------------------------------------------------
     def onShowSideDatabase(self):
         from DicomDeidentifySlicer import import_hook
-        with slicer.util.tryWithErrorDisplay(_("The side database cannot be shown.")):
+        with safeErrorDisplay(_("The side database cannot be shown."), self.logic.reportsFolder):
             import_hook.hook(self.logic).showSideDatabase()
 
     def onShowMainDatabase(self):
         from DicomDeidentifySlicer import import_hook
-        with slicer.util.tryWithErrorDisplay(_("The main database cannot be shown.")):
+        with safeErrorDisplay(_("The main database cannot be shown."), self.logic.reportsFolder):
             import_hook.hook(self.logic).showMainDatabase()
 
     # -- de-identify a folder ----------------------------------------------------------------------
     def onApplyButton(self):
-        # tryWithErrorDisplay(message, show, waitCursor): a popup with the error, then re-raised, as Slicer's
-        # template does in its slots (5.8.0 util.py:3279-3320, 5.10.0 :3368, main :3692) (review M13).
-        with slicer.util.tryWithErrorDisplay(_("De-identification did not run.")):
+        # A popup as Slicer's tryWithErrorDisplay gives (review M13), without the error's text, which
+        # Slicer would log and which may name an original file (review N4): DicomDeidentifySlicer.errors.
+        with safeErrorDisplay(_("De-identification did not run."), self.logic.reportsFolder):
             options = self._readOptions()
             self.logic.ensurePixelPackages(options)   # asks before the progress dialog shows (review M4)
             if self.ui.targetComboBox.currentIndex == 0:   # the side database, as an import would
@@ -355,7 +361,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         from DicomDeidentifyLib.review import ReviewDecision
         if self.reviewOutcome is None:
             return
-        with slicer.util.tryWithErrorDisplay(_("The held files were not released."), waitCursor=True):
+        with safeErrorDisplay(_("The held files were not released."), self.logic.reportsFolder, waitCursor=True):
             decisions = []
             for index, row in enumerate(self.reviewOutcome.review):
                 choice = self._DECISIONS[self.ui.reviewTable.cellWidget(index, 4).currentIndex]
@@ -475,7 +481,8 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
                 settings.setValue(self._key(SETTINGS_PROFILE), review_store.settings_profile(options))
             options.review_decisions = review_store.load_decisions(store)
         except (OSError, ValueError) as error:
-            logging.warning("DicomDeidentify: saved review decisions not used: %s", error)
+            from DicomDeidentifyLib.errors import shown_text
+            logging.warning("DicomDeidentify: saved review decisions not used: %s", shown_text(error))
             options.review_decisions = ()
         return options
 
@@ -484,6 +491,11 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         from DicomDeidentifyLib import review_store
         slicer.app.userSettings().setValue(self._key(SETTINGS_PROFILE), review_store.settings_profile(options))
         review_store.save_decisions(review_store.review_store_path(self.keyFile()), options.review_decisions)
+
+    def reportsFolder(self):
+        """The key holders' folder of reports and failure notes (beside the key)."""
+        from DicomDeidentifyLib.runs import reports_folder
+        return reports_folder(self.keyFile())
 
     def keyFile(self):
         from DicomDeidentifyLib.keys import default_key_file

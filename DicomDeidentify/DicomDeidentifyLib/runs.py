@@ -57,7 +57,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     inputs = [Path(i) for i in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
     destination = Path(destination).resolve()
     key_path = Path(key_file) if key_file else default_key_file()
-    reports = Path(report_dir) if report_dir else key_path.parent / "reports"
+    reports = Path(report_dir) if report_dir else reports_folder(key_path)
     for secret in (key_path.resolve(), reports.resolve(), linkage_path(key_path).resolve()):
         if secret == destination or destination in secret.parents:
             raise ValueError(f"{secret} is inside {destination}: secrets and reports must live apart from "
@@ -97,6 +97,11 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         json_path, html_path = report.write(summary)
     return RunResult(summary, run_id, json_path, html_path, key_path, created,
                      linkage_path(key_path) if store is not None else None)
+
+
+def reports_folder(key_file) -> Path:
+    """Where runs with this key write their reports (and the glue its failure notes): beside the key."""
+    return Path(key_file).parent / "reports"
 
 
 def _same_folder(a, b) -> bool:

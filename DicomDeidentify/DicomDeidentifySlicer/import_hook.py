@@ -176,6 +176,11 @@ class ImportHook:
             self.logic = DicomDeidentifyLogic()
         return self.logic
 
+    def _safeErrorDisplay(self, what):
+        """A popup and log line without the error's text (review N4); see DicomDeidentifySlicer.errors."""
+        from .errors import safeErrorDisplay
+        return safeErrorDisplay(what, lambda: self._logic().reportsFolder(), windowTitle="Anonymize on import")
+
     # -- installing --------------------------------------------------------------------------------
     def ensureInstalled(self):
         """Route the DICOM module's imports (its browser class), add the menu entry and the indicator to
@@ -383,7 +388,7 @@ class ImportHook:
             self._importNow([folder])
 
     def _importNow(self, paths):
-        with slicer.util.tryWithErrorDisplay("Anonymize on import failed."):   # util.py 5.8:3279
+        with self._safeErrorDisplay("Anonymize on import failed."):
             self.importPaths(paths)
 
     def refuseOriginals(self):
@@ -410,7 +415,7 @@ class ImportHook:
         return self.importPaths(paths) if paths else None
 
     def _onPendingTimer(self):
-        with slicer.util.tryWithErrorDisplay("Anonymize on import failed."):
+        with self._safeErrorDisplay("Anonymize on import failed."):
             self.flushPendingImports()
 
     def importPaths(self, paths):
@@ -437,8 +442,16 @@ class ImportHook:
                 try:
                     outcome = logic.importPaths(routable, progress=progress, cancel=cancel)
                 except Exception as error:
-                    logging.exception("DicomDeidentify: import failed")
-                    slicer.util.errorDisplay(f"Nothing was imported: {error}", windowTitle="Anonymize on import")
+                    # no traceback or error text into the log or the popup (review N4): a key holders' note
+                    from DicomDeidentifyLib.errors import SafeError, failure_message, write_failure_note
+                    note = None
+                    if not isinstance(error, SafeError):
+                        try:
+                            note = write_failure_note(logic.reportsFolder(), error, "Nothing was imported.")
+                        except Exception:
+                            note = None
+                    slicer.util.errorDisplay(failure_message("Nothing was imported.", error, note),
+                                             windowTitle="Anonymize on import")
                     return None
                 if self.sideDatabaseShown():
                     own.extend(outcome.released)
@@ -477,7 +490,7 @@ class ImportHook:
         self.baseline = self._snapshot()
 
     def _onOpened(self):
-        with slicer.util.tryWithErrorDisplay("Reading the opened DICOM database failed."):
+        with self._safeErrorDisplay("Reading the opened DICOM database failed."):
             self._takeBaseline()
 
     @contextlib.contextmanager
@@ -504,7 +517,7 @@ class ImportHook:
             self.foreignTimer.start()
 
     def _onForeignTimer(self):
-        with slicer.util.tryWithErrorDisplay("Checking the DICOM database for imports failed."):
+        with self._safeErrorDisplay("Checking the DICOM database for imports failed."):
             self.checkForeignInstances()
 
     def checkForeignInstances(self):
@@ -528,9 +541,9 @@ class ImportHook:
 
     # -- slots of the hook's own controls ------------------------------------------------------------
     def _onActionToggled(self, checked):
-        with slicer.util.tryWithErrorDisplay("Anonymize on import could not be changed."):
+        with self._safeErrorDisplay("Anonymize on import could not be changed."):
             setAnonymizeOnImport(checked)
 
     def _onIndicatorClicked(self):
-        with slicer.util.tryWithErrorDisplay("The DICOM database could not be switched."):
+        with self._safeErrorDisplay("The DICOM database could not be switched."):
             self.toggleDatabase()
