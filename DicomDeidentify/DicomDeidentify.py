@@ -256,12 +256,12 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
     def onShowSideDatabase(self):
         from DicomDeidentifySlicer import import_hook
         with safeErrorDisplay(_("The side database cannot be shown."), self.logic.reportsFolder):
-            import_hook.hook(self.logic).showSideDatabase()
+            import_hook.hook().showSideDatabase()
 
     def onShowMainDatabase(self):
         from DicomDeidentifySlicer import import_hook
         with safeErrorDisplay(_("The main database cannot be shown."), self.logic.reportsFolder):
-            import_hook.hook(self.logic).showMainDatabase()
+            import_hook.hook().showMainDatabase()
 
     # -- de-identify a folder ----------------------------------------------------------------------
     def onApplyButton(self):
@@ -272,7 +272,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
             self.logic.ensurePixelPackages(options)   # asks before the progress dialog shows (review M4)
             if self.ui.targetComboBox.currentIndex == 0:   # the side database, as an import would
                 from DicomDeidentifySlicer import import_hook
-                outcome = import_hook.hook(self.logic).importPaths([self.ui.inputDirectorySelector.currentPath])
+                outcome = import_hook.hook().importPaths([self.ui.inputDirectorySelector.currentPath])
                 if outcome is not None:
                     self.ui.statusLabel.text = outcome.summary()
                     self._setReport(outcome.run.report_html if outcome.run else None)
@@ -369,7 +369,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
                                                 self.ui.reviewTable.item(index, 5).text() if choice == "edit" else ""))
             saveDecisions = self.ui.saveDecisionsCheckBox.checked
             from DicomDeidentifySlicer import import_hook
-            hook = import_hook.hook(self.logic)
+            hook = import_hook.hook()
             # the release indexes into the side database: the hook must not count it as a foreign insert
             with hook.ownInserts() as own:
                 released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=saveDecisions)
@@ -660,8 +660,9 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
 
     Hermetic: each test uses a temporary key folder, side database and main database, the basic
     profile and a settings group of its own; the user's settings are put back exactly (every key a
-    test touches, also those that did not exist), and under --testing the user's real main DICOM
-    database is never opened. Each test asserts what could fail: no original name, ID or UID in the
+    test touches, also those that did not exist), the session's import hook gets back the logic it
+    had (N3) and every observer of "Anonymize on import" is told the restored value (N8); under
+    --testing the user's real main DICOM database is never opened. Each test asserts what could fail: no original name, ID or UID in the
     outputs, the side database's files and index, or the loaded scene; the main database unchanged."""
 
     SETTINGS_TEST_GROUP = "DicomDeidentifySelfTest"
@@ -784,27 +785,27 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
         from DicomDeidentifyLib.settings_snapshot import SettingsSnapshot
         from DicomDeidentifySlicer import import_hook
         settings = slicer.app.userSettings()
-        mainDatabaseKey = getattr(import_hook, "SETTINGS_MAIN_DATABASE", None)
+        # the legacy key of earlier versions, which showMainDatabase removes (M5): put back by the snapshot
+        mainDatabaseKey = import_hook.SETTINGS_MAIN_DATABASE
         # slicer.dicomDatabaseDirectorySettingsKey: "DatabaseDirectoryTest_<schema>" under --testing
         # (review §7); the browsers write it when switching databases (ctkDICOMBrowser.cpp:644-650).
         snapshot = SettingsSnapshot(settings, [SETTINGS_GROUP, self.SETTINGS_TEST_GROUP], [
             import_hook.SETTINGS_ANONYMIZE_ON_IMPORT, mainDatabaseKey, slicer.dicomDatabaseDirectorySettingsKey])
         work = Path(tempfile.mkdtemp(prefix="DicomDeidentifyImportTest-"))
-        hook, userLogic = None, None
+        hook, userLogic = None, None   # set before anything can fail, so that finally can restore
         try:
             identifying = self._pydicomFiles(work / "cd")
             logic = self._logic(work)
             slicer.util.selectModule("DICOM")
-            hook = import_hook.hook(logic)
-            # A hook made earlier in this session holds the user's logic (their side database and key).
+            hook = import_hook.hook()
+            # The session's hook runs on the user's settings (logic None) or on a logic a script set:
+            # put exactly that back at the end (review N3), even None.
             userLogic, hook.logic = hook.logic, logic
             self.assertTrue(hook.ensureInstalled(), "the DICOM module's browser was not found")
             # A temporary main database, opened as slicer.dicomDatabase and recorded under Slicer's key;
             # on exit the database recorded before is reopened (DICOMUtils.py 5.8.0:352-483, main :356-487).
             with DICOMUtils.TemporaryDICOMDatabase(str(work / "main")) as mainDatabase:
-                mainDirectory = mainDatabase.databaseDirectory
-                if mainDatabaseKey:   # "Show main database" comes back here, never to the user's database
-                    settings.setValue(mainDatabaseKey, mainDirectory)
+                mainDirectory = mainDatabase.databaseDirectory   # "Show main database" comes back here (NC4)
                 mainBefore = (list(mainDatabase.patients()), sorted(mainDatabase.allFiles()))
                 import_hook.setAnonymizeOnImport(True)
                 self.assertTrue(import_hook.anonymizeOnImport())
@@ -841,10 +842,12 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
                                  mainBefore)   # the main database got nothing
             self.delayDisplay("Anonymize on import self-test passed")
         finally:
-            if hook is not None and userLogic is not None:
-                hook.logic = userLogic
+            if hook is not None:
+                hook.logic = userLogic   # also None: the session's hook on the user's settings (N3)
             snapshot.restore()
-            updateControls = getattr(hook, "updateControls", None)
-            if updateControls is not None:
-                updateControls()   # the menu entry and indicator show the user's setting again
+            # the restore wrote "Anonymize on import" back directly: every observer (the panel's
+            # checkbox, the menu entry, the indicator) shows the user's value again (review N8)
+            import_hook.notifyAnonymizeOnImport()
+            if hook is not None:
+                hook.updateControls()
             shutil.rmtree(work, ignore_errors=True)

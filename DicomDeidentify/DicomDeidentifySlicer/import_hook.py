@@ -69,13 +69,13 @@ _setting = routing.ObservedSetting(_readSetting, _writeSetting)
 
 def hook(logic=None):
     """The one hook of this session, created on first use. Creating it installs nothing and builds no
-    module logic: the DicomDeidentifyLogic is made when an import or the side database needs it
-    (or the one given here is used)."""
+    module logic. `logic` is ignored (earlier versions cached it, and a caller's logic, e.g. the
+    self-test's with its temporary settings group, then stayed in the session: review N3): the hook
+    uses a fresh DicomDeidentifyLogic() with the user's settings for each action, unless a caller
+    sets `hook().logic` explicitly (and puts the previous value, possibly None, back)."""
     global _hook
     if _hook is None:
-        _hook = ImportHook(logic)
-    elif logic is not None and _hook.logic is None:
-        _hook.logic = logic
+        _hook = ImportHook()
     return _hook
 
 
@@ -87,6 +87,12 @@ def setAnonymizeOnImport(enabled):
     """Store the setting; every observer (the menu action, the indicator, the DICOM De-identify panel)
     is told when it changed."""
     _setting.set(enabled)
+
+
+def notifyAnonymizeOnImport():
+    """Tell every observer the stored value, after it was written directly (the self-test's settings
+    restore, review N8)."""
+    _setting.notify()
 
 
 def addAnonymizeOnImportObserver(callback):
@@ -171,10 +177,12 @@ class ImportHook:
         self.pendingTimer.connect("timeout()", self._onPendingTimer)
 
     def _logic(self):
-        if self.logic is None:
-            from DicomDeidentify import DicomDeidentifyLogic
-            self.logic = DicomDeidentifyLogic()
-        return self.logic
+        """The logic set explicitly, else a new one on the user's settings (cheap: its constructor
+        only stores the settings group; never cached, so nothing of a caller's logic is kept)."""
+        if self.logic is not None:
+            return self.logic
+        from DicomDeidentify import DicomDeidentifyLogic
+        return DicomDeidentifyLogic()
 
     def _safeErrorDisplay(self, what):
         """A popup and log line without the error's text (review N4); see DicomDeidentifySlicer.errors."""
