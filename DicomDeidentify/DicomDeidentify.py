@@ -373,7 +373,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
             # the release indexes into the side database: the hook must not count it as a foreign insert
             with hook.ownInserts() as own:
                 released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=saveDecisions)
-                if hook.sideDatabaseShown():
+                if self.logic._sideDatabaseShown():   # indexed into the shown database (N5)
                     own.extend(released)
             if saveDecisions:
                 self._showOptions(self.logic.loadOptions())
@@ -647,12 +647,11 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
             database.closeDatabase()
 
     def _sideDatabaseShown(self):
+        """Whether slicer.dicomDatabase is open on the configured side database (not another one)."""
+        from DicomDeidentifyLib.import_routing import shows_folder
         database = slicer.dicomDatabase
-        try:
-            return bool(database is not None and database.isOpen
-                        and os.path.samefile(database.databaseDirectory, self.sideDatabaseDirectory()))
-        except OSError:
-            return False
+        shown = database.databaseDirectory if database is not None and database.isOpen else None
+        return shows_folder(shown, self.sideDatabaseDirectory())
 
 
 class DicomDeidentifyTest(ScriptedLoadableModuleTest):
@@ -835,6 +834,13 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
                 hook.flushPendingImports()
                 self.assertTrue(hook.sideDatabaseShown())
                 self.assertEqual(sorted(self._databaseFiles(slicer.dicomDatabase)), sorted(files))
+                # Review N5: another side database configured -> "Show side database" switches to it.
+                logic.setSideDatabaseDirectory(str(work / "side2"))
+                hook.showSideDatabase()
+                self.assertTrue(os.path.samefile(slicer.dicomDatabase.databaseDirectory, work / "side2"))
+                logic.setSideDatabaseDirectory(str(work / "side"))
+                hook.showSideDatabase()
+                self.assertTrue(os.path.samefile(slicer.dicomDatabase.databaseDirectory, work / "side"))
                 hook.showMainDatabase()
                 self.assertFalse(hook.sideDatabaseShown())
                 self.assertTrue(os.path.samefile(slicer.dicomDatabase.databaseDirectory, mainDirectory))

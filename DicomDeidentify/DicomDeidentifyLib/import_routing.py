@@ -229,6 +229,19 @@ def controls_state(*, side_shown: bool, anonymize_on_import: bool, busy: bool = 
                          not anonymize_on_import and not side_shown)
 
 
+def shows_folder(shown_directory, folder) -> bool:
+    """Whether the database shown (its databaseDirectory, or None/"" when none is open) is `folder`
+    (the same folder on disk, else the same normalized path). "Show side database" switches unless the
+    CONFIGURED side database is shown: another side database being shown is not enough, or after a
+    change of the setting the browser would keep the old one while imports go to the new (review N5)."""
+    if not shown_directory or not folder:
+        return False
+    try:
+        return os.path.samefile(shown_directory, folder)
+    except OSError:
+        return _normalized(shown_directory) == _normalized(folder)
+
+
 def absolute_from_internal(path: str, base: str = "") -> str:
     """ctk::absolutePathFromInternal: a relative path is relative to `base` (Slicer's home)."""
     if not path or os.path.isabs(path) or not base:

@@ -334,7 +334,7 @@ class ImportHook:
             logging.warning("DicomDeidentify: the DICOM module is not available; the side database is not shown")
             return
         side = self._logic().ensureSideDatabase()
-        if not self.sideDatabaseShown():
+        if not self._shows(side):   # the configured side database, not just any (review N5)
             settings = slicer.app.userSettings()
             key = slicer.dicomDatabaseDirectorySettingsKey
             recorded = settings.value(key)
@@ -369,6 +369,13 @@ class ImportHook:
         self._refreshBrowser(browser)
         self._takeBaseline()
         self.updateControls()
+
+    @staticmethod
+    def _shows(folder):
+        """Whether slicer.dicomDatabase is open on `folder` (import_routing.shows_folder)."""
+        database = getattr(slicer, "dicomDatabase", None)
+        shown = database.databaseDirectory if database is not None and database.isOpen else None
+        return routing.shows_folder(shown, folder)
 
     def _refreshBrowser(self, browser):
         """Show the opened database's patients in the visual browser, which setDatabaseDirectory does not
@@ -461,7 +468,7 @@ class ImportHook:
                     slicer.util.errorDisplay(failure_message("Nothing was imported.", error, note),
                                              windowTitle="Anonymize on import")
                     return None
-                if self.sideDatabaseShown():
+                if self._shows(logic.sideDatabaseDirectory()):   # indexed into the shown database (N5)
                     own.extend(outcome.released)
         finally:
             finishProgressDialog(dialog)

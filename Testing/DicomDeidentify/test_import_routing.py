@@ -9,7 +9,7 @@ import pytest
 from pydicom.data import get_testdata_file
 
 from DicomDeidentifyLib.import_routing import (DEIDENTIFY, ORIGINAL, ORIGINALS_INTO_SIDE_REFUSED, REFUSE,
-                                               import_route, DatabaseSnapshot, ImportGate, ObservedSetting, PendingImports,
+                                               import_route, shows_folder, DatabaseSnapshot, ImportGate, ObservedSetting, PendingImports,
                                                coalesce_directories, controls_state, foreign_instance_count,
                                                foreign_insert_incident, main_database_directory, parse_bool,
                                                split_routable)
@@ -229,3 +229,17 @@ def test_incident_names_the_count_and_no_value():
             assert value not in text
     assert foreign_insert_incident(0, side_shown=True, anonymize_on_import=True) is None
     assert foreign_insert_incident(5, side_shown=False, anonymize_on_import=False) is None   # the user's own choice
+
+
+# -- N5: "Show side database" switches to the configured side database ------------------------------------
+def test_another_side_database_shown_is_not_the_configured_one(tmp_path):
+    a, b = tmp_path / "side-a", tmp_path / "side-b"
+    mark_side_database(a)
+    mark_side_database(b)
+    assert shows_folder(str(a), str(a)) and shows_folder(str(a) + os.sep, str(tmp_path / "x" / ".." / "side-a"))
+    assert not shows_folder(str(a), str(b))          # A is shown, B configured: switch
+    assert not shows_folder(None, str(a)) and not shows_folder("", str(a))   # nothing open
+    os.symlink(a, tmp_path / "link")
+    assert shows_folder(str(tmp_path / "link"), str(a))   # the same folder on disk
+    assert not shows_folder(str(tmp_path / "new"), str(tmp_path / "new2"))   # neither exists yet
+    assert shows_folder(str(tmp_path / "new"), str(tmp_path / "new"))
