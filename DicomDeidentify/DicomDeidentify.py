@@ -278,14 +278,17 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
                     self._setReport(outcome.run.report_html if outcome.run else None)
                 return
             self.logic.setOutputDirectory(self.ui.outputDirectorySelector.currentPath)
+            from DicomDeidentifySlicer import import_hook
             from DicomDeidentifySlicer.progress import progressDialog
-            dialog, progress, cancel = progressDialog(_("De-identifying..."))
-            try:
-                summary, reportPath = self.logic.deidentifyFolder(
-                    self.ui.inputDirectorySelector.currentPath, self.ui.outputDirectorySelector.currentPath,
-                    options, progress=progress, cancel=cancel)
-            finally:
-                _finishProgressDialog(dialog)
+            # one run at a time with the imports and the release (GateBusy otherwise, review N6)
+            with import_hook.hook().exclusiveRun("run"):
+                dialog, progress, cancel = progressDialog(_("De-identifying..."))
+                try:
+                    summary, reportPath = self.logic.deidentifyFolder(
+                        self.ui.inputDirectorySelector.currentPath, self.ui.outputDirectorySelector.currentPath,
+                        options, progress=progress, cancel=cancel)
+                finally:
+                    _finishProgressDialog(dialog)
             self._setReport(reportPath)
             totals = summary.totals()
             text = _("{written} written, {skipped} skipped, {failed} failed, {review} items to review.\n"
@@ -370,7 +373,8 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
             saveDecisions = self.ui.saveDecisionsCheckBox.checked
             from DicomDeidentifySlicer import import_hook
             hook = import_hook.hook()
-            # the release indexes into the side database: the hook must not count it as a foreign insert
+            # the release indexes into the side database: the hook must not count it as a foreign insert;
+            # refused (GateBusy) while an import or another run is in progress (review N6)
             with hook.ownInserts() as own:
                 released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=saveDecisions)
                 if self.logic._sideDatabaseShown():   # indexed into the shown database (N5)

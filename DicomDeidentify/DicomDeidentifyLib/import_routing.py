@@ -19,12 +19,14 @@ Nothing here logs or returns an identifying value: incidents name counts only.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .errors import SafeError
 from .runs import is_side_database
 
 log = logging.getLogger(__name__)
@@ -140,10 +142,16 @@ class PendingImports:
         return coalesce_directories(paths)
 
 
+class GateBusy(SafeError, RuntimeError):
+    """Raised by ImportGate.hold while another run holds the gate; its text is the refusal."""
+
+
 class ImportGate:
-    """One import at a time. An import runs on the GUI thread and processes events (progress,
-    ctkDICOMIndexer.waitForImportFinished's own QEventLoop, CTK ctkDICOMIndexer.cpp 82cae578:651-665),
-    so another import, or a switch of the shown database, could start inside it: both are refused."""
+    """One de-identification run at a time: an import into the side database, the review's release,
+    and the panel's "De-identify folder" (review N6). A run is on the GUI thread and processes events
+    (progress; ctkDICOMIndexer.waitForImportFinished's own QEventLoop, CTK ctkDICOMIndexer.cpp
+    82cae578:651-665; after Cancel the modal dialog is hidden while the current file finishes), so
+    another run, or a switch of the shown database, could start inside it: all are refused."""
 
     def __init__(self):
         self._busy = False
@@ -153,7 +161,7 @@ class ImportGate:
         return self._busy
 
     def enter(self) -> bool:
-        """Start an import: False (and nothing changes) while one runs."""
+        """Start a run: False (and nothing changes) while one runs."""
         if self._busy:
             return False
         self._busy = True
@@ -162,13 +170,29 @@ class ImportGate:
     def leave(self) -> None:
         self._busy = False
 
+    @contextlib.contextmanager
+    def hold(self, what: str):
+        """Hold the gate for the block; GateBusy (with the refusal for `what`) while a run holds it."""
+        if not self.enter():
+            raise GateBusy(self.refusal(what))
+        try:
+            yield
+        finally:
+            self.leave()
+
     def refusal(self, what: str) -> str | None:
-        """The message for refusing `what` ("import", "switch") while busy; None when allowed."""
+        """The message for refusing `what` ("import", "switch", "release", "run") while busy; None when
+        allowed."""
         if not self._busy:
             return None
+        running = "A de-identification run is in progress"
         if what == "switch":
-            return "An import into the side database is running: the shown DICOM database cannot change until it ends."
-        return "An import into the side database is running: this import was not started. Import again when it ends."
+            return f"{running}: the shown DICOM database cannot change until it ends."
+        if what == "release":
+            return f"{running}: the held files were not released. Release them when it ends."
+        if what == "run":
+            return f"{running}: this folder was not de-identified. Start it again when the run ends."
+        return f"{running}: this import was not started. Import again when it ends."
 
 
 DEIDENTIFY, ORIGINAL, REFUSE = "deidentify", "original", "refuse"
@@ -212,7 +236,7 @@ def controls_state(*, side_shown: bool, anonymize_on_import: bool, busy: bool = 
     tooltip = ("Which DICOM database the browser shows. With \"Anonymize on import\" on, imports go, "
                "de-identified, into the side database; the originals are read, never indexed or copied.")
     if busy:
-        text, button, enabled = "De-identifying files before import...", "Wait", False
+        text, button, enabled = "De-identification running...", "Wait", False
     elif not database_open:
         text, button, enabled = "No DICOM database is open.", "Show side database", True
     elif side_shown:

@@ -452,7 +452,7 @@ class ImportHook:
         self.updateControls()
         dialog = None
         try:
-            with self.ownInserts() as own:
+            with self.ownInserts(held=True) as own:
                 dialog, progress, cancel = progressDialog("De-identifying before import...")
                 try:
                     outcome = logic.importPaths(routable, progress=progress, cancel=cancel)
@@ -509,18 +509,34 @@ class ImportHook:
             self._takeBaseline()
 
     @contextlib.contextmanager
-    def ownInserts(self):
+    def exclusiveRun(self, what="run"):
+        """Around a run that does not index (the panel's "De-identify folder"): one run at a time with
+        the imports and the release (review N6); raises import_routing.GateBusy while one runs."""
+        if not self.gate.enter():
+            raise routing.GateBusy(self.gate.refusal(what))
+        self.updateControls()
+        try:
+            yield
+        finally:
+            self.gate.leave()
+            self.updateControls()
+
+    @contextlib.contextmanager
+    def ownInserts(self, held=False):
         """Around this module's own indexing into the shown database (an import, the review's release):
         the caller extends the yielded list with the files it added; whatever else entered the shown
         database meanwhile is reported as foreign, and a new baseline is taken. Checks are held off
-        meanwhile (the indexing's own databaseChanged() signals)."""
+        meanwhile (the indexing's own databaseChanged() signals). It holds the gate (one run at a time,
+        review N6): GateBusy while another run holds it, unless `held` says the caller (importPaths)
+        holds it already."""
         before = self.baseline if self.baseline is not None else self._snapshot()
         own = []
-        entered = self.gate.enter()   # nested inside importPaths the gate is already held
+        if not held and not self.gate.enter():
+            raise routing.GateBusy(self.gate.refusal("release"))
         try:
             yield own
         finally:
-            if entered:
+            if not held:
                 self.gate.leave()
             current = self._snapshot()
             if current is not None:

@@ -9,7 +9,7 @@ import pytest
 from pydicom.data import get_testdata_file
 
 from DicomDeidentifyLib.import_routing import (DEIDENTIFY, ORIGINAL, ORIGINALS_INTO_SIDE_REFUSED, REFUSE,
-                                               import_route, shows_folder, DatabaseSnapshot, ImportGate, ObservedSetting, PendingImports,
+                                               import_route, shows_folder, GateBusy, DatabaseSnapshot, ImportGate, ObservedSetting, PendingImports,
                                                coalesce_directories, controls_state, foreign_instance_count,
                                                foreign_insert_incident, main_database_directory, parse_bool,
                                                split_routable)
@@ -59,6 +59,23 @@ def test_one_import_at_a_time():
     assert gate.busy and "not started" in gate.refusal("import") and "cannot change" in gate.refusal("switch")
     gate.leave()
     assert gate.enter() is True
+
+
+def test_release_and_de_identify_folder_are_refused_inside_a_running_import():   # review N6
+    gate = ImportGate()
+    ran = []
+    with gate.hold("import"):
+        for what in ("release", "run", "import"):
+            with pytest.raises(GateBusy) as busy:
+                with gate.hold(what):
+                    ran.append(what)
+            assert str(busy.value) == gate.refusal(what) and "in progress" in str(busy.value)
+        assert gate.busy
+    assert ran == [] and not gate.busy
+    with pytest.raises(ZeroDivisionError):
+        with gate.hold("run"):
+            1 / 0
+    assert not gate.busy                      # a failed run lets the next one start
 
 
 # -- what the controls say ------------------------------------------------------------------------------
