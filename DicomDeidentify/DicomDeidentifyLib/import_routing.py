@@ -296,15 +296,39 @@ class DatabaseSnapshot:
     sop_instance_uids: frozenset | None = None
 
 
-def foreign_instance_count(baseline: DatabaseSnapshot | None, current: DatabaseSnapshot, own: int = 0) -> int:
+def sop_instance_uids(files: Iterable) -> frozenset:
+    """The SOP Instance UIDs of these DICOM files (this module's own outputs), read with pydicom
+    (only that element). A file that cannot be read adds nothing, so its instance would be reported
+    as foreign: a false alarm rather than a hidden insert."""
+    import pydicom   # here, not at import time: the hook imports this module at Slicer's start (NC1)
+    uids = set()
+    for path in files:
+        try:
+            uid = pydicom.dcmread(os.fspath(path), stop_before_pixels=True,
+                                  specific_tags=["SOPInstanceUID"]).get("SOPInstanceUID")
+        except Exception:   # not DICOM, gone: logged without its path
+            log.warning("an own file's SOP Instance UID could not be read")
+            continue
+        if uid:
+            uids.add(str(uid))
+    return frozenset(uids)
+
+
+def foreign_instance_count(baseline: DatabaseSnapshot | None, current: DatabaseSnapshot, own: int = 0,
+                           own_uids: frozenset | None = None) -> int:
     """How many instances entered the database between the two snapshots by another route than the
-    hook's own imports, which added at most `own` instances. 0 when there is no baseline or the
-    database was switched (a new baseline is due). With UIDs on both sides, new UIDs are counted
-    (so a removal does not hide an insert); otherwise the growth of the count."""
+    hook's own imports. 0 when there is no baseline or the database was switched (a new baseline is
+    due). With UIDs on both sides, new UIDs are counted (so a removal does not hide an insert) and the
+    own ones, `own_uids`, are taken out as a set: a re-import of files already there adds no UID, so
+    subtracting a count would hide as many foreign instances (review N7). Without `own_uids`, or
+    without listed UIDs (a large main database), `own` instances are subtracted from the growth."""
     if baseline is None or _normalized(baseline.directory) != _normalized(current.directory):
         return 0
     if baseline.sop_instance_uids is not None and current.sop_instance_uids is not None:
-        added = len(current.sop_instance_uids - baseline.sop_instance_uids)
+        new = current.sop_instance_uids - baseline.sop_instance_uids
+        if own_uids is not None:
+            return len(new - own_uids)
+        added = len(new)
     else:
         added = current.instance_count - baseline.instance_count
     return max(0, added - max(0, own))

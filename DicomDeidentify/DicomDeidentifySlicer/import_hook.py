@@ -540,7 +540,10 @@ class ImportHook:
                 self.gate.leave()
             current = self._snapshot()
             if current is not None:
-                self._report(routing.foreign_instance_count(before, current, own=len(own)))
+                # the own files' UIDs, where the snapshots list UIDs (the side database): a re-import adds
+                # no UID, so subtracting a count would hide foreign inserts (review N7)
+                ownUids = routing.sop_instance_uids(own) if current.sop_instance_uids is not None else None
+                self._report(routing.foreign_instance_count(before, current, own=len(own), own_uids=ownUids))
             self.baseline = current
 
     def _onDatabaseChanged(self, *unused):

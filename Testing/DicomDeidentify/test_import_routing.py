@@ -9,7 +9,7 @@ import pytest
 from pydicom.data import get_testdata_file
 
 from DicomDeidentifyLib.import_routing import (DEIDENTIFY, ORIGINAL, ORIGINALS_INTO_SIDE_REFUSED, REFUSE,
-                                               import_route, shows_folder, GateBusy, DatabaseSnapshot, ImportGate, ObservedSetting, PendingImports,
+                                               import_route, shows_folder, GateBusy, sop_instance_uids, DatabaseSnapshot, ImportGate, ObservedSetting, PendingImports,
                                                coalesce_directories, controls_state, foreign_instance_count,
                                                foreign_insert_incident, main_database_directory, parse_bool,
                                                split_routable)
@@ -260,3 +260,21 @@ def test_another_side_database_shown_is_not_the_configured_one(tmp_path):
     assert shows_folder(str(tmp_path / "link"), str(a))   # the same folder on disk
     assert not shows_folder(str(tmp_path / "new"), str(tmp_path / "new2"))   # neither exists yet
     assert shows_folder(str(tmp_path / "new"), str(tmp_path / "new"))
+
+
+# -- N7: own inserts are taken out by their UIDs, not by their count ----------------------------------------
+def test_a_re_import_does_not_hide_a_listener_push(tmp_path):
+    side = str(tmp_path / "side")
+    files = [get_testdata_file(n) for n in ("CT_small.dcm", "MR_small.dcm")]
+    own = sop_instance_uids(files + [__file__])            # a file that is not DICOM adds nothing
+    assert own == frozenset(real_uids("CT_small.dcm", "MR_small.dcm"))
+    foreign = real_uids("rtplan.dcm")
+    baseline = DatabaseSnapshot(side, 2, own)               # the first import
+    # re-import of the same two (their pseudonymous UIDs are already there) while the listener pushes one
+    current = DatabaseSnapshot(side, 3, own | frozenset(foreign))
+    assert foreign_instance_count(baseline, current, own=2, own_uids=own) == 1
+    assert foreign_instance_count(baseline, current, own=2) == 0     # the count would have hidden it
+    # a first import with a push: the own ones are not foreign, the push is
+    assert foreign_instance_count(DatabaseSnapshot(side, 0, frozenset()), current, own=2, own_uids=own) == 1
+    # without listed UIDs (a large main database) the count is all there is
+    assert foreign_instance_count(DatabaseSnapshot(side, 10), DatabaseSnapshot(side, 13), own=2, own_uids=own) == 1
