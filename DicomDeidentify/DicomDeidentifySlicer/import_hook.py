@@ -452,6 +452,10 @@ class ImportHook:
         self.updateControls()
         dialog = None
         try:
+            # Clean Pixel Data's packages: asked (and installed) before the busy dialog opens, as the
+            # panel does (review N9); logic.importPaths asks again, but requirements.ensure remembers
+            # the answer and the outcome for the session, so nothing pops up over the dialog.
+            logic.ensurePixelPackages(logic.loadOptions())
             with self.ownInserts(held=True) as own:
                 dialog, progress, cancel = progressDialog("De-identifying before import...")
                 try:
