@@ -598,7 +598,7 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         """The side database folder, marked and with a ctkDICOMDatabase index (created if new)."""
         import ctk
         from DicomDeidentifyLib.import_routing import absolute_from_internal
-        from DicomDeidentifyLib.runs import mark_side_database
+        from DicomDeidentifyLib.side_database import mark_side_database
         from pathlib import Path
         folder = self.sideDatabaseDirectory()
         # Slicer's main database: the key may hold a path relative to Slicer's home (the main browser's

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .errors import SafeError
-from .runs import is_side_database
+from .side_database import is_side_database
 
 log = logging.getLogger(__name__)
 

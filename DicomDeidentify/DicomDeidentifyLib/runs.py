@@ -8,7 +8,6 @@ reports) always live apart from it, because the destination is what people share
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import secrets
 import threading
@@ -18,14 +17,16 @@ from typing import Callable
 
 from .batch import deidentify_paths
 from .errors import SideDatabaseRefused
+# the side database's marker and rules live in a module without pydicom (the hook imports them at
+# Slicer's start, review NC1); re-exported here, where callers have always found them
+from .side_database import (CTK_DATABASE_FILE, SIDE_DATABASE_MARKER, is_side_database,  # noqa: F401
+                            mark_side_database, side_database_refusal)
 from .keys import default_key_file, load_or_create_key
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
 from .report import RunReport
 from .results import FileResult, RunSummary
 
-SIDE_DATABASE_MARKER = "slicer-deidentify-side-database.json"
-CTK_DATABASE_FILE = "ctkDICOM.sql"   # what marks a folder as a ctkDICOMDatabase (Slicer's DICOM database)
 
 
 @dataclass
@@ -102,55 +103,3 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
 def reports_folder(key_file) -> Path:
     """Where runs with this key write their reports (and the glue its failure notes): beside the key."""
     return Path(key_file).parent / "reports"
-
-
-def _same_folder(a, b) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:   # one of them does not exist: compare the normalized paths
-        return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
-
-
-def side_database_refusal(folder, main_database=None) -> str | None:
-    """Why `folder` must not become (or be used as) a side database, or None (review N2). A side
-    database is a folder that does not exist yet, is empty, or already carries the marker. Refused:
-    the folder Slicer records as its DICOM database (`main_database`, absolute), a folder holding
-    ctkDICOM.sql without the marker (one of Slicer's DICOM databases, full of identified files), and
-    a folder with other content (marking it would label files this project did not write as
-    de-identified). The text names no path."""
-    folder = Path(folder)
-    if main_database and _same_folder(folder, main_database):
-        return ("The folder chosen as the side database is Slicer's main DICOM database: choose another "
-                "folder (an empty or new one) in DICOM De-identify.")
-    if is_side_database(folder) or not folder.exists():
-        return None
-    if not folder.is_dir():
-        return "The path chosen as the side database is a file, not a folder: choose an empty or new folder."
-    if (folder / CTK_DATABASE_FILE).exists():
-        return (f"The folder chosen as the side database is a DICOM database of Slicer's (it holds "
-                f"{CTK_DATABASE_FILE} and is not marked as de-identified): choose an empty or new folder.")
-    if any(folder.iterdir()):
-        return ("The folder chosen as the side database already holds files and is not a side database: "
-                "choose an empty or new folder.")
-    return None
-
-
-def mark_side_database(folder: Path, main_database=None) -> None:
-    """A small marker that says what the folder is; it holds nothing secret. Raises
-    SideDatabaseRefused for a folder side_database_refusal refuses (nothing is written then)."""
-    folder = Path(folder)
-    refusal = side_database_refusal(folder, main_database)
-    if refusal:
-        raise SideDatabaseRefused(refusal)
-    folder.mkdir(parents=True, exist_ok=True)
-    marker = folder / SIDE_DATABASE_MARKER
-    if marker.exists():
-        return
-    temporary = folder / f".{SIDE_DATABASE_MARKER}.{os.getpid()}.partial"
-    temporary.write_text(json.dumps({"created_by": "SlicerDeidentify", "layout": "patient/study/series/instance",
-                                     "contents": "de-identified DICOM files only"}, indent=1))
-    os.replace(temporary, marker)
-
-
-def is_side_database(folder: Path) -> bool:
-    return (Path(folder) / SIDE_DATABASE_MARKER).exists()

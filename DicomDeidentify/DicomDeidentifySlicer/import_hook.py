@@ -280,7 +280,7 @@ class ImportHook:
     # -- which database is shown -------------------------------------------------------------------
     def sideDatabaseShown(self):
         from pathlib import Path
-        from DicomDeidentifyLib.runs import is_side_database
+        from DicomDeidentifyLib.side_database import is_side_database
         database = getattr(slicer, "dicomDatabase", None)
         return bool(database is not None and database.isOpen and database.databaseDirectory
                     and is_side_database(Path(database.databaseDirectory)))

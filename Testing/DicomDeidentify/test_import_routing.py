@@ -278,3 +278,16 @@ def test_a_re_import_does_not_hide_a_listener_push(tmp_path):
     assert foreign_instance_count(DatabaseSnapshot(side, 0, frozenset()), current, own=2, own_uids=own) == 1
     # without listed UIDs (a large main database) the count is all there is
     assert foreign_instance_count(DatabaseSnapshot(side, 10), DatabaseSnapshot(side, 13), own=2, own_uids=own) == 1
+
+
+# -- NC1: what the hook loads at Slicer's start ----------------------------------------------------------
+def test_the_routing_rules_load_without_the_engine_pydicom_or_numpy():
+    import subprocess
+    import sys
+    code = ("import sys, DicomDeidentifyLib.import_routing, DicomDeidentifyLib.side_database, DicomDeidentifyLib.errors; "
+            "print(sorted(m for m in ('pydicom', 'numpy', 'DicomDeidentifyLib.engine') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ})
+    assert result.stdout.strip() == "[]"
+    import DicomDeidentifyLib
+    assert DicomDeidentifyLib.DeidentifyOptions().to_dict() and "Deidentifier" in dir(DicomDeidentifyLib)
