@@ -629,8 +629,11 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         # database, then indexes, waiting when background import is off (the default): CTK 82cae578 and
         # dd4caeae ctkDICOMIndexer.h:102, .cpp:499-520, :294; CTK 5056664a .h:102, .cpp:505-524, :295.
         if self._sideDatabaseShown():
-            # The browser shows it: index through its own connection (no second writer on the file;
-            # the DICOM module set its tagsToPrecache, Slicer 583e9b37 DICOM.py:328-333) (review M15).
+            # The browser shows it: hand the indexer slicer.dicomDatabase, whose tagsToPrecache the DICOM
+            # module set (Slicer 583e9b37 DICOM.py:328-333), and emit its databaseChanged() afterwards
+            # (review M15). The indexer's worker opens a private ctkDICOMDatabase on the same file
+            # anyway (ctkDICOMIndexer.cpp 82cae578:89-92); setDatabase only passes it the file name and
+            # tagsToPrecache (:363-392) (NC3).
             indexer.addListOfFiles(slicer.dicomDatabase, files, False)
             indexer.waitForImportFinished()
             slicer.dicomDatabase.databaseChanged()   # let the browser refresh, as DICOM.py emits it

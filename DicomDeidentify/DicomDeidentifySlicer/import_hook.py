@@ -14,8 +14,9 @@ PythonQt (commontk db525aff; MeVisLab f4769f190 and 9992368e9, the bases of 5.10
     CLASS: every browser, present or future (a reloaded DICOM module), is routed. Python finds them
     there: a Python subclass of a wrapped Qt class is a plain type (PythonQtClassWrapper_setattro is
     PyType_Type.tp_setattro, db525aff src/PythonQtClassWrapper.cpp:569-572, 9992368e9:571-574), and
-    attribute lookup on its instances runs Python's generic lookup (type, then instance) before
-    Qt's members (PythonQtInstanceWrapper_getattro,
+    attribute lookup on its instances runs Python's generic lookup (data descriptors of the type,
+    then the instance dict, then the type's other attributes, where plain functions are found)
+    before Qt's members (PythonQtInstanceWrapper_getattro,
     db525aff src/PythonQtInstanceWrapper.cpp:439, f4769f190:459, 9992368e9:449).
   * Not routed, because they bypass those methods: the DICOM listener, query/retrieve, DICOMweb
     (DICOMUtils indexes directly), the DICOM Patcher's Import (DICOMPatcher.py 5.8:782-787 calls the
@@ -38,6 +39,12 @@ import qt
 import slicer
 
 from DicomDeidentifyLib import import_routing as routing
+
+try:   # slicer.i18n.tr (Base/Python/slicer/i18n.py 5.8.0 and 5.10.0:52, main:54), as in DicomDeidentify.py (NC2)
+    from slicer.i18n import tr as _
+except ImportError:
+    def _(text):
+        return text
 
 SETTINGS_ANONYMIZE_ON_IMPORT = "DicomDeidentify/AnonymizeOnImport"
 SETTINGS_MAIN_DATABASE = "DicomDeidentify/MainDatabaseDirectory"   # written by earlier versions; removed (M5)
@@ -187,7 +194,7 @@ class ImportHook:
     def _safeErrorDisplay(self, what):
         """A popup and log line without the error's text (review N4); see DicomDeidentifySlicer.errors."""
         from .errors import safeErrorDisplay
-        return safeErrorDisplay(what, lambda: self._logic().reportsFolder(), windowTitle="Anonymize on import")
+        return safeErrorDisplay(what, lambda: self._logic().reportsFolder(), windowTitle=_("Anonymize on import"))
 
     # -- installing --------------------------------------------------------------------------------
     def ensureInstalled(self):
@@ -236,10 +243,10 @@ class ImportHook:
         for old in menu.findChildren(qt.QAction, ACTION_NAME):   # from before a reload of either module
             menu.removeAction(old)
             old.deleteLater()
-        self.action = qt.QAction("Anonymize on import", menu)
+        self.action = qt.QAction(_("Anonymize on import"), menu)
         self.action.objectName = ACTION_NAME
-        self.action.toolTip = ("Import only de-identified copies, into a separate (side) DICOM database. "
-                               "The originals are read, never indexed or copied.")
+        self.action.toolTip = _("Import only de-identified copies, into a separate (side) DICOM database. "
+                                "The originals are read, never indexed or copied.")
         self.action.checkable = True
         self.action.checked = anonymizeOnImport()
         self.action.connect("toggled(bool)", self._onActionToggled)
@@ -361,7 +368,7 @@ class ImportHook:
         main = routing.main_database_directory(settings.value(slicer.dicomDatabaseDirectorySettingsKey),
                                                browser.dicomBrowser.databaseDirectoryBase)
         if main is None:
-            message = "Slicer records no main DICOM database (or records the side one): the shown database is kept."
+            message = _("Slicer records no main DICOM database (or records the side one): the shown database is kept.")
             logging.warning("DicomDeidentify: %s", message)
             slicer.util.showStatusMessage(message, 10000)
         elif self.sideDatabaseShown():
@@ -398,17 +405,17 @@ class ImportHook:
         if self._refusedWhileBusy("import"):
             return
         folder = qt.QFileDialog.getExistingDirectory(
-            slicer.util.mainWindow(), "Import DICOM files: de-identified copies go to the side database")
+            slicer.util.mainWindow(), _("Import DICOM files: de-identified copies go to the side database"))
         if folder:
             self._importNow([folder])
 
     def _importNow(self, paths):
-        with self._safeErrorDisplay("Anonymize on import failed."):
+        with self._safeErrorDisplay(_("Anonymize on import failed.")):
             self.importPaths(paths)
 
     def refuseOriginals(self):
         """Say why an import of original files into the shown side database did not run (review N1)."""
-        slicer.util.warningDisplay(routing.ORIGINALS_INTO_SIDE_REFUSED, windowTitle="Anonymize on import")
+        slicer.util.warningDisplay(routing.ORIGINALS_INTO_SIDE_REFUSED, windowTitle=_("Anonymize on import"))
 
     def _refuseSoon(self):
         self.refusedCalls += 1
@@ -430,7 +437,7 @@ class ImportHook:
         return self.importPaths(paths) if paths else None
 
     def _onPendingTimer(self):
-        with self._safeErrorDisplay("Anonymize on import failed."):
+        with self._safeErrorDisplay(_("Anonymize on import failed.")):
             self.flushPendingImports()
 
     def importPaths(self, paths):
@@ -444,8 +451,8 @@ class ImportHook:
         routable, refused = routing.split_routable(paths, logic.sideDatabaseDirectory())
         if refused:
             slicer.util.warningDisplay(
-                f"{len(refused)} folder(s) lie inside the side database and were not imported again.",
-                windowTitle="Anonymize on import")
+                _("{count} folder(s) lie inside the side database and were not imported again.").format(count=len(refused)),
+                windowTitle=_("Anonymize on import"))
         if not routable:
             return None
         self.gate.enter()
@@ -469,8 +476,8 @@ class ImportHook:
                             note = write_failure_note(logic.reportsFolder(), error, "Nothing was imported.")
                         except Exception:
                             note = None
-                    slicer.util.errorDisplay(failure_message("Nothing was imported.", error, note),
-                                             windowTitle="Anonymize on import")
+                    slicer.util.errorDisplay(failure_message(_("Nothing was imported."), error, note),
+                                             windowTitle=_("Anonymize on import"))
                     return None
                 if self._shows(logic.sideDatabaseDirectory()):   # indexed into the shown database (N5)
                     own.extend(outcome.released)
@@ -482,9 +489,9 @@ class ImportHook:
         if outcome.held:
             slicer.util.selectModule("DicomDeidentify")
             slicer.modules.DicomDeidentifyWidget.showReview(outcome)
-            slicer.util.infoDisplay(summary, windowTitle="Anonymize on import")
+            slicer.util.infoDisplay(summary, windowTitle=_("Anonymize on import"))
         elif outcome.run and (outcome.run.summary.failed or outcome.run.summary.count("skipped")):
-            slicer.util.warningDisplay(summary, windowTitle="Anonymize on import")
+            slicer.util.warningDisplay(summary, windowTitle=_("Anonymize on import"))
         else:
             slicer.util.showStatusMessage(summary.splitlines()[0], 10000)
         return outcome
@@ -509,7 +516,7 @@ class ImportHook:
         self.baseline = self._snapshot()
 
     def _onOpened(self):
-        with self._safeErrorDisplay("Reading the opened DICOM database failed."):
+        with self._safeErrorDisplay(_("Reading the opened DICOM database failed.")):
             self._takeBaseline()
 
     @contextlib.contextmanager
@@ -555,7 +562,7 @@ class ImportHook:
             self.foreignTimer.start()
 
     def _onForeignTimer(self):
-        with self._safeErrorDisplay("Checking the DICOM database for imports failed."):
+        with self._safeErrorDisplay(_("Checking the DICOM database for imports failed.")):
             self.checkForeignInstances()
 
     def checkForeignInstances(self):
@@ -575,13 +582,13 @@ class ImportHook:
                                                    anonymize_on_import=anonymizeOnImport())
         if incident:
             logging.warning("DicomDeidentify: %d DICOM instance(s) entered the shown database by another route", count)
-            slicer.util.warningDisplay(incident, windowTitle="Anonymize on import")
+            slicer.util.warningDisplay(incident, windowTitle=_("Anonymize on import"))
 
     # -- slots of the hook's own controls ------------------------------------------------------------
     def _onActionToggled(self, checked):
-        with self._safeErrorDisplay("Anonymize on import could not be changed."):
+        with self._safeErrorDisplay(_("Anonymize on import could not be changed.")):
             setAnonymizeOnImport(checked)
 
     def _onIndicatorClicked(self):
-        with self._safeErrorDisplay("The DICOM database could not be switched."):
+        with self._safeErrorDisplay(_("The DICOM database could not be switched.")):
             self.toggleDatabase()
