@@ -43,8 +43,14 @@ def installImportHook(*unused):
     try:
         from DicomDeidentifySlicer import import_hook
         import_hook.hook().ensureInstalled()
-    except Exception:   # the DICOM module must keep working whatever happens here
-        logging.exception("DicomDeidentify: Anonymize on import could not be set up")
+    except Exception as error:   # the DICOM module must keep working whatever happens here
+        logging.error("DicomDeidentify: Anonymize on import could not be set up (%s)", type(error).__name__)
+
+
+def safeErrorDisplay(*args, **kwargs):
+    """DicomDeidentifySlicer.errors.safeErrorDisplay (no identifying text in popups or the log, N4)."""
+    from DicomDeidentifySlicer.errors import safeErrorDisplay as display
+    return display(*args, **kwargs)
 
 
 HOMEPAGE = "https://github.com/SlicerDeidentify/SlicerDeidentify#readme"   # EXTENSION_HOMEPAGE (CMakeLists.txt)
@@ -234,7 +240,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         if not path:
             return
         from DicomDeidentifyLib import DeidentifyOptions
-        with slicer.util.tryWithErrorDisplay(_("{path} is not a profile this module can read.").format(path=path)):
+        with safeErrorDisplay(_("The chosen file is not a profile this module can read."), self.logic.reportsFolder):
             options = DeidentifyOptions.from_file(path)
             self.logic.saveOptions(options)
             self._showOptions(options)
@@ -243,43 +249,46 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         path = qt.QFileDialog.getSaveFileName(self.parent, _("Save the de-identification profile"), "",
                                               _("Profile (*.json)"))
         if path:
-            with slicer.util.tryWithErrorDisplay(_("The profile was not saved.")):
+            with safeErrorDisplay(_("The profile was not saved."), self.logic.reportsFolder):
                 self._readOptions().save(path)
 
     # -- the side database -------------------------------------------------------------------------
     def onShowSideDatabase(self):
         from DicomDeidentifySlicer import import_hook
-        with slicer.util.tryWithErrorDisplay(_("The side database cannot be shown.")):
-            import_hook.hook(self.logic).showSideDatabase()
+        with safeErrorDisplay(_("The side database cannot be shown."), self.logic.reportsFolder):
+            import_hook.hook().showSideDatabase()
 
     def onShowMainDatabase(self):
         from DicomDeidentifySlicer import import_hook
-        with slicer.util.tryWithErrorDisplay(_("The main database cannot be shown.")):
-            import_hook.hook(self.logic).showMainDatabase()
+        with safeErrorDisplay(_("The main database cannot be shown."), self.logic.reportsFolder):
+            import_hook.hook().showMainDatabase()
 
     # -- de-identify a folder ----------------------------------------------------------------------
     def onApplyButton(self):
-        # tryWithErrorDisplay(message, show, waitCursor): a popup with the error, then re-raised, as Slicer's
-        # template does in its slots (5.8.0 util.py:3279-3320, 5.10.0 :3368, main :3692) (review M13).
-        with slicer.util.tryWithErrorDisplay(_("De-identification did not run.")):
+        # A popup as Slicer's tryWithErrorDisplay gives (review M13), without the error's text, which
+        # Slicer would log and which may name an original file (review N4): DicomDeidentifySlicer.errors.
+        with safeErrorDisplay(_("De-identification did not run."), self.logic.reportsFolder):
             options = self._readOptions()
             self.logic.ensurePixelPackages(options)   # asks before the progress dialog shows (review M4)
             if self.ui.targetComboBox.currentIndex == 0:   # the side database, as an import would
                 from DicomDeidentifySlicer import import_hook
-                outcome = import_hook.hook(self.logic).importPaths([self.ui.inputDirectorySelector.currentPath])
+                outcome = import_hook.hook().importPaths([self.ui.inputDirectorySelector.currentPath])
                 if outcome is not None:
                     self.ui.statusLabel.text = outcome.summary()
                     self._setReport(outcome.run.report_html if outcome.run else None)
                 return
             self.logic.setOutputDirectory(self.ui.outputDirectorySelector.currentPath)
+            from DicomDeidentifySlicer import import_hook
             from DicomDeidentifySlicer.progress import progressDialog
-            dialog, progress, cancel = progressDialog(_("De-identifying..."))
-            try:
-                summary, reportPath = self.logic.deidentifyFolder(
-                    self.ui.inputDirectorySelector.currentPath, self.ui.outputDirectorySelector.currentPath,
-                    options, progress=progress, cancel=cancel)
-            finally:
-                _finishProgressDialog(dialog)
+            # one run at a time with the imports and the release (GateBusy otherwise, review N6)
+            with import_hook.hook().exclusiveRun("run"):
+                dialog, progress, cancel = progressDialog(_("De-identifying..."))
+                try:
+                    summary, reportPath = self.logic.deidentifyFolder(
+                        self.ui.inputDirectorySelector.currentPath, self.ui.outputDirectorySelector.currentPath,
+                        options, progress=progress, cancel=cancel)
+                finally:
+                    _finishProgressDialog(dialog)
             self._setReport(reportPath)
             totals = summary.totals()
             text = _("{written} written, {skipped} skipped, {failed} failed, {review} items to review.\n"
@@ -355,7 +364,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         from DicomDeidentifyLib.review import ReviewDecision
         if self.reviewOutcome is None:
             return
-        with slicer.util.tryWithErrorDisplay(_("The held files were not released."), waitCursor=True):
+        with safeErrorDisplay(_("The held files were not released."), self.logic.reportsFolder, waitCursor=True):
             decisions = []
             for index, row in enumerate(self.reviewOutcome.review):
                 choice = self._DECISIONS[self.ui.reviewTable.cellWidget(index, 4).currentIndex]
@@ -363,11 +372,12 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
                                                 self.ui.reviewTable.item(index, 5).text() if choice == "edit" else ""))
             saveDecisions = self.ui.saveDecisionsCheckBox.checked
             from DicomDeidentifySlicer import import_hook
-            hook = import_hook.hook(self.logic)
-            # the release indexes into the side database: the hook must not count it as a foreign insert
+            hook = import_hook.hook()
+            # the release indexes into the side database: the hook must not count it as a foreign insert;
+            # refused (GateBusy) while an import or another run is in progress (review N6)
             with hook.ownInserts() as own:
                 released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=saveDecisions)
-                if hook.sideDatabaseShown():
+                if self.logic._sideDatabaseShown():   # indexed into the shown database (N5)
                     own.extend(released)
             if saveDecisions:
                 self._showOptions(self.logic.loadOptions())
@@ -475,7 +485,8 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
                 settings.setValue(self._key(SETTINGS_PROFILE), review_store.settings_profile(options))
             options.review_decisions = review_store.load_decisions(store)
         except (OSError, ValueError) as error:
-            logging.warning("DicomDeidentify: saved review decisions not used: %s", error)
+            from DicomDeidentifyLib.errors import shown_text
+            logging.warning("DicomDeidentify: saved review decisions not used: %s", shown_text(error))
             options.review_decisions = ()
         return options
 
@@ -484,6 +495,11 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         from DicomDeidentifyLib import review_store
         slicer.app.userSettings().setValue(self._key(SETTINGS_PROFILE), review_store.settings_profile(options))
         review_store.save_decisions(review_store.review_store_path(self.keyFile()), options.review_decisions)
+
+    def reportsFolder(self):
+        """The key holders' folder of reports and failure notes (beside the key)."""
+        from DicomDeidentifyLib.runs import reports_folder
+        return reports_folder(self.keyFile())
 
     def keyFile(self):
         from DicomDeidentifyLib.keys import default_key_file
@@ -581,10 +597,18 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
     def ensureSideDatabase(self):
         """The side database folder, marked and with a ctkDICOMDatabase index (created if new)."""
         import ctk
-        from DicomDeidentifyLib.runs import mark_side_database
+        from DicomDeidentifyLib.import_routing import absolute_from_internal
+        from DicomDeidentifyLib.side_database import mark_side_database
         from pathlib import Path
         folder = self.sideDatabaseDirectory()
-        mark_side_database(Path(folder))   # before ctkDICOM.sql: a folder with an index and no marker is refused
+        # Slicer's main database: the key may hold a path relative to Slicer's home (the main browser's
+        # databaseDirectoryBase is slicerHome, qSlicerApplication.cxx 5.8.0:1393, main:1416; slicerHome is a
+        # Q_PROPERTY of qSlicerCoreApplication, .h:75 in 5.8.0, 5.10.0 and main).
+        recorded = slicer.app.userSettings().value(slicer.dicomDatabaseDirectorySettingsKey)
+        main = absolute_from_internal(str(recorded), slicer.app.slicerHome) if recorded else None
+        # Refuses (SideDatabaseRefused, nothing written) Slicer's main database, a folder with a
+        # ctkDICOM.sql and no marker, or other content; marks a new or empty folder (review N2).
+        mark_side_database(Path(folder), main_database=main)
         if self._sideDatabaseShown():
             return folder   # slicer.dicomDatabase has it open: no second connection (review M15)
         database = ctk.ctkDICOMDatabase()
@@ -605,8 +629,11 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         # database, then indexes, waiting when background import is off (the default): CTK 82cae578 and
         # dd4caeae ctkDICOMIndexer.h:102, .cpp:499-520, :294; CTK 5056664a .h:102, .cpp:505-524, :295.
         if self._sideDatabaseShown():
-            # The browser shows it: index through its own connection (no second writer on the file;
-            # the DICOM module set its tagsToPrecache, Slicer 583e9b37 DICOM.py:328-333) (review M15).
+            # The browser shows it: hand the indexer slicer.dicomDatabase, whose tagsToPrecache the DICOM
+            # module set (Slicer 583e9b37 DICOM.py:328-333), and emit its databaseChanged() afterwards
+            # (review M15). The indexer's worker opens a private ctkDICOMDatabase on the same file
+            # anyway (ctkDICOMIndexer.cpp 82cae578:89-92); setDatabase only passes it the file name and
+            # tagsToPrecache (:363-392) (NC3).
             indexer.addListOfFiles(slicer.dicomDatabase, files, False)
             indexer.waitForImportFinished()
             slicer.dicomDatabase.databaseChanged()   # let the browser refresh, as DICOM.py emits it
@@ -627,12 +654,11 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
             database.closeDatabase()
 
     def _sideDatabaseShown(self):
+        """Whether slicer.dicomDatabase is open on the configured side database (not another one)."""
+        from DicomDeidentifyLib.import_routing import shows_folder
         database = slicer.dicomDatabase
-        try:
-            return bool(database is not None and database.isOpen
-                        and os.path.samefile(database.databaseDirectory, self.sideDatabaseDirectory()))
-        except OSError:
-            return False
+        shown = database.databaseDirectory if database is not None and database.isOpen else None
+        return shows_folder(shown, self.sideDatabaseDirectory())
 
 
 class DicomDeidentifyTest(ScriptedLoadableModuleTest):
@@ -640,8 +666,9 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
 
     Hermetic: each test uses a temporary key folder, side database and main database, the basic
     profile and a settings group of its own; the user's settings are put back exactly (every key a
-    test touches, also those that did not exist), and under --testing the user's real main DICOM
-    database is never opened. Each test asserts what could fail: no original name, ID or UID in the
+    test touches, also those that did not exist), the session's import hook gets back the logic it
+    had (N3) and every observer of "Anonymize on import" is told the restored value (N8); under
+    --testing the user's real main DICOM database is never opened. Each test asserts what could fail: no original name, ID or UID in the
     outputs, the side database's files and index, or the loaded scene; the main database unchanged."""
 
     SETTINGS_TEST_GROUP = "DicomDeidentifySelfTest"
@@ -764,27 +791,27 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
         from DicomDeidentifyLib.settings_snapshot import SettingsSnapshot
         from DicomDeidentifySlicer import import_hook
         settings = slicer.app.userSettings()
-        mainDatabaseKey = getattr(import_hook, "SETTINGS_MAIN_DATABASE", None)
+        # the legacy key of earlier versions, which showMainDatabase removes (M5): put back by the snapshot
+        mainDatabaseKey = import_hook.SETTINGS_MAIN_DATABASE
         # slicer.dicomDatabaseDirectorySettingsKey: "DatabaseDirectoryTest_<schema>" under --testing
         # (review §7); the browsers write it when switching databases (ctkDICOMBrowser.cpp:644-650).
         snapshot = SettingsSnapshot(settings, [SETTINGS_GROUP, self.SETTINGS_TEST_GROUP], [
             import_hook.SETTINGS_ANONYMIZE_ON_IMPORT, mainDatabaseKey, slicer.dicomDatabaseDirectorySettingsKey])
         work = Path(tempfile.mkdtemp(prefix="DicomDeidentifyImportTest-"))
-        hook, userLogic = None, None
+        hook, userLogic = None, None   # set before anything can fail, so that finally can restore
         try:
             identifying = self._pydicomFiles(work / "cd")
             logic = self._logic(work)
             slicer.util.selectModule("DICOM")
-            hook = import_hook.hook(logic)
-            # A hook made earlier in this session holds the user's logic (their side database and key).
+            hook = import_hook.hook()
+            # The session's hook runs on the user's settings (logic None) or on a logic a script set:
+            # put exactly that back at the end (review N3), even None.
             userLogic, hook.logic = hook.logic, logic
             self.assertTrue(hook.ensureInstalled(), "the DICOM module's browser was not found")
             # A temporary main database, opened as slicer.dicomDatabase and recorded under Slicer's key;
             # on exit the database recorded before is reopened (DICOMUtils.py 5.8.0:352-483, main :356-487).
             with DICOMUtils.TemporaryDICOMDatabase(str(work / "main")) as mainDatabase:
-                mainDirectory = mainDatabase.databaseDirectory
-                if mainDatabaseKey:   # "Show main database" comes back here, never to the user's database
-                    settings.setValue(mainDatabaseKey, mainDirectory)
+                mainDirectory = mainDatabase.databaseDirectory   # "Show main database" comes back here (NC4)
                 mainBefore = (list(mainDatabase.patients()), sorted(mainDatabase.allFiles()))
                 import_hook.setAnonymizeOnImport(True)
                 self.assertTrue(import_hook.anonymizeOnImport())
@@ -807,6 +834,20 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
                 self.assertTrue(names, "the loaded series has no subject hierarchy items")
                 self._assertNoneIn(sceneText.encode(), identifying, "the scene")
                 self._assertNoneIn("\n".join(names).encode(), identifying, "the subject hierarchy")
+                # Review N1: with the side database shown and the option off, Slicer's own import (which
+                # would index and copy the originals into the shown database) is refused.
+                import_hook.setAnonymizeOnImport(False)
+                slicer.modules.DICOMWidget.browserWidget.importDirectory(str(work / "cd"))
+                hook.flushPendingImports()
+                self.assertTrue(hook.sideDatabaseShown())
+                self.assertEqual(sorted(self._databaseFiles(slicer.dicomDatabase)), sorted(files))
+                # Review N5: another side database configured -> "Show side database" switches to it.
+                logic.setSideDatabaseDirectory(str(work / "side2"))
+                hook.showSideDatabase()
+                self.assertTrue(os.path.samefile(slicer.dicomDatabase.databaseDirectory, work / "side2"))
+                logic.setSideDatabaseDirectory(str(work / "side"))
+                hook.showSideDatabase()
+                self.assertTrue(os.path.samefile(slicer.dicomDatabase.databaseDirectory, work / "side"))
                 hook.showMainDatabase()
                 self.assertFalse(hook.sideDatabaseShown())
                 self.assertTrue(os.path.samefile(slicer.dicomDatabase.databaseDirectory, mainDirectory))
@@ -814,10 +855,12 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
                                  mainBefore)   # the main database got nothing
             self.delayDisplay("Anonymize on import self-test passed")
         finally:
-            if hook is not None and userLogic is not None:
-                hook.logic = userLogic
+            if hook is not None:
+                hook.logic = userLogic   # also None: the session's hook on the user's settings (N3)
             snapshot.restore()
-            updateControls = getattr(hook, "updateControls", None)
-            if updateControls is not None:
-                updateControls()   # the menu entry and indicator show the user's setting again
+            # the restore wrote "Anonymize on import" back directly: every observer (the panel's
+            # checkbox, the menu entry, the indicator) shows the user's value again (review N8)
+            import_hook.notifyAnonymizeOnImport()
+            if hook is not None:
+                hook.updateControls()
             shutil.rmtree(work, ignore_errors=True)

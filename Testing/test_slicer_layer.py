@@ -105,3 +105,19 @@ def test_each_self_test_is_hermetic():
         finals = [ast.unparse(stmt) for node in ast.walk(method) if isinstance(node, ast.Try) for stmt in node.finalbody]
         assert "snapshot.restore()" in finals, method.name
         assert "deidentifyFolder" not in ast.unparse(method) or "DeidentifyOptions()" in ast.unparse(method)
+
+
+def test_the_import_self_test_leaves_the_session_as_it_found_it():
+    """Review N3/N8: the hook gets back exactly the logic it had (None included: hook() no longer caches
+    a caller's logic), and the observers hear the restored setting after the restore."""
+    test = _class("DicomDeidentifyTest")
+    method = next(n for n in test.body if isinstance(n, ast.FunctionDef) and n.name == "test_AnonymizeOnImport")
+    body = ast.unparse(method)
+    assert "userLogic, hook.logic = (hook.logic, logic)" in body and "import_hook.hook()" in body
+    final = next(ast.unparse(stmt) for node in ast.walk(method) if isinstance(node, ast.Try) and node.finalbody
+                 for stmt in [ast.Module(body=node.finalbody, type_ignores=[])])
+    assert "if hook is not None:\n    hook.logic = userLogic" in final
+    assert final.index("snapshot.restore()") < final.index("import_hook.notifyAnonymizeOnImport()")
+    hook_source = (ROOT / "DicomDeidentify" / "DicomDeidentifySlicer" / "import_hook.py").read_text()
+    hook_function = next(n for n in ast.parse(hook_source).body if isinstance(n, ast.FunctionDef) and n.name == "hook")
+    assert "_hook.logic = logic" not in ast.unparse(hook_function)

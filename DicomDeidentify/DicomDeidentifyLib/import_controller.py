@@ -57,19 +57,19 @@ class ImportOutcome:
         return review_rows(_HeldResult(h) for h in self.held)
 
     def summary(self) -> str:
-        """What the user is shown at the end: counts, then every file not imported and why."""
-        results = self.run.summary.results if self.run else []
+        """What the user is shown at the end: counts, and where the report is. No file name, path or
+        reason: Slicer logs every popup's text (slicer.util._messageDisplay, util.py 5.8.0:3057, main
+        583e9b37:3437), original paths often name the patient, and a reason may quote an exception's
+        text (review N4). Which files were not imported and why is in the key holders' report."""
         totals = self.run.summary.totals() if self.run else {}
         cancelled = " (cancelled)" if self.run and self.run.summary.cancelled else ""
         lines = [f"{len(self.released)} de-identified file(s) added to the side database, "
                  f"{len(self.held)} held back for review, {len(self.discarded)} discarded after review, "
                  f"{totals.get('skipped', 0)} skipped, "
                  f"{totals.get('failed', 0)} failed{cancelled}"]
-        not_imported = [r for r in results if r.status in ("failed", "skipped")]
-        lines += [f"  {r.status}: {r.source}: {r.reason}" for r in not_imported[:20]]
-        if len(not_imported) > 20:
-            lines.append(f"  ... and {len(not_imported) - 20} more (see the report)")
         if self.run:
+            if totals.get("skipped", 0) or totals.get("failed", 0):
+                lines.append("Which files were not imported, and why, is in the report (key holders only).")
             lines.append(f"Report: {self.run.report_html}")
         return "\n".join(lines)
 

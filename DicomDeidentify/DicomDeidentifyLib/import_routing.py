@@ -19,13 +19,15 @@ Nothing here logs or returns an identifying value: incidents name counts only.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .runs import is_side_database
+from .errors import SafeError
+from .side_database import is_side_database
 
 log = logging.getLogger(__name__)
 
@@ -140,10 +142,16 @@ class PendingImports:
         return coalesce_directories(paths)
 
 
+class GateBusy(SafeError, RuntimeError):
+    """Raised by ImportGate.hold while another run holds the gate; its text is the refusal."""
+
+
 class ImportGate:
-    """One import at a time. An import runs on the GUI thread and processes events (progress,
-    ctkDICOMIndexer.waitForImportFinished's own QEventLoop, CTK ctkDICOMIndexer.cpp 82cae578:651-665),
-    so another import, or a switch of the shown database, could start inside it: both are refused."""
+    """One de-identification run at a time: an import into the side database, the review's release,
+    and the panel's "De-identify folder" (review N6). A run is on the GUI thread and processes events
+    (progress; ctkDICOMIndexer.waitForImportFinished's own QEventLoop, CTK ctkDICOMIndexer.cpp
+    82cae578:651-665; after Cancel the modal dialog is hidden while the current file finishes), so
+    another run, or a switch of the shown database, could start inside it: all are refused."""
 
     def __init__(self):
         self._busy = False
@@ -153,7 +161,7 @@ class ImportGate:
         return self._busy
 
     def enter(self) -> bool:
-        """Start an import: False (and nothing changes) while one runs."""
+        """Start a run: False (and nothing changes) while one runs."""
         if self._busy:
             return False
         self._busy = True
@@ -162,13 +170,51 @@ class ImportGate:
     def leave(self) -> None:
         self._busy = False
 
+    @contextlib.contextmanager
+    def hold(self, what: str):
+        """Hold the gate for the block; GateBusy (with the refusal for `what`) while a run holds it."""
+        if not self.enter():
+            raise GateBusy(self.refusal(what))
+        try:
+            yield
+        finally:
+            self.leave()
+
     def refusal(self, what: str) -> str | None:
-        """The message for refusing `what` ("import", "switch") while busy; None when allowed."""
+        """The message for refusing `what` ("import", "switch", "release", "run") while busy; None when
+        allowed."""
         if not self._busy:
             return None
+        running = "A de-identification run is in progress"
         if what == "switch":
-            return "An import into the side database is running: the shown DICOM database cannot change until it ends."
-        return "An import into the side database is running: this import was not started. Import again when it ends."
+            return f"{running}: the shown DICOM database cannot change until it ends."
+        if what == "release":
+            return f"{running}: the held files were not released. Release them when it ends."
+        if what == "run":
+            return f"{running}: this folder was not de-identified. Start it again when the run ends."
+        return f"{running}: this import was not started. Import again when it ends."
+
+
+DEIDENTIFY, ORIGINAL, REFUSE = "deidentify", "original", "refuse"
+
+ORIGINALS_INTO_SIDE_REFUSED = (
+    "The de-identified side database is shown, and \"Anonymize on import\" is off: nothing was imported, "
+    "because original files must never enter the side database. To import the originals, click "
+    "\"Show main database\" first; to import de-identified copies, turn \"Anonymize on import\" on.")
+
+
+def import_route(*, anonymize_on_import: bool, side_shown: bool) -> str:
+    """What a routed import call of the DICOM module does (review N1):
+      * DEIDENTIFY with "Anonymize on import" on (the copies go to the side database);
+      * ORIGINAL (Slicer's own method) with the option off and the main database shown;
+      * REFUSE with the option off and the side database shown: Slicer's method would index the
+        original files, and copy them, into the shown database, which is the side one.
+    Refusing, rather than de-identifying anyway, because the user turned de-identification off and
+    expects the originals: silently producing pseudonymized copies would be a surprise too, and the
+    refusal (ORIGINALS_INTO_SIDE_REFUSED) says which of the two clicks gives what they want."""
+    if anonymize_on_import:
+        return DEIDENTIFY
+    return REFUSE if side_shown else ORIGINAL
 
 
 @dataclass(frozen=True)
@@ -190,7 +236,7 @@ def controls_state(*, side_shown: bool, anonymize_on_import: bool, busy: bool = 
     tooltip = ("Which DICOM database the browser shows. With \"Anonymize on import\" on, imports go, "
                "de-identified, into the side database; the originals are read, never indexed or copied.")
     if busy:
-        text, button, enabled = "De-identifying files before import...", "Wait", False
+        text, button, enabled = "De-identification running...", "Wait", False
     elif not database_open:
         text, button, enabled = "No DICOM database is open.", "Show side database", True
     elif side_shown:
@@ -200,8 +246,24 @@ def controls_state(*, side_shown: bool, anonymize_on_import: bool, busy: bool = 
         text = ("Showing your main DICOM database. Anonymize on import is "
                 + ("ON: imports go, de-identified, to the side database." if anonymize_on_import else "off."))
         button, enabled = "Show side database", True
+    # "Copy imported files to DICOM database" matters only where Slicer's own import runs: with the
+    # option on the copies are written by the run, and with the side database shown nothing of Slicer's
+    # import runs (import_route refuses it, review N1).
     return ControlsState(text, tooltip, button, enabled, side_shown and not busy, anonymize_on_import,
-                         not anonymize_on_import)
+                         not anonymize_on_import and not side_shown)
+
+
+def shows_folder(shown_directory, folder) -> bool:
+    """Whether the database shown (its databaseDirectory, or None/"" when none is open) is `folder`
+    (the same folder on disk, else the same normalized path). "Show side database" switches unless the
+    CONFIGURED side database is shown: another side database being shown is not enough, or after a
+    change of the setting the browser would keep the old one while imports go to the new (review N5)."""
+    if not shown_directory or not folder:
+        return False
+    try:
+        return os.path.samefile(shown_directory, folder)
+    except OSError:
+        return _normalized(shown_directory) == _normalized(folder)
 
 
 def absolute_from_internal(path: str, base: str = "") -> str:
@@ -234,15 +296,39 @@ class DatabaseSnapshot:
     sop_instance_uids: frozenset | None = None
 
 
-def foreign_instance_count(baseline: DatabaseSnapshot | None, current: DatabaseSnapshot, own: int = 0) -> int:
+def sop_instance_uids(files: Iterable) -> frozenset:
+    """The SOP Instance UIDs of these DICOM files (this module's own outputs), read with pydicom
+    (only that element). A file that cannot be read adds nothing, so its instance would be reported
+    as foreign: a false alarm rather than a hidden insert."""
+    import pydicom   # here, not at import time: the hook imports this module at Slicer's start (NC1)
+    uids = set()
+    for path in files:
+        try:
+            uid = pydicom.dcmread(os.fspath(path), stop_before_pixels=True,
+                                  specific_tags=["SOPInstanceUID"]).get("SOPInstanceUID")
+        except Exception:   # not DICOM, gone: logged without its path
+            log.warning("an own file's SOP Instance UID could not be read")
+            continue
+        if uid:
+            uids.add(str(uid))
+    return frozenset(uids)
+
+
+def foreign_instance_count(baseline: DatabaseSnapshot | None, current: DatabaseSnapshot, own: int = 0,
+                           own_uids: frozenset | None = None) -> int:
     """How many instances entered the database between the two snapshots by another route than the
-    hook's own imports, which added at most `own` instances. 0 when there is no baseline or the
-    database was switched (a new baseline is due). With UIDs on both sides, new UIDs are counted
-    (so a removal does not hide an insert); otherwise the growth of the count."""
+    hook's own imports. 0 when there is no baseline or the database was switched (a new baseline is
+    due). With UIDs on both sides, new UIDs are counted (so a removal does not hide an insert) and the
+    own ones, `own_uids`, are taken out as a set: a re-import of files already there adds no UID, so
+    subtracting a count would hide as many foreign instances (review N7). Without `own_uids`, or
+    without listed UIDs (a large main database), `own` instances are subtracted from the growth."""
     if baseline is None or _normalized(baseline.directory) != _normalized(current.directory):
         return 0
     if baseline.sop_instance_uids is not None and current.sop_instance_uids is not None:
-        added = len(current.sop_instance_uids - baseline.sop_instance_uids)
+        new = current.sop_instance_uids - baseline.sop_instance_uids
+        if own_uids is not None:
+            return len(new - own_uids)
+        added = len(new)
     else:
         added = current.instance_count - baseline.instance_count
     return max(0, added - max(0, own))

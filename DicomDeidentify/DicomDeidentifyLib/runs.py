@@ -8,7 +8,6 @@ reports) always live apart from it, because the destination is what people share
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import secrets
 import threading
@@ -17,14 +16,17 @@ from pathlib import Path
 from typing import Callable
 
 from .batch import deidentify_paths
+from .errors import SideDatabaseRefused
+# the side database's marker and rules live in a module without pydicom (the hook imports them at
+# Slicer's start, review NC1); re-exported here, where callers have always found them
+from .side_database import (CTK_DATABASE_FILE, SIDE_DATABASE_MARKER, is_side_database,  # noqa: F401
+                            mark_side_database, side_database_refusal)
 from .keys import default_key_file, load_or_create_key
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
 from .report import RunReport
 from .results import FileResult, RunSummary
 
-SIDE_DATABASE_MARKER = "slicer-deidentify-side-database.json"
-CTK_DATABASE_FILE = "ctkDICOM.sql"   # what marks a folder as a ctkDICOMDatabase (Slicer's DICOM database)
 
 
 @dataclass
@@ -56,14 +58,18 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     inputs = [Path(i) for i in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
     destination = Path(destination).resolve()
     key_path = Path(key_file) if key_file else default_key_file()
-    reports = Path(report_dir) if report_dir else key_path.parent / "reports"
+    reports = Path(report_dir) if report_dir else reports_folder(key_path)
     for secret in (key_path.resolve(), reports.resolve(), linkage_path(key_path).resolve()):
         if secret == destination or destination in secret.parents:
             raise ValueError(f"{secret} is inside {destination}: secrets and reports must live apart from "
                              "what is shared")
     if (destination / CTK_DATABASE_FILE).exists() and not is_side_database(destination):
-        raise ValueError(f"{destination} is a DICOM database of Slicer's (it holds {CTK_DATABASE_FILE}): "
-                         "de-identified files go to a folder of their own")
+        raise SideDatabaseRefused(f"The destination is a DICOM database of Slicer's (it holds {CTK_DATABASE_FILE}): "
+                                  "de-identified files go to a folder of their own")
+    if side_database and not dry_run:
+        refusal = side_database_refusal(destination)
+        if refusal:
+            raise SideDatabaseRefused(refusal)
     key, created = load_or_create_key(key_path, create_key)
     run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
     report = RunReport(reports / run_id, options, inputs, str(destination), with_originals=linkage)
@@ -94,17 +100,6 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
                      linkage_path(key_path) if store is not None else None)
 
 
-def mark_side_database(folder: Path) -> None:
-    """A small marker that says what the folder is; it holds nothing secret."""
-    folder.mkdir(parents=True, exist_ok=True)
-    marker = folder / SIDE_DATABASE_MARKER
-    if marker.exists():
-        return
-    temporary = folder / f".{SIDE_DATABASE_MARKER}.{os.getpid()}.partial"
-    temporary.write_text(json.dumps({"created_by": "SlicerDeidentify", "layout": "patient/study/series/instance",
-                                     "contents": "de-identified DICOM files only"}, indent=1))
-    os.replace(temporary, marker)
-
-
-def is_side_database(folder: Path) -> bool:
-    return (Path(folder) / SIDE_DATABASE_MARKER).exists()
+def reports_folder(key_file) -> Path:
+    """Where runs with this key write their reports (and the glue its failure notes): beside the key."""
+    return Path(key_file).parent / "reports"

@@ -14,8 +14,9 @@ PythonQt (commontk db525aff; MeVisLab f4769f190 and 9992368e9, the bases of 5.10
     CLASS: every browser, present or future (a reloaded DICOM module), is routed. Python finds them
     there: a Python subclass of a wrapped Qt class is a plain type (PythonQtClassWrapper_setattro is
     PyType_Type.tp_setattro, db525aff src/PythonQtClassWrapper.cpp:569-572, 9992368e9:571-574), and
-    attribute lookup on its instances runs Python's generic lookup (type, then instance) before
-    Qt's members (PythonQtInstanceWrapper_getattro,
+    attribute lookup on its instances runs Python's generic lookup (data descriptors of the type,
+    then the instance dict, then the type's other attributes, where plain functions are found)
+    before Qt's members (PythonQtInstanceWrapper_getattro,
     db525aff src/PythonQtInstanceWrapper.cpp:439, f4769f190:459, 9992368e9:449).
   * Not routed, because they bypass those methods: the DICOM listener, query/retrieve, DICOMweb
     (DICOMUtils indexes directly), the DICOM Patcher's Import (DICOMPatcher.py 5.8:782-787 calls the
@@ -38,6 +39,12 @@ import qt
 import slicer
 
 from DicomDeidentifyLib import import_routing as routing
+
+try:   # slicer.i18n.tr (Base/Python/slicer/i18n.py 5.8.0 and 5.10.0:52, main:54), as in DicomDeidentify.py (NC2)
+    from slicer.i18n import tr as _
+except ImportError:
+    def _(text):
+        return text
 
 SETTINGS_ANONYMIZE_ON_IMPORT = "DicomDeidentify/AnonymizeOnImport"
 SETTINGS_MAIN_DATABASE = "DicomDeidentify/MainDatabaseDirectory"   # written by earlier versions; removed (M5)
@@ -69,13 +76,13 @@ _setting = routing.ObservedSetting(_readSetting, _writeSetting)
 
 def hook(logic=None):
     """The one hook of this session, created on first use. Creating it installs nothing and builds no
-    module logic: the DicomDeidentifyLogic is made when an import or the side database needs it
-    (or the one given here is used)."""
+    module logic. `logic` is ignored (earlier versions cached it, and a caller's logic, e.g. the
+    self-test's with its temporary settings group, then stayed in the session: review N3): the hook
+    uses a fresh DicomDeidentifyLogic() with the user's settings for each action, unless a caller
+    sets `hook().logic` explicitly (and puts the previous value, possibly None, back)."""
     global _hook
     if _hook is None:
-        _hook = ImportHook(logic)
-    elif logic is not None and _hook.logic is None:
-        _hook.logic = logic
+        _hook = ImportHook()
     return _hook
 
 
@@ -87,6 +94,12 @@ def setAnonymizeOnImport(enabled):
     """Store the setting; every observer (the menu action, the indicator, the DICOM De-identify panel)
     is told when it changed."""
     _setting.set(enabled)
+
+
+def notifyAnonymizeOnImport():
+    """Tell every observer the stored value, after it was written directly (the self-test's settings
+    restore, review N8)."""
+    _setting.notify()
 
 
 def addAnonymizeOnImportObserver(callback):
@@ -107,22 +120,38 @@ def _updateHookControls(enabled):
 _setting.add_observer(_updateHookControls)
 
 
+def _route():
+    """DEIDENTIFY, ORIGINAL or REFUSE for a routed call now (import_routing.import_route, review N1):
+    while the side database is shown, Slicer's own import never runs, whatever the option says."""
+    return routing.import_route(anonymize_on_import=anonymizeOnImport(), side_shown=hook().sideDatabaseShown())
+
+
 def _routedMethod(name, original):
-    """The replacement of SlicerDICOMBrowser.<name>: the original while "Anonymize on import" is off."""
+    """The replacement of SlicerDICOMBrowser.<name>: the original only while "Anonymize on import" is
+    off and the main database is shown; refused while the side database is shown with the option off."""
     if name == "importFolder":
         def routed(browser, *args, **kwargs):
-            if not anonymizeOnImport():
+            route = _route()
+            if route == routing.ORIGINAL:
                 return original(browser, *args, **kwargs)
+            if route == routing.REFUSE:
+                return hook().refuseOriginals()
             hook()._importFolder()
     elif name == "importDirectories":
         def routed(browser, directoriesToAdd, *args, **kwargs):
-            if not anonymizeOnImport():
+            route = _route()
+            if route == routing.ORIGINAL:
                 return original(browser, directoriesToAdd, *args, **kwargs)
+            if route == routing.REFUSE:
+                return hook().refuseOriginals()
             hook()._importNow([str(d) for d in directoriesToAdd])
     else:
         def routed(browser, dicomFilesDirectory, *args, **kwargs):
-            if not anonymizeOnImport():
+            route = _route()
+            if route == routing.ORIGINAL:
                 return original(browser, dicomFilesDirectory, *args, **kwargs)
+            if route == routing.REFUSE:
+                return hook()._refuseSoon()   # Add Data calls once per file: one message for all
             hook()._importSoon([str(dicomFilesDirectory)])
     routed.__name__ = name
     routed.__doc__ = f"{name} of DICOMLib.SlicerDICOMBrowser, routed by DicomDeidentify's Anonymize on import."
@@ -142,6 +171,7 @@ class ImportHook:
         self.baseline = None
         self.gate = routing.ImportGate()
         self.pending = routing.PendingImports()
+        self.refusedCalls = 0   # routed importDirectory calls refused since the last flush (N1)
         # QTimer.singleShot is hidden as a property by PythonQt ("ignore singleShot property, users need
         # to use setSingleShot", PythonQtClassInfo.cpp db525aff:148-152, f4769f190 and 9992368e9:156-159)
         self.foreignTimer = qt.QTimer()
@@ -154,10 +184,17 @@ class ImportHook:
         self.pendingTimer.connect("timeout()", self._onPendingTimer)
 
     def _logic(self):
-        if self.logic is None:
-            from DicomDeidentify import DicomDeidentifyLogic
-            self.logic = DicomDeidentifyLogic()
-        return self.logic
+        """The logic set explicitly, else a new one on the user's settings (cheap: its constructor
+        only stores the settings group; never cached, so nothing of a caller's logic is kept)."""
+        if self.logic is not None:
+            return self.logic
+        from DicomDeidentify import DicomDeidentifyLogic
+        return DicomDeidentifyLogic()
+
+    def _safeErrorDisplay(self, what):
+        """A popup and log line without the error's text (review N4); see DicomDeidentifySlicer.errors."""
+        from .errors import safeErrorDisplay
+        return safeErrorDisplay(what, lambda: self._logic().reportsFolder(), windowTitle=_("Anonymize on import"))
 
     # -- installing --------------------------------------------------------------------------------
     def ensureInstalled(self):
@@ -206,10 +243,10 @@ class ImportHook:
         for old in menu.findChildren(qt.QAction, ACTION_NAME):   # from before a reload of either module
             menu.removeAction(old)
             old.deleteLater()
-        self.action = qt.QAction("Anonymize on import", menu)
+        self.action = qt.QAction(_("Anonymize on import"), menu)
         self.action.objectName = ACTION_NAME
-        self.action.toolTip = ("Import only de-identified copies, into a separate (side) DICOM database. "
-                               "The originals are read, never indexed or copied.")
+        self.action.toolTip = _("Import only de-identified copies, into a separate (side) DICOM database. "
+                                "The originals are read, never indexed or copied.")
         self.action.checkable = True
         self.action.checked = anonymizeOnImport()
         self.action.connect("toggled(bool)", self._onActionToggled)
@@ -250,7 +287,7 @@ class ImportHook:
     # -- which database is shown -------------------------------------------------------------------
     def sideDatabaseShown(self):
         from pathlib import Path
-        from DicomDeidentifyLib.runs import is_side_database
+        from DicomDeidentifyLib.side_database import is_side_database
         database = getattr(slicer, "dicomDatabase", None)
         return bool(database is not None and database.isOpen and database.databaseDirectory
                     and is_side_database(Path(database.databaseDirectory)))
@@ -304,7 +341,7 @@ class ImportHook:
             logging.warning("DicomDeidentify: the DICOM module is not available; the side database is not shown")
             return
         side = self._logic().ensureSideDatabase()
-        if not self.sideDatabaseShown():
+        if not self._shows(side):   # the configured side database, not just any (review N5)
             settings = slicer.app.userSettings()
             key = slicer.dicomDatabaseDirectorySettingsKey
             recorded = settings.value(key)
@@ -331,7 +368,7 @@ class ImportHook:
         main = routing.main_database_directory(settings.value(slicer.dicomDatabaseDirectorySettingsKey),
                                                browser.dicomBrowser.databaseDirectoryBase)
         if main is None:
-            message = "Slicer records no main DICOM database (or records the side one): the shown database is kept."
+            message = _("Slicer records no main DICOM database (or records the side one): the shown database is kept.")
             logging.warning("DicomDeidentify: %s", message)
             slicer.util.showStatusMessage(message, 10000)
         elif self.sideDatabaseShown():
@@ -339,6 +376,13 @@ class ImportHook:
         self._refreshBrowser(browser)
         self._takeBaseline()
         self.updateControls()
+
+    @staticmethod
+    def _shows(folder):
+        """Whether slicer.dicomDatabase is open on `folder` (import_routing.shows_folder)."""
+        database = getattr(slicer, "dicomDatabase", None)
+        shown = database.databaseDirectory if database is not None and database.isOpen else None
+        return routing.shows_folder(shown, folder)
 
     def _refreshBrowser(self, browser):
         """Show the opened database's patients in the visual browser, which setDatabaseDirectory does not
@@ -361,13 +405,21 @@ class ImportHook:
         if self._refusedWhileBusy("import"):
             return
         folder = qt.QFileDialog.getExistingDirectory(
-            slicer.util.mainWindow(), "Import DICOM files: de-identified copies go to the side database")
+            slicer.util.mainWindow(), _("Import DICOM files: de-identified copies go to the side database"))
         if folder:
             self._importNow([folder])
 
     def _importNow(self, paths):
-        with slicer.util.tryWithErrorDisplay("Anonymize on import failed."):   # util.py 5.8:3279
+        with self._safeErrorDisplay(_("Anonymize on import failed.")):
             self.importPaths(paths)
+
+    def refuseOriginals(self):
+        """Say why an import of original files into the shown side database did not run (review N1)."""
+        slicer.util.warningDisplay(routing.ORIGINALS_INTO_SIDE_REFUSED, windowTitle=_("Anonymize on import"))
+
+    def _refuseSoon(self):
+        self.refusedCalls += 1
+        self.pendingTimer.start()
 
     def _importSoon(self, paths):
         """Gather routed importDirectory calls (Add Data calls it once per file) into one run."""
@@ -378,11 +430,14 @@ class ImportHook:
         """Run the gathered importDirectory calls now (the timer does it once the calls have stopped;
         scripts and tests that called importDirectory call this to wait for it). The outcome, or None."""
         self.pendingTimer.stop()
+        if self.refusedCalls:
+            self.refusedCalls = 0
+            self.refuseOriginals()
         paths = self.pending.take()
         return self.importPaths(paths) if paths else None
 
     def _onPendingTimer(self):
-        with slicer.util.tryWithErrorDisplay("Anonymize on import failed."):
+        with self._safeErrorDisplay(_("Anonymize on import failed.")):
             self.flushPendingImports()
 
     def importPaths(self, paths):
@@ -396,23 +451,35 @@ class ImportHook:
         routable, refused = routing.split_routable(paths, logic.sideDatabaseDirectory())
         if refused:
             slicer.util.warningDisplay(
-                f"{len(refused)} folder(s) lie inside the side database and were not imported again.",
-                windowTitle="Anonymize on import")
+                _("{count} folder(s) lie inside the side database and were not imported again.").format(count=len(refused)),
+                windowTitle=_("Anonymize on import"))
         if not routable:
             return None
         self.gate.enter()
         self.updateControls()
         dialog = None
         try:
-            with self.ownInserts() as own:
+            # Clean Pixel Data's packages: asked (and installed) before the busy dialog opens, as the
+            # panel does (review N9); logic.importPaths asks again, but requirements.ensure remembers
+            # the answer and the outcome for the session, so nothing pops up over the dialog.
+            logic.ensurePixelPackages(logic.loadOptions())
+            with self.ownInserts(held=True) as own:
                 dialog, progress, cancel = progressDialog("De-identifying before import...")
                 try:
                     outcome = logic.importPaths(routable, progress=progress, cancel=cancel)
                 except Exception as error:
-                    logging.exception("DicomDeidentify: import failed")
-                    slicer.util.errorDisplay(f"Nothing was imported: {error}", windowTitle="Anonymize on import")
+                    # no traceback or error text into the log or the popup (review N4): a key holders' note
+                    from DicomDeidentifyLib.errors import SafeError, failure_message, write_failure_note
+                    note = None
+                    if not isinstance(error, SafeError):
+                        try:
+                            note = write_failure_note(logic.reportsFolder(), error, "Nothing was imported.")
+                        except Exception:
+                            note = None
+                    slicer.util.errorDisplay(failure_message(_("Nothing was imported."), error, note),
+                                             windowTitle=_("Anonymize on import"))
                     return None
-                if self.sideDatabaseShown():
+                if self._shows(logic.sideDatabaseDirectory()):   # indexed into the shown database (N5)
                     own.extend(outcome.released)
         finally:
             finishProgressDialog(dialog)
@@ -422,9 +489,9 @@ class ImportHook:
         if outcome.held:
             slicer.util.selectModule("DicomDeidentify")
             slicer.modules.DicomDeidentifyWidget.showReview(outcome)
-            slicer.util.infoDisplay(summary, windowTitle="Anonymize on import")
+            slicer.util.infoDisplay(summary, windowTitle=_("Anonymize on import"))
         elif outcome.run and (outcome.run.summary.failed or outcome.run.summary.count("skipped")):
-            slicer.util.warningDisplay(summary, windowTitle="Anonymize on import")
+            slicer.util.warningDisplay(summary, windowTitle=_("Anonymize on import"))
         else:
             slicer.util.showStatusMessage(summary.splitlines()[0], 10000)
         return outcome
@@ -449,26 +516,45 @@ class ImportHook:
         self.baseline = self._snapshot()
 
     def _onOpened(self):
-        with slicer.util.tryWithErrorDisplay("Reading the opened DICOM database failed."):
+        with self._safeErrorDisplay(_("Reading the opened DICOM database failed.")):
             self._takeBaseline()
 
     @contextlib.contextmanager
-    def ownInserts(self):
+    def exclusiveRun(self, what="run"):
+        """Around a run that does not index (the panel's "De-identify folder"): one run at a time with
+        the imports and the release (review N6); raises import_routing.GateBusy while one runs."""
+        if not self.gate.enter():
+            raise routing.GateBusy(self.gate.refusal(what))
+        self.updateControls()
+        try:
+            yield
+        finally:
+            self.gate.leave()
+            self.updateControls()
+
+    @contextlib.contextmanager
+    def ownInserts(self, held=False):
         """Around this module's own indexing into the shown database (an import, the review's release):
         the caller extends the yielded list with the files it added; whatever else entered the shown
         database meanwhile is reported as foreign, and a new baseline is taken. Checks are held off
-        meanwhile (the indexing's own databaseChanged() signals)."""
+        meanwhile (the indexing's own databaseChanged() signals). It holds the gate (one run at a time,
+        review N6): GateBusy while another run holds it, unless `held` says the caller (importPaths)
+        holds it already."""
         before = self.baseline if self.baseline is not None else self._snapshot()
         own = []
-        entered = self.gate.enter()   # nested inside importPaths the gate is already held
+        if not held and not self.gate.enter():
+            raise routing.GateBusy(self.gate.refusal("release"))
         try:
             yield own
         finally:
-            if entered:
+            if not held:
                 self.gate.leave()
             current = self._snapshot()
             if current is not None:
-                self._report(routing.foreign_instance_count(before, current, own=len(own)))
+                # the own files' UIDs, where the snapshots list UIDs (the side database): a re-import adds
+                # no UID, so subtracting a count would hide foreign inserts (review N7)
+                ownUids = routing.sop_instance_uids(own) if current.sop_instance_uids is not None else None
+                self._report(routing.foreign_instance_count(before, current, own=len(own), own_uids=ownUids))
             self.baseline = current
 
     def _onDatabaseChanged(self, *unused):
@@ -476,7 +562,7 @@ class ImportHook:
             self.foreignTimer.start()
 
     def _onForeignTimer(self):
-        with slicer.util.tryWithErrorDisplay("Checking the DICOM database for imports failed."):
+        with self._safeErrorDisplay(_("Checking the DICOM database for imports failed.")):
             self.checkForeignInstances()
 
     def checkForeignInstances(self):
@@ -496,13 +582,13 @@ class ImportHook:
                                                    anonymize_on_import=anonymizeOnImport())
         if incident:
             logging.warning("DicomDeidentify: %d DICOM instance(s) entered the shown database by another route", count)
-            slicer.util.warningDisplay(incident, windowTitle="Anonymize on import")
+            slicer.util.warningDisplay(incident, windowTitle=_("Anonymize on import"))
 
     # -- slots of the hook's own controls ------------------------------------------------------------
     def _onActionToggled(self, checked):
-        with slicer.util.tryWithErrorDisplay("Anonymize on import could not be changed."):
+        with self._safeErrorDisplay(_("Anonymize on import could not be changed.")):
             setAnonymizeOnImport(checked)
 
     def _onIndicatorClicked(self):
-        with slicer.util.tryWithErrorDisplay("The DICOM database could not be switched."):
+        with self._safeErrorDisplay(_("The DICOM database could not be switched.")):
             self.toggleDatabase()

@@ -28,14 +28,30 @@ def progressDialog(label):
     # generated_cpp_515 in MeVisLab f4769f190 and 9992368e9).
     dialog.setModal(True)
     cancel = threading.Event()
-    dialog.connect("canceled()", cancel.set)
+
+    def onCanceled():
+        # QProgressDialog connects canceled() to its cancel() slot in its constructor, and cancel()
+        # hides the dialog (Qt documentation of QProgressDialog::canceled and ::cancel; Qt's source is
+        # not mirrored here). Slots run in the order of connection, so this one comes after it: the
+        # run stops only after the file being de-identified (OCR can take long), and meanwhile the
+        # modal dialog must stay on screen, or the user could start another run inside this one
+        # (review N6; the ImportGate refuses it too).
+        cancel.set()
+        dialog.labelText = "Cancelling: the file being de-identified is finished first..."
+        dialog.show()
+
+    dialog.connect("canceled()", onCanceled)
     dialog.show()
     slicer.app.processEvents()   # paint it now: the first progress call may be minutes away
 
     def progress(done, total, result):
         dialog.maximum = total
         dialog.value = done
-        dialog.labelText = f"De-identified {done} of {total} files"
+        if cancel.is_set():
+            dialog.labelText = f"Cancelling ({done} of {total} files done)..."
+            dialog.show()
+        else:
+            dialog.labelText = f"De-identified {done} of {total} files"
         slicer.app.processEvents()
 
     return dialog, progress, cancel

@@ -8,7 +8,8 @@ import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 
-from DicomDeidentifyLib.import_routing import (DatabaseSnapshot, ImportGate, ObservedSetting, PendingImports,
+from DicomDeidentifyLib.import_routing import (DEIDENTIFY, ORIGINAL, ORIGINALS_INTO_SIDE_REFUSED, REFUSE,
+                                               import_route, shows_folder, GateBusy, sop_instance_uids, DatabaseSnapshot, ImportGate, ObservedSetting, PendingImports,
                                                coalesce_directories, controls_state, foreign_instance_count,
                                                foreign_insert_incident, main_database_directory, parse_bool,
                                                split_routable)
@@ -60,24 +61,54 @@ def test_one_import_at_a_time():
     assert gate.enter() is True
 
 
+def test_release_and_de_identify_folder_are_refused_inside_a_running_import():   # review N6
+    gate = ImportGate()
+    ran = []
+    with gate.hold("import"):
+        for what in ("release", "run", "import"):
+            with pytest.raises(GateBusy) as busy:
+                with gate.hold(what):
+                    ran.append(what)
+            assert str(busy.value) == gate.refusal(what) and "in progress" in str(busy.value)
+        assert gate.busy
+    assert ran == [] and not gate.busy
+    with pytest.raises(ZeroDivisionError):
+        with gate.hold("run"):
+            1 / 0
+    assert not gate.busy                      # a failed run lets the next one start
+
+
 # -- what the controls say ------------------------------------------------------------------------------
 @pytest.mark.parametrize("side_shown, anonymize, busy, expected_button", [
     (True, True, False, "Show main database"),
     (False, True, False, "Show side database"),
     (False, False, False, "Show side database"),
     (True, True, True, "Wait"),
+    (True, False, False, "Show main database"),
 ])
 def test_controls_for_each_state(side_shown, anonymize, busy, expected_button):
     state = controls_state(side_shown=side_shown, anonymize_on_import=anonymize, busy=busy)
     assert state.button_text == expected_button and len(state.button_text) <= 20   # C1: a short button
     assert state.button_enabled is not busy
     assert state.action_checked is anonymize
-    assert state.copy_on_import_enabled is not anonymize                             # C9
+    assert state.copy_on_import_enabled is (not anonymize and not side_shown)        # C9, N1
     assert state.highlight is (side_shown and not busy)
     if not busy:
         assert ("DE-IDENTIFIED" in state.indicator_text) is side_shown
     if not side_shown and not busy:
         assert ("ON" in state.indicator_text) is anonymize
+
+
+# -- N1: no original file enters the side database, whatever the option says ------------------------------
+def test_with_the_side_database_shown_slicers_own_import_never_runs():
+    assert import_route(anonymize_on_import=True, side_shown=True) == DEIDENTIFY
+    assert import_route(anonymize_on_import=True, side_shown=False) == DEIDENTIFY
+    assert import_route(anonymize_on_import=False, side_shown=False) == ORIGINAL   # the user's main database
+    assert import_route(anonymize_on_import=False, side_shown=True) == REFUSE      # originals into the side one
+    assert "Show main database" in ORIGINALS_INTO_SIDE_REFUSED and "Anonymize on import" in ORIGINALS_INTO_SIDE_REFUSED
+    # "Copy imported files" is off wherever Slicer's own import cannot run
+    assert not controls_state(side_shown=True, anonymize_on_import=False).copy_on_import_enabled
+    assert controls_state(side_shown=False, anonymize_on_import=False).copy_on_import_enabled
 
 
 def test_no_database_open():
@@ -215,3 +246,48 @@ def test_incident_names_the_count_and_no_value():
             assert value not in text
     assert foreign_insert_incident(0, side_shown=True, anonymize_on_import=True) is None
     assert foreign_insert_incident(5, side_shown=False, anonymize_on_import=False) is None   # the user's own choice
+
+
+# -- N5: "Show side database" switches to the configured side database ------------------------------------
+def test_another_side_database_shown_is_not_the_configured_one(tmp_path):
+    a, b = tmp_path / "side-a", tmp_path / "side-b"
+    mark_side_database(a)
+    mark_side_database(b)
+    assert shows_folder(str(a), str(a)) and shows_folder(str(a) + os.sep, str(tmp_path / "x" / ".." / "side-a"))
+    assert not shows_folder(str(a), str(b))          # A is shown, B configured: switch
+    assert not shows_folder(None, str(a)) and not shows_folder("", str(a))   # nothing open
+    os.symlink(a, tmp_path / "link")
+    assert shows_folder(str(tmp_path / "link"), str(a))   # the same folder on disk
+    assert not shows_folder(str(tmp_path / "new"), str(tmp_path / "new2"))   # neither exists yet
+    assert shows_folder(str(tmp_path / "new"), str(tmp_path / "new"))
+
+
+# -- N7: own inserts are taken out by their UIDs, not by their count ----------------------------------------
+def test_a_re_import_does_not_hide_a_listener_push(tmp_path):
+    side = str(tmp_path / "side")
+    files = [get_testdata_file(n) for n in ("CT_small.dcm", "MR_small.dcm")]
+    own = sop_instance_uids(files + [__file__])            # a file that is not DICOM adds nothing
+    assert own == frozenset(real_uids("CT_small.dcm", "MR_small.dcm"))
+    foreign = real_uids("rtplan.dcm")
+    baseline = DatabaseSnapshot(side, 2, own)               # the first import
+    # re-import of the same two (their pseudonymous UIDs are already there) while the listener pushes one
+    current = DatabaseSnapshot(side, 3, own | frozenset(foreign))
+    assert foreign_instance_count(baseline, current, own=2, own_uids=own) == 1
+    assert foreign_instance_count(baseline, current, own=2) == 0     # the count would have hidden it
+    # a first import with a push: the own ones are not foreign, the push is
+    assert foreign_instance_count(DatabaseSnapshot(side, 0, frozenset()), current, own=2, own_uids=own) == 1
+    # without listed UIDs (a large main database) the count is all there is
+    assert foreign_instance_count(DatabaseSnapshot(side, 10), DatabaseSnapshot(side, 13), own=2, own_uids=own) == 1
+
+
+# -- NC1: what the hook loads at Slicer's start ----------------------------------------------------------
+def test_the_routing_rules_load_without_the_engine_pydicom_or_numpy():
+    import subprocess
+    import sys
+    code = ("import sys, DicomDeidentifyLib.import_routing, DicomDeidentifyLib.side_database, DicomDeidentifyLib.errors; "
+            "print(sorted(m for m in ('pydicom', 'numpy', 'DicomDeidentifyLib.engine') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ})
+    assert result.stdout.strip() == "[]"
+    import DicomDeidentifyLib
+    assert DicomDeidentifyLib.DeidentifyOptions().to_dict() and "Deidentifier" in dir(DicomDeidentifyLib)

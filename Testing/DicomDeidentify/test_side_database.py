@@ -277,3 +277,42 @@ def test_slicer_s_own_dicom_database_folder_is_never_a_destination(tmp_path):
     run("anonymize", source, "--into", tmp_path / "side", "--key-file", tmp_path / "s" / "k", "--create-key")
     (tmp_path / "side" / "ctkDICOM.sql").write_bytes(b"SQLite format 3\x00")
     run("anonymize", source, "--into", tmp_path / "side", "--key-file", tmp_path / "s" / "k")
+
+
+# -- review N2: only a new, empty or marked folder becomes a side database --------------------------------
+def test_the_users_main_database_is_never_marked_and_the_runs_refusal_stays_reachable(tmp_path):
+    import pytest
+    from DicomDeidentifyLib.errors import SafeError, SideDatabaseRefused
+    from DicomDeidentifyLib.runs import mark_side_database, side_database_refusal
+    main = tmp_path / "SlicerDICOMDatabase"          # Slicer's main database, full of identified files
+    (main / "dicom").mkdir(parents=True)
+    (main / "ctkDICOM.sql").write_bytes(b"SQLite format 3\x00")
+    before = sorted(p.relative_to(main) for p in main.rglob("*"))
+    source = study(tmp_path / "in", "N2", "Doe^Jane", "20240101", 1)
+    for recorded in (None, str(main)):   # chosen by mistake, whether or not Slicer records it
+        with pytest.raises(SideDatabaseRefused) as refused:
+            mark_side_database(main, main_database=recorded)   # what ensureSideDatabase calls first
+        assert "main DICOM database" in str(refused.value) or "ctkDICOM.sql" in str(refused.value)
+        assert isinstance(refused.value, SafeError) and str(main) not in str(refused.value)
+    # ... so that the run's own check still fires when the folder is used as a side database
+    with pytest.raises(SideDatabaseRefused, match="DICOM database of Slicer's"):
+        deidentify_folder(source, main, key_file=tmp_path / "s" / "k", create_key=True, side_database=True)
+    assert sorted(p.relative_to(main) for p in main.rglob("*")) == before and not (main / SIDE_DATABASE_MARKER).exists()
+    # a new (not yet existing) folder that Slicer records as its database is refused too
+    recorded = tmp_path / "new-main"
+    assert "main DICOM database" in side_database_refusal(recorded, main_database=str(recorded))
+    # a folder with other content
+    other = tmp_path / "Documents"
+    other.mkdir()
+    (other / "letter.txt").write_text("x")
+    with pytest.raises(SideDatabaseRefused, match="already holds files"):
+        mark_side_database(other)
+    assert sorted(p.name for p in other.iterdir()) == ["letter.txt"]
+    # accepted: a new folder, an empty one, and a side database Slicer has indexed
+    for fine in (tmp_path / "new" / "side", tmp_path / "empty"):
+        if fine.name == "empty":
+            fine.mkdir()
+        assert side_database_refusal(fine, main_database=str(main)) is None
+        mark_side_database(fine, main_database=str(main))
+        (fine / "ctkDICOM.sql").write_bytes(b"SQLite format 3\x00")
+        assert side_database_refusal(fine, main_database=str(main)) is None
