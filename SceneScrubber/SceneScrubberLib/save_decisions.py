@@ -79,15 +79,23 @@ def after_scrubbed_save(accepted: bool, scene_row_checked: bool, scene_row_direc
     scene_url: `scene.GetURL()` after the save.
     saved_files: the "fileName" of every fileSaved emitted during this save, in order.
 
-    A scene named by fileSaved was written by this save, so it is finished even if another file
-    failed (its screenshot is not yet blanked). Without any fileSaved for a scene (the signal
+    Only the row's target is finished: the scene writer's fileSaved names exactly that path (a
+    folder for "Slicer Data Bundle (*)"). Other scenes named by fileSaved during the save were
+    written by other code while one of save()'s modal loops ran ("replace?",
+    qSlicerSaveDataDialog.cxx main 667/767, 5.10 668/777; the data-bundle folder's ctkMessageBox,
+    qSlicerSceneWriter.cxx main 223-238): they are left alone and logged (N4).
+    The target named by fileSaved was written by this save, so it is finished even if another file
+    failed (its screenshot is not yet blanked). Without any fileSaved for it (the signal
     could not be connected), the scene's URL is used only if the dialog was accepted and the
     URL is the scene row's target; otherwise nothing is touched and the user is warned.
     """
     saved = [_normalized(path) for path in saved_files if path]
     target = scene_row_target(scene_row_directory, scene_row_file_name, scene_url)
     # the scene writer's fileSaved names the row's target (a folder for "Slicer Data Bundle (*)")
-    scenes = _unique(path for path in saved if path == target or _is_scene_name(path))
+    scenes = [target] if target and target in saved else []
+    others = [path for path in saved if path != target and _is_scene_name(path)]
+    if others:
+        log.warning("%d scene file(s) saved by other code during the dialog's save were left as they are", len(others))
     warning = None
     if not scenes and accepted and scene_row_checked:
         if scene_url and target and _normalized(scene_url) == target:
@@ -115,19 +123,12 @@ def check_after_unscrubbed_save(option_on: bool, testing: bool, from_dialog: boo
     Only saves made through the Save dialog (its PHI box unticked) are checked; scripted saves
     (slicer.util.saveScene), saves under --testing and non-scene files are not, so that scripts and
     ctest never get a popup and a large bundle is not read twice inside Slicer's save.
-    scene_target: the dialog's scene row target (scene_row_target); a saved file equal to it is
-    the scene, whatever its suffix."""
-    if not (option_on and not testing and from_dialog and path):
+    scene_target: the dialog's scene row target (scene_row_target); only a saved file equal to it
+    is the dialog's scene, whatever its suffix (a scene saved by other code while the dialog's
+    "replace?" prompt was open is not the dialog's, N4)."""
+    if not (option_on and not testing and from_dialog and path and scene_target):
         return False
-    return _is_scene_name(path) or bool(scene_target) and _normalized(path) == _normalized(scene_target)
-
-
-def _unique(paths) -> list:
-    seen = []
-    for path in paths:
-        if path not in seen:
-            seen.append(path)
-    return seen
+    return _normalized(path) == _normalized(scene_target)
 
 
 @dataclass

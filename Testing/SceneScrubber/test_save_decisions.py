@@ -121,12 +121,30 @@ def test_a_finish_that_fails_is_reported_not_raised(tmp_path):
 
 
 def test_the_every_save_check_runs_only_for_dialog_saves_outside_tests():
-    assert check_after_unscrubbed_save(True, False, True, "/d/case.mrb")
-    assert not check_after_unscrubbed_save(False, False, True, "/d/case.mrb")      # option off
-    assert not check_after_unscrubbed_save(True, True, True, "/d/case.mrb")        # --testing
-    assert not check_after_unscrubbed_save(True, False, False, "/d/case.mrb")      # slicer.util.saveScene
-    assert not check_after_unscrubbed_save(True, False, True, "/d/Volume 1.nrrd")  # a node's file
+    target = "/d/case.mrb"
+    assert check_after_unscrubbed_save(True, False, True, "/d/case.mrb", target)
+    assert not check_after_unscrubbed_save(False, False, True, "/d/case.mrb", target)      # option off
+    assert not check_after_unscrubbed_save(True, True, True, "/d/case.mrb", target)        # --testing
+    assert not check_after_unscrubbed_save(True, False, False, "/d/case.mrb", target)      # slicer.util.saveScene
+    assert not check_after_unscrubbed_save(True, False, True, "/d/Volume 1.nrrd", target)  # a node's file
+    assert not check_after_unscrubbed_save(True, False, True, "/d/autosave.mrb", target)   # N4: not the dialog's
     assert check_after_unscrubbed_save(True, False, True, "/d/Folder", scene_target="/d/Folder")
+
+
+def test_a_bundle_saved_by_other_code_during_the_save_is_not_scrubbed_again(tmp_path):
+    """N4: a timer-driven save (an autosave) wrote another .mrb while the "replace?" prompt was open;
+    only the row's target is finished, the other bundle keeps its bytes (and its DICOM links)."""
+    autosave = tmp_path / "autosave.mrb"
+    before = identified_bundle(autosave)
+    scene = dicom_scene()
+    path = tmp_path / "shared.mrb"
+    with scrubbed_for_saving(scene) as report:
+        assert scene.WriteToMRB(str(path), screenshot())
+    decision = after_scrubbed_save(True, True, str(tmp_path), "shared.mrb", str(path), [str(autosave), str(path)])
+    assert decision.finish == (str(path),)
+    outcome = carry_out(decision, report.identifying_values | set(PHI))
+    assert outcome.scenes == [(str(path), [], None)]
+    assert autosave.read_bytes() == before
 
 
 def test_the_row_target_is_what_the_dialog_writes(tmp_path):
