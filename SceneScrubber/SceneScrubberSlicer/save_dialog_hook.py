@@ -29,7 +29,7 @@ import slicer
 
 from SceneScrubberLib.live_scene import apply_plan, identifying_values, plan_scrub, restore, take_snapshot
 from SceneScrubberLib.save_decisions import (after_scrubbed_save, carry_out, check_after_unscrubbed_save,
-                                             scene_row_target)
+                                             private_listing, scene_row_target)
 from SceneScrubberLib.save_rows import RowChange, SaveRow, neutral_rows, outcome_message
 
 try:   # Slicer's translation function (Base/Python/slicer/i18n.py, present in 5.8.0, 5.10.0 and main)
@@ -190,6 +190,9 @@ class SaveDialogHook:
             return
         previous = self._applyRowChanges(changes)
         sceneRow = self._sceneRow()   # with the neutral names: what the dialog writes to
+        # what Slicer 5.10's saveHiddenNodes may replace: only files not there now are removed after (N2)
+        privateBefore = (private_listing(scene_row_target(sceneRow.directory, sceneRow.file_name, scene.GetURL() or ""))
+                         if sceneRow is not None else None)
         self.savedFiles = []
         self.inScrubbedSave = True
         try:
@@ -205,7 +208,7 @@ class SaveDialogHook:
             self._restoreRows(previous)
         decision = after_scrubbed_save(
             accepted, sceneRow is not None and sceneRow.checked, sceneRow.directory if sceneRow else "",
-            sceneRow.file_name if sceneRow else "", scene.GetURL() or "", self.savedFiles)
+            sceneRow.file_name if sceneRow else "", scene.GetURL() or "", self.savedFiles, privateBefore)
         self._finish(decision, plan.report.identifying_values, policy)
 
     def _finish(self, decision, values, policy):
