@@ -123,7 +123,7 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
     def enter(self):
         # called by qSlicerScriptedLoadableModuleWidget::enter (Base/QTGUI/qSlicerScriptedLoadableModuleWidget.cxx
         # 5.8:65 declareMethod(EnterMethod, "enter"))
-        self._showSettings()   # the Save dialog's box may have changed the "every save" setting
+        self._showSettings()   # the settings may have changed elsewhere (another panel instance, Slicer.ini)
 
     def _showSettings(self):
         settings = slicer.app.userSettings()
@@ -377,7 +377,7 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
 
     def test_SaveDialogWithTheBoxTicked(self):
         """The real Save dialog, its PHI box ticked, Save pressed: the .mrb holds no identity, nothing is
-        left beside it, the scene is as it was, and the box's state is remembered."""
+        left beside it, the scene is as it was, and the box goes back to the "every save" option."""
         import os
         import zipfile
         import numpy
@@ -393,9 +393,12 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
         hidden = slicer.util.addVolumeFromArray(numpy.ones((2, 2, 2), dtype="int16"), name="Hidden for Doe Jane")
         hidden.SetHideFromEditors(True)
         wasChecked = hook.checkBox.checked
+        slicer.app.userSettings().setValue(SETTINGS_SCRUB_ON_SAVE, "false")   # tearDown puts it back
         try:
             self._runSaveDialog("shared.mrb", tickBox=True)
-            self.assertEqual(slicer.app.userSettings().value(SETTINGS_SCRUB_ON_SAVE), "true")   # remembered
+            # N1: the tick was this save's only: the "every save" option is untouched and the box is back to it
+            self.assertEqual(slicer.app.userSettings().value(SETTINGS_SCRUB_ON_SAVE), "false")
+            self.assertFalse(hook.checkBox.checked)
         finally:
             hook.checkBox.checked = wasChecked   # tearDown then puts the setting back as it was
         path = os.path.join(self.folder, "shared.mrb")

@@ -76,6 +76,9 @@ def installed():
 
 
 def scrubOnSaveByDefault():
+    """The panel's "Remove patient information on every save" option: the box's state when the dialog
+    opens, and whether a dialog save with the box unticked is checked afterwards. Only the panel
+    writes it (SceneScrubber.py onScrubOnSaveToggled); the box never does (N1)."""
     return slicer.app.userSettings().value(SETTINGS_SCRUB_ON_SAVE, "false") == "true"
 
 
@@ -106,10 +109,17 @@ class SaveDialogHook:
         self.checkBox = qt.QCheckBox(_("Remove patient information (PHI) from saved files"))
         self.checkBox.objectName = CHECKBOX_NAME
         self.checkBox.toolTip = _("Save the scene without patient names, IDs, dates, DICOM UIDs and screenshots; "
-                                  "the loaded scene stays as it is. The written files are checked afterwards.")
+                                  "the loaded scene stays as it is. The written files are checked afterwards. "
+                                  "For this save only: it starts from Scene Scrubber's \"every save\" option.")
+        # N1: the box is this save's choice; it never writes the "every save" setting, which the
+        # unscrubbed-save check reads. It starts from that setting and goes back to it whenever the
+        # dialog closes: done() emits QDialog::finished(int) for Save and Cancel alike (the dialog is
+        # a QDialog registered with its metaobject, commontk/PythonQt db525aff generated_cpp_511
+        # com_trolltech_qt_gui_init.cpp:460, so its signals connect by signature).
         self.checkBox.checked = scrubOnSaveByDefault()
-        self.checkBox.connect("toggled(bool)", self.onToggled)
         layout.addWidget(self.checkBox, 0, 3)
+        if not self.dialog.connect("finished(int)", self.onDialogFinished):
+            logging.warning("SceneScrubber: the Save dialog's PHI box keeps its last state between saves")
         # coreIOManager(): Q_INVOKABLE, qSlicerCoreApplication.h 5.8:383, 5.10:384, main:435
         if not slicer.app.coreIOManager().connect("fileSaved(qSlicerIO::IOProperties)", self.onFileSaved):
             logging.warning("SceneScrubber: scenes saved through the dialog will be found by their URL "
@@ -156,13 +166,16 @@ class SaveDialogHook:
             self.buttonBox.disconnect("accepted()", self.onAccepted)
             self._giveBackSave()
             slicer.app.coreIOManager().disconnect("fileSaved(qSlicerIO::IOProperties)", self.onFileSaved)
+            self.dialog.disconnect("finished(int)", self.onDialogFinished)
             self.checkBox.setParent(None)
             self.checkBox.deleteLater()
         except Exception:   # the dialog may be gone at shutdown
             logging.debug("SceneScrubber: Save dialog hook already gone", exc_info=True)
 
-    def onToggled(self, checked):
-        slicer.app.userSettings().setValue(SETTINGS_SCRUB_ON_SAVE, "true" if checked else "false")
+    def onDialogFinished(self, _result=None):
+        """The next save starts from the panel's "every save" option again (N1)."""
+        if self.checkBox is not None:
+            self.checkBox.checked = scrubOnSaveByDefault()
 
     # -- saving ----------------------------------------------------------------------------------
     def onAccepted(self):
