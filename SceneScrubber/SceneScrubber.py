@@ -205,8 +205,9 @@ def _outcome(path, saved, findings):
 
 class SceneScrubberLogic(ScriptedLoadableModuleLogic):
     def saveScene(self, path, scrub=True, keepUIDs=False, dateOffsetDays=None):
-        """Save the scene (.mrml or .mrb); with scrub, save a scrubbed version and restore the live
-        scene afterwards, blank the screenshot, then check the written file. Returns (saved, findings).
+        """Save the scene (.mrml or .mrb); with scrub, save a scrubbed copy and restore the live
+        scene afterwards (its URL and root directory too: the copy does not become the scene's file),
+        blank the screenshot, then check the written file. Returns (saved, findings).
         keepUIDs keeps study/series/instance UIDs; dateOffsetDays shifts DICOM dates instead of removing them."""
         from SceneScrubberLib.after_save import finish_saved_scene
         from SceneScrubberLib.live_scene import scrubbed_for_saving
@@ -363,7 +364,10 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
         import zipfile
         shNode, patient = self._patientScene("Doe^John", "MRN12345")
         path = os.path.join(self.folder, "scrubbed.mrb")
+        location = (slicer.mrmlScene.GetURL(), slicer.mrmlScene.GetRootDirectory())
         saved, findings = SceneScrubberLogic().saveScene(path)
+        # N3: the copy does not become the scene's file (the writer moved both, qSlicerSceneWriter.cxx main 168-169)
+        self.assertEqual((slicer.mrmlScene.GetURL(), slicer.mrmlScene.GetRootDirectory()), location)
         self.assertTrue(saved)
         self.assertEqual(findings, [])
         with zipfile.ZipFile(path) as bundle:
@@ -394,8 +398,11 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
         hidden.SetHideFromEditors(True)
         wasChecked = hook.checkBox.checked
         slicer.app.userSettings().setValue(SETTINGS_SCRUB_ON_SAVE, "false")   # tearDown puts it back
+        location = (slicer.mrmlScene.GetURL(), slicer.mrmlScene.GetRootDirectory())
         try:
             self._runSaveDialog("shared.mrb", tickBox=True)
+            # N3: the next ordinary Save does not propose the shared copy
+            self.assertEqual((slicer.mrmlScene.GetURL(), slicer.mrmlScene.GetRootDirectory()), location)
             # N1: the tick was this save's only: the "every save" option is untouched and the box is back to it
             self.assertEqual(slicer.app.userSettings().value(SETTINGS_SCRUB_ON_SAVE), "false")
             self.assertFalse(hook.checkBox.checked)

@@ -32,6 +32,8 @@ class Snapshot:
     items: dict = field(default_factory=dict)   # item id -> (name, {attribute: value}, {uid name: uid})
     nodes: dict = field(default_factory=dict)   # node id -> (name, {attribute: value})
     node_tags: dict = field(default_factory=dict)   # node id -> XML tag ("Volume"), for neutral names
+    url: str = ""              # the scene's URL and root directory: Slicer's scene writer moves them to
+    root_directory: str = ""   # the file it writes (N3, see restore)
 
 
 def _slicer():
@@ -71,7 +73,7 @@ def _node(scene, node_id: str):
 
 def take_snapshot(scene) -> Snapshot:
     hierarchy = _hierarchy(scene)
-    snapshot = Snapshot()
+    snapshot = Snapshot(url=scene.GetURL() or "", root_directory=scene.GetRootDirectory() or "")
     for item in _items(hierarchy):
         attributes = {n: hierarchy.GetItemAttribute(item, n) for n in hierarchy.GetItemAttributeNames(item)}
         uids = {n: hierarchy.GetItemUID(item, n) for n in hierarchy.GetItemUIDNames(item)}
@@ -184,7 +186,18 @@ def scrub_scene(scene, snapshot: Snapshot | None = None, policy: ScrubPolicy | N
 
 
 def restore(scene, snapshot: Snapshot) -> None:
-    """Put back every name, attribute and UID scrubbing changed."""
+    """Put back every name, attribute and UID scrubbing changed, and the scene's URL and root directory.
+
+    Slicer's scene writer sets both to the file it writes, before writing "so next time when the
+    scene is saved, again, the same folder and filename is used by default" (Modules/Loadable/Data/
+    qSlicerSceneWriter.cxx writeToMRML 129-130 and writeToMRB 168-169 in main and 5.10; 5.8 129-130,
+    169-170), and the Save dialog's scene row starts from them (qSlicerSaveDataDialog.cxx
+    populateScene, main 277-281, 5.10 282, 5.8 313-317). A scrubbed save writes a copy that
+    differs from the live scene, which keeps the patient's identity: left there, the next ordinary
+    Save would propose the shared copy and write the identified scene over it (N3). Put back, it
+    proposes the user's own file (or a dated name in the earlier folder)."""
+    scene.SetURL(snapshot.url)
+    scene.SetRootDirectory(snapshot.root_directory)
     hierarchy = _hierarchy(scene)
     for item, (name, attributes, uids) in snapshot.items.items():
         hierarchy.SetItemName(item, name)
@@ -206,7 +219,8 @@ def restore(scene, snapshot: Snapshot) -> None:
 
 @contextmanager
 def scrubbed_for_saving(scene, policy: ScrubPolicy | None = None):
-    """Scrub, let the caller write, and restore whatever happens while it writes."""
+    """Scrub, let the caller write, and restore whatever happens while it writes (the scene's URL and
+    root directory included: the written file is a copy, not the scene's own file)."""
     snapshot = take_snapshot(scene)
     try:
         yield scrub_scene(scene, snapshot, policy)

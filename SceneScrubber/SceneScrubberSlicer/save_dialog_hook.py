@@ -217,11 +217,12 @@ class SaveDialogHook:
             accepted = self.dialog.result() == qt.QDialog.Accepted
         finally:
             self.inScrubbedSave = False
+            urlAfterSave = scene.GetURL() or ""   # the writer's; restore() puts the user's back (N3)
             restore(scene, snapshot)
             self._restoreRows(previous)
         decision = after_scrubbed_save(
             accepted, sceneRow is not None and sceneRow.checked, sceneRow.directory if sceneRow else "",
-            sceneRow.file_name if sceneRow else "", scene.GetURL() or "", self.savedFiles, privateBefore)
+            sceneRow.file_name if sceneRow else "", urlAfterSave, self.savedFiles, privateBefore)
         self._finish(decision, plan.report.identifying_values, policy)
 
     def _finish(self, decision, values, policy):

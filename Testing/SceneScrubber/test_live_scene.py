@@ -36,3 +36,42 @@ def test_scrubbing_for_good(tmp_path):
     scene.SetURL(str(tmp_path / "scene.mrml"))
     assert scene.Commit()
     assert check_scene(tmp_path / "scene.mrml", set(PHI)) == []
+
+
+def _next_save_proposes(scene):
+    """The scene row the Save dialog starts from: QFileInfo(QDir(root directory), URL)
+    (qSlicerSaveDataDialog.cxx populateScene, main 277-281)."""
+    import os
+    return os.path.join(scene.GetRootDirectory(), scene.GetURL())
+
+
+def test_n3_after_a_scrubbed_copy_the_scene_still_points_at_the_users_own_file(tmp_path):
+    """N3: Slicer's scene writer moves the URL and root directory to the file it writes (qSlicerSceneWriter.cxx
+    writeToMRML 129-130, writeToMRB 168-169). After a scrubbed copy they are the user's again, so the next
+    ordinary Save does not propose the shared copy."""
+    own, share = tmp_path / "data", tmp_path / "share"
+    own.mkdir()
+    share.mkdir()
+    scene = dicom_scene()
+    scene.SetRootDirectory(str(own))
+    scene.SetURL(str(own / "case.mrml"))
+    with scrubbed_for_saving(scene) as report:
+        scene.SetURL(str(share / "case.mrml"))       # as writeToMRML does before Commit
+        scene.SetRootDirectory(str(share))
+        assert scene.Commit()
+        scene.SetURL(str(share / "case.mrb"))        # as writeToMRB does before WriteToMRB
+        assert scene.WriteToMRB(str(share / "case.mrb"))
+    assert check_scene(share / "case.mrml", report.identifying_values) == []
+    assert check_scene(share / "case.mrb", report.identifying_values) == []
+    assert (scene.GetURL(), scene.GetRootDirectory()) == (str(own / "case.mrml"), str(own))
+    assert _next_save_proposes(scene) == str(own / "case.mrml")
+
+
+def test_n3_a_scene_that_had_no_file_gets_none_from_the_copy(tmp_path):
+    scene = dicom_scene()
+    root = scene.GetRootDirectory()
+    with scrubbed_for_saving(scene):
+        scene.SetURL(str(tmp_path / "shared.mrb"))
+        scene.SetRootDirectory(str(tmp_path))
+        assert scene.WriteToMRB(str(tmp_path / "shared.mrb"))
+    assert (scene.GetURL() or "", scene.GetRootDirectory()) == ("", root)
