@@ -245,3 +245,51 @@ def carry_out(decision: SaveDecision, identifying_values, policy: ScrubPolicy | 
         except OSError:
             pass
     return outcome
+
+
+@dataclass
+class ScrubbedSaveRun:
+    """What running a scrubbed save gave. saved: save()'s result (None if it did not run or raised);
+    errors: (step, error text) for each step that raised, in order ("apply", "save", then the
+    put-back steps by name)."""
+    saved: object = None
+    errors: list = field(default_factory=list)
+
+    def failed(self, step: str) -> bool:
+        return any(name == step for name, _text in self.errors)
+
+    def put_back_errors(self) -> list:
+        return [(name, text) for name, text in self.errors if name not in ("apply", "save")]
+
+
+def run_scrubbed_save(apply, save, put_back) -> ScrubbedSaveRun:
+    """apply() (scrub the live scene, fill the table), then save() only if apply() succeeded, then
+    every (name, step) of put_back whatever happened before, each one even if an earlier one raised.
+
+    Never raises (N7): an exception in a PythonQt slot is printed and dropped, so the Save dialog
+    hook would skip finishing and checking the written files without a word. The caller finishes
+    the save from the fileSaved names it gathered (a failed save() may have written some) and tells
+    the user about every error in the run."""
+    run = ScrubbedSaveRun()
+    try:
+        apply()
+    except Exception as error:   # nothing is saved; the partial changes are put back below
+        log.exception("could not scrub the scene for saving")
+        run.errors.append(("apply", _text(error)))
+    else:
+        try:
+            run.saved = save()
+        except Exception as error:
+            log.exception("the scrubbed save failed")
+            run.errors.append(("save", _text(error)))
+    for name, step in put_back:
+        try:
+            step()
+        except Exception as error:
+            log.exception("could not put back the %s after a scrubbed save", name)
+            run.errors.append((name, _text(error)))
+    return run
+
+
+def _text(error: Exception) -> str:
+    return str(error) or type(error).__name__

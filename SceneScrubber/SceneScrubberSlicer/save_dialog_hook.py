@@ -29,7 +29,7 @@ import slicer
 
 from SceneScrubberLib.live_scene import apply_plan, identifying_values, plan_scrub, restore, take_snapshot
 from SceneScrubberLib.save_decisions import (after_scrubbed_save, carry_out, check_after_unscrubbed_save,
-                                             private_listing, scene_row_target)
+                                             private_listing, run_scrubbed_save, scene_row_target)
 from SceneScrubberLib.save_rows import RowChange, SaveRow, neutral_rows, outcome_message
 
 try:   # Slicer's translation function (Base/Python/slicer/i18n.py, present in 5.8.0, 5.10.0 and main)
@@ -179,19 +179,32 @@ class SaveDialogHook:
 
     # -- saving ----------------------------------------------------------------------------------
     def onAccepted(self):
-        if not self.checkBox.checked:
-            sceneRow = self._sceneRow()
-            self.sceneTarget = (scene_row_target(sceneRow.directory, sceneRow.file_name, slicer.mrmlScene.GetURL() or "")
-                                if sceneRow is not None else "")
-            self.inDialogSave = True
-            try:
-                self.dialog.accept()   # qSlicerSaveDataDialogPrivate::accept(), a slot override (_p.h main:62)
-            finally:
-                self.inDialogSave = False
-            return
-        scene = slicer.mrmlScene
-        policy = self.policyFactory()
+        """Save pressed. Every error is shown (N7): an exception leaving a PythonQt slot is only
+        printed to the console, and Save would seem to do nothing."""
         try:
+            if self.checkBox.checked:
+                self._saveScrubbed()
+            else:
+                self._saveUnscrubbed()
+        except Exception as error:
+            logging.exception("SceneScrubber: the Save dialog's save failed")
+            slicer.util.errorDisplay(_("Scene Scrubber could not complete the save: {error}").format(error=error),
+                                     parent=self.dialog)
+
+    def _saveUnscrubbed(self):
+        sceneRow = self._sceneRow()
+        self.sceneTarget = (scene_row_target(sceneRow.directory, sceneRow.file_name, slicer.mrmlScene.GetURL() or "")
+                            if sceneRow is not None else "")
+        self.inDialogSave = True
+        try:
+            self.dialog.accept()   # qSlicerSaveDataDialogPrivate::accept(), a slot override (_p.h main:62)
+        finally:
+            self.inDialogSave = False
+
+    def _saveScrubbed(self):
+        scene = slicer.mrmlScene
+        try:
+            policy = self.policyFactory()   # reads the panel's settings: can raise (N7)
             snapshot = take_snapshot(scene)
             plan = plan_scrub(snapshot, policy)
             changes = neutral_rows(self._rows(), plan.report.renamed_nodes, plan.report.identifying_values,
@@ -201,29 +214,54 @@ class SaveDialogHook:
             slicer.util.errorDisplay(_("Patient information could not be removed, so nothing was saved: {error}")
                                      .format(error=error), parent=self.dialog)
             return
-        previous = self._applyRowChanges(changes)
-        sceneRow = self._sceneRow()   # with the neutral names: what the dialog writes to
-        # what Slicer 5.10's saveHiddenNodes may replace: only files not there now are removed after (N2)
-        privateBefore = (private_listing(scene_row_target(sceneRow.directory, sceneRow.file_name, scene.GetURL() or ""))
-                         if sceneRow is not None else None)
-        self.savedFiles = []
-        self.inScrubbedSave = True
-        try:
+        previous = []   # filled as the table is changed, so that a partial change is put back too
+        state = {"sceneRow": None, "privateBefore": None, "url": ""}
+
+        def apply():
+            self._applyRowChanges(changes, previous)
+            sceneRow = state["sceneRow"] = self._sceneRow()   # with the neutral names: what the dialog writes to
+            # what Slicer 5.10's saveHiddenNodes may replace: only files not there now are removed after (N2)
+            if sceneRow is not None:
+                state["privateBefore"] = private_listing(
+                    scene_row_target(sceneRow.directory, sceneRow.file_name, scene.GetURL() or ""))
             apply_plan(scene, plan)
-            # QDialog::setResult/result, wrapped by PythonQt (commontk db525aff generated_cpp_511
-            # com_trolltech_qt_gui1.h:877-879; MeVisLab f4769f190 and 9992368e9 generated_cpp_515 ...gui1.h:1177-1179)
-            self.dialog.setResult(qt.QDialog.Rejected)   # so that result() below tells this save's outcome
-            self.dialog.accept()   # saves; done(Accepted) only when everything was written
-            accepted = self.dialog.result() == qt.QDialog.Accepted
+
+        def save():
+            self.savedFiles = []
+            self.inScrubbedSave = True
+            try:
+                # QDialog::setResult/result, wrapped by PythonQt (commontk db525aff generated_cpp_511
+                # com_trolltech_qt_gui1.h:877-879; MeVisLab f4769f190 and 9992368e9 generated_cpp_515 ...gui1.h:1177-1179)
+                self.dialog.setResult(qt.QDialog.Rejected)   # so that result() below tells this save's outcome
+                self.dialog.accept()   # saves; done(Accepted) only when everything was written
+                return self.dialog.result() == qt.QDialog.Accepted
+            finally:
+                self.inScrubbedSave = False
+                state["url"] = scene.GetURL() or ""   # the writer's; restore() puts the user's back (N3)
+
+        run = run_scrubbed_save(apply, save, [("scene", lambda: restore(scene, snapshot)),
+                                              ("table", lambda: self._restoreRows(previous))])
+        try:
+            if run.failed("apply"):
+                slicer.util.errorDisplay(_("Patient information could not be removed, so nothing was saved: {error}")
+                                         .format(error=dict(run.errors)["apply"]), parent=self.dialog)
+            else:   # what was written is finished and checked, even if the save or a put-back step failed
+                sceneRow = state["sceneRow"]
+                decision = after_scrubbed_save(
+                    bool(run.saved), sceneRow is not None and sceneRow.checked, sceneRow.directory if sceneRow else "",
+                    sceneRow.file_name if sceneRow else "", state["url"], self.savedFiles, state["privateBefore"])
+                self._finish(decision, plan.report.identifying_values, policy)
+                if run.failed("save"):
+                    slicer.util.errorDisplay(_("The scrubbed save failed: {error}")
+                                             .format(error=dict(run.errors)["save"]), parent=self.dialog)
         finally:
-            self.inScrubbedSave = False
-            urlAfterSave = scene.GetURL() or ""   # the writer's; restore() puts the user's back (N3)
-            restore(scene, snapshot)
-            self._restoreRows(previous)
-        decision = after_scrubbed_save(
-            accepted, sceneRow is not None and sceneRow.checked, sceneRow.directory if sceneRow else "",
-            sceneRow.file_name if sceneRow else "", urlAfterSave, self.savedFiles, privateBefore)
-        self._finish(decision, plan.report.identifying_values, policy)
+            problems = run.put_back_errors()
+            if problems:
+                slicer.util.errorDisplay(
+                    _("After the scrubbed save, the loaded scene or the Save dialog could not be put back as they "
+                      "were ({errors}). The loaded scene may have lost patient names, DICOM attributes or UIDs: "
+                      "check it before saving it over your own files.").format(
+                        errors="; ".join(f"{name}: {text}" for name, text in problems)))
 
     def _finish(self, decision, values, policy):
         outcome = carry_out(decision, values, policy)
@@ -295,27 +333,38 @@ class SaveDialogHook:
         sceneRow = self._sceneRow()
         return sceneRow.directory if sceneRow is not None else slicer.mrmlScene.GetRootDirectory()
 
-    def _applyRowChanges(self, changes):
-        """Apply the changes; returns what to put back (check=True: the row was checked by us)."""
-        previous = []
-        for change in changes:
-            item = self.table.item(change.row, FILE_NAME_COLUMN)
-            folder = self.table.cellWidget(change.row, FILE_DIRECTORY_COLUMN)
-            previous.append(RowChange(change.row, item.text(), folder.currentPath, change.check))
-            if change.file_name is not None:
-                item.setText(change.file_name)
-            if change.directory is not None:
-                folder.currentPath = change.directory
-            if change.check:
-                item.setCheckState(qt.Qt.Checked)
-        return previous
+    def _applyRowChanges(self, changes, previous):
+        """Apply the changes, appending to `previous` what to put back (check=True: the row was checked
+        by us) before each row is changed. The table's signals are blocked: the dialog's onItemChanged
+        would otherwise check the row and rewrite the extension of a name it does not recognise
+        (qSlicerSaveDataDialog.cxx main 1216-1267, connected at 158; 5.10 160, 5.8 167) (review S1).
+        QObject.blockSignals: PythonQt's QObject wrapper (commontk db525aff generated_cpp_511
+        com_trolltech_qt_core2.cpp:231; MeVisLab f4769f190 and 9992368e9 generated_cpp_515 ...core2.cpp:1455)."""
+        self.table.blockSignals(True)
+        try:
+            for change in changes:
+                item = self.table.item(change.row, FILE_NAME_COLUMN)
+                folder = self.table.cellWidget(change.row, FILE_DIRECTORY_COLUMN)
+                previous.append(RowChange(change.row, item.text(), folder.currentPath, change.check))
+                if change.file_name is not None:
+                    item.setText(change.file_name)
+                if change.directory is not None:
+                    folder.currentPath = change.directory
+                if change.check:
+                    item.setCheckState(qt.Qt.Checked)
+        finally:
+            self.table.blockSignals(False)
 
     def _restoreRows(self, previous):
-        for change in previous:
-            item = self.table.item(change.row, FILE_NAME_COLUMN)
-            if item is None:   # the dialog refilled its table
-                continue
-            item.setText(change.file_name)
-            self.table.cellWidget(change.row, FILE_DIRECTORY_COLUMN).currentPath = change.directory
-            if change.check:
-                item.setCheckState(qt.Qt.Unchecked)
+        self.table.blockSignals(True)   # as in _applyRowChanges (S1)
+        try:
+            for change in previous:
+                item = self.table.item(change.row, FILE_NAME_COLUMN)
+                if item is None:   # the dialog refilled its table
+                    continue
+                item.setText(change.file_name)
+                self.table.cellWidget(change.row, FILE_DIRECTORY_COLUMN).currentPath = change.directory
+                if change.check:
+                    item.setCheckState(qt.Qt.Unchecked)
+        finally:
+            self.table.blockSignals(False)

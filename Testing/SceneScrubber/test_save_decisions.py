@@ -8,7 +8,7 @@ import slicer
 import vtk
 
 from SceneScrubberLib.live_scene import scrubbed_for_saving
-from SceneScrubberLib.save_decisions import (PrivateListing, after_scrubbed_save, carry_out,
+from SceneScrubberLib.save_decisions import (PrivateListing, after_scrubbed_save, carry_out, run_scrubbed_save,
                                              check_after_unscrubbed_save, private_listing, scene_kind,
                                              scene_row_target)
 from SceneScrubberLib.scene_check import check_scene
@@ -258,3 +258,40 @@ def test_the_row_target_is_what_the_dialog_writes(tmp_path):
     assert scene_row_target(str(tmp_path), "a.mrb", "/elsewhere/b.mrb") == str(tmp_path / "a.mrb")
     assert scene_row_target(str(tmp_path), "", str(tmp_path / "b.mrb")) == str(tmp_path / "b.mrb")
     assert scene_row_target(str(tmp_path / "x"), "../a.mrb", "") == str(tmp_path / "a.mrb")
+
+
+def _live(tmp_path):
+    from SceneScrubberLib.live_scene import plan_scrub, take_snapshot
+    scene = dicom_scene()
+    snapshot = take_snapshot(scene)
+    return scene, snapshot, plan_scrub(snapshot)
+
+
+def test_n7_a_put_back_step_that_fails_does_not_stop_the_others_and_is_reported(tmp_path):
+    """N7: the scene is saved scrubbed; putting the table back fails; the scene is still put back and
+    the run says what failed, so the hook can still finish, check and tell the user."""
+    from SceneScrubberLib.live_scene import apply_plan, restore, take_snapshot
+    scene, snapshot, plan = _live(tmp_path)
+    path = tmp_path / "shared.mrb"
+
+    def broken_table():
+        raise RuntimeError("the dialog refilled its table")
+
+    run = run_scrubbed_save(lambda: apply_plan(scene, plan), lambda: scene.WriteToMRB(str(path), screenshot()),
+                            [("table", broken_table), ("scene", lambda: restore(scene, snapshot))])
+    assert run.saved is True and run.errors == [("table", "the dialog refilled its table")]
+    assert run.put_back_errors() == run.errors and not run.failed("save")
+    after = take_snapshot(scene)   # the session is as it was (writing adds SubjectHierarchyVersion, not ours)
+    assert after.items == snapshot.items and after.nodes["vtkMRMLScalarVolumeNode1"] == snapshot.nodes["vtkMRMLScalarVolumeNode1"]
+    assert check_scene(path, plan.report.identifying_values) == []
+
+
+def test_n7_when_scrubbing_fails_nothing_is_saved_and_the_scene_is_put_back(tmp_path):
+    from SceneScrubberLib.live_scene import apply_plan, restore, take_snapshot
+    scene, snapshot, plan = _live(tmp_path)
+    plan.node_names["vtkMRMLScalarVolumeNode404"] = "Volume 9"   # a node removed since the plan: apply raises
+    path = tmp_path / "shared.mrb"
+    run = run_scrubbed_save(lambda: apply_plan(scene, plan), lambda: scene.WriteToMRB(str(path)),
+                            [("scene", lambda: restore(scene, snapshot))])
+    assert run.failed("apply") and run.saved is None and not path.exists()
+    assert take_snapshot(scene) == snapshot

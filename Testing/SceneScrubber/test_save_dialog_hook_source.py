@@ -32,3 +32,28 @@ def test_n1_the_box_goes_back_to_the_option_when_the_dialog_closes():
     assert "self.dialog.connect('finished(int)', self.onDialogFinished)" in install
     assert "self.checkBox.checked = scrubOnSaveByDefault()" in ast.unparse(_method("onDialogFinished"))
     assert "self.dialog.disconnect('finished(int)', self.onDialogFinished)" in ast.unparse(_method("uninstall"))
+
+
+def _handlers(function):
+    return [handler for node in ast.walk(function) if isinstance(node, ast.Try) for handler in node.handlers]
+
+
+def test_n7_every_error_of_the_save_handler_is_shown_to_the_user():
+    """N7: an exception leaving a PythonQt slot reaches only the console. onAccepted catches everything
+    and shows it; reading the policy is inside the guarded preparation; the scrubbed save runs through
+    run_scrubbed_save (tested in test_save_decisions), whose put-back errors are shown."""
+    [handler] = _handlers(_method("onAccepted"))
+    assert ast.unparse(handler.type) == "Exception" and "slicer.util.errorDisplay(" in ast.unparse(handler)
+    scrubbed = _method("_saveScrubbed")
+    [prepare] = [node for node in scrubbed.body if isinstance(node, ast.Try)][:1]
+    assert "self.policyFactory()" in ast.unparse(prepare.body)
+    assert "self.policyFactory()" not in ast.unparse([n for n in scrubbed.body if n is not prepare])
+    source = ast.unparse(scrubbed)
+    assert "run_scrubbed_save(apply, save, [('scene', lambda: restore(scene, snapshot))" in source
+    assert "run.put_back_errors()" in source and "self._finish(decision" in source
+
+
+def test_s1_the_table_is_changed_with_its_signals_blocked():
+    for name in ("_applyRowChanges", "_restoreRows"):
+        source = ast.unparse(_method(name))
+        assert "self.table.blockSignals(True)" in source and "self.table.blockSignals(False)" in source, name
