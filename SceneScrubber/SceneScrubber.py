@@ -38,10 +38,9 @@ HELP_URL = "https://github.com/SlicerDeidentify/SlicerDeidentify#readme"
 
 def policyFromSettings():
     """The ScrubPolicy the user chose in this module's panel."""
-    from SceneScrubberLib.policy import ScrubPolicy
+    from SceneScrubberLib.policy import policy_from_settings
     settings = slicer.app.userSettings()
-    days = int(settings.value(SETTINGS_SHIFT_DAYS, 0) or 0)
-    return ScrubPolicy(keep_uids=settings.value(SETTINGS_KEEP_UIDS, "false") == "true", date_offset_days=days or None)
+    return policy_from_settings(settings.value(SETTINGS_KEEP_UIDS, "false"), settings.value(SETTINGS_SHIFT_DAYS, 0))
 
 
 def installSaveDialogHook():
@@ -131,7 +130,8 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
             widget.blockSignals(True)
         try:
             self.ui.keepUIDsCheckBox.checked = settings.value(SETTINGS_KEEP_UIDS, "false") == "true"
-            self.ui.shiftDatesSpinBox.value = int(settings.value(SETTINGS_SHIFT_DAYS, 0) or 0)
+            from SceneScrubberLib.policy import shift_days_setting
+            self.ui.shiftDatesSpinBox.value = shift_days_setting(settings.value(SETTINGS_SHIFT_DAYS, 0))
             self.ui.scrubOnSaveCheckBox.checked = settings.value(SETTINGS_SCRUB_ON_SAVE, "false") == "true"
         finally:
             for widget in (self.ui.keepUIDsCheckBox, self.ui.shiftDatesSpinBox, self.ui.scrubOnSaveCheckBox):
