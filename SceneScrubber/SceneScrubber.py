@@ -159,8 +159,11 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
                 if found else _("No identifying attributes in the subject hierarchy."))
 
     def onSaveButton(self):
+        # .mrb only (S5): slicer.util.saveScene saves a .mrml "as a single file without associated data"
+        # (Base/Python/slicer/util.py saveScene docstring, 5.8 1155-1156, 5.10 1154-1155, main 1445-1446), so
+        # such a copy would reference the original, possibly patient-named, files
         path = qt.QFileDialog.getSaveFileName(slicer.util.mainWindow(), _("Save a copy without patient information"),
-                                              "", _("Medical Reality Bundle (*.mrb);;Scene (*.mrml)"))
+                                              "", _("Medical Reality Bundle (*.mrb)"))
         if not path:
             return
         with slicer.util.tryWithErrorDisplay(_("The scrubbed copy could not be saved."), waitCursor=True):
@@ -440,5 +443,6 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
             with zipfile.ZipFile(os.path.join(self.folder, "plain.mrb")) as bundle:
                 self.assertTrue(any(b"MRN24680" in bundle.read(name) for name in bundle.namelist()))
         finally:
-            self.assertIsNotNone(installSaveDialogHook(), "the hook could not be installed again")
+            reinstalled = installSaveDialogHook()   # asserted after: a failure above stays the reported one (S3)
+        self.assertIsNotNone(reinstalled, "the hook could not be installed again")
         self.delayDisplay("SceneScrubber uninstall self-test passed")

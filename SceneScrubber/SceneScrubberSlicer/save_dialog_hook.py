@@ -138,7 +138,8 @@ class SaveDialogHook:
         (commontk/PythonQt db525aff src/PythonQtStdDecorators.cpp:102-127; MeVisLab/pythonqt
         f4769f190 same lines, 9992368e9 (v4.1.0) 104-130). Instance form: the static
         qt.QObject.disconnect forwards to the same decorator (PythonQtStdDecorators.h db525aff:77-78,
-        9992368e9:89-96), either would do."""
+        9992368e9:89-96), either would do. This also removes any other receiver of accepted(), such as
+        another extension's; uninstall() gives back only the dialog's own accept() (review S2)."""
         if not self.buttonBox.disconnect("accepted()"):
             logging.warning("SceneScrubber: Save could not be taken over in the Save dialog; "
                             "its PHI checkbox is not added")
