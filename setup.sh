@@ -22,7 +22,7 @@ make_venv() {  # make_venv DIR EXTRAS [extra pip requirement...]
   local dir=$1 extras=$2; shift 2
   [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
   "$dir/bin/python" -m pip install -q --disable-pip-version-check -e ".[$extras]" "$@" 2>&1 | grep -v '^WARNING: Location' || true
-  "$dir/bin/python" -c 'import DicomDeidentifyLib, pydicom, pytest' # fails loudly if the install did not work
+  "$dir/bin/python" -c 'import DicomDeidentifyLib, SceneScrubberLib, defusedxml, pydicom, pytest' # fails loudly if the install did not work
 }
 
 make_venv .venv test,scene,pixels

@@ -230,10 +230,12 @@ class SceneScrubberLogic(ScriptedLoadableModuleLogic):
 
     def checkFile(self, path, terms=(), keepUIDs=False, dateOffsetDays=None):
         """Where identifying values (the scene's own and `terms`) stand in a saved .mrb, .mrml or folder."""
+        from SceneScrubberLib.identity_matcher import IdentityMatcher
         from SceneScrubberLib.scene_check import check_scene, identifying_terms
         from SceneScrubberLib.policy import ScrubPolicy
         policy = ScrubPolicy(keep_uids=keepUIDs, date_offset_days=dateOffsetDays)
-        return check_scene(path, identifying_terms(path, policy) | set(terms))
+        # the user's terms as terms: any 3+ characters, numbers included (identity_matcher)
+        return check_scene(path, IdentityMatcher(identifying_terms(path, policy), terms=terms))
 
     def findIdentifyingAttributes(self, scene):
         """[(item name, attribute name)] for every subject hierarchy attribute that can carry identity."""

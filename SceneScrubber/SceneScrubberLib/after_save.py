@@ -2,8 +2,9 @@
 
 Slicer's scene writer adds a screenshot of the views to every saved scene (the Save dialog
 grabs the layout), and the views can show a patient's name in their corner annotations.
-So once the scene is written: an .mrb is scrubbed again in place (which blanks its
-screenshot; everything else is already clean and stays as it is), a .mrml's or a scene
+So once the scene is written: an .mrb is scrubbed again in place with the live scene's
+identifying values (which blanks its screenshot and takes those values out of what the
+live scrub does not reach: segment names, markups labels, tables, text, file names), a .mrml's or a scene
 folder's '<scene>.png' is blanked, and then every written file is checked for the values
 the live scene held.
 """
@@ -35,7 +36,9 @@ def finish_saved_scene(path, identifying_values, policy: ScrubPolicy | None = No
         os.close(descriptor)
         os.unlink(temporary)
         try:
-            result = scrub_scene(path, Path(temporary), policy)
+            # the live scene's values: the written scene holds none any more, but segment names,
+            # markups labels, tables and file names written from the live nodes can
+            result = scrub_scene(path, Path(temporary), policy, values=identifying_values)
             os.replace(temporary, path)
         finally:
             Path(temporary).unlink(missing_ok=True)

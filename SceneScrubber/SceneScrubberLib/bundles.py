@@ -23,7 +23,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, scrub_mrml
+from .identity_matcher import IdentityMatcher, matcher_for
+from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, neutral_path, scrub_mrml
 from .policy import ScrubPolicy
 from .scene_sources import SceneSource, open_scene
 from .screenshots import blanked, screenshot_names
@@ -33,6 +34,8 @@ NRRD_SUFFIXES = (".nrrd", ".nhdr")
 # (vtkMRMLVolumeSequenceStorageNode): the attribute is what follows the prefix.
 _FRAME_PREFIX = re.compile(r"^axis \d+ item \d+ ")
 MAX_HEADER_BYTES = 1024 * 1024
+MAX_TEXT_BYTES = 64 << 20   # a larger text file is copied as it is (and the check reports what it holds)
+TEXT_SUFFIXES = (".json", ".txt", ".tsv", ".csv", ".ctbl", ".fcsv", ".acsv", ".xml", ".html", ".md")
 
 
 @dataclass
@@ -44,17 +47,23 @@ class SceneResult:
     missing_files: list = field(default_factory=list)    # referenced by the scene, not in the input
 
 
-def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None) -> tuple:
+def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None, matcher: IdentityMatcher | None = None) -> tuple:
     """(data with the header's DICOM.* 'key:=value' lines, per-frame ones of sequences included, scrubbed
-    by the policy, the values taken out)."""
+    by the policy, the values taken out). With a matcher, every other header line (segment names
+    and tags, other node attributes, comments) has each spelling of an identifying value replaced;
+    the 'data file' line is left to the renaming of files."""
     policy = policy or ScrubPolicy()
     end = _header_end(data)
     if end is None:
         return data, []
-    kept, removed = [], []
+    kept, removed, file_list = [], [], False
     for line in data[:end].split(b"\n"):
         key, separator, value = line.partition(b":=")
         if not separator:
+            data_file = re.match(rb"^data ?file: ?(.*)$", line)
+            file_list = file_list or bool(data_file and data_file.group(1).startswith(b"LIST"))
+            if matcher and not data_file and not file_list:   # file names stay as the files are named
+                line = matcher.redact(line.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
             kept.append(line)
             continue
         name, text = key.decode("latin-1").strip(), value.decode("latin-1").strip()
@@ -62,7 +71,11 @@ def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None) -> tuple:
         if new != text:
             removed.append(text)
         if new is not None:
-            kept.append(key + b":=" + new.encode("latin-1"))
+            if matcher:   # the header is UTF-8 (names typed in Slicer); bytes that are not stay as they are
+                new = matcher.redact(new.encode("latin-1").decode("utf-8", "surrogateescape"))
+                kept.append(key + b":=" + new.encode("utf-8", "surrogateescape"))
+            else:
+                kept.append(key + b":=" + new.encode("latin-1"))
     return b"\n".join(kept) + data[end:], removed
 
 
@@ -77,15 +90,21 @@ def _header_end(data: bytes):
     return len(data) if len(data) < MAX_HEADER_BYTES else None
 
 
-def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None) -> SceneResult:
-    """Scrub a .mrml file, a scene folder or an .mrb into `output` (which must not exist)."""
+def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None, allowed_folders=(),
+                terms=(), values=()) -> SceneResult:
+    """Scrub a .mrml file, a scene folder or an .mrb into `output` (which must not exist).
+    `allowed_folders`: folders outside the scene's own whose data its storage nodes may bring in
+    (see scene_sources); `terms`: more identifying values to take out (the user's own, 3+
+    characters); `values`: more values known to identify, with the rules of scene values (a live
+    scene's, after Slicer saved it scrubbed). SceneError for anything refused or unreadable, before
+    the output exists."""
     source, output = Path(source), Path(output)
     policy = policy or ScrubPolicy()
     if output.exists():
-        raise SceneError(f"{output} exists already: choose a new output")
-    with open_scene(source) as scene:
+        raise SceneError("the output exists already: choose a new output")
+    with open_scene(source, allowed_folders) as scene:
         result = SceneResult(output)
-        plan = _plan(scene, result, policy)
+        plan = _plan(scene, result, policy, terms, values)
         if output.suffix.lower() == ".mrb" or scene.archive is not None:
             _write_bundle(scene, plan, output, result)
         elif source.suffix.lower() == ".mrml" and output.suffix.lower() == ".mrml":
@@ -98,25 +117,28 @@ def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None) -
 @dataclass
 class _Plan:
     """What a scene's files become, decided before anything is copied: the scrubbed scene files
-    (small, read whole), new names (neutral names, external data moved into Data/), the
-    'data file:' line of each renamed NRRD header that points at a renamed data file, and
-    which files are screenshots."""
+    (small, read whole), new names (neutral names, external data moved into Data/, folders and
+    files named after an identifying value), the 'data file:' line of each renamed NRRD header
+    that points at a renamed data file, which files are screenshots, and the matcher that takes
+    identifying values out of headers and text files."""
     scenes: dict = field(default_factory=dict)       # name -> scrubbed .mrml bytes
     renames: dict = field(default_factory=dict)      # old name -> new name
     data_lines: dict = field(default_factory=dict)   # header name -> (old data file, new data file)
     screenshots: set = field(default_factory=set)
     policy: ScrubPolicy = field(default_factory=ScrubPolicy)
+    matcher: IdentityMatcher = field(default_factory=IdentityMatcher)        # contents
+    path_matcher: IdentityMatcher = field(default_factory=IdentityMatcher)   # names: descriptions too
 
     def target(self, name: str) -> str:
         return self.renames.get(name, name)
 
 
-def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy) -> _Plan:
+def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=(), values=()) -> _Plan:
     plan = _Plan(policy=policy)
     names = scene.names
     scene_view_images = set()
     for name in scene.scene_names():
-        data, report = scrub_mrml(scene.read(name), policy)
+        data, report = scrub_mrml(scene.read(name), policy, terms, values)
         plan.scenes[name] = data
         _merge(result.report, report)
         result.scrubbed_files.append(name)
@@ -124,6 +146,9 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy) -> _Plan
         for old, new in report.renamed_files.items():
             plan.renames[_join(folder, old)] = _join(folder, new)
         scene_view_images |= {_join(folder, image) for image in report.screenshot_files}
+    plan.matcher = matcher_for(result.report.identifying_values | set(values), terms)
+    plan.path_matcher = matcher_for(result.report.identifying_values | result.report.descriptive_values
+                                    | set(values), terms)
     result.missing_files = sorted(old for old in plan.renames if old not in names)
     for old, new in list(plan.renames.items()):
         if old.lower().endswith(".nhdr") and old in names:
@@ -135,6 +160,13 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy) -> _Plan
                     posixpath.dirname(new), new_data)
                 plan.data_lines[old] = (data_file, new_data)
     plan.screenshots = screenshot_names(names, scene.scene_names(), scene_view_images)
+    # Every name, renamed or not, loses what still names an identifying value ('Doe Jonathan/...',
+    # 'DOE_JOHN_chest/'): one function of the path, so folders stay together and the scene's
+    # relative references (renamed the same way in the .mrml) still point at their files.
+    for name in set(names) | set(plan.renames):
+        neutral = neutral_path(plan.target(name), plan.path_matcher)
+        if neutral != name:
+            plan.renames[name] = neutral
     targets = [plan.target(name) for name in names]
     # a reference to a file the input lacks must not end up naming another file of the scene
     referenced = [new for old, new in plan.renames.items() if old not in names]
@@ -142,7 +174,7 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy) -> _Plan
         raise SceneError("giving data files neutral names would make two files one: refused")
     for target in targets:
         if PurePosixPath(target).is_absolute() or ".." in PurePosixPath(target).parts:
-            raise SceneError(f"{target}: would be written outside the output: refused")
+            raise SceneError("a file would be written outside the output: refused")
     return plan
 
 
@@ -154,15 +186,22 @@ def _data_file(header: bytes) -> str:
     """The single detached data file a NRRD header names ('' for none, a list or a pattern)."""
     match = re.search(rb"^data ?file: ?([^\n]+)$", header.split(b"\n\n")[0], re.MULTILINE)
     value = match.group(1).decode("latin-1").strip() if match else ""
-    if value.startswith("LIST") or re.search(r"%\d*d", value):
-        return ""   # several files: left as they are (the check reports a name that identifies)
+    # Several files: 'LIST', or a pattern '<format> <min> <max> <step> [<subdim>]' (the NRRD format's
+    # "data file" field). A single name may hold '%' ('Doe%20John_T1.raw.gz', as Slicer writes spaces),
+    # so a name is a pattern only with the numeric fields after it.
+    fields = value.split()
+    if value.startswith("LIST") or (len(fields) in (4, 5) and "%" in fields[0]
+                                    and all(re.fullmatch(r"-?\d+", field) for field in fields[1:])):
+        return ""   # left as they are (the check reports a name that identifies)
     return value
 
 
 def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) -> None:
     """Copy one file from stream to stream: a scene as planned, a screenshot blanked, a NRRD header
-    scrubbed (and its data file line renamed; the data streamed after it), anything else streamed
-    as it is. Memory stays small for large volumes."""
+    scrubbed (DICOM keys by the policy, every other spelling of an identifying value, segment
+    names and descriptions included, replaced; its data file line renamed; the data streamed
+    after it), a text file (markups JSON, a table's TSV, a text node's file, a color table) with
+    every spelling replaced, anything else streamed as it is. Memory stays small for large volumes."""
     if name in plan.scenes:
         target.write(plan.scenes[name])
         return
@@ -172,17 +211,42 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
         return
     if name.lower().endswith(NRRD_SUFFIXES):
         head = source.read(MAX_HEADER_BYTES)
-        scrubbed, removed = scrub_nrrd_header(head, plan.policy)
+        scrubbed, removed = scrub_nrrd_header(head, plan.policy, plan.matcher)
         if removed:
             result.report.identifying_values.update(removed)
             result.report.removed_attributes += len(removed)
+        if scrubbed != head:
             result.scrubbed_files.append(name)
         if name in plan.data_lines:
             old, new = plan.data_lines[name]
             scrubbed = re.sub(rb"^(data ?file: ?)" + re.escape(old.encode("latin-1")) + rb"$",
                               lambda match: match.group(1) + new.encode("latin-1"), scrubbed, count=1, flags=re.M)
         target.write(scrubbed)
+    elif plan.matcher and name.lower().endswith(TEXT_SUFFIXES):
+        data = source.read(MAX_TEXT_BYTES + 1)
+        if len(data) <= MAX_TEXT_BYTES:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+            if text is not None:
+                redacted = _redacted_text(name, text, plan.matcher)
+                if redacted != text:
+                    result.scrubbed_files.append(name)
+                target.write(redacted.encode("utf-8"))
+                return
+        target.write(data)
     shutil.copyfileobj(source, target, 1 << 20)
+
+
+def _redacted_text(name: str, text: str, matcher: IdentityMatcher) -> str:
+    """A text file with every spelling replaced; a table (.csv, .tsv) cell by cell, so that a name
+    spread over two cells ('Doe,John') never merges them (quotes and delimiters are never touched)."""
+    delimiter = {".csv": ",", ".tsv": "\t"}.get(posixpath.splitext(name.lower())[1])
+    if delimiter is None:
+        return matcher.redact(text)
+    return "\n".join(delimiter.join(matcher.redact(cell) for cell in line.split(delimiter))
+                     for line in text.split("\n"))
 
 
 def _write_files(scene: SceneSource, plan: _Plan, folder: Path, result: SceneResult, rename=None) -> list:
@@ -225,7 +289,7 @@ def _write_beside(scene: SceneSource, plan: _Plan, output: Path, result: SceneRe
 
     existing = [rename(name) for name in scene.names if (output.parent / rename(name)).exists()]
     if existing:
-        raise SceneError(f"{output.parent}: {', '.join(existing)} exist already: choose a new output")
+        raise SceneError(f"{len(existing)} of the files to write beside the output exist already: choose a new output")
     temporary = output.parent / f".{output.name}.partial"
     shutil.rmtree(temporary, ignore_errors=True)
     try:
@@ -239,28 +303,32 @@ def _write_beside(scene: SceneSource, plan: _Plan, output: Path, result: SceneRe
 
 
 def _write_bundle(scene: SceneSource, plan: _Plan, output: Path, result: SceneResult) -> None:
-    """An .mrb: members keep their names, dates and modes; a folder or .mrml input is put under a
-    top folder named after the output, as Slicer packs bundles."""
+    """An .mrb: members keep their (normalised) names, dates and modes; a folder or .mrml input is put
+    under a top folder named after the output, as Slicer packs bundles."""
     temporary = output.with_name(f".{output.name}.partial")
-    members = scene.members or [zipfile.ZipInfo(f"{output.stem}/{name}") for name in scene.names]
-    prefix = "" if scene.members else f"{output.stem}/"
+    if scene.members:
+        members, prefix = scene.members, ""
+    else:
+        prefix = f"{output.stem}/"
+        members = [(name, zipfile.ZipInfo(prefix + name)) for name in scene.names]
     try:
         with zipfile.ZipFile(temporary, "w") as target:
-            for member in members:
-                name = member.filename[len(prefix):]
-                copy = zipfile.ZipInfo(prefix + plan.target(name), date_time=member.date_time)
+            for name, member in members:
+                target_name = neutral_path(name, plan.path_matcher) + "/" if member.is_dir() else plan.target(name)
+                copy = zipfile.ZipInfo(prefix + target_name, date_time=member.date_time)
                 copy.external_attr = member.external_attr or (0o644 << 16)
                 copy.compress_type = member.compress_type if scene.members else zipfile.ZIP_DEFLATED
+                if copy.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    copy.compress_type = zipfile.ZIP_DEFLATED
                 if member.is_dir():
                     target.writestr(copy, b"")
                     continue
-                with scene.open(member.filename[len(prefix):]) as reader, \
-                        target.open(copy, "w", force_zip64=True) as writer:
+                with scene.open(name) as reader, target.open(copy, "w", force_zip64=True) as writer:
                     _copy_member(name, reader, writer, plan, result)
         os.replace(temporary, output)
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
         temporary.unlink(missing_ok=True)
-        raise SceneError(f"{scene.origin}: damaged archive: {error}") from None
+        raise SceneError(f"damaged archive: {type(error).__name__}") from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -271,4 +339,5 @@ def _merge(into: ScrubReport, other: ScrubReport) -> None:
     into.removed_uids += other.removed_uids
     into.renamed_items += other.renamed_items
     into.identifying_values |= other.identifying_values
+    into.descriptive_values |= other.descriptive_values
     into.relocated_files += other.relocated_files

@@ -1,24 +1,28 @@
 """scene-scrubber: scrub and check saved Slicer scenes without Slicer.
 
-  scene-scrubber scrub INPUT(.mrml | .mrb | scene folder) --output OUT [--term TEXT ...]
-  scene-scrubber check INPUT [--term TEXT ...]
+  scene-scrubber scrub INPUT(.mrml | .mrb | scene folder) --output OUT [--term TEXT ...] [--allow-folder DIR ...]
+  scene-scrubber check INPUT [--term TEXT ...] [--allow-folder DIR ...]
 
 scrub writes a scrubbed copy, then checks it; check scans every file of a scene
 for the identifying values its own hierarchy holds and for the given terms.
-Exit status: 0 clean, 1 identifying values found, 2 the input could not be used.
+Only the scene's own files are read: data a storage node references outside the
+scene's folder is refused unless --allow-folder names a folder that holds it.
+Exit status: 0 clean, 1 identifying values found, 2 the input could not be read
+or was refused (one line on stderr says why; identifying values in it are masked).
 """
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 from .bundles import scrub_scene
-from .scene_check import check_scene, identifying_terms
+from .identity_matcher import IdentityMatcher, masked, matcher_for
 from .mrml_scrubber import SceneError
-from .phi_attributes import search_forms
 from .policy import ScrubPolicy
+from .scene_check import check_scene, identifying_terms
+
+EXIT_CLEAN, EXIT_FOUND, EXIT_REFUSED = 0, 1, 2
 
 
 def main(argv=None) -> int:
@@ -28,63 +32,68 @@ def main(argv=None) -> int:
     scrub = commands.add_parser("scrub", help="write a copy without patient information")
     scrub.add_argument("input", type=Path)
     scrub.add_argument("--output", type=Path, required=True)
-    scrub.add_argument("--term", action="append", default=[], help="also check for this text (repeatable)")
+    scrub.add_argument("--term", action="append", default=[],
+                       help="also take out and check for this text, 3+ characters (repeatable)")
     check = commands.add_parser("check", help="find patient information in a saved scene")
     check.add_argument("input", type=Path)
-    check.add_argument("--term", action="append", default=[], help="also look for this text (repeatable)")
+    check.add_argument("--term", action="append", default=[],
+                       help="also look for this text, 3+ characters (repeatable)")
     for command in (scrub, check):
         command.add_argument("--keep-uids", action="store_true",
                              help="keep study, series and instance UIDs (links to the DICOM database)")
         command.add_argument("--shift-dates", type=int, metavar="DAYS",
                              help="move DICOM dates back by DAYS instead of removing them")
+        command.add_argument("--allow-folder", action="append", default=[], type=Path, metavar="DIR",
+                             help="a folder outside the scene's own from which its data may be read (repeatable)")
     args = parser.parse_args(argv)
+    short = [term for term in args.term if len(term.strip()) < 3]
+    if short:
+        parser.error("--term needs three or more characters")
     policy = ScrubPolicy(keep_uids=args.keep_uids, date_offset_days=args.shift_dates)
+    # What is known to identify, for masking every line printed (the input's own name included).
+    known = IdentityMatcher(terms=args.term)
     try:
         if args.command == "scrub":
-            terms = identifying_terms(args.input, policy) | set(args.term)
-            result = scrub_scene(args.input, args.output, policy)
-            print(f"scrubbed {args.input} -> {result.output}: {result.report.removed_attributes} attributes and "
-                  f"{result.report.removed_uids} UIDs removed, {len(result.report.renamed_items)} items renamed, "
-                  f"{len(result.scrubbed_files)} files rewritten, {len(result.blanked_screenshots)} screenshots blanked")
+            result = scrub_scene(args.input, args.output, policy, args.allow_folder, terms=args.term)
+            known = matcher_for(result.report.identifying_values, args.term)
+            _print(known, f"scrubbed {args.input} -> {result.output}: {result.report.removed_attributes} "
+                          f"attributes and {result.report.removed_uids} UIDs removed, "
+                          f"{len(result.report.renamed_items)} items renamed, {len(result.scrubbed_files)} files "
+                          f"rewritten, {len(result.blanked_screenshots)} screenshots blanked")
             if result.report.relocated_files:
-                print(f"{len(result.report.relocated_files)} data files stored outside the scene folder moved into Data/")
+                print(f"{len(result.report.relocated_files)} data files stored outside the scene folder "
+                      "brought into Data/")
             for missing in result.missing_files:
-                print(f"warning: the scene references {_masked_path(missing, terms)}, which is not in the input")
-            return _report(check_scene(result.output, terms), result.output)
-        terms = identifying_terms(args.input, policy) | set(args.term)
-        return _report(check_scene(args.input, terms), args.input)
-    except (SceneError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+                _print(known, f"warning: the scene references {missing}, which is not in the input")
+            return _report(check_scene(result.output, known), result.output, known)
+        known = matcher_for(identifying_terms(args.input, policy, args.allow_folder), args.term)
+        return _report(check_scene(args.input, known, args.allow_folder), args.input, known)
+    except SceneError as error:
+        return _refused(known, str(error))
+    except OSError as error:
+        return _refused(known, f"{error.strerror or type(error).__name__}")
+    except Exception as error:   # never a traceback: it could print identifying values
+        return _refused(known, f"the input could not be used ({type(error).__name__})")
 
 
-def _report(findings: list, where: Path) -> int:
+def _refused(known: IdentityMatcher, reason: str) -> int:
+    print("error: " + known.masked(" ".join(reason.split())), file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def _print(known: IdentityMatcher, line: str) -> None:
+    print(known.masked(line))
+
+
+def _report(findings: list, where: Path, known: IdentityMatcher) -> int:
     if not findings:
-        print(f"check: no identifying value found in {where}")
-        return 0
-    print(f"check: identifying values found in {where} (shown masked):")
+        _print(known, f"check: no identifying value found in {where}")
+        return EXIT_CLEAN
+    _print(known, f"check: identifying values found in {where} (shown masked):")
     for finding in findings:
-        where = f"at byte {finding.offset}" if finding.offset >= 0 else "in its name"
-        print(f"  {_masked_in(finding.file, finding.term)} {where}: {_masked(finding.term)}")
-    return 1
-
-
-def _masked_path(path: str, terms) -> str:
-    for term in terms:
-        path = _masked_in(path, term)
-    return path
-
-
-def _masked(term: str) -> str:
-    """Enough to recognise a value one knows, not enough to learn it from a log."""
-    return f"{term[0]}{'*' * (len(term) - 2)}{term[-1]} ({len(term)} characters)" if len(term) > 2 else "**"
-
-
-def _masked_in(text: str, term: str) -> str:
-    """A file name with the value masked where it stands in it (data files are named after nodes)."""
-    for form in sorted(search_forms(term), key=len, reverse=True):
-        text = re.sub(re.escape(form), lambda match: _masked(match.group(0)).split(" (")[0], text, flags=re.I)
-    return text
+        place = f"at byte {finding.offset}" if finding.offset >= 0 else "in its name"
+        _print(known, f"  {finding.file} {place}: {masked(finding.term)}")
+    return EXIT_FOUND
 
 
 if __name__ == "__main__":

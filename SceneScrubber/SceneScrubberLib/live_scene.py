@@ -11,7 +11,9 @@ The same policy as the offline scrubber (mrml_scrubber): every DICOM.* attribute
 subject hierarchy items and nodes and the DICOM UIDs go, patient and study items
 are renamed "Patient 1", "Study 1", and nodes named after an identifying value
 (a series description) "Volume 1" and so on, which also names their data files
-when the scene is saved. Values holding '|' are never written.
+when the scene is saved; the text nodes hold (node_texts: text nodes, segment names and
+descriptions, markups labels and descriptions, table cells, user color names) has every
+spelling of an identifying value replaced by '*'. Values holding '|' are never written.
 It needs `slicer` (Slicer itself, or the slicer-core wheel); it is imported when used.
 """
 from __future__ import annotations
@@ -19,8 +21,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .mrml_scrubber import IDENTIFYING_UIDS, RENAMED_LEVELS, ScrubReport
-from .phi_attributes import names_identifying_value
+from .mrml_scrubber import IDENTIFYING_UIDS, RENAMED_LEVELS, ScrubReport, taken_out
+from .identity_matcher import is_neutral_name, matcher_for
+from .node_texts import node_texts, set_node_text
 from .policy import ScrubPolicy
 
 FRAME_SEPARATOR = "#frame"
@@ -32,6 +35,7 @@ class Snapshot:
     items: dict = field(default_factory=dict)   # item id -> (name, {attribute: value}, {uid name: uid})
     nodes: dict = field(default_factory=dict)   # node id -> (name, {attribute: value})
     node_tags: dict = field(default_factory=dict)   # node id -> XML tag ("Volume"), for neutral names
+    texts: dict = field(default_factory=dict)   # node id -> {key: text} (node_texts: segments, markups, tables...)
     url: str = ""              # the scene's URL and root directory: Slicer's scene writer moves them to
     root_directory: str = ""   # the file it writes (N3, see restore)
 
@@ -81,6 +85,9 @@ def take_snapshot(scene) -> Snapshot:
     for node_id, node in _nodes(scene):
         snapshot.nodes[node_id] = (node.GetName(), {n: node.GetAttribute(n) for n in node.GetAttributeNames()})
         snapshot.node_tags[node_id] = node.GetNodeTagName()
+        texts = node_texts(node)
+        if texts:
+            snapshot.texts[node_id] = texts
     return snapshot
 
 
@@ -93,6 +100,7 @@ class ScrubPlan:
     item_names: dict = field(default_factory=dict)        # item id -> new name
     node_attributes: dict = field(default_factory=dict)   # node id -> {attribute: new value or None}
     node_names: dict = field(default_factory=dict)        # node id -> new name
+    node_texts: dict = field(default_factory=dict)        # node id -> {key: text with identity replaced}
 
 
 def plan_scrub(snapshot: Snapshot, policy: ScrubPolicy | None = None) -> ScrubPlan:
@@ -106,7 +114,7 @@ def plan_scrub(snapshot: Snapshot, policy: ScrubPolicy | None = None) -> ScrubPl
         for attribute, value in attributes.items():
             new = policy.attribute(attribute, value)
             if new != value:
-                report.identifying_values.add(value)
+                taken_out(report, attribute, value)
             if new is None:
                 changes[attribute] = None
                 report.removed_attributes += 1
@@ -120,18 +128,26 @@ def plan_scrub(snapshot: Snapshot, policy: ScrubPolicy | None = None) -> ScrubPl
         if level in counters:
             counters[level] += 1
             plan.item_names[item] = f"{level} {counters[level]}"
-            report.renamed_items.append((name, plan.item_names[item]))
-            report.identifying_values.add(name)
+            if not is_neutral_name(name):   # "Patient 1" of a scrubbed scene identifies nobody
+                report.renamed_items.append((name, plan.item_names[item]))
+                report.identifying_values.add(name)
     for node_id, (_name, attributes) in snapshot.nodes.items():
         changes = plan.node_attributes.setdefault(node_id, {})
         for attribute, value in attributes.items():
             new = policy.attribute(attribute, value)
             if new != value:
-                report.identifying_values.add(value)
+                taken_out(report, attribute, value)
                 changes[attribute] = new
                 report.removed_attributes += new is None
     report.identifying_values.discard("")
+    report.descriptive_values -= report.identifying_values | {""}
     _rename_nodes_named_after(snapshot, plan)
+    matcher = matcher_for(report.identifying_values)
+    for node_id, texts in snapshot.texts.items():
+        for key, text in texts.items():
+            redacted = matcher.redact(text)
+            if redacted != text:
+                plan.node_texts.setdefault(node_id, {})[key] = redacted
     return plan
 
 
@@ -139,8 +155,9 @@ def _rename_nodes_named_after(snapshot: Snapshot, plan: ScrubPlan) -> None:
     """Data nodes are named from DICOM values ("3: <series description>"), and saving names
     their files after them: such names become "<node type> <n>" (e.g. "Volume 1")."""
     counters: dict = {}
+    matcher = matcher_for(plan.report.identifying_values | plan.report.descriptive_values)
     for node_id, (name, _attributes) in snapshot.nodes.items():
-        if not names_identifying_value(name, plan.report.identifying_values):
+        if not matcher.found_in(name):
             continue
         kind = snapshot.node_tags.get(node_id) or "Node"
         counters[kind] = counters.get(kind, 0) + 1
@@ -171,6 +188,10 @@ def apply_plan(scene, plan: ScrubPlan) -> None:
                 node.SetAttribute(attribute, value)
     for node_id, name in plan.node_names.items():
         _node(scene, node_id).SetName(name)
+    for node_id, texts in plan.node_texts.items():
+        node = _node(scene, node_id)
+        for key, text in texts.items():
+            set_node_text(node, key, text)
 
 
 def identifying_values(scene, policy: ScrubPolicy | None = None) -> set:
@@ -186,7 +207,7 @@ def scrub_scene(scene, snapshot: Snapshot | None = None, policy: ScrubPolicy | N
 
 
 def restore(scene, snapshot: Snapshot) -> None:
-    """Put back every name, attribute and UID scrubbing changed, and the scene's URL and root directory.
+    """Put back every name, attribute, UID and text scrubbing changed, and the scene's URL and root directory.
 
     Slicer's scene writer sets both to the file it writes, before writing "so next time when the
     scene is saved, again, the same folder and filename is used by default" (Modules/Loadable/Data/
@@ -215,6 +236,14 @@ def restore(scene, snapshot: Snapshot) -> None:
         node.SetName(name)
         for attribute, value in attributes.items():
             node.SetAttribute(attribute, value)
+    for node_id, texts in snapshot.texts.items():
+        node = _node(scene, node_id)
+        if node is None:
+            continue
+        now = node_texts(node)
+        for key, text in texts.items():
+            if key in now and now[key] != text:
+                set_node_text(node, key, text)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ ENTITY declaration (entity expansion attacks, external entities) is refused.
 """
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import xml.etree.ElementTree as ET
@@ -19,13 +20,48 @@ from urllib.parse import quote, unquote
 from dataclasses import dataclass, field
 
 from .mrml_codec import format_item_attributes, format_node_attributes, parse_item_attributes, parse_node_attributes
-from .phi_attributes import names_identifying_value
+from .identity_matcher import IdentityMatcher, is_neutral_name, matcher_for
+from .phi_attributes import is_descriptive_attribute
 from .policy import ScrubPolicy
 
 IDENTIFYING_UIDS = ("DICOM", "DICOMInstanceUID")
 RENAMED_LEVELS = ("Patient", "Study")
 _STORAGE_PATH = re.compile(r"^(fileName|fileListMember\d+)$")
+# Attributes whose values are Slicer's vocabulary or ids, never text someone typed: a patient named
+# Green must not rename the Green slice view or break its layout name.
+STRUCTURE_ATTRIBUTES = frozenset({"id", "references", "userTags", "singletonTag", "layoutName", "layoutLabel", "orientation",
+                        "orientationReference", "viewGroup", "className", "type"})
+NEUTRAL_PART = "anon"   # what replaces an identifying value in a file or folder name
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+MAX_DEPTH = 256
+
+try:   # defusedxml (pyproject's dependency): the parser that refuses DTDs, entities and external references
+    from defusedxml import DefusedXmlException as _FORBIDDEN
+    from defusedxml.ElementTree import iterparse as _defused_iterparse
+
+    def _iterparse(stream, events):
+        return _defused_iterparse(stream, events=events, forbid_dtd=True, forbid_entities=True,
+                                  forbid_external=True)
+except ImportError:   # a Slicer without it (Slicer does not bundle defusedxml)
+    class _FORBIDDEN(Exception):
+        pass
+
+    def _refuse(*unused):
+        raise _FORBIDDEN()
+
+    def _iterparse(stream, events):
+        # expat itself (it decodes UTF-16 and other encodings, which the byte check above cannot see)
+        # reports any DOCTYPE or entity declaration before ElementTree parses the scene
+        from xml.parsers import expat
+        data = stream.read()
+        scanner = expat.ParserCreate()
+        scanner.StartDoctypeDeclHandler = _refuse
+        scanner.EntityDeclHandler = _refuse
+        try:
+            scanner.Parse(data, True)
+        except expat.ExpatError as error:
+            raise ET.ParseError(str(error)) from None
+        return ET.iterparse(io.BytesIO(data), events=events)
 
 
 class SceneError(Exception):
@@ -39,51 +75,98 @@ class ScrubReport:
     renamed_items: list = field(default_factory=list)   # (old name, new name): old names are PHI
     renamed_files: dict = field(default_factory=dict)   # old path -> new path, relative to the .mrml
     identifying_values: set = field(default_factory=set)  # what the scene held, to check outputs against
+    descriptive_values: set = field(default_factory=set)  # series and study descriptions...: rename nodes only
     relocated_files: list = field(default_factory=list)  # referenced from outside the scene folder, moved to Data/
     renamed_nodes: dict = field(default_factory=dict)    # node id -> neutral name (live scenes)
     screenshot_files: list = field(default_factory=list)  # images of scene view storage nodes, as the scene names them
 
 
-def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None) -> tuple:
-    """(scrubbed .mrml bytes, ScrubReport); the policy says what may stay (default: nothing)."""
-    policy = policy or ScrubPolicy()
-    root = parse_mrml(data)
+def identifying_values(data: bytes, policy: ScrubPolicy | None = None) -> set:
+    """What scrubbing a .mrml with `policy` takes out (its DICOM values and UIDs, the names of its
+    patient and study items), without scrubbing it."""
+    return _scrub_dicom(parse_mrml(data), policy or ScrubPolicy())[1].identifying_values
+
+
+def _scrub_dicom(root, policy: ScrubPolicy) -> tuple:
+    """(root, ScrubReport): DICOM attributes and UIDs removed by the policy, patient and study items
+    renamed; the values they held are in the report."""
     report = ScrubReport()
     counters = {level: 0 for level in RENAMED_LEVELS}
+    new_item_names: dict = {}
     for item in root.iter("SubjectHierarchyItem"):
-        _scrub_item(item, report, counters, policy)
+        _scrub_item(item, report, counters, policy, new_item_names)
     for element in root.iter():
         if element.tag != "SubjectHierarchyItem" and element.get("attributes"):
             _scrub_node_attributes(element, report, policy)
-    _rename_nodes_named_after(root, report)
+    report.identifying_values.discard("")
+    report.descriptive_values -= report.identifying_values | {""}
+    return root, report
+
+
+def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=()) -> tuple:
+    """(scrubbed .mrml bytes, ScrubReport); the policy says what may stay (default: nothing).
+    `terms`: more identifying values to take out (the user's own, any 3+ characters); `values`:
+    more values known to identify (a live scene's, with the rules of scene values).
+
+    After the DICOM attributes and UIDs go, every value they held (and every term) is taken
+    out of everything else the scene writes, in any spelling (identity_matcher): nodes and items
+    named after one get neutral names, data files and folders named after one too (the storage
+    nodes' references follow), and any other attribute or text has the spelling replaced by '*'.
+    Descriptive values (a series description: phi_attributes.DESCRIPTIVE_KEYWORDS) only rename the
+    nodes, and their files, named after them.
+    Node copies in scene views (the automatic "Master Scene View" of older Slicer versions
+    included) get the same neutral names as the live nodes they copy."""
+    root, report = _scrub_dicom(parse_mrml(data), policy or ScrubPolicy())
+    matcher = matcher_for(report.identifying_values | set(values), terms)
+    _rename_nodes_named_after(root, report, matcher_for(report.identifying_values | report.descriptive_values
+                                                        | set(values), terms))
     _relocate_external_files(root, report)
+    _redact_everything_else(root, matcher)
     report.screenshot_files = [unquote(value) for element in root.iter("SceneViewStorage")
                                for _key, value in storage_paths(element)]
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n", report
 
 
 def parse_mrml(data: bytes):
-    """The MRML root element, parsed safely: a scene never declares a DOCTYPE or ENTITY, so one that
-    does (entity expansion, external entities) is refused."""
+    """The MRML root element, parsed safely with defusedxml: a scene never declares a DOCTYPE or
+    ENTITY, so one that does (entity expansion, external entities) is refused, and so is one nested
+    deeper than MAX_DEPTH elements (real scenes nest a few levels per subject hierarchy level or
+    scene view; a 5,000-deep file is an attack on the recursive writers that come after)."""
     if _DECLARATION.search(data):
         raise SceneError("the scene declares a DOCTYPE or ENTITY, which MRML never does: refused")
+    depth, root = 0, None
     try:
-        root = ET.fromstring(data)
+        for event, element in _iterparse(io.BytesIO(data), events=("start", "end")):
+            if event == "start":
+                depth += 1
+                if root is None:
+                    root = element
+                if depth > MAX_DEPTH:
+                    raise SceneError(f"the scene nests elements deeper than {MAX_DEPTH} levels: refused")
+            else:
+                depth -= 1
+    except _FORBIDDEN:
+        raise SceneError("the scene declares a DOCTYPE or ENTITY, which MRML never does: refused") from None
     except ET.ParseError as error:
         raise SceneError(f"not a readable MRML file: {error}") from None
-    if root.tag != "MRML":
-        raise SceneError(f"not an MRML file (root element {root.tag!r})")
+    if root is None or root.tag != "MRML":
+        raise SceneError("not an MRML file (its root element is not MRML)")
     return root
 
 
-def _scrub_item(item, report: ScrubReport, counters: dict, policy: ScrubPolicy) -> None:
+def taken_out(report: ScrubReport, attribute: str, value: str) -> None:
+    """Note a value the policy took out: identifying, or only descriptive (phi_attributes)."""
+    (report.descriptive_values if is_descriptive_attribute(attribute) else report.identifying_values).add(value)
+
+
+def _scrub_item(item, report: ScrubReport, counters: dict, policy: ScrubPolicy, new_names: dict) -> None:
     attributes = parse_item_attributes(item.get("attributes", ""))
     level = dict(attributes).get("Level", "")
     kept = []
     for name, value in attributes:
         new = policy.attribute(name, value) if name else None
         if new != value:
-            report.identifying_values.add(value)
+            taken_out(report, name, value)
         if new is None:
             report.removed_attributes += 1
         else:
@@ -92,7 +175,8 @@ def _scrub_item(item, report: ScrubReport, counters: dict, policy: ScrubPolicy) 
             kept.append((name, new.replace("|", "/")))
     if item.get("attributes") is not None:
         item.set("attributes", format_item_attributes(kept))
-    uids = parse_item_attributes(item.get("uids", ""))
+    original_uids = item.get("uids", "")
+    uids = parse_item_attributes(original_uids)
     if uids:
         remaining = [(name, value) for name, value in uids
                      if name and (name not in IDENTIFYING_UIDS or policy.item_uid(name, level))]
@@ -100,43 +184,123 @@ def _scrub_item(item, report: ScrubReport, counters: dict, policy: ScrubPolicy) 
         report.identifying_values.update(value for name, value in uids if (name, value) not in remaining)
         item.set("uids", format_item_attributes(remaining))
     if level in counters:
-        counters[level] += 1
-        new_name = f"{level} {counters[level]}"
-        report.renamed_items.append((item.get("name", ""), new_name))
-        report.identifying_values.add(item.get("name", ""))
+        # the same item in a scene view's copy of the hierarchy (other item ids, same DICOM UIDs)
+        # gets the same neutral name
+        key = (level, original_uids or item.get("name", ""))
+        if key not in new_names:
+            counters[level] += 1
+            new_names[key] = f"{level} {counters[level]}"
+        new_name = new_names[key]
+        old_name = item.get("name", "")
+        if not is_neutral_name(old_name):   # a scrubbed scene's "Patient 1" identifies nobody (issue 14.1)
+            report.renamed_items.append((old_name, new_name))
+            report.identifying_values.add(old_name)
         item.set("name", new_name)
 
 
-def _rename_nodes_named_after(root, report: ScrubReport) -> None:
-    """Nodes named from DICOM values ("3: <series description>") become "<node type> <n>", and the
-    files their storage nodes write (named after them when saved) get the same neutral name."""
+def _rename_nodes_named_after(root, report: ScrubReport, matcher: IdentityMatcher) -> None:
+    """Nodes named from DICOM values ("3: <series description>") become "<node type> <n>"; a copy
+    of a node in a scene view gets the live node's neutral name (same id). Data files named after
+    an identifying value get their node's neutral name (or "<node type>_<n>" if the node's own
+    name identifies nobody), and folders in their paths the neutral folder name."""
+    if not matcher:
+        return
     counters: dict = {}
-    storage = {node.get("id"): node for node in root if node.get("fileName") is not None}
-    for node in root:
-        name = node.get("name", "")
-        if node.tag == "SubjectHierarchy" or not names_identifying_value(name, report.identifying_values):
-            continue
-        counters[node.tag] = counters.get(node.tag, 0) + 1
-        new_name = f"{node.tag} {counters[node.tag]}"
-        node.set("name", new_name)
-        report.renamed_items.append((name, new_name))
+    new_names: dict = {}      # (tag, id) -> neutral name
+    owners: dict = {}         # storage node id -> data node element
+    for node in _node_elements(root):
         for storage_id in re.findall(r"storage:([^;]+)", node.get("references", "")):
-            if storage_id in storage:
-                _rename_stored_file(storage[storage_id], new_name.replace(" ", "_"), report)
+            owners.setdefault(storage_id, node)
+        name = node.get("name", "")
+        if node.get("singletonTag") or not matcher.found_in(name):
+            continue   # Slicer's own singletons (views, layout, selection) are named by Slicer
+        key = (node.tag, node.get("id") or name)
+        if key not in new_names:
+            counters[node.tag] = counters.get(node.tag, 0) + 1
+            new_names[key] = f"{node.tag} {counters[node.tag]}"
+            report.renamed_items.append((name, new_names[key]))
+            if node.get("id"):
+                report.renamed_nodes[node.get("id")] = new_names[key]
+        node.set("name", new_names[key])
+    stems: dict = {}
+    for storage_node in _node_elements(root):
+        if not storage_paths(storage_node):
+            continue
+        owner = owners.get(storage_node.get("id"))
+
+        def stem(owner=owner, storage_node=storage_node) -> str:
+            if owner is None:
+                tag = storage_node.tag
+            elif (owner.tag, owner.get("id") or "") in new_names:
+                return new_names[(owner.tag, owner.get("id") or "")].replace(" ", "_")
+            else:
+                tag = owner.tag
+            key = (tag, (owner if owner is not None else storage_node).get("id"))
+            if key not in stems:
+                counters[tag] = counters.get(tag, 0) + 1
+                stems[key] = f"{tag}_{counters[tag]}"
+            return stems[key]
+        _rename_stored_file(storage_node, stem, report, matcher)
 
 
-def _rename_stored_file(storage_node, stem: str, report: ScrubReport) -> None:
+def _node_elements(root) -> list:
+    """The scene's nodes, then the node copies inside scene views (any depth), in document order;
+    never the subject hierarchy's items (their names are handled by level)."""
+    top = [node for node in root if node.tag != "SubjectHierarchy"]
+    nested = [element for node in top for element in node.iter() if element is not node
+              and element.get("id") is not None and element.tag not in ("SubjectHierarchy", "SubjectHierarchyItem")]
+    return top + nested
+
+
+def _rename_stored_file(storage_node, stem, report: ScrubReport, matcher: IdentityMatcher) -> None:
     """Paths are URL-encoded and relative to the scene ("Data/3%253a%20Axial.nhdr"), in fileName and,
-    for readers that take a file list, in fileListMember<n> too: every one that names an
-    identifying value gets the node's neutral name."""
+    for readers that take a file list, in fileListMember<n> too: every one whose file name holds an
+    identifying value gets `stem()` as name (its format's suffixes kept), and folders in it that
+    hold one the neutral folder name (neutral_path). The same old path always gets the same new one."""
     for key, value in storage_paths(storage_node):
         old = unquote(value)
-        folder, _, base = old.rpartition("/")
-        if not names_identifying_value(base, report.identifying_values):
-            continue
-        new = f"{folder}/{stem}{file_suffixes(base)}" if folder else f"{stem}{file_suffixes(base)}"
+        if old in report.renamed_files:
+            new = report.renamed_files[old]
+        else:
+            folder, _, base = old.replace("\\", "/").rpartition("/")
+            if matcher.found_in(base):
+                base = stem() + file_suffixes(base)
+            new = (neutral_path(folder, matcher) + "/" + base) if folder else base
+            if new == old:
+                continue
+            report.renamed_files[old] = new
         storage_node.set(key, quote(new, safe="/"))
-        report.renamed_files[old] = new
+
+
+def neutral_path(path: str, matcher: IdentityMatcher) -> str:
+    """A relative path with every spelling of an identifying value in its folders and file name
+    replaced by NEUTRAL_PART ('DOE_JOHN_chest/Doe Jonathan.mrml' -> 'anon_chest/anon.mrml');
+    '..' and the format's suffixes are kept. The same path always gives the same result."""
+    parts = path.split("/")
+    return "/".join(part if part in ("", ".", "..") else matcher.redact(part, NEUTRAL_PART) for part in parts)
+
+
+def _redact_everything_else(root, matcher: IdentityMatcher) -> None:
+    """Any other string the scene writes (descriptions, a text node's text, names of items that
+    are not patients or studies, color and segment names kept in the scene): the spellings of
+    identifying values become '*'. Ids, references and storage paths are structure, left alone
+    (paths were renamed above)."""
+    if not matcher:
+        return
+    cache: dict = {}   # scenes repeat most values ("true", "Level^Series|", "0 0 0")
+    for element in root.iter():
+        for key, value in element.attrib.items():
+            if key in STRUCTURE_ATTRIBUTES or _STORAGE_PATH.match(key) or not value or (key == "name" and element.get("singletonTag")):
+                continue
+            redacted = cache.get(value)
+            if redacted is None:
+                redacted = cache[value] = matcher.redact(value)
+            if redacted != value:
+                element.set(key, redacted)
+        if element.text and element.text.strip():
+            element.text = matcher.redact(element.text)
+        if element.tail and element.tail.strip():
+            element.tail = matcher.redact(element.tail)
 
 
 def storage_paths(element) -> list:
@@ -149,7 +313,7 @@ def _relocate_external_files(root, report: ScrubReport) -> None:
     ("../Patients/DOE_JOHN/..."): the scrubbed scene references it in its own "Data/" folder
     instead (the folder and bundle writers put the file there)."""
     original_of = {new: old for old, new in report.renamed_files.items()}
-    for element in root:
+    for element in root.iter():
         for key, value in storage_paths(element):
             current = unquote(value)
             if not _leaves_scene_folder(current):
@@ -180,7 +344,7 @@ def _scrub_node_attributes(element, report: ScrubReport, policy: ScrubPolicy) ->
     for name, value in attributes:
         new = policy.attribute(name, value)
         if new != value:
-            report.identifying_values.add(value)
+            taken_out(report, name, value)
         if new is None:
             report.removed_attributes += 1
         else:

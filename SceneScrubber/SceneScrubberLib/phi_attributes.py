@@ -15,17 +15,25 @@ def is_identifying_attribute(name: str) -> bool:
     return name.startswith(DICOM_ATTRIBUTE_PREFIX)
 
 
-def search_forms(term: str) -> set:
-    """A value and the forms Slicer may write it in (a PN's '^' as a space or '_'); empty for values
-    too short or too common to tell identity from chance ('M', 'YES', a small number)."""
-    term = (term or "").strip()
-    if len(term) < 3 or term.lower() in {"yes", "no"} or (term.isdigit() and len(term) < 6):
-        return set()
-    forms = {term, term.replace("^", " ").strip(), term.replace("^", "_").strip("_")}
-    return {form for form in forms if len(form) >= 3}
+# What DICOM loading copies that describes the acquisition, not the person: it goes with the other
+# DICOM.* attributes, and nodes named after it ("3: Axial") are renamed, but it is not looked for
+# in the rest of the scene: "Axial" or "HEAD" are also words Slicer writes (a slice node's
+# orientation="Axial"), and a check or scrub that took them for identity would flag or break every scene.
+DESCRIPTIVE_KEYWORDS = frozenset({
+    "StudyDescription", "SeriesDescription", "SeriesModality", "Modality", "SeriesNumber", "AcquisitionNumber",
+    "InstanceNumber", "BodyPartExamined", "ProtocolName", "ImageType", "Manufacturer", "ManufacturerModelName",
+    "StudyTime", "SeriesTime", "ContentTime", "AcquisitionTime", "PatientSex", "SliceThickness",
+})
+
+
+def is_descriptive_attribute(name: str) -> bool:
+    """Whether an attribute (DICOM.<keyword>) describes the acquisition rather than the person."""
+    return name.startswith(DICOM_ATTRIBUTE_PREFIX) and name[len(DICOM_ATTRIBUTE_PREFIX):] in DESCRIPTIVE_KEYWORDS
 
 
 def names_identifying_value(name: str, values) -> bool:
-    """Whether a node or item name contains one of the identifying values (any letter case)."""
-    lowered = (name or "").lower()
-    return any(form.lower() in lowered for value in values for form in search_forms(value))
+    """Whether a node or item name holds one of the identifying values in any spelling
+    (identity_matcher). For many names, build one IdentityMatcher and ask it instead."""
+    from .identity_matcher import IdentityMatcher
+    matcher = values if isinstance(values, IdentityMatcher) else IdentityMatcher(values)
+    return matcher.found_in(name or "")

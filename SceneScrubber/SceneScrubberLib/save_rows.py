@@ -10,11 +10,11 @@ back afterwards.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from .mrml_scrubber import file_suffixes
-from .phi_attributes import names_identifying_value, search_forms
+from .identity_matcher import IdentityMatcher
+from .phi_attributes import names_identifying_value
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ def neutral_rows(rows: list, new_node_names: dict, identifying_values, scene_dir
     main 738-742, 5.10 748, 5.8 803), so the scene would go on referencing the node's old,
     identifying file (N6). The scene's own row is never checked here: unchecked, no scene is saved."""
     changes = []
+    identifying_values = IdentityMatcher(identifying_values)
     for row in rows:
         file_name = directory = None
         if row.node_id and row.node_id in new_node_names:
@@ -80,6 +81,4 @@ def outcome_message(path: str, findings: list, scrubbed: bool) -> str:
 
 def _without_values(name: str, findings: list) -> str:
     """A file name, with '...' where it holds an identifying value (in any form Slicer writes it)."""
-    for form in sorted({f for finding in findings for f in search_forms(finding.term)}, key=len, reverse=True):
-        name = re.sub(re.escape(form), "...", name, flags=re.IGNORECASE)
-    return name
+    return IdentityMatcher({finding.term for finding in findings}).redact(name, "...")

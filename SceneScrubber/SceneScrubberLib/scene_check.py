@@ -1,61 +1,157 @@
-"""Checking a written scene: where do identifying values stand in any of its files?"""
+"""Checking a written scene: where do identifying values stand in any of its files?
+
+Every file of the scene (see scene_sources) and every file and folder name is
+looked at with the identity matcher (identity_matcher: any case, order and
+separator). Text is matched word by word: scene files, NRRD headers (node
+attributes, segment names and descriptions), markups JSON (labels,
+descriptions), text and table nodes' files, color tables, and any other file
+that reads as text. Binary data (image data, a NRRD file's payload) is searched
+for the long spellings of each value, byte for byte, in chunks: random bytes
+spell short words by chance.
+"""
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .mrml_scrubber import scrub_mrml
-from .phi_attributes import search_forms
+from .identity_matcher import IdentityMatcher, matcher_for
+from .mrml_scrubber import STRUCTURE_ATTRIBUTES, identifying_values
 from .scene_sources import open_scene
 
 CHUNK_BYTES = 4 << 20
+MAX_TEXT_BYTES = 64 << 20     # a text file larger than this is searched as binary data
+SNIFF_BYTES = 8192
+NRRD_SUFFIXES = (".nrrd", ".nhdr")
+TEXT_SUFFIXES = (".mrml", ".json", ".txt", ".tsv", ".csv", ".ctbl", ".fcsv", ".acsv", ".xml", ".html", ".md",
+                 ".obj", ".mtl", ".ini", ".cfg", ".yaml", ".yml")
 
 
 @dataclass
 class Finding:
     file: str
-    term: str
-    offset: int
+    term: str      # the identifying value whose spelling was found (print it masked)
+    offset: int    # byte offset in the file, -1 for the file's name
 
 
-def identifying_terms(source: Path, policy=None) -> set:
+def identifying_terms(source: Path, policy=None, allowed_folders=()) -> set:
     """The identifying values a scene's own .mrml files hold (what scrubbing with `policy` takes out)."""
     terms = set()
-    with open_scene(source) as scene:
+    with open_scene(source, allowed_folders) as scene:
         for name in scene.scene_names():
-            terms |= scrub_mrml(scene.read(name), policy)[1].identifying_values
+            terms |= identifying_values(scene.read(name), policy)
     return terms
 
 
-def check_scene(source: Path, terms) -> list:
-    """Every file of the scene (see scene_sources: a .mrml's data files, screenshot and private folder
-    included) in which one of `terms` stands, in any letter case; each file is read in chunks."""
-    needles = {}
-    for term in terms:
-        for variant in search_forms(term):
-            needles.setdefault(variant.lower().encode("utf-8"), term)
+def check_scene(source: Path, terms, allowed_folders=()) -> list:
+    """[Finding] for every file of the scene in which, or in whose name, one of `terms` stands (see
+    the module's text). `terms`: identifying values, or an IdentityMatcher."""
+    matcher = terms if isinstance(terms, IdentityMatcher) else matcher_for(terms)
     findings = []
-    with open_scene(source) as scene:
+    if not matcher:
+        return findings
+    literals = matcher.literal_forms()
+    with open_scene(source, allowed_folders) as scene:
         for name in scene.names:
-            findings += _find_in(name, scene, needles)
-            findings += [Finding(name, term, -1) for needle, term in needles.items()
-                         if needle in name.lower().encode("utf-8")]   # a file named after a value
+            findings += _find_in(name, scene, matcher, literals)
+            findings += _once([Finding(name, hit.value, -1) for hit in matcher.hits(name)])
+        for name, info in scene.members:   # a bundle's folder entries have names too
+            if info.is_dir():
+                findings += _once([Finding(name + "/", hit.value, -1) for hit in matcher.hits(name)])
     return findings
 
 
-def _find_in(name: str, scene, needles: dict) -> list:
-    found, overlap, position, tail = {}, max((len(n) for n in needles), default=1) - 1, 0, b""
+def _once(findings: list) -> list:
+    """One finding per value and file: the first."""
+    seen, kept = set(), []
+    for finding in findings:
+        if finding.term not in seen:
+            seen.add(finding.term)
+            kept.append(finding)
+    return kept
+
+
+def _find_in(name: str, scene, matcher: IdentityMatcher, literals: dict) -> list:
     with scene.open(name) as stream:
-        while True:
-            chunk = stream.read(CHUNK_BYTES)
-            if not chunk:
-                break
-            window = tail + chunk.lower()
-            for needle, term in needles.items():
-                if needle not in found:
-                    offset = window.find(needle)
-                    if offset >= 0:
-                        found[needle] = Finding(name, term, position - len(tail) + offset)
-            tail = window[-overlap:] if overlap else b""
-            position += len(chunk)
+        head = stream.read(SNIFF_BYTES)
+        lower = name.lower()
+        if lower.endswith(NRRD_SUFFIXES) and head.startswith(b"NRRD"):
+            header = head
+            while b"\n\n" not in header and len(header) < MAX_TEXT_BYTES:
+                more = stream.read(CHUNK_BYTES)
+                if not more:
+                    break
+                header += more
+            end = header.find(b"\n\n")
+            end = len(header) if end < 0 else end
+            found = _in_text(name, header[:end], matcher, 0)
+            return _once(found + _in_binary(name, header[end:], stream, literals, end))
+        if lower.endswith(TEXT_SUFFIXES) or (b"\x00" not in head and _decodes(head)):
+            data = head + stream.read(MAX_TEXT_BYTES)
+            if len(data) <= MAX_TEXT_BYTES:
+                return _once(_in_text(name, data, matcher, 0, lower.endswith(".mrml")))
+            return _once(_in_binary(name, data, stream, literals, 0))
+        return _once(_in_binary(name, head, stream, literals, 0))
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start >= len(data) - 4   # a character cut at the end of the sniffed bytes
+    return True
+
+
+def _in_text(name: str, data: bytes, matcher: IdentityMatcher, base: int, scene: bool = False) -> list:
+    text = data.decode("utf-8", errors="replace")
+    hits = matcher.hits(text)
+    if scene and hits:
+        hits = _outside_vocabulary(text, hits)
+    return [Finding(name, hit.value, base + len(text[:hit.start].encode("utf-8"))) for hit in hits]
+
+
+_VOCABULARY_VALUE = re.compile(r'\s(?:%s)="[^"]*"' % "|".join(sorted(STRUCTURE_ATTRIBUTES)))
+_SINGLETON = re.compile(r'<\w+\s[^>]*\ssingletonTag="[^"]*"[^>]*>')
+_NAME = re.compile(r'\sname="[^"]*"')
+# The markup itself: element and attribute names are MRML's vocabulary, never a value
+# ('SourceRepresentationName' is no patient named Source).
+_MARKUP_NAME = re.compile(r'</?[A-Za-z_][\w.:-]*|\s[A-Za-z_][\w.:-]*(?==")')
+
+
+def _outside_vocabulary(text: str, hits: list) -> list:
+    """The hits in a scene file that are not in what the scrubber leaves as Slicer's own (element and
+    attribute names, ids,
+    references, layout names, orientations, the names of singleton nodes such as the Green view:
+    mrml_scrubber.STRUCTURE_ATTRIBUTES), so that check agrees with scrub on its output."""
+    spans = [match.span() for match in _VOCABULARY_VALUE.finditer(text)]
+    spans += [match.span() for match in _MARKUP_NAME.finditer(text)]
+    for element in _SINGLETON.finditer(text):
+        spans += [(element.start() + m.start(), element.start() + m.end()) for m in _NAME.finditer(element.group(0))]
+    spans.sort()
+    starts = [start for start, _end in spans]
+    kept = []
+    for hit in hits:
+        index = bisect.bisect_right(starts, hit.start) - 1
+        if index < 0 or spans[index][1] < hit.end:
+            kept.append(hit)
+    return kept
+
+
+def _in_binary(name: str, first: bytes, stream, literals: dict, base: int) -> list:
+    """Long spellings of the values in binary data, case-insensitively, chunk by chunk (a spelling
+    cut between two chunks is still found)."""
+    if not literals:
+        return []
+    found, overlap, position, tail, chunk = {}, max(len(n) for n in literals) - 1, base, b"", first
+    while chunk:
+        window = tail + chunk.lower()
+        for needle, value in literals.items():
+            if value not in found:
+                offset = window.find(needle)
+                if offset >= 0:
+                    found[value] = Finding(name, value, position - len(tail) + offset)
+        tail = window[-overlap:] if overlap else b""
+        position += len(chunk)
+        chunk = stream.read(CHUNK_BYTES)
     return list(found.values())

@@ -38,6 +38,52 @@ def test_scrubbing_for_good(tmp_path):
     assert check_scene(tmp_path / "scene.mrml", set(PHI)) == []
 
 
+def test_text_in_nodes_is_scrubbed_for_saving_and_put_back(tmp_path):
+    """Segment names and descriptions, markups labels and descriptions, a text node, table cells and a
+    user color name spell the patient's name or ID: scrubbed while saving, exactly restored after."""
+    import vtk
+    from SceneScrubberLib.live_scene import scrubbed_for_saving, take_snapshot
+    scene = dicom_scene()
+    scene.RegisterNodeClass(slicer.vtkMRMLMarkupsJsonStorageNode())
+    segmentation = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "Segmentation")
+    labelmap = slicer.vtkOrientedImageData()
+    labelmap.SetDimensions(2, 2, 1)
+    labelmap.AllocateScalars(vtk.VTK_UNSIGNED_CHAR, 1)
+    segment = slicer.vtkSegment()
+    segment.SetName("John Doe tumor")
+    segment.SetTag("Description", "of DOE^JOHN")
+    segment.AddRepresentation("Binary labelmap", labelmap)
+    segmentation.GetSegmentation().AddSegment(segment, "tumor")
+    points = scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "F")
+    points.AddControlPoint(vtk.vtkVector3d(0, 0, 0), "MRN12345")
+    points.SetNthControlPointDescription(0, "Doe, John")
+    scene.AddNewNodeByClass("vtkMRMLTextNode", "Note").SetText("seen doe-john")
+    table = scene.AddNewNodeByClass("vtkMRMLTableNode", "T")
+    table.AddColumn().SetName("DoeJohn")
+    table.AddEmptyRow()
+    table.SetCellText(0, 0, "MRN 12345")
+    colors = scene.AddNewNodeByClass("vtkMRMLColorTableNode", "Colors")
+    colors.SetTypeToUser()
+    colors.SetNumberOfColors(1)
+    colors.SetColor(0, "John_Doe", 1, 0, 0, 1)
+    before = take_snapshot(scene)
+    seen = {}
+    with scrubbed_for_saving(scene):
+        seen["segment"] = segmentation.GetSegmentation().GetSegment("tumor").GetName()
+        description = vtk.reference("")
+        segmentation.GetSegmentation().GetSegment("tumor").GetTag("Description", description)
+        seen["description"] = description.get()
+        seen["point"] = (points.GetNthControlPointLabel(0), points.GetNthControlPointDescription(0))
+        seen["text"] = scene.GetFirstNodeByName("Note").GetText()
+        seen["table"] = (table.GetColumnName(0), table.GetCellText(0, 0))
+        seen["color"] = colors.GetColorName(0)
+    assert seen == {"segment": "* tumor", "description": "of *", "point": ("*", "*"), "text": "seen *",
+                    "table": ("*", "*"), "color": "*"}
+    assert take_snapshot(scene) == before
+    assert segmentation.GetSegmentation().GetSegment("tumor").GetName() == "John Doe tumor"
+    assert table.GetCellText(0, 0) == "MRN 12345" and colors.GetColorName(0) == "John_Doe"
+
+
 def _next_save_proposes(scene):
     """The scene row the Save dialog starts from: QFileInfo(QDir(root directory), URL)
     (qSlicerSaveDataDialog.cxx populateScene, main 277-281)."""

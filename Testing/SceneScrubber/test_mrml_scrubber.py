@@ -63,3 +63,62 @@ def test_a_bar_in_a_patient_name_leaves_no_fragment(tmp_path):
 def test_hostile_or_broken_files_are_refused_with_a_reason(data, reason):
     with pytest.raises(SceneError, match=reason):
         scrub_mrml(data)
+
+
+def test_scenes_are_read_with_defusedxml_and_refused_the_same_without_it(monkeypatch):
+    """defusedxml (pyproject's dependency) parses; a Slicer without it falls back to the standard
+    parser, and the same hostile and too deep files are refused."""
+    import xml.etree.ElementTree as ET
+    import defusedxml
+    from SceneScrubberLib import mrml_scrubber
+    assert mrml_scrubber._FORBIDDEN is defusedxml.DefusedXmlException
+    hostile = [b'<?xml version="1.0"?><!DOCTYPE MRML [<!ENTITY a "aaaa">]><MRML>&a;</MRML>',
+               b"<MRML>" + b"<a>" * 300 + b"</a>" * 300 + b"</MRML>"]
+    for parser in ("defusedxml", "standard"):
+        if parser == "standard":
+            monkeypatch.setattr(mrml_scrubber, "_iterparse", ET.iterparse)
+            monkeypatch.setattr(mrml_scrubber, "_FORBIDDEN", ())
+        for data, reason in zip(hostile, ("DOCTYPE", "deeper")):
+            with pytest.raises(SceneError, match=reason):
+                scrub_mrml(data)
+        assert scrub_mrml(b"<MRML><Volume id='v' name='Doe^John'/></MRML>")[0].startswith(b"<?xml")
+
+
+def test_a_declaration_the_byte_check_cannot_see_is_refused_by_defusedxml():
+    data = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE MRML [<!ENTITY a "x">]><MRML>&a;</MRML>'.encode("utf-16")
+    assert b"<!DOCTYPE" not in data
+    with pytest.raises(SceneError, match="DOCTYPE"):
+        scrub_mrml(data)
+
+
+def test_without_defusedxml_as_inside_slicer_every_declaration_is_still_refused():
+    """Slicer does not bundle defusedxml: the module's own fallback (expat scanning for DOCTYPE and
+    entity declarations) refuses the same files, the UTF-16 one the byte check cannot see included."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = r'''
+import sys
+sys.modules["defusedxml"] = None          # import defusedxml now raises ImportError
+from SceneScrubberLib import mrml_scrubber
+from SceneScrubberLib.mrml_scrubber import SceneError, scrub_mrml
+assert mrml_scrubber._FORBIDDEN.__module__ == "SceneScrubberLib.mrml_scrubber", mrml_scrubber._FORBIDDEN
+hostile = ['<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE MRML [<!ENTITY a "x">]><MRML>&a;</MRML>'.encode("utf-16"),
+           b'<?xml version="1.0"?><!DOCTYPE MRML [<!ENTITY a "aaaa">]><MRML>&a;</MRML>',
+           b"<MRML>" + b"<a>" * 300 + b"</a>" * 300 + b"</MRML>", b"<MRML><a></MRML>"]
+for data in hostile:
+    try:
+        scrub_mrml(data)
+    except SceneError as error:
+        print("refused:", error)
+    else:
+        raise SystemExit("accepted a hostile scene")
+print("ok" if scrub_mrml(b"<MRML><Volume id='v' name='Doe^John'/></MRML>")[0].startswith(b"<?xml") else "bad")
+'''
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": str(root / "SceneScrubber"), "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["refused"] * 4 + ["ok"], lines
+    assert sum("DOCTYPE" in line for line in lines) == 2 and "deeper" in lines[2] and "not a readable" in lines[3]

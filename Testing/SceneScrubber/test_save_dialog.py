@@ -108,3 +108,27 @@ def test_a_save_without_scrubbing_is_caught_by_the_check(tmp_path):
     findings = check_scene(tmp_path / "case.mrml", identifying_values(scene))
     assert {finding.term for finding in findings} >= {"Doe^John", "MRN12345"}
     assert "identifying values were found" in outcome_message(str(tmp_path / "case.mrml"), findings, scrubbed=False)
+
+
+def test_after_a_scrubbed_bundle_save_what_live_scrubbing_cannot_reach_is_taken_out(tmp_path):
+    """A node attribute of its own (not DICOM.*) spells the patient's name as people type it: the live
+    scrub leaves it (the policy keeps attributes that are not DICOM's), the re-scrub after the save
+    takes the spelling out of the scene and of the NRRD header the attribute is copied into. Text in
+    nodes is scrubbed live already (a table cell here)."""
+    scene = dicom_scene()
+    scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode").SetAttribute("Comment", "seen John Doe today")
+    table = scene.AddNewNodeByClass("vtkMRMLTableNode", "Table")
+    table.AddColumn().SetName("who")
+    table.AddEmptyRow()
+    table.SetCellText(0, 0, "doe-john")
+    path = tmp_path / "case.mrb"
+    with scrubbed_for_saving(scene) as report:
+        assert scene.WriteToMRB(str(path), screenshot())
+    assert {finding.file.rsplit(".", 1)[-1] for finding in check_scene(path, report.identifying_values)} == {"mrml", "nhdr"}
+    findings, _blanked = finish_saved_scene(path, report.identifying_values)
+    assert findings == []
+    with zipfile.ZipFile(path) as bundle:
+        texts = {name: bundle.read(name) for name in bundle.namelist() if name.endswith((".mrml", ".tsv"))}
+    assert any(b"Comment:seen * today" in data for data in texts.values())
+    assert not any(b"doe-john" in data.lower() or b"john doe" in data.lower() for data in texts.values())
+    assert scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode").GetAttribute("Comment") == "seen John Doe today"

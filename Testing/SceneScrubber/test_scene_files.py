@@ -41,7 +41,7 @@ def scene_with_files_around(root: Path) -> Path:
 
 def test_a_scene_file_is_checked_with_the_files_it_references(tmp_path):
     mrml = scene_with_files_around(tmp_path)
-    findings = check_scene(mrml, PHI)
+    findings = check_scene(mrml, PHI, allowed_folders=[tmp_path / "Patients"])
     files = {finding.file for finding in findings}
     assert "case.mrml" in files
     assert "../Patients/DOE_JOHN/3 Axial.nrrd" in files      # folder name and NRRD header
@@ -50,10 +50,10 @@ def test_a_scene_file_is_checked_with_the_files_it_references(tmp_path):
 
 def test_a_scene_file_scrubbed_beside_takes_its_data_along_and_still_loads(tmp_path):
     mrml = scene_with_files_around(tmp_path)
-    terms = identifying_terms(mrml) | set(PHI) | {"Doe John"}
+    terms = identifying_terms(mrml, allowed_folders=[tmp_path / "Patients"]) | set(PHI) | {"Doe John"}
     out = tmp_path / "shared" / "clean.mrml"
     out.parent.mkdir()
-    result = scrub_scene(mrml, out)
+    result = scrub_scene(mrml, out, allowed_folders=[tmp_path / "Patients"])
     assert result.report.relocated_files == ["../Patients/DOE_JOHN/3 Axial.nrrd"]
     assert result.blanked_screenshots == ["case.png"]
     assert check_scene(out, terms) == []
@@ -69,7 +69,7 @@ def test_a_scene_file_scrubbed_beside_takes_its_data_along_and_still_loads(tmp_p
 
 def test_a_scene_file_scrubbed_into_a_bundle_opens_in_slicer(tmp_path):
     mrml = scene_with_files_around(tmp_path)
-    result = scrub_scene(mrml, tmp_path / "clean.mrb")
+    result = scrub_scene(mrml, tmp_path / "clean.mrb", allowed_folders=[tmp_path])
     assert check_scene(result.output, set(PHI) | {"Doe John"}) == []
     with zipfile.ZipFile(result.output) as bundle:
         names = bundle.namelist()
@@ -113,7 +113,7 @@ def test_every_file_list_member_named_after_the_patient_is_renamed(tmp_path):
     mrml = scene_with_files_around(tmp_path)
     text = mrml.read_text()
     assert 'fileListMember0="case_Private/Doe%20John%20mask.nrrd"' in text
-    result = scrub_scene(mrml, tmp_path / "clean")
+    result = scrub_scene(mrml, tmp_path / "clean", allowed_folders=[tmp_path / "Patients"])
     scrubbed = (tmp_path / "clean" / "case.mrml").read_text()
     assert "Doe%20John" not in scrubbed and "DOE_JOHN" not in scrubbed
     assert result.missing_files == []
@@ -159,7 +159,7 @@ def test_frame_attributes_in_a_sequence_file_are_scrubbed_offline(tmp_path):
 def test_a_reference_to_a_missing_file_never_ends_up_naming_another_file(tmp_path):
     mrml = scene_with_files_around(tmp_path)
     (tmp_path / "Patients" / "DOE_JOHN" / "3 Axial.nrrd").unlink()          # the external file is gone
-    result = scrub_scene(mrml, tmp_path / "clean")
+    result = scrub_scene(mrml, tmp_path / "clean", allowed_folders=[tmp_path / "Patients"])
     assert result.missing_files == ["../Patients/DOE_JOHN/3 Axial.nrrd"]
     (tmp_path / "scene" / "Data").mkdir()
     # the missing volume would be referenced as Data/Volume_1.nrrd (its neutral name): another file has it
@@ -167,4 +167,4 @@ def test_a_reference_to_a_missing_file_never_ends_up_naming_another_file(tmp_pat
     import pytest
     from SceneScrubberLib.mrml_scrubber import SceneError
     with pytest.raises(SceneError, match="two files one"):
-        scrub_scene(tmp_path / "scene", tmp_path / "clean2")
+        scrub_scene(tmp_path / "scene", tmp_path / "clean2", allowed_folders=[tmp_path / "Patients"])
