@@ -25,6 +25,7 @@ from .mrml_scrubber import IDENTIFYING_UIDS, RENAMED_LEVELS, ScrubReport, taken_
 from .identity_matcher import is_neutral_name, matcher_for
 from .node_texts import node_texts, set_node_text
 from .policy import ScrubPolicy
+from .storage_files import restore_storage, take_storage
 
 FRAME_SEPARATOR = "#frame"
 
@@ -38,6 +39,7 @@ class Snapshot:
     texts: dict = field(default_factory=dict)   # node id -> {key: text} (node_texts: segments, markups, tables...)
     url: str = ""              # the scene's URL and root directory: Slicer's scene writer moves them to
     root_directory: str = ""   # the file it writes (N3, see restore)
+    storage: dict = field(default_factory=dict)   # node id -> storage_files.NodeStorage: the node writer moves it too
 
 
 def _slicer():
@@ -77,7 +79,8 @@ def _node(scene, node_id: str):
 
 def take_snapshot(scene) -> Snapshot:
     hierarchy = _hierarchy(scene)
-    snapshot = Snapshot(url=scene.GetURL() or "", root_directory=scene.GetRootDirectory() or "")
+    snapshot = Snapshot(url=scene.GetURL() or "", root_directory=scene.GetRootDirectory() or "",
+                        storage=take_storage(scene))
     for item in _items(hierarchy):
         attributes = {n: hierarchy.GetItemAttribute(item, n) for n in hierarchy.GetItemAttributeNames(item)}
         uids = {n: hierarchy.GetItemUID(item, n) for n in hierarchy.GetItemUIDNames(item)}
@@ -216,9 +219,11 @@ def restore(scene, snapshot: Snapshot) -> None:
     populateScene, main 277-281, 5.10 282, 5.8 313-317). A scrubbed save writes a copy that
     differs from the live scene, which keeps the patient's identity: left there, the next ordinary
     Save would propose the shared copy and write the identified scene over it (N3). Put back, it
-    proposes the user's own file (or a dated name in the earlier folder)."""
+    proposes the user's own file (or a dated name in the earlier folder). The same holds for each
+    node's data file, which saving a node row moves to the shared copy's folder (storage_files)."""
     scene.SetURL(snapshot.url)
     scene.SetRootDirectory(snapshot.root_directory)
+    restore_storage(scene, snapshot.storage)
     hierarchy = _hierarchy(scene)
     for item, (name, attributes, uids) in snapshot.items.items():
         hierarchy.SetItemName(item, name)
