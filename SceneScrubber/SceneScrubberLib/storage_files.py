@@ -9,8 +9,8 @@ save the live nodes, which keep the patient's identity (segment names, markups l
 would then belong to the shared copy's files, and the next ordinary Save would propose those
 files for every modified node and write identity over them (review N3, the node rows' side).
 A bundle (.mrb or data-bundle folder) does not need this: vtkMRMLScene's
-SaveSceneToSlicerDataBundleDirectory puts the original file names back itself (Libs/MRML/Core/
-vtkMRMLScene.cxx main 4429-4472).
+SaveSceneToSlicerDataBundleDirectory puts the original file names back itself ("reset the storage
+paths", Libs/MRML/Core/vtkMRMLScene.cxx main 4432-4470).
 
 MRML API used (Libs/MRML/Core, v5.8.0 d20ee94c, v5.10.0 a2b6d082, main 583e9b37):
 vtkMRMLStorableNode GetNumberOfStorageNodes/GetNthStorageNodeID (.h 5.8:99-100, main:97-98),
