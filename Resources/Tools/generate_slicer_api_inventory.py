@@ -10,21 +10,28 @@ Usage (git mirrors without a work tree are fine: files are read with `git show <
         --qt-include <scratch>/usr/include/x86_64-linux-gnu/qt5 --qt-origin "Debian qtbase5-dev 5.15.8+dfsg-11+deb12u3"
 
 What is read, and why it is enough for the guard (Testing/test_slicer_api_guard.py):
-  * C++ headers (CTK, Slicer qSlicer*, Qt): Q_PROPERTY, signals, public slots, Q_INVOKABLE, public
-    methods and enums of each class in CLASSES and of every base class found in the same sources.
-    CTK and Slicer classes are exposed to Python by PythonQt through their QMetaObject only (CTK's
-    CMake/ctkWrapPythonQt.py generates decorators for constructors and destructors, nothing else), so
-    only properties, signals, slots, Q_INVOKABLE methods and Q_ENUMs are recorded for them; Qt classes
-    are wrapped method by method by PythonQt's generated wrappers, so their public methods count too.
+  * C++ headers (CTK, Slicer qSlicer*, Qt): Q_PROPERTY, signals, public slots, Q_INVOKABLE methods and
+    Q_ENUMs of each class in CLASSES and of every base class found in the same sources: what PythonQt reads
+    from a QMetaObject. CTK and Slicer classes are exposed through their QMetaObject only (CTK's
+    CMake/ctkWrapPythonQt.py generates decorators for constructors and destructors, nothing else).
+  * Qt classes: only what PythonQt's generated wrappers of the pinned PythonQt register and wrap, for the Qt
+    version Slicer builds with (generated_cpp_511 of commontk db525aff for 5.8; generated_cpp_515 of MeVisLab
+    f4769f190 and 9992368e9 for 5.10 and main; recorded per version as "pythonqt_wrappers"): the class names
+    registered in the wrapped packages' *_init.cpp (PYTHONQT_WRAPPED), and per class its wrapper's slots
+    (methods, static_X_ statics, py_q_ virtuals, py_get_ attributes, Q_ENUMS values), plus the QMetaObject
+    members above for QObject classes. A name only a Qt header declares (QScopedPointer, templated
+    QTimer::callOnTimeout) is not there.
   * PythonQt decorators, which add members: PythonQt's src/PythonQtStdDecorators.h (connect, findChild, ...
     on every QObject; static helpers such as QTimer.singleShot) and every *PythonQtDecorators.h of CTK and
     Slicer (e.g. slicer.app.testingEnabled()); PythonQtClassInfo.cpp (properties PythonQt hides) and
     PythonQtInstanceWrapper.cpp (slots and signals cannot be assigned to): the traps.
-  * The names `qt.X` and `ctk.X` can give at all: Qt's forwarding headers of the modules Slicer's `qt`
-    wraps, CTK's headers under Libs/ (members are recorded only for the classes listed below).
+  * `ctk.X`: CTK's headers under Libs/ (members are recorded only for the classes listed below).
   * Slicer's Python: slicer/util.py, slicer/__init__.py, slicer/ScriptedLoadableModule.py, the
     attributes Slicer sets on the slicer package (setattr(slicer, ...), slicer.X = ...), DICOMLib and
-    the DICOM module's widget, with the .ui file that gives `DICOMWidget.ui.*` their classes.
+    the DICOM module's widget, with the .ui file that gives `DICOMWidget.ui.*` their classes; the parameter
+    names of slicer.util's functions and where their **kwargs go ("python_parameters").
+  * UI_OBJECTS: objects the glue finds among the top-level widgets by object name (the Save dialog), with
+    their class and the children of their .ui file in each version ("ui_objects").
 The parser is a deliberately small C++ declaration scanner (comments and preprocessor lines dropped,
 so both sides of an #if are included: an over-approximation, never a false absence within a class).
 
@@ -46,16 +53,28 @@ VERSIONS = [("5.8.0", "d20ee94c"), ("5.10.0", "a2b6d082"), ("main", "583e9b37")]
 
 # The C++ classes the glue can reach (its own code, its .ui files, the objects Slicer hands it).
 CTK_CLASSES = ["ctkDICOMDatabase", "ctkDICOMIndexer", "ctkDICOMBrowser", "ctkDICOMVisualBrowserWidget",
-               "ctkPathLineEdit", "ctkMenuButton", "ctkCollapsibleButton"]
+               "ctkPathLineEdit", "ctkMenuButton", "ctkCollapsibleButton", "ctkMessageBox"]
 SLICER_CLASSES = ["qSlicerApplication", "qSlicerCoreApplication", "qSlicerMainWindow", "qSlicerIOManager",
-                  "qSlicerCoreIOManager", "qSlicerModuleSelectorToolBar", "qMRMLWidget", "qSlicerSaveDataDialog"]
+                  "qSlicerCoreIOManager", "qSlicerModuleSelectorToolBar", "qMRMLWidget", "qSlicerSaveDataDialog",
+                  "qSlicerSaveDataDialogPrivate"]
+# Classes declared in a header not named after them.
+HEADER_OF = {"qSlicerSaveDataDialogPrivate": "qSlicerSaveDataDialog_p"}
+# Dialogs the glue finds among the top-level widgets by object name: (object name, class of the object,
+# .ui file whose widgets are its children). qSlicerSaveDataDialog is no QObject; the QDialog on screen is its
+# qSlicerSaveDataDialogPrivate (Base/QTGUI/qSlicerSaveDataDialog_p.h: QDialog, Ui_qSlicerSaveDataDialog).
+UI_OBJECTS = [("qSlicerSaveDataDialog", "qSlicerSaveDataDialogPrivate", "Base/QTGUI/Resources/UI/qSlicerSaveDataDialog.ui")]
+# PythonQt wrapper packages Slicer builds (SuperBuild/External_CTK.cmake: Core_PYTHONQT_WRAP_QTCORE, QTGUI,
+# QTUITOOLS, QTNETWORK always; QTMULTIMEDIA and QTWEBKIT only on some platforms, so left out) and PythonQt's builtins.
+PYTHONQT_WRAPPED = ["com_trolltech_qt_core", "com_trolltech_qt_core_builtin", "com_trolltech_qt_gui",
+                    "com_trolltech_qt_gui_builtin", "com_trolltech_qt_network", "com_trolltech_qt_uitools"]
+# Python modules whose functions' parameter names are recorded (keyword arguments are checked).
+PARAMETER_MODULES = ["slicer.util"]
 QT_CLASSES = ["Qt", "QObject", "QTimer", "QWidget", "QAbstractButton", "QPushButton", "QCheckBox", "QComboBox",
               "QLineEdit", "QLabel", "QFrame", "QPlainTextEdit", "QAbstractScrollArea", "QSpinBox",
               "QAbstractSpinBox", "QTableWidget", "QTableView", "QAbstractItemView", "QTableWidgetItem", "QAction",
               "QMenu", "QSettings", "QDialog", "QDialogButtonBox", "QProgressDialog", "QLayout", "QGridLayout",
               "QBoxLayout", "QVBoxLayout", "QFileDialog", "QPixmap", "QDesktopServices", "QUrl", "QStandardPaths",
-              "QApplication", "QGuiApplication", "QCoreApplication", "QMainWindow", "QToolBar"]
-QT_MODULES = ["QtCore", "QtGui", "QtWidgets", "QtNetwork", "QtXml", "QtSql", "QtPrintSupport"]   # in Slicer's `qt`
+              "QApplication", "QGuiApplication", "QCoreApplication", "QMainWindow", "QToolBar", "QMessageBox", "QSizePolicy", "QHBoxLayout", "QToolButton"]
 # Wrapped VTK/MRML classes the glue names as slicer.<Class>: only their header's presence is recorded.
 SLICER_WRAPPED_NAMES = ["vtkMRMLSubjectHierarchyNode", "vtkMRMLScene"]
 # Python classes of Slicer the glue reaches: (class, file, .ui file giving self.ui.* or None).
@@ -86,7 +105,7 @@ ROOT_TYPES = [
     ("slicer.util.mainWindow()", "qSlicerMainWindow", "slicer", "Base/Python/slicer/util.py",
      r"def mainWindow\("),
     ("slicer.util.moduleSelector()", "qSlicerModuleSelectorToolBar", "slicer", "Base/Python/slicer/util.py",
-     r'findChild\("qSlicerModuleSelectorToolBar"|"ModuleSelectorToolBar"'),
+     r'findChild\("qSlicerModuleSelectorToolBar"|"ModuleSelectorToolBar"|return mw\.moduleSelector\(\)'),
     ("slicer.util.createProgressDialog()", "QProgressDialog", "slicer", "Base/Python/slicer/util.py",
      r"qt\.QProgressDialog\("),
 ]
@@ -366,8 +385,10 @@ def _in(versions_present, all_versions):
 
 
 def parse_cpp_class(tree, name, origin):
-    """One class of one source tree, or None if its header is not there."""
-    path = tree.find_header("qnamespace" if name == "Qt" and origin == "qt" else name)
+    """One class of one source tree, or None if its header is not there. Only what PythonQt reads from the
+    QMetaObject is kept (properties, signals, slots, Q_INVOKABLE methods, Q_ENUM values); what PythonQt's
+    generated wrappers add to a Qt class comes from pythonqt_wrappers()."""
+    path = tree.find_header("qnamespace" if name == "Qt" and origin == "qt" else HEADER_OF.get(name, name))
     if path is None:
         return None
     text = strip_source(tree.read(path) or "")
@@ -377,9 +398,9 @@ def parse_cpp_class(tree, name, origin):
     bases, body, kind = located
     parsed = parse_class_body(name, body, "public" if kind in ("struct", "namespace") else "private")
     members = {}
-    reachable = ("signal", "slot", "invokable") if origin != "qt" else None
+    reachable = ("signal", "slot", "invokable")
     for member, entry in parsed["members"].items():
-        kinds = entry["kinds"] if reachable is None else entry["kinds"] & set(reachable)
+        kinds = entry["kinds"] & set(reachable)
         if kinds:
             members[member] = {"kinds": kinds, "signatures": entry["signatures"], "returns": entry["returns"]}
     for prop, prop_type in parsed["properties"].items():
@@ -387,11 +408,161 @@ def parse_cpp_class(tree, name, origin):
         members[prop]["kinds"].add("property")
         members[prop]["returns"].add(prop_type)
     for enum_name, values in parsed["enums"].items():
-        if origin != "qt" and enum_name not in parsed["qenums"]:
-            continue   # PythonQt knows a CTK/Slicer enum only through Q_ENUM
+        if enum_name not in parsed["qenums"]:
+            continue   # through the QMetaObject PythonQt knows an enum only by Q_ENUM (Qt's others: wrappers)
         for value in values + ([enum_name] if enum_name else []):
             members.setdefault(value, {"kinds": set(), "signatures": set(), "returns": set()})["kinds"].add("enum")
     return {"header": path, "bases": bases, "members": members, "constructible": parsed["constructible"]}
+
+
+def wrapper_folder(tree, qt_version_text):
+    """The generated_cpp_<suffix> folder PythonQt compiles for a Qt version: the newest one not newer than
+    the Qt minor version (commontk PythonQt db525aff CMakeLists.txt:171-186 picks _511 for Qt > 5.10;
+    MeVisLab's 3.6/4.x have only generated_cpp_515)."""
+    major, minor = (int(x) for x in qt_version_text.split(".")[:2])
+    suffixes = {m.group(1) for p in tree.paths for m in [re.match(r"generated_cpp_(\d+)/", p)] if m}
+    # "_511" is Qt 5.11, "_56" Qt 5.6
+    as_version = {s: (int(s[0]), int(s[1:])) for s in suffixes}
+    fitting = [s for s in suffixes if as_version[s] <= (major, minor)]
+    return f"generated_cpp_{max(fitting, key=as_version.get)}" if fitting else None
+
+
+def pythonqt_wrappers(tree, folder):
+    """What PythonQt's generated wrappers give Python, per Qt class: {class: {"parent": str|None,
+    "qobject": bool, "members": {name: {"kinds", "returns"}}, "constructible": bool}}.
+    Registered classes are read from <package>_init.cpp (registerClass(&X::staticMetaObject, ...) for QObjects,
+    registerCPPClass("X", "Parent", ...) for the rest); members from `class PythonQtWrapper_X` in the package's
+    headers: a slot with a `X* theWrappedObject` first parameter is X.name, static_X_name is the static X.name,
+    py_q_name is name (PythonQtClassWrapper.cpp: the qualified virtual), py_get_name the attribute name, and the
+    public enums (Q_ENUMS) give their values and type names. new_/delete_ are constructor and destructor."""
+    classes = {}
+    for package in PYTHONQT_WRAPPED:
+        base = f"{folder}/{package}/"
+        init = strip_source_keep_strings(tree.read(f"{base}{package}_init.cpp") or "")
+        for match in re.finditer(r"registerClass\(\s*&(\w+)::staticMetaObject", init):
+            classes.setdefault(match.group(1), {"parent": None, "qobject": True, "members": {}, "constructible": False})
+        for match in re.finditer(r'registerCPPClass\(\s*"(\w+)"\s*,\s*"(\w*)"', init):
+            classes.setdefault(match.group(1), {"parent": match.group(2) or None, "qobject": False, "members": {},
+                                                "constructible": False})
+        for path in (p for p in tree.paths if p.startswith(base) and p.endswith(".h")):
+            text = strip_source(tree.read(path) or "")
+            for match in re.finditer(r"\bclass\s+PythonQtWrapper_(\w+)\s*:", text):
+                name = match.group(1)
+                if name not in classes:
+                    continue
+                located = find_class(text, "PythonQtWrapper_" + name)
+                parsed = parse_class_body("PythonQtWrapper_" + name, located[1], "private")
+                members = classes[name]["members"]
+                for slot, entry in parsed["members"].items():
+                    if slot == "new_" + name:
+                        classes[name]["constructible"] = True
+                        continue
+                    static = re.match(r"static_" + re.escape(name) + r"_(\w+)$", slot)
+                    if static:
+                        exposed, kind = static.group(1), "static"
+                    elif slot.startswith("py_q_"):
+                        exposed, kind = slot[len("py_q_"):], "method"
+                    elif slot.startswith("py_get_"):
+                        exposed, kind = slot[len("py_get_"):], "property"
+                    elif slot.startswith(("py_", "__", "new_", "delete_")):
+                        continue
+                    else:
+                        exposed, kind = slot, "method"
+                    info = members.setdefault(exposed, {"kinds": set(), "returns": set()})
+                    info["kinds"].add(kind)
+                    info["returns"].update(entry["returns"])
+                for enum_name, values in parsed["enums"].items():
+                    for value in values + ([enum_name] if enum_name else []):
+                        members.setdefault(value, {"kinds": set(), "returns": set()})["kinds"].add("enum")
+    for match in re.finditer(r'registerCPPClass\(\s*"(\w+)"', tree.read("src/PythonQt.cpp") or ""):
+        classes.setdefault(match.group(1), {"parent": None, "qobject": False, "members": {}, "constructible": False})
+    return classes
+
+
+def strip_source_keep_strings(text):
+    """C++ text without comments (string literals kept: registerCPPClass names its class in one)."""
+    return re.sub(r"//[^\n]*|/\*.*?\*/", " ", text, flags=re.S)
+
+
+def python_parameters(tree, path):
+    """{function: {parameter: kinds}} of a module's public top-level functions: its named parameters
+    ("parameter"), and for **kwargs ("**") where they go, read from the function bodies: a call passing
+    **kwargs on to a function of the module (e.g. errorDisplay -> _messageDisplay -> messageBox) adds that
+    function's parameters; `setattr(obj, key, value)` over kwargs.items(), with obj = qt.X(...) or ctk.X(...), makes them
+    properties of X ("**" gets X as its return; util.py messageBox, createProgressDialog, delayDisplay).
+    Kwargs used any other way accept any keyword ("**" kind "any")."""
+    text = tree.read(path)
+    functions = {n.name: n for n in (ast.parse(text).body if text else [])
+                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+    def named(node):
+        arguments = node.args
+        return {a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
+
+    def accepted(name, seen):
+        """(parameter names, classes, any) that **kwargs of function `name` accepts."""
+        node = functions[name]
+        kwarg = node.args.kwarg.arg if node.args.kwarg else None
+        names, classes, anything = set(), set(), False
+        if kwarg is None or name in seen:
+            return names, classes, anything
+        seen = seen | {name}
+        constructed = {}
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Call) and \
+                    isinstance(sub.value.func, ast.Attribute) and ast.unparse(sub.value.func.value) in ("qt", "ctk"):
+                constructed.update({t.id: sub.value.func.attr for t in sub.targets if isinstance(t, ast.Name)})
+        uses = [n for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == kwarg]
+        understood = 0
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call):
+                callee = sub.func.attr if isinstance(sub.func, ast.Attribute) and \
+                    ast.unparse(sub.func.value) in ("slicer.util", "util") else getattr(sub.func, "id", None)
+                if any(k.arg is None and isinstance(k.value, ast.Name) and k.value.id == kwarg for k in sub.keywords):
+                    understood += 1
+                    if callee in functions:
+                        more = accepted(callee, seen)
+                        names |= named(functions[callee]) | more[0]
+                        classes |= more[1]
+                        anything |= more[2]
+                    else:
+                        anything = True
+            if isinstance(sub, ast.For) and isinstance(sub.iter, ast.Call) and \
+                    ast.unparse(sub.iter) == f"{kwarg}.items()" and isinstance(sub.target, ast.Tuple):
+                understood += 1
+                setters = [c for c in ast.walk(sub) if isinstance(c, ast.Call) and getattr(c.func, "id", "") == "setattr"
+                           and c.args and isinstance(c.args[0], ast.Name) and c.args[0].id in constructed]
+                if setters:
+                    classes |= {constructed[c.args[0].id] for c in setters}
+                else:
+                    anything = True
+            if isinstance(sub, ast.Compare) and isinstance(sub.comparators[0], ast.Name) and \
+                    sub.comparators[0].id == kwarg or isinstance(sub, ast.Subscript) and \
+                    isinstance(sub.value, ast.Name) and sub.value.id == kwarg:
+                understood += 1   # "detailedText" in kwargs, kwargs["windowTitle"]: reads, not a destination
+        if understood < len(uses):
+            anything = True   # kwargs also used in a way not read here: accept any keyword
+        return names, classes, anything
+
+    out = {}
+    for name, node in functions.items():
+        if name.startswith("_"):
+            continue
+        parameters = {p: {"parameter"} for p in named(node)}
+        if node.args.kwarg:
+            names, classes, anything = accepted(name, set())
+            for extra in names - set(parameters):
+                parameters[extra] = {"parameter"}
+            parameters["**"] = {"kwargs", "any"} if anything else {"kwargs"}
+            parameters["**"] = (parameters["**"], classes)
+        out[name] = parameters
+    return out
+
+
+def ui_children(text):
+    """(top-level object name, {child name: class}) of a Qt Designer .ui file."""
+    widgets = list(ElementTree.fromstring(text).iter("widget"))
+    return widgets[0].get("name"), {w.get("name"): w.get("class") for w in widgets[1:]}
 
 
 def decorator_members(tree, path):
@@ -554,8 +725,19 @@ def _merge(target, name, version, payload_kinds, signatures=(), returns=()):
         sig_entry["in"].add(version)
 
 
-def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, records):
-    """The inventory dict. *_trees: {version: tree}; records: {version: {"slicer": ..., ...}} for the output."""
+def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, records, qt_version_text=None):
+    """The inventory dict. *_trees: {version: tree}; records: {version: {"slicer": ..., ...}} for the output
+    (each gets "pythonqt_wrappers": the generated wrapper folder read). A Qt class is in a version only when
+    that version's PythonQt wrappers register it; its members are its QMetaObject's (Qt headers) and its
+    wrapper's."""
+    qt_version_text = qt_version_text or (qt_version(qt_tree) if qt_tree is not None else None) or "5.15"
+    wrappers = {}
+    for version in versions:
+        tree = pythonqt_trees.get(version)
+        folder = wrapper_folder(tree, qt_version_text) if tree is not None else None
+        wrappers[version] = pythonqt_wrappers(tree, folder) if folder else {}
+        records[version]["pythonqt_wrappers"] = {"folder": folder, "packages": PYTHONQT_WRAPPED,
+                                                 "for_qt": qt_version_text}
     classes = {}
     queue = [(n, "ctk") for n in CTK_CLASSES] + [(n, "slicer") for n in SLICER_CLASSES] + \
         [(n, "qt") for n in QT_CLASSES]
@@ -569,6 +751,20 @@ def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, 
         for version in versions:
             tree = trees.get(version)
             parsed = parse_cpp_class(tree, name, origin) if tree is not None else None
+            if origin == "qt":
+                wrapped = wrappers[version].get(name)
+                if wrapped is None:
+                    continue   # PythonQt does not wrap it: qt.X does not exist
+                if parsed is None or not wrapped["qobject"]:   # no QMetaObject: only the wrapper counts
+                    parsed = {"header": parsed["header"] if parsed else None, "members": {},
+                              "bases": [wrapped["parent"]] if wrapped["parent"] else [], "constructible": False}
+                parsed["members"] = {k: dict(v) for k, v in parsed["members"].items()}
+                for member, info in wrapped["members"].items():
+                    entry = parsed["members"].setdefault(member, {"kinds": set(), "signatures": set(),
+                                                                  "returns": set()})
+                    entry["kinds"] = entry["kinds"] | info["kinds"]
+                    entry["returns"] = entry["returns"] | info["returns"]
+                parsed["constructible"] = parsed["constructible"] or wrapped["constructible"]
             if parsed is None:
                 continue
             entry = classes.setdefault(name, {"origin": origin, "header": {}, "bases": set(), "members": {},
@@ -581,10 +777,12 @@ def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, 
             for member, info in parsed["members"].items():
                 _merge(entry["members"], member, version, info["kinds"], info["signatures"], info["returns"])
             for base in parsed["bases"]:
-                for base_origin, base_trees in (("qt", {v: qt_tree for v in versions}), ("ctk", ctk_trees),
-                                                ("slicer", slicer_trees)):
+                if base in wrappers[version]:
+                    queue.append((base, "qt"))
+                    continue
+                for base_origin, base_trees in (("ctk", ctk_trees), ("slicer", slicer_trees)):
                     base_tree = base_trees.get(version)
-                    if base_tree is not None and base_tree.find_header(base if base_origin != "qt" else base):
+                    if base_tree is not None and base_tree.find_header(base):
                         queue.append((base, base_origin))
                         break
     pythonqt = {"hidden_properties": {}, "slot_assignment_error": {}}
@@ -608,20 +806,19 @@ def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, 
         if facts["slot_assignment_error"]:
             pythonqt["slot_assignment_error"][version] = facts["slot_assignment_error"]
     # Every class name `qt.X` / `ctk.X` can give (members are recorded only for the classes above):
-    # Qt's forwarding headers of the wrapped modules; CTK's public headers under Libs/.
+    # the classes PythonQt's wrappers register; CTK's public headers under Libs/.
     class_names = {"qt": {}, "ctk": {}}
-    for path in qt_tree.paths if qt_tree is not None else []:
-        parts = path.split("/")
-        if len(parts) == 2 and parts[0] in QT_MODULES and re.match(r"Q[A-Z]\w*$", parts[1]):
-            class_names["qt"].setdefault(parts[1], set()).update(versions)
+    for version in versions:
+        for name in wrappers[version]:
+            class_names["qt"].setdefault(name, set()).add(version)
     for version in versions:
         tree = ctk_trees.get(version)
         for path in tree.paths if tree is not None else []:
             match = re.match(r"Libs/(?:.+/)?(ctk\w+)\.h$", path)
             if match and "/Testing/" not in path and not match.group(1).endswith("_p"):
                 class_names["ctk"].setdefault(match.group(1), set()).add(version)
-    for name, entry in classes.items():   # the Qt namespace has no forwarding header
-        if entry["origin"] in class_names:
+    for name, entry in classes.items():
+        if entry["origin"] == "ctk":
             class_names[entry["origin"]].setdefault(name, set()).update(entry["in"])
     class_names = {k: {n: {"kinds": {"class"}, "in": v} for n, v in table.items()}
                    for k, table in class_names.items()}
@@ -632,6 +829,8 @@ def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, 
     python = {}
     python_classes = {}
     roots = {}
+    parameters_table = {}
+    ui_objects = {}
     for version in versions:
         tree = slicer_trees.get(version)
         if tree is None:
@@ -646,6 +845,24 @@ def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, 
         for module, names in modules.items():
             for name in names:
                 _merge(python.setdefault(module, {}), name, version, {"name"})
+        for module in PARAMETER_MODULES:
+            for function, parameters in python_parameters(tree, PYTHON_MODULES[module]).items():
+                for parameter, kinds in parameters.items():
+                    kinds, targets = kinds if isinstance(kinds, tuple) else (kinds, ())
+                    _merge(parameters_table.setdefault(module, {}).setdefault(function, {}), parameter, version,
+                           kinds, returns=targets)
+        for object_name, class_name, ui_path in UI_OBJECTS:
+            text = tree.read(ui_path)
+            if text is None:
+                continue
+            top, children = ui_children(text)
+            if top != object_name:
+                continue
+            entry = ui_objects.setdefault(object_name, {"class": class_name, "ui": ui_path, "in": set(),
+                                                        "children": {}})
+            entry["in"].add(version)
+            for child, child_class in children.items():
+                entry["children"].setdefault(child, {"class": child_class, "in": set()})["in"].add(version)
         for class_name, path, ui_path in PYTHON_CLASSES:
             text = tree.read(path)
             parsed = python_class(text, class_name, tree.read(ui_path) if ui_path else None,
@@ -675,7 +892,8 @@ def build_inventory(slicer_trees, ctk_trees, pythonqt_trees, qt_tree, versions, 
                     break
     return finish({"versions": records, "classes": classes, "python_classes": python_classes,
                    "class_names": class_names,
-                   "python": python, "root_types": roots, "pythonqt": pythonqt}, versions)
+                   "python": python, "python_parameters": parameters_table, "ui_objects": ui_objects,
+                   "root_types": roots, "pythonqt": pythonqt}, versions)
 
 
 def finish(value, versions):
