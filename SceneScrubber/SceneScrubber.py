@@ -38,10 +38,9 @@ HELP_URL = "https://github.com/SlicerDeidentify/SlicerDeidentify#readme"
 
 def policyFromSettings():
     """The ScrubPolicy the user chose in this module's panel."""
-    from SceneScrubberLib.policy import ScrubPolicy
+    from SceneScrubberLib.policy import policy_from_settings
     settings = slicer.app.userSettings()
-    days = int(settings.value(SETTINGS_SHIFT_DAYS, 0) or 0)
-    return ScrubPolicy(keep_uids=settings.value(SETTINGS_KEEP_UIDS, "false") == "true", date_offset_days=days or None)
+    return policy_from_settings(settings.value(SETTINGS_KEEP_UIDS, "false"), settings.value(SETTINGS_SHIFT_DAYS, 0))
 
 
 def installSaveDialogHook():
@@ -123,7 +122,7 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
     def enter(self):
         # called by qSlicerScriptedLoadableModuleWidget::enter (Base/QTGUI/qSlicerScriptedLoadableModuleWidget.cxx
         # 5.8:65 declareMethod(EnterMethod, "enter"))
-        self._showSettings()   # the Save dialog's box may have changed the "every save" setting
+        self._showSettings()   # the settings may have changed elsewhere (another panel instance, Slicer.ini)
 
     def _showSettings(self):
         settings = slicer.app.userSettings()
@@ -131,7 +130,8 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
             widget.blockSignals(True)
         try:
             self.ui.keepUIDsCheckBox.checked = settings.value(SETTINGS_KEEP_UIDS, "false") == "true"
-            self.ui.shiftDatesSpinBox.value = int(settings.value(SETTINGS_SHIFT_DAYS, 0) or 0)
+            from SceneScrubberLib.policy import shift_days_setting
+            self.ui.shiftDatesSpinBox.value = shift_days_setting(settings.value(SETTINGS_SHIFT_DAYS, 0))
             self.ui.scrubOnSaveCheckBox.checked = settings.value(SETTINGS_SCRUB_ON_SAVE, "false") == "true"
         finally:
             for widget in (self.ui.keepUIDsCheckBox, self.ui.shiftDatesSpinBox, self.ui.scrubOnSaveCheckBox):
@@ -159,8 +159,11 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
                 if found else _("No identifying attributes in the subject hierarchy."))
 
     def onSaveButton(self):
+        # .mrb only (S5): slicer.util.saveScene saves a .mrml "as a single file without associated data"
+        # (Base/Python/slicer/util.py saveScene docstring, 5.8 1155-1156, 5.10 1154-1155, main 1445-1446), so
+        # such a copy would reference the original, possibly patient-named, files
         path = qt.QFileDialog.getSaveFileName(slicer.util.mainWindow(), _("Save a copy without patient information"),
-                                              "", _("Medical Reality Bundle (*.mrb);;Scene (*.mrml)"))
+                                              "", _("Medical Reality Bundle (*.mrb)"))
         if not path:
             return
         with slicer.util.tryWithErrorDisplay(_("The scrubbed copy could not be saved."), waitCursor=True):
@@ -205,8 +208,9 @@ def _outcome(path, saved, findings):
 
 class SceneScrubberLogic(ScriptedLoadableModuleLogic):
     def saveScene(self, path, scrub=True, keepUIDs=False, dateOffsetDays=None):
-        """Save the scene (.mrml or .mrb); with scrub, save a scrubbed version and restore the live
-        scene afterwards, blank the screenshot, then check the written file. Returns (saved, findings).
+        """Save the scene (.mrml or .mrb); with scrub, save a scrubbed copy and restore the live
+        scene afterwards (its URL and root directory too: the copy does not become the scene's file),
+        blank the screenshot, then check the written file. Returns (saved, findings).
         keepUIDs keeps study/series/instance UIDs; dateOffsetDays shifts DICOM dates instead of removing them."""
         from SceneScrubberLib.after_save import finish_saved_scene
         from SceneScrubberLib.live_scene import scrubbed_for_saving
@@ -365,7 +369,10 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
         import zipfile
         shNode, patient = self._patientScene("Doe^John", "MRN12345")
         path = os.path.join(self.folder, "scrubbed.mrb")
+        location = (slicer.mrmlScene.GetURL(), slicer.mrmlScene.GetRootDirectory())
         saved, findings = SceneScrubberLogic().saveScene(path)
+        # N3: the copy does not become the scene's file (the writer moved both, qSlicerSceneWriter.cxx main 168-169)
+        self.assertEqual((slicer.mrmlScene.GetURL(), slicer.mrmlScene.GetRootDirectory()), location)
         self.assertTrue(saved)
         self.assertEqual(findings, [])
         with zipfile.ZipFile(path) as bundle:
@@ -379,7 +386,7 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
 
     def test_SaveDialogWithTheBoxTicked(self):
         """The real Save dialog, its PHI box ticked, Save pressed: the .mrb holds no identity, nothing is
-        left beside it, the scene is as it was, and the box's state is remembered."""
+        left beside it, the scene is as it was, and the box goes back to the "every save" option."""
         import os
         import zipfile
         import numpy
@@ -395,9 +402,15 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
         hidden = slicer.util.addVolumeFromArray(numpy.ones((2, 2, 2), dtype="int16"), name="Hidden for Doe Jane")
         hidden.SetHideFromEditors(True)
         wasChecked = hook.checkBox.checked
+        slicer.app.userSettings().setValue(SETTINGS_SCRUB_ON_SAVE, "false")   # tearDown puts it back
+        location = (slicer.mrmlScene.GetURL(), slicer.mrmlScene.GetRootDirectory())
         try:
             self._runSaveDialog("shared.mrb", tickBox=True)
-            self.assertEqual(slicer.app.userSettings().value(SETTINGS_SCRUB_ON_SAVE), "true")   # remembered
+            # N3: the next ordinary Save does not propose the shared copy
+            self.assertEqual((slicer.mrmlScene.GetURL(), slicer.mrmlScene.GetRootDirectory()), location)
+            # N1: the tick was this save's only: the "every save" option is untouched and the box is back to it
+            self.assertEqual(slicer.app.userSettings().value(SETTINGS_SCRUB_ON_SAVE), "false")
+            self.assertFalse(hook.checkBox.checked)
         finally:
             hook.checkBox.checked = wasChecked   # tearDown then puts the setting back as it was
         path = os.path.join(self.folder, "shared.mrb")
@@ -432,5 +445,6 @@ class SceneScrubberTest(ScriptedLoadableModuleTest):
             with zipfile.ZipFile(os.path.join(self.folder, "plain.mrb")) as bundle:
                 self.assertTrue(any(b"MRN24680" in bundle.read(name) for name in bundle.namelist()))
         finally:
-            self.assertIsNotNone(installSaveDialogHook(), "the hook could not be installed again")
+            reinstalled = installSaveDialogHook()   # asserted after: a failure above stays the reported one (S3)
+        self.assertIsNotNone(reinstalled, "the hook could not be installed again")
         self.delayDisplay("SceneScrubber uninstall self-test passed")

@@ -25,6 +25,7 @@ from .mrml_scrubber import IDENTIFYING_UIDS, RENAMED_LEVELS, ScrubReport, taken_
 from .identity_matcher import is_neutral_name, matcher_for
 from .node_texts import node_texts, set_node_text
 from .policy import ScrubPolicy
+from .storage_files import restore_storage, take_storage
 
 FRAME_SEPARATOR = "#frame"
 
@@ -36,6 +37,9 @@ class Snapshot:
     nodes: dict = field(default_factory=dict)   # node id -> (name, {attribute: value})
     node_tags: dict = field(default_factory=dict)   # node id -> XML tag ("Volume"), for neutral names
     texts: dict = field(default_factory=dict)   # node id -> {key: text} (node_texts: segments, markups, tables...)
+    url: str = ""              # the scene's URL and root directory: Slicer's scene writer moves them to
+    root_directory: str = ""   # the file it writes (N3, see restore)
+    storage: dict = field(default_factory=dict)   # node id -> storage_files.NodeStorage: the node writer moves it too
 
 
 def _slicer():
@@ -75,7 +79,8 @@ def _node(scene, node_id: str):
 
 def take_snapshot(scene) -> Snapshot:
     hierarchy = _hierarchy(scene)
-    snapshot = Snapshot()
+    snapshot = Snapshot(url=scene.GetURL() or "", root_directory=scene.GetRootDirectory() or "",
+                        storage=take_storage(scene))
     for item in _items(hierarchy):
         attributes = {n: hierarchy.GetItemAttribute(item, n) for n in hierarchy.GetItemAttributeNames(item)}
         uids = {n: hierarchy.GetItemUID(item, n) for n in hierarchy.GetItemUIDNames(item)}
@@ -205,7 +210,20 @@ def scrub_scene(scene, snapshot: Snapshot | None = None, policy: ScrubPolicy | N
 
 
 def restore(scene, snapshot: Snapshot) -> None:
-    """Put back every name, attribute, UID and text scrubbing changed."""
+    """Put back every name, attribute, UID and text scrubbing changed, and the scene's URL and root directory.
+
+    Slicer's scene writer sets both to the file it writes, before writing "so next time when the
+    scene is saved, again, the same folder and filename is used by default" (Modules/Loadable/Data/
+    qSlicerSceneWriter.cxx writeToMRML 129-130 and writeToMRB 168-169 in main and 5.10; 5.8 129-130,
+    169-170), and the Save dialog's scene row starts from them (qSlicerSaveDataDialog.cxx
+    populateScene, main 277-281, 5.10 282, 5.8 313-317). A scrubbed save writes a copy that
+    differs from the live scene, which keeps the patient's identity: left there, the next ordinary
+    Save would propose the shared copy and write the identified scene over it (N3). Put back, it
+    proposes the user's own file (or a dated name in the earlier folder). The same holds for each
+    node's data file, which saving a node row moves to the shared copy's folder (storage_files)."""
+    scene.SetURL(snapshot.url)
+    scene.SetRootDirectory(snapshot.root_directory)
+    restore_storage(scene, snapshot.storage)
     hierarchy = _hierarchy(scene)
     for item, (name, attributes, uids) in snapshot.items.items():
         hierarchy.SetItemName(item, name)
@@ -235,7 +253,8 @@ def restore(scene, snapshot: Snapshot) -> None:
 
 @contextmanager
 def scrubbed_for_saving(scene, policy: ScrubPolicy | None = None):
-    """Scrub, let the caller write, and restore whatever happens while it writes."""
+    """Scrub, let the caller write, and restore whatever happens while it writes (the scene's URL and
+    root directory included: the written file is a copy, not the scene's own file)."""
     snapshot = take_snapshot(scene)
     try:
         yield scrub_scene(scene, snapshot, policy)

@@ -44,3 +44,21 @@ def shift_date(value: str, days: int):
     except ValueError:
         return None
     return (date - datetime.timedelta(days=days)).strftime("%Y%m%d")
+
+
+def shift_days_setting(value) -> int:
+    """The "shift dates by (days)" setting as stored (QSettings gives a string, an int or None) as a
+    whole number of days >= 0; anything else is 0, which removes dates: never a reason for a save
+    to fail (review N7), and the stricter choice."""
+    try:
+        days = int(str(value).strip()) if value is not None else 0
+    except ValueError:
+        return 0
+    return days if days > 0 else 0
+
+
+def policy_from_settings(keep_uids, shift_days) -> ScrubPolicy:
+    """The ScrubPolicy for the panel's stored settings: keep_uids as QSettings stores a bool
+    ("true"/"false", or a bool), shift_days as shift_days_setting reads it."""
+    days = shift_days_setting(shift_days)
+    return ScrubPolicy(keep_uids=keep_uids is True or str(keep_uids).lower() == "true", date_offset_days=days or None)

@@ -15,12 +15,20 @@ main 583e9b37), Base/QTGUI/qSlicerSaveDataDialog.cxx:
     (Modules/Loadable/Data/qSlicerSceneWriter.cxx main 168), so after a failed or declined
     save the URL can still name the user's earlier file: it is never scrubbed on the URL alone.
   * Slicer 5.10 only: `saveHiddenNodes()` writes every HideFromEditors + SaveWithScene node
-    to `<scene row directory>/Private/<name>.<ext>` before the scene (5.10 697-707, 869-950),
-    each through `coreIOManager->saveNodes`, so each emits fileSaved. For an .mrb these files
-    are left beside the bundle, which holds its own copies (Libs/MRML/Core/vtkMRMLScene.cxx
-    5.10 4306-4320 and 4362-4366: SaveSceneToSlicerDataBundleDirectory writes hidden nodes
-    into the bundle's own Private/, always with WriteData). Main removed that step
+    to `<sceneFile() folder>/Private/<name>.<ext>` before the scene (5.10 697-707, 869-950),
+    each through `coreIOManager->saveNodes`, so each emits fileSaved. `sceneFile().absoluteDir()`
+    is the folder that holds the target, also for a "Slicer Data Bundle (*)" folder target
+    (5.10 930-932). For an .mrb or a bundle folder these files are left beside it, while it
+    holds its own copies (Libs/MRML/Core/vtkMRMLScene.cxx 5.10 4306-4320 and 4362-4366:
+    SaveSceneToSlicerDataBundleDirectory writes hidden nodes into the bundle's own Private/,
+    always with WriteData). saveHiddenNodes never asks before replacing a file (no
+    confirmOverwrite, 5.10 925-942, unlike a node row at 777), so a file already in that
+    Private/ (another scene's, in the same folder) can be among them: only files that were not
+    there when Save was pressed are removed (`private_listing`). Main removed that step
     (870f01fa "BUG: Fix leftover Private folder"); 5.8 has no saveHiddenNodes.
+  * qSlicerSceneWriter::write picks the writer by the exact suffix: "mrml", "mrb", anything else
+    a data-bundle folder (Modules/Loadable/Data/qSlicerSceneWriter.cxx main 105-116,
+    QFileInfo::suffix compared case-sensitively).
 """
 from __future__ import annotations
 
@@ -42,15 +50,57 @@ class SaveDecision:
     """What to do after a scrubbed save through the dialog.
 
     finish: scenes to finish (blank the screenshot) and check, absolute paths.
-    stray_files: files Slicer 5.10 left in a Private/ folder beside a saved .mrb, to remove
-      (copies of what the bundle holds).
-    stray_folders: those Private/ folders, to remove when they are empty afterwards.
-    warning: text for the user when a save happened that cannot be finished, else None.
+    stray_files: files this save made in the Private/ folder beside a saved .mrb or bundle
+      folder (Slicer 5.10), to remove (copies of what the bundle holds).
+    stray_folders: that Private/ folder if this save created it, to remove when empty afterwards.
+    kept_private_files: files of that Private/ folder that this save wrote but that are not
+      removed, because they were there before the save (Slicer replaced them; they may be another
+      scene's) or because what was there before is not known; the user is told.
+    warning: text for the user (a save that cannot be finished, replaced files), else None.
     """
     finish: tuple = ()
     stray_files: tuple = ()
     stray_folders: tuple = ()
     warning: str | None = None
+    kept_private_files: tuple = ()
+
+
+@dataclass(frozen=True)
+class PrivateListing:
+    """What the Private/ folder beside the scene row's target held when Save was pressed.
+    folder: normalized path; existed: whether it was there; files: normalized paths of its files."""
+    folder: str
+    existed: bool = False
+    files: frozenset = frozenset()
+
+
+def hidden_nodes_folder(target: str) -> str:
+    """`<folder of the target>/Private`, where Slicer 5.10's saveHiddenNodes writes
+    (qSlicerSaveDataDialog.cxx 5.10:930-932), normalized."""
+    return _normalized(os.path.join(os.path.dirname(target), HIDDEN_NODES_FOLDER)) if target else ""
+
+
+def private_listing(target: str) -> PrivateListing:
+    """List the Private/ folder beside `target` (a scene_row_target) as it is now; taken when Save
+    is pressed, before Slicer writes anything. A folder that cannot be read counts as holding
+    everything: PrivateListing(folder, True, None) makes the decision remove nothing."""
+    folder = hidden_nodes_folder(target)
+    if not folder or not os.path.lexists(folder):
+        return PrivateListing(folder)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        log.warning("the Private folder beside the scene could not be listed; nothing in it will be removed")
+        return PrivateListing(folder, True, None)
+    return PrivateListing(folder, True, frozenset(_normalized(os.path.join(folder, name)) for name in names))
+
+
+def scene_kind(directory: str, file_name: str, scene_url: str) -> str:
+    """"mrml", "mrb" or "folder": which writer qSlicerSceneWriter::write uses for the dialog's
+    target (its exact, case-sensitive suffix, qSlicerSceneWriter.cxx main 105-116)."""
+    name = file_name or os.path.basename(scene_url or "")
+    suffix = name.rpartition(".")[2] if "." in name else ""
+    return suffix if suffix in ("mrml", "mrb") else "folder"
 
 
 def scene_row_target(directory: str, file_name: str, scene_url: str) -> str:
@@ -70,7 +120,8 @@ def _is_scene_name(path: str) -> bool:
 
 
 def after_scrubbed_save(accepted: bool, scene_row_checked: bool, scene_row_directory: str,
-                        scene_row_file_name: str, scene_url: str, saved_files) -> SaveDecision:
+                        scene_row_file_name: str, scene_url: str, saved_files,
+                        private_before: PrivateListing | None) -> SaveDecision:
     """Which files to finish and check (and which strays to clean) after the dialog's save ran.
 
     accepted: `dialog.result() == QDialog.Accepted` after `accept()` returned.
@@ -78,16 +129,26 @@ def after_scrubbed_save(accepted: bool, scene_row_checked: bool, scene_row_direc
       it was when Save was pressed (before the hook's neutral names were put back).
     scene_url: `scene.GetURL()` after the save.
     saved_files: the "fileName" of every fileSaved emitted during this save, in order.
+    private_before: `private_listing(target)` taken when Save was pressed (None: unknown, then no
+      file is removed).
 
-    A scene named by fileSaved was written by this save, so it is finished even if another file
-    failed (its screenshot is not yet blanked). Without any fileSaved for a scene (the signal
+    Only the row's target is finished: the scene writer's fileSaved names exactly that path (a
+    folder for "Slicer Data Bundle (*)"). Other scenes named by fileSaved during the save were
+    written by other code while one of save()'s modal loops ran ("replace?",
+    qSlicerSaveDataDialog.cxx main 667/767, 5.10 668/777; the data-bundle folder's ctkMessageBox,
+    qSlicerSceneWriter.cxx main 223-238): they are left alone and logged (N4).
+    The target named by fileSaved was written by this save, so it is finished even if another file
+    failed (its screenshot is not yet blanked). Without any fileSaved for it (the signal
     could not be connected), the scene's URL is used only if the dialog was accepted and the
     URL is the scene row's target; otherwise nothing is touched and the user is warned.
     """
     saved = [_normalized(path) for path in saved_files if path]
     target = scene_row_target(scene_row_directory, scene_row_file_name, scene_url)
     # the scene writer's fileSaved names the row's target (a folder for "Slicer Data Bundle (*)")
-    scenes = _unique(path for path in saved if path == target or _is_scene_name(path))
+    scenes = [target] if target and target in saved else []
+    others = [path for path in saved if path != target and _is_scene_name(path)]
+    if others:
+        log.warning("%d scene file(s) saved by other code during the dialog's save were left as they are", len(others))
     warning = None
     if not scenes and accepted and scene_row_checked:
         if scene_url and target and _normalized(scene_url) == target:
@@ -95,17 +156,45 @@ def after_scrubbed_save(accepted: bool, scene_row_checked: bool, scene_row_direc
         else:
             warning = ("The scene was saved, but the file written could not be identified, so it was not "
                        "finished or checked. Check it with Scene Scrubber > Check a saved scene before sharing it.")
-    stray_files, stray_folders = [], []
-    for scene in scenes:
-        if not scene.endswith(".mrb"):
-            continue   # beside a .mrml, Private/ is referenced by the scene and checked with it
-        private = os.path.join(os.path.dirname(scene), os.path.normcase(HIDDEN_NODES_FOLDER))
-        for path in saved:
-            if os.path.dirname(path) == private and path not in stray_files:
-                stray_files.append(path)
-        if any(os.path.dirname(path) == private for path in stray_files) and private not in stray_folders:
-            stray_folders.append(private)
-    return SaveDecision(tuple(scenes), tuple(stray_files), tuple(stray_folders), warning)
+    stray_files, stray_folders, replaced, unknown = _hidden_node_copies(
+        saved, target, scene_kind(scene_row_directory, scene_row_file_name, scene_url), private_before)
+    folder = hidden_nodes_folder(target)
+    notes = [warning] if warning else []
+    if replaced:
+        notes.append(f"Slicer replaced {len(replaced)} file(s) that were already in {folder} with hidden nodes of "
+                     f"this save: {_names(replaced)}. They were left there: another scene in that folder may use "
+                     "them, and it now gets this save's data.")
+    if unknown:
+        notes.append(f"Slicer wrote copies of hidden nodes into {folder}: {_names(unknown)}. They were not removed "
+                     "because what was in that folder before the save is not known; delete them before sharing "
+                     "the folder if no other scene uses them.")
+    return SaveDecision(tuple(scenes), tuple(stray_files), tuple(stray_folders), "\n\n".join(notes) or None,
+                        tuple(replaced + unknown))
+
+
+def _names(paths) -> str:
+    return ", ".join(os.path.basename(path) for path in paths)
+
+def _hidden_node_copies(saved: list, target: str, kind: str, before: PrivateListing | None) -> tuple:
+    """(strays to remove, folders to remove when empty, replaced files, files of unknown origin)
+    among the fileSaved paths in the Private/ folder beside the target. Beside a .mrml, Private/
+    is referenced by the scene (checked with it), so nothing there is a stray; replaced files are
+    reported in every case. Without a listing of that folder from before the save, nothing is
+    removed (N2)."""
+    folder = hidden_nodes_folder(target)
+    written = []
+    for path in saved:
+        if folder and os.path.dirname(path) == folder and path not in written:
+            written.append(path)
+    if not written:
+        return [], [], [], []
+    if before is None or before.folder != folder or before.files is None:
+        return [], [], [], ([] if kind == "mrml" else written)
+    replaced = [path for path in written if path in before.files]
+    if kind == "mrml":
+        return [], [], replaced, []
+    new = [path for path in written if path not in before.files]
+    return new, ([folder] if new and not before.existed else []), replaced, []
 
 
 def check_after_unscrubbed_save(option_on: bool, testing: bool, from_dialog: bool, path: str,
@@ -115,19 +204,12 @@ def check_after_unscrubbed_save(option_on: bool, testing: bool, from_dialog: boo
     Only saves made through the Save dialog (its PHI box unticked) are checked; scripted saves
     (slicer.util.saveScene), saves under --testing and non-scene files are not, so that scripts and
     ctest never get a popup and a large bundle is not read twice inside Slicer's save.
-    scene_target: the dialog's scene row target (scene_row_target); a saved file equal to it is
-    the scene, whatever its suffix."""
-    if not (option_on and not testing and from_dialog and path):
+    scene_target: the dialog's scene row target (scene_row_target); only a saved file equal to it
+    is the dialog's scene, whatever its suffix (a scene saved by other code while the dialog's
+    "replace?" prompt was open is not the dialog's, N4)."""
+    if not (option_on and not testing and from_dialog and path and scene_target):
         return False
-    return _is_scene_name(path) or bool(scene_target) and _normalized(path) == _normalized(scene_target)
-
-
-def _unique(paths) -> list:
-    seen = []
-    for path in paths:
-        if path not in seen:
-            seen.append(path)
-    return seen
+    return _normalized(path) == _normalized(scene_target)
 
 
 @dataclass
@@ -140,7 +222,7 @@ class SaveOutcome:
 
 def carry_out(decision: SaveDecision, identifying_values, policy: ScrubPolicy | None = None) -> SaveOutcome:
     """Finish and check each scene of the decision, remove its stray files (and their folder once
-    empty; files this save did not write are left alone). Never raises for one file: the error
+    empty, if this save created it; files that were there before the save are left alone). Never raises for one file: the error
     is reported in the outcome and the rest goes on."""
     outcome = SaveOutcome()
     for path in decision.finish:
@@ -163,3 +245,51 @@ def carry_out(decision: SaveDecision, identifying_values, policy: ScrubPolicy | 
         except OSError:
             pass
     return outcome
+
+
+@dataclass
+class ScrubbedSaveRun:
+    """What running a scrubbed save gave. saved: save()'s result (None if it did not run or raised);
+    errors: (step, error text) for each step that raised, in order ("apply", "save", then the
+    put-back steps by name)."""
+    saved: object = None
+    errors: list = field(default_factory=list)
+
+    def failed(self, step: str) -> bool:
+        return any(name == step for name, _text in self.errors)
+
+    def put_back_errors(self) -> list:
+        return [(name, text) for name, text in self.errors if name not in ("apply", "save")]
+
+
+def run_scrubbed_save(apply, save, put_back) -> ScrubbedSaveRun:
+    """apply() (scrub the live scene, fill the table), then save() only if apply() succeeded, then
+    every (name, step) of put_back whatever happened before, each one even if an earlier one raised.
+
+    Never raises (N7): an exception in a PythonQt slot is printed and dropped, so the Save dialog
+    hook would skip finishing and checking the written files without a word. The caller finishes
+    the save from the fileSaved names it gathered (a failed save() may have written some) and tells
+    the user about every error in the run."""
+    run = ScrubbedSaveRun()
+    try:
+        apply()
+    except Exception as error:   # nothing is saved; the partial changes are put back below
+        log.exception("could not scrub the scene for saving")
+        run.errors.append(("apply", _text(error)))
+    else:
+        try:
+            run.saved = save()
+        except Exception as error:
+            log.exception("the scrubbed save failed")
+            run.errors.append(("save", _text(error)))
+    for name, step in put_back:
+        try:
+            step()
+        except Exception as error:
+            log.exception("could not put back the %s after a scrubbed save", name)
+            run.errors.append((name, _text(error)))
+    return run
+
+
+def _text(error: Exception) -> str:
+    return str(error) or type(error).__name__

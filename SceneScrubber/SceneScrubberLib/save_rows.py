@@ -41,8 +41,10 @@ def neutral_rows(rows: list, new_node_names: dict, identifying_values, scene_dir
 
     new_node_names: node id -> the neutral name scrubbing gave it. A node row gets its node's new
     name; any other file name holding an identifying value becomes a neutral one; a node row whose
-    folder names an identifying value is written into the scene's folder instead (and checked,
-    so that the scene references the new copy, not the old file)."""
+    folder names an identifying value is written into the scene's folder instead. A node row that
+    gets a new name or folder is checked: saveNodes skips unchecked rows (qSlicerSaveDataDialog.cxx
+    main 738-742, 5.10 748, 5.8 803), so the scene would go on referencing the node's old,
+    identifying file (N6). The scene's own row is never checked here: unchecked, no scene is saved."""
     changes = []
     identifying_values = IdentityMatcher(identifying_values)
     for row in rows:
@@ -55,7 +57,7 @@ def neutral_rows(rows: list, new_node_names: dict, identifying_values, scene_dir
         if moved:
             directory = scene_directory
         if file_name is not None or moved:
-            changes.append(RowChange(row.row, file_name, directory, check=moved and not row.checked))
+            changes.append(RowChange(row.row, file_name, directory, check=bool(row.node_id) and not row.checked))
     return changes
 
 

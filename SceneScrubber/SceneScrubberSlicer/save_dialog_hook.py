@@ -29,7 +29,7 @@ import slicer
 
 from SceneScrubberLib.live_scene import apply_plan, identifying_values, plan_scrub, restore, take_snapshot
 from SceneScrubberLib.save_decisions import (after_scrubbed_save, carry_out, check_after_unscrubbed_save,
-                                             scene_row_target)
+                                             private_listing, run_scrubbed_save, scene_row_target)
 from SceneScrubberLib.save_rows import RowChange, SaveRow, neutral_rows, outcome_message
 
 try:   # Slicer's translation function (Base/Python/slicer/i18n.py, present in 5.8.0, 5.10.0 and main)
@@ -76,6 +76,9 @@ def installed():
 
 
 def scrubOnSaveByDefault():
+    """The panel's "Remove patient information on every save" option: the box's state when the dialog
+    opens, and whether a dialog save with the box unticked is checked afterwards. Only the panel
+    writes it (SceneScrubber.py onScrubOnSaveToggled); the box never does (N1)."""
     return slicer.app.userSettings().value(SETTINGS_SCRUB_ON_SAVE, "false") == "true"
 
 
@@ -106,10 +109,17 @@ class SaveDialogHook:
         self.checkBox = qt.QCheckBox(_("Remove patient information (PHI) from saved files"))
         self.checkBox.objectName = CHECKBOX_NAME
         self.checkBox.toolTip = _("Save the scene without patient names, IDs, dates, DICOM UIDs and screenshots; "
-                                  "the loaded scene stays as it is. The written files are checked afterwards.")
+                                  "the loaded scene stays as it is. The written files are checked afterwards. "
+                                  "For this save only: it starts from Scene Scrubber's \"every save\" option.")
+        # N1: the box is this save's choice; it never writes the "every save" setting, which the
+        # unscrubbed-save check reads. It starts from that setting and goes back to it whenever the
+        # dialog closes: done() emits QDialog::finished(int) for Save and Cancel alike (the dialog is
+        # a QDialog registered with its metaobject, commontk/PythonQt db525aff generated_cpp_511
+        # com_trolltech_qt_gui_init.cpp:460, so its signals connect by signature).
         self.checkBox.checked = scrubOnSaveByDefault()
-        self.checkBox.connect("toggled(bool)", self.onToggled)
         layout.addWidget(self.checkBox, 0, 3)
+        if not self.dialog.connect("finished(int)", self.onDialogFinished):
+            logging.warning("SceneScrubber: the Save dialog's PHI box keeps its last state between saves")
         # coreIOManager(): Q_INVOKABLE, qSlicerCoreApplication.h 5.8:383, 5.10:384, main:435
         if not slicer.app.coreIOManager().connect("fileSaved(qSlicerIO::IOProperties)", self.onFileSaved):
             logging.warning("SceneScrubber: scenes saved through the dialog will be found by their URL "
@@ -128,7 +138,8 @@ class SaveDialogHook:
         (commontk/PythonQt db525aff src/PythonQtStdDecorators.cpp:102-127; MeVisLab/pythonqt
         f4769f190 same lines, 9992368e9 (v4.1.0) 104-130). Instance form: the static
         qt.QObject.disconnect forwards to the same decorator (PythonQtStdDecorators.h db525aff:77-78,
-        9992368e9:89-96), either would do."""
+        9992368e9:89-96), either would do. This also removes any other receiver of accepted(), such as
+        another extension's; uninstall() gives back only the dialog's own accept() (review S2)."""
         if not self.buttonBox.disconnect("accepted()"):
             logging.warning("SceneScrubber: Save could not be taken over in the Save dialog; "
                             "its PHI checkbox is not added")
@@ -156,29 +167,45 @@ class SaveDialogHook:
             self.buttonBox.disconnect("accepted()", self.onAccepted)
             self._giveBackSave()
             slicer.app.coreIOManager().disconnect("fileSaved(qSlicerIO::IOProperties)", self.onFileSaved)
+            self.dialog.disconnect("finished(int)", self.onDialogFinished)
             self.checkBox.setParent(None)
             self.checkBox.deleteLater()
         except Exception:   # the dialog may be gone at shutdown
             logging.debug("SceneScrubber: Save dialog hook already gone", exc_info=True)
 
-    def onToggled(self, checked):
-        slicer.app.userSettings().setValue(SETTINGS_SCRUB_ON_SAVE, "true" if checked else "false")
+    def onDialogFinished(self, _result=None):
+        """The next save starts from the panel's "every save" option again (N1)."""
+        if self.checkBox is not None:
+            self.checkBox.checked = scrubOnSaveByDefault()
 
     # -- saving ----------------------------------------------------------------------------------
     def onAccepted(self):
-        if not self.checkBox.checked:
-            sceneRow = self._sceneRow()
-            self.sceneTarget = (scene_row_target(sceneRow.directory, sceneRow.file_name, slicer.mrmlScene.GetURL() or "")
-                                if sceneRow is not None else "")
-            self.inDialogSave = True
-            try:
-                self.dialog.accept()   # qSlicerSaveDataDialogPrivate::accept(), a slot override (_p.h main:62)
-            finally:
-                self.inDialogSave = False
-            return
-        scene = slicer.mrmlScene
-        policy = self.policyFactory()
+        """Save pressed. Every error is shown (N7): an exception leaving a PythonQt slot is only
+        printed to the console, and Save would seem to do nothing."""
         try:
+            if self.checkBox.checked:
+                self._saveScrubbed()
+            else:
+                self._saveUnscrubbed()
+        except Exception as error:
+            logging.exception("SceneScrubber: the Save dialog's save failed")
+            slicer.util.errorDisplay(_("Scene Scrubber could not complete the save: {error}").format(error=error),
+                                     parent=self.dialog)
+
+    def _saveUnscrubbed(self):
+        sceneRow = self._sceneRow()
+        self.sceneTarget = (scene_row_target(sceneRow.directory, sceneRow.file_name, slicer.mrmlScene.GetURL() or "")
+                            if sceneRow is not None else "")
+        self.inDialogSave = True
+        try:
+            self.dialog.accept()   # qSlicerSaveDataDialogPrivate::accept(), a slot override (_p.h main:62)
+        finally:
+            self.inDialogSave = False
+
+    def _saveScrubbed(self):
+        scene = slicer.mrmlScene
+        try:
+            policy = self.policyFactory()   # reads the panel's settings: can raise (N7)
             snapshot = take_snapshot(scene)
             plan = plan_scrub(snapshot, policy)
             changes = neutral_rows(self._rows(), plan.report.renamed_nodes, plan.report.identifying_values,
@@ -188,25 +215,54 @@ class SaveDialogHook:
             slicer.util.errorDisplay(_("Patient information could not be removed, so nothing was saved: {error}")
                                      .format(error=error), parent=self.dialog)
             return
-        previous = self._applyRowChanges(changes)
-        sceneRow = self._sceneRow()   # with the neutral names: what the dialog writes to
-        self.savedFiles = []
-        self.inScrubbedSave = True
-        try:
+        previous = []   # filled as the table is changed, so that a partial change is put back too
+        state = {"sceneRow": None, "privateBefore": None, "url": ""}
+
+        def apply():
+            self._applyRowChanges(changes, previous)
+            sceneRow = state["sceneRow"] = self._sceneRow()   # with the neutral names: what the dialog writes to
+            # what Slicer 5.10's saveHiddenNodes may replace: only files not there now are removed after (N2)
+            if sceneRow is not None:
+                state["privateBefore"] = private_listing(
+                    scene_row_target(sceneRow.directory, sceneRow.file_name, scene.GetURL() or ""))
             apply_plan(scene, plan)
-            # QDialog::setResult/result, wrapped by PythonQt (commontk db525aff generated_cpp_511
-            # com_trolltech_qt_gui1.h:877-879; MeVisLab f4769f190 and 9992368e9 generated_cpp_515 ...gui1.h:1177-1179)
-            self.dialog.setResult(qt.QDialog.Rejected)   # so that result() below tells this save's outcome
-            self.dialog.accept()   # saves; done(Accepted) only when everything was written
-            accepted = self.dialog.result() == qt.QDialog.Accepted
+
+        def save():
+            self.savedFiles = []
+            self.inScrubbedSave = True
+            try:
+                # QDialog::setResult/result, wrapped by PythonQt (commontk db525aff generated_cpp_511
+                # com_trolltech_qt_gui1.h:877-879; MeVisLab f4769f190 and 9992368e9 generated_cpp_515 ...gui1.h:1177-1179)
+                self.dialog.setResult(qt.QDialog.Rejected)   # so that result() below tells this save's outcome
+                self.dialog.accept()   # saves; done(Accepted) only when everything was written
+                return self.dialog.result() == qt.QDialog.Accepted
+            finally:
+                self.inScrubbedSave = False
+                state["url"] = scene.GetURL() or ""   # the writer's; restore() puts the user's back (N3)
+
+        run = run_scrubbed_save(apply, save, [("scene", lambda: restore(scene, snapshot)),
+                                              ("table", lambda: self._restoreRows(previous))])
+        try:
+            if run.failed("apply"):
+                slicer.util.errorDisplay(_("Patient information could not be removed, so nothing was saved: {error}")
+                                         .format(error=dict(run.errors)["apply"]), parent=self.dialog)
+            else:   # what was written is finished and checked, even if the save or a put-back step failed
+                sceneRow = state["sceneRow"]
+                decision = after_scrubbed_save(
+                    bool(run.saved), sceneRow is not None and sceneRow.checked, sceneRow.directory if sceneRow else "",
+                    sceneRow.file_name if sceneRow else "", state["url"], self.savedFiles, state["privateBefore"])
+                self._finish(decision, plan.report.identifying_values, policy)
+                if run.failed("save"):
+                    slicer.util.errorDisplay(_("The scrubbed save failed: {error}")
+                                             .format(error=dict(run.errors)["save"]), parent=self.dialog)
         finally:
-            self.inScrubbedSave = False
-            restore(scene, snapshot)
-            self._restoreRows(previous)
-        decision = after_scrubbed_save(
-            accepted, sceneRow is not None and sceneRow.checked, sceneRow.directory if sceneRow else "",
-            sceneRow.file_name if sceneRow else "", scene.GetURL() or "", self.savedFiles)
-        self._finish(decision, plan.report.identifying_values, policy)
+            problems = run.put_back_errors()
+            if problems:
+                slicer.util.errorDisplay(
+                    _("After the scrubbed save, the loaded scene or the Save dialog could not be put back as they "
+                      "were ({errors}). The loaded scene may have lost patient names, DICOM attributes or UIDs: "
+                      "check it before saving it over your own files.").format(
+                        errors="; ".join(f"{name}: {text}" for name, text in problems)))
 
     def _finish(self, decision, values, policy):
         outcome = carry_out(decision, values, policy)
@@ -278,27 +334,38 @@ class SaveDialogHook:
         sceneRow = self._sceneRow()
         return sceneRow.directory if sceneRow is not None else slicer.mrmlScene.GetRootDirectory()
 
-    def _applyRowChanges(self, changes):
-        """Apply the changes; returns what to put back (check=True: the row was checked by us)."""
-        previous = []
-        for change in changes:
-            item = self.table.item(change.row, FILE_NAME_COLUMN)
-            folder = self.table.cellWidget(change.row, FILE_DIRECTORY_COLUMN)
-            previous.append(RowChange(change.row, item.text(), folder.currentPath, change.check))
-            if change.file_name is not None:
-                item.setText(change.file_name)
-            if change.directory is not None:
-                folder.currentPath = change.directory
-            if change.check:
-                item.setCheckState(qt.Qt.Checked)
-        return previous
+    def _applyRowChanges(self, changes, previous):
+        """Apply the changes, appending to `previous` what to put back (check=True: the row was checked
+        by us) before each row is changed. The table's signals are blocked: the dialog's onItemChanged
+        would otherwise check the row and rewrite the extension of a name it does not recognise
+        (qSlicerSaveDataDialog.cxx main 1216-1267, connected at 158; 5.10 160, 5.8 167) (review S1).
+        QObject.blockSignals: PythonQt's QObject wrapper (commontk db525aff generated_cpp_511
+        com_trolltech_qt_core2.cpp:231; MeVisLab f4769f190 and 9992368e9 generated_cpp_515 ...core2.cpp:1455)."""
+        self.table.blockSignals(True)
+        try:
+            for change in changes:
+                item = self.table.item(change.row, FILE_NAME_COLUMN)
+                folder = self.table.cellWidget(change.row, FILE_DIRECTORY_COLUMN)
+                previous.append(RowChange(change.row, item.text(), folder.currentPath, change.check))
+                if change.file_name is not None:
+                    item.setText(change.file_name)
+                if change.directory is not None:
+                    folder.currentPath = change.directory
+                if change.check:
+                    item.setCheckState(qt.Qt.Checked)
+        finally:
+            self.table.blockSignals(False)
 
     def _restoreRows(self, previous):
-        for change in previous:
-            item = self.table.item(change.row, FILE_NAME_COLUMN)
-            if item is None:   # the dialog refilled its table
-                continue
-            item.setText(change.file_name)
-            self.table.cellWidget(change.row, FILE_DIRECTORY_COLUMN).currentPath = change.directory
-            if change.check:
-                item.setCheckState(qt.Qt.Unchecked)
+        self.table.blockSignals(True)   # as in _applyRowChanges (S1)
+        try:
+            for change in previous:
+                item = self.table.item(change.row, FILE_NAME_COLUMN)
+                if item is None:   # the dialog refilled its table
+                    continue
+                item.setText(change.file_name)
+                self.table.cellWidget(change.row, FILE_DIRECTORY_COLUMN).currentPath = change.directory
+                if change.check:
+                    item.setCheckState(qt.Qt.Unchecked)
+        finally:
+            self.table.blockSignals(False)

@@ -84,3 +84,12 @@ def test_command_line_options(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     text = (tmp_path / "o.mrml").read_text()
     assert "1.2.840.99.1" in text and "20240125" in text and "MRN12345" not in text
+
+
+def test_stored_settings_never_make_a_save_fail():
+    """N7: a hand-edited Slicer.ini (ShiftDateDays=abc) used to raise in the Save handler."""
+    from SceneScrubberLib.policy import ScrubPolicy, policy_from_settings, shift_days_setting
+    assert [shift_days_setting(v) for v in ("12", 12, " 7 ", "", None, "abc", "-3", "1.5")] == [12, 12, 7, 0, 0, 0, 0, 0]
+    assert policy_from_settings("true", "30") == ScrubPolicy(keep_uids=True, date_offset_days=30)
+    assert policy_from_settings("false", "abc") == ScrubPolicy()
+    assert policy_from_settings(None, None) == ScrubPolicy()

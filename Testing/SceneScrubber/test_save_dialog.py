@@ -26,6 +26,20 @@ def test_rows_get_the_neutral_names_and_leave_folders_named_after_the_patient():
                        RowChange(3, "Data 3.vtk")]
 
 
+def test_n6_an_unchecked_node_row_that_is_renamed_is_checked_so_that_it_is_written():
+    """N6: saveNodes skips unchecked rows, so a new name in an unchecked row would never be used and the
+    scrubbed .mrml would reference the old "Doe John T1.nrrd". Renamed rows are checked (and unchecked
+    again afterwards by the hook); the scene's row is left as the user set it."""
+    rows = [SaveRow(0, "", "Doe_John.mrml", ".mrml", "/data/shared", False),
+            SaveRow(1, "vtkMRMLScalarVolumeNode1", "Doe John T1.nrrd", ".nrrd", "/data/shared", False),
+            SaveRow(2, "vtkMRMLModelNode1", "MRN12345 skin.vtk", ".vtk", "/data/shared", False),
+            SaveRow(3, "vtkMRMLTableNode1", "Measurements.tsv", ".tsv", "/data/shared", False)]
+    changes = neutral_rows(rows, {"vtkMRMLScalarVolumeNode1": "Volume 1"}, VALUES | {"Doe John"}, "/data/shared")
+    assert changes == [RowChange(0, "Scene.mrml"),
+                       RowChange(1, "Volume 1.nrrd", check=True),
+                       RowChange(2, "Data 2.vtk", check=True)]   # the unrenamed table row stays unchecked
+
+
 def test_a_scene_file_named_after_the_patient_is_renamed():
     rows = [SaveRow(0, "", "Doe_John.mrb", ".mrb", "/data", True)]
     assert neutral_rows(rows, {}, VALUES, "/data") == [RowChange(0, "Scene.mrb")]
