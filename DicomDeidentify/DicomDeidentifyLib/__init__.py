@@ -4,15 +4,27 @@ The Slicer module (DicomDeidentify.py) and the command line (cli.py) are thin
 layers over this package. Entry points:
 
     from DicomDeidentifyLib import DeidentifyOptions, Deidentifier, deidentify_paths
+
+The names are imported when first asked for (PEP 562): importing a submodule, as the
+command line does, does not load pydicom and the engine before it has set itself up
+(a Ctrl-C during start-up must not show a traceback).
 """
-from .options import DeidentifyOptions, IdentityMode, DateMode
-from .engine import Deidentifier
-from .results import FileResult, ReviewItem, RunSummary
-from .batch import deidentify_paths
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "DeidentifyOptions", "IdentityMode", "DateMode", "Deidentifier",
-    "FileResult", "ReviewItem", "RunSummary", "deidentify_paths", "__version__",
-]
+_EXPORTS = {
+    "DeidentifyOptions": "options", "IdentityMode": "options", "DateMode": "options",
+    "Deidentifier": "engine", "FileResult": "results", "ReviewItem": "results", "RunSummary": "results",
+    "deidentify_paths": "batch",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

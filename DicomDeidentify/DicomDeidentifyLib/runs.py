@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from .batch import deidentify_paths
+from .bounded_read import ReadLimits
 from .keys import default_key_file, load_or_create_key
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
@@ -43,7 +44,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
                       linkage: bool = True, jobs: int = 1, dry_run: bool = False,
                       progress: Callable[[int, int, FileResult], None] | None = None,
                       cancel: threading.Event | None = None, report_dir=None,
-                      place: Callable[[FileResult], None] | None = None) -> RunResult:
+                      place: Callable[[FileResult], None] | None = None, limits: ReadLimits | None = None) -> RunResult:
     """De-identify every file under `inputs` into `destination`; record the run for key holders.
 
     `place(result)`, if given, sees each result before it is recorded and may move its output
@@ -84,7 +85,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     summary = RunSummary(cancelled=True)
     try:
         summary = deidentify_paths(inputs, destination, options, key, jobs=jobs, dry_run=dry_run,
-                                   progress=progress, on_result=on_result, cancel=cancel)
+                                   progress=progress, on_result=on_result, cancel=cancel, limits=limits)
     finally:
         if store is not None:   # also after Ctrl-C: what was written is recorded
             store.finish_run(summary.totals())

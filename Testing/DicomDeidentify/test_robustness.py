@@ -1,0 +1,321 @@
+"""A batch that survives what a disk may hold: special files, bombs, dying workers, shared folders.
+
+Every special file is made in tmp_path; every process runs with a timeout, so a regression
+fails the test instead of hanging it.
+"""
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.uid import generate_uid
+
+from support.data import data_file, read, save
+
+CLI = Path(sys.executable).parent / "dicom-deidentify"
+TIMEOUT = 120
+
+
+def run(*args, env=None, **kwargs):
+    return subprocess.run([str(CLI), *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=TIMEOUT, **kwargs)
+
+
+def anonymize(inputs, out, secrets, *extra):
+    inputs = inputs if isinstance(inputs, list) else [inputs]
+    return run("anonymize", *inputs, "--output", out, "--key-file", secrets / "k", "--create-key", "--quiet", *extra)
+
+
+def child_peak_rss_mb(*args) -> tuple:
+    """Run the command in a fresh Python that waits for it: (completed process, peak RSS in MB of
+    the command and its workers), from getrusage(RUSAGE_CHILDREN) of that Python alone."""
+    probe = ("import json, resource, subprocess, sys;"
+             "p = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=%d);"
+             "print(json.dumps([p.returncode, p.stdout, p.stderr, "
+             "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]))" % TIMEOUT)
+    done = subprocess.run([sys.executable, "-c", probe, str(CLI), *map(str, args)], capture_output=True, text=True,
+                          timeout=TIMEOUT + 10, env=os.environ)
+    code, stdout, stderr, peak = json.loads(done.stdout)
+    return subprocess.CompletedProcess(args, code, stdout, stderr), peak
+
+
+def line_of(stdout: str, name: str) -> str:
+    lines = [line for line in stdout.splitlines() if name in line]
+    assert lines, f"{name} is not in the summary:\n{stdout}"
+    return lines[0]
+
+
+# -- 1. only regular files are read --------------------------------------------------------
+
+def bind_socket(path: Path) -> socket.socket:
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    here = os.getcwd()
+    os.chdir(path.parent)   # AF_UNIX paths are limited to ~108 bytes: bind the short name
+    try:
+        server.bind(path.name)
+    finally:
+        os.chdir(here)
+    return server
+
+
+def test_only_regular_files_are_read_and_every_other_kind_is_skipped_with_a_reason(tmp_path):
+    inputs = tmp_path / "in"
+    (inputs / "a").mkdir(parents=True)
+    (inputs / "b").mkdir()
+    (inputs / "a" / "ct.dcm").write_bytes(data_file("CT_small.dcm").read_bytes())
+    (inputs / "b" / "mr.dcm").write_bytes(data_file("MR_small.dcm").read_bytes())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "outside.dcm").write_bytes(data_file("rtdose.dcm").read_bytes())
+    os.mkfifo(inputs / "a" / "pipe.dcm")
+    os.symlink("/dev/zero", inputs / "a" / "zero.dcm")
+    os.symlink(elsewhere / "outside.dcm", inputs / "a" / "outside-link.dcm")
+    os.symlink(inputs / "b" / "mr.dcm", inputs / "a" / "inside-link.dcm")   # followed: inside the inputs
+    os.symlink(tmp_path / "nothing", inputs / "a" / "broken.dcm")
+    os.symlink(elsewhere, inputs / "a" / "folder-link")
+    server = bind_socket(inputs / "a" / "sock")
+    try:
+        result = anonymize(inputs, tmp_path / "out", tmp_path / "s", "--jobs", "2")
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stdout + result.stderr   # skips only: nothing failed
+    assert "Traceback" not in result.stderr
+    assert "FIFO" in line_of(result.stdout, "pipe.dcm") and "not read" in line_of(result.stdout, "pipe.dcm")
+    assert "a link to a character device: not read" in line_of(result.stdout, "zero.dcm")
+    assert "outside the inputs: not followed" in line_of(result.stdout, "outside-link.dcm")
+    assert "broken link" in line_of(result.stdout, "broken.dcm")
+    assert "a link to a folder: not followed" in line_of(result.stdout, "folder-link")
+    assert "socket" in line_of(result.stdout, "sock")
+    # the link inside the inputs was read: the same instance as mr.dcm (one output for both)
+    assert not [line for line in result.stdout.splitlines() if "inside-link.dcm" in line and "already present" not in line]
+    written = list((tmp_path / "out").rglob("*.dcm"))
+    assert len(written) == 2   # ct and mr; nothing from outside the inputs
+    assert {pydicom.dcmread(p).Modality for p in written} == {"CT", "MR"}
+    assert "9 files" in result.stdout and " 0 failed" in result.stdout
+    assert len([line for line in result.stdout.splitlines() if line.startswith("skipped")]) in (6, 7)
+
+
+def test_a_link_named_as_an_input_is_followed_to_a_regular_file_only(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "ct.dcm").write_bytes(data_file("CT_small.dcm").read_bytes())
+    os.symlink(elsewhere / "ct.dcm", tmp_path / "named.dcm")
+    os.symlink("/dev/zero", tmp_path / "zero.dcm")
+    os.mkfifo(tmp_path / "pipe.dcm")
+    result = anonymize([tmp_path / "named.dcm", tmp_path / "zero.dcm", tmp_path / "pipe.dcm"],
+                       tmp_path / "out", tmp_path / "s")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 written, 2 skipped, 0 failed" in result.stdout
+    assert "character device" in line_of(result.stdout, "zero.dcm") and "FIFO" in line_of(result.stdout, "pipe.dcm")
+
+
+def test_a_fifo_or_device_given_to_the_reader_directly_is_refused_without_blocking(tmp_path):
+    """The belt under the walk: a FIFO swapped in after the walk, opened with O_NONBLOCK and refused by fstat."""
+    os.mkfifo(tmp_path / "pipe")
+    code = ("import sys; from pathlib import Path\n"
+            "from DicomDeidentifyLib.bounded_read import InputRefused, check_input\n"
+            "from DicomDeidentifyLib.dicom_io import DicomReadError, read_source\n"
+            "for path in sys.argv[1:]:\n"
+            "    for read in (check_input, read_source):\n"
+            "        try:\n"
+            "            read(Path(path))\n"
+            "        except InputRefused as error:\n"
+            "            print('refused', error.not_regular, error.reason)\n"
+            "        except DicomReadError as error:\n"
+            "            print('refused', error.not_dicom, error.reason)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "pipe"), "/dev/zero"], capture_output=True,
+                          text=True, timeout=60)
+    lines = done.stdout.splitlines()
+    assert len(lines) == 4, done.stdout + done.stderr
+    assert all(line.startswith("refused True not a regular file") for line in lines)
+    assert "FIFO" in lines[0] and "character device" in lines[3]
+
+
+# -- 2. bounded reading ----------------------------------------------------------------------
+
+def deflated_bomb(path: Path, inflated_mb: int) -> None:
+    """A real deflated-transfer-syntax file (PS3.5 A.5) whose body inflates to `inflated_mb` MB:
+    CT_small's header, then Pixel Data of zeros."""
+    dataset = read("CT_small.dcm")
+    del dataset.PixelData
+    dataset.file_meta.TransferSyntaxUID = pydicom.uid.DeflatedExplicitVRLittleEndian
+    body = pydicom.filebase.DicomBytesIO()
+    body.is_little_endian, body.is_implicit_VR = True, False
+    pydicom.filewriter.write_dataset(body, dataset)
+    header = body.getvalue()
+    size = inflated_mb * 1024 * 1024
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    parts = [compressor.compress(header + b"\xe0\x7f\x10\x00OB\x00\x00" + size.to_bytes(4, "little"))]
+    zeros = bytes(1 << 20)
+    for _ in range(inflated_mb):
+        parts.append(compressor.compress(zeros))
+    parts.append(compressor.flush())
+    meta = pydicom.filebase.DicomBytesIO()
+    meta.is_little_endian, meta.is_implicit_VR = True, False
+    pydicom.filewriter.write_file_meta_info(meta, dataset.file_meta, enforce_standard=True)
+    path.write_bytes(b"\x00" * 128 + b"DICM" + meta.getvalue() + b"".join(parts))
+
+
+def test_a_deflated_body_that_inflates_past_the_limit_fails_in_bounded_memory(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    deflated_bomb(inputs / "bomb.dcm", 600)   # well under 1 MB on disk
+    assert (inputs / "bomb.dcm").stat().st_size < 1024 * 1024
+    result, peak = child_peak_rss_mb("anonymize", inputs, "--output", tmp_path / "out", "--key-file",
+                                     tmp_path / "s" / "k", "--create-key", "--quiet", "--max-inflated-size", "64")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "inflates to more than 64 MB" in line_of(result.stdout, "bomb.dcm")
+    assert peak < 400, f"{peak:.0f} MB for a 1 MB file"
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*"))
+
+
+def test_a_deflated_file_within_the_limit_is_read(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    deflated_bomb(inputs / "small.dcm", 2)
+    result = anonymize(inputs, tmp_path / "out", tmp_path / "s")
+    assert result.returncode == 0, result.stdout + result.stderr
+    written = next((tmp_path / "out").rglob("*.dcm"))
+    assert len(pydicom.dcmread(written).PixelData) == 2 * 1024 * 1024
+
+
+def test_a_file_larger_than_the_limit_fails_unread(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    data = data_file("CT_small.dcm").read_bytes()
+    (inputs / "ct.dcm").write_bytes(data)
+    with open(inputs / "huge.dcm", "wb") as handle:   # sparse: 20 GB declared, nothing on disk
+        handle.write(data)
+        handle.truncate(20 * 1024 ** 3)
+    (inputs / "big.dcm").write_bytes(data + bytes(3 * 1024 * 1024))
+    result = anonymize(inputs, tmp_path / "out", tmp_path / "s", "--max-file-size", "2")
+    assert result.returncode == 1
+    assert "too large: 20480 MB, the limit is 2 MB" in line_of(result.stdout, "huge.dcm")
+    assert "too large: 3 MB" in line_of(result.stdout, "big.dcm")
+    assert "1 written, 0 skipped, 2 failed" in result.stdout
+    default = anonymize([inputs / "huge.dcm"], tmp_path / "out2", tmp_path / "s")   # the default limit: 16 GB
+    assert default.returncode == 1 and "the limit is 16384 MB" in default.stdout
+
+
+@pytest.mark.parametrize("shape", ["DICM then zeros", "a real header then zeros"])
+def test_a_pathological_body_of_50_mb_is_refused_in_linear_time_and_bounded_memory(tmp_path, shape):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    head = (b"\x00" * 128 + b"DICM") if shape == "DICM then zeros" else data_file("CT_small.dcm").read_bytes()
+    with open(inputs / "zeros.dcm", "wb") as handle:
+        handle.write(head)
+        handle.write(bytes(50 * 1024 * 1024))
+    result, peak = child_peak_rss_mb("anonymize", inputs, "--output", tmp_path / "out", "--key-file",
+                                     tmp_path / "s" / "k", "--create-key", "--quiet")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "out of order" in line_of(result.stdout, "zeros.dcm")
+    assert peak < 400, f"{peak:.0f} MB for a 50 MB file"
+
+
+def test_the_corpus_passes_the_input_checks():
+    from DicomDeidentifyLib.bounded_read import check_input
+    from support.data import corpus_files
+    for path in corpus_files():
+        check_input(path)   # raises for a file it would refuse
+
+
+# -- 3. a worker that dies --------------------------------------------------------------------
+
+def test_the_pool_fails_the_item_a_killed_worker_held_and_goes_on():
+    import multiprocessing
+    from DicomDeidentifyLib.worker_pool import run_unordered
+
+    def work(item):
+        if item in (3, 11):
+            os.kill(os.getpid(), signal.SIGKILL)   # what the out-of-memory killer does
+        return item * 10
+
+    results = list(run_unordered(range(20), work, jobs=2, context=multiprocessing.get_context("fork"),
+                                 died=lambda item, code: ("died", item, code)))
+    assert sorted(r for r in results if not isinstance(r, tuple)) == [i * 10 for i in range(20) if i not in (3, 11)]
+    assert sorted(r for r in results if isinstance(r, tuple)) == [("died", 3, -9), ("died", 11, -9)]
+
+
+def test_the_pool_stops_handing_out_items_once_cancelled():
+    import multiprocessing
+    import threading
+    from DicomDeidentifyLib.worker_pool import run_unordered
+    cancel = threading.Event()
+    results = []
+    for result in run_unordered(range(1000), lambda i: i, jobs=2, context=multiprocessing.get_context("fork"),
+                                died=lambda item, code: None, cancel=cancel):
+        results.append(result)
+        if len(results) == 5:
+            cancel.set()
+    assert 5 <= len(results) <= 7   # the items under way when it was set finish; no new one starts
+
+
+def many_inputs(folder: Path, count: int) -> None:
+    folder.mkdir(parents=True)
+    base = read("CT_small.dcm")
+    for n in range(count):
+        base.SOPInstanceUID = generate_uid()
+        save(base, folder / f"img{n:04d}.dcm")
+
+
+def children_of(pid: int) -> list:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_worker_killed_during_a_run_fails_its_file_and_the_run_finishes(tmp_path):
+    many_inputs(tmp_path / "in", 300)
+    out = tmp_path / "out"
+    process = subprocess.Popen([str(CLI), "anonymize", str(tmp_path / "in"), "--output", str(out), "--key-file",
+                                str(tmp_path / "s" / "k"), "--create-key", "--jobs", "2", "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list(out.rglob("*.dcm"))) < 30:
+            time.sleep(0.02)
+        workers = children_of(process.pid)
+        assert len(workers) == 2
+        for worker in workers:   # both at once: each holds a file nearly all the time
+            os.kill(worker, signal.SIGKILL)
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+    finally:
+        process.kill()
+    assert process.returncode == 1, stdout + stderr
+    died = [line for line in stdout.splitlines() if "worker died (killed by SIGKILL" in line]
+    assert 1 <= len(died) <= 2
+    assert f"300 files" in stdout and f"{len(died)} failed" in stdout
+    assert len(list(out.rglob("*.dcm"))) >= 300 - len(died)   # the others written by new workers
+    assert not [p for p in out.rglob("*") if p.name.endswith(".partial")]
+
+
+# From the command's first line on (before it, the interpreter's own start-up, tens of ms):
+# importing the engine, creating the key, starting the workers.
+@pytest.mark.parametrize("delay", [0.3, 0.6, 0.9, 1.2, 1.6, 2.0])
+def test_ctrl_c_during_start_up_prints_no_traceback(tmp_path, delay):
+    many_inputs(tmp_path / "in", 20)
+    process = subprocess.Popen([str(CLI), "anonymize", str(tmp_path / "in"), "--output", str(tmp_path / "out"),
+                                "--key-file", str(tmp_path / "s" / "k"), "--create-key", "--jobs", "2", "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=TIMEOUT)
+    assert "Traceback" not in stderr, stderr
+    if process.returncode != 0:   # it may have finished before the signal came
+        assert process.returncode in (130, -signal.SIGINT), stderr
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.name.endswith(".partial")]
