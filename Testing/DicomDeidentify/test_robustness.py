@@ -319,3 +319,50 @@ def test_ctrl_c_during_start_up_prints_no_traceback(tmp_path, delay):
     if process.returncode != 0:   # it may have finished before the signal came
         assert process.returncode in (130, -signal.SIGINT), stderr
     assert not [p for p in (tmp_path / "out").rglob("*") if p.name.endswith(".partial")]
+
+
+# -- 4. every input that cannot be read is a failure --------------------------------------------
+
+def as_an_ordinary_user(command: list) -> list:
+    """Root reads everything: drop the capabilities that bypass file modes (util-linux setpriv),
+    so that a mode-000 folder is unreadable as it is for any user. Root stays the owner of the
+    interpreter's files, so the command still starts."""
+    if os.geteuid() != 0:
+        return command
+    capabilities = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--inh-caps={capabilities}", f"--bounding-set={capabilities}", *command]
+
+
+def test_an_unreadable_folder_or_file_is_a_failure_counted_in_the_summary_and_exit_code(tmp_path):
+    inputs = tmp_path / "in"
+    for name in ("ok", "locked", "locked-too"):
+        (inputs / name).mkdir(parents=True)
+    (inputs / "ok" / "ct.dcm").write_bytes(data_file("CT_small.dcm").read_bytes())
+    (inputs / "ok" / "unreadable.dcm").write_bytes(data_file("MR_small.dcm").read_bytes())
+    (inputs / "locked" / "inside.dcm").write_bytes(data_file("MR_small.dcm").read_bytes())
+    named = tmp_path / "named-locked"
+    named.mkdir()
+    os.chmod(inputs / "ok" / "unreadable.dcm", 0)
+    for folder in (inputs / "locked", inputs / "locked-too", named):
+        os.chmod(folder, 0)
+    try:
+        for jobs in ("1", "2"):
+            out = tmp_path / f"out{jobs}"
+            done = subprocess.run(as_an_ordinary_user(
+                [str(CLI), "anonymize", str(inputs), str(named), "--output", str(out), "--key-file",
+                 str(tmp_path / "s" / "k"), "--create-key", "--quiet", "--jobs", jobs]),
+                capture_output=True, text=True, timeout=TIMEOUT)
+            assert done.returncode == 1, done.stdout + done.stderr
+            assert "folder cannot be read: Permission denied" in line_of(done.stdout, "in/locked:")
+            assert "folder cannot be read: Permission denied" in line_of(done.stdout, "in/locked-too:")
+            assert "folder cannot be read: Permission denied" in line_of(done.stdout, "named-locked:")
+            assert "cannot be read: Permission denied" in line_of(done.stdout, "unreadable.dcm")
+            assert "5 files" in done.stdout and "1 written, 0 skipped, 4 failed" in done.stdout
+            report = json.loads(next((tmp_path / "s" / "reports").glob("*/report.json")).read_text()) if jobs == "1" \
+                else None
+            if report:
+                assert report["totals"]["failed"] == 4
+                assert all(f["reason"] for f in report["files"] if f["status"] == "failed")
+    finally:
+        for folder in (inputs / "locked", inputs / "locked-too", named):
+            os.chmod(folder, 0o700)
