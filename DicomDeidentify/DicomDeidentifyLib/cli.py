@@ -380,8 +380,9 @@ def run_compare(args) -> int:
                                                pydicom.dcmread(str(pair[1]), force=True))) for pair in pairs]
     sys.stdout.write(compare.render_text(results, show_kept=args.all))
     if args.html:
-        args.html.write_text(compare.render_html(results), encoding="utf-8")
-        os.chmod(args.html, 0o600)
+        handle = os.open(args.html, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # a new page: owner-only
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(compare.render_html(results))
         print(f"side-by-side page (shows originals): {args.html}")
     return 0
 
@@ -401,7 +402,7 @@ def run_key(args) -> int:
             print(f"{key_path} already holds this key")
             return 0
         raise ValueError(f"{key_path} holds another key; replacing it would change every pseudonym")
-    make_private_dir(key_path.parent)
+    make_private_dir(key_path.parent, key_material=True)
     handle = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(handle, "w") as stream:
         stream.write(key.hex() + "\n")

@@ -30,16 +30,53 @@ def default_key_file() -> Path:
     return secrets_home() / KEY_FILE_NAME
 
 
-def make_private_dir(folder: Path) -> Path:
+class UnsafeFolderError(ValueError):
+    """An existing folder named for secrets is not safe for them; the message says why and what to do."""
+
+
+def make_private_dir(folder: Path, key_material: bool = False) -> Path:
+    """A folder for secrets (key, linkage, reports, mappings). What is missing of it is created
+    owner-only (0700). An existing folder is used as it is, its mode never changed (it may be a
+    folder others share): refused with UnsafeFolderError if others could write to it, or, for
+    key material, read or list it, or if another user owns it."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
+    missing, path = [], folder
+    while not os.path.lexists(path) and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue   # made at the same moment by another run: checked below like any existing folder
+        os.chmod(path, 0o700)   # ours: exactly owner-only, whatever the umask
+    check_private_dir(folder, key_material)
     return folder
+
+
+def check_private_dir(folder: Path, key_material: bool = False) -> None:
+    """Raise UnsafeFolderError unless `folder` is a folder of this user that others cannot write
+    to (nor, for key material, read or enter)."""
+    try:
+        info = os.stat(folder)
+    except OSError as error:
+        raise UnsafeFolderError(f"{folder}: cannot be used for secrets: {error.strerror or error}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise UnsafeFolderError(f"{folder} is not a folder")
+    mode = stat.S_IMODE(info.st_mode)
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        raise UnsafeFolderError(f"{folder} belongs to another user: secrets need a folder of your own")
+    if mode & 0o022:
+        raise UnsafeFolderError(f"{folder} can be written by others (mode {mode:04o}): secrets need a folder "
+                                "only you can write to (e.g. a new one; the tool creates it owner-only)")
+    if key_material and mode & 0o077:
+        raise UnsafeFolderError(f"{folder} can be read by others (mode {mode:04o}): the key needs a folder "
+                                "only you can open (chmod 700 it, or name a new folder)")
 
 
 def create_key(path: Path) -> bytes:
     path = Path(path)
-    make_private_dir(path.parent)
+    make_private_dir(path.parent, key_material=True)
     key = secrets.token_bytes(KEY_BYTES)
     # O_EXCL: never overwrite an existing key, even in a race with another run.
     handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -64,8 +101,9 @@ def load_key(path: Path) -> bytes:
     if len(key) < 16:
         raise KeyFileError(f"key file {path} holds {len(key)} bytes; at least 16 are needed")
     mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        os.chmod(path, 0o600)   # tighten rather than refuse: the key stays usable and private
+    if mode & 0o077:   # refused, not tightened: the tool changes the mode only of what it creates
+        raise KeyFileError(f"key file {path} can be read by others (mode {mode:04o}): chmod 600 it, and consider "
+                           "the key exposed if others could read it")
     return key
 
 

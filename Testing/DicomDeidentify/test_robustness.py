@@ -366,3 +366,76 @@ def test_an_unreadable_folder_or_file_is_a_failure_counted_in_the_summary_and_ex
     finally:
         for folder in (inputs / "locked", inputs / "locked-too", named):
             os.chmod(folder, 0o700)
+
+
+# -- 5. modes: only what the tool creates ---------------------------------------------------------
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def one_input(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ct.dcm").write_bytes(data_file("CT_small.dcm").read_bytes())
+    return folder
+
+
+def test_an_existing_report_folder_is_used_as_it_is_and_an_unsafe_one_is_refused(tmp_path, one_input):
+    shared = tmp_path / "shared-reports"
+    shared.mkdir()
+    os.chmod(shared, 0o755)
+    result = anonymize(one_input, tmp_path / "out", tmp_path / "s", "--report-dir", shared)
+    assert result.returncode == 0, result.stderr
+    assert mode_of(shared) == 0o755                      # not made owner-only
+    run_folder = next(shared.iterdir())
+    assert mode_of(run_folder) == 0o700 and mode_of(run_folder / "report.json") == 0o600   # created: owner-only
+    sticky = tmp_path / "tmp-like"
+    sticky.mkdir()
+    os.chmod(sticky, 0o1777)                             # a world-writable sticky folder, like /tmp
+    refused = anonymize(one_input, tmp_path / "out2", tmp_path / "s", "--report-dir", sticky)
+    assert refused.returncode == 2 and "can be written by others (mode 1777)" in refused.stderr
+    assert mode_of(sticky) == 0o1777 and list(sticky.iterdir()) == []
+    assert not (tmp_path / "out2").exists()
+
+
+def test_the_folder_of_a_new_key_is_created_owner_only_or_used_only_if_safe_for_key_material(tmp_path, one_input):
+    deep = tmp_path / "new" / "deeper"
+    assert anonymize(one_input, tmp_path / "o1", deep).returncode == 0
+    assert mode_of(tmp_path / "new") == 0o700 and mode_of(deep) == 0o700 and mode_of(deep / "k") == 0o600
+    for mode, why in ((0o755, "can be read by others (mode 0755)"), (0o1777, "can be written by others (mode 1777)"),
+                      (0o770, "can be written by others (mode 0770)")):
+        folder = tmp_path / f"keys-{mode:o}"
+        folder.mkdir()
+        os.chmod(folder, mode)
+        result = anonymize(one_input, tmp_path / f"o-{mode:o}", folder)
+        assert result.returncode == 2 and why in result.stderr, result.stderr
+        assert mode_of(folder) == mode and not (folder / "k").exists()
+    private = tmp_path / "keys-700"
+    private.mkdir(mode=0o700)
+    assert anonymize(one_input, tmp_path / "o-700", private).returncode == 0 and (private / "k").exists()
+
+
+def test_a_key_readable_by_others_is_refused_not_silently_changed(tmp_path, one_input):
+    assert anonymize(one_input, tmp_path / "o1", tmp_path / "s").returncode == 0
+    os.chmod(tmp_path / "s" / "k", 0o644)
+    result = anonymize(one_input, tmp_path / "o2", tmp_path / "s")
+    assert result.returncode == 2 and "can be read by others (mode 0644)" in result.stderr
+    assert mode_of(tmp_path / "s" / "k") == 0o644
+
+
+def test_export_mapping_uses_an_existing_folder_as_it_is_and_refuses_a_shared_writable_one(tmp_path, one_input):
+    assert anonymize(one_input, tmp_path / "out", tmp_path / "s").returncode == 0
+    folder = tmp_path / "mapping"
+    folder.mkdir()
+    os.chmod(folder, 0o750)
+    result = run("export-mapping", "--into", tmp_path / "out", "--output", folder, "--key-file", tmp_path / "s" / "k")
+    assert result.returncode == 0, result.stderr
+    assert mode_of(folder) == 0o750 and mode_of(folder / "uid_mapping.csv") == 0o600
+    sticky = tmp_path / "sticky"
+    sticky.mkdir()
+    os.chmod(sticky, 0o1777)
+    refused = run("export-mapping", "--into", tmp_path / "out", "--output", sticky, "--key-file", tmp_path / "s" / "k")
+    assert refused.returncode == 2 and "can be written by others" in refused.stderr
+    assert mode_of(sticky) == 0o1777 and list(sticky.iterdir()) == []
