@@ -44,14 +44,17 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
                       linkage: bool = True, jobs: int = 1, dry_run: bool = False,
                       progress: Callable[[int, int, FileResult], None] | None = None,
                       cancel: threading.Event | None = None, report_dir=None,
-                      place: Callable[[FileResult], None] | None = None, limits: ReadLimits | None = None) -> RunResult:
+                      place: Callable[[FileResult], None] | None = None, limits: ReadLimits | None = None,
+                      destination_inside_input: bool = False) -> RunResult:
     """De-identify every file under `inputs` into `destination`; record the run for key holders.
 
     `place(result)`, if given, sees each result before it is recorded and may move its output
     (updating result.output): the import controller holds files back for review that way.
 
     Raises KeyFileError for a missing or unreadable key, ValueError for secrets placed inside
-    the destination or an input inside it.
+    the destination, a destination inside Slicer's DICOM database (check_destination), an input
+    inside the destination, or a destination inside an input (unless `destination_inside_input`:
+    the import routing's case, where the walk leaves the destination out).
     """
     options = options or DeidentifyOptions()
     inputs = [Path(i) for i in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
@@ -62,9 +65,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         if secret == destination or destination in secret.parents:
             raise ValueError(f"{secret} is inside {destination}: secrets and reports must live apart from "
                              "what is shared")
-    if (destination / CTK_DATABASE_FILE).exists() and not is_side_database(destination):
-        raise ValueError(f"{destination} is a DICOM database of Slicer's (it holds {CTK_DATABASE_FILE}): "
-                         "de-identified files go to a folder of their own")
+    check_destination(inputs, destination, destination_inside_input)
     key, created = load_or_create_key(key_path, create_key)
     run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
     report = RunReport(reports / run_id, options, inputs, str(destination), with_originals=linkage)
@@ -93,6 +94,30 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         json_path, html_path = report.write(summary)
     return RunResult(summary, run_id, json_path, html_path, key_path, created,
                      linkage_path(key_path) if store is not None else None)
+
+
+def check_destination(inputs: list, destination: Path, destination_inside_input: bool = False) -> None:
+    """Raise ValueError if `destination` lies in Slicer's DICOM database folder at any depth (a folder
+    holding ctkDICOM.sql that is not a side database: Slicer owns its layout, and what is written there
+    is mixed with originals), inside a side database (the side database itself is the destination),
+    inside an input, or holds an input."""
+    destination = Path(os.path.realpath(destination))
+    for folder in (destination, *destination.parents):
+        if not (folder / CTK_DATABASE_FILE).exists():
+            continue
+        if not is_side_database(folder):
+            raise ValueError(f"{destination} is {'' if folder == destination else 'inside '}a DICOM database of "
+                             f"Slicer's ({folder} holds {CTK_DATABASE_FILE}): de-identified files go to a folder "
+                             "of their own")
+        if folder != destination:
+            raise ValueError(f"{destination} is inside the side database {folder}: name the side database itself")
+    for source in inputs:
+        source = Path(os.path.realpath(source))
+        if source == destination or destination in source.parents:
+            raise ValueError(f"{source} is inside the output folder {destination}: choose another output")
+        if source in destination.parents and not destination_inside_input:
+            raise ValueError(f"the output folder {destination} is inside the input {source}: choose an output "
+                             "outside the inputs")
 
 
 def mark_side_database(folder: Path) -> None:

@@ -439,3 +439,41 @@ def test_export_mapping_uses_an_existing_folder_as_it_is_and_refuses_a_shared_wr
     refused = run("export-mapping", "--into", tmp_path / "out", "--output", sticky, "--key-file", tmp_path / "s" / "k")
     assert refused.returncode == 2 and "can be written by others" in refused.stderr
     assert mode_of(sticky) == 0o1777 and list(sticky.iterdir()) == []
+
+
+# -- 6. destinations ------------------------------------------------------------------------------
+
+def test_destinations_inside_slicers_database_at_any_depth_are_refused(tmp_path, one_input):
+    database = tmp_path / "SlicerDICOMDatabase"
+    (database / "dicom").mkdir(parents=True)
+    (database / "ctkDICOM.sql").write_bytes(b"")
+    before = sorted(database.rglob("*"))
+    for flag, destination in (("--into", database), ("--into", database / "sub"), ("--output", database / "dicom"),
+                              ("--output", database / "a" / "b" / "c")):
+        result = run("anonymize", one_input, flag, destination, "--key-file", tmp_path / "s" / "k", "--create-key")
+        assert result.returncode == 2, (destination, result.stdout)
+        assert "a DICOM database of Slicer's" in result.stderr and f"{database} holds ctkDICOM.sql" in result.stderr
+    assert sorted(database.rglob("*")) == before     # nothing was written into it
+    assert not (tmp_path / "s").exists()             # refused before any key was made
+
+
+def test_a_side_database_is_a_destination_but_not_a_folder_inside_it(tmp_path, one_input):
+    side = tmp_path / "side"
+    assert run("anonymize", one_input, "--into", side, "--key-file", tmp_path / "s" / "k",
+               "--create-key").returncode == 0
+    (side / "ctkDICOM.sql").write_bytes(b"")          # Slicer indexed it
+    assert run("anonymize", one_input, "--into", side, "--key-file", tmp_path / "s" / "k").returncode == 0
+    inside = run("anonymize", one_input, "--into", side / "nested", "--key-file", tmp_path / "s" / "k")
+    assert inside.returncode == 2 and "is inside the side database" in inside.stderr
+
+
+def test_a_destination_inside_an_input_and_an_input_inside_the_destination_are_refused(tmp_path, one_input):
+    inside = run("anonymize", one_input, "--output", one_input / "deidentified", "--key-file", tmp_path / "s" / "k",
+                 "--create-key")
+    assert inside.returncode == 2 and "is inside the input" in inside.stderr
+    assert not (one_input / "deidentified").exists()
+    outer = tmp_path / "outer"
+    (outer / "in").mkdir(parents=True)
+    (outer / "in" / "ct.dcm").write_bytes(data_file("CT_small.dcm").read_bytes())
+    holds = run("anonymize", outer / "in", "--output", outer, "--key-file", tmp_path / "s" / "k", "--create-key")
+    assert holds.returncode == 2 and "is inside the output folder" in holds.stderr
