@@ -477,3 +477,35 @@ def test_a_destination_inside_an_input_and_an_input_inside_the_destination_are_r
     (outer / "in" / "ct.dcm").write_bytes(data_file("CT_small.dcm").read_bytes())
     holds = run("anonymize", outer / "in", "--output", outer, "--key-file", tmp_path / "s" / "k", "--create-key")
     assert holds.returncode == 2 and "is inside the output folder" in holds.stderr
+
+
+# -- 7. --no-linkage: nothing that maps back ---------------------------------------------------------
+
+def test_no_linkage_leaves_no_original_path_name_or_value_in_any_file_the_run_writes(tmp_path):
+    inputs = tmp_path / "in" / "DOE_JOHN_MRN12345"          # folder names carry PHI in real life
+    inputs.mkdir(parents=True)
+    originals = set()
+    for name in ("CT_small.dcm", "MR_small.dcm"):
+        (inputs / f"Doe-{name}").write_bytes(data_file(name).read_bytes())
+        dataset = read(name)
+        originals |= {str(dataset.PatientName), str(dataset.PatientID), dataset.StudyInstanceUID,
+                      dataset.SeriesInstanceUID, dataset.SOPInstanceUID}
+    (inputs / "Doe-truncated.dcm").write_bytes(data_file("MR_truncated.dcm").read_bytes())   # a failure
+    os.mkfifo(inputs / "Doe-pipe")                                                           # a skip
+    secrets, out = tmp_path / "secrets", tmp_path / "out"
+    result = run("anonymize", tmp_path / "in", "--into", out, "--key-file", secrets / "k", "--create-key",
+                 "--no-linkage", "--quiet", "--jobs", "2")
+    assert result.returncode == 1, result.stdout + result.stderr     # the truncated file failed
+    written = [p for p in [*secrets.rglob("*"), *out.rglob("*")] if p.is_file() and p.name != "k"]
+    assert any(p.name == "report.json" for p in written) and any(p.name == "linkage.sqlite" for p in written)
+    needles = [str(tmp_path / "in"), "DOE_JOHN", "MRN12345", "Doe-", *originals]
+    for path in written:
+        data = path.read_bytes()
+        found = [n for n in needles if n.encode() in data]
+        assert not found, f"{path} holds {found}"
+    report = json.loads(next(secrets.rglob("report.json")).read_text())
+    assert report["irreversible"] is True and report["linkage"] is False
+    assert report["inputs"] == [] and report["input_count"] == 1
+    assert sorted(f["source"] for f in report["files"]) == ["input #1", "input #2", "input #3", "input #4"]
+    assert all(f["reason"] for f in report["files"] if f["status"] in ("failed", "skipped"))
+    assert "Irreversible run" in next(secrets.rglob("report.html")).read_text()
