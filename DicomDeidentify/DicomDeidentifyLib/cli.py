@@ -44,7 +44,8 @@ import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimits
-from .keys import KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home
+from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home,
+                   write_key)
 from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
 from .results import FAILED, SKIPPED
@@ -403,9 +404,9 @@ def run_key(args) -> int:
             return 0
         raise ValueError(f"{key_path} holds another key; replacing it would change every pseudonym")
     make_private_dir(key_path.parent, key_material=True)
-    handle = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(handle, "w") as stream:
-        stream.write(key.hex() + "\n")
+    if not write_key(key_path, key):   # atomic: never a partial key, never over another one
+        if load_key(key_path) != key:
+            raise ValueError(f"{key_path} was just created with another key; replacing it would change every pseudonym")
     print(f"key imported to {key_path}")
     return 0
 

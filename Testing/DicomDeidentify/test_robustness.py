@@ -509,3 +509,38 @@ def test_no_linkage_leaves_no_original_path_name_or_value_in_any_file_the_run_wr
     assert sorted(f["source"] for f in report["files"]) == ["input #1", "input #2", "input #3", "input #4"]
     assert all(f["reason"] for f in report["files"] if f["status"] in ("failed", "skipped"))
     assert "Irreversible run" in next(secrets.rglob("report.html")).read_text()
+
+
+# -- 8. key creation under a race -----------------------------------------------------------------
+
+def test_processes_creating_the_key_at_once_all_get_the_one_finished_key(tmp_path):
+    """Eight processes, released at the same moment, create one key: one creates it, the others
+    read it, none fails or reads a partial key."""
+    code = ("import sys, time\n"
+            "from pathlib import Path\n"
+            "from DicomDeidentifyLib.keys import load_or_create_key\n"
+            "start = float(sys.argv[2])\n"
+            "while time.time() < start: pass\n"
+            "key, created = load_or_create_key(Path(sys.argv[1]), create=True)\n"
+            "print(key.hex(), created)\n")
+    for attempt in range(5):
+        path = tmp_path / f"race{attempt}" / "secrets" / "k"
+        start = time.time() + 1.5
+        processes = [subprocess.Popen([sys.executable, "-c", code, str(path), str(start)], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True) for _ in range(8)]
+        outcomes = [process.communicate(timeout=60) for process in processes]
+        assert all(process.returncode == 0 for process in processes), [err for _, err in outcomes]
+        answers = [stdout.split() for stdout, _ in outcomes]
+        assert len({key for key, _ in answers}) == 1 and len(answers[0][0]) == 64
+        assert [created for _, created in answers].count("True") == 1
+        assert path.read_text().strip() == answers[0][0] and mode_of(path) == 0o600
+        assert mode_of(path.parent) == 0o700
+        assert [p.name for p in path.parent.iterdir()] == ["k"]   # no temporary file left
+
+
+def test_write_key_never_replaces_an_existing_key(tmp_path):
+    from DicomDeidentifyLib.keys import write_key
+    path = tmp_path / "k"
+    assert write_key(path, bytes(range(32))) is True
+    assert write_key(path, bytes(32)) is False               # never over an existing key
+    assert path.read_text() == bytes(range(32)).hex() + "\n"
