@@ -220,11 +220,21 @@ def test_a_pathological_body_of_50_mb_is_refused_in_linear_time_and_bounded_memo
     assert peak < 400, f"{peak:.0f} MB for a 50 MB file"
 
 
-def test_the_corpus_passes_the_input_checks():
-    from DicomDeidentifyLib.bounded_read import check_input
+def test_the_corpus_passes_the_input_checks_including_the_tag_order_scan():
+    from DicomDeidentifyLib.bounded_read import ReadLimits, _check_body, check_input
     from support.data import corpus_files
     for path in corpus_files():
-        check_input(path)   # raises for a file it would refuse
+        check_input(path)   # raises InputRefused for a file it would refuse
+        _check_body(path.read_bytes(), ReadLimits(), scan_order=True)   # the scan, also on small files
+
+
+def test_a_small_deflated_bomb_is_caught_too(tmp_path):
+    """The tag order scan starts at 256 kB; the inflate limit holds for every size."""
+    from DicomDeidentifyLib.bounded_read import InputRefused, ReadLimits, check_input
+    deflated_bomb(tmp_path / "bomb.dcm", 150)
+    assert (tmp_path / "bomb.dcm").stat().st_size < 256 * 1024
+    with pytest.raises(InputRefused, match="inflates to more than 100 MB"):
+        check_input(tmp_path / "bomb.dcm", ReadLimits(max_inflated_bytes=100 * 1024 * 1024))
 
 
 # -- 3. a worker that dies --------------------------------------------------------------------
