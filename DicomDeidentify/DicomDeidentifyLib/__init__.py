@@ -7,7 +7,8 @@ layers over this package. Entry points:
 
 They are imported on first use (PEP 562 module __getattr__): importing a light submodule, such as
 import_routing, which the DICOM module's import hook loads at Slicer's start, must not load the
-engine, pydicom and numpy (review NC1).
+engine, pydicom and numpy (review NC1); nor must the command line before it has set itself up
+(a Ctrl-C during start-up must not show a traceback).
 """
 import importlib
 

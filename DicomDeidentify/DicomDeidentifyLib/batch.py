@@ -8,36 +8,21 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import threading
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
-from .dicom_io import PARTIAL_SUFFIX, remove_partial_files
+from .bounded_read import InputRefused, ReadLimits, check_input
+from .dicom_io import remove_partial_files
 from .engine import Deidentifier
+from .input_files import iter_input_files, walk_inputs  # noqa: F401  (iter_input_files: used by compare)
 from .options import DeidentifyOptions
 from .pipeline import deidentify_file
-from .results import FileResult, RunSummary
+from .results import FAILED, SKIPPED, FileResult, RunSummary
+from .worker_pool import run_unordered
 
 SAMPLE_CHANGES = 20   # files whose before/after changes are kept for the report
-
-
-def iter_input_files(inputs: Iterable, exclude: Iterable = ()) -> Iterator[Path]:
-    """Every regular file under the inputs, in a stable order, outside the excluded folders."""
-    excluded = [Path(e).resolve() for e in exclude]
-    for item in inputs:
-        item = Path(item)
-        if item.is_file():
-            yield item
-            continue
-        if not item.is_dir():
-            raise FileNotFoundError(f"{item}: no such file or folder")
-        for folder, dirs, files in os.walk(item):
-            here = Path(folder).resolve()
-            dirs[:] = sorted(d for d in dirs if not any(_within(here / d, e) for e in excluded))
-            for name in sorted(files):
-                if name.endswith(PARTIAL_SUFFIX):
-                    continue
-                yield Path(folder) / name
 
 
 def _within(path: Path, folder: Path) -> bool:
@@ -52,15 +37,19 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
                      jobs: int = 1, dry_run: bool = False,
                      progress: Callable[[int, int, FileResult], None] | None = None,
                      on_result: Callable[[FileResult], None] | None = None,
-                     cancel: threading.Event | None = None) -> RunSummary:
+                     cancel: threading.Event | None = None, limits: ReadLimits | None = None) -> RunSummary:
     """De-identify every file under `inputs` into `output_dir` (None: nothing is written).
 
     progress(done, total, result) is called after each file; on_result gets the full
     result (with original values, for key-holder reports) before the summary keeps a
-    slimmed copy; setting `cancel` stops after the files under way.
+    slimmed copy; setting `cancel` stops after the files under way. Only regular files
+    are read (input_files); `limits` bounds what one file may cost (bounded_read). A worker
+    process that dies fails the file it held ("worker died") and another takes its place.
     """
+    limits = limits or ReadLimits()
     output = Path(output_dir).resolve() if output_dir is not None else None
-    files = list(iter_input_files(inputs, exclude=[output] if output else []))
+    entries = list(walk_inputs(inputs, exclude=[output] if output else []))
+    files = [entry for entry in entries if isinstance(entry, Path)]
     if output is not None:
         for source in inputs:
             if _within(Path(source), output):
@@ -69,7 +58,7 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
             output.mkdir(parents=True, exist_ok=True)
             remove_partial_files(output)   # left by a run that was killed: never a finished file
     summary = RunSummary()
-    total = len(files)
+    total = len(entries)
 
     def record(result: FileResult) -> None:
         if on_result:
@@ -84,46 +73,71 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         if progress:
             progress(len(summary.results), total, result)
 
-    if jobs <= 1 or total <= 1:
+    for entry in entries:   # what the walk decided about (not regular, unreadable folders)
+        if isinstance(entry, FileResult):
+            record(entry)
+
+    if jobs <= 1 or len(files) <= 1:
         engine = Deidentifier(options, key)
         for source in files:
             if cancel is not None and cancel.is_set():
                 summary.cancelled = True
                 break
             engine.record_changes = len(summary.results) < SAMPLE_CHANGES
-            record(deidentify_file(engine, source, output, dry_run))
+            record(deidentify_checked(engine, source, output, dry_run, limits))
         return summary
 
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     # Forked workers share the parent's memory until they write to it; the garbage collector
     # would write to every object it tracks. Frozen objects are left alone (see gc.freeze).
     gc.freeze()
+    deaths = 0
+
+    def died(source: Path, exitcode) -> FileResult:
+        nonlocal deaths
+        deaths += 1
+        return FileResult(str(source), status=FAILED, reason=f"worker died ({_exit_description(exitcode)})")
+
+    finished = False
     try:
-        pool = context.Pool(jobs, initializer=_start_worker,
-                            initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs)))
-    except BaseException:
-        gc.unfreeze()
-        raise
-    try:
-        for result in pool.imap_unordered(_work, files, chunksize=8):
+        for result in run_unordered(files, _work, jobs=jobs, context=context, initializer=_start_worker,
+                                    initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs), limits),
+                                    died=died, cancel=cancel):
             record(result)
-            if cancel is not None and cancel.is_set():
-                summary.cancelled = True
-                break
+        finished = True
     except KeyboardInterrupt:
         summary.cancelled = True
         raise
     finally:
-        stopped_early = summary.cancelled or len(summary.results) < total
-        if stopped_early:
-            pool.terminate()
-        else:
-            pool.close()
-        pool.join()
         gc.unfreeze()   # back to normal collection in a long-lived process (Slicer)
-        if stopped_early and output is not None and output.exists():
-            remove_partial_files(output)   # the workers are gone: what they left is unfinished
+        summary.cancelled = summary.cancelled or len(summary.results) < total
+        if (summary.cancelled or deaths or not finished) and output is not None and output.exists():
+            remove_partial_files(output)   # what stopped or dead workers left is unfinished
     return summary
+
+
+def deidentify_checked(engine: Deidentifier, source: Path, output: Path | None, dry_run: bool,
+                       limits: ReadLimits) -> FileResult:
+    """deidentify_file, once bounded_read.check_input says the file may be parsed."""
+    try:
+        check_input(source, limits)
+    except InputRefused as refused:
+        return FileResult(str(source), status=SKIPPED if refused.not_regular else FAILED, reason=refused.reason)
+    except OSError as error:
+        return FileResult(str(source), status=FAILED, reason=f"cannot be read: {error.strerror or error}")
+    except Exception as error:   # e.g. a file that shrank while it was mapped: this file fails, the batch goes on
+        return FileResult(str(source), status=FAILED, reason=f"cannot be read: {type(error).__name__}: {error}")
+    return deidentify_file(engine, source, output, dry_run)
+
+
+def _exit_description(exitcode) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"killed by {name}" + (", as the out-of-memory killer does" if name == "SIGKILL" else "")
+    return f"exit code {exitcode}"
 
 
 _worker: dict = {}
@@ -141,15 +155,14 @@ def _keep_freed_memory() -> None:
     libc.mallopt(-1, 512 * 1024 * 1024)   # M_TRIM_THRESHOLD: keep up to 512 MB of freed heap
 
 
-def _start_worker(options, key, output, dry_run, samples) -> None:
-    import signal
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
+def _start_worker(options, key, output, dry_run, samples, limits) -> None:
     _keep_freed_memory()
-    _worker.update(engine=Deidentifier(options, key), output=output, dry_run=dry_run, samples=samples, done=0)
+    _worker.update(engine=Deidentifier(options, key), output=output, dry_run=dry_run, samples=samples, done=0,
+                   limits=limits)
 
 
 def _work(source: Path) -> FileResult:
     engine = _worker["engine"]
     engine.record_changes = _worker["done"] < _worker["samples"]   # each worker keeps a few samples
     _worker["done"] += 1
-    return deidentify_file(engine, source, _worker["output"], _worker["dry_run"])
+    return deidentify_checked(engine, source, _worker["output"], _worker["dry_run"], _worker["limits"])

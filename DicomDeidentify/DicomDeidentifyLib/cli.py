@@ -12,14 +12,40 @@ Exit status: 0 all files done (skips included), 1 some file failed,
 """
 from __future__ import annotations
 
-import argparse
 import os
+import signal
 import sys
-import time
-import warnings
-from pathlib import Path
 
-from .keys import KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home
+
+def _cancelled_during_start_up(signum, frame) -> None:
+    """Ctrl-C before the run starts: nothing was written yet, so stop at once, without a traceback."""
+    os.write(2, b"\ncancelled: nothing was written\n")
+    os._exit(130)
+
+
+def _as_a_command() -> bool:
+    return __name__ == "__main__" or os.path.basename(sys.argv[0] if sys.argv else "") == "dicom-deidentify"
+
+
+# First of all (importing pydicom and the engine takes a while), when this is the command and not
+# a module imported by Slicer or a test: _run_started() hands Ctrl-C back to Python
+# (KeyboardInterrupt) once a run has something to stop cleanly.
+if _as_a_command() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _cancelled_during_start_up)
+
+
+def _run_started() -> None:
+    if signal.getsignal(signal.SIGINT) is _cancelled_during_start_up:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimits
+from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home,
+                   write_key)
 from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
 from .results import FAILED, SKIPPED
@@ -105,6 +131,11 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--report-dir", type=Path, help="where the run report goes (default: beside the key)")
     r.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: one per core)")
     r.add_argument("--dry-run", action="store_true", help="show what would change; write no DICOM file")
+    r.add_argument("--max-file-size", type=float, metavar="MB",
+                   help=f"a larger input fails with a reason, unread (default {DEFAULT_MAX_FILE_MB} MB)")
+    r.add_argument("--max-inflated-size", type=float, metavar="MB",
+                   help="a deflated input that inflates to more fails with a reason "
+                        f"(default {DEFAULT_MAX_INFLATED_MB} MB)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -139,7 +170,7 @@ def options_from_args(args) -> DeidentifyOptions:
 
 def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_file: Path | None,
                   create_key: bool, report_dir: Path | None, jobs: int, dry_run: bool, quiet: bool,
-                  side_database: bool = False, linkage: bool = True) -> int:
+                  side_database: bool = False, linkage: bool = True, limits: ReadLimits | None = None) -> int:
     for name in options.requested_but_not_implemented():
         print(f"warning: --{name.replace('_', '-')} is not implemented yet: the option is not claimed in the output",
               file=sys.stderr)
@@ -160,11 +191,12 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
             bars[0].update(1)
 
     try:
+        _run_started()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")   # pydicom's per-value warnings would drown the summary
             run = deidentify_folder(inputs, output, options, key_file=key_file, create_key=create_key,
                                     side_database=side_database, linkage=linkage, jobs=jobs, dry_run=dry_run,
-                                    progress=progress, report_dir=report_dir)
+                                    progress=progress, report_dir=report_dir, limits=limits)
     except KeyboardInterrupt:
         print("\ncancelled: no partial file was left; run the same command again to resume", file=sys.stderr)
         return 130
@@ -255,11 +287,20 @@ def run_demo(workdir: Path, jobs: int) -> int:
 
 
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:   # the run's own cancel message was printed where there was a run
+        print("\ncancelled", file=sys.stderr)
+        return 130
+
+
+def _main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "demo":
         return run_demo(args.workdir, args.jobs)
     commands = {"lookup": run_lookup, "export-mapping": run_export_mapping, "compare": run_compare, "key": run_key}
     if args.command in commands:
+        _run_started()
         try:
             return commands[args.command](args)
         except (KeyFileError, ValueError, OSError) as error:
@@ -272,7 +313,8 @@ def main(argv=None) -> int:
         return 2
     return run_anonymize(args.inputs, args.into or args.output, options, args.key_file, args.create_key,
                          args.report_dir, args.jobs, args.dry_run, args.quiet, side_database=args.into is not None,
-                         linkage=not args.no_linkage)
+                         linkage=not args.no_linkage,
+                         limits=ReadLimits.from_megabytes(args.max_file_size, args.max_inflated_size))
 
 
 def _store(key_file) -> LinkageStore | None:
@@ -339,8 +381,9 @@ def run_compare(args) -> int:
                                                pydicom.dcmread(str(pair[1]), force=True))) for pair in pairs]
     sys.stdout.write(compare.render_text(results, show_kept=args.all))
     if args.html:
-        args.html.write_text(compare.render_html(results), encoding="utf-8")
-        os.chmod(args.html, 0o600)
+        handle = os.open(args.html, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # a new page: owner-only
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(compare.render_html(results))
         print(f"side-by-side page (shows originals): {args.html}")
     return 0
 
@@ -360,10 +403,10 @@ def run_key(args) -> int:
             print(f"{key_path} already holds this key")
             return 0
         raise ValueError(f"{key_path} holds another key; replacing it would change every pseudonym")
-    make_private_dir(key_path.parent)
-    handle = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(handle, "w") as stream:
-        stream.write(key.hex() + "\n")
+    make_private_dir(key_path.parent, key_material=True)
+    if not write_key(key_path, key):   # atomic: never a partial key, never over another one
+        if load_key(key_path) != key:
+            raise ValueError(f"{key_path} was just created with another key; replacing it would change every pseudonym")
     print(f"key imported to {key_path}")
     return 0
 

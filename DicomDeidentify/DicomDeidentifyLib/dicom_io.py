@@ -32,6 +32,7 @@ from pydicom.values import convert_string
 
 from .dicom_writer import LONG_LENGTH_VRS, SourceLayout, dictionary_vr_or_empty, write_to
 from . import raw_values
+from .bounded_read import InputRefused, read_regular
 from .structure_check import StructureError, body_offset, check_buffer, check_file, meta_transfer_syntax
 
 PYDICOM_MAJOR = int(pydicom.__version__.split(".")[0])
@@ -93,7 +94,10 @@ def read_source(path: Path, unparsed=None) -> SourceFile:
     path = Path(path)
     if path.stat().st_size > IN_MEMORY_LIMIT:
         return _read_large(path, unparsed)
-    data = path.read_bytes()
+    try:
+        data = read_regular(path)   # never blocks on a FIFO, never reads a device
+    except InputRefused as refused:
+        raise DicomReadError(refused.reason, not_dicom=refused.not_regular) from None
     digest = hashlib.sha256(data).hexdigest()
     if unparsed is not None:
         selected = _read_selected(path, data, unparsed)

@@ -121,7 +121,8 @@ class ImportController:
         try:
             outcome.run = deidentify_folder(paths, self.side_database, self.options, key_file=self.key_file,
                                             create_key=self.create_key, side_database=True, linkage=self.linkage,
-                                            jobs=self.jobs, progress=progress, cancel=cancel, place=place)
+                                            jobs=self.jobs, progress=progress, cancel=cancel, place=place,
+                                            destination_inside_input=True)   # import_routing: walk leaves it out
         finally:   # also when interrupted: what is held must stay findable
             if outcome.held:
                 self._save_pending(self.pending().held + outcome.held)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+import time
 from pathlib import Path
 
 KEY_BYTES = 32
 KEY_FILE_NAME = "pseudonym.key"
+KEY_WRITE_WAIT_SECONDS = 5   # an empty key file may be one another process is writing
 ENV_HOME = "SLICER_DEIDENTIFY_HOME"
 
 
@@ -30,28 +32,114 @@ def default_key_file() -> Path:
     return secrets_home() / KEY_FILE_NAME
 
 
-def make_private_dir(folder: Path) -> Path:
+class UnsafeFolderError(ValueError):
+    """An existing folder named for secrets is not safe for them; the message says why and what to do."""
+
+
+def make_private_dir(folder: Path, key_material: bool = False) -> Path:
+    """A folder for secrets (key, linkage, reports, mappings). What is missing of it is created
+    owner-only (0700). An existing folder is used as it is, its mode never changed (it may be a
+    folder others share): refused with UnsafeFolderError if others could write to it, or, for
+    key material, read or list it, or if another user owns it."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
+    missing, path = [], folder
+    while not os.path.lexists(path) and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue   # made at the same moment by another run: checked below like any existing folder
+        os.chmod(path, 0o700)   # ours: exactly owner-only, whatever the umask
+    check_private_dir(folder, key_material)
     return folder
 
 
+def check_private_dir(folder: Path, key_material: bool = False) -> None:
+    """Raise UnsafeFolderError unless `folder` is a folder of this user that others cannot write
+    to (nor, for key material, read or enter)."""
+    try:
+        info = os.stat(folder)
+    except OSError as error:
+        raise UnsafeFolderError(f"{folder}: cannot be used for secrets: {error.strerror or error}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise UnsafeFolderError(f"{folder} is not a folder")
+    mode = stat.S_IMODE(info.st_mode)
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        raise UnsafeFolderError(f"{folder} belongs to another user: secrets need a folder of your own")
+    if mode & 0o022:
+        raise UnsafeFolderError(f"{folder} can be written by others (mode {mode:04o}): secrets need a folder "
+                                "only you can write to (e.g. a new one; the tool creates it owner-only)")
+    if key_material and mode & 0o077:
+        raise UnsafeFolderError(f"{folder} can be read by others (mode {mode:04o}): the key needs a folder "
+                                "only you can open (chmod 700 it, or name a new folder)")
+
+
 def create_key(path: Path) -> bytes:
+    """A new random key written to `path`, atomically: see write_key. Raises FileExistsError if
+    another process created the key first (load_or_create_key then reads that one)."""
     path = Path(path)
-    make_private_dir(path.parent)
+    make_private_dir(path.parent, key_material=True)
     key = secrets.token_bytes(KEY_BYTES)
-    # O_EXCL: never overwrite an existing key, even in a race with another run.
-    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(handle, "w") as stream:
-        stream.write(key.hex() + "\n")
+    if not write_key(path, key):
+        raise FileExistsError(f"{path} was created by another process")
     return key
+
+
+def write_key(path: Path, key: bytes) -> bool:
+    """Write `key` to `path` so that no one ever reads part of it: a temporary file beside it,
+    created exclusively (0600), written, fsync-ed, then published under its name with link(),
+    which, unlike rename(), never replaces an existing key: of two processes creating the key
+    at once, exactly one wins and the other reads the winner's key. False if `path` existed."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(key.hex() + "\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+        except OSError:   # a file system without hard links: exclusive create in place; readers wait
+            try:
+                handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return False
+            with os.fdopen(handle, "w") as stream:
+                stream.write(key.hex() + "\n")
+                stream.flush()
+                os.fsync(stream.fileno())
+        _fsync_folder(path.parent)   # the new name survives a crash too
+        return True
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return   # not possible on this system (Windows): the file itself was synced
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 def load_key(path: Path) -> bytes:
     path = Path(path)
     try:
         text = path.read_text().strip()
+        deadline = time.monotonic() + KEY_WRITE_WAIT_SECONDS
+        while not text and time.monotonic() < deadline:   # being written in place (see write_key)
+            time.sleep(0.05)
+            text = path.read_text().strip()
     except FileNotFoundError:
         raise KeyFileError(f"key file {path} does not exist; pass --create-key to make a new one "
                         "(pseudonyms will then differ from any earlier run)") from None
@@ -64,8 +152,9 @@ def load_key(path: Path) -> bytes:
     if len(key) < 16:
         raise KeyFileError(f"key file {path} holds {len(key)} bytes; at least 16 are needed")
     mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        os.chmod(path, 0o600)   # tighten rather than refuse: the key stays usable and private
+    if mode & 0o077:   # refused, not tightened: the tool changes the mode only of what it creates
+        raise KeyFileError(f"key file {path} can be read by others (mode {mode:04o}): chmod 600 it, and consider "
+                           "the key exposed if others could read it")
     return key
 
 
@@ -76,5 +165,8 @@ def load_or_create_key(path: Path | None = None, create: bool = False) -> tuple[
         return load_key(path), False
     first_use = path == default_key_file() and not path.parent.exists()
     if create or first_use:
-        return create_key(path), True
+        try:
+            return create_key(path), True
+        except FileExistsError:   # another run created it a moment ago: use that key, finished
+            return load_key(path), False
     return load_key(path), False   # raises the clear "does not exist" error

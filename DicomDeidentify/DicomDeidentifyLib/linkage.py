@@ -53,13 +53,15 @@ class LinkageStore:
         self.path = Path(path)
         self.keep_originals = keep_originals
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        created = not self.path.exists()
         previous = os.umask(0o077)   # the database and its -wal and -shm files: owner-only
         try:
             self.db = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self._set_up()
         finally:
             os.umask(previous)
-        os.chmod(self.path, 0o600)
+        if created:
+            os.chmod(self.path, 0o600)   # ours: exactly owner-only (an existing store keeps its mode)
         self._pending: list = []
 
     def _set_up(self) -> None:

@@ -29,7 +29,9 @@ class RunReport:
         self.folder = make_private_dir(folder)
         self.with_originals = with_originals   # linkage off: no original value in the report either
         self.options = options
-        self.inputs = [str(i) for i in inputs]
+        # Linkage off (irreversible): no input path either; files are told apart by their number.
+        self.inputs = [str(i) for i in inputs] if with_originals else []
+        self.input_count = len(inputs)
         self.output = output
         self.started = _now()
         self.files: list = []
@@ -43,7 +45,8 @@ class RunReport:
         """Called for each file as it finishes. Per file it keeps the outcome and counts; what
         changed is counted per attribute across files, so memory stays flat; a few sample files
         keep their before/after values."""
-        self.files.append({"source": result.source, "status": result.status, "reason": result.reason,
+        self.files.append({"source": self._source(result), "status": result.status,
+                           "reason": result.reason if self.with_originals else reason_kind(result.reason),
                            "output": result.output, "removed": len(result.removed),
                            "replaced": len(result.replaced), "kept": len(result.kept),
                            "review": len(result.review), "held": result.held})
@@ -61,11 +64,15 @@ class RunReport:
             self.review[key] += 1
             self.review_values.setdefault(key, item.value)
 
+    def _source(self, result: FileResult) -> str:
+        """The input's path, or (linkage off) its number in this run: the path may name the patient."""
+        return result.source if self.with_originals else f"input #{len(self.files) + 1}"
+
     def _add_pixels(self, result: FileResult) -> None:
         """A cleaned image: its regions, and its thumbnails written now as files beside the report
         (images/<n>-before.png, -after.png; owner-only), so that memory stays flat."""
         pixel = {k: v for k, v in result.pixel.items() if not k.endswith("_png")}
-        pixel.update(source=result.source, output=result.output)
+        pixel.update(source=self.files[-1]["source"], output=result.output)   # as listed (a number, linkage off)
         number = len(self.pixels) + 1
         pictures = [("after", result.pixel.get("after_png", b""))]
         if self.with_originals:   # the "before" picture shows what was burned in
@@ -82,7 +89,8 @@ class RunReport:
         table = profile_table()
         document = {
             "started": self.started, "finished": _now(), "cancelled": summary.cancelled,
-            "inputs": self.inputs, "output": self.output,
+            "linkage": self.with_originals, "irreversible": not self.with_originals,
+            "inputs": self.inputs, "input_count": self.input_count, "output": self.output,
             "profile": self.options.to_dict(),
             "method_codes": [c.value for c in self.options.method_codes()],
             "tables": {"editions": table.editions, "sources": table.sources},
@@ -114,6 +122,12 @@ def _attribute_name(path: str) -> str:
     return path[:private.start()] + f"({private.group(1)},xxxx) private" if private else path
 
 
+def reason_kind(reason: str) -> str:
+    """A reason without the file name or anything taken from the file (linkage off): its first
+    clause, e.g. 'cannot be read', 'damaged or truncated'."""
+    return reason.split(":")[0] if reason else ""
+
+
 def _now() -> str:
     return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
 
@@ -141,7 +155,11 @@ def render_html(doc: dict) -> str:
         "td,th{border:1px solid #bbb;padding:3px 8px;text-align:left;vertical-align:top}"
         ".phi{background:#fff3f3}.warn{color:#a00}</style></head><body>",
         "<h1>SlicerDeidentify run report</h1>",
-        "<p class='warn'>For key holders only: this page shows original (identifying) values.</p>",
+        ("<p class='warn'>For key holders only: this page shows original (identifying) values.</p>"
+         if not doc.get("irreversible") else
+         "<p class='warn'>Irreversible run (linkage off): no original path, name or value is recorded here or in "
+         "the linkage store; nothing maps the outputs back to the inputs. Inputs are numbered in the order "
+         "they were done.</p>"),
         f"<p>Started {e(doc['started'])}, finished {e(doc['finished'])}"
         f"{' (cancelled)' if doc['cancelled'] else ''}. Output: {e(str(doc['output']))}</p>",
         f"<h2>Summary</h2><table>{rows}</table>",

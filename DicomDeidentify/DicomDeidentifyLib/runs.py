@@ -21,6 +21,7 @@ from .errors import SideDatabaseRefused
 # Slicer's start, review NC1); re-exported here, where callers have always found them
 from .side_database import (CTK_DATABASE_FILE, SIDE_DATABASE_MARKER, is_side_database,  # noqa: F401
                             mark_side_database, side_database_refusal)
+from .bounded_read import ReadLimits
 from .keys import default_key_file, load_or_create_key
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
@@ -45,14 +46,17 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
                       linkage: bool = True, jobs: int = 1, dry_run: bool = False,
                       progress: Callable[[int, int, FileResult], None] | None = None,
                       cancel: threading.Event | None = None, report_dir=None,
-                      place: Callable[[FileResult], None] | None = None) -> RunResult:
+                      place: Callable[[FileResult], None] | None = None, limits: ReadLimits | None = None,
+                      destination_inside_input: bool = False) -> RunResult:
     """De-identify every file under `inputs` into `destination`; record the run for key holders.
 
     `place(result)`, if given, sees each result before it is recorded and may move its output
     (updating result.output): the import controller holds files back for review that way.
 
     Raises KeyFileError for a missing or unreadable key, ValueError for secrets placed inside
-    the destination or an input inside it.
+    the destination, a destination inside Slicer's DICOM database (check_destination), an input
+    inside the destination, or a destination inside an input (unless `destination_inside_input`:
+    the import routing's case, where the walk leaves the destination out).
     """
     options = options or DeidentifyOptions()
     inputs = [Path(i) for i in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
@@ -63,9 +67,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         if secret == destination or destination in secret.parents:
             raise ValueError(f"{secret} is inside {destination}: secrets and reports must live apart from "
                              "what is shared")
-    if (destination / CTK_DATABASE_FILE).exists() and not is_side_database(destination):
-        raise SideDatabaseRefused(f"The destination is a DICOM database of Slicer's (it holds {CTK_DATABASE_FILE}): "
-                                  "de-identified files go to a folder of their own")
+    check_destination(inputs, destination, destination_inside_input)
     if side_database and not dry_run:
         refusal = side_database_refusal(destination)
         if refusal:
@@ -90,7 +92,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     summary = RunSummary(cancelled=True)
     try:
         summary = deidentify_paths(inputs, destination, options, key, jobs=jobs, dry_run=dry_run,
-                                   progress=progress, on_result=on_result, cancel=cancel)
+                                   progress=progress, on_result=on_result, cancel=cancel, limits=limits)
     finally:
         if store is not None:   # also after Ctrl-C: what was written is recorded
             store.finish_run(summary.totals())
@@ -103,3 +105,28 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
 def reports_folder(key_file) -> Path:
     """Where runs with this key write their reports (and the glue its failure notes): beside the key."""
     return Path(key_file).parent / "reports"
+
+
+def check_destination(inputs: list, destination: Path, destination_inside_input: bool = False) -> None:
+    """Raise ValueError if `destination` lies in Slicer's DICOM database folder at any depth (a folder
+    holding ctkDICOM.sql that is not a side database: Slicer owns its layout, and what is written there
+    is mixed with originals), inside a side database (the side database itself is the destination),
+    inside an input, or holds an input."""
+    destination = Path(os.path.realpath(destination))
+    for folder in (destination, *destination.parents):
+        if not (folder / CTK_DATABASE_FILE).exists():
+            continue
+        if not is_side_database(folder):
+            raise ValueError(f"{destination} is {'' if folder == destination else 'inside '}a DICOM database of "
+                             f"Slicer's ({folder} holds {CTK_DATABASE_FILE}): de-identified files go to a folder "
+                             "of their own")
+        if folder != destination:
+            raise ValueError(f"{destination} is inside the side database {folder}: name the side database itself")
+    for source in inputs:
+        source = Path(os.path.realpath(source))
+        if source == destination or destination in source.parents:
+            raise ValueError(f"{source} is inside the output folder {destination}: choose another output")
+        if source in destination.parents and not destination_inside_input:
+            raise ValueError(f"the output folder {destination} is inside the input {source}: choose an output "
+                             "outside the inputs")
+
