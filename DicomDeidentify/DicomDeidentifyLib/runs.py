@@ -117,7 +117,8 @@ def check_destination(inputs: list, destination: Path, destination_inside_input:
         if not (folder / CTK_DATABASE_FILE).exists():
             continue
         if not is_side_database(folder):
-            raise ValueError(f"{destination} is {'' if folder == destination else 'inside '}a DICOM database of "
+            # the folder names a database, not a patient: the text may be shown (SideDatabaseRefused is a SafeError)
+            raise SideDatabaseRefused(f"{destination} is {'' if folder == destination else 'inside '}a DICOM database of "
                              f"Slicer's ({folder} holds {CTK_DATABASE_FILE}): de-identified files go to a folder "
                              "of their own")
         if folder != destination:
