@@ -6,6 +6,10 @@
   dicom-deidentify compare ORIGINAL DEIDENTIFIED [--html FILE] [--key-file F]
   dicom-deidentify key export FILE | key import FILE [--key-file F]
   dicom-deidentify demo [--workdir DIR]
+  dicom-deidentify --version
+
+Header de-identification needs pydicom alone; --clean-pixel-data needs the [pixels] extra
+(numpy, Pillow, OCR and decoders: pip install '.[pixels]'). Also runs as python -m DicomDeidentifyLib.
 
 Exit status: 0 all files done (skips included), 1 some file failed,
 2 a usage or key problem, 130 cancelled with Ctrl-C.
@@ -19,6 +23,8 @@ import time
 import warnings
 from pathlib import Path
 
+from . import __version__
+from .extras import missing_pixel_modules, pixels_missing_message
 from .keys import KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home
 from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
@@ -29,9 +35,32 @@ DEMO_FILES = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtd
               "JPEG2000.dcm", "emri_small.dcm", "US1_UNCR.dcm", "test-SR.dcm", "MR_truncated.dcm"]
 
 
+def version_text() -> str:
+    """The package version, the editions of the PS3.15 tables it applies, and pydicom's version."""
+    import pydicom
+    from .tables import profile_table, safe_private_table
+    return (f"dicom-deidentify {__version__} (slicer-deidentify)\n"
+            f"PS3.15 Table E.1-1 (profile and options): {profile_table().editions}\n"
+            f"PS3.15 Table E.3.10-1 (safe private attributes): {safe_private_table().editions}\n"
+            f"pydicom {pydicom.__version__}")
+
+
+class _VersionAction(argparse.Action):
+    """--version: like argparse's, but the text (it reads the tables) is made only when asked."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dicom-deidentify", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action=_VersionAction,
+                        help="the package version, the editions of the PS3.15 tables and pydicom's version")
     commands = parser.add_subparsers(dest="command", required=True)
     anonymize = commands.add_parser("anonymize", help="de-identify files and folders (recursively)")
     anonymize.add_argument("inputs", nargs="+", type=Path, help="DICOM files or folders; never modified")
@@ -270,6 +299,13 @@ def main(argv=None) -> int:
     except (ValueError, OSError) as error:
         print(f"error: bad profile: {error}", file=sys.stderr)
         return 2
+    missing = missing_pixel_modules() if options.clean_pixel_data or options.clean_graphics else []
+    if missing and options.clean_pixel_data:
+        print(f"error: {pixels_missing_message('--clean-pixel-data', missing)}", file=sys.stderr)
+        return 2
+    if missing:
+        print(f"note: --clean-graphics: overlay bitmaps are not read without the [pixels] extra "
+              f"({', '.join(missing)} not installed); files with overlays are held for review", file=sys.stderr)
     return run_anonymize(args.inputs, args.into or args.output, options, args.key_file, args.create_key,
                          args.report_dir, args.jobs, args.dry_run, args.quiet, side_database=args.into is not None,
                          linkage=not args.no_linkage)
