@@ -48,6 +48,9 @@ def create_key(path: Path) -> bytes:
     return key
 
 
+USE_THE_KEY = "use the key file of the earlier runs, or restore it from its backup"
+
+
 def load_key(path: Path) -> bytes:
     path = Path(path)
     try:
@@ -56,13 +59,15 @@ def load_key(path: Path) -> bytes:
         raise KeyFileError(f"key file {path} does not exist; pass --create-key to make a new one "
                         "(pseudonyms will then differ from any earlier run)") from None
     except OSError as error:
-        raise KeyFileError(f"key file {path} cannot be read: {error.strerror}") from None
+        raise KeyFileError(f"key file {path} cannot be read ({error.strerror}): {USE_THE_KEY}") from None
+    except UnicodeDecodeError:
+        raise KeyFileError(f"key file {path} is not a key (a line of hex digits): {USE_THE_KEY}") from None
     try:
         key = bytes.fromhex(text)
     except ValueError:
-        raise KeyFileError(f"key file {path} is not a hex key") from None
+        raise KeyFileError(f"key file {path} is not a key (a line of hex digits): {USE_THE_KEY}") from None
     if len(key) < 16:
-        raise KeyFileError(f"key file {path} holds {len(key)} bytes; at least 16 are needed")
+        raise KeyFileError(f"key file {path} holds {len(key)} bytes, at least 16 are needed: {USE_THE_KEY}")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         os.chmod(path, 0o600)   # tighten rather than refuse: the key stays usable and private
