@@ -162,7 +162,11 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--identity", choices=[m.value for m in IdentityMode],
                    help="pseudonym (default): fantasy name and ID from the key; clear: empty; "
                         "fixed: --patient-name/--patient-id")
-    p.add_argument("--keep-sex", action="store_true", help="pseudonyms keep the patient's sex")
+    p.add_argument("--keep-sex", action="store_true",
+                   help="the pseudonym's given name gets a female or male ending after Patient's Sex (F or M), so "
+                        "the name shows the sex; Patient's Sex itself is kept only with "
+                        "--retain-patient-characteristics (the basic profile empties it); no effect with "
+                        "--identity clear or fixed")
     p.add_argument("--patient-name", help="with --identity fixed (default ANONYMOUS)")
     p.add_argument("--patient-id", help="with --identity fixed (default ANONYMOUS)")
     p.add_argument("--extra-safe-private", action="append", default=[], metavar="GGGG,CREATOR,EE",
@@ -247,6 +251,10 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
     if missing:
         print(f"note: --clean-graphics: overlay bitmaps are not read without the [pixels] extra "
               f"({', '.join(missing)} not installed); files with overlays are held for review", file=sys.stderr)
+    if options.pseudonym_keeps_sex and options.identity is IdentityMode.PSEUDONYM \
+            and not options.retain_patient_characteristics:
+        print("note: --keep-sex: pseudonyms follow Patient's Sex, but the attribute itself is emptied (basic "
+              "profile); add --retain-patient-characteristics to keep it", file=sys.stderr)
     if options.clean_pixel_data and options.pixel_rules_file:
         from .region_rules import load_rules
         if not Path(options.pixel_rules_file).is_file():
