@@ -248,13 +248,6 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
     missing = missing_pixel_modules() if options.clean_pixel_data or options.clean_graphics else []
     if missing and options.clean_pixel_data:
         raise UserError(pixels_missing_message("--clean-pixel-data", missing))
-    if missing:
-        print(f"note: --clean-graphics: overlay bitmaps are not read without the [pixels] extra "
-              f"({', '.join(missing)} not installed); files with overlays are held for review", file=sys.stderr)
-    if options.pseudonym_keeps_sex and options.identity is IdentityMode.PSEUDONYM \
-            and not options.retain_patient_characteristics:
-        print("note: --keep-sex: pseudonyms follow Patient's Sex, but the attribute itself is emptied (basic "
-              "profile); add --retain-patient-characteristics to keep it", file=sys.stderr)
     if options.clean_pixel_data and options.pixel_rules_file:
         from .region_rules import load_rules
         if not Path(options.pixel_rules_file).is_file():
@@ -263,6 +256,14 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
             load_rules(options.pixel_rules_file)
         except (OSError, ValueError) as error:
             raise UserError(f"--pixel-rules: {error}: fix the file or leave the option out") from error
+    # notes only once nothing above refused the run: an error stays the one line on stderr
+    if missing:
+        print(f"note: --clean-graphics: overlay bitmaps are not read without the [pixels] extra "
+              f"({', '.join(missing)} not installed); files with overlays are held for review", file=sys.stderr)
+    if options.pseudonym_keeps_sex and options.identity is IdentityMode.PSEUDONYM \
+            and not options.retain_patient_characteristics:
+        print("note: --keep-sex: pseudonyms follow Patient's Sex, but the attribute itself is emptied (basic "
+              "profile); add --retain-patient-characteristics to keep it", file=sys.stderr)
 
 
 def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_file: Path | None,
@@ -405,7 +406,7 @@ def _one_line(error: BaseException) -> str:
     if isinstance(error, OSError) and error.strerror:
         where = f"{error.filename}: " if error.filename else ""
         return f"{where}{error.strerror.lower()}: check the path and its permissions"
-    return " ".join(str(error).split()) or type(error).__name__
+    return str(error).replace("\r", " ").replace("\n", " ").strip() or type(error).__name__
 
 
 def _run(args) -> int:

@@ -94,6 +94,10 @@ def test_other_usage_errors_are_one_line(tmp_path, ct):
     assert one_line_error(run()) == "error: the following arguments are required: command; see dicom-deidentify --help"
     line = one_line_error(anonymize(tmp_path, ct, "--extra-safe-private", "SIEMENS"))
     assert line.startswith("error: --extra-safe-private: extra safe private attribute 'SIEMENS' is not GGGG,CREATOR,EE")
+    assert "0019,SIEMENS CT VA0  COAD,0C" in line   # the example keeps the creator's two spaces
+    # an error after a note-worthy option is still the only line
+    line = one_line_error(anonymize(tmp_path, ct, "--keep-sex", "--clean-pixel-data", "--pixel-rules", tmp_path))
+    assert "--pixel-rules file" in line
     line = one_line_error(anonymize(tmp_path, ct, "--clean-pixel-data", "--pixel-rules", tmp_path / "rules.json"))
     assert line == f"error: --pixel-rules file {tmp_path / 'rules.json'} does not exist: check the path"
     (tmp_path / "rules.json").write_text('{"rules": ')
