@@ -19,8 +19,6 @@ import pytest
 import DicomDeidentifyLib
 from support.data import data_file
 
-pytestmark = pytest.mark.slow   # a venv and a build: about 30 s
-
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "DicomDeidentify/DicomDeidentifyLib",
            "SceneScrubber/SceneScrubberLib")
@@ -55,6 +53,7 @@ def run(venv, *args, cwd=None):
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd or root, timeout=300)
 
 
+@pytest.mark.slow   # the venv: a build and an install, about 20 s once per module
 def test_the_venv_holds_the_project_and_pydicom_only(venv):
     found = run(venv, "python", "-c", "import importlib.util as u, pydicom, DicomDeidentifyLib; "
                 "print([m for m in ('numpy', 'PIL', 'tqdm', 'pytest') if u.find_spec(m)], pydicom.__version__, "
@@ -65,6 +64,7 @@ def test_the_venv_holds_the_project_and_pydicom_only(venv):
     assert str(venv[2] / "venv") in where   # the installed copy, not this checkout
 
 
+@pytest.mark.slow   # the venv: a build and an install, about 20 s once per module
 def test_help_and_version_without_the_pixels_extra(venv):
     helped = run(venv, "dicom-deidentify", "--help")
     assert helped.returncode == 0 and "anonymize" in helped.stdout and "--version" in helped.stdout, helped.stderr
@@ -87,6 +87,7 @@ def test_help_and_version_without_the_pixels_extra(venv):
         assert scene.returncode == 0 and "scrub" in scene.stdout and "check" in scene.stdout, scene.stderr
 
 
+@pytest.mark.slow   # the venv: a build and an install, about 20 s once per module
 def test_a_basic_profile_run_without_the_pixels_extra(venv, tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -110,8 +111,13 @@ def test_a_basic_profile_run_without_the_pixels_extra(venv, tmp_path):
     report = json.loads(next((key.parent / "reports").glob("*/report.json")).read_text())
     held = [entry for entry in report["files"] if entry["review"]]
     assert len(held) == 1 and held[0]["source"].endswith("US1_UNCR.dcm")
+    # compare, the other command a new user tries first, reads headers only too
+    ct_output = next(path for path, ds in zip(outputs, written) if ds.Modality == "CT")
+    compared = run(venv, "dicom-deidentify", "compare", inputs / "CT_small.dcm", ct_output)
+    assert compared.returncode == 0 and "PatientName" in compared.stdout, compared.stderr
 
 
+@pytest.mark.slow   # the venv: a build and an install, about 20 s once per module
 def test_clean_pixel_data_without_the_extra_is_one_line_naming_it(venv, tmp_path):
     source = tmp_path / "US1_UNCR.dcm"
     shutil.copy(data_file("US1_UNCR.dcm"), source)
@@ -133,6 +139,7 @@ def test_clean_pixel_data_without_the_extra_is_one_line_naming_it(venv, tmp_path
     assert "[pixels] extra" in from_profile.stderr
 
 
+@pytest.mark.slow   # the venv: a build and an install, about 20 s once per module
 def test_scene_scrubber_checks_a_scene_without_the_extra(venv, tmp_path):
     scene = tmp_path / "scene.mrml"
     scene.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<MRML version="Slicer4.4.0" userTags="">\n'
@@ -140,3 +147,38 @@ def test_scene_scrubber_checks_a_scene_without_the_extra(venv, tmp_path):
     result = run(venv, "scene-scrubber", "check", scene, "--term", "Doe John")
     assert result.returncode == 1, result.stderr   # found, and shown masked
     assert "D******n (8 characters)" in result.stdout and "Doe John" not in result.stdout
+
+
+LIBRARY_WITHOUT_NUMPY = r"""
+import importlib.util, json, sys
+assert importlib.util.find_spec("numpy") is None and importlib.util.find_spec("PIL") is None
+from DicomDeidentifyLib import DeidentifyOptions, deidentify_paths
+summary = deidentify_paths(sys.argv[1:3], None, DeidentifyOptions(clean_pixel_data=True, clean_graphics=True),
+                           bytes(range(32)))
+print(json.dumps([[r.source, r.status, [i.reason for i in r.review if i.kept_in_output]] for r in summary.results]))
+print(sorted(name for name in sys.modules if name.split(".")[0] in ("numpy", "PIL")))
+"""
+
+
+def test_the_library_holds_images_it_cannot_clean_without_the_extra(tmp_path):
+    """Used as a library (no CLI check) with Clean Pixel Data on and no numpy: the ultrasound is held for
+    review with a reason naming the extra, the CT goes through, and numpy is never imported. The process
+    runs without site-packages (python -S), with a folder that holds pydicom alone and this checkout."""
+    site = tmp_path / "site"
+    site.mkdir()
+    package = Path(pydicom.__file__).parent
+    for path in [package, *package.parent.glob(f"pydicom-{pydicom.__version__}.dist-info")]:   # pydicom 3 reads it
+        (site / path.name).symlink_to(path, target_is_directory=True)
+    libraries = [str(Path(DicomDeidentifyLib.__file__).parents[1])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), *libraries])}
+    result = subprocess.run([sys.executable, "-S", "-c", LIBRARY_WITHOUT_NUMPY, str(data_file("US1_UNCR.dcm")),
+                             str(data_file("CT_small.dcm"))], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    results_line, modules_line = result.stdout.splitlines()
+    results = {Path(source).name: (status, reasons) for source, status, reasons in json.loads(results_line)}
+    assert results["CT_small.dcm"] == ("dry-run", [])
+    status, reasons = results["US1_UNCR.dcm"]
+    assert status == "dry-run" and len(reasons) == 1
+    assert "burned-in text likely" in reasons[0] and "needs the [pixels] extra (numpy, PIL not installed)" in reasons[0]
+    assert reasons[0].endswith("held for review")
+    assert modules_line == "[]"
