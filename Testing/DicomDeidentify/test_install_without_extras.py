@@ -1,20 +1,24 @@
-"""`pip install .` without extras, as a new user does it: a fresh venv that holds the project and
-pydicom only (no numpy, no Pillow, no tqdm), and the two commands run from it.
+"""`pip install .` without extras, as a new user does it: a fresh venv (no system site-packages) that
+holds the project and its core dependencies only (no numpy, no Pillow), and the two commands run from it.
 
 The venv is made with `--without-pip` and filled by this interpreter's pip through `pip --python`
 (pip >= 22.3): the same install (the project is built from its sources in pip's isolated build
 environment, from the configured indexes), seconds faster than bootstrapping pip into the venv.
-pydicom is the version of the running interpreter (3 in .venv, 2.4 in .venv-pydicom2).
+The core dependencies (pyproject's `dependencies`) are installed with --no-deps at the versions this
+interpreter has (pydicom 3 in .venv, 2.4 in .venv-pydicom2), so nothing else can come in with them.
 """
+import importlib.metadata
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pydicom
 import pytest
+from packaging.requirements import Requirement
 
 import DicomDeidentifyLib
 from support.data import data_file
@@ -22,6 +26,14 @@ from support.data import data_file
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "DicomDeidentify/DicomDeidentifyLib",
            "SceneScrubber/SceneScrubberLib")
+
+
+def core_dependencies() -> list:
+    """pyproject's dependencies (no extras), pinned to the versions installed here."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = [Requirement(line).name for line in project["dependencies"]]
+    assert "pydicom" in names and not {"numpy", "pillow"} & {n.lower() for n in names}
+    return [f"{name}=={importlib.metadata.version(name)}" for name in names]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +49,7 @@ def venv(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
     python = root / "venv" / "bin" / "python"
     install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
-                              "--disable-pip-version-check", "-q", str(source), f"pydicom=={pydicom.__version__}"],
+                              "--disable-pip-version-check", "-q", str(source), *core_dependencies()],
                              capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stderr
     home = root / "home"   # the default key location (~/.slicer-deidentify) stays inside the test
@@ -56,7 +68,7 @@ def run(venv, *args, cwd=None):
 @pytest.mark.slow   # the venv: a build and an install, about 20 s once per module
 def test_the_venv_holds_the_project_and_pydicom_only(venv):
     found = run(venv, "python", "-c", "import importlib.util as u, pydicom, DicomDeidentifyLib; "
-                "print([m for m in ('numpy', 'PIL', 'tqdm', 'pytest') if u.find_spec(m)], pydicom.__version__, "
+                "print([m for m in ('numpy', 'PIL', 'pytesseract', 'pytest') if u.find_spec(m)], pydicom.__version__, "
                 "DicomDeidentifyLib.__file__)")
     assert found.returncode == 0, found.stderr
     missing, version, where = found.stdout.split()
