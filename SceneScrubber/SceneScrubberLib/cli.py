@@ -24,6 +24,7 @@ from .policy import ScrubPolicy
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="scene-scrubber", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"scene-scrubber {_version()} (slicer-deidentify)")
     commands = parser.add_subparsers(dest="command", required=True)
     scrub = commands.add_parser("scrub", help="write a copy without patient information")
     scrub.add_argument("input", type=Path)
@@ -56,6 +57,15 @@ def main(argv=None) -> int:
     except (SceneError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject reads it from DicomDeidentifyLib.__version__)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("slicer-deidentify")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def _report(findings: list, where: Path) -> int:

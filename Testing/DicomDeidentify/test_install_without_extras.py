@@ -94,6 +94,8 @@ def test_help_and_version_without_the_pixels_extra(venv):
     assert installed.stdout.strip() == DicomDeidentifyLib.__version__
     as_module = run(venv, "python", "-m", "DicomDeidentifyLib", "--version")
     assert as_module.returncode == 0 and as_module.stdout == version.stdout
+    scene_version = run(venv, "scene-scrubber", "--version")
+    assert scene_version.stdout == f"scene-scrubber {DicomDeidentifyLib.__version__} (slicer-deidentify)\n"
     for command in (("scene-scrubber", "--help"), ("python", "-m", "SceneScrubberLib", "--help")):
         scene = run(venv, *command)
         assert scene.returncode == 0 and "scrub" in scene.stdout and "check" in scene.stdout, scene.stderr
