@@ -59,15 +59,6 @@ def main(argv=None) -> int:
         return 2
 
 
-def _version() -> str:
-    """The installed distribution's version (pyproject reads it from DicomDeidentifyLib.__version__)."""
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("slicer-deidentify")
-    except PackageNotFoundError:
-        return "(not installed)"
-
-
 def _report(findings: list, where: Path) -> int:
     if not findings:
         print(f"check: no identifying value found in {where}")
@@ -95,6 +86,15 @@ def _masked_in(text: str, term: str) -> str:
     for form in sorted(search_forms(term), key=len, reverse=True):
         text = re.sub(re.escape(form), lambda match: _masked(match.group(0)).split(" (")[0], text, flags=re.I)
     return text
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject reads it from DicomDeidentifyLib.__version__)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("slicer-deidentify")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 if __name__ == "__main__":
