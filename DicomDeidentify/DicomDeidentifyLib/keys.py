@@ -21,6 +21,9 @@ class KeyFileError(Exception):
     """The key can't be used; the message says what to do."""
 
 
+USE_THE_KEY = "use the key file of the earlier runs, or restore it from its backup"   # what the messages say to do
+
+
 def secrets_home() -> Path:
     """Where key, linkage and reports live by default: apart from any output."""
     return Path(os.environ.get(ENV_HOME) or Path.home() / ".slicer-deidentify")
@@ -46,9 +49,6 @@ def create_key(path: Path) -> bytes:
     with os.fdopen(handle, "w") as stream:
         stream.write(key.hex() + "\n")
     return key
-
-
-USE_THE_KEY = "use the key file of the earlier runs, or restore it from its backup"
 
 
 def load_key(path: Path) -> bytes:
