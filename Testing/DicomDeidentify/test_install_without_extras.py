@@ -129,6 +129,11 @@ def test_a_basic_profile_run_without_the_pixels_extra(venv, tmp_path):
     ct_output = next(path for path, ds in zip(outputs, written) if ds.Modality == "CT")
     compared = run(venv, "dicom-deidentify", "compare", inputs / "CT_small.dcm", ct_output)
     assert compared.returncode == 0 and "PatientName" in compared.stdout, compared.stderr
+    # and the README's first command, on the sample files the installed pydicom ships
+    demo = run(venv, "dicom-deidentify", "demo", "--workdir", tmp_path / "demo", "--jobs", "1")
+    assert demo.returncode == 0, demo.stderr
+    assert "MR_truncated.dcm: truncated" in demo.stdout and " 0 failed" not in demo.stdout
+    assert len(list((tmp_path / "demo" / "deidentified").rglob("*.dcm"))) >= 5
 
 
 @pytest.mark.slow   # the venv: a build and an install, about 20 s once per module
