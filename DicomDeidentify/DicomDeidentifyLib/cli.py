@@ -6,9 +6,14 @@
   dicom-deidentify compare ORIGINAL DEIDENTIFIED [--html FILE] [--key-file F]
   dicom-deidentify key export FILE | key import FILE [--key-file F]
   dicom-deidentify demo [--workdir DIR]
+  dicom-deidentify --version
+
+Header de-identification needs pydicom alone; --clean-pixel-data needs the [pixels] extra
+(numpy, Pillow, OCR and decoders: pip install '.[pixels]'). Also runs as python -m DicomDeidentifyLib.
 
 Exit status: 0 all files done (skips included), 1 some file failed,
-2 a usage or key problem, 130 cancelled with Ctrl-C.
+2 a usage problem (one line: what is wrong and what to do; --debug adds the traceback),
+3 an unexpected error (a bug: run again with --debug and report it), 130 cancelled with Ctrl-C.
 """
 from __future__ import annotations
 
@@ -24,7 +29,10 @@ def _cancelled_during_start_up(signum, frame) -> None:
 
 
 def _as_a_command() -> bool:
-    return __name__ == "__main__" or os.path.basename(sys.argv[0] if sys.argv else "") == "dicom-deidentify"
+    program = sys.argv[0] if sys.argv else ""
+    return (__name__ == "__main__" or os.path.basename(program) == "dicom-deidentify"
+            or (os.path.basename(program) == "__main__.py"                        # python -m DicomDeidentifyLib
+                and os.path.basename(os.path.dirname(program)) == "DicomDeidentifyLib"))
 
 
 # First of all (importing pydicom and the engine takes a while), when this is the command and not
@@ -39,13 +47,17 @@ def _run_started() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import time  # noqa: E402
+import traceback  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from . import __version__  # noqa: E402
 from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimits
 from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home,
                    write_key)
+from .extras import missing_pixel_modules, pixels_missing_message
 from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
 from .results import FAILED, SKIPPED
@@ -55,9 +67,69 @@ DEMO_FILES = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtd
               "JPEG2000.dcm", "emri_small.dcm", "US1_UNCR.dcm", "test-SR.dcm", "MR_truncated.dcm"]
 
 
+def version_text() -> str:
+    """The package version, the editions of the PS3.15 tables it applies, and pydicom's version."""
+    import pydicom
+    from .tables import profile_table, safe_private_table
+    return (f"dicom-deidentify {__version__} (slicer-deidentify)\n"
+            f"PS3.15 Table E.1-1 (profile and options): {profile_table().editions}\n"
+            f"PS3.15 Table E.3.10-1 (safe private attributes): {safe_private_table().editions}\n"
+            f"pydicom {pydicom.__version__}")
+
+
+class _VersionAction(argparse.Action):
+    """--version: like argparse's, but the text (it reads the tables) is made only when asked."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_text())
+        parser.exit()
+
+
+class UserError(Exception):
+    """A problem the person running the command can fix: shown as one line, `error: <message>`, exit 2.
+    The message names the problem and what to do."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, but a usage error (unknown option, bad value) is one line, exit 2: the problem
+    and where the help is, without the usage block that hides it. Subcommands use the same class."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message}; see {self.prog} --help\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but an unrecognized argument is reported by the command it was given to."""
+        namespace, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = self.commands.get(getattr(namespace, "command", None), self)
+            command.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1")
+    return value
+
+
+def _add_debug(parser: argparse.ArgumentParser, default) -> None:
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="on an error, also show the Python traceback")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dicom-deidentify", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="dicom-deidentify", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action=_VersionAction,
+                        help="the package version, the editions of the PS3.15 tables and pydicom's version")
+    _add_debug(parser, False)
     commands = parser.add_subparsers(dest="command", required=True)
     anonymize = commands.add_parser("anonymize", help="de-identify files and folders (recursively)")
     anonymize.add_argument("inputs", nargs="+", type=Path, help="DICOM files or folders; never modified")
@@ -88,7 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--key-file", type=Path, help="the key location on this machine")
     demo = commands.add_parser("demo", help="de-identify sample files shipped with pydicom and show the report")
     demo.add_argument("--workdir", type=Path, default=Path("demo-output"))
-    demo.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    demo.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1)
+    for command in commands.choices.values():   # --debug after the command too; SUPPRESS keeps one given before
+        _add_debug(command, argparse.SUPPRESS)
+    parser.commands = commands.choices
     return parser
 
 
@@ -116,7 +191,11 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--identity", choices=[m.value for m in IdentityMode],
                    help="pseudonym (default): fantasy name and ID from the key; clear: empty; "
                         "fixed: --patient-name/--patient-id")
-    p.add_argument("--keep-sex", action="store_true", help="pseudonyms keep the patient's sex")
+    p.add_argument("--keep-sex", action="store_true",
+                   help="the pseudonym's given name gets a female or male ending after Patient's Sex (F or M), so "
+                        "the name shows the sex; Patient's Sex itself is kept only with "
+                        "--retain-patient-characteristics (the basic profile empties it); no effect with "
+                        "--identity clear or fixed")
     p.add_argument("--patient-name", help="with --identity fixed (default ANONYMOUS)")
     p.add_argument("--patient-id", help="with --identity fixed (default ANONYMOUS)")
     p.add_argument("--extra-safe-private", action="append", default=[], metavar="GGGG,CREATOR,EE",
@@ -129,7 +208,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--key-file", type=Path, help=f"pseudonym key (default {secrets_home()}/pseudonym.key)")
     r.add_argument("--create-key", action="store_true", help="create --key-file if it does not exist")
     r.add_argument("--report-dir", type=Path, help="where the run report goes (default: beside the key)")
-    r.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: one per core)")
+    r.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
+                   help="worker processes (default: one per core)")
     r.add_argument("--dry-run", action="store_true", help="show what would change; write no DICOM file")
     r.add_argument("--max-file-size", type=float, metavar="MB",
                    help=f"a larger input fails with a reason, unread (default {DEFAULT_MAX_FILE_MB} MB)")
@@ -139,8 +219,31 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def load_profile(path: Path) -> DeidentifyOptions:
+    """The options of a --profile file; UserError naming the file and what is wrong in it (chained to the
+    cause, so that --debug shows where)."""
+    try:
+        return DeidentifyOptions.from_file(path)
+    except FileNotFoundError as error:
+        raise UserError(f"profile file {path} does not exist: check the path") from error
+    except IsADirectoryError as error:
+        raise UserError(f"profile file {path} is a folder: give the profile's file (JSON or .toml)") from error
+    except OSError as error:
+        raise UserError(f"profile file {path} cannot be read ({error.strerror}): check the file") from error
+    except UnicodeDecodeError as error:
+        raise UserError(f"profile file {path} is not a text file (UTF-8): give a profile saved as JSON or "
+                        "TOML") from error
+    except json.JSONDecodeError as error:
+        raise UserError(f"profile file {path} is not valid JSON ({error.msg} at line {error.lineno}, column "
+                        f"{error.colno}): fix the file or save the profile again") from error
+    except ValueError as error:   # from_dict names the setting; tomllib's TOMLDecodeError is a ValueError
+        if type(error).__name__ == "TOMLDecodeError":
+            raise UserError(f"profile file {path} is not valid TOML ({error}): fix the file") from error
+        raise UserError(f"profile file {path}: {error}; fix the file") from error
+
+
 def options_from_args(args) -> DeidentifyOptions:
-    options = DeidentifyOptions.from_file(args.profile) if args.profile else DeidentifyOptions()
+    options = load_profile(args.profile) if args.profile else DeidentifyOptions()
     for flag in ("retain_safe_private", "retain_uids", "retain_device_identity", "retain_institution_identity",
                  "retain_patient_characteristics", "clean_descriptors", "clean_structured_content",
                  "clean_graphics", "clean_pixel_data", "clean_recognizable_visual_features",
@@ -164,8 +267,37 @@ def options_from_args(args) -> DeidentifyOptions:
         options.fixed_patient_id = args.patient_id
     if args.extra_safe_private:
         options.extra_safe_private = tuple(options.extra_safe_private) + tuple(args.extra_safe_private)
-        options.__post_init__()
+        try:
+            options.__post_init__()
+        except ValueError as error:
+            raise UserError(f"--extra-safe-private: {error}") from error
     return options
+
+
+def check_anonymize(args, options: DeidentifyOptions) -> None:
+    """What can be told before any file is read or any key made: UserError, or a note on stderr."""
+    for path in args.inputs:
+        if not path.exists():
+            raise UserError(f"input {path} does not exist: check the path (give DICOM files or folders)")
+    missing = missing_pixel_modules() if options.clean_pixel_data or options.clean_graphics else []
+    if missing and options.clean_pixel_data:
+        raise UserError(pixels_missing_message("--clean-pixel-data", missing))
+    if options.clean_pixel_data and options.pixel_rules_file:
+        from .region_rules import load_rules
+        if not Path(options.pixel_rules_file).is_file():
+            raise UserError(f"--pixel-rules file {options.pixel_rules_file} does not exist: check the path")
+        try:   # read here once: a bad file would otherwise fail in every worker process
+            load_rules(options.pixel_rules_file)
+        except (OSError, ValueError) as error:
+            raise UserError(f"--pixel-rules: {error}: fix the file or leave the option out") from error
+    # notes only once nothing above refused the run: an error stays the one line on stderr
+    if missing:
+        print(f"note: --clean-graphics: overlay bitmaps are not read without the [pixels] extra "
+              f"({', '.join(missing)} not installed); files with overlays are held for review", file=sys.stderr)
+    if options.pseudonym_keeps_sex and options.identity is IdentityMode.PSEUDONYM \
+            and not options.retain_patient_characteristics:
+        print("note: --keep-sex: pseudonyms follow Patient's Sex, but the attribute itself is emptied (basic "
+              "profile); add --retain-patient-characteristics to keep it", file=sys.stderr)
 
 
 def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_file: Path | None,
@@ -200,12 +332,8 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
     except KeyboardInterrupt:
         print("\ncancelled: no partial file was left; run the same command again to resume", file=sys.stderr)
         return 130
-    except KeyFileError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (KeyFileError, FileNotFoundError, ValueError) as error:   # the key, the paths: named by the library
+        raise UserError(str(error)) from error
     finally:
         for bar in bars:
             if bar is not None:
@@ -287,30 +415,45 @@ def run_demo(workdir: Path, jobs: int) -> int:
 
 
 def main(argv=None) -> int:
+    """The command line; returns the exit status. Errors are one line on stderr (see the module's
+    docstring for the statuses); --debug adds the traceback."""
+    args = build_parser().parse_args(argv)
     try:
-        return _main(argv)
-    except KeyboardInterrupt:   # the run's own cancel message was printed where there was a run
+        return _run(args)
+    except KeyboardInterrupt:
         print("\ncancelled", file=sys.stderr)
         return 130
+    except (UserError, KeyFileError, ValueError, OSError) as error:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    except Exception as error:   # a bug: one line, and how to see where
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: unexpected {type(error).__name__}: {_one_line(error)} (a bug: run again with --debug to "
+              "see where, and report it)", file=sys.stderr)
+        return 3
 
 
-def _main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+def _one_line(error: BaseException) -> str:
+    """The message of an error on one line; an OSError as the path and what the system said, and what to do."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror.lower()}: check the path and its permissions"
+    return str(error).replace("\r", " ").replace("\n", " ").strip() or type(error).__name__
+
+
+def _run(args) -> int:
     if args.command == "demo":
         return run_demo(args.workdir, args.jobs)
     commands = {"lookup": run_lookup, "export-mapping": run_export_mapping, "compare": run_compare, "key": run_key}
     if args.command in commands:
         _run_started()
-        try:
-            return commands[args.command](args)
-        except (KeyFileError, ValueError, OSError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-    try:
-        options = options_from_args(args)
-    except (ValueError, OSError) as error:
-        print(f"error: bad profile: {error}", file=sys.stderr)
-        return 2
+        return commands[args.command](args)
+    options = options_from_args(args)
+    check_anonymize(args, options)
+    _run_started()
     return run_anonymize(args.inputs, args.into or args.output, options, args.key_file, args.create_key,
                          args.report_dir, args.jobs, args.dry_run, args.quiet, side_database=args.into is not None,
                          linkage=not args.no_linkage,
@@ -369,6 +512,9 @@ def write_csv(path: Path, header: list, rows: list) -> None:
 
 def run_compare(args) -> int:
     from . import compare
+    for path in (args.original, args.deidentified):
+        if not path.exists():
+            raise UserError(f"{path} does not exist: give the original and the de-identified file or folder")
     key = None
     if args.key_file or default_key_file().exists():
         key, _ = load_or_create_key(args.key_file)
@@ -391,12 +537,18 @@ def run_compare(args) -> int:
 def run_key(args) -> int:
     key_path = Path(args.key_file) if args.key_file else default_key_file()
     if args.action == "export":
+        if not key_path.exists():
+            raise UserError(f"no key at {key_path} to export: pass the --key-file the runs used")
         key = load_key(key_path)
+        if args.file.exists():
+            raise UserError(f"{args.file} already exists: name a new file (an existing one is never overwritten)")
         handle = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(handle, "w") as stream:
             stream.write(key.hex() + "\n")
         print(f"key written to {args.file} (owner-only): move it over a safe channel, then delete it")
         return 0
+    if not args.file.exists():
+        raise UserError(f"key file to import {args.file} does not exist: check the path")
     key = load_key(args.file)
     if key_path.exists():
         if load_key(key_path) == key:

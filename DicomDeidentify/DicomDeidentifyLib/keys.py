@@ -23,6 +23,9 @@ class KeyFileError(Exception):
     """The key can't be used; the message says what to do."""
 
 
+USE_THE_KEY = "use the key file of the earlier runs, or restore it from its backup"   # what the messages say to do
+
+
 def secrets_home() -> Path:
     """Where key, linkage and reports live by default: apart from any output."""
     return Path(os.environ.get(ENV_HOME) or Path.home() / ".slicer-deidentify")
@@ -144,13 +147,15 @@ def load_key(path: Path) -> bytes:
         raise KeyFileError(f"key file {path} does not exist; pass --create-key to make a new one "
                         "(pseudonyms will then differ from any earlier run)") from None
     except OSError as error:
-        raise KeyFileError(f"key file {path} cannot be read: {error.strerror}") from None
+        raise KeyFileError(f"key file {path} cannot be read ({error.strerror}): {USE_THE_KEY}") from None
+    except UnicodeDecodeError:
+        raise KeyFileError(f"key file {path} is not a key (a line of hex digits): {USE_THE_KEY}") from None
     try:
         key = bytes.fromhex(text)
     except ValueError:
-        raise KeyFileError(f"key file {path} is not a hex key") from None
+        raise KeyFileError(f"key file {path} is not a key (a line of hex digits): {USE_THE_KEY}") from None
     if len(key) < 16:
-        raise KeyFileError(f"key file {path} holds {len(key)} bytes; at least 16 are needed")
+        raise KeyFileError(f"key file {path} holds {len(key)} bytes, at least 16 are needed: {USE_THE_KEY}")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:   # refused, not tightened: the tool changes the mode only of what it creates
         raise KeyFileError(f"key file {path} can be read by others (mode {mode:04o}): chmod 600 it, and consider "

@@ -5,6 +5,7 @@ the run report all record exactly the profile that was applied.
 """
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from dataclasses import asdict, dataclass, fields
@@ -95,8 +96,8 @@ class DeidentifyOptions:
 
     def __post_init__(self):
         from .review import ReviewDecision
-        self.dates = DateMode(self.dates)
-        self.identity = IdentityMode(self.identity)
+        self.dates = _choice(DateMode, self.dates, "dates")
+        self.identity = _choice(IdentityMode, self.identity, "identity")
         self.extra_safe_private = tuple(_parse_private_tag(t) for t in self.extra_safe_private)
         if self.burned_in not in BURNED_IN_POLICIES:
             raise ValueError(f"burned_in must be one of {', '.join(BURNED_IN_POLICIES)}, not {self.burned_in!r}")
@@ -131,11 +132,24 @@ class DeidentifyOptions:
 
     @classmethod
     def from_dict(cls, data: dict) -> "DeidentifyOptions":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
+        """A profile from its settings. Raises ValueError naming the setting that is unknown (with the
+        closest known name), of the wrong type (true/false, text), or of a value not allowed."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a profile is a table of settings (a JSON object), not {type(data).__name__}")
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(str(name) for name in data if name not in known)
         if unknown:
-            raise ValueError(f"unknown profile settings: {', '.join(sorted(unknown))}")
-        return cls(**data)
+            close = [match for name in unknown for match in difflib.get_close_matches(name, known, n=1)]
+            raise ValueError(f"unknown profile settings: {', '.join(unknown)}"
+                             + (f" (did you mean {', '.join(close)}?)" if close else ""))
+        for name, value in data.items():
+            expected = {"bool": bool, "str": str}.get(str(known[name]))
+            if expected and not isinstance(value, expected):
+                raise ValueError(f"{name} must be {'true or false' if expected is bool else 'text'}, not {value!r}")
+        try:
+            return cls(**data)
+        except TypeError as error:   # e.g. review_decisions entries of the wrong shape
+            raise ValueError(str(error)) from None
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -160,8 +174,25 @@ class DeidentifyOptions:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
 
 
+def _choice(enum, value, name: str):
+    """value as a member of enum; ValueError naming the setting and the values allowed."""
+    try:
+        return enum(value)
+    except ValueError:
+        raise ValueError(f"{name} must be one of {', '.join(m.value for m in enum)}, not {value!r}") from None
+
+
 def _parse_private_tag(value) -> tuple:
-    """'0019,SIEMENS CT VA0  COAD,0C' or (0x0019, 'SIEMENS...', 0x0C) -> (group, creator, low byte)."""
+    """'0019,SIEMENS CT VA0  COAD,0C' or (0x0019, 'SIEMENS...', 0x0C) -> (group, creator, low byte).
+    ValueError, with the expected form, for anything else."""
+    try:
+        return _private_tag(value)
+    except (ValueError, TypeError, IndexError):
+        raise ValueError(f"extra safe private attribute {value!r} is not GGGG,CREATOR,EE (group and element "
+                         "in hex, e.g. 0019,SIEMENS CT VA0  COAD,0C)") from None
+
+
+def _private_tag(value) -> tuple:
     if isinstance(value, str):
         group, creator, element = value.split(",", 2)[0], value.split(",")[1:-1], value.rsplit(",", 1)[1]
         return int(group, 16), ",".join(creator), int(element, 16) & 0xFF

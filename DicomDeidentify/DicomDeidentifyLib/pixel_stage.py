@@ -13,14 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .burned_in_risk import BurnedInRisk, assess_burned_in
+from .extras import missing_pixel_modules, pixels_missing_message
 from .markers import add_method_code
 from .options import OPTION_CODES, DeidentifyOptions
-from .pixel_cleaner import clean_pixels
-from .pixel_io import PixelDecodeError
-from .overlay_cleaner import clean_overlays, overlay_groups
-from .pixel_text import IdentifyingText, OcrUnavailable
 from .region_rules import load_rules, regions_for
 from .results import ReviewItem
+
+# The pixel modules (pixel_cleaner, pixel_io, pixel_text, overlay_cleaner) need numpy and Pillow, the
+# [pixels] extra: they are imported in the methods below, only once pixels are to be read (extras.py).
 
 
 class Refused(Exception):
@@ -39,6 +39,7 @@ class PixelStage:
     def __init__(self, options: DeidentifyOptions):
         self.options = options
         self.rules = load_rules(options.pixel_rules_file or None) if options.clean_pixel_data else []
+        self.missing = missing_pixel_modules() if options.clean_pixel_data or options.clean_graphics else []
 
     def needs_pixels(self, dataset) -> bool:
         """Whether this file's pixels must be parsed (to be cleaned)."""
@@ -47,6 +48,11 @@ class PixelStage:
     def plan(self, dataset) -> PixelPlan:
         """Before de-identification: the risk, and what cleaning needs from the original header."""
         risk = assess_burned_in(dataset)
+        cleans = self.options.clean_pixel_data and risk.likely or self.options.clean_graphics
+        if not cleans or self.missing:   # no pixel read (none can be without the extra): held or refused by apply
+            return PixelPlan(risk)
+        from .overlay_cleaner import overlay_groups
+        from .pixel_text import IdentifyingText
         overlays = self.options.clean_graphics and bool(overlay_groups(dataset))
         if not overlays and (not risk.likely or not self.options.clean_pixel_data):
             return PixelPlan(risk)
@@ -64,7 +70,12 @@ class PixelStage:
             plan = PixelPlan(plan.risk)
         reasons = "; ".join(plan.risk.reasons)
         if plan.judge is None:
-            return self._not_cleaned(result, f"burned-in text likely ({reasons}); Clean Pixel Data is off")
+            why = (pixels_missing_message("Clean Pixel Data", self.missing) if self.options.clean_pixel_data
+                   else "Clean Pixel Data is off")
+            return self._not_cleaned(result, f"burned-in text likely ({reasons}); {why}")
+        from .pixel_cleaner import clean_pixels
+        from .pixel_io import PixelDecodeError
+        from .pixel_text import OcrUnavailable
         try:
             cleaning = clean_pixels(dataset, plan.judge, plan.regions)
         except (PixelDecodeError, OcrUnavailable) as error:
@@ -88,6 +99,8 @@ class PixelStage:
     def _clean_overlays(self, plan: PixelPlan, dataset, result) -> None:
         """Overlay bitmaps kept by Clean Graphics: identifying text blanked; once read, the engine's
         "check it for burned-in text" review items are settled. Without OCR they stay (held)."""
+        from .overlay_cleaner import clean_overlays
+        from .pixel_text import OcrUnavailable
         try:
             blanked = clean_overlays(dataset, plan.judge)
         except OcrUnavailable:

@@ -28,6 +28,7 @@ EXIT_CLEAN, EXIT_FOUND, EXIT_REFUSED = 0, 1, 2
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="scene-scrubber", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"scene-scrubber {_version()} (slicer-deidentify)")
     commands = parser.add_subparsers(dest="command", required=True)
     scrub = commands.add_parser("scrub", help="write a copy without patient information")
     scrub.add_argument("input", type=Path)
@@ -94,6 +95,15 @@ def _report(findings: list, where: Path, known: IdentityMatcher) -> int:
         place = f"at byte {finding.offset}" if finding.offset >= 0 else "in its name"
         _print(known, f"  {finding.file} {place}: {masked(finding.term)}")
     return EXIT_FOUND
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject reads it from DicomDeidentifyLib.__version__)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("slicer-deidentify")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 if __name__ == "__main__":

@@ -202,3 +202,42 @@ def test_the_html_report_groups_private_attributes_and_lists_failures(tmp_path, 
     assert "(0009,xxxx) private" in page and "(0009,1001)" not in page.split("What changed")[1].split("Before")[0]
     assert "MR_truncated.dcm" in page and "truncated" in page
     assert "For key holders only" in page
+
+
+FEMALE_ENDINGS, MALE_ENDINGS = ("a", "ia", "elle", "ine", "ara", "ena"), ("o", "an", "us", "ek", "or", "im")
+
+
+def test_keep_sex_shapes_the_pseudonym_and_patients_sex_follows_the_profile(tmp_path):
+    """--keep-sex (issue 18): the given name follows Patient's Sex; the attribute itself is emptied by the basic
+    profile (Z) and kept only under Retain Patient Characteristics (K), and the command says so."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in ("MR_small.dcm", "JPEG2000.dcm"):   # F and M
+        (inputs / name).write_bytes(data_file(name).read_bytes())
+    key = tmp_path / "s" / "k"
+    help_text = run("anonymize", "--help").stdout
+    assert "--keep-sex" in help_text and "Patient's Sex itself is kept only with" in " ".join(help_text.split())
+
+    def anonymize_with(*flags):
+        output = tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
+        result = run("anonymize", inputs, "--output", output, "--key-file", key, "--create-key", *flags)
+        assert result.returncode == 0, result.stderr
+        written = {str(ds.Modality): ds for ds in map(pydicom.dcmread, map(str, output.rglob("*.dcm")))}
+        assert set(written) == {"MR", "NM"}
+        return result, written["MR"], written["NM"]
+
+    result, female, male = anonymize_with("--keep-sex")
+    assert "note: --keep-sex: pseudonyms follow Patient's Sex, but the attribute itself is emptied" in result.stderr
+    assert str(female.PatientName).endswith(FEMALE_ENDINGS) and str(male.PatientName).endswith(MALE_ENDINGS)
+    assert female.PatientSex == "" and male.PatientSex == ""   # Z: present, zero length
+    codes = [c.CodeValue for c in female.DeidentificationMethodCodeSequence]
+    assert "113108" not in codes
+
+    result, female_kept, male_kept = anonymize_with("--keep-sex", "--retain-patient-characteristics")
+    assert "note: --keep-sex" not in result.stderr
+    assert (female_kept.PatientSex, male_kept.PatientSex) == ("F", "M")
+    assert "113108" in [c.CodeValue for c in female_kept.DeidentificationMethodCodeSequence]
+    assert female_kept.PatientName == female.PatientName and male_kept.PatientName == male.PatientName
+
+    _, female_plain, _ = anonymize_with("--retain-patient-characteristics")   # the option, not --keep-sex, keeps it
+    assert female_plain.PatientSex == "F" and female_plain.PatientID == female.PatientID
