@@ -539,9 +539,9 @@ def run_key(args) -> int:
     if args.action == "export":
         if not key_path.exists():
             raise UserError(f"no key at {key_path} to export: pass the --key-file the runs used")
-        key = load_key(key_path)
-        if args.file.exists():
+        if args.file.exists():   # told before the key is read
             raise UserError(f"{args.file} already exists: name a new file (an existing one is never overwritten)")
+        key = load_key(key_path)
         handle = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(handle, "w") as stream:
             stream.write(key.hex() + "\n")
