@@ -78,8 +78,10 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         # review only: memory stays small, and no original identity lingers in it.
         result.changes, result.uid_map, result.removed, result.replaced, result.kept = [], {}, [], [], []
         result.patient = {}
-        if result.pixel:   # the "before" thumbnail shows burned-in identity: only the report keeps it
-            result.pixel = {k: v for k, v in result.pixel.items() if not k.endswith("_png")}
+        if result.pixel:   # the "before" thumbnail and what was read show identity: only the report keeps them
+            result.pixel = {k: ([{f: v for f, v in r.items() if f != "text"} for r in v]
+                                if k in ("regions", "kept", "unexplained") else v)
+                            for k, v in result.pixel.items() if not k.endswith("_png")}
         summary.results.append(result)
         if progress:
             progress(len(summary.results), total, result)

@@ -78,8 +78,9 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--clean-structured-content", action="store_true")
     o.add_argument("--clean-graphics", action="store_true")
     o.add_argument("--clean-pixel-data", action="store_true",
-                   help="blank burned-in identity in images at risk (OCR with tesseract, region rules); "
-                        "cleaned images are written uncompressed")
+                   help="look for burned-in text in every image (text detector, region rules) and blank it; an "
+                        "image is marked clean only when a second check finds none left; cleaned images are "
+                        "written uncompressed")
     o.add_argument("--burned-in", choices=["hold", "refuse"],
                    help="images likely to show identity that are not cleaned: hold (write, flagged for review; "
                         "the default) or refuse (write nothing)")
@@ -144,10 +145,14 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
         print(f"warning: --{name.replace('_', '-')} is not implemented yet: the option is not claimed in the output",
               file=sys.stderr)
     if options.clean_pixel_data:
+        from .pixel_detector import detector_available
         from .pixel_text import ocr_available
-        if not ocr_available():
-            print("warning: --clean-pixel-data: tesseract OCR is not installed; images at risk are "
+        if not detector_available():
+            print("warning: --clean-pixel-data: the text detector (rapidocr-onnxruntime) is not installed; images are "
                   f"{'refused' if options.burned_in == 'refuse' else 'held for review'}, not cleaned", file=sys.stderr)
+        elif not ocr_available():
+            print("note: --clean-pixel-data: tesseract is not installed; the check after blanking reads a second "
+                  "time with the detector on an enlarged, inverted image", file=sys.stderr)
     bars = []   # made on the first file, once the total is known
     started = time.monotonic()
 
