@@ -223,14 +223,29 @@ def print_dry_run(report_json: Path) -> None:
 
 
 def print_summary(summary, seconds, output, html_path, json_path, dry_run) -> None:
+    """Every failed, skipped, held and to-review file by input path, then the counts."""
     totals = summary.totals()
     for result in summary.results:
         if result.status in (FAILED, SKIPPED):
             print(f"{result.status:8} {result.source}: {result.reason}")
+    for result in summary.results:
+        reasons = [item.reason for item in result.review if item.kept_in_output]
+        if result.status in (FAILED, SKIPPED) or not reasons:
+            continue
+        where = "held" if result.held else "review"
+        place = (f" -> held back at {result.output} (not in the side database until released)" if result.held
+                 else f" -> {result.output}: written, NEEDS REVIEW before it is shared" if result.output else "")
+        print(f"{where:8} {result.source}{place}")
+        for reason in dict.fromkeys(reasons):
+            print(f"           {reason}")
     rate = totals["files"] / seconds if seconds > 0 else 0.0
     verb = "would be written" if dry_run else "written"
+    held = sum(1 for r in summary.results if r.held)
+    to_review = sum(1 for r in summary.results if not r.held and r.status not in (FAILED, SKIPPED)
+                    and any(item.kept_in_output for item in r.review))
     print(f"\n{totals['files']} files in {seconds:.1f} s ({rate:.0f} files/s): {totals['written'] + totals['dry-run']} "
-          f"{verb}, {totals['skipped']} skipped, {totals['failed']} failed, {totals['review_items']} review items")
+          f"{verb}, {totals['skipped']} skipped, {totals['failed']} failed, {totals['review_items']} review items"
+          + (f"; of the written, {held} held back for review, {to_review} needing review" if held or to_review else ""))
     if not dry_run:
         print(f"De-identified files: {output}")
     print(f"Report (key holders only): {html_path}\n                           {json_path}")
