@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .pixel_detector import detect_text, second_reader_name, second_reading
+from .pixel_detector import TextRegion, detect_text, detector_image, second_reader_name, second_reading
 from .pixel_io import OUTPUT_TRANSFER_SYNTAX, decode_frames, encode_native
 from .pixel_text import IdentifyingText, to_grey8
 from .pixel_vocabulary import Vocabulary, load_vocabulary
@@ -37,11 +37,17 @@ PADDING = 3                # pixels around a blanked region, at least
 PADDING_FRACTION = 0.25    # and a quarter of the line's height (ascenders, descenders, antialiasing)
 THUMBNAIL_WIDTH = 192
 VERIFY_PASSES = 3
-# A detected region that reads as fewer than two letters or digits, is not wider than twice its
-# height and is taller than this (pixels, or this part of the rows) is a blob of anatomy or a
-# drawn shape, not text: one or no character identifies nobody, and blanking it would destroy
-# image content. Any wider region, or any region read as two characters or more, is text.
+# A detected region that reads as fewer than two letters or digits and is taller than this
+# (pixels, or this part of the rows) while not wider than twice its height, or taller than
+# three times that part of the rows whatever its width, is a blob of anatomy or a drawn shape,
+# not text: one or no character identifies nobody, and blanking it would destroy image
+# content. Any other region, and any region read as two characters or more, is text.
 BLOB_HEIGHT, BLOB_HEIGHT_FRACTION = 16, 0.06
+LINE_GAP = 1.5             # regions on one row closer than this many heights are one line
+# The second reader (Tesseract) reads "Pea", "ay us" in tissue, with confidences of 0.3-0.5: a
+# reading only it makes counts as text from 3 letters or digits at this confidence, or from
+# SECOND_READER_LONG at any; anything identifying always counts.
+SECOND_READER_CONFIDENCE, SECOND_READER_LONG = 0.6, 6
 
 
 @dataclass
@@ -91,15 +97,13 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
         _blank(frames, outcome, MaskedRegion(x, y, width, height, f"rule: {name}"), fill, margin=False)
     rows = frames.shape[1]
     for index in outcome.frames_read:
-        for region in detect_text(to_grey8(frames[index])):
-            if _blob(region, rows):
-                continue
+        for region in _detected_lines(frames[index], rows):
             _judge(frames, outcome, region, "text (detector)", vocabulary, judge, fill)
     for attempt in range(VERIFY_PASSES):
         found = {}
         for index in outcome.frames_read:
             grey = to_grey8(frames[index])
-            left = [(r, "text (detector, check)") for r in detect_text(grey)]
+            left = [(r, "text (detector, check)") for r in _detected_lines(frames[index], rows)]
             left += [(r, f"text (second reader: {r.reader})") for r in second_reading(grey)]
             found[index] = [(r, why) for r, why in left
                             if not _blob(r, rows) and not _explained(r, outcome, vocabulary, judge)]
@@ -132,13 +136,49 @@ def _explained(region, outcome: PixelCleaning, vocabulary: Vocabulary, judge) ->
         return True
     if any(_overlap(region, kept) > 0.5 for kept in outcome.kept):
         return vocabulary.explains(region.text, max(region.confidence, vocabulary.min_confidence), judge)
-    return region.reader != "detector" and sum(c.isalnum() for c in region.text) < 3
+    if region.reader == "detector":
+        return False
+    characters = sum(c.isalnum() for c in region.text)
+    return characters < 3 or (characters < SECOND_READER_LONG and region.confidence < SECOND_READER_CONFIDENCE)
+
+
+def text_lines(regions) -> list:
+    """Detected regions joined into whole lines: the detector may split a line at a gap ("ID: 12" and
+    "4-567"), and blanking the pieces would leave the characters between them. Two regions are one
+    line when they overlap by half the lower one's height and the gap between them is under
+    LINE_GAP heights; the line reads as its pieces left to right, as sure as its least sure piece."""
+    lines = sorted(regions, key=lambda r: r.x)
+    merged = True
+    while merged:
+        merged = False
+        for i, a in enumerate(lines):
+            for j in range(i + 1, len(lines)):
+                b = lines[j]
+                overlap = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
+                gap = max(a.x, b.x) - min(a.x + a.width, b.x + b.width)
+                if overlap >= 0.5 * min(a.height, b.height) and gap <= LINE_GAP * max(a.height, b.height):
+                    left, top = min(a.x, b.x), min(a.y, b.y)
+                    right, bottom = max(a.x + a.width, b.x + b.width), max(a.y + a.height, b.y + b.height)
+                    first, second = (a, b) if a.x <= b.x else (b, a)
+                    lines[i] = TextRegion(left, top, right - left, bottom - top, f"{first.text} {second.text}".strip(),
+                                          min(a.confidence, b.confidence), a.reader)
+                    del lines[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return lines
+
+
+def _detected_lines(frame, rows: int) -> list:
+    """The detector's regions on a frame, blobs left out, joined into lines."""
+    return text_lines([region for region in detect_text(detector_image(frame)) if not _blob(region, rows)])
 
 
 def _blob(region, rows: int) -> bool:
     characters = sum(c.isalnum() for c in region.text)
-    return (characters < 2 and region.width <= 2 * region.height
-            and region.height > max(BLOB_HEIGHT, BLOB_HEIGHT_FRACTION * rows))
+    tall = region.height > max(BLOB_HEIGHT, BLOB_HEIGHT_FRACTION * rows)
+    return characters < 2 and tall and (region.width <= 2 * region.height or region.height > 3 * BLOB_HEIGHT_FRACTION * rows)
 
 
 def _overlap(a, b) -> float:

@@ -77,21 +77,33 @@ def _rapidocr():
         return _engine
 
 
-def detect_text(grey: np.ndarray, scale: float = 1.0) -> list:
-    """[TextRegion] of every text line the detector finds in an 8-bit grey frame (rows, columns),
-    with what the recogniser reads in it. `scale` enlarges the frame first (coordinates are
-    given back in the frame's own pixels). Raises OcrUnavailable without the detector."""
+def detector_image(frame: np.ndarray) -> np.ndarray:
+    """A decoded frame as the detector sees it: 8 bits, grey (rows, columns) or colour (rows,
+    columns, 3) kept in colour (yellow text on grey speckle stands out in colour, less in grey)."""
+    if frame.ndim == 2:
+        return to_grey8(frame)
+    if frame.dtype == np.uint8:
+        return frame
+    low, high = float(frame.min()), float(frame.max())
+    return ((frame.astype(np.float64) - low) * (255.0 / max(1.0, high - low))).astype(np.uint8)
+
+
+def detect_text(image: np.ndarray, scale: float = 1.0) -> list:
+    """[TextRegion] of every text line the detector finds in an 8-bit frame, grey (rows, columns)
+    or RGB (rows, columns, 3) (see detector_image), with what the recogniser reads in it. `scale`
+    enlarges the frame first (coordinates are given back in the frame's own pixels). Raises
+    OcrUnavailable without the detector."""
     engine = _rapidocr()
-    image = grey
+    grey = image
     if scale != 1.0:
         import cv2
-        image = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    rgb = np.ascontiguousarray(np.repeat(image[..., np.newaxis], 3, axis=2))
-    engine.text_det.limit_side_len = int(min(DETECTION_SIDE, MAX_ENLARGEMENT * min(image.shape)))
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    rgb = np.ascontiguousarray(image if image.ndim == 3 else np.repeat(image[..., np.newaxis], 3, axis=2))
+    engine.text_det.limit_side_len = int(min(DETECTION_SIDE, MAX_ENLARGEMENT * min(image.shape[:2])))
     result, _elapsed = engine(rgb, use_cls=False, text_score=0.0, box_thresh=BOX_THRESHOLD,
                               unclip_ratio=UNCLIP_RATIO)
     regions = []
-    rows, columns = grey.shape
+    rows, columns = grey.shape[:2]
     for points, text, score in result or []:
         xs = [p[0] / scale for p in points]
         ys = [p[1] / scale for p in points]
@@ -117,7 +129,8 @@ def second_reading(grey: np.ndarray) -> list:
                 continue
             left, top = min(b.x for b in words), min(b.y for b in words)
             right, bottom = max(b.x + b.width for b in words), max(b.y + b.height for b in words)
-            regions.append(TextRegion(left, top, right - left, bottom - top, text, 1.0, "tesseract"))
+            confidence = min(b.confidence for b in words) / 100.0
+            regions.append(TextRegion(left, top, right - left, bottom - top, text, confidence, "tesseract"))
         return regions
     low, high = np.percentile(grey, (1, 99))
     stretched = np.clip((grey.astype(np.float64) - low) * (255.0 / max(1.0, high - low)), 0, 255)
@@ -126,4 +139,4 @@ def second_reading(grey: np.ndarray) -> list:
             for r in detect_text(inverted, scale=2.0)]
 
 
-__all__ = ["TextRegion", "detect_text", "detector_available", "second_reading", "second_reader_name", "to_grey8"]
+__all__ = ["TextRegion", "detect_text", "detector_image", "detector_available", "second_reading", "second_reader_name", "to_grey8"]

@@ -33,6 +33,7 @@ class TextBox:
     width: int
     height: int
     text: str
+    confidence: float = 100.0   # Tesseract's, 0-100
 
 
 class OcrUnavailable(Exception):
@@ -73,7 +74,8 @@ def find_text_lines(grey: np.ndarray) -> list:
         key = (data["block_num"][index], data["par_num"][index], data["line_num"][index])
         lines.setdefault(key, []).append(TextBox(
             data["left"][index] // scale, data["top"][index] // scale,
-            -(-data["width"][index] // scale), -(-data["height"][index] // scale), word.strip()))
+            -(-data["width"][index] // scale), -(-data["height"][index] // scale), word.strip(),
+            float(data["conf"][index])))
     return [(" ".join(box.text for box in boxes), boxes) for boxes in lines.values()]
 
 
