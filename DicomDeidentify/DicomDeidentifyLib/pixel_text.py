@@ -60,8 +60,11 @@ def find_text_lines(grey: np.ndarray) -> list:
     ground best and tries inverted lines itself: a mostly dark image (ultrasound) is inverted first."""
     if not ocr_available():
         raise OcrUnavailable("Tesseract OCR is not installed (Debian: tesseract-ocr; Python: pytesseract)")
+    import os
     import pytesseract
     from PIL import Image
+    # One OpenMP thread per Tesseract: with more, on two shared cores, it takes twice as long.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     scale = 2 if grey.shape[0] < UPSCALE_BELOW_ROWS else 1
     image = Image.fromarray(255 - grey if np.median(grey) < 128 else grey)
     if scale > 1:
