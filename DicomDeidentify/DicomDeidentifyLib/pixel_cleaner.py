@@ -103,7 +103,11 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
         found = {}
         for index in outcome.frames_read:
             grey = to_grey8(frames[index])
-            left = [(r, "text (detector, check)") for r in _detected_lines(frames[index], rows)]
+            # The detector again, finding only: a region that is not one it kept is unexplained, whatever
+            # it reads. Pixels that nothing blanked are those it has just seen: it would find the same.
+            left = [] if not outcome.changed else [
+                (r, "text (detector, check)") for r in _detected_lines(frames[index], rows, read=False)
+                if not any(_overlap(r, kept) > 0.5 for kept in outcome.kept)]
             left += [(r, f"text (second reader: {r.reader})") for r in second_reading(grey)]
             found[index] = [(r, why) for r, why in left
                             if not _blob(r, rows) and not _explained(r, outcome, vocabulary, judge)]
@@ -170,9 +174,9 @@ def text_lines(regions) -> list:
     return lines
 
 
-def _detected_lines(frame, rows: int) -> list:
+def _detected_lines(frame, rows: int, read: bool = True) -> list:
     """The detector's regions on a frame, blobs left out, joined into lines."""
-    return text_lines([region for region in detect_text(detector_image(frame)) if not _blob(region, rows)])
+    return text_lines([region for region in detect_text(detector_image(frame), read=read) if not _blob(region, rows)])
 
 
 def _blob(region, rows: int) -> bool:

@@ -74,9 +74,9 @@ def test_a_box_left_with_text_is_never_marked_no(tmp_path, monkeypatch):
     real = pixel_cleaner.detect_text
     calls = []
 
-    def missing_the_mrn(grey, scale=1.0):
+    def missing_the_mrn(grey, scale=1.0, read=True):
         calls.append(1)
-        found = real(grey, scale)
+        found = real(grey, scale, read)
         return [r for r in found if "1234567" not in r.text] if len(calls) == 1 else found
     monkeypatch.setattr(pixel_cleaner, "detect_text", missing_the_mrn)
     result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path / "out")
