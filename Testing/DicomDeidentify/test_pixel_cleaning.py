@@ -270,3 +270,26 @@ def test_a_long_series_is_cleaned_and_still_held_for_review(tmp_path):
     assert [i for i in result.review if i.kept_in_output and "of 10 frames" in i.reason]
     not_read = frames_of(pydicom.dcmread(result.output))[[2, 7]]   # frames OCR did not read: blanked too
     assert not [p for p in FORBIDDEN if p in read_back(not_read)]
+
+
+def test_a_derived_secondary_reconstruction_is_not_flagged_without_another_sign():
+    """A scanner's own MPR or subtraction says DERIVED\\SECONDARY: not a sign of burned-in text in a CT or
+    MR; a screen-capture conversion type, the SC class or Burned In Annotation YES still are."""
+    for name in ("CT_small.dcm", "MR_small.dcm"):
+        ds = read(name)
+        ds.ImageType = ["DERIVED", "SECONDARY", "MPR"]
+        assert not assess_burned_in(ds).likely, assess_burned_in(ds).reasons
+        ds.ConversionType = "WSD"
+        assert assess_burned_in(ds).likely
+        del ds.ConversionType
+        ds.BurnedInAnnotation = "YES"
+        assert assess_burned_in(ds).likely
+        del ds.BurnedInAnnotation
+        ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+        assert assess_burned_in(ds).likely
+    ds = read("CT_small.dcm")
+    ds.ImageType = ["DERIVED", "SECONDARY", "SCREEN SHOT"]
+    assert assess_burned_in(ds).likely
+    us = read("US1_UNCR.dcm")
+    us.ImageType = ["DERIVED", "SECONDARY"]
+    assert assess_burned_in(us).likely                     # an ultrasound is at risk anyway
