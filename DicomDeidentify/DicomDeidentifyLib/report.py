@@ -230,7 +230,7 @@ def cleaned_images(report_json: Path) -> list:
     report_json = Path(report_json)
     document = json.loads(report_json.read_text(encoding="utf-8"))
     folder = report_json.parent
-    return [{"source": p["source"], "regions": p["regions"], "verified": p["verified"],
+    return [{"source": p["source"], "regions": p["regions"], "verified": p.get("proven", p["verified"]),
              "before": str(folder / p["before_image"]) if p.get("before_image") else None,
              "after": str(folder / p["after_image"]) if p.get("after_image") else None}
             for p in document.get("pixels", [])]
