@@ -6,8 +6,10 @@ and the Python console share.
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -86,6 +88,11 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         if progress:
             progress(len(summary.results), total, result)
 
+    if jobs > 1 and "onnxruntime" in sys.modules and hasattr(os, "fork"):
+        # This process has run the text detector: a worker forked from it hangs in onnxruntime (its
+        # thread pools do not survive a fork), so the files are done here, one after the other.
+        logging.getLogger(__name__).info("the text detector is loaded in this process: one job, no workers")
+        jobs = 1
     if jobs <= 1 or total <= 1:
         engine = Deidentifier(options, key)
         for source in files:

@@ -70,3 +70,17 @@ def test_a_plain_output_folder_gets_the_file_and_says_it_needs_review(tmp_path, 
     assert "1 needing review" in out
     page = next((key.parent / "reports").rglob("report.html")).read_text()
     assert "Written, but needing review (1)" in page and str(source / "us_with_text.dcm") in page
+
+
+def test_workers_are_not_forked_from_a_process_that_ran_the_detector(tmp_path):
+    """onnxruntime's thread pools do not survive a fork: a second run with --jobs 2 in a process that
+    already ran the detector (Slicer, a Python console) would hang; it runs the files itself instead."""
+    from DicomDeidentifyLib import pixel_detector
+    pixel_detector._rapidocr()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(2):
+        save(burned_in_dataset(rows=160, columns=320), folder / f"{n}.dcm")
+    run = deidentify_folder([folder], tmp_path / "out", DeidentifyOptions(clean_pixel_data=True),
+                            key_file=tmp_path / "k" / "key", create_key=True, jobs=2)
+    assert [(r.status, r.pixel["proven"]) for r in run.summary.results] == [("written", True)] * 2
