@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian machine for SlicerDeidentify, from the repo root (as root, or with sudo):
 #   - Debian's DICOM validators: dicom3tools (dciodvfy, dcentvfy) and dcmtk (dcmdump, dsrdump);
-#   - Debian's tesseract-ocr (English) for Clean Pixel Data, and the DejaVu font the tests draw text with;
+#   - Debian's tesseract-ocr (English): Clean Pixel Data's second reader; the DejaVu font the tests draw text with;
+#   - the text detector rapidocr-onnxruntime (its models ship in the wheel) with headless OpenCV;
 #   - .venv/: the package (console script dicom-deidentify), pydicom 3, the test dependencies and
 #     slicer-core (Slicer's MRML libraries, for scene tests);
 #   - .venv-pydicom2/: the same with pydicom 2.4, the version Slicer 5.8 and 5.10 bundle.
@@ -18,10 +19,16 @@ if ! command -v dciodvfy >/dev/null || ! command -v dcmdump >/dev/null || ! comm
     dicom3tools dcmtk tesseract-ocr tesseract-ocr-eng fonts-dejavu-core >/dev/null
 fi
 
+# Clean Pixel Data's text detector; --no-deps keeps the GUI build of OpenCV that its metadata names
+# out (the "pixels" extra brings its other requirements and opencv-python-headless).
+RAPIDOCR="rapidocr-onnxruntime==1.4.4"
+
 make_venv() {  # make_venv DIR EXTRAS [extra pip requirement...]
   local dir=$1 extras=$2; shift 2
   [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
   "$dir/bin/python" -m pip install -q --disable-pip-version-check -e ".[$extras]" "$@" 2>&1 | grep -v '^WARNING: Location' || true
+  "$dir/bin/python" -m pip install -q --disable-pip-version-check --no-deps "$RAPIDOCR" 2>&1 | grep -v '^WARNING: Location' || true
+  "$dir/bin/python" -c 'import rapidocr_onnxruntime, cv2' # the detector and headless OpenCV are there
   "$dir/bin/python" -c 'import DicomDeidentifyLib, SceneScrubberLib, defusedxml, pydicom, pytest' # fails loudly if the install did not work
 }
 

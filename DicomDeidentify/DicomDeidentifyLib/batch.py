@@ -6,9 +6,11 @@ and the Python console share.
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Callable, Iterable
@@ -67,8 +69,10 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         # review only: memory stays small, and no original identity lingers in it.
         result.changes, result.uid_map, result.removed, result.replaced, result.kept = [], {}, [], [], []
         result.patient = {}
-        if result.pixel:   # the "before" thumbnail shows burned-in identity: only the report keeps it
-            result.pixel = {k: v for k, v in result.pixel.items() if not k.endswith("_png")}
+        if result.pixel:   # the "before" thumbnail and what was read show identity: only the report keeps them
+            result.pixel = {k: ([{f: v for f, v in r.items() if f != "text"} for r in v]
+                                if k in ("regions", "kept", "unexplained") else v)
+                            for k, v in result.pixel.items() if not k.endswith("_png")}
         summary.results.append(result)
         if progress:
             progress(len(summary.results), total, result)
@@ -77,6 +81,12 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         if isinstance(entry, FileResult):
             record(entry)
 
+
+    if jobs > 1 and "onnxruntime" in sys.modules and hasattr(os, "fork"):
+        # This process has run the text detector: a worker forked from it hangs in onnxruntime (its
+        # thread pools do not survive a fork), so the files are done here, one after the other.
+        logging.getLogger(__name__).info("the text detector is loaded in this process: one job, no workers")
+        jobs = 1
     if jobs <= 1 or len(files) <= 1:
         engine = Deidentifier(options, key)
         for source in files:

@@ -21,6 +21,10 @@ RISKY_MODALITIES = {"US", "SC", "OT", "XA", "RF", "DX", "CR", "MG", "IO", "PX", 
 SECONDARY_CAPTURE_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.7"   # Secondary Capture and its multi-frame kinds
 ENCAPSULATED_DOCUMENT_PREFIX = "1.2.840.10008.5.1.4.1.1.104"
 _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)   # Pixel Data, Float and Double Float Pixel Data
+# CT and MR reconstructions, reformats and subtractions are SECONDARY images of the scanner itself:
+# for them SECONDARY alone is no sign of burned-in text (another one is: a screen-capture conversion
+# type, the SC class, an image type SCREEN/CAPTURE/..., Burned In Annotation YES).
+RECONSTRUCTING_MODALITIES = {"CT", "MR", "PT", "NM"}
 SCREEN_IMAGE_TYPES = {"SECONDARY", "SCREEN", "SCREEN SHOT", "CAPTURE", "DOSE", "DOSE INFO", "REPORT"}
 
 
@@ -47,6 +51,9 @@ def assess_burned_in(dataset) -> BurnedInRisk:
     if sop_class.startswith(ENCAPSULATED_DOCUMENT_PREFIX):
         reasons.append("an encapsulated document")
     image_type = {value.strip().upper() for value in _values(dataset, "ImageType")}
+    if modality in RECONSTRUCTING_MODALITIES:
+        # DERIVED\SECONDARY is what a scanner's own reformat, MPR or subtraction says: no sign of text
+        image_type -= {"SECONDARY"}
     if image_type & SCREEN_IMAGE_TYPES:
         reasons.append(f"image type {'/'.join(sorted(image_type & SCREEN_IMAGE_TYPES))}")
     if _text(dataset, "ConversionType"):

@@ -179,8 +179,9 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--clean-structured-content", action="store_true")
     o.add_argument("--clean-graphics", action="store_true")
     o.add_argument("--clean-pixel-data", action="store_true",
-                   help="blank burned-in identity in images at risk (OCR with tesseract, region rules); "
-                        "cleaned images are written uncompressed")
+                   help="look for burned-in text in every image (text detector, region rules) and blank it; an "
+                        "image is marked clean only when a second check finds none left; cleaned images are "
+                        "written uncompressed")
     o.add_argument("--burned-in", choices=["hold", "refuse"],
                    help="images likely to show identity that are not cleaned: hold (write, flagged for review; "
                         "the default) or refuse (write nothing)")
@@ -307,10 +308,14 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
         print(f"warning: --{name.replace('_', '-')} is not implemented yet: the option is not claimed in the output",
               file=sys.stderr)
     if options.clean_pixel_data:
+        from .pixel_detector import detector_available
         from .pixel_text import ocr_available
-        if not ocr_available():
-            print("warning: --clean-pixel-data: tesseract OCR is not installed; images at risk are "
+        if not detector_available():
+            print("warning: --clean-pixel-data: the text detector (rapidocr-onnxruntime) is not installed; images are "
                   f"{'refused' if options.burned_in == 'refuse' else 'held for review'}, not cleaned", file=sys.stderr)
+        elif not ocr_available():
+            print("note: --clean-pixel-data: tesseract is not installed; the check after blanking reads a second "
+                  "time with the detector on an enlarged, inverted image", file=sys.stderr)
     bars = []   # made on the first file, once the total is known
     started = time.monotonic()
 
@@ -378,14 +383,29 @@ def print_dry_run(report_json: Path) -> None:
 
 
 def print_summary(summary, seconds, output, html_path, json_path, dry_run) -> None:
+    """Every failed, skipped, held and to-review file by input path, then the counts."""
     totals = summary.totals()
     for result in summary.results:
         if result.status in (FAILED, SKIPPED):
             print(f"{result.status:8} {result.source}: {result.reason}")
+    for result in summary.results:
+        reasons = [item.reason for item in result.review if item.kept_in_output]
+        if result.status in (FAILED, SKIPPED) or not reasons:
+            continue
+        where = "held" if result.held else "review"
+        place = (f" -> held back at {result.output} (not in the side database until released)" if result.held
+                 else f" -> {result.output}: written, NEEDS REVIEW before it is shared" if result.output else "")
+        print(f"{where:8} {result.source}{place}")
+        for reason in dict.fromkeys(reasons):
+            print(f"           {reason}")
     rate = totals["files"] / seconds if seconds > 0 else 0.0
     verb = "would be written" if dry_run else "written"
+    held = sum(1 for r in summary.results if r.held)
+    to_review = sum(1 for r in summary.results if not r.held and r.status not in (FAILED, SKIPPED)
+                    and any(item.kept_in_output for item in r.review))
     print(f"\n{totals['files']} files in {seconds:.1f} s ({rate:.0f} files/s): {totals['written'] + totals['dry-run']} "
-          f"{verb}, {totals['skipped']} skipped, {totals['failed']} failed, {totals['review_items']} review items")
+          f"{verb}, {totals['skipped']} skipped, {totals['failed']} failed, {totals['review_items']} review items"
+          + (f"; of the written, {held} held back for review, {to_review} needing review" if held or to_review else ""))
     if not dry_run:
         print(f"De-identified files: {output}")
     print(f"Report (key holders only): {html_path}\n                           {json_path}")

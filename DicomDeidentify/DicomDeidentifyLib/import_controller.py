@@ -80,6 +80,45 @@ class _HeldResult:
         self.output, self.review = str(held.output), held.review
 
 
+class Holder:
+    """Where each written file of a run into a side database goes: held back (beside the key, in
+    held/pending/) while a kept value or its pixels wait for a decision, discarded or released
+    (with the profile's saved decisions applied). The Slicer import, `anonymize --into` and
+    runs.deidentify_folder(side_database=True) all place files through this."""
+
+    def __init__(self, controller: "ImportController", outcome: "ImportOutcome"):
+        self.controller, self.outcome = controller, outcome
+        self.decisions = decisions_from_profile(controller.options.review_decisions)
+        self.folder = controller.held_root / "pending"
+        for folder in (controller.key_file.parent, controller.held_root, self.folder):   # secrets' folder: owner only
+            make_private_dir(folder)
+
+    def place(self, result: FileResult) -> None:
+        if result.status != WRITTEN or not result.output:
+            return
+        written, outcome = Path(result.output), self.outcome
+        if undecided(result.review, self.decisions):
+            target = self.folder / written.relative_to(self.controller.side_database)
+            _move(written, target)
+            result.output, result.held = str(target), True
+            outcome.held.append(HeldFile(target, written, list(result.review)))
+            return
+        if discards_file(result.review, self.decisions):
+            written.unlink(missing_ok=True)
+            result.status, result.output = SKIPPED, ""
+            result.reason = "discarded: a saved review decision removes images like this one (their pixels)"
+            outcome.discarded.append(written)
+            return
+        if _apply_to_file(written, written, result.review, self.decisions):
+            outcome.decided_by_profile += 1
+        outcome.released.append(written)
+
+    def finish(self) -> None:
+        """Record the held files in the index, so that a review can wait for the next session."""
+        if self.outcome.held:
+            self.controller._save_pending(self.controller.pending().held + self.outcome.held)
+
+
 class ImportController:
     def __init__(self, side_database, options: DeidentifyOptions | None = None, *, key_file=None,
                  linkage: bool = True, jobs: int = 1, create_key: bool = True):
@@ -92,41 +131,16 @@ class ImportController:
     def import_paths(self, paths, progress: Callable | None = None,
                      cancel: threading.Event | None = None) -> ImportOutcome:
         """De-identify `paths` into the side database; hold back files that need a decision."""
-        outcome = ImportOutcome()
-        decisions = decisions_from_profile(self.options.review_decisions)
-        held_folder = self.held_root / "pending"
-
-        def place(result: FileResult) -> None:
-            if result.status != WRITTEN or not result.output:
-                return
-            written = Path(result.output)
-            if undecided(result.review, decisions):
-                target = held_folder / written.relative_to(self.side_database)
-                _move(written, target)
-                result.output, result.held = str(target), True
-                outcome.held.append(HeldFile(target, written, list(result.review)))
-                return
-            if discards_file(result.review, decisions):
-                written.unlink(missing_ok=True)
-                result.status, result.output = SKIPPED, ""
-                result.reason = "discarded: a saved review decision removes images like this one (their pixels)"
-                outcome.discarded.append(written)
-                return
-            if _apply_to_file(written, written, result.review, decisions):
-                outcome.decided_by_profile += 1
-            outcome.released.append(written)
-
-        for folder in (self.key_file.parent, self.held_root, held_folder):   # secrets' folder: owner only
-            make_private_dir(folder)
+        holder = Holder(self, ImportOutcome())
         try:
-            outcome.run = deidentify_folder(paths, self.side_database, self.options, key_file=self.key_file,
-                                            create_key=self.create_key, side_database=True, linkage=self.linkage,
-                                            jobs=self.jobs, progress=progress, cancel=cancel, place=place,
-                                            destination_inside_input=True)   # import_routing: walk leaves it out
+            holder.outcome.run = deidentify_folder(paths, self.side_database, self.options, key_file=self.key_file,
+                                                   create_key=self.create_key, side_database=True,
+                                                   linkage=self.linkage, jobs=self.jobs, progress=progress,
+                                                   cancel=cancel, place=holder.place,
+                                                   destination_inside_input=True)   # import_routing: walk leaves it out
         finally:   # also when interrupted: what is held must stay findable
-            if outcome.held:
-                self._save_pending(self.pending().held + outcome.held)
-        return outcome
+            holder.finish()
+        return holder.outcome
 
     def pending(self) -> ImportOutcome:
         """The files held back by earlier imports into this side database, waiting for review."""

@@ -1,14 +1,23 @@
-"""Clean Pixel Data (PS3.15 Table E.1-1, code 113101): blank burned-in identity in the pixels.
+"""Clean Pixel Data (PS3.15 Table E.1-1, code 113101): blank burned-in text, and prove it is gone.
 
-For one data set whose pixels were judged at risk (burned_in_risk): decode every frame
-(pixel_io), blank the rectangles of the region rules that apply, find text with OCR on a
-sample of frames and blank every line that identifies someone (pixel_text), read the
-cleaned frames again to verify, write the pixels back uncompressed and say what was done.
-Blanking is a solid fill with the image's lowest value: blurring can be undone.
+For one data set (every image when the option is on, whatever its header says): decode every
+frame (pixel_io), blank the rectangles of the region rules that apply, find every text region
+with the detector (pixel_detector) and blank each one, the whole detected line with a margin,
+unless its reading is explained by the vocabulary of clinical annotation (pixel_vocabulary:
+confident, every word on the list, nothing identifying). Blanking is a solid fill with the
+image's lowest value: blurring can be undone.
 
-The sample: all frames of a short series, else up to MAX_OCR_FRAMES spread over the series
-(first and last included); what is found on any of them is blanked on every frame, as
-devices stamp text at fixed places. Rule regions are blanked on every frame.
+Then the proof: each read frame is checked again by the detector and by a second, different
+reader (Tesseract, pixel_detector.second_reading). What they find that is not explained is
+blanked too and the check repeats, up to VERIFY_PASSES times; `verified` is true only when
+the last check found no unexplained region on any read frame. The caller (pixel_stage)
+marks the file clean (Burned In Annotation NO) only then, and holds it otherwise.
+
+Frames read: all frames of a series up to MAX_OCR_FRAMES (or of a series of at most
+ALL_FRAMES_PIXELS pixels in all), else that many spread over it
+(first and last included; the file is then held, as the other frames were not read). What is
+found on any read frame is blanked on every frame: devices stamp text at fixed places.
+Pixels are written back (uncompressed) only when something was blanked.
 """
 from __future__ import annotations
 
@@ -17,13 +26,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .pixel_detector import TextRegion, detect_text, detector_image, second_reader_name, second_reading
 from .pixel_io import OUTPUT_TRANSFER_SYNTAX, decode_frames, encode_native
-from .pixel_text import IdentifyingText, identifying_boxes, to_grey8
+from .pixel_text import IdentifyingText, to_grey8
+from .pixel_vocabulary import Vocabulary, load_vocabulary
 
 MAX_OCR_FRAMES = 8
-PADDING = 3
+ALL_FRAMES_PIXELS = 512 * 512   # a series this small in total (pixels of all frames) is read whole
+PADDING = 3                # pixels around a blanked region, at least
+PADDING_FRACTION = 0.25    # and a quarter of the line's height (ascenders, descenders, antialiasing)
 THUMBNAIL_WIDTH = 192
-VERIFY_PASSES = 2
+VERIFY_PASSES = 3
+# A detected region that reads as fewer than two letters or digits and is taller than this
+# (pixels, or this part of the rows) while not wider than twice its height, or taller than
+# three times that part of the rows whatever its width, is a blob of anatomy or a drawn shape,
+# not text: one or no character identifies nobody, and blanking it would destroy image
+# content. Any other region, and any region read as two characters or more, is text.
+BLOB_HEIGHT, BLOB_HEIGHT_FRACTION = 16, 0.06
+LINE_GAP = 1.5             # regions on one row closer than this many heights are one line
+# The second reader (Tesseract) reads "Pea", "ay us" in tissue, with confidences of 0.3-0.5: a
+# reading only it makes counts as text from 3 letters or digits at this confidence, or from
+# SECOND_READER_LONG at any; anything identifying always counts.
+SECOND_READER_CONFIDENCE, SECOND_READER_LONG = 0.6, 6
 
 
 @dataclass
@@ -32,65 +56,162 @@ class MaskedRegion:
     y: int
     width: int
     height: int
-    why: str           # "rule: <name>" or "identifying text (OCR)"; never the text itself
+    why: str           # "rule: <name>", "text (detector)", "text (second reader: ...)"
+    text: str = ""     # what was read there: identity, for the key holders' report only
+    confidence: float = 0.0
 
 
 @dataclass
 class PixelCleaning:
-    regions: list = field(default_factory=list)
+    regions: list = field(default_factory=list)      # MaskedRegion blanked
+    kept: list = field(default_factory=list)         # MaskedRegion explained by the vocabulary (left as they are)
+    unexplained: list = field(default_factory=list)  # MaskedRegion still found by the last check
     frames: int = 0
     frames_read: list = field(default_factory=list)
-    verified: bool = False            # a last OCR pass found no identifying text left
+    verified: bool = False       # the last check (detector and second reader) found nothing unexplained
+    changed: bool = False        # pixels were blanked (and written back uncompressed)
+    second_reader: str = ""
     transfer_syntax: str = str(OUTPUT_TRANSFER_SYNTAX)
-    before_png: bytes = b""           # first frame, for key holders' report (shows what was there)
+    before_png: bytes = b""      # first frame, for the key holders' report (shows what was there)
     after_png: bytes = b""
 
 
-def sampled_frames(count: int, limit: int = MAX_OCR_FRAMES) -> list:
-    if count <= limit:
+def sampled_frames(count: int, limit: int = MAX_OCR_FRAMES, frame_pixels: int = 0) -> list:
+    """The frames to read: all of a short series or of one small in total, else `limit` spread over it."""
+    if count <= limit or count * frame_pixels <= ALL_FRAMES_PIXELS:
         return list(range(count))
     step = (count - 1) / (limit - 1)
     return sorted({round(i * step) for i in range(limit)})
 
 
-def clean_pixels(dataset, judge: IdentifyingText, rule_regions=()) -> PixelCleaning:
-    """Clean `dataset`'s pixels in place; raises PixelDecodeError or OcrUnavailable (nothing changed then)."""
+def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: Vocabulary | None = None) -> PixelCleaning:
+    """Clean `dataset`'s pixels in place. Raises PixelDecodeError or OcrUnavailable (nothing changed then)."""
+    vocabulary = vocabulary or load_vocabulary()
     frames = decode_frames(dataset)
-    outcome = PixelCleaning(frames=frames.shape[0], frames_read=sampled_frames(frames.shape[0]))
-    rows, columns = frames.shape[1], frames.shape[2]
+    outcome = PixelCleaning(frames=frames.shape[0],
+                            frames_read=sampled_frames(frames.shape[0], frame_pixels=frames.shape[1] * frames.shape[2]),
+                            second_reader=second_reader_name())
     fill = frames.min()
     first = frames[0].copy()   # for the "before" thumbnail; the frames are cleaned in place (memory)
-    cleaned = frames
     for name, (x, y, width, height) in rule_regions:
-        _blank(cleaned, outcome, x, y, width, height, f"rule: {name}", fill, rows, columns)
-    to_read = list(outcome.frames_read)
-    for attempt in range(VERIFY_PASSES + 1):
-        found_in = {index: [box for box, _text in identifying_boxes(to_grey8(cleaned[index]), judge)]
-                    for index in to_read}
-        found = [box for boxes in found_in.values() for box in boxes]
-        if not found:
+        _blank(frames, outcome, MaskedRegion(x, y, width, height, f"rule: {name}"), fill, margin=False)
+    rows = frames.shape[1]
+    for index in outcome.frames_read:
+        for region in _detected_lines(frames[index], rows):
+            _judge(frames, outcome, region, "text (detector)", vocabulary, judge, fill)
+    for attempt in range(VERIFY_PASSES):
+        found = {}
+        for index in outcome.frames_read:
+            grey = to_grey8(frames[index])
+            # The detector again, finding only: a region that is not one it kept is unexplained, whatever
+            # it reads. Pixels that nothing blanked are those it has just seen: it would find the same.
+            left = [] if not outcome.changed else [
+                (r, "text (detector, check)") for r in _detected_lines(frames[index], rows, read=False)
+                if not any(_overlap(r, kept) > 0.5 for kept in outcome.kept)]
+            left += [(r, f"text (second reader: {r.reader})") for r in second_reading(grey)]
+            found[index] = [(r, why) for r, why in left
+                            if not _blob(r, rows) and not _explained(r, outcome, vocabulary, judge)]
+        outcome.unexplained = [_masked(r, why) for boxes in found.values() for r, why in boxes]
+        if not outcome.unexplained:
             outcome.verified = True
             break
-        to_read = [index for index, boxes in found_in.items() if boxes]   # the others did not change
-        if attempt == VERIFY_PASSES:
-            break   # text still read after blanking: not verified; the caller holds the file for review
-        for box in found:
-            _blank(cleaned, outcome, box.x - PADDING, box.y - PADDING, box.width + 2 * PADDING,
-                   box.height + 2 * PADDING, "identifying text (OCR)", fill, rows, columns)
-    outcome.before_png, outcome.after_png = thumbnail(first), thumbnail(cleaned[0])
-    encode_native(dataset, cleaned)
+        if attempt == VERIFY_PASSES - 1:
+            break   # text still found after blanking: not verified; the caller holds the file for review
+        for region in outcome.unexplained:   # blanked on every frame: every read frame is checked again
+            _blank(frames, outcome, region, fill)
+    outcome.before_png, outcome.after_png = thumbnail(first), thumbnail(frames[0])
+    if outcome.changed:
+        encode_native(dataset, frames)
     return outcome
 
 
-def _blank(frames, outcome, x, y, width, height, why, fill, rows, columns) -> None:
-    left, top = max(0, int(x)), max(0, int(y))
-    right, bottom = min(columns, int(x + width)), min(rows, int(y + height))
+def _masked(region, why: str) -> MaskedRegion:
+    return MaskedRegion(region.x, region.y, region.width, region.height, why, region.text,
+                        round(region.confidence, 3))
+
+
+def _explained(region, outcome: PixelCleaning, vocabulary: Vocabulary, judge) -> bool:
+    """A region found by a check may stay when the detector explained it earlier (it overlaps a kept
+    region and reads as annotation there too), or when it is the second reader's noise on anatomy
+    (Tesseract reads "og", "pp" in tissue): fewer than three letters or digits, nothing identifying."""
+    if judge.identifies(region.text):
+        return False
+    if region.reader == "detector" and vocabulary.explains(region.text, region.confidence, judge):
+        return True
+    if any(_overlap(region, kept) > 0.5 for kept in outcome.kept):
+        return vocabulary.explains(region.text, max(region.confidence, vocabulary.min_confidence), judge)
+    if region.reader == "detector":
+        return False
+    characters = sum(c.isalnum() for c in region.text)
+    return characters < 3 or (characters < SECOND_READER_LONG and region.confidence < SECOND_READER_CONFIDENCE)
+
+
+def text_lines(regions) -> list:
+    """Detected regions joined into whole lines: the detector may split a line at a gap ("ID: 12" and
+    "4-567"), and blanking the pieces would leave the characters between them. Two regions are one
+    line when they overlap by half the lower one's height and the gap between them is under
+    LINE_GAP heights; the line reads as its pieces left to right, as sure as its least sure piece."""
+    lines = sorted(regions, key=lambda r: r.x)
+    merged = True
+    while merged:
+        merged = False
+        for i, a in enumerate(lines):
+            for j in range(i + 1, len(lines)):
+                b = lines[j]
+                overlap = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
+                gap = max(a.x, b.x) - min(a.x + a.width, b.x + b.width)
+                if overlap >= 0.5 * min(a.height, b.height) and gap <= LINE_GAP * max(a.height, b.height):
+                    left, top = min(a.x, b.x), min(a.y, b.y)
+                    right, bottom = max(a.x + a.width, b.x + b.width), max(a.y + a.height, b.y + b.height)
+                    first, second = (a, b) if a.x <= b.x else (b, a)
+                    lines[i] = TextRegion(left, top, right - left, bottom - top, f"{first.text} {second.text}".strip(),
+                                          min(a.confidence, b.confidence), a.reader)
+                    del lines[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return lines
+
+
+def _detected_lines(frame, rows: int, read: bool = True) -> list:
+    """The detector's regions on a frame, blobs left out, joined into lines."""
+    return text_lines([region for region in detect_text(detector_image(frame), read=read) if not _blob(region, rows)])
+
+
+def _blob(region, rows: int) -> bool:
+    characters = sum(c.isalnum() for c in region.text)
+    tall = region.height > max(BLOB_HEIGHT, BLOB_HEIGHT_FRACTION * rows)
+    return characters < 2 and tall and (region.width <= 2 * region.height or region.height > 3 * BLOB_HEIGHT_FRACTION * rows)
+
+
+def _overlap(a, b) -> float:
+    """The part of a's area inside b."""
+    width = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
+    height = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
+    return max(0, width) * max(0, height) / max(1, a.width * a.height)
+
+
+def _judge(frames, outcome, region, why, vocabulary, judge, fill) -> None:
+    if vocabulary.explains(region.text, region.confidence, judge):
+        outcome.kept.append(_masked(region, "annotation on the vocabulary (kept)"))
+    else:
+        _blank(frames, outcome, _masked(region, why), fill)
+
+
+def _blank(frames, outcome, region: MaskedRegion, fill, margin: bool = True) -> None:
+    rows, columns = frames.shape[1], frames.shape[2]
+    pad = max(PADDING, round(PADDING_FRACTION * region.height)) if margin else 0
+    left, top = max(0, int(region.x) - pad), max(0, int(region.y) - pad)
+    right = min(columns, int(region.x + region.width) + pad)
+    bottom = min(rows, int(region.y + region.height) + pad)
     if right <= left or bottom <= top:
         return
     frames[:, top:bottom, left:right] = fill
-    region = MaskedRegion(left, top, right - left, bottom - top, why)
-    if region not in outcome.regions:   # OCR reads light and dark text: the same line twice
-        outcome.regions.append(region)
+    outcome.changed = True
+    blanked = MaskedRegion(left, top, right - left, bottom - top, region.why, region.text, region.confidence)
+    if blanked not in outcome.regions:
+        outcome.regions.append(blanked)
 
 
 def thumbnail(frame: np.ndarray) -> bytes:

@@ -1,16 +1,24 @@
 """What a file's pipeline does about burned-in text: nothing, clean, hold for review, or refuse.
 
-Before the header is de-identified, `plan` judges the risk (burned_in_risk) and, when Clean
-Pixel Data is on, takes what cleaning needs from the original header: the identifying
-values to look for (pixel_text) and the region rules that apply (region_rules). After,
-`apply` cleans the pixels (pixel_cleaner), or, when cleaning is off or impossible, follows
-the profile's burned_in policy: "hold" (a review item that holds the file back from a side
-database until a person decides) or "refuse" (nothing written). A file at risk is never
-passed on silently.
+With Clean Pixel Data on, every image is cleaned (pixel_cleaner), whatever its modality and
+header say: Burned In Annotation is often absent or wrong, and a header that says NO never
+overrides text that is found. Before the header is de-identified, `plan` takes what cleaning
+needs from the original header: the identifying values to look for (pixel_text) and the
+region rules that apply (region_rules). After, `apply` cleans; the file is marked clean
+(Burned In Annotation NO, method code 113101) only when the cleaning was proven: every frame
+read and the check after blanking (detector and a second reader) found no unexplained text.
+Otherwise it is "not proven": held for review with the regions listed, or refused under
+burned_in "refuse"; it never keeps a NO from its input (it says YES: text may remain).
+
+With the option off, the header-based risk (burned_in_risk) decides: an image at risk is held
+(a review item that holds the file back from a side database until a person decides) or
+refused, as the profile's burned_in says. A file at risk is never passed on silently, and
+neither is one whose cleaning could not run (no decoder, an odd bit depth, no detector).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .burned_in_risk import BurnedInRisk, assess_burned_in
 from .extras import missing_pixel_modules, pixels_missing_message
@@ -19,8 +27,15 @@ from .options import OPTION_CODES, DeidentifyOptions
 from .region_rules import load_rules, regions_for
 from .results import ReviewItem
 
-# The pixel modules (pixel_cleaner, pixel_io, pixel_text, overlay_cleaner) need numpy and Pillow, the
-# [pixels] extra: they are imported in the methods below, only once pixels are to be read (extras.py).
+if TYPE_CHECKING:
+    from .pixel_text import IdentifyingText
+
+# The pixel modules (pixel_cleaner, pixel_detector, pixel_io, pixel_text, overlay_cleaner) need numpy,
+# Pillow and the detector, the [pixels] extra: they are imported in the methods below, only once
+# pixels are to be read (extras.py).
+
+PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)   # Pixel Data, Float and Double Float Pixel Data
+LISTED_REGIONS = 10   # regions named in a review item's reason (all of them are in the report)
 
 
 class Refused(Exception):
@@ -33,6 +48,12 @@ class PixelPlan:
     judge: IdentifyingText | None = None
     regions: list = field(default_factory=list)
     overlays: bool = False   # overlay bitmaps to read (Clean Graphics)
+    clean: bool = False      # an image, and Clean Pixel Data is on: detection runs
+
+
+def is_image(dataset) -> bool:
+    """Whether the object has pixels (or, left unparsed by the reader, Rows and Columns that say so)."""
+    return any(tag in dataset for tag in PIXEL_TAGS) or (0x00280010 in dataset and 0x00280011 in dataset)
 
 
 class PixelStage:
@@ -42,59 +63,74 @@ class PixelStage:
         self.missing = missing_pixel_modules() if options.clean_pixel_data or options.clean_graphics else []
 
     def needs_pixels(self, dataset) -> bool:
-        """Whether this file's pixels must be parsed (to be cleaned)."""
-        return self.options.clean_pixel_data and assess_burned_in(dataset).likely
+        """Whether this file's pixels must be parsed (to be cleaned): every image, with the option on."""
+        return self.options.clean_pixel_data and is_image(dataset)
 
     def plan(self, dataset) -> PixelPlan:
         """Before de-identification: the risk, and what cleaning needs from the original header."""
         risk = assess_burned_in(dataset)
-        cleans = self.options.clean_pixel_data and risk.likely or self.options.clean_graphics
-        if not cleans or self.missing:   # no pixel read (none can be without the extra): held or refused by apply
+        clean = self.options.clean_pixel_data and is_image(dataset)
+        if self.missing:   # no pixel can be read without the extra: apply holds or refuses
+            return PixelPlan(risk, clean=clean)
+        if not clean and not self.options.clean_graphics:
             return PixelPlan(risk)
         from .overlay_cleaner import overlay_groups
         from .pixel_text import IdentifyingText
         overlays = self.options.clean_graphics and bool(overlay_groups(dataset))
-        if not overlays and (not risk.likely or not self.options.clean_pixel_data):
+        if not overlays and not clean:
             return PixelPlan(risk)
-        rules = regions_for(dataset, self.rules) if risk.likely and self.options.clean_pixel_data else []
-        return PixelPlan(risk, IdentifyingText.from_dataset(dataset), rules, overlays)
+        rules = regions_for(dataset, self.rules) if clean else []
+        return PixelPlan(risk, IdentifyingText.from_dataset(dataset), rules, overlays, clean)
 
     def apply(self, plan: PixelPlan, dataset, result):
         """After de-identification: clean, hold or refuse. Returns the transfer syntax the pixels now
-        need (cleaned pixels are written uncompressed), or None if they were not touched."""
+        need (cleaned pixels are written uncompressed), or None if they were not touched.
+        Raises Refused when the profile says to write nothing."""
         if plan.overlays:
             self._clean_overlays(plan, dataset, result)
-        if not plan.risk.likely:
-            return None
-        if not self.options.clean_pixel_data:
-            plan = PixelPlan(plan.risk)
         reasons = "; ".join(plan.risk.reasons)
-        if plan.judge is None:
-            why = (pixels_missing_message("Clean Pixel Data", self.missing) if self.options.clean_pixel_data
-                   else "Clean Pixel Data is off")
-            return self._not_cleaned(result, f"burned-in text likely ({reasons}); {why}")
+        if not plan.clean:
+            if not plan.risk.likely:
+                return None
+            return self._not_cleaned(dataset, result, f"burned-in text likely ({reasons}); Clean Pixel Data is off")
+        why = f"burned-in text likely ({reasons})" if plan.risk.likely else "an image"
+        if plan.judge is None:   # the [pixels] extra is missing: nothing could look at the pixels
+            return self._not_cleaned(dataset, result, f"{why}; {pixels_missing_message('Clean Pixel Data', self.missing)}")
         from .pixel_cleaner import clean_pixels
+        from .pixel_detector import detector_version
         from .pixel_io import PixelDecodeError
         from .pixel_text import OcrUnavailable
         try:
             cleaning = clean_pixels(dataset, plan.judge, plan.regions)
         except (PixelDecodeError, OcrUnavailable) as error:
-            return self._not_cleaned(result, f"burned-in text likely ({reasons}) but not cleaned: {error}")
-        add_method_code(dataset, OPTION_CODES["clean_pixel_data"])
-        if len(cleaning.frames_read) < cleaning.frames:   # a long series: not every frame was read
-            result.review.append(ReviewItem(
-                "PixelData", "PixelData", "", f"pixels cleaned where OCR found text on {len(cleaning.frames_read)} "
-                f"of {cleaning.frames} frames; the other frames were not read: check them", "", kept_in_output=True))
-        if cleaning.verified:
-            dataset.BurnedInAnnotation = "NO"
-        else:
-            result.review.append(ReviewItem("PixelData", "PixelData", "", "pixels cleaned, but OCR still reads "
-                                            "identifying text: check the image", "", kept_in_output=True))
+            return self._not_cleaned(dataset, result, f"{why}, but its pixels could not be cleaned: {error}",
+                                     cleaning_ran=True)
         result.pixel = {"reasons": plan.risk.reasons, "frames": cleaning.frames, "frames_read": cleaning.frames_read,
-                        "verified": cleaning.verified, "transfer_syntax": cleaning.transfer_syntax,
+                        "verified": cleaning.verified, "changed": cleaning.changed,
+                        "transfer_syntax": cleaning.transfer_syntax if cleaning.changed else "",
+                        "detector": detector_version(), "second_reader": cleaning.second_reader,
                         "regions": [vars(region) for region in cleaning.regions],
+                        "kept": [vars(region) for region in cleaning.kept],
+                        "unexplained": [vars(region) for region in cleaning.unexplained],
                         "before_png": cleaning.before_png, "after_png": cleaning.after_png}
-        return cleaning.transfer_syntax
+        transfer_syntax = cleaning.transfer_syntax if cleaning.changed else None
+        problems = []
+        if len(cleaning.frames_read) < cleaning.frames:   # a long series: not every frame was read
+            problems.append(f"text was looked for on {len(cleaning.frames_read)} of {cleaning.frames} frames "
+                            "only: the others were not read")
+        if not cleaning.verified:
+            listed = ", ".join(f"({r.x}, {r.y}) {r.width}x{r.height}" for r in cleaning.unexplained[:LISTED_REGIONS])
+            more = len(cleaning.unexplained) - LISTED_REGIONS
+            problems.append(f"after blanking, {len(cleaning.unexplained)} text region(s) are still found that no "
+                            f"rule explains: {listed}{f' and {more} more' if more > 0 else ''}")
+        result.pixel["proven"] = not problems
+        if problems:
+            self._not_cleaned(dataset, result, f"{why}: pixels cleaned where text was found, but not proven "
+                                               f"clean: {'; '.join(problems)}", cleaning_ran=True)
+            return transfer_syntax
+        add_method_code(dataset, OPTION_CODES["clean_pixel_data"])
+        dataset.BurnedInAnnotation = "NO"
+        return transfer_syntax
 
     def _clean_overlays(self, plan: PixelPlan, dataset, result) -> None:
         """Overlay bitmaps kept by Clean Graphics: identifying text blanked; once read, the engine's
@@ -110,9 +146,13 @@ class PixelStage:
                                  or item.kept_in_output and item.path.endswith(",3000)"))]
         result.pixel.setdefault("overlay_regions", []).extend(blanked)
 
-    def _not_cleaned(self, result, reason: str):
+    def _not_cleaned(self, dataset, result, reason: str, cleaning_ran: bool = False):
+        """Not cleaned, or not proven clean: refused under burned_in "refuse", else held for review.
+        Where cleaning was tried, a NO from the input is not kept: the pixels may still show text."""
         if self.options.burned_in == "refuse":
             raise Refused(f"refused: {reason}")
+        if cleaning_ran and str(dataset.get("BurnedInAnnotation", "") or "").upper() == "NO":
+            dataset.BurnedInAnnotation = "YES"
         result.review.append(ReviewItem("PixelData", "PixelData", "", reason + "; held for review", "",
                                         kept_in_output=True))
         return None

@@ -33,6 +33,7 @@ class TextBox:
     width: int
     height: int
     text: str
+    confidence: float = 100.0   # Tesseract's, 0-100
 
 
 class OcrUnavailable(Exception):
@@ -59,8 +60,11 @@ def find_text_lines(grey: np.ndarray) -> list:
     ground best and tries inverted lines itself: a mostly dark image (ultrasound) is inverted first."""
     if not ocr_available():
         raise OcrUnavailable("Tesseract OCR is not installed (Debian: tesseract-ocr; Python: pytesseract)")
+    import os
     import pytesseract
     from PIL import Image
+    # One OpenMP thread per Tesseract: with more, on two shared cores, it takes twice as long.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     scale = 2 if grey.shape[0] < UPSCALE_BELOW_ROWS else 1
     image = Image.fromarray(255 - grey if np.median(grey) < 128 else grey)
     if scale > 1:
@@ -73,7 +77,8 @@ def find_text_lines(grey: np.ndarray) -> list:
         key = (data["block_num"][index], data["par_num"][index], data["line_num"][index])
         lines.setdefault(key, []).append(TextBox(
             data["left"][index] // scale, data["top"][index] // scale,
-            -(-data["width"][index] // scale), -(-data["height"][index] // scale), word.strip()))
+            -(-data["width"][index] // scale), -(-data["height"][index] // scale), word.strip(),
+            float(data["conf"][index])))
     return [(" ".join(box.text for box in boxes), boxes) for boxes in lines.values()]
 
 

@@ -36,7 +36,8 @@ class RunReport:
         self.started = _now()
         self.files: list = []
         self.samples: list = []
-        self.pixels: list = []   # every cleaned image: regions, and its thumbnails' file names
+        self.pixels: list = []   # every image blanked or not proven clean: regions, thumbnails' file names
+        self.pixels_checked = 0  # images Clean Pixel Data looked at (found nothing, or cleaned)
         self.review = collections.Counter()
         self.review_values: dict = {}
         self.attributes = {what: collections.Counter() for what in ("removed", "replaced", "kept")}
@@ -49,14 +50,18 @@ class RunReport:
                            "reason": result.reason if self.with_originals else reason_kind(result.reason),
                            "output": result.output, "removed": len(result.removed),
                            "replaced": len(result.replaced), "kept": len(result.kept),
-                           "review": len(result.review), "held": result.held})
+                           "review": len(result.review), "held": result.held,
+                           "needs_review": [item.reason if self.with_originals else reason_kind(item.reason)
+                                            for item in result.review if item.kept_in_output]})
         for what, counter in self.attributes.items():
             counter.update(_attribute_name(path) for path in getattr(result, what))
         if self.with_originals and result.changes and len(self.samples) < SAMPLE_FILES:
             self.samples.append({"source": result.source, "output": result.output,
                                  "changes": [c.to_dict() for c in result.changes]})
         if "frames" in result.pixel:   # Clean Pixel Data ran (overlay-only results carry overlay_regions)
-            self._add_pixels(result)
+            self.pixels_checked += 1
+            if result.pixel.get("changed") or not result.pixel.get("proven", result.pixel.get("verified")):
+                self._add_pixels(result)
         if result.pixel.get("overlay_regions"):
             self.files[-1]["overlay_regions_blanked"] = result.pixel["overlay_regions"]
         for item in result.review:
@@ -73,6 +78,9 @@ class RunReport:
         (images/<n>-before.png, -after.png; owner-only), so that memory stays flat."""
         pixel = {k: v for k, v in result.pixel.items() if not k.endswith("_png")}
         pixel.update(source=self.files[-1]["source"], output=result.output)   # as listed (a number, linkage off)
+        if not self.with_originals:   # what was read in the pixels is identity: only with originals
+            for key in ("regions", "kept", "unexplained"):
+                pixel[key] = [{k: v for k, v in r.items() if k != "text"} for r in pixel.get(key, [])]
         number = len(self.pixels) + 1
         pictures = [("after", result.pixel.get("after_png", b""))]
         if self.with_originals:   # the "before" picture shows what was burned in
@@ -101,6 +109,7 @@ class RunReport:
             "files": self.files,
             "samples": self.samples,
             "pixels": self.pixels,
+            "pixels_checked": self.pixels_checked,
         }
         json_path = self.folder / "report.json"
         html_path = self.folder / "report.html"
@@ -169,6 +178,7 @@ def render_html(doc: dict) -> str:
         _file_table("Failures", problems),
         _file_table("Skipped", skipped),
         _file_table("Held back for review (not in the destination until released)", held),
+        _review_files([f for f in doc["files"] if f.get("needs_review") and not f.get("held")]),
         "<h2>Needs review</h2>",
         ("<table><tr><th>attribute</th><th>reason</th><th>files</th><th>example (as written)</th></tr>" + "".join(
             f"<tr><td>{e(r['path'])}</td><td>{e(r['reason'])}</td><td>{r['count']}</td><td>{e(r['example'])}</td></tr>"
@@ -198,6 +208,17 @@ def _file_table(title: str, files: list) -> str:
         f"<tr><td>{e(f['source'])}</td><td>{e(f['reason'])}</td></tr>" for f in files) + "</table>")
 
 
+def _review_files(files: list) -> str:
+    """Files written to the destination with values or pixels that a person must still check."""
+    e = html.escape
+    if not files:
+        return "<h2>Written, but needing review</h2><p>None.</p>"
+    return (f"<h2>Written, but needing review ({len(files)})</h2><table><tr><th>file</th><th>output</th>"
+            "<th>why</th></tr>" + "".join(
+                f"<tr><td>{e(f['source'])}</td><td>{e(f['output'])}</td><td>{'<br>'.join(e(r) for r in f['needs_review'])}"
+                "</td></tr>" for f in files) + "</table>")
+
+
 def _pixel_section(pixels: list) -> str:
     """Every image whose pixels were cleaned: the regions blanked, before and after side by side."""
     e = html.escape
@@ -206,14 +227,20 @@ def _pixel_section(pixels: list) -> str:
     rows = []
     for p in pixels:
         regions = "<br>".join(f"({r['x']}, {r['y']}) {r['width']}&times;{r['height']}: {e(r['why'])}"
-                              for r in p["regions"]) or "nothing found"
+                              + (f" &laquo;{e(r['text'])}&raquo; ({r.get('confidence', 0):.2f})" if r.get("text") else "")
+                              for r in p["regions"]) or "nothing blanked"
+        regions += "".join(f"<br><b>still found</b> ({r['x']}, {r['y']}) {r['width']}&times;{r['height']}: {e(r['why'])}"
+                           + (f" &laquo;{e(r['text'])}&raquo;" if r.get("text") else "") for r in p.get("unexplained", []))
+        regions += "".join(f"<br>kept ({r['x']}, {r['y']}) {r['width']}&times;{r['height']}: &laquo;{e(r.get('text', ''))}&raquo;"
+                           for r in p.get("kept", []))
+        proven = p.get("proven", p["verified"])
         before = (f"<img alt='before' src='{e(p['before_image'])}'>" if p.get("before_image")
                   else "(not kept: no linkage)")
-        rows.append(f"<tr><td>{e(p['source'])}<br>{'verified by OCR' if p['verified'] else '<b>text still read: review</b>'}"
-                    f"<br>{p['frames']} frame(s), written as {e(p['transfer_syntax'])}</td><td class='phi'>{before}</td>"
+        rows.append(f"<tr><td>{e(p['source'])}<br>{'proven clean (detector and second reader)' if proven else '<b>not proven clean: review</b>'}"
+                    f"<br>{p['frames']} frame(s), written as {e(p['transfer_syntax'] or 'before')}</td><td class='phi'>{before}</td>"
                     f"<td><img alt='after' src='{e(p.get('after_image', ''))}'></td><td>{regions}</td></tr>")
     return (f"<h2>Pixels cleaned ({len(pixels)})</h2><table><tr><th>file</th><th>before</th><th>after</th>"
-            "<th>regions blanked</th></tr>" + "".join(rows) + "</table>")
+            "<th>regions blanked (what was read: key holders only)</th></tr>" + "".join(rows) + "</table>")
 
 
 def cleaned_images(report_json: Path) -> list:
@@ -222,7 +249,7 @@ def cleaned_images(report_json: Path) -> list:
     report_json = Path(report_json)
     document = json.loads(report_json.read_text(encoding="utf-8"))
     folder = report_json.parent
-    return [{"source": p["source"], "regions": p["regions"], "verified": p["verified"],
+    return [{"source": p["source"], "regions": p["regions"], "verified": p.get("proven", p["verified"]),
              "before": str(folder / p["before_image"]) if p.get("before_image") else None,
              "after": str(folder / p["after_image"]) if p.get("after_image") else None}
             for p in document.get("pixels", [])]

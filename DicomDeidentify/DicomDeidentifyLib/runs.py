@@ -11,7 +11,7 @@ import datetime
 import os
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -39,6 +39,7 @@ class RunResult:
     key_file: Path
     key_created: bool
     linkage: Path | None
+    held: list = field(default_factory=list)   # import_controller.HeldFile: held back from the side database
 
 
 def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = None, *,
@@ -51,7 +52,10 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     """De-identify every file under `inputs` into `destination`; record the run for key holders.
 
     `place(result)`, if given, sees each result before it is recorded and may move its output
-    (updating result.output): the import controller holds files back for review that way.
+    (updating result.output): the import controller holds files back for review that way. Into
+    a side database without `place`, files are placed as the Slicer import places them
+    (import_controller.Holder): a file with a kept value or pixels not proven clean is held in
+    held/pending/ beside the key, outside the side database; RunResult.held lists them.
 
     Raises KeyFileError for a missing or unreadable key, ValueError for secrets placed inside
     the destination, a destination inside Slicer's DICOM database (check_destination), an input
@@ -73,6 +77,12 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         if refusal:
             raise SideDatabaseRefused(refusal)
     key, created = load_or_create_key(key_path, create_key)
+    holder = None
+    if side_database and place is None and not dry_run:
+        from .import_controller import Holder, ImportController, ImportOutcome   # it builds on this module
+        holder = Holder(ImportController(destination, options, key_file=key_path, linkage=linkage),
+                        ImportOutcome())
+        place = holder.place
     run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
     report = RunReport(reports / run_id, options, inputs, str(destination), with_originals=linkage)
     store = None
@@ -94,12 +104,15 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         summary = deidentify_paths(inputs, destination, options, key, jobs=jobs, dry_run=dry_run,
                                    progress=progress, on_result=on_result, cancel=cancel, limits=limits)
     finally:
+        if holder is not None:   # also after Ctrl-C: what is held must stay findable
+            holder.finish()
         if store is not None:   # also after Ctrl-C: what was written is recorded
             store.finish_run(summary.totals())
             store.close()
         json_path, html_path = report.write(summary)
     return RunResult(summary, run_id, json_path, html_path, key_path, created,
-                     linkage_path(key_path) if store is not None else None)
+                     linkage_path(key_path) if store is not None else None,
+                     holder.outcome.held if holder is not None else [])
 
 
 def reports_folder(key_file) -> Path:

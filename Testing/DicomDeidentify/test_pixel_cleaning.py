@@ -86,7 +86,8 @@ def test_the_real_burned_in_ultrasound_of_deid_data(tmp_path):
     assert result.status == "written"
     after = read_back(frames_of(pydicom.dcmread(result.output)))
     assert not [piece for piece in planted if piece in after], after
-    assert "SIEMENS" in after                       # the device's logo is not identity: it stays
+    assert "16CM" in after                          # the depth scale is on the vocabulary: it stays
+    assert result.pixel["proven"] and pydicom.dcmread(result.output).BurnedInAnnotation == "NO"
     assert not new_dciodvfy_errors(source, Path(result.output))
 
 
@@ -103,15 +104,21 @@ def test_images_at_risk_are_held_or_refused_when_not_cleaned(tmp_path):
     assert not (tmp_path / "refused").exists()
 
 
-def test_ct_images_are_not_at_risk_and_are_left_as_they_are(tmp_path):
+def test_every_image_is_looked_at_and_a_ct_without_text_is_left_as_it_is(tmp_path):
+    """Not at risk by its header, a CT still goes through detection; finding no text, its pixels
+    stay as they were (same bytes, same transfer syntax) and it is proven clean."""
     assert not assess_burned_in(read("CT_small.dcm")).likely
-    assert assess_burned_in(burned_in_dataset()).likely
     source = tmp_path / "ct.dcm"
     save(read("CT_small.dcm"), source)
     result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path / "out")
     out = pydicom.dcmread(result.output)
-    assert not result.pixel and out.PixelData == read("CT_small.dcm").PixelData
-    assert "113101" not in [item.CodeValue for item in out.DeidentificationMethodCodeSequence]
+    assert result.pixel["frames_read"] == [0] and result.pixel["proven"] and not result.pixel["changed"]
+    assert out.PixelData == read("CT_small.dcm").PixelData
+    assert out.file_meta.TransferSyntaxUID == read("CT_small.dcm").file_meta.TransferSyntaxUID
+    assert "113101" in [item.CodeValue for item in out.DeidentificationMethodCodeSequence]
+    assert out.BurnedInAnnotation == "NO" and not [i for i in result.review if i.path == "PixelData"]
+    off = deidentify_file(Deidentifier(DeidentifyOptions(), KEY), source, tmp_path / "off")   # option off: untouched
+    assert not off.pixel and "BurnedInAnnotation" not in pydicom.dcmread(off.output)
 
 
 def test_region_rules_blank_their_rectangles_on_every_frame(tmp_path):
@@ -124,20 +131,42 @@ def test_region_rules_blank_their_rectangles_on_every_frame(tmp_path):
     save(ds, source)
     result = deidentify_file(Deidentifier(DeidentifyOptions(clean_pixel_data=True, pixel_rules_file=str(rules)), KEY),
                              source, tmp_path / "out")
-    assert {"x": 200, "y": 100, "width": 50, "height": 40, "why": "rule: test device"} in result.pixel["regions"]
+    assert {"x": 200, "y": 100, "width": 50, "height": 40, "why": "rule: test device"} in [
+        {k: r[k] for k in ("x", "y", "width", "height", "why")} for r in result.pixel["regions"]]
     cleaned = frames_of(pydicom.dcmread(result.output))
     assert (cleaned[:, 100:140, 200:250] == cleaned.min()).all()
 
 
-def test_without_ocr_images_at_risk_are_held_not_passed(tmp_path, monkeypatch):
-    """Tesseract missing (as inside Slicer): nothing is cleaned, the file is held for review."""
+def test_without_the_detector_images_are_held_or_refused_not_passed(tmp_path, monkeypatch):
+    """The text detector missing (not installed in Slicer yet): nothing is cleaned, the file is held
+    for review, a NO from its header is not kept; under refuse nothing is written."""
+    from DicomDeidentifyLib import pixel_detector
+    monkeypatch.setattr(pixel_detector, "_engine", None)
+    monkeypatch.setattr(pixel_detector, "detector_available", lambda: False)
+    source = tmp_path / "in.dcm"
+    save(burned_in_dataset(burned_in="NO"), source)
+    result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path / "out")
+    assert result.status == "written" and not result.pixel
+    [item] = [i for i in result.review if i.path == "PixelData"]
+    assert item.kept_in_output and "text detector is not installed" in item.reason
+    out = pydicom.dcmread(result.output)
+    assert out.BurnedInAnnotation == "YES" and "113101" not in [i.CodeValue for i in out.DeidentificationMethodCodeSequence]
+    refused = deidentify_file(Deidentifier(DeidentifyOptions(clean_pixel_data=True, burned_in="refuse"), KEY), source,
+                              tmp_path / "refused")
+    assert refused.status == "skipped" and "could not be cleaned" in refused.reason
+    assert not (tmp_path / "refused").exists()
+
+
+def test_without_tesseract_the_second_reading_is_the_detector_on_another_image(tmp_path, monkeypatch):
+    """Tesseract missing (as inside Slicer): the check after blanking still has a second reading."""
     monkeypatch.setenv("PATH", "/nonexistent")
     source = tmp_path / "in.dcm"
     save(burned_in_dataset(), source)
     result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path / "out")
-    assert result.status == "written" and not result.pixel
-    [item] = [i for i in result.review if i.path == "PixelData"]
-    assert item.kept_in_output and "Tesseract OCR is not installed" in item.reason
+    assert result.status == "written" and result.pixel["second_reader"] == "detector, enlarged and inverted"
+    assert result.pixel["proven"] and pydicom.dcmread(result.output).BurnedInAnnotation == "NO"
+    monkeypatch.undo()
+    assert not [p for p in FORBIDDEN if p in read_back(frames_of(pydicom.dcmread(result.output)))]
 
 
 def test_the_run_report_shows_each_cleaned_image_before_and_after(tmp_path):
@@ -174,7 +203,7 @@ if PYDICOM_3:   # pydicom-data's JPEG-LS files are found by pydicom 3 only
 
 
 @pytest.mark.parametrize("name", COMPRESSED)
-def test_compressed_images_are_decoded_cleaned_and_written_uncompressed(tmp_path, name):
+def test_compressed_images_are_decoded_checked_and_kept_as_they_are_when_nothing_is_found(tmp_path, name):
     ds = read(name)
     ds.BurnedInAnnotation = "YES"
     source = tmp_path / "in.dcm"
@@ -183,10 +212,11 @@ def test_compressed_images_are_decoded_cleaned_and_written_uncompressed(tmp_path
     result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path / "out")
     assert result.status == "written", result.reason
     out = pydicom.dcmread(result.output)
-    assert out.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
     assert int(out.get("NumberOfFrames", 1) or 1) == original.shape[0]
     assert np.array_equal(frames_of(out), original)      # nothing to blank here: the pixels as decoded
-    assert out.PhotometricInterpretation in ("RGB", "MONOCHROME2")
+    assert not result.pixel["changed"] and result.pixel["proven"]
+    assert out.file_meta.TransferSyntaxUID == ds.file_meta.TransferSyntaxUID   # untouched: not re-encoded
+    assert out.PixelData == ds.PixelData
     assert not new_dciodvfy_errors(source, Path(result.output))
 
 
@@ -240,3 +270,26 @@ def test_a_long_series_is_cleaned_and_still_held_for_review(tmp_path):
     assert [i for i in result.review if i.kept_in_output and "of 10 frames" in i.reason]
     not_read = frames_of(pydicom.dcmread(result.output))[[2, 7]]   # frames OCR did not read: blanked too
     assert not [p for p in FORBIDDEN if p in read_back(not_read)]
+
+
+def test_a_derived_secondary_reconstruction_is_not_flagged_without_another_sign():
+    """A scanner's own MPR or subtraction says DERIVED\\SECONDARY: not a sign of burned-in text in a CT or
+    MR; a screen-capture conversion type, the SC class or Burned In Annotation YES still are."""
+    for name in ("CT_small.dcm", "MR_small.dcm"):
+        ds = read(name)
+        ds.ImageType = ["DERIVED", "SECONDARY", "MPR"]
+        assert not assess_burned_in(ds).likely, assess_burned_in(ds).reasons
+        ds.ConversionType = "WSD"
+        assert assess_burned_in(ds).likely
+        del ds.ConversionType
+        ds.BurnedInAnnotation = "YES"
+        assert assess_burned_in(ds).likely
+        del ds.BurnedInAnnotation
+        ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+        assert assess_burned_in(ds).likely
+    ds = read("CT_small.dcm")
+    ds.ImageType = ["DERIVED", "SECONDARY", "SCREEN SHOT"]
+    assert assess_burned_in(ds).likely
+    us = read("US1_UNCR.dcm")
+    us.ImageType = ["DERIVED", "SECONDARY"]
+    assert assess_burned_in(us).likely                     # an ultrasound is at risk anyway

@@ -1,0 +1,145 @@
+"""Text regions in pixels: found by a text detector, read by two different readers.
+
+The detector is RapidOCR (PyPI `rapidocr-onnxruntime`, Apache-2.0): PaddleOCR's PP-OCRv4
+detection (DB, a segmentation network that finds text over anatomy, light or dark, grey or
+colour, small or large) and recognition models, shipped inside its wheel and run on the CPU
+by onnxruntime; nothing is downloaded at run time. Every region it detects is returned,
+whatever the recognition confidence (RapidOCR drops low-scoring lines by default: here
+`text_score=0`), because a region that is found but misread is still text to blank.
+
+The second reader, for the check after blanking, is Tesseract (Debian's tesseract-ocr through
+pytesseract, pixel_text.find_text_lines), a different engine with different failure modes.
+Where Tesseract is not installed (inside Slicer), the second reading is the detector again on
+a differently prepared image (enlarged twice, inverted, contrast from the 1st-99th
+percentiles), and the report says which second reader ran.
+
+RapidOCR's own requirements name the GUI build of OpenCV (`opencv-python`); inside Slicer
+its Qt plugins clash with Slicer's Qt, so the project installs `opencv-python-headless`
+and RapidOCR with --no-deps (setup.sh, Resources' requirements).
+"""
+from __future__ import annotations
+
+import importlib.util
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .pixel_text import OcrUnavailable, find_text_lines, ocr_available, to_grey8
+
+DETECTOR = "rapidocr-onnxruntime (PP-OCRv4)"
+BOX_THRESHOLD = 0.5        # DB's box score: a region's mean text probability (RapidOCR's default)
+UNCLIP_RATIO = 1.6         # how far DB grows a region's kernel to the text's outline (default)
+DETECTION_SIDE = 736       # the detector enlarges a frame until its shorter side is this (its default)...
+MAX_ENLARGEMENT = 4        # ...but never more than 4 times: a 64-pixel MR enlarged 11 times shows
+                           # "text" in anatomy, while real text even 6 pixels high is 24 at 4 times
+
+_engine = None
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class TextRegion:
+    """A detected text line: its bounding rectangle in frame pixels, what was read, how sure (0-1)."""
+    x: int
+    y: int
+    width: int
+    height: int
+    text: str
+    confidence: float
+    reader: str = "detector"
+
+
+def detector_available() -> bool:
+    return all(importlib.util.find_spec(name) is not None
+               for name in ("rapidocr_onnxruntime", "onnxruntime", "cv2", "pyclipper", "shapely"))
+
+
+def detector_version() -> str:
+    from importlib.metadata import version
+    try:
+        return f"rapidocr-onnxruntime {version('rapidocr-onnxruntime')}, onnxruntime {version('onnxruntime')}"
+    except Exception:
+        return "rapidocr-onnxruntime (version unknown)"
+
+
+def _rapidocr():
+    global _engine
+    with _lock:
+        if _engine is None:
+            if not detector_available():
+                raise OcrUnavailable("the text detector is not installed (pip: rapidocr-onnxruntime with "
+                                     "opencv-python-headless, onnxruntime, pyclipper, shapely)")
+            import logging
+            from rapidocr_onnxruntime import RapidOCR
+            _engine = RapidOCR()
+            logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        return _engine
+
+
+def detector_image(frame: np.ndarray) -> np.ndarray:
+    """A decoded frame as the detector sees it: 8 bits, grey (rows, columns) or colour (rows,
+    columns, 3) kept in colour (yellow text on grey speckle stands out in colour, less in grey)."""
+    if frame.ndim == 2:
+        return to_grey8(frame)
+    if frame.dtype == np.uint8:
+        return frame
+    low, high = float(frame.min()), float(frame.max())
+    return ((frame.astype(np.float64) - low) * (255.0 / max(1.0, high - low))).astype(np.uint8)
+
+
+def detect_text(image: np.ndarray, scale: float = 1.0, read: bool = True) -> list:
+    """[TextRegion] of every text line the detector finds in an 8-bit frame, grey (rows, columns)
+    or RGB (rows, columns, 3) (see detector_image), with what the recogniser reads in it. `scale`
+    enlarges the frame first (coordinates are given back in the frame's own pixels). With
+    read=False the regions are only found, not read (text "", confidence 0): faster. Raises
+    OcrUnavailable without the detector."""
+    engine = _rapidocr()
+    grey = image
+    if scale != 1.0:
+        import cv2
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    rgb = np.ascontiguousarray(image if image.ndim == 3 else np.repeat(image[..., np.newaxis], 3, axis=2))
+    engine.text_det.limit_side_len = int(min(DETECTION_SIDE, MAX_ENLARGEMENT * min(image.shape[:2])))
+    result, _elapsed = engine(rgb, use_cls=False, use_rec=read, text_score=0.0, box_thresh=BOX_THRESHOLD,
+                              unclip_ratio=UNCLIP_RATIO)
+    if not read:
+        result = [(points, "", 0.0) for points in result or []]
+    regions = []
+    rows, columns = grey.shape[:2]
+    for points, text, score in result or []:
+        xs = [p[0] / scale for p in points]
+        ys = [p[1] / scale for p in points]
+        left, top = max(0, int(np.floor(min(xs)))), max(0, int(np.floor(min(ys))))
+        right, bottom = min(columns, int(np.ceil(max(xs)))), min(rows, int(np.ceil(max(ys))))
+        if right > left and bottom > top:
+            regions.append(TextRegion(left, top, right - left, bottom - top, str(text).strip(), float(score)))
+    return regions
+
+
+def second_reader_name() -> str:
+    return "tesseract" if ocr_available() else "detector, enlarged and inverted"
+
+
+def second_reading(grey: np.ndarray) -> list:
+    """[TextRegion] that the second reader finds: Tesseract's lines (pixel_text's confidence floor),
+    else the detector on a differently prepared image."""
+    if ocr_available():
+        regions = []
+        for text, boxes in find_text_lines(grey):
+            words = [b for b in boxes if any(c.isalnum() for c in b.text)]
+            if not words:
+                continue
+            left, top = min(b.x for b in words), min(b.y for b in words)
+            right, bottom = max(b.x + b.width for b in words), max(b.y + b.height for b in words)
+            confidence = min(b.confidence for b in words) / 100.0
+            regions.append(TextRegion(left, top, right - left, bottom - top, text, confidence, "tesseract"))
+        return regions
+    low, high = np.percentile(grey, (1, 99))
+    stretched = np.clip((grey.astype(np.float64) - low) * (255.0 / max(1.0, high - low)), 0, 255)
+    inverted = (255 - stretched).astype(np.uint8)
+    return [TextRegion(r.x, r.y, r.width, r.height, r.text, r.confidence, "detector (second reading)")
+            for r in detect_text(inverted, scale=2.0)]
+
+
+__all__ = ["TextRegion", "detect_text", "detector_image", "detector_available", "second_reading", "second_reader_name", "to_grey8"]
