@@ -155,6 +155,11 @@ def _read_selected(path: Path, data, unparsed):
             removed.append(tag)
         elif decision == "keep":
             layout.unread.append((tag, start, end))
+        elif length == UNDEFINED_LENGTH and vr == "UN":
+            # A sequence stored as UN (implicit VR little endian inside, PS3.5 6.2.2): its bytes
+            # as scanned, decoded by the engine as its dictionary VR (element_decoding).
+            entries.append((tag, RawDataElement(BaseTag(tag), vr, length, bytes(data[start + 12:end]),
+                                                start + 12, implicit, little)))
         elif length == UNDEFINED_LENGTH:
             undefined.append((start, end))
             entries.append((tag, None))   # read below; the data set keeps the file's order

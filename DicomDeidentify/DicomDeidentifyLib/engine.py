@@ -28,6 +28,8 @@ from pydicom.values import convert_UI
 
 from . import actions as A
 from .dates import shift_value
+from .dicom_writer import dictionary_vr_or_empty
+from .element_decoding import Undecodable, decode_as, plain_vr
 from .dummies import DATE_TIME_VRS, TEXT_VRS, dummy_for
 from .keyed_hash import KeyedHasher
 from . import raw_values
@@ -270,6 +272,12 @@ class _FileRun:
             del dataset[tag]   # group lengths are recomputed; file meta is rebuilt by dicom_io
             return
         vr = _vr_of(raw, number)
+        if vr == "UN":
+            # Stored as UN but known to the dictionary: judged as what it is (PS3.5 6.2.2).
+            vr = self._decode_un(dataset, tag, raw, path)
+            if vr is None:
+                return
+            raw = dataset.get_item(tag)
         action, column = self.engine.decide(number, vr, mode)
         if action == A.REMOVE and number in A.TYPE_2_FOR_ANIMALS and self._is_animal():
             action = A.EMPTY
@@ -299,6 +307,28 @@ class _FileRun:
             self._overlay_or_curve(element, path)
         else:
             self._apply(dataset, element, action, column, path, mode, parents)
+
+    def _decode_un(self, dataset: Dataset, tag, raw, path: str):
+        """Put the dictionary-VR decoding of an element stored as UN in its place and return
+        that VR; '' for a tag no dictionary knows (removed as unknown by the caller's decision);
+        None when it was removed because its bytes are not a value of that VR."""
+        vr = dictionary_vr_or_empty(int(tag))
+        if not vr or vr == "UN":
+            return vr
+        if " or " in vr:   # 'US or SS', 'OB or OW': pydicom settles these as in implicit VR files
+            vr = ""
+        try:
+            element = decode_as(raw, vr, dataset._character_set, stored_as_un=True)
+        except Undecodable as error:
+            keyword = keyword_for_tag(tag)
+            problem = str(error)
+            del dataset[tag]
+            self._removed(path, tag, "UN", "X", lambda: _shown_raw(raw), keyword)
+            self._review(path, tag, keyword, "UN", f"stored as UN and not a valid {vr or 'value'} "
+                         f"({problem}); removed")
+            return None
+        dataset[tag] = element
+        return plain_vr(element.VR)
 
     def _replaced_undecoded(self, dataset: Dataset, tag, raw, vr: str, action: str, where: str) -> bool:
         """Replace a text element whose old value the action never looks at (Z, D, the identity,
@@ -548,7 +578,7 @@ def _vr_of(raw, tag) -> str:
     """The element's VR: explicit in the file, else the dictionary's ('' for unknown tags)."""
     vr = getattr(raw, "VR", None)
     if vr:
-        return str(vr)
+        return plain_vr(vr)
     try:
         return dictionary_VR(tag)
     except KeyError:

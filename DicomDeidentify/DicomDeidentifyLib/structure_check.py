@@ -43,6 +43,15 @@ def check_buffer(buffer, implicit: bool, little: bool) -> list:
     return scanner.top_level
 
 
+def check_items(value: bytes, implicit: bool, little: bool, undefined: bool) -> None:
+    """Raise StructureError unless `value` is exactly the items of a sequence (and, for an
+    undefined length, its sequence delimiter), each element's length fitting its item."""
+    scanner = _Scanner(value, implicit, little)
+    end = scanner.items(0, None if undefined else len(value), 1, holds_elements=True)
+    if end != len(value):
+        raise StructureError(f"{len(value) - end} bytes after the end of the sequence")
+
+
 def meta_transfer_syntax(buffer) -> str:
     """The Transfer Syntax UID of the file meta, read without pydicom ('' if none)."""
     if bytes(buffer[128:132]) != b"DICM":
