@@ -19,7 +19,7 @@ Pixel data is never decoded: compressed pixel data keeps its bytes.
 from __future__ import annotations
 
 from pydicom import config
-from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+from pydicom.datadict import dictionary_VR, keyword_for_tag, private_dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -29,7 +29,7 @@ from pydicom.values import convert_UI
 from . import actions as A
 from .dates import shift_value
 from .dicom_writer import dictionary_vr_or_empty
-from .element_decoding import Undecodable, decode_as, plain_vr
+from .element_decoding import Undecodable, decode_as, looks_like_sequence, plain_vr, stored_bytes
 from .dummies import DATE_TIME_VRS, TEXT_VRS, dummy_for
 from .keyed_hash import KeyedHasher
 from . import raw_values
@@ -483,18 +483,52 @@ class _FileRun:
             if found is not None:
                 creator, used_blocks = found
                 if self.engine.safe_private.is_safe(tag.group, creator, tag.element):
+                    raw = dataset.get_item(tag)
+                    try:
+                        element = self._safe_private_element(tag, raw, creator, dataset._character_set)
+                    except Undecodable as error:
+                        problem = str(error)
+                        self._removed(path, tag, "", "X", lambda: _shown_raw(raw))
+                        self._review(path, tag, creator, plain_vr(getattr(raw, "VR", None)),
+                                     f"safe private attribute (creator '{creator}') whose value could not be "
+                                     f"parsed ({problem}); removed")
+                        del dataset[tag]
+                        return
+                    dataset[tag] = element
                     used_blocks.add((tag.group, tag.element >> 8))
-                    element = dataset[tag]
+                    vr = plain_vr(element.VR)
                     self.result.kept.append(_path(path, element))
-                    self._review(path, tag, creator, element.VR,
+                    self._review(path, tag, creator, vr,
                                  f"private attribute kept as safe (Table E.3.10-1, creator '{creator}')",
                                  _shown(element.value), kept=True)
-                    if element.VR == "SQ":
+                    if vr == "SQ":
                         self._recurse(element, path, mode, parents)
                     return
         raw = dataset.get_item(tag)
         self._removed(path, tag, "", "X", lambda: _shown_raw(raw))
         del dataset[tag]
+
+    def _safe_private_element(self, tag, raw, creator: str, encoding) -> DataElement:
+        """A safe private attribute decoded as what it is, never kept as bytes nobody parsed:
+        the VR the file states (explicit VR), else the one Table E.3.10-1 gives (which wins
+        over pydicom's private dictionary), else pydicom's; a value of undefined length, or
+        bytes starting with an item where no VR is known, as a sequence. Raises Undecodable."""
+        stored = plain_vr(getattr(raw, "VR", None))
+        if not getattr(raw, "is_raw", False) and stored not in ("UN", ""):
+            return raw   # decoded while read: a sequence of undefined length pydicom found items in
+        if stored and stored != "UN":
+            vr = stored
+        else:
+            vr = self.engine.safe_private.vr(tag.group, creator, tag.element)
+            vr = {"OW/OB": "OB"}.get(vr, vr) or _private_dictionary_vr(tag, creator)
+        bytes_stored = stored_bytes(raw)
+        if bytes_stored is None:
+            raise Undecodable("its value is not bytes")
+        if vr in ("", "UN") and looks_like_sequence(bytes_stored[0], bytes_stored[1]):
+            vr = "SQ"
+        if not vr or vr == "UN" or " " in vr:
+            raise Undecodable("no VR is known for it")
+        return decode_as(raw, vr, encoding, stored_as_un=stored == "UN")
 
     def _private_creator(self, dataset: Dataset, tag, parents: list):
         """The private creator of tag's block, from the same item or (if allowed) an enclosing one."""
@@ -572,6 +606,13 @@ def _shown_raw(raw, vr: str = "") -> str:
             return _shown(value.decode("latin-1").rstrip(" \x00"))
         return f"<{len(value)} bytes>"
     return _shown(value)
+
+
+def _private_dictionary_vr(tag, creator: str) -> str:
+    try:
+        return private_dictionary_VR(tag, creator)
+    except KeyError:
+        return ""
 
 
 def _vr_of(raw, tag) -> str:
