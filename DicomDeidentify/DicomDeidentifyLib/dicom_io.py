@@ -255,20 +255,32 @@ def _check_structure(path: Path, buffer, dataset: Dataset) -> None:
 
     def check(implicit, little):
         if buffer is not None:
-            check_buffer(buffer, implicit, little)
-        else:
-            check_file(path, implicit, little)
+            return check_buffer(buffer, implicit, little)
+        return check_file(path, implicit, little)
 
     implicit, little = _original_encoding(dataset)
     try:
-        check(implicit, little)
+        spans = check(implicit, little)
     except (StructureError, struct.error) as error:
         # pydicom silently reads a body whose VR encoding contradicts the transfer syntax;
         # such a file is fine if all its lengths fit in the encoding it really uses.
         try:
-            check(not implicit, little)
+            spans = check(not implicit, little)
         except (StructureError, struct.error):
             raise DicomReadError(f"damaged or truncated: {error}") from error
+    _check_agreement(spans, dataset)
+
+
+def _check_agreement(spans: list, dataset: Dataset) -> None:
+    """The scan that checked the lengths and pydicom's parse must have found the same top-level
+    elements: where they differ, one of them took bytes of other elements as a value (PS3.5 7.1)."""
+    scanned = {tag for tag, *_rest in spans if tag >> 16 != 0x0002}
+    parsed = {int(tag) for tag in dataset.keys()}
+    if scanned != parsed:
+        differing = sorted(scanned ^ parsed)
+        names = ", ".join(f"({tag >> 16:04X},{tag & 0xFFFF:04X})" for tag in differing[:3])
+        raise DicomReadError(f"damaged: its structure can be read in two ways (elements {names}"
+                             f"{' ...' if len(differing) > 3 else ''} found by one reading only)")
 
 
 def _read_raw_dataset(path: Path, source) -> Dataset:

@@ -261,3 +261,46 @@ def test_a_value_the_safe_table_and_pydicom_type_differently_is_kept_as_read(tmp
     assert result.status == "written", result.reason
     for tag, value in expected.items():
         assert out.get_item(tag).value == value, hex(tag)
+
+
+# -- 4. one reading of the structure ------------------------------------------------------------
+
+def swallowing_element(tag: int, swallowed: bytes) -> bytes:
+    """An element whose VR bytes are not letters: read as explicit VR it is empty and followed by
+    `swallowed`; read as pydicom reads such bytes (implicit VR, a 32-bit length) its value is
+    `swallowed`."""
+    import struct
+    return struct.pack("<HHHH", tag >> 16, tag & 0xFFFF, len(swallowed), 0) + swallowed
+
+
+IDENTITY = (explicit(0x00100010, "PN", b"Doe^Jonathan") + explicit(0x00100020, "LO", b"MRN7781")
+            + explicit(0x00100030, "DA", b"19640212"))
+NO_IDENTITY = {0x00100010: None, 0x00100020: None, 0x00100030: None}
+
+
+@both_ways
+def test_vr_bytes_that_are_not_letters_fail_the_file_with_the_element_named(tmp_path, sampled):
+    overrides = {**NO_IDENTITY, 0x00081090: swallowing_element(0x00081090, IDENTITY)}
+    result, _out, _data = run(tmp_path, overrides, sampled=sampled)
+    assert result.status == "failed"
+    assert "(0008,1090)" in result.reason and "not a VR" in result.reason
+    assert "Jonathan" not in result.reason
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*"))
+
+
+@both_ways
+def test_vr_bytes_that_are_not_letters_inside_a_sequence_fail_the_file(tmp_path, sampled):
+    body = swallowing_element(0x00080100, explicit(0x00140104, "PN", NAME))
+    overrides = {DERIVATION_CODE_SEQUENCE: explicit(DERIVATION_CODE_SEQUENCE, "SQ", sequence_value([item(body)]))}
+    result, _out, _data = run(tmp_path, overrides, sampled=sampled)
+    assert result.status == "failed" and "(0008,0100)" in result.reason
+
+
+def test_a_parse_that_finds_other_top_level_elements_than_the_scan_fails():
+    from DicomDeidentifyLib.dicom_io import DicomReadError, _check_agreement
+    ds = read("CT_small.dcm")
+    spans = [(int(tag), None, 0, 0, 0) for tag in ds.keys()]
+    _check_agreement(spans, ds)   # the same elements: agreed
+    del ds.PatientName
+    with pytest.raises(DicomReadError, match=r"two ways.*\(0010,0010\)"):
+        _check_agreement(spans, ds)
