@@ -26,12 +26,14 @@ from pydicom.dataelem import DataElement, RawDataElement, empty_value_for_VR
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filereader import read_dataset as read_pydicom_elements
+from pydicom.datadict import keyword_for_tag
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 from pydicom.values import convert_string
 
 from .dicom_writer import LONG_LENGTH_VRS, SourceLayout, dictionary_vr_or_empty, write_to
 from . import raw_values
+from .output_check import SEARCHED_VRS, protected_kind
 from .structure_check import StructureError, body_offset, check_buffer, check_file, meta_transfer_syntax
 
 PYDICOM_MAJOR = int(pydicom.__version__.split(".")[0])
@@ -73,7 +75,24 @@ class SourceFile:
     dataset: Dataset
     digest: str                                   # SHA-256 of the file's bytes
     removed_unread: list = field(default_factory=list)   # tags of top-level elements left out
+    removed_spans: list = field(default_factory=list)    # (tag, VR or None, start, end) of those
     layout: SourceLayout | None = None   # where unchanged elements sit in the input (selective reads)
+
+    def removed_values(self) -> list:
+        """(attribute name, VR, value bytes) of the elements left out unread, for the output
+        check; only those whose VR is known (explicit, or the dictionary's)."""
+        if self.layout is None:
+            return []
+        values, buffer = [], self.layout.buffer
+        for tag, vr, start, end in self.removed_spans:
+            vr = vr or ("" if (tag >> 16) % 2 else dictionary_vr_or_empty(tag))
+            creator = (tag >> 16) % 2 and 0x0010 <= tag & 0xFFFF <= 0x00FF   # vocabulary, not identity
+            if vr in SEARCHED_VRS and tag & 0xFFFF and not creator:
+                header = 12 if (not self.layout.implicit and vr in LONG_LENGTH_VRS) else 8
+                values.append((f"({tag >> 16:04X},{tag & 0xFFFF:04X})" if (tag >> 16) % 2
+                               else keyword_for_tag(tag) or f"({tag >> 16:04X},{tag & 0xFFFF:04X})",
+                               protected_kind(tag, vr), bytes(buffer[start + header:end])))
+        return values
 
     @property
     def kept_unread(self) -> list:
@@ -99,7 +118,7 @@ def read_source(path: Path, unparsed=None) -> SourceFile:
         selected = _read_selected(path, data, unparsed)
         if selected is not None:
             dataset, removed, layout = selected
-            return SourceFile(dataset, digest, removed, layout)
+            return SourceFile(dataset, digest, [tag for tag, *_span in removed], removed, layout)
     dataset = _parse(path, io.BytesIO(data))
     _check_structure(path, data, dataset)
     return SourceFile(dataset, digest)
@@ -120,7 +139,8 @@ def _read_large(path: Path, unparsed) -> SourceFile:
         if selected is not None:
             dataset, removed, layout = selected
             layout.path = str(path)   # pixel data is copied file to file when written
-            return SourceFile(dataset, digest, removed, layout)   # the layout keeps the mapping open
+            # the layout keeps the mapping open
+            return SourceFile(dataset, digest, [tag for tag, *_span in removed], removed, layout)
         del mapped   # unmapped once nothing refers to it
     dataset = _parse(path, str(path))
     _check_structure(path, None, dataset)
@@ -152,7 +172,7 @@ def _read_selected(path: Path, data, unparsed):
             pixel_length = length
         decision = unparsed(tag, vr or dictionary_vr_or_empty(tag))
         if decision == "remove":
-            removed.append(tag)
+            removed.append((tag, vr, start, end))
         elif decision == "keep":
             layout.unread.append((tag, start, end))
         elif length == UNDEFINED_LENGTH and vr == "UN":
@@ -389,9 +409,11 @@ def replace_file_meta(dataset: Dataset, transfer_syntax: str, sop_instance_uid: 
     dataset.preamble = b"\x00" * 128
 
 
-def write_dataset(dataset: Dataset, target: Path, layout: SourceLayout | None = None) -> None:
+def write_dataset(dataset: Dataset, target: Path, layout: SourceLayout | None = None, check=None) -> None:
     """Write atomically: nothing appears at `target` unless the whole file was written.
-    `layout` (from read_source) lets unchanged elements be copied from the input's bytes."""
+    `layout` (from read_source) lets unchanged elements be copied from the input's bytes.
+    `check(path)` runs on the written temporary file before the rename; if it raises, nothing
+    is left behind (output_check.check_output)."""
     target = Path(target)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
     try:
@@ -402,6 +424,8 @@ def write_dataset(dataset: Dataset, target: Path, layout: SourceLayout | None = 
             handle = open(temporary, "wb")
         with handle:
             _save(dataset, handle, layout)
+        if check is not None:
+            check(temporary)
         # The rename is atomic: a killed run leaves a hidden .partial file (removed by the next
         # run), never a half-written output. No fsync: like cp, durability is the OS's job.
         os.replace(temporary, target)

@@ -34,6 +34,7 @@ from .dummies import DATE_TIME_VRS, TEXT_VRS, dummy_for
 from .keyed_hash import KeyedHasher
 from . import raw_values
 from .markers import add_deidentification_markers
+from .output_check import protected_kind
 from .pixel_stage import PixelStage
 from .options import DateMode, DeidentifyOptions, IdentityMode
 from .pseudonyms import Pseudonymizer, patient_identity
@@ -198,22 +199,26 @@ class Deidentifier:
             return (A.DUMMY if mode == STRICT else A.CLEAN), f"free text in a {mode} sequence"
         return A.KEEP, "unlisted"
 
-    def deidentify(self, dataset: Dataset, source: str = "") -> FileResult:
-        """De-identify `dataset` in place (not its file meta: see dicom_io) and say what changed."""
+    def deidentify(self, dataset: Dataset, source: str = "", protected=None) -> FileResult:
+        """De-identify `dataset` in place (not its file meta: see dicom_io) and say what changed.
+        `protected` (an output_check.ProtectedValues) is given every value removed or replaced."""
         result = FileResult(source)
         if self.options.skip_deidentified and str(dataset.get("PatientIdentityRemoved", "")).upper() == "YES":
             result.status, result.reason = SKIPPED, "already de-identified (Patient Identity Removed = YES)"
             return result
-        _FileRun(self, dataset, result).run()
+        _FileRun(self, dataset, result, protected).run()
         return result
 
 
 class _FileRun:
-    def __init__(self, engine: Deidentifier, dataset: Dataset, result: FileResult):
+    def __init__(self, engine: Deidentifier, dataset: Dataset, result: FileResult, protected=None):
         self.engine = engine
         self.options = engine.options
         self.dataset = dataset
         self.result = result
+        self.protected = protected
+        if protected is not None:
+            protected.encoding = dataset._character_set
         self.uids = UidMapper(engine.hasher, engine.uid_cache)
         self.cleaner = TextCleaner.from_dataset(dataset) if self._cleans_text() else None
         # The original identity, for the linkage store of key holders (never written to an output).
@@ -235,6 +240,9 @@ class _FileRun:
         self._review_unimplemented_options()
         self._walk(self.dataset, "", NORMAL, [])
         add_deidentification_markers(self.dataset, self.options)
+        if self.protected is not None:   # what the markers say is ours, not the input's
+            self.protected.wrote(self.dataset.DeidentificationMethod)
+            self.protected.wrote([item.CodeMeaning for item in self.dataset.DeidentificationMethodCodeSequence])
         self.result.sop_class_uid = raw_values.text(self.dataset, 0x00080016)   # SOP Class UID, left raw
         self.result.uid_map = dict(self.uids.mapped)
         self.result.patient = {
@@ -287,7 +295,7 @@ class _FileRun:
         if action == A.REMOVE or (action == "overlay" and not self.options.clean_graphics):
             if column in REVIEWED_REMOVALS:
                 self._review(path, tag, keyword, vr, REVIEWED_REMOVALS[column])
-            self._removed(path, tag, vr, "X", lambda: _shown_raw(raw), keyword)
+            self._removed(path, tag, vr, "X", lambda: _shown_raw(raw), keyword, raw)
             del dataset[tag]
             return
         if not self.engine.record_changes and vr in STRING_VRS and self._replaced_undecoded(
@@ -298,7 +306,7 @@ class _FileRun:
         except Exception as error:  # a value pydicom cannot decode: it can't be judged, so it goes
             del dataset[tag]
             problem = str(error)
-            self._removed(path, tag, vr, "X", lambda: f"<undecodable: {problem}>", keyword)
+            self._removed(path, tag, vr, "X", lambda: f"<undecodable: {problem}>", keyword, raw)
             self._review(path, tag, keyword, vr, f"could not be decoded ({problem}); removed")
             return
         if action == "identity":
@@ -323,7 +331,7 @@ class _FileRun:
             keyword = keyword_for_tag(tag)
             problem = str(error)
             del dataset[tag]
-            self._removed(path, tag, "UN", "X", lambda: _shown_raw(raw), keyword)
+            self._removed(path, tag, vr, "X", lambda: _shown_raw(raw), keyword, raw)
             self._review(path, tag, keyword, "UN", f"stored as UN and not a valid {vr or 'value'} "
                          f"({problem}); removed")
             return None
@@ -350,6 +358,9 @@ class _FileRun:
         else:
             return False
         # Values made here (empty, dummies, pseudonyms, new UIDs) are valid for their VR by construction.
+        if self.protected is not None:
+            self.protected.add(where, protected_kind(int(tag), vr), raw)
+            self.protected.wrote(value)
         dataset[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
         self.result.replaced.append(where)
         return True
@@ -370,7 +381,7 @@ class _FileRun:
             return
         if vr == "SQ":
             if action == A.REMOVE_OR_EMPTY and tag not in A.TYPE_2_SEQUENCES:
-                self._removed(path, tag, vr, "X", lambda: _shown(element.value), element.keyword)
+                self._removed(path, tag, vr, "X", lambda: _shown(element.value), element.keyword, element)
                 del dataset[tag]
                 return
             self._sequence_action(element, action, path, mode, parents)
@@ -409,6 +420,10 @@ class _FileRun:
 
     # -- actions ---------------------------------------------------------------------------
     def _set(self, element: DataElement, path: str, action: str, value) -> None:
+        if self.protected is not None:
+            self.protected.add(_path(path, element), protected_kind(int(element.tag), plain_vr(element.VR)),
+                               element.value)
+            self.protected.wrote(value)
         original = _shown(element.value) if self.engine.record_changes else ""
         element.value = value
         self.result.replaced.append(_path(path, element))
@@ -488,7 +503,7 @@ class _FileRun:
                         element = self._safe_private_element(tag, raw, creator, dataset._character_set)
                     except Undecodable as error:
                         problem = str(error)
-                        self._removed(path, tag, "", "X", lambda: _shown_raw(raw))
+                        self._removed(path, tag, "", "X", lambda: _shown_raw(raw), "", raw)
                         self._review(path, tag, creator, plain_vr(getattr(raw, "VR", None)),
                                      f"safe private attribute (creator '{creator}') whose value could not be "
                                      f"parsed ({problem}); removed")
@@ -505,7 +520,7 @@ class _FileRun:
                         self._recurse(element, path, mode, parents)
                     return
         raw = dataset.get_item(tag)
-        self._removed(path, tag, "", "X", lambda: _shown_raw(raw))
+        self._removed(path, tag, "", "X", lambda: _shown_raw(raw), "", raw)
         del dataset[tag]
 
     def _safe_private_element(self, tag, raw, creator: str, encoding) -> DataElement:
@@ -543,10 +558,14 @@ class _FileRun:
         return None
 
     # -- bookkeeping -----------------------------------------------------------------------
-    def _removed(self, path, tag, vr, action, original, keyword="") -> None:
-        """`original` is a callable: the value is only formatted for the sampled files."""
+    def _removed(self, path, tag, vr, action, original, keyword="", element=None) -> None:
+        """`original` is a callable: the value is only formatted for the sampled files.
+        `element` (as read) goes to the output check."""
         where = f"{path}{keyword or _tag_text(tag)}"
         self.result.removed.append(where)
+        if element is not None and self.protected is not None:
+            self.protected.add(where, protected_kind(int(tag), vr or plain_vr(getattr(element, "VR", None))),
+                               element, private=bool((int(tag) >> 16) & 1))
         if self.engine.record_changes:
             self.result.changes.append(Change(where, keyword, action, original(), ""))
 

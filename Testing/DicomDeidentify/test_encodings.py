@@ -304,3 +304,69 @@ def test_a_parse_that_finds_other_top_level_elements_than_the_scan_fails():
     del ds.PatientName
     with pytest.raises(DicomReadError, match=r"two ways.*\(0010,0010\)"):
         _check_agreement(spans, ds)
+
+
+# -- the output check: the last line of defence -------------------------------------------------
+
+def keep_person_names_by_vr(monkeypatch):
+    """Plant a bug: person names not in Table E.1-1 are kept, as the UN leak once kept them."""
+    from DicomDeidentifyLib import engine as engine_module
+    real = engine_module.Deidentifier._unlisted_action
+
+    def buggy(self, tag, vr, keyword, mode):
+        return (engine_module.A.KEEP, "unlisted") if vr == "PN" else real(self, tag, vr, keyword, mode)
+    monkeypatch.setattr(engine_module.Deidentifier, "_unlisted_action", buggy)
+
+
+@both_ways
+@pytest.mark.parametrize("charset, name", [("", "Doe^Jonathan"), ("ISO_IR 192", "Müller^Jürgen"),
+                                           ("ISO_IR 100", "Müller^Jürgen")])
+def test_an_identifying_value_left_in_the_output_fails_the_file_and_the_run_goes_on(
+        tmp_path, monkeypatch, sampled, charset, name):
+    keep_person_names_by_vr(monkeypatch)
+    from DicomDeidentifyLib.dicom_io import IMPLICIT_LITTLE
+    ds = read("CT_small.dcm")
+    ds.PatientName = name
+    encoding = pydicom.charset.convert_encodings(charset or "ISO_IR 6")
+    if charset:
+        ds.SpecificCharacterSet = charset
+    planted = pydicom.charset.encode_string(name, encoding)
+    leaking = tmp_path / "leaking"
+    result, _out, _ = run(leaking, {SECONDARY_REVIEWER_NAME: explicit(SECONDARY_REVIEWER_NAME, "PN", planted)},
+                          sampled=sampled, dataset=ds)
+    assert result.status == "failed"
+    assert result.reason.startswith("output check failed") and "PatientName" in result.reason
+    assert name.split("^")[0] not in result.reason and name.split("^")[1] not in result.reason
+    assert not [p for p in (leaking / "out").rglob("*") if p.is_file()]   # no output, no partial file
+    # the next file of the run (no planted name) is written
+    clean, out, _ = run(tmp_path / "clean", {}, sampled=sampled)
+    assert clean.status == "written" and out.PatientName != "CompressedSamples^CT1"
+    assert IMPLICIT_LITTLE
+
+
+@both_ways
+def test_an_original_date_left_in_the_output_fails_the_file(tmp_path, monkeypatch, sampled):
+    from DicomDeidentifyLib import engine as engine_module
+    real = engine_module.Deidentifier._unlisted_action
+    monkeypatch.setattr(engine_module.Deidentifier, "_unlisted_action",
+                        lambda self, tag, vr, keyword, mode: (engine_module.A.KEEP, "unlisted")
+                        if vr in ("DA", "DT") else real(self, tag, vr, keyword, mode))
+    ds = read("CT_small.dcm")
+    study_date = ds.StudyDate   # listed (Z under the basic profile): emptied, and searched for
+    result, _out, _ = run(tmp_path, {STUDY_UPDATE_DATE_TIME: explicit(STUDY_UPDATE_DATE_TIME, "DT",
+                                                                      study_date.encode() + b"101010")},
+                          sampled=sampled, dataset=ds)
+    assert result.status == "failed" and "output check failed" in result.reason
+    assert study_date not in result.reason
+
+
+@both_ways
+def test_free_text_also_kept_as_a_code_meaning_does_not_fail_the_file(tmp_path, sampled):
+    ds = read("CT_small.dcm")
+    ds.StudyDescription = "CT BRAIN WO IVCON"   # removed under the basic profile
+    code = (explicit(0x00080100, "SH", b"CTHEAD") + explicit(0x00080102, "SH", b"99LOCAL")
+            + explicit(0x00080104, "LO", b"CT BRAIN WO IVCON"))
+    overrides = {0x00081032: explicit(0x00081032, "SQ", sequence_value([item(code)]))}   # Procedure Code Sequence
+    result, out, _ = run(tmp_path, overrides, sampled=sampled, dataset=ds)
+    assert result.status == "written", result.reason
+    assert "StudyDescription" not in out and out.ProcedureCodeSequence[0].CodeMeaning == "CT BRAIN WO IVCON"

@@ -57,13 +57,15 @@ def un(tag: int, value: bytes, undefined: bool = False) -> bytes:
 
 def pydicom_elements(dataset, implicit_vr: bool = False, skip=()) -> dict:
     """{tag: encoded element} of a pydicom data set's top-level elements, as pydicom writes them."""
+    from pydicom.charset import convert_encodings
+    encodings = convert_encodings(dataset.get("SpecificCharacterSet", "ISO_IR 6") or "ISO_IR 6")
     encoded = {}
     for tag in dataset.keys():
         if int(tag) in skip:
             continue
         buffer = DicomBytesIO()
         buffer.is_little_endian, buffer.is_implicit_VR = True, implicit_vr
-        write_data_element(buffer, dataset[tag])
+        write_data_element(buffer, dataset[tag], encodings)
         encoded[int(tag)] = buffer.getvalue()
     return encoded
 
