@@ -20,19 +20,23 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import warnings
 import zlib
 
 import pydicom
 from pydicom.datadict import dictionary_VR
+from pydicom.filereader import read_dataset
 from pydicom.charset import convert_encodings, decode_bytes
 
 from .element_decoding import Undecodable, decode_as, plain_vr
+from .structure_check import body_offset, meta_transfer_syntax
 from .uids import is_standard_uid
 
 PIXEL_DATA = 0x7FE00010
 ITEM = b"\xfe\xff\x00\xe0"
 DEFLATED = "1.2.840.10008.1.2.1.99"
+IMPLICIT_LITTLE, EXPLICIT_BIG = "1.2.840.10008.1.2", "1.2.840.10008.1.2.2"
 NAME_MIN, TEXT_MIN, NUMBER_MIN, PRIVATE_TEXT_MIN = 3, 6, 6, 12
 TEXT_VRS = frozenset({"LO", "SH", "LT", "ST", "UT", "UC", "AE", "UR"})
 DATE_VRS = frozenset({"DA", "DT"})
@@ -96,25 +100,22 @@ class ProtectedValues:
 
 def check_output(path, protected: ProtectedValues) -> None:
     """Read the file at `path` back and raise OutputLeak if it holds a protected value."""
-    data = open(path, "rb").read()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            dataset = pydicom.dcmread(io.BytesIO(data))
-            pixels = dataset.get_item(PIXEL_DATA)
+            dataset, searched = _read_back(path)
             _parse_sequences(dataset)
         except Exception as error:
             raise OutputLeak(f"the written file cannot be read back ({type(error).__name__}: {error})") from None
-    searched = _searched_bytes(data, dataset, pixels)
     encodings = _encodings(dataset)
-    generated = "\x00".join(_texts(protected.generated))
-    kept = None
+    generated = kept = None
     for name, needle, kind in _needles(protected):
-        if needle in generated:
-            continue
         strong = kind in STRONG_KINDS
         for encoded in _encoded(needle, encodings):
             if (encoded in searched) if kind == "UI" else _occurs(searched, encoded, kind not in DATE_KINDS):
+                generated = "\x00".join(_texts(protected.generated)) if generated is None else generated
+                if needle in generated:
+                    break   # a value the engine wrote itself (a dummy, the fixed identity)
                 if not strong:
                     # free text the profile removed here, but kept in another attribute of the
                     # input (a description that is also a code meaning): not this attribute's leak
@@ -206,31 +207,98 @@ def _dictionary_vr(tag) -> str:
         return ""
 
 
-def _searched_bytes(data: bytes, dataset, pixels) -> bytes:
-    """The file's bytes without the pixel data value (burned-in text is the pixel stage's
-    concern, and pixel bytes match short strings by chance); a deflated body inflated."""
-    if str(dataset.file_meta.get("TransferSyntaxUID", "")) == DEFLATED:
-        start = 132 + 12 + int(dataset.file_meta.get("FileMetaInformationGroupLength", 0))
+def _read_back(path):
+    """(data set, bytes to search) as pydicom's reader parses the file: its data set parser
+    from the end of the file meta (which this program wrote itself, and which dcmread would
+    spend a third of the time on), up to the pixel data, whose value is skipped (burned-in
+    text is the pixel stage's concern, and pixel bytes match short strings by chance), then
+    whatever follows it. A deflated file is read whole by dcmread and its body inflated."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+        transfer_syntax = meta_transfer_syntax(head)
+        if transfer_syntax == DEFLATED or not transfer_syntax:
+            data = head + handle.read()
+            dataset = pydicom.dcmread(io.BytesIO(data))
+            start = body_offset(data)
+            return dataset, data[:start] + (zlib.decompress(data[start:], -zlib.MAX_WBITS)
+                                            if transfer_syntax == DEFLATED else data[start:])
+        implicit, little = transfer_syntax == IMPLICIT_LITTLE, transfer_syntax != EXPLICIT_BIG
+        handle.seek(body_offset(head))
+        dataset = read_dataset(handle, implicit, little, stop_when=_at_pixel_data)
+        pixel_start = handle.tell()
+        value_end = _pixel_value_end(handle, pixel_start, implicit, little)
+        tail = b""
+        if value_end is not None:
+            handle.seek(value_end)
+            tail = handle.read()
+            if tail:   # elements after the pixel data (trailing padding, ...): parsed too
+                handle.seek(value_end)
+                dataset.update(read_dataset(handle, implicit, little))
+        handle.seek(0)
+        return dataset, handle.read(pixel_start) + tail
+
+
+def _at_pixel_data(tag, _vr, _length) -> bool:
+    return int.__eq__(tag, PIXEL_DATA)   # pydicom's Tag compares in Python: this runs per element
+
+
+def _pixel_value_end(handle, position: int, implicit: bool, little: bool):
+    """Where the pixel data element starting at `position` ends (None if there is none):
+    its defined length, or its fragments up to the sequence delimiter (PS3.5 A.4)."""
+    order = "<" if little else ">"
+    header = handle.read(12)
+    if len(header) < 8 or struct.unpack(order + "HH", header[:4]) != (0x7FE0, 0x0010):
+        return None
+    if implicit:
+        length, value = struct.unpack(order + "I", header[4:8])[0], position + 8
+    elif header[4:6] in (b"OB", b"OW", b"OD", b"OF", b"OL", b"OV", b"UN"):
+        length, value = struct.unpack(order + "I", header[8:12])[0], position + 12
+    else:
+        length, value = struct.unpack(order + "H", header[6:8])[0], position + 8
+    if length != 0xFFFFFFFF:
+        return value + length
+    while True:   # fragments: items of defined length, then the sequence delimiter
+        handle.seek(value)
+        item = handle.read(8)
+        if len(item) < 8:
+            return value
+        group, element, length = struct.unpack(order + "HHI", item)
+        value += 8
+        if (group, element) == (0xFFFE, 0xE0DD):
+            return value
+        value += length
+
+
+def _encodings(dataset) -> tuple:
+    """The Python codecs of the output's Specific Character Set, and the default ones."""
+    element = dataset.get_item(0x00080005)
+    charset = element.value if element is not None else b""
+    key = charset if isinstance(charset, (bytes, str)) else tuple(charset)
+    found = _CODECS.get(key)
+    if found is None:
         try:
-            return data[:start] + zlib.decompress(data[start:], -zlib.MAX_WBITS)
-        except zlib.error:
-            return data
-    tell = getattr(pixels, "value_tell", None)
-    if tell is None or not isinstance(getattr(pixels, "value", None), (bytes, bytearray)):
-        return data
-    return data[:tell] + data[tell + len(pixels.value):]
+            text = dataset.get("SpecificCharacterSet", "")
+            codecs = convert_encodings(text or "ISO_IR 6")
+        except Exception:
+            codecs = ["iso8859"]
+        found = _CODECS[key] = tuple(dict.fromkeys(list(codecs) + ["iso8859", "utf-8"]))
+    return found
 
 
-def _encodings(dataset) -> list:
-    charset = dataset.get("SpecificCharacterSet", "")
-    try:
-        codecs = convert_encodings(charset or "ISO_IR 6")
-    except Exception:
-        codecs = ["iso8859"]
-    return list(dict.fromkeys(list(codecs) + ["iso8859", "utf-8"]))
+_CODECS: dict = {}
 
 
-def _encoded(text: str, encodings: list) -> set:
+def _encoded(text: str, encodings: tuple) -> set:
+    key = (text, encodings)
+    found = _ENCODED.get(key)
+    if found is None:
+        if len(_ENCODED) > CACHE_SIZE:
+            _ENCODED.clear()
+        found = _ENCODED[key] = _encode(text, encodings)
+    return found
+
+
+def _encode(text: str, encodings: tuple) -> set:
     found = set()
     for codec in encodings:
         try:
@@ -258,14 +326,54 @@ def _texts(values) -> list:
 def _needles(protected: ProtectedValues):
     """(attribute name, text, kind) to search for; strong kinds (names, identifiers, UIDs,
     dates) may appear nowhere, free text nowhere but in values the input kept."""
+    encoding = protected.encoding
+    encoding = tuple(encoding) if isinstance(encoding, (list, tuple)) else (encoding,)
     for name, vr, value, private in protected.values:
-        for text_vr, text in _values(vr, value, protected.encoding):
-            for needle in _from_value(text_vr, text, private, protected.dates_kept):
-                yield name, needle, text_vr
+        for needle, kind in _needles_of(vr, value, private, encoding, protected.dates_kept):
+            yield name, needle, kind
     for name, vr, raw in protected.unread:
-        for text_vr, text in _values(vr, raw, protected.encoding):
-            for needle in _from_value(text_vr, text, True, protected.dates_kept):
-                yield name, needle, text_vr
+        for needle, kind in _needles_of(vr, raw, True, encoding, protected.dates_kept):
+            yield name, needle, kind
+
+
+# The files of a series share most values (names, IDs, study UIDs, dates): their search strings
+# are derived once per run (bounded caches, cleared when full).
+CACHE_SIZE = 20_000
+_NEEDLES: dict = {}
+_ENCODED: dict = {}
+
+
+def _needles_of(vr: str, value, private: bool, encoding: tuple, dates_kept: bool) -> tuple:
+    key = _cache_key(vr, value, private, encoding, dates_kept)
+    found = _NEEDLES.get(key) if key is not None else None
+    if found is None:
+        found = tuple((needle, text_vr) for text_vr, text in _values(vr, value, list(encoding))
+                      for needle in _from_value(text_vr, text, private, dates_kept))
+        if key is not None:
+            if len(_NEEDLES) > CACHE_SIZE:
+                _NEEDLES.clear()
+            _NEEDLES[key] = found
+    return found
+
+
+def _cache_key(vr: str, value, private: bool, encoding: tuple, dates_kept: bool):
+    """A hashable form of a value as met (raw bytes, or a decoded text value); None for a
+    decoded sequence, which is not cached."""
+    if hasattr(value, "tag") and hasattr(value, "value"):
+        vr = vr or plain_vr(value.VR)
+        value = value.value
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value)
+    elif isinstance(value, (str, int, float)) or value is None:
+        pass
+    elif type(value).__name__ in ("PersonName", "MultiValue", "UID", "list", "tuple"):
+        if any(hasattr(v, "keys") for v in (value if not isinstance(value, str) and
+                                            type(value).__name__ != "PersonName" else [])):
+            return None
+        value = ("\\".join(_texts([value])), type(value).__name__)
+    else:
+        return None
+    return vr, value, private, encoding, dates_kept
 
 
 def _values(vr: str, value, encoding):
