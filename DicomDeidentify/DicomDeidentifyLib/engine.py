@@ -369,7 +369,7 @@ class _FileRun:
         return any(marker in self.dataset for marker in A.ANIMAL_MARKERS)
 
     def _apply(self, dataset, element, action, column, path, mode, parents) -> None:
-        tag, vr = element.tag, element.VR
+        tag, vr = element.tag, plain_vr(element.VR)
         if action == A.KEEP:
             if vr == "SQ":
                 self._recurse(element, path, mode, parents)
@@ -438,7 +438,7 @@ class _FileRun:
             self._set(element, path, "U", new if len(new) != 1 else new[0])
 
     def _clean(self, element: DataElement, path: str) -> None:
-        vr = element.VR
+        vr = plain_vr(element.VR)
         if vr in ("DA", "DT", "TM"):
             if self.options.dates is DateMode.MODIFIED:
                 self._shift(element, path)
@@ -468,7 +468,7 @@ class _FileRun:
         shifted = [shift_value(element.VR, v, days) if v else v for v in values]
         if any(s is None for s in shifted):
             self._set(element, path, "Z", None)
-            self._review(path, element.tag, element.keyword, element.VR, "date could not be shifted; emptied")
+            self._review(path, element.tag, element.keyword, plain_vr(element.VR), "date could not be shifted; emptied")
         elif shifted != values:
             self._set(element, path, "shift", shifted if len(shifted) != 1 else shifted[0])
 
@@ -489,7 +489,7 @@ class _FileRun:
         if element.VR in TEXT_VRS or element.VR == "PN":
             self._clean(element, path)
         elif element.tag.element == 0x3000 or element.tag.group & 0xFF00 == 0x5000:
-            self._review(path, element.tag, element.keyword, element.VR,
+            self._review(path, element.tag, element.keyword, plain_vr(element.VR),
                          "overlay/curve data kept under Clean Graphics: check it for burned-in text", kept=True)
 
     def _private(self, dataset: Dataset, tag, path: str, mode: str, parents: list) -> None:

@@ -175,6 +175,7 @@ def test_a_safe_private_sequence_in_implicit_vr_is_parsed_and_walked(tmp_path, s
     assert b"Smith" not in data
     kept = [r for r in result.review if r.path.startswith("(2001,1066)")]
     assert kept and kept[0].value == "<sequence of 1 items>"
+    assert kept[0].vr == "SQ"   # a plain VR, also where pydicom 2.4 read it (its VR enum prints 'VR.SQ')
 
 
 @both_ways
