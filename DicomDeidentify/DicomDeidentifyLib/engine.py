@@ -18,6 +18,8 @@ Pixel data is never decoded: compressed pixel data keeps its bytes.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pydicom import config
 from pydicom.datadict import dictionary_VR, keyword_for_tag, private_dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement
@@ -139,9 +141,10 @@ class Deidentifier:
             return None if self.options.retain_safe_private else "remove"
         if tag & 0xFFFF == 0:
             return "remove"   # group lengths
-        if not vr or vr in ("SQ", "UN") or " " in vr:
+        if not vr or vr in ("SQ", "UN") or " " in vr or _judging_vr(tag) not in (None, vr):
             # sequences are walked; unknown or ambiguous VRs go the careful way, and pydicom
-            # gives an element read as UN its dictionary VR, which the bytes would not have
+            # gives an element read as UN its dictionary VR, which the bytes would not have; a
+            # name, date or UID stored as another VR is judged as what it is (see _public)
             return None
         action, column = self.decide(tag, vr)
         if action == A.KEEP and column not in RETAIN_COLUMNS:
@@ -280,9 +283,11 @@ class _FileRun:
             del dataset[tag]   # group lengths are recomputed; file meta is rebuilt by dicom_io
             return
         vr = _vr_of(raw, number)
-        if vr == "UN":
-            # Stored as UN but known to the dictionary: judged as what it is (PS3.5 6.2.2).
-            vr = self._decode_un(dataset, tag, raw, path)
+        judged_as = _judging_vr(number)
+        if vr == "UN" or (judged_as is not None and vr != judged_as and vr in STRING_VRS):
+            # Stored as UN, or as another text VR than a name, date, time or UID the dictionary
+            # knows it as: judged as what it is (PS3.5 6.2.2), not as it is stored.
+            vr = self._decode_un(dataset, tag, raw, path, stored_as_un=vr == "UN")
             if vr is None:
                 return
             raw = dataset.get_item(tag)
@@ -316,23 +321,25 @@ class _FileRun:
         else:
             self._apply(dataset, element, action, column, path, mode, parents)
 
-    def _decode_un(self, dataset: Dataset, tag, raw, path: str):
-        """Put the dictionary-VR decoding of an element stored as UN in its place and return
-        that VR; '' for a tag no dictionary knows (removed as unknown by the caller's decision);
-        None when it was removed because its bytes are not a value of that VR."""
+    def _decode_un(self, dataset: Dataset, tag, raw, path: str, stored_as_un: bool = True):
+        """Put the dictionary-VR decoding of an element stored as UN (or as a VR other than
+        the dictionary's) in its place and return that VR; '' for a tag no dictionary knows
+        (removed as unknown by the caller's decision); None when it was removed because its
+        bytes are not a value of that VR."""
         vr = dictionary_vr_or_empty(int(tag))
         if not vr or vr == "UN":
             return vr
         if " or " in vr:   # 'US or SS', 'OB or OW': pydicom settles these as in implicit VR files
             vr = ""
         try:
-            element = decode_as(raw, vr, dataset._character_set, stored_as_un=True)
+            element = decode_as(raw, vr, dataset._character_set, stored_as_un=stored_as_un)
         except Undecodable as error:
             keyword = keyword_for_tag(tag)
             problem = str(error)
             del dataset[tag]
             self._removed(path, tag, vr, "X", lambda: _shown_raw(raw), keyword, raw)
-            self._review(path, tag, keyword, "UN", f"stored as UN and not a valid {vr or 'value'} "
+            stored = plain_vr(getattr(raw, "VR", None)) or "UN"
+            self._review(path, tag, keyword, stored, f"stored as {stored} and not a valid {vr or 'value'} "
                          f"({problem}); removed")
             return None
         dataset[tag] = element
@@ -625,6 +632,18 @@ def _shown_raw(raw, vr: str = "") -> str:
             return _shown(value.decode("latin-1").rstrip(" \x00"))
         return f"<{len(value)} bytes>"
     return _shown(value)
+
+
+# VRs the walk judges an unlisted attribute by (dates by the date option, UIDs replaced, names
+# emptied): an element stored as another text VR is decoded as its dictionary VR first.
+JUDGED_BY_VR = frozenset({"DA", "DT", "TM", "UI", "PN"})
+
+
+@lru_cache(maxsize=65536)
+def _judging_vr(tag: int):
+    """The dictionary VR of a public tag if it is one the walk judges by, else None."""
+    vr = dictionary_vr_or_empty(tag)
+    return vr if vr in JUDGED_BY_VR else None
 
 
 def _private_dictionary_vr(tag, creator: str) -> str:

@@ -371,3 +371,17 @@ def test_free_text_also_kept_as_a_code_meaning_does_not_fail_the_file(tmp_path, 
     result, out, _ = run(tmp_path, overrides, sampled=sampled, dataset=ds)
     assert result.status == "written", result.reason
     assert "StudyDescription" not in out and out.ProcedureCodeSequence[0].CodeMeaning == "CT BRAIN WO IVCON"
+
+
+@both_ways
+@pytest.mark.parametrize("tag, stored, value, expected", [
+    (SECONDARY_REVIEWER_NAME, "LO", NAME, ""),                         # a person name stored as LO
+    (STUDY_UPDATE_DATE_TIME, "LO", b"20170801123000", ""),             # a date-time stored as LO
+    (0x00081155, "LO", UID.encode(), Deidentifier(DeidentifyOptions(), KEY).map_uid(UID)),   # a UID as LO
+])
+def test_a_name_date_or_uid_stored_as_another_text_vr_is_judged_as_what_it_is(tmp_path, sampled, tag, stored,
+                                                                              value, expected):
+    result, out, data = run(tmp_path, {tag: explicit(tag, stored, value)}, sampled=sampled)
+    assert result.status == "written", result.reason
+    assert out[tag].value == expected
+    assert value not in data
