@@ -2,19 +2,24 @@
 identifying values before it is made visible.
 
 While the engine works it notes, in a `ProtectedValues`, every value it removed or replaced
-(and what it wrote instead); the reader adds the byte ranges of elements it left out unread.
-`check_output` then reads the temporary output with pydicom's full parser (independently
-of the fast reading and writing path), and looks for each value, in every encoding the
-output's Specific Character Set allows, anywhere in the file's bytes but the pixel data:
+(and what it wrote instead); the reader adds the elements it left out unread. `check_output`
+then reads the temporary output with pydicom's data set parser (independently of the fast
+reading and writing path; every sequence parsed, the pixel data value skipped) and looks for
+each value, in every encoding the output's Specific Character Set allows, anywhere in the
+file's bytes but the pixel data value, as a whole token ('MARY' is not in 'PRIMARY'):
 
-  * person names: every component of at least 3 characters (PS3.5 6.2 PN);
-  * UIDs that are not the standard's own (instance, series, study, frame of reference, ...);
-  * dates (the date part of DA and DT values) the date option did not keep;
-  * identifiers and other text: the whole value, when long enough to mean something
-    (6 characters, 6 digits when numeric: shorter ones occur by chance in any file).
+  * found anywhere, the file fails: the patient's names (every component of at least 3
+    characters), identifiers (at least 3 characters, 6 digits when numeric: shorter ones
+    occur by chance in any file), the birth date, UIDs that are not the standard's own,
+    dates (the date part of DA and DT values) the date option did not keep;
+  * other person names and free text (6 characters or more, 12 for private attributes) fail
+    the file unless the input kept the same text in another attribute (a study description
+    that is also a kept code meaning is not this attribute's leak).
 
 A hit raises OutputLeak naming the attribute, never the value. Values the engine wrote
-itself (dummies, pseudonyms, fixed identities) are not searched for.
+itself (dummies, pseudonyms, fixed identities, the de-identification markers) do not count.
+Not searched for: numbers, codes (CS), times, binary values, private values in implicit VR
+no dictionary describes, and burned-in text (the pixel stage's concern).
 """
 from __future__ import annotations
 
