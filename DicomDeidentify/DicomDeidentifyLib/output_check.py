@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
 import struct
 import warnings
 import zlib
@@ -191,12 +192,13 @@ def _parse_sequences(dataset, depth: int = 0) -> None:
     implicit VR would fail to convert, yet its bytes are what is searched."""
     if depth > 64:
         raise ValueError("sequences nested too deep")
-    for tag in list(dataset.keys()):
-        element = dataset.get_item(tag)
-        vr = plain_vr(getattr(element, "VR", None))
-        if vr == "SQ" or (not vr and _dictionary_vr(tag) == "SQ"):
+    for tag, element in list(dataset.items()):   # as stored: raw elements stay raw
+        vr = element.VR
+        if vr is not None and vr != "SQ" and vr != "UN":
+            continue   # the common case, first: a value, not a sequence
+        if vr == "SQ" or (vr is None and _dictionary_vr(tag) == "SQ"):
             items = dataset[tag].value
-        elif vr in ("", "UN") and isinstance(element.value, bytes) and element.value[:4] == ITEM:
+        elif isinstance(element.value, bytes) and element.value[:4] == ITEM:
             # a private sequence in implicit VR (or stored as UN): read as the engine reads it
             items = decode_as(element, "SQ", dataset._character_set, stored_as_un=vr == "UN").value
         else:
@@ -205,6 +207,7 @@ def _parse_sequences(dataset, depth: int = 0) -> None:
             _parse_sequences(item, depth + 1)
 
 
+@lru_cache(maxsize=65536)
 def _dictionary_vr(tag) -> str:
     try:
         return dictionary_VR(tag)
