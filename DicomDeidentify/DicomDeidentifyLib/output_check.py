@@ -41,6 +41,8 @@ from .uids import is_standard_uid
 
 PIXEL_DATA = 0x7FE00010
 ITEM = b"\xfe\xff\x00\xe0"
+PIXEL_TAG = {True: b"\xe0\x7f\x10\x00", False: b"\x7f\xe0\x00\x10"}   # (7FE0,0010), by byte order
+FRONT_READ = 256 * 1024   # bytes read at once: the whole header of nearly every file
 DEFLATED = "1.2.840.10008.1.2.1.99"
 IMPLICIT_LITTLE, EXPLICIT_BIG = "1.2.840.10008.1.2", "1.2.840.10008.1.2.2"
 NAME_MIN, TEXT_MIN, NUMBER_MIN, PRIVATE_TEXT_MIN = 3, 6, 6, 12
@@ -231,9 +233,22 @@ def _read_back(path):
             return dataset, data[:start] + (zlib.decompress(data[start:], -zlib.MAX_WBITS)
                                             if transfer_syntax == DEFLATED else data[start:])
         implicit, little = transfer_syntax == IMPLICIT_LITTLE, transfer_syntax != EXPLICIT_BIG
-        handle.seek(body_offset(head))
-        dataset = read_dataset(handle, implicit, little, stop_when=_at_pixel_data)
-        pixel_start = handle.tell()
+        handle.seek(0)
+        front = handle.read(FRONT_READ)   # parsed in memory: faster than through the file object
+        source = io.BytesIO(front)
+        source.seek(body_offset(front))
+        try:
+            dataset = read_dataset(source, implicit, little, stop_when=_at_pixel_data)
+            pixel_start = source.tell()
+        except Exception:
+            if len(front) < FRONT_READ:
+                raise
+            pixel_start = -1   # cut off where the read ended: read again below
+        if len(front) == FRONT_READ and front[pixel_start:pixel_start + 4] != PIXEL_TAG[little]:
+            # a header longer than what was read: parsed from the file itself
+            handle.seek(body_offset(front))
+            dataset = read_dataset(handle, implicit, little, stop_when=_at_pixel_data)
+            pixel_start = handle.tell()
         value_end = _pixel_value_end(handle, pixel_start, implicit, little)
         tail = b""
         if value_end is not None:
@@ -242,6 +257,8 @@ def _read_back(path):
             if tail:   # elements after the pixel data (trailing padding, ...): parsed too
                 handle.seek(value_end)
                 dataset.update(read_dataset(handle, implicit, little))
+        if pixel_start <= len(front):
+            return dataset, front[:pixel_start] + tail
         handle.seek(0)
         return dataset, handle.read(pixel_start) + tail
 

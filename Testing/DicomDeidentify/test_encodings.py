@@ -385,3 +385,16 @@ def test_a_name_date_or_uid_stored_as_another_text_vr_is_judged_as_what_it_is(tm
     assert result.status == "written", result.reason
     assert out[tag].value == expected
     assert value not in data
+
+
+def test_the_output_check_reads_headers_longer_than_its_first_read(tmp_path, monkeypatch):
+    from DicomDeidentifyLib import output_check
+    keep_person_names_by_vr(monkeypatch)
+    ds = read("CT_small.dcm")
+    ds.PatientName = "Doe^Jonathan"
+    # Long Code Value (UC, kept) before the planted name: the name lies beyond the first read
+    long_text = explicit(0x00080119, "UC", b"x" * (output_check.FRONT_READ + 1000))
+    result, _out, _ = run(tmp_path, {0x00080119: long_text,
+                                     SECONDARY_REVIEWER_NAME: explicit(SECONDARY_REVIEWER_NAME, "PN", b"Doe^Jonathan")},
+                          dataset=ds)
+    assert result.status == "failed" and "PatientName" in result.reason
