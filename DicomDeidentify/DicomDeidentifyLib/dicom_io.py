@@ -53,6 +53,7 @@ KNOWN_VRS = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS
                        "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN",
                        "UR", "US", "UT", "UV"})
 UNDEFINED_LENGTH = 0xFFFFFFFF
+PRIVATE_SEARCHED_VRS = frozenset({"PN", "UI", "DA", "DT"})
 PIXEL_DATA, SPECIFIC_CHARACTER_SET = 0x7FE00010, 0x00080005
 DEFAULT_CHARACTER_SET = "iso8859"   # pydicom's name for the default repertoire
 
@@ -79,19 +80,25 @@ class SourceFile:
     layout: SourceLayout | None = None   # where unchanged elements sit in the input (selective reads)
 
     def removed_values(self) -> list:
-        """(attribute name, VR, value bytes) of the elements left out unread, for the output
-        check; only those whose VR is known (explicit, or the dictionary's)."""
+        """(attribute name, kind, value bytes) of the elements left out unread, for the output
+        check: public ones whose VR is known (explicit, or the dictionary's) and searched for;
+        private ones only when they are names, UIDs or dates (a private attribute's free text,
+        hundreds per file, is left to the engine's removal)."""
         if self.layout is None:
             return []
-        values, buffer = [], self.layout.buffer
+        values, buffer, implicit = [], self.layout.buffer, self.layout.implicit
         for tag, vr, start, end in self.removed_spans:
-            vr = vr or ("" if (tag >> 16) % 2 else dictionary_vr_or_empty(tag))
-            creator = (tag >> 16) % 2 and 0x0010 <= tag & 0xFFFF <= 0x00FF   # vocabulary, not identity
-            if vr in SEARCHED_VRS and tag & 0xFFFF and not creator:
-                header = 12 if (not self.layout.implicit and vr in LONG_LENGTH_VRS) else 8
-                values.append((f"({tag >> 16:04X},{tag & 0xFFFF:04X})" if (tag >> 16) % 2
-                               else keyword_for_tag(tag) or f"({tag >> 16:04X},{tag & 0xFFFF:04X})",
-                               protected_kind(tag, vr), bytes(buffer[start + header:end])))
+            if (tag >> 16) % 2:
+                if vr not in PRIVATE_SEARCHED_VRS:
+                    continue
+                name = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+            else:
+                vr = vr or dictionary_vr_or_empty(tag)
+                if vr not in SEARCHED_VRS or not tag & 0xFFFF:
+                    continue
+                name = keyword_for_tag(tag) or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+            header = 12 if (not implicit and vr in LONG_LENGTH_VRS) else 8
+            values.append((name, protected_kind(tag, vr), bytes(buffer[start + header:end])))
         return values
 
     @property

@@ -12,7 +12,8 @@ file's bytes but the pixel data value, as a whole token ('MARY' is not in 'PRIMA
     characters), identifiers (at least 3 characters, 6 digits when numeric: shorter ones
     occur by chance in any file), the birth date, UIDs that are not the standard's own,
     dates (the date part of DA and DT values) the date option did not keep;
-  * other person names and free text (6 characters or more, 12 for private attributes) fail
+  * other person names and free text (6 characters or more, 12 for private attributes the
+    engine parsed; of private attributes left out unread only names, UIDs and dates) fail
     the file unless the input kept the same text in another attribute (a study description
     that is also a kept code meaning is not this attribute's leak).
 
