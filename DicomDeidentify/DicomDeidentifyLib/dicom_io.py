@@ -26,6 +26,7 @@ from pydicom.dataelem import DataElement, RawDataElement, empty_value_for_VR
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filereader import read_dataset as read_pydicom_elements
+from pydicom.datadict import keyword_for_tag
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 from pydicom.values import convert_string
@@ -33,6 +34,7 @@ from pydicom.values import convert_string
 from .dicom_writer import LONG_LENGTH_VRS, SourceLayout, dictionary_vr_or_empty, write_to
 from . import raw_values
 from .bounded_read import InputRefused, read_regular
+from .output_check import SEARCHED_VRS, protected_kind
 from .structure_check import StructureError, body_offset, check_buffer, check_file, meta_transfer_syntax
 
 PYDICOM_MAJOR = int(pydicom.__version__.split(".")[0])
@@ -52,6 +54,7 @@ KNOWN_VRS = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS
                        "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN",
                        "UR", "US", "UT", "UV"})
 UNDEFINED_LENGTH = 0xFFFFFFFF
+PRIVATE_SEARCHED_VRS = frozenset({"PN", "UI", "DA", "DT"})
 PIXEL_DATA, SPECIFIC_CHARACTER_SET = 0x7FE00010, 0x00080005
 DEFAULT_CHARACTER_SET = "iso8859"   # pydicom's name for the default repertoire
 
@@ -74,7 +77,30 @@ class SourceFile:
     dataset: Dataset
     digest: str                                   # SHA-256 of the file's bytes
     removed_unread: list = field(default_factory=list)   # tags of top-level elements left out
+    removed_spans: list = field(default_factory=list)    # (tag, VR or None, start, end) of those
     layout: SourceLayout | None = None   # where unchanged elements sit in the input (selective reads)
+
+    def removed_values(self) -> list:
+        """(attribute name, kind, value bytes) of the elements left out unread, for the output
+        check: public ones whose VR is known (explicit, or the dictionary's) and searched for;
+        private ones only when they are names, UIDs or dates (a private attribute's free text,
+        hundreds per file, is left to the engine's removal)."""
+        if self.layout is None:
+            return []
+        values, buffer, implicit = [], self.layout.buffer, self.layout.implicit
+        for tag, vr, start, end in self.removed_spans:
+            if (tag >> 16) % 2:
+                if vr not in PRIVATE_SEARCHED_VRS:
+                    continue
+                name = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+            else:
+                vr = vr or dictionary_vr_or_empty(tag)
+                if vr not in SEARCHED_VRS or not tag & 0xFFFF:
+                    continue
+                name = keyword_for_tag(tag) or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+            header = 12 if (not implicit and vr in LONG_LENGTH_VRS) else 8
+            values.append((name, protected_kind(tag, vr), bytes(buffer[start + header:end])))
+        return values
 
     @property
     def kept_unread(self) -> list:
@@ -103,7 +129,7 @@ def read_source(path: Path, unparsed=None) -> SourceFile:
         selected = _read_selected(path, data, unparsed)
         if selected is not None:
             dataset, removed, layout = selected
-            return SourceFile(dataset, digest, removed, layout)
+            return SourceFile(dataset, digest, [tag for tag, *_span in removed], removed, layout)
     dataset = _parse(path, io.BytesIO(data))
     _check_structure(path, data, dataset)
     return SourceFile(dataset, digest)
@@ -124,7 +150,8 @@ def _read_large(path: Path, unparsed) -> SourceFile:
         if selected is not None:
             dataset, removed, layout = selected
             layout.path = str(path)   # pixel data is copied file to file when written
-            return SourceFile(dataset, digest, removed, layout)   # the layout keeps the mapping open
+            # the layout keeps the mapping open
+            return SourceFile(dataset, digest, [tag for tag, *_span in removed], removed, layout)
         del mapped   # unmapped once nothing refers to it
     dataset = _parse(path, str(path))
     _check_structure(path, None, dataset)
@@ -156,9 +183,14 @@ def _read_selected(path: Path, data, unparsed):
             pixel_length = length
         decision = unparsed(tag, vr or dictionary_vr_or_empty(tag))
         if decision == "remove":
-            removed.append(tag)
+            removed.append((tag, vr, start, end))
         elif decision == "keep":
             layout.unread.append((tag, start, end))
+        elif length == UNDEFINED_LENGTH and vr == "UN":
+            # A sequence stored as UN (implicit VR little endian inside, PS3.5 6.2.2): its bytes
+            # as scanned, decoded by the engine as its dictionary VR (element_decoding).
+            entries.append((tag, RawDataElement(BaseTag(tag), vr, length, bytes(data[start + 12:end]),
+                                                start + 12, implicit, little)))
         elif length == UNDEFINED_LENGTH:
             undefined.append((start, end))
             entries.append((tag, None))   # read below; the data set keeps the file's order
@@ -254,20 +286,32 @@ def _check_structure(path: Path, buffer, dataset: Dataset) -> None:
 
     def check(implicit, little):
         if buffer is not None:
-            check_buffer(buffer, implicit, little)
-        else:
-            check_file(path, implicit, little)
+            return check_buffer(buffer, implicit, little)
+        return check_file(path, implicit, little)
 
     implicit, little = _original_encoding(dataset)
     try:
-        check(implicit, little)
+        spans = check(implicit, little)
     except (StructureError, struct.error) as error:
         # pydicom silently reads a body whose VR encoding contradicts the transfer syntax;
         # such a file is fine if all its lengths fit in the encoding it really uses.
         try:
-            check(not implicit, little)
+            spans = check(not implicit, little)
         except (StructureError, struct.error):
             raise DicomReadError(f"damaged or truncated: {error}") from error
+    _check_agreement(spans, dataset)
+
+
+def _check_agreement(spans: list, dataset: Dataset) -> None:
+    """The scan that checked the lengths and pydicom's parse must have found the same top-level
+    elements: where they differ, one of them took bytes of other elements as a value (PS3.5 7.1)."""
+    scanned = {tag for tag, *_rest in spans if tag >> 16 != 0x0002}
+    parsed = {int(tag) for tag in dataset.keys()}
+    if scanned != parsed:
+        differing = sorted(scanned ^ parsed)
+        names = ", ".join(f"({tag >> 16:04X},{tag & 0xFFFF:04X})" for tag in differing[:3])
+        raise DicomReadError(f"damaged: its structure can be read in two ways (elements {names}"
+                             f"{' ...' if len(differing) > 3 else ''} found by one reading only)")
 
 
 def _read_raw_dataset(path: Path, source) -> Dataset:
@@ -376,9 +420,11 @@ def replace_file_meta(dataset: Dataset, transfer_syntax: str, sop_instance_uid: 
     dataset.preamble = b"\x00" * 128
 
 
-def write_dataset(dataset: Dataset, target: Path, layout: SourceLayout | None = None) -> None:
+def write_dataset(dataset: Dataset, target: Path, layout: SourceLayout | None = None, check=None) -> None:
     """Write atomically: nothing appears at `target` unless the whole file was written.
-    `layout` (from read_source) lets unchanged elements be copied from the input's bytes."""
+    `layout` (from read_source) lets unchanged elements be copied from the input's bytes.
+    `check(path)` runs on the written temporary file before the rename; if it raises, nothing
+    is left behind (output_check.check_output)."""
     target = Path(target)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
     try:
@@ -389,6 +435,8 @@ def write_dataset(dataset: Dataset, target: Path, layout: SourceLayout | None = 
             handle = open(temporary, "wb")
         with handle:
             _save(dataset, handle, layout)
+        if check is not None:
+            check(temporary)
         # The rename is atomic: a killed run leaves a hidden .partial file (removed by the next
         # run), never a half-written output. No fsync: like cp, durability is the OS's job.
         os.replace(temporary, target)

@@ -18,8 +18,10 @@ Pixel data is never decoded: compressed pixel data keeps its bytes.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pydicom import config
-from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+from pydicom.datadict import dictionary_VR, keyword_for_tag, private_dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -28,10 +30,13 @@ from pydicom.values import convert_UI
 
 from . import actions as A
 from .dates import shift_value
+from .dicom_writer import dictionary_vr_or_empty
+from .element_decoding import Undecodable, decode_as, looks_like_sequence, plain_vr, stored_bytes
 from .dummies import DATE_TIME_VRS, TEXT_VRS, dummy_for
 from .keyed_hash import KeyedHasher
 from . import raw_values
 from .markers import add_deidentification_markers
+from .output_check import protected_kind
 from .pixel_stage import PixelStage
 from .options import DateMode, DeidentifyOptions, IdentityMode
 from .pseudonyms import Pseudonymizer, patient_identity
@@ -136,9 +141,10 @@ class Deidentifier:
             return None if self.options.retain_safe_private else "remove"
         if tag & 0xFFFF == 0:
             return "remove"   # group lengths
-        if not vr or vr in ("SQ", "UN") or " " in vr:
+        if not vr or vr in ("SQ", "UN") or " " in vr or _judging_vr(tag) not in (None, vr):
             # sequences are walked; unknown or ambiguous VRs go the careful way, and pydicom
-            # gives an element read as UN its dictionary VR, which the bytes would not have
+            # gives an element read as UN its dictionary VR, which the bytes would not have; a
+            # name, date or UID stored as another VR is judged as what it is (see _public)
             return None
         action, column = self.decide(tag, vr)
         if action == A.KEEP and column not in RETAIN_COLUMNS:
@@ -196,22 +202,26 @@ class Deidentifier:
             return (A.DUMMY if mode == STRICT else A.CLEAN), f"free text in a {mode} sequence"
         return A.KEEP, "unlisted"
 
-    def deidentify(self, dataset: Dataset, source: str = "") -> FileResult:
-        """De-identify `dataset` in place (not its file meta: see dicom_io) and say what changed."""
+    def deidentify(self, dataset: Dataset, source: str = "", protected=None) -> FileResult:
+        """De-identify `dataset` in place (not its file meta: see dicom_io) and say what changed.
+        `protected` (an output_check.ProtectedValues) is given every value removed or replaced."""
         result = FileResult(source)
         if self.options.skip_deidentified and str(dataset.get("PatientIdentityRemoved", "")).upper() == "YES":
             result.status, result.reason = SKIPPED, "already de-identified (Patient Identity Removed = YES)"
             return result
-        _FileRun(self, dataset, result).run()
+        _FileRun(self, dataset, result, protected).run()
         return result
 
 
 class _FileRun:
-    def __init__(self, engine: Deidentifier, dataset: Dataset, result: FileResult):
+    def __init__(self, engine: Deidentifier, dataset: Dataset, result: FileResult, protected=None):
         self.engine = engine
         self.options = engine.options
         self.dataset = dataset
         self.result = result
+        self.protected = protected
+        if protected is not None:
+            protected.encoding = dataset._character_set
         self.uids = UidMapper(engine.hasher, engine.uid_cache)
         self.cleaner = TextCleaner.from_dataset(dataset) if self._cleans_text() else None
         # The original identity, for the linkage store of key holders (never written to an output).
@@ -233,6 +243,9 @@ class _FileRun:
         self._review_unimplemented_options()
         self._walk(self.dataset, "", NORMAL, [])
         add_deidentification_markers(self.dataset, self.options)
+        if self.protected is not None:   # what the markers say is ours, not the input's
+            self.protected.wrote(self.dataset.DeidentificationMethod)
+            self.protected.wrote([item.CodeMeaning for item in self.dataset.DeidentificationMethodCodeSequence])
         self.result.sop_class_uid = raw_values.text(self.dataset, 0x00080016)   # SOP Class UID, left raw
         self.result.uid_map = dict(self.uids.mapped)
         self.result.patient = {
@@ -270,6 +283,14 @@ class _FileRun:
             del dataset[tag]   # group lengths are recomputed; file meta is rebuilt by dicom_io
             return
         vr = _vr_of(raw, number)
+        judged_as = _judging_vr(number)
+        if vr == "UN" or (judged_as is not None and vr != judged_as and vr in STRING_VRS):
+            # Stored as UN, or as another text VR than a name, date, time or UID the dictionary
+            # knows it as: judged as what it is (PS3.5 6.2.2), not as it is stored.
+            vr = self._decode_un(dataset, tag, raw, path, stored_as_un=vr == "UN")
+            if vr is None:
+                return
+            raw = dataset.get_item(tag)
         action, column = self.engine.decide(number, vr, mode)
         if action == A.REMOVE and number in A.TYPE_2_FOR_ANIMALS and self._is_animal():
             action = A.EMPTY
@@ -279,7 +300,7 @@ class _FileRun:
         if action == A.REMOVE or (action == "overlay" and not self.options.clean_graphics):
             if column in REVIEWED_REMOVALS:
                 self._review(path, tag, keyword, vr, REVIEWED_REMOVALS[column])
-            self._removed(path, tag, vr, "X", lambda: _shown_raw(raw), keyword)
+            self._removed(path, tag, vr, "X", lambda: _shown_raw(raw), keyword, raw)
             del dataset[tag]
             return
         if not self.engine.record_changes and vr in STRING_VRS and self._replaced_undecoded(
@@ -290,7 +311,7 @@ class _FileRun:
         except Exception as error:  # a value pydicom cannot decode: it can't be judged, so it goes
             del dataset[tag]
             problem = str(error)
-            self._removed(path, tag, vr, "X", lambda: f"<undecodable: {problem}>", keyword)
+            self._removed(path, tag, vr, "X", lambda: f"<undecodable: {problem}>", keyword, raw)
             self._review(path, tag, keyword, vr, f"could not be decoded ({problem}); removed")
             return
         if action == "identity":
@@ -299,6 +320,30 @@ class _FileRun:
             self._overlay_or_curve(element, path)
         else:
             self._apply(dataset, element, action, column, path, mode, parents)
+
+    def _decode_un(self, dataset: Dataset, tag, raw, path: str, stored_as_un: bool = True):
+        """Put the dictionary-VR decoding of an element stored as UN (or as a VR other than
+        the dictionary's) in its place and return that VR; '' for a tag no dictionary knows
+        (removed as unknown by the caller's decision); None when it was removed because its
+        bytes are not a value of that VR."""
+        vr = dictionary_vr_or_empty(int(tag))
+        if not vr or vr == "UN":
+            return vr
+        if " or " in vr:   # 'US or SS', 'OB or OW': pydicom settles these as in implicit VR files
+            vr = ""
+        try:
+            element = decode_as(raw, vr, dataset._character_set, stored_as_un=stored_as_un)
+        except Undecodable as error:
+            keyword = keyword_for_tag(tag)
+            problem = str(error)
+            del dataset[tag]
+            self._removed(path, tag, vr, "X", lambda: _shown_raw(raw), keyword, raw)
+            stored = plain_vr(getattr(raw, "VR", None)) or "UN"
+            self._review(path, tag, keyword, stored, f"stored as {stored} and not a valid {vr or 'value'} "
+                         f"({problem}); removed")
+            return None
+        dataset[tag] = element
+        return plain_vr(element.VR)
 
     def _replaced_undecoded(self, dataset: Dataset, tag, raw, vr: str, action: str, where: str) -> bool:
         """Replace a text element whose old value the action never looks at (Z, D, the identity,
@@ -320,6 +365,9 @@ class _FileRun:
         else:
             return False
         # Values made here (empty, dummies, pseudonyms, new UIDs) are valid for their VR by construction.
+        if self.protected is not None:
+            self.protected.add(where, protected_kind(int(tag), vr), raw)
+            self.protected.wrote(value)
         dataset[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
         self.result.replaced.append(where)
         return True
@@ -328,7 +376,7 @@ class _FileRun:
         return any(marker in self.dataset for marker in A.ANIMAL_MARKERS)
 
     def _apply(self, dataset, element, action, column, path, mode, parents) -> None:
-        tag, vr = element.tag, element.VR
+        tag, vr = element.tag, plain_vr(element.VR)
         if action == A.KEEP:
             if vr == "SQ":
                 self._recurse(element, path, mode, parents)
@@ -340,7 +388,7 @@ class _FileRun:
             return
         if vr == "SQ":
             if action == A.REMOVE_OR_EMPTY and tag not in A.TYPE_2_SEQUENCES:
-                self._removed(path, tag, vr, "X", lambda: _shown(element.value), element.keyword)
+                self._removed(path, tag, vr, "X", lambda: _shown(element.value), element.keyword, element)
                 del dataset[tag]
                 return
             self._sequence_action(element, action, path, mode, parents)
@@ -379,6 +427,10 @@ class _FileRun:
 
     # -- actions ---------------------------------------------------------------------------
     def _set(self, element: DataElement, path: str, action: str, value) -> None:
+        if self.protected is not None:
+            self.protected.add(_path(path, element), protected_kind(int(element.tag), plain_vr(element.VR)),
+                               element.value)
+            self.protected.wrote(value)
         original = _shown(element.value) if self.engine.record_changes else ""
         element.value = value
         self.result.replaced.append(_path(path, element))
@@ -393,7 +445,7 @@ class _FileRun:
             self._set(element, path, "U", new if len(new) != 1 else new[0])
 
     def _clean(self, element: DataElement, path: str) -> None:
-        vr = element.VR
+        vr = plain_vr(element.VR)
         if vr in ("DA", "DT", "TM"):
             if self.options.dates is DateMode.MODIFIED:
                 self._shift(element, path)
@@ -423,7 +475,7 @@ class _FileRun:
         shifted = [shift_value(element.VR, v, days) if v else v for v in values]
         if any(s is None for s in shifted):
             self._set(element, path, "Z", None)
-            self._review(path, element.tag, element.keyword, element.VR, "date could not be shifted; emptied")
+            self._review(path, element.tag, element.keyword, plain_vr(element.VR), "date could not be shifted; emptied")
         elif shifted != values:
             self._set(element, path, "shift", shifted if len(shifted) != 1 else shifted[0])
 
@@ -444,7 +496,7 @@ class _FileRun:
         if element.VR in TEXT_VRS or element.VR == "PN":
             self._clean(element, path)
         elif element.tag.element == 0x3000 or element.tag.group & 0xFF00 == 0x5000:
-            self._review(path, element.tag, element.keyword, element.VR,
+            self._review(path, element.tag, element.keyword, plain_vr(element.VR),
                          "overlay/curve data kept under Clean Graphics: check it for burned-in text", kept=True)
 
     def _private(self, dataset: Dataset, tag, path: str, mode: str, parents: list) -> None:
@@ -453,18 +505,52 @@ class _FileRun:
             if found is not None:
                 creator, used_blocks = found
                 if self.engine.safe_private.is_safe(tag.group, creator, tag.element):
+                    raw = dataset.get_item(tag)
+                    try:
+                        element = self._safe_private_element(tag, raw, creator, dataset._character_set)
+                    except Undecodable as error:
+                        problem = str(error)
+                        self._removed(path, tag, "", "X", lambda: _shown_raw(raw), "", raw)
+                        self._review(path, tag, creator, plain_vr(getattr(raw, "VR", None)),
+                                     f"safe private attribute (creator '{creator}') whose value could not be "
+                                     f"parsed ({problem}); removed")
+                        del dataset[tag]
+                        return
+                    dataset[tag] = element
                     used_blocks.add((tag.group, tag.element >> 8))
-                    element = dataset[tag]
+                    vr = plain_vr(element.VR)
                     self.result.kept.append(_path(path, element))
-                    self._review(path, tag, creator, element.VR,
+                    self._review(path, tag, creator, vr,
                                  f"private attribute kept as safe (Table E.3.10-1, creator '{creator}')",
                                  _shown(element.value), kept=True)
-                    if element.VR == "SQ":
+                    if vr == "SQ":
                         self._recurse(element, path, mode, parents)
                     return
         raw = dataset.get_item(tag)
-        self._removed(path, tag, "", "X", lambda: _shown_raw(raw))
+        self._removed(path, tag, "", "X", lambda: _shown_raw(raw), "", raw)
         del dataset[tag]
+
+    def _safe_private_element(self, tag, raw, creator: str, encoding) -> DataElement:
+        """A safe private attribute decoded as what it is, never kept as bytes nobody parsed:
+        the VR the file states (explicit VR), else the one Table E.3.10-1 gives (which wins
+        over pydicom's private dictionary), else pydicom's; a value of undefined length, or
+        bytes starting with an item where no VR is known, as a sequence. Raises Undecodable."""
+        stored = plain_vr(getattr(raw, "VR", None))
+        if not getattr(raw, "is_raw", False) and stored not in ("UN", ""):
+            return raw   # decoded while read: a sequence of undefined length pydicom found items in
+        if stored and stored != "UN":
+            vr = stored
+        else:
+            vr = self.engine.safe_private.vr(tag.group, creator, tag.element)
+            vr = {"OW/OB": "OB"}.get(vr, vr) or _private_dictionary_vr(tag, creator)
+        bytes_stored = stored_bytes(raw)
+        if bytes_stored is None:
+            raise Undecodable("its value is not bytes")
+        if vr in ("", "UN") and looks_like_sequence(bytes_stored[0], bytes_stored[1]):
+            vr = "SQ"
+        if not vr or vr == "UN" or " " in vr:
+            raise Undecodable("no VR is known for it")
+        return decode_as(raw, vr, encoding, stored_as_un=stored == "UN")
 
     def _private_creator(self, dataset: Dataset, tag, parents: list):
         """The private creator of tag's block, from the same item or (if allowed) an enclosing one."""
@@ -479,10 +565,14 @@ class _FileRun:
         return None
 
     # -- bookkeeping -----------------------------------------------------------------------
-    def _removed(self, path, tag, vr, action, original, keyword="") -> None:
-        """`original` is a callable: the value is only formatted for the sampled files."""
+    def _removed(self, path, tag, vr, action, original, keyword="", element=None) -> None:
+        """`original` is a callable: the value is only formatted for the sampled files.
+        `element` (as read) goes to the output check."""
         where = f"{path}{keyword or _tag_text(tag)}"
         self.result.removed.append(where)
+        if element is not None and self.protected is not None:
+            self.protected.add(where, protected_kind(int(tag), vr or plain_vr(getattr(element, "VR", None))),
+                               element, private=bool((int(tag) >> 16) & 1))
         if self.engine.record_changes:
             self.result.changes.append(Change(where, keyword, action, original(), ""))
 
@@ -544,11 +634,30 @@ def _shown_raw(raw, vr: str = "") -> str:
     return _shown(value)
 
 
+# VRs the walk judges an unlisted attribute by (dates by the date option, UIDs replaced, names
+# emptied): an element stored as another text VR is decoded as its dictionary VR first.
+JUDGED_BY_VR = frozenset({"DA", "DT", "TM", "UI", "PN"})
+
+
+@lru_cache(maxsize=65536)
+def _judging_vr(tag: int):
+    """The dictionary VR of a public tag if it is one the walk judges by, else None."""
+    vr = dictionary_vr_or_empty(tag)
+    return vr if vr in JUDGED_BY_VR else None
+
+
+def _private_dictionary_vr(tag, creator: str) -> str:
+    try:
+        return private_dictionary_VR(tag, creator)
+    except KeyError:
+        return ""
+
+
 def _vr_of(raw, tag) -> str:
     """The element's VR: explicit in the file, else the dictionary's ('' for unknown tags)."""
     vr = getattr(raw, "VR", None)
     if vr:
-        return str(vr)
+        return plain_vr(vr)
     try:
         return dictionary_VR(tag)
     except KeyError:

@@ -10,6 +10,8 @@ from pydicom.datadict import keyword_for_tag
 from .dicom_io import (DicomReadError, needs_decoding, read_source, replace_file_meta, transfer_syntax_of,
                        write_dataset)
 from .engine import Deidentifier
+from .options import DateMode
+from .output_check import OutputLeak, ProtectedValues, check_output
 from .pixel_stage import Refused
 from .results import DRY_RUN, FAILED, SKIPPED, WRITTEN, FileResult
 
@@ -64,7 +66,8 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         transfer_syntax = transfer_syntax_of(dataset)
         original_sop = str(dataset.get("SOPInstanceUID", "") or dataset.file_meta.get("MediaStorageSOPInstanceUID", ""))
         pixel_plan = deidentifier.pixel_stage.plan(dataset)   # from the original header
-        result = deidentifier.deidentify(dataset, str(source))
+        protected = ProtectedValues(dates_kept=deidentifier.options.dates is DateMode.FULL)
+        result = deidentifier.deidentify(dataset, str(source), protected)
         if result.status == SKIPPED:
             return result
         try:
@@ -86,7 +89,13 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         elif target.exists():
             result.status, result.reason = SKIPPED, "already present (same de-identified instance)"
         else:
-            write_dataset(dataset, target, read.layout)
+            protected.unread = read.removed_values()
+            protected.source, protected.removed = source, set(result.removed)
+            protected.changed = protected.removed | set(result.replaced)
+            try:
+                write_dataset(dataset, target, read.layout, check=lambda path: check_output(path, protected))
+            except OutputLeak as leak:   # nothing was left behind; the run goes on
+                return FileResult(str(source), status=FAILED, reason=f"output check failed: {leak.reason}")
             result.status = WRITTEN
         return result
     except Exception as error:  # keep the batch going; the reason names what went wrong

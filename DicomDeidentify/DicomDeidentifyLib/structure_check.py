@@ -18,6 +18,8 @@ UNDEFINED = 0xFFFFFFFF
 ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 PIXEL_DATA = 0x7FE00010
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+_SHORT_VRS = {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO", b"LT", b"PN", b"SH",
+              b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US"}
 MAX_DEPTH = 64
 
 
@@ -25,12 +27,13 @@ class StructureError(Exception):
     pass
 
 
-def check_file(path, implicit: bool, little: bool) -> None:
+def check_file(path, implicit: bool, little: bool) -> list:
+    """check_buffer on a file, through a memory map."""
     with open(path, "rb") as handle:
         if handle.seek(0, 2) == 0:
             raise StructureError("empty file")
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
-            check_buffer(buffer, implicit, little)
+            return check_buffer(buffer, implicit, little)
 
 
 def check_buffer(buffer, implicit: bool, little: bool) -> list:
@@ -41,6 +44,15 @@ def check_buffer(buffer, implicit: bool, little: bool) -> list:
     scanner = _Scanner(buffer, implicit, little)
     scanner.elements(body_offset(buffer), len(buffer), 0)
     return scanner.top_level
+
+
+def check_items(value: bytes, implicit: bool, little: bool, undefined: bool) -> None:
+    """Raise StructureError unless `value` is exactly the items of a sequence (and, for an
+    undefined length, its sequence delimiter), each element's length fitting its item."""
+    scanner = _Scanner(value, implicit, little)
+    end = scanner.items(0, None if undefined else len(value), 1, holds_elements=True)
+    if end != len(value):
+        raise StructureError(f"{len(value) - end} bytes after the end of the sequence")
 
 
 def meta_transfer_syntax(buffer) -> str:
@@ -135,8 +147,14 @@ class _Scanner:
                         vr, length, position = None, read_u32(buffer, position + 4)[0], position + 8
                     elif vr in _LONG_VRS:
                         length, position = read_u32(buffer, position + 8)[0], position + 12
-                    else:
+                    elif vr in _SHORT_VRS or (65 <= vr[0] <= 90 and 65 <= vr[1] <= 90):
                         position += 8
+                    else:
+                        # pydicom reads such an element as implicit VR (a 32-bit length), this scan
+                        # as explicit: the two readings of the file would differ.
+                        raise StructureError(f"element ({group:04X},{element:04X}) at byte {header} has VR bytes "
+                                             f"0x{vr.hex().upper()}, which are not a VR: its length cannot be "
+                                             "read unambiguously")
                 tag = (group << 16) | element
                 if tag == ITEM_END or tag == SEQUENCE_END:
                     position = header + 8

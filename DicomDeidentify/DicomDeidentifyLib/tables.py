@@ -58,13 +58,19 @@ class SafePrivateTable:
 
     def __init__(self, document: dict, extra: tuple = ()):
         self.editions = document["editions"]
-        self._safe = {(int(e["group"], 16), e["creator"].strip().upper(), int(e["element"], 16))
-                      for e in document["attributes"]}
+        # key -> the VR the table gives ('' where it gives none, 'OW/OB' where it gives two)
+        self._vrs = {(int(e["group"], 16), e["creator"].strip().upper(), int(e["element"], 16)): e.get("vr", "")
+                     for e in document["attributes"]}
+        self._safe = set(self._vrs)
         for group, creator, element in extra:
             self._safe.add((group, creator.strip().upper(), element & 0xFF))
 
     def is_safe(self, group: int, creator: str, element: int) -> bool:
         return (group, creator.strip().upper(), element & 0xFF) in self._safe
+
+    def vr(self, group: int, creator: str, element: int) -> str:
+        """The VR Table E.3.10-1 gives the attribute ('' if none, or not listed there)."""
+        return self._vrs.get((group, creator.strip().upper(), element & 0xFF), "")
 
     def __len__(self) -> int:
         return len(self._safe)

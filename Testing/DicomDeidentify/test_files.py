@@ -282,3 +282,75 @@ def test_only_partial_files_of_dead_or_stale_writers_are_removed(tmp_path):
     os.utime(files["stale"], (old, old))
     assert remove_partial_files(tmp_path) == 2
     assert files["live"].exists() and not files["dead"].exists() and not files["stale"].exists()
+
+
+# -- the same property, whatever the encoding (issue 13) ------------------------------------------
+
+PLACEMENTS = ("top", "un", "un-sequence", "un-sequence-undefined", "sequence-undefined", "private-sequence",
+              "private-sequence-undefined", "private-sequence-no-creator")
+SAFE_RETAINING = DeidentifyOptions(retain_device_identity=True, retain_institution_identity=True,
+                                   retain_patient_characteristics=True, retain_safe_private=True, dates="full")
+
+
+def _encoded_file(entries, implicit_vr: bool) -> bytes:
+    """CT_small with each planted (tag, VR, value) encoded as its placement says: stored as UN,
+    inside a sequence stored as UN (defined or undefined length, implicit VR inside), inside an
+    undefined-length sequence, inside a safe private sequence (Philips 'Image Curve', a VR no
+    pydicom dictionary knows) with or without its creator."""
+    from support import encodings as enc
+    ts = enc.IMPLICIT_LE if implicit_vr else enc.EXPLICIT_LE
+
+    def element(tag, vr, value, inside_un=False):
+        return enc.implicit(tag, value, vr=vr) if implicit_vr or inside_un else enc.explicit(tag, vr, value)
+
+    containers: dict = {}
+    top = {}
+    for (tag, vr), value, placement in entries:
+        value = value.encode()
+        if implicit_vr and placement.startswith("un"):
+            placement = "sequence-undefined"   # UN is an explicit VR
+        if placement == "top":
+            top[tag] = element(tag, vr, value)
+        elif placement == "un":
+            top[tag] = enc.un(tag, value)
+        else:
+            containers.setdefault(placement, []).append(element(tag, vr, value, placement.startswith("un")))
+    derivation, curve, orphan = 0x00089215, 0x20011066, 0x00291066
+    for placement, parts in containers.items():
+        body = b"".join(parts)   # tags of one item in any order: pydicom and the engine sort them
+        undefined = placement.endswith("undefined")
+        value = enc.sequence_value([enc.item(body, undefined)], undefined)
+        if placement.startswith("un"):
+            top[derivation] = enc.un(derivation, value, undefined)
+        elif placement == "sequence-undefined":
+            top[derivation] = enc.implicit(derivation, value, True) if implicit_vr else \
+                enc.explicit(derivation, "SQ", value, True)
+        elif placement.startswith("private-sequence-undefined") or placement == "private-sequence":
+            top[0x20010010] = element(0x20010010, "LO", b"Philips Imaging DD 001")
+            top[curve] = enc.implicit(curve, value, undefined) if implicit_vr else \
+                enc.explicit(curve, "SQ", value, undefined)
+        else:   # no creator for its block: never safe
+            top[orphan] = enc.implicit(orphan, value) if implicit_vr else enc.explicit(orphan, "SQ", value)
+    return enc.file_from(read("CT_small.dcm"), top, ts)
+
+
+@pytest.mark.parametrize("options, rows", [(DeidentifyOptions(), BASIC_ROWS), (SAFE_RETAINING, RETAINING_ROWS)],
+                         ids=["basic", "retaining-options"])
+def test_no_planted_value_survives_however_it_is_encoded(tmp_path_factory, options, rows):
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.booleans(), st.booleans(),
+           st.lists(st.tuples(st.sampled_from(rows), VALUE, st.sampled_from(PLACEMENTS)), min_size=1, max_size=8,
+                    unique_by=lambda t: t[0][0]))
+    def check(implicit_vr, sampled, entries):
+        folder = tmp_path_factory.mktemp("encoded")
+        source = folder / "in.dcm"
+        source.write_bytes(_encoded_file(entries, implicit_vr))
+        engine = Deidentifier(options, KEY)
+        engine.record_changes = sampled
+        result = deidentify_file(engine, source, folder / "out")
+        assert result.status == "written", result.reason
+        data = Path(result.output).read_bytes()
+        for (tag, _vr), value, placement in entries:
+            assert value.encode() not in data, f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {placement} kept {value}"
+
+    check()

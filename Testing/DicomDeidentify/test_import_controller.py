@@ -15,12 +15,13 @@ from DicomDeidentifyLib.linkage import LinkageStore, linkage_path
 from DicomDeidentifyLib.review import EDIT, KEEP, REMOVE, ReviewDecision, apply_decisions, grouped
 from support.data import ct_study, read, save
 
-ORIGINAL_VALUES = [b"Doe^Jane", b"MRN-IMPORT-1", b"19650304", b"Rm 4 Jane Doe"]
+ORIGINAL_VALUES = [b"Doe^Jane", b"MRN-IMPORT-1", b"19650304", b"Rm 4 Dr Wu"]
 
 
 def patient_files(folder: Path, count=3, patient_id="MRN-IMPORT-1", name="Doe^Jane"):
-    """CT images of one patient with a free-text station name."""
-    return ct_study(folder, patient_id, name, count=count, birth="19650304", StationName="Rm 4 Jane Doe")
+    """CT images of one patient with a free-text station name (a staff name: one holding the
+    patient's own name is refused by the output check, never held for review)."""
+    return ct_study(folder, patient_id, name, count=count, birth="19650304", StationName="Rm 4 Dr Wu")
 
 
 def digests(paths):
@@ -57,7 +58,7 @@ def test_files_with_kept_values_are_held_until_decided_then_released(tmp_path):
     assert [f["held"] for f in report["files"]] == [True] * 3
     assert "Held back for review (not in the destination until released) (3)" in outcome.run.report_html.read_text()
     rows = {row.attribute: row for row in outcome.review}
-    assert rows["StationName"].count == 3 and rows["StationName"].value == "Rm 4 Jane Doe"
+    assert rows["StationName"].count == 3 and rows["StationName"].value == "Rm 4 Dr Wu"
 
     keep_others = [ReviewDecision(row.attribute, KEEP) for row in outcome.review if row.attribute != "StationName"]
     partial = controller.release(outcome, keep_others)
@@ -70,7 +71,7 @@ def test_files_with_kept_values_are_held_until_decided_then_released(tmp_path):
     for path in released:
         assert tmp_path / "side" in path.parents
         assert pydicom.dcmread(path).StationName == "CT 1"
-        assert b"Jane Doe" not in path.read_bytes()
+        assert b"Dr Wu" not in path.read_bytes()
     store = LinkageStore(linkage_path(key))
     try:
         outputs = {row[0] for row in store.db.execute("SELECT output FROM files")}
