@@ -33,6 +33,10 @@ def core_dependencies() -> list:
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     names = [Requirement(line).name for line in project["dependencies"]]
     assert "pydicom" in names and not {"numpy", "pillow"} & {n.lower() for n in names}
+    if importlib.metadata.version("pydicom").startswith("2."):
+        # pydicom 2.4 finds its test files through pkg_resources without declaring setuptools (pip and
+        # every Slicer that bundles 2.4 have it): what a user of 2.4 has beside it
+        names.append("setuptools")
     return [f"{name}=={importlib.metadata.version(name)}" for name in names]
 
 
