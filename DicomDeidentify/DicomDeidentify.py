@@ -449,7 +449,15 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
 
     @staticmethod
     def _pipInstall(requirements):
-        specs = [str(r) for r in requirements]
+        from DicomDeidentifyLib.requirements import NO_DEPS, install_commands
+        from packaging.utils import canonicalize_name
+        specs = [str(r) for r in requirements if canonicalize_name(r.name) not in NO_DEPS]
+        for command in install_commands(requirements)[1 if specs else 0:]:   # the --no-deps ones
+            # pip_install with a list of arguments: 5.8.0 util.py:3899-3910, 5.10.0 util.py:3991,
+            # main util.py:4470 (packaging.py:935-960 passes the list to pip as it is)
+            slicer.util.pip_install(command)
+        if not specs:
+            return
         try:
             import slicer.packaging as packaging   # Slicer main only (Base/Python/slicer/packaging.py)
         except ImportError:

@@ -32,6 +32,14 @@ REQUIREMENTS_FILE_NAME = "DicomDeidentifyRequirements.txt"
 IMPORT_NAMES = {
     "pillow": "PIL",
     "pytesseract": "pytesseract",
+    "onnxruntime": "onnxruntime",
+    "opencv-python-headless": "cv2",
+    "pyclipper": "pyclipper",
+    "shapely": "shapely",
+    "pyyaml": "yaml",
+    "six": "six",
+    "tqdm": "tqdm",
+    "rapidocr-onnxruntime": "rapidocr_onnxruntime",
     "pylibjpeg": "pylibjpeg",
     "pylibjpeg-libjpeg": "libjpeg",
     "pylibjpeg-openjpeg": "openjpeg",
@@ -40,7 +48,15 @@ IMPORT_NAMES = {
 # distribution -> what it is for (shown to the user before installing)
 PURPOSES = {
     "pillow": "images for OCR and the report's thumbnails",
-    "pytesseract": "OCR of burned-in text (also needs the tesseract program)",
+    "pytesseract": "a second reader of burned-in text (with the tesseract program, where installed)",
+    "onnxruntime": "runs the text detector's models (CPU)",
+    "opencv-python-headless": "image operations of the text detector (OpenCV without its GUI)",
+    "pyclipper": "used by the text detector",
+    "shapely": "used by the text detector",
+    "pyyaml": "used by the text detector",
+    "six": "used by the text detector",
+    "tqdm": "used by the text detector",
+    "rapidocr-onnxruntime": "the text detector and reader (PP-OCR models in the package)",
     "pylibjpeg": "decoding compressed pixel data",
     "pylibjpeg-libjpeg": "decoding JPEG and JPEG-LS pixel data",
     "pylibjpeg-openjpeg": "decoding JPEG 2000 pixel data",
@@ -50,6 +66,23 @@ PURPOSES = {
 OPT_IN_LICENCES = {
     "pylibjpeg-libjpeg": "GPL-3.0",
 }
+
+
+# Installed with pip's --no-deps, each in a call of its own: its metadata requires the GUI build of
+# OpenCV (opencv-python), which carries Qt plugins that clash with Slicer's Qt; the file lists its
+# other requirements, with opencv-python-headless.
+NO_DEPS = frozenset({"rapidocr-onnxruntime"})
+
+
+def install_commands(requirements) -> list:
+    """The pip argument lists that install `requirements`: [[specs of those installed with their
+    dependencies], ["--no-deps", spec], ...] (empty lists left out). slicer.util.pip_install takes a
+    list of command-line arguments in 5.8 (util.py 3899-3910), 5.10 (util.py 3991) and main (util.py
+    4470 -> packaging.pip_install, whose _build_pip_args passes a list as it is, packaging.py 935-960)."""
+    normal = [str(r) for r in requirements if canonicalize_name(r.name) not in NO_DEPS]
+    commands = [normal] if normal else []
+    commands += [["--no-deps", str(r)] for r in requirements if canonicalize_name(r.name) in NO_DEPS]
+    return commands
 
 
 def requirements_path(module_dir) -> Path:

@@ -23,8 +23,9 @@ REAL_FILE = req.requirements_path(MODULE_DIR)
 def test_the_real_file_parses_with_the_production_reader():
     parsed = req.load_requirements(REAL_FILE)
     names = [canonicalize_name(r.name) for r in parsed]
-    assert names == ["pillow", "pytesseract", "pylibjpeg", "pylibjpeg-libjpeg", "pylibjpeg-openjpeg",
-                     "pylibjpeg-rle"]
+    assert names == ["pillow", "pytesseract", "onnxruntime", "opencv-python-headless", "pyclipper", "shapely",
+                     "pyyaml", "six", "tqdm", "rapidocr-onnxruntime", "pylibjpeg", "pylibjpeg-libjpeg",
+                     "pylibjpeg-openjpeg", "pylibjpeg-rle"]
     assert REAL_FILE.read_text().lstrip().startswith("#"), "the file is expected to carry its comment header"
 
 
@@ -144,7 +145,7 @@ def test_ensure_asks_twice_and_installs_gpl_only_after_its_own_yes():
 def test_ensure_under_testing_neither_asks_nor_installs():
     recorder = Recorder()
     outcome = run(recorder, req.SessionMemory(), testing=True)
-    assert recorder.questions == [] and recorder.installs == [] and len(outcome.missing) == 6
+    assert recorder.questions == [] and recorder.installs == [] and len(outcome.missing) == 14
 
 
 def test_ensure_offline_fails_once_and_is_not_retried():
@@ -162,3 +163,26 @@ def test_no_to_the_first_question_is_no_to_the_gpl_one():
     run(recorder, memory)
     assert len(recorder.questions) == 1 and recorder.installs == []
     assert run(recorder, memory).asked == 0
+
+
+def test_the_detector_is_installed_without_its_dependencies_which_the_file_lists_with_headless_opencv():
+    """rapidocr-onnxruntime's metadata asks for the GUI build of OpenCV (Qt plugins that clash with
+    Slicer's): inside Slicer it is installed with --no-deps, in a call of its own, after the rest,
+    and the file lists its other requirements with opencv-python-headless, as pyproject's extra does."""
+    import importlib.metadata
+    import tomllib
+    from DicomDeidentifyLib.requirements import NO_DEPS, install_commands
+    requirements = req.load_requirements(req.requirements_path(MODULE_DIR))
+    names = {canonicalize_name(r.name) for r in requirements}
+    assert "rapidocr-onnxruntime" in names and "opencv-python" not in names and "opencv-python-headless" in names
+    commands = install_commands(requirements)
+    assert commands[-1] == ["--no-deps", "rapidocr-onnxruntime==1.4.4"]
+    assert all("rapidocr" not in spec for spec in commands[0]) and "--no-deps" not in commands[0]
+    # every requirement the installed detector declares is in the file (OpenCV as its headless build)
+    declared = {canonicalize_name(Requirement(line).name) for line in importlib.metadata.requires("rapidocr-onnxruntime")
+                if "extra ==" not in line}
+    assert declared - {"opencv-python", "numpy"} <= names, declared - names   # numpy: bundled by Slicer
+    # the same pins as the command line's [pixels] extra and setup.sh
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["pixels"]
+    assert {canonicalize_name(Requirement(line).name) for line in extra} >= names - {"tqdm"} - NO_DEPS
+    assert 'RAPIDOCR="rapidocr-onnxruntime==1.4.4"' in (ROOT / "setup.sh").read_text()
