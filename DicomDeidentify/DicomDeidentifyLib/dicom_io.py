@@ -50,9 +50,7 @@ STALE_PARTIAL_SECONDS = 600   # a partial file untouched this long is left over,
 # Groups a DICOM data set without preamble and meta (old "raw" files) may start with.
 _RAW_START_GROUPS = {0x0002, 0x0004, 0x0008}
 # The VRs of PS3.5 6.2: an explicit VR outside them makes pydicom guess, so such files are read whole.
-KNOWN_VRS = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD", "OF",
-                       "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN",
-                       "UR", "US", "UT", "UV"})
+from .element_decoding import KNOWN_VRS  # noqa: E402
 UNDEFINED_LENGTH = 0xFFFFFFFF
 PRIVATE_SEARCHED_VRS = frozenset({"PN", "UI", "DA", "DT"})
 PIXEL_DATA, SPECIFIC_CHARACTER_SET = 0x7FE00010, 0x00080005

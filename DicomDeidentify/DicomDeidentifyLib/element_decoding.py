@@ -29,6 +29,13 @@ UNDEFINED_LENGTH = 0xFFFFFFFF
 ITEM_TAG = b"\xfe\xff\x00\xe0"   # (FFFE,E000) little endian
 
 
+# The VRs of PS3.5 Table 6.2-1 (2024). Bytes in a VR field that are none of these ('LK') say nothing
+# about the value: the element is judged as its dictionary VR, like one stored as UN.
+KNOWN_VRS = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD", "OF",
+                       "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN",
+                       "UR", "US", "UT", "UV"})
+
+
 class Undecodable(Exception):
     """The value's bytes are not a valid value of the VR they were to be decoded as."""
 

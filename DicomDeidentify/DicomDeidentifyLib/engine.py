@@ -31,7 +31,7 @@ from pydicom.values import convert_UI
 from . import actions as A
 from .dates import shift_value
 from .dicom_writer import dictionary_vr_or_empty
-from .element_decoding import Undecodable, decode_as, looks_like_sequence, plain_vr, stored_bytes
+from .element_decoding import KNOWN_VRS, Undecodable, decode_as, looks_like_sequence, plain_vr, stored_bytes
 from .dummies import DATE_TIME_VRS, TEXT_VRS, dummy_for
 from .keyed_hash import KeyedHasher
 from . import raw_values
@@ -284,9 +284,10 @@ class _FileRun:
             return
         vr = _vr_of(raw, number)
         judged_as = _judging_vr(number)
-        if vr == "UN" or (judged_as is not None and vr != judged_as and vr in STRING_VRS):
-            # Stored as UN, or as another text VR than a name, date, time or UID the dictionary
-            # knows it as: judged as what it is (PS3.5 6.2.2), not as it is stored.
+        if vr == "UN" or vr not in KNOWN_VRS or (judged_as is not None and vr != judged_as and vr in STRING_VRS):
+            # Stored as UN, with VR bytes that are no VR ('LK'), or as another text VR than a name,
+            # date, time or UID the dictionary knows it as: judged as what it is (PS3.5 6.2.2), not
+            # as it is stored (a tag no dictionary knows is removed as unknown).
             vr = self._decode_un(dataset, tag, raw, path, stored_as_un=vr == "UN")
             if vr is None:
                 return

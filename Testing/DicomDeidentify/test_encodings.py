@@ -297,6 +297,30 @@ def test_vr_bytes_that_are_not_letters_inside_a_sequence_fail_the_file(tmp_path,
     assert result.status == "failed" and "(0008,0100)" in result.reason
 
 
+@both_ways
+def test_letters_that_are_no_vr_are_judged_as_the_dictionary_vr(tmp_path, sampled):
+    """VR bytes that are capital letters but no VR of PS3.5 ('LK', 'ZZ'): the element is judged as its
+    dictionary VR, like one stored as UN (a name emptied, a kept value written with its real VR); a
+    tag no dictionary knows goes. No output element keeps a VR that is not one."""
+    software = 0x00181020   # Software Versions, LO
+    overrides = {SECONDARY_REVIEWER_NAME: explicit(SECONDARY_REVIEWER_NAME, "LK", NAME),
+                 software: explicit(software, "ZZ", b"V3.51*P25")}
+    result, out, data = run(tmp_path, overrides, sampled=sampled)
+    assert result.status == "written", result.reason
+    assert out[SECONDARY_REVIEWER_NAME].VR == "PN" and out[SECONDARY_REVIEWER_NAME].value == ""
+    assert b"Smith" not in data
+    assert out[software].VR == "LO" and out[software].value == "V3.51*P25"
+    from DicomDeidentifyLib.element_decoding import KNOWN_VRS
+
+    def vrs(dataset):
+        for element in dataset:
+            yield str.__str__(element.VR) if isinstance(element.VR, str) else str(element.VR)
+            if element.VR == "SQ":
+                for child in element.value:
+                    yield from vrs(child)
+    assert set(vrs(out)) <= KNOWN_VRS
+
+
 def test_a_parse_that_finds_other_top_level_elements_than_the_scan_fails():
     from DicomDeidentifyLib.dicom_io import DicomReadError, _check_agreement
     ds = read("CT_small.dcm")
