@@ -220,7 +220,8 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         try:
             options = DeidentifyOptions.from_dict(data)
         except (ValueError, IndexError) as error:
-            raise ValueError(_("The profile is not valid: {error}").format(error=error)) from None
+            from DicomDeidentifyLib.errors import ProfileError
+            raise ProfileError(_("The profile is not valid: {error}").format(error=error)) from None
         self.logic.saveOptions(options)
         self.options = options
         return options
@@ -241,7 +242,11 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
             return
         from DicomDeidentifyLib import DeidentifyOptions
         with safeErrorDisplay(_("The chosen file is not a profile this module can read."), self.logic.reportsFolder):
-            options = DeidentifyOptions.from_file(path)
+            from DicomDeidentifyLib.errors import ProfileError
+            try:
+                options = DeidentifyOptions.from_file(path)
+            except ValueError as error:   # its text names the setting, not the file's folder
+                raise ProfileError(_("The profile is not valid: {error}").format(error=error)) from None
             self.logic.saveOptions(options)
             self._showOptions(options)
 
@@ -845,8 +850,14 @@ class DicomDeidentifyTest(ScriptedLoadableModuleTest):
                 # Review N1: with the side database shown and the option off, Slicer's own import (which
                 # would index and copy the originals into the shown database) is refused.
                 import_hook.setAnonymizeOnImport(False)
-                slicer.modules.DICOMWidget.browserWidget.importDirectory(str(work / "cd"))
-                hook.flushPendingImports()
+                refusals = []   # the refusal's warning box would wait for a click in an interactive run
+                hook.refuseOriginals = lambda: refusals.append(True)   # ImportHook is a plain Python class
+                try:
+                    slicer.modules.DICOMWidget.browserWidget.importDirectory(str(work / "cd"))
+                    hook.flushPendingImports()
+                finally:
+                    del hook.refuseOriginals
+                self.assertEqual(refusals, [True], "the import of originals into the side database was not refused")
                 self.assertTrue(hook.sideDatabaseShown())
                 self.assertEqual(sorted(self._databaseFiles(slicer.dicomDatabase)), sorted(files))
                 # Review N5: another side database configured -> "Show side database" switches to it.

@@ -25,6 +25,12 @@ class SideDatabaseRefused(SafeError, ValueError):
     another DICOM database, or a folder with other content)."""
 
 
+class ProfileError(SafeError, ValueError):
+    """A profile (the panel's settings or a profile file) that is not valid; the text names the
+    setting and what is wrong with it. Profiles hold options, not patients' values (a fixed name is
+    the replacement the user typed), so it may be shown (review 3, R1)."""
+
+
 def shown_text(error: BaseException) -> str:
     """What a popup or a log line may say of `error`: a SafeError's text, else its type only."""
     if isinstance(error, SafeError):

@@ -32,6 +32,14 @@ def side_database_refusal(folder, main_database=None) -> str | None:
     if main_database and _same_folder(folder, main_database):
         return ("The folder chosen as the side database is Slicer's main DICOM database: choose another "
                 "folder (an empty or new one) in DICOM De-identify.")
+    # Inside the main database, or inside any of Slicer's DICOM databases (ctkDICOM.sql without the
+    # marker), at any depth: that folder's layout is Slicer's, and it holds identified files (review 3, R3).
+    absolute = Path(os.path.abspath(folder))
+    for parent in absolute.parents:
+        if (main_database and _same_folder(parent, main_database)) or (
+                (parent / CTK_DATABASE_FILE).exists() and not is_side_database(parent)):
+            return ("The folder chosen as the side database lies inside a DICOM database of Slicer's: choose a "
+                    "folder (an empty or new one) outside it in DICOM De-identify.")
     if is_side_database(folder) or not folder.exists():
         return None
     if not folder.is_dir():

@@ -316,3 +316,23 @@ def test_the_users_main_database_is_never_marked_and_the_runs_refusal_stays_reac
         mark_side_database(fine, main_database=str(main))
         (fine / "ctkDICOM.sql").write_bytes(b"SQLite format 3\x00")
         assert side_database_refusal(fine, main_database=str(main)) is None
+
+
+def test_a_side_database_inside_a_dicom_database_of_slicers_is_refused(tmp_path):
+    """A new folder inside the main database, or inside any unmarked folder with ctkDICOM.sql, at any
+    depth, is refused before anything is written (review 3, R3); one beside it is fine."""
+    import pytest
+    from DicomDeidentifyLib.errors import SideDatabaseRefused
+    from DicomDeidentifyLib.runs import mark_side_database, side_database_refusal
+    main = tmp_path / "SlicerDICOMDatabase"
+    main.mkdir()
+    other = tmp_path / "OtherDatabase"
+    (other / "dicom").mkdir(parents=True)
+    (other / "ctkDICOM.sql").write_bytes(b"SQLite format 3\x00")
+    for folder, recorded in ((main / "deid", str(main)), (main / "a" / "b", str(main)), (other / "deid", None),
+                             (other / "dicom" / "x", None)):
+        assert "inside a DICOM database" in side_database_refusal(folder, main_database=recorded)
+        with pytest.raises(SideDatabaseRefused):
+            mark_side_database(folder, main_database=recorded)
+        assert not folder.exists()
+    assert side_database_refusal(tmp_path / "side", main_database=str(main)) is None
