@@ -67,8 +67,16 @@ def _extension(row: SaveRow) -> str:
     return file_suffixes(row.file_name) or row.extension
 
 
-def outcome_message(path: str, findings: list, scrubbed: bool) -> str:
-    """What the user is told after a save: where identity was found, never the values themselves."""
+def outcome_message_path(path: str, values=()) -> str:
+    """A saved file's path as it may be shown and logged: '...' where it holds one of `values`."""
+    return IdentityMatcher(set(values)).redact(str(path), "...") if values else str(path)
+
+
+def outcome_message(path: str, findings: list, scrubbed: bool, values=()) -> str:
+    """What the user is told after a save: where identity was found, never the values themselves.
+    The saved file's own path is shown with '...' where it holds one of `values` or of the values
+    found (a folder or file named after the patient): Slicer logs the text of every popup."""
+    path = outcome_message_path(path, set(values) | {finding.term for finding in findings})
     if not findings:
         return (f"Saved {path} without patient information: no identifying value found in the written files."
                 if scrubbed else f"{path}: no identifying value found in the written files.")

@@ -30,7 +30,7 @@ import slicer
 from SceneScrubberLib.live_scene import apply_plan, identifying_values, plan_scrub, restore, take_snapshot
 from SceneScrubberLib.save_decisions import (after_scrubbed_save, carry_out, check_after_unscrubbed_save,
                                              private_listing, run_scrubbed_save, scene_row_target)
-from SceneScrubberLib.save_rows import RowChange, SaveRow, neutral_rows, outcome_message
+from SceneScrubberLib.save_rows import RowChange, SaveRow, neutral_rows, outcome_message, outcome_message_path
 
 try:   # Slicer's translation function (Base/Python/slicer/i18n.py, present in 5.8.0, 5.10.0 and main)
     from slicer.i18n import tr as _
@@ -188,8 +188,11 @@ class SaveDialogHook:
             else:
                 self._saveUnscrubbed()
         except Exception as error:
-            logging.exception("SceneScrubber: the Save dialog's save failed")
-            slicer.util.errorDisplay(_("Scene Scrubber could not complete the save: {error}").format(error=error),
+            # the error's type only: its text may quote a path named after the patient, and Slicer logs
+            # the text of every popup (util.py 5.8.0:3057)
+            logging.error("SceneScrubber: the Save dialog's save failed (%s)", type(error).__name__)
+            slicer.util.errorDisplay(_("Scene Scrubber could not complete the save ({error}). Check the saved "
+                                       "files before sharing them.").format(error=type(error).__name__),
                                      parent=self.dialog)
 
     def _saveUnscrubbed(self):
@@ -268,12 +271,13 @@ class SaveDialogHook:
         outcome = carry_out(decision, values, policy)
         for path, findings, error in outcome.scenes:
             if error is not None:
-                slicer.util.warningDisplay(_("{path} was saved but could not be checked: {error}")
-                                           .format(path=path, error=error))
+                slicer.util.warningDisplay(_("{path} was saved but could not be checked ({error}): check it "
+                                             "before sharing it.").format(path=outcome_message_path(path, values),
+                                                                          error=type(error).__name__))
             elif findings:
-                slicer.util.warningDisplay(outcome_message(path, findings, scrubbed=True))
+                slicer.util.warningDisplay(outcome_message(path, findings, scrubbed=True, values=values))
             else:
-                message = outcome_message(path, findings, scrubbed=True)
+                message = outcome_message(path, findings, scrubbed=True, values=values)
                 slicer.util.showStatusMessage(message, 10000)
                 logging.info(message)
         if outcome.not_removed:
@@ -299,15 +303,17 @@ class SaveDialogHook:
             qt.QTimer.singleShot(0, lambda: self._checkUnscrubbed(path))
 
     def _checkUnscrubbed(self, path):
+        values = ()
         try:
             from SceneScrubberLib.scene_check import check_scene
-            findings = check_scene(path, identifying_values(slicer.mrmlScene, self.policyFactory()))
-        except Exception:
-            logging.exception("SceneScrubber: could not check %s", path)
+            values = identifying_values(slicer.mrmlScene, self.policyFactory())
+            findings = check_scene(path, values)
+        except Exception as error:
+            logging.error("SceneScrubber: a saved scene could not be checked (%s)", type(error).__name__)
             return
         if findings:
             slicer.util.warningDisplay(
-                outcome_message(path, findings, scrubbed=False) + "\n\n" +
+                outcome_message(path, findings, scrubbed=False, values=values) + "\n\n" +
                 _("This save did not use the Save dialog's \"Remove patient information\" option."))
 
     # -- the dialog's table ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import vtk
 
 from SceneScrubberLib.after_save import finish_saved_scene, is_saved_scene
 from SceneScrubberLib.live_scene import identifying_values, plan_scrub, take_snapshot, scrubbed_for_saving
-from SceneScrubberLib.save_rows import RowChange, SaveRow, neutral_rows, outcome_message
+from SceneScrubberLib.save_rows import RowChange, SaveRow, neutral_rows, outcome_message, outcome_message_path
 from SceneScrubberLib.scene_check import Finding, check_scene
 from SceneScrubberLib.screenshots import blank_png
 from support.scenes import PHI, dicom_scene
@@ -132,3 +132,14 @@ def test_after_a_scrubbed_bundle_save_what_live_scrubbing_cannot_reach_is_taken_
     assert any(b"Comment:seen * today" in data for data in texts.values())
     assert not any(b"doe-john" in data.lower() or b"john doe" in data.lower() for data in texts.values())
     assert scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode").GetAttribute("Comment") == "seen John Doe today"
+
+
+def test_the_message_masks_the_saved_files_own_path_which_slicer_logs():
+    """Slicer logs every popup's text: a scene saved as '/data/Doe John/Doe_John.mrb' is named with
+    '...' for the values found or known (review 3, R2)."""
+    findings = [Finding("scene/scene.mrml", "Doe^John", 40)]
+    message = outcome_message("/data/Doe John/Doe_John.mrb", findings, scrubbed=False)
+    assert "Doe" not in message and "John" not in message and message.startswith("/data/")
+    clean = outcome_message("/data/Doe John/case.mrb", [], scrubbed=True, values={"Doe^John"})
+    assert "Doe" not in clean and "case.mrb" in clean
+    assert outcome_message_path("/data/x/case.mrb", ()) == "/data/x/case.mrb"
