@@ -187,7 +187,8 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
         if not path:
             return
         terms = [t.strip() for t in self.ui.termsLineEdit.text.split(";") if t.strip()]
-        with slicer.util.tryWithErrorDisplay(_("{path} could not be checked.").format(path=path), waitCursor=True):
+        # the path the user chose is not shown (Slicer logs popup texts; it may be named after the patient)
+        with slicer.util.tryWithErrorDisplay(_("The scene could not be checked."), waitCursor=True):
             try:
                 findings = self.logic.checkFile(path, terms, **self._policyArguments())
             except Exception as error:

@@ -18,11 +18,8 @@ import stat
 import struct
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
 
-from pydicom.datadict import dictionary_VR
-
-from .structure_check import body_offset, meta_transfer_syntax
+from .structure_check import body_offset, is_sequence_tag, meta_transfer_syntax
 
 MB = 1024 * 1024
 DEFAULT_MAX_FILE_MB = 16 * 1024     # well above the largest real objects (whole-slide images, 4D ultrasound)
@@ -175,14 +172,6 @@ class _Disordered(Exception):
         self.position = position
 
 
-@lru_cache(maxsize=65536)
-def _is_sequence(tag: int) -> bool:
-    try:
-        return dictionary_VR(tag) == "SQ"
-    except KeyError:
-        return False
-
-
 def _disorder(buffer, start: int, implicit: bool, little: bool):
     """The byte where a data set's tags stop ascending (beyond the few allowed), or None."""
     scan = _OrderScan(buffer, implicit, little)
@@ -252,7 +241,7 @@ class _OrderScan:
             else:
                 if position + length > limit:
                     raise _Stop()
-                if vr == b"SQ" or (vr is None and _is_sequence(tag)):
+                if vr == b"SQ" or (vr is None and is_sequence_tag(tag)):
                     self.items(position, position + length, depth + 1)
                 position += length
 

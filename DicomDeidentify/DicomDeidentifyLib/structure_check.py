@@ -104,6 +104,15 @@ def _vr_text(vr: bytes) -> str:
     return text
 
 
+@lru_cache(maxsize=65536)
+def is_sequence_tag(tag: int) -> bool:
+    """Whether the data dictionary knows `tag` as a sequence (how an implicit VR reader finds one)."""
+    try:
+        return dictionary_VR(tag) == "SQ"
+    except KeyError:
+        return False
+
+
 class _Scanner:
     def __init__(self, buffer, implicit: bool, little: bool):
         self.buffer, self.size, self.implicit = buffer, len(buffer), implicit
@@ -195,12 +204,8 @@ class _Scanner:
         return position + length
 
     @staticmethod
-    @lru_cache(maxsize=65536)
     def _is_sequence(tag: int) -> bool:
-        try:
-            return dictionary_VR(tag) == "SQ"
-        except KeyError:
-            return False
+        return is_sequence_tag(tag)
 
     def items(self, position: int, end: int | None, depth: int, holds_elements: bool) -> int:
         while True:

@@ -230,8 +230,8 @@ def carry_out(decision: SaveDecision, identifying_values, policy: ScrubPolicy | 
             findings, _blanked = finish_saved_scene(path, identifying_values, policy)
             outcome.scenes.append((path, findings, None))
         except Exception as error:   # reported to the user; the other files are still handled
-            log.exception("could not finish the saved scene")
-            outcome.scenes.append((path, [], str(error) or type(error).__name__))
+            log.error("could not finish a saved scene (%s)", type(error).__name__)
+            outcome.scenes.append((path, [], _text(error)))
     for path in decision.stray_files:
         try:
             os.remove(path)
@@ -274,22 +274,25 @@ def run_scrubbed_save(apply, save, put_back) -> ScrubbedSaveRun:
     try:
         apply()
     except Exception as error:   # nothing is saved; the partial changes are put back below
-        log.exception("could not scrub the scene for saving")
+        log.error("could not scrub the scene for saving (%s)", type(error).__name__)
         run.errors.append(("apply", _text(error)))
     else:
         try:
             run.saved = save()
         except Exception as error:
-            log.exception("the scrubbed save failed")
+            log.error("the scrubbed save failed (%s)", type(error).__name__)
             run.errors.append(("save", _text(error)))
     for name, step in put_back:
         try:
             step()
         except Exception as error:
-            log.exception("could not put back the %s after a scrubbed save", name)
+            log.error("could not put back the %s after a scrubbed save (%s)", name, type(error).__name__)
             run.errors.append((name, _text(error)))
     return run
 
 
 def _text(error: Exception) -> str:
-    return str(error) or type(error).__name__
+    """What the user is told of an error: its type only. Its text may quote a path named after the
+    patient, and Slicer logs the text of every popup (util.py 5.8.0:3057); library code never logs
+    identifying values."""
+    return type(error).__name__

@@ -279,7 +279,7 @@ def test_n7_a_put_back_step_that_fails_does_not_stop_the_others_and_is_reported(
 
     run = run_scrubbed_save(lambda: apply_plan(scene, plan), lambda: scene.WriteToMRB(str(path), screenshot()),
                             [("table", broken_table), ("scene", lambda: restore(scene, snapshot))])
-    assert run.saved is True and run.errors == [("table", "the dialog refilled its table")]
+    assert run.saved is True and run.errors == [("table", "RuntimeError")]   # the type only: texts may name files
     assert run.put_back_errors() == run.errors and not run.failed("save")
     after = take_snapshot(scene)   # the session is as it was (writing adds SubjectHierarchyVersion, not ours)
     assert after.items == snapshot.items and after.nodes["vtkMRMLScalarVolumeNode1"] == snapshot.nodes["vtkMRMLScalarVolumeNode1"]
