@@ -97,6 +97,9 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
             record(deidentify_checked(engine, source, output, dry_run, limits))
         return summary
 
+    # Options a worker could not start with (a bad region rule file) raise here, as with one job,
+    # instead of every worker dying on them in turn.
+    Deidentifier(options, key)
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     # Forked workers share the parent's memory until they write to it; the garbage collector
     # would write to every object it tracks. Frozen objects are left alone (see gc.freeze).

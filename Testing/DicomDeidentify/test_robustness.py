@@ -626,3 +626,19 @@ def test_fuzzed_corpus_files_fail_with_a_reason_never_a_traceback_nor_a_partial_
         check_buffer(data, syntax == pydicom.uid.ImplicitVRLittleEndian, syntax != pydicom.uid.ExplicitVRBigEndian)
         # (Decoding every value is the output check's job, not this test's: with this seed, one
         # output keeps an element whose VR the mutation made unknown, 'LK'; see the report.)
+
+
+def test_options_no_worker_can_start_with_raise_before_any_worker_starts(tmp_path):
+    """A region rule file that is not one: the run raises the same ValueError with two jobs as with
+    one, before any worker starts (before, each worker died on it and every file said 'worker died')."""
+    import pytest
+    from pydicom.data import get_testdata_file
+    from DicomDeidentifyLib import DeidentifyOptions, deidentify_paths
+    rules = tmp_path / "rules.json"
+    rules.write_text("[1,2")
+    files = [get_testdata_file(name) for name in ("CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm")]
+    options = DeidentifyOptions(clean_pixel_data=True, pixel_rules_file=str(rules))
+    for jobs in (1, 2):
+        with pytest.raises(ValueError, match="not a region rule file"):
+            deidentify_paths(files, tmp_path / f"out{jobs}", options, bytes(range(32)), jobs=jobs)
+        assert not (tmp_path / f"out{jobs}").exists() or not list((tmp_path / f"out{jobs}").rglob("*.dcm"))
