@@ -10,8 +10,10 @@ warnings.filterwarnings("ignore", module="pydicom")
 import pytest  # noqa: E402
 
 # `Testing/run_tests.sh --quick` leaves these out (everyday work; the default run keeps everything):
-# OCR and pixel cleaning, the external validators, and the runs that kill and resume a process.
-QUICK_SKIPS_MODULES = ("test_pixel_", "test_burned_in", "test_validation_tools")
+# OCR and pixel cleaning, the external validators, the runs that kill and resume a process, and the
+# modules of many processes and bounded-memory runs (robustness, side database, CLI processes, installs).
+QUICK_SKIPS_MODULES = ("test_pixel_", "test_burned_in", "test_validation_tools", "test_robustness",
+                       "test_side_database", "test_cli_errors", "test_install_without_extras", "test_held_files")
 QUICK_SKIPS_NAMES = ("killed", "sigkill", "ctrl_c", "concurrent", "every_corpus_file", "reading_only_what_is_needed")
 
 
