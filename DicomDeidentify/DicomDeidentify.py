@@ -245,8 +245,11 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
             from DicomDeidentifyLib.errors import ProfileError
             try:
                 options = DeidentifyOptions.from_file(path)
-            except ValueError as error:   # its text names the setting, not the file's folder
-                raise ProfileError(_("The profile is not valid: {error}").format(error=error)) from None
+            except ValueError:
+                # not the error's text: for a file that is no profile it would echo the file's keys and
+                # values (options.py from_dict), and Slicer logs the popup's text
+                raise ProfileError(_("The chosen file is not a valid profile. The command line names the problem: "
+                                     "dicom-deidentify anonymize INPUT --output OUT --profile FILE --dry-run")) from None
             self.logic.saveOptions(options)
             self._showOptions(options)
 

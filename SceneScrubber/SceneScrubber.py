@@ -187,14 +187,22 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
         if not path:
             return
         terms = [t.strip() for t in self.ui.termsLineEdit.text.split(";") if t.strip()]
-        # the path the user chose is not shown (Slicer logs popup texts; it may be named after the patient)
-        with slicer.util.tryWithErrorDisplay(_("The scene could not be checked."), waitCursor=True):
-            try:
-                findings = self.logic.checkFile(path, terms, **self._policyArguments())
-            except Exception as error:
-                self.ui.statusLabel.text = _("{path} could not be checked: {error}").format(path=path, error=error)
+        # Not tryWithErrorDisplay: it shows (and Slicer logs, util.py 5.8.0:3057) the exception's text,
+        # which may quote the chosen path, named after the patient. The popup and the log get the error's
+        # type; the panel's own status line (on screen only) says more.
+        slicer.app.setOverrideCursor(qt.Qt.WaitCursor)
+        try:
+            findings = self.logic.checkFile(path, terms, **self._policyArguments())
+        except Exception as error:
+            self.ui.statusLabel.text = _("{path} could not be checked: {error}").format(path=path, error=error)
+            logging.error("SceneScrubber: a scene could not be checked (%s)", type(error).__name__)
+            slicer.util.errorDisplay(_("The scene could not be checked ({error}).").format(error=type(error).__name__))
+            if slicer.app.testingEnabled():
                 raise
-            self.ui.statusLabel.text = _outcome(path, True, findings)
+            return
+        finally:
+            slicer.app.restoreOverrideCursor()
+        self.ui.statusLabel.text = _outcome(path, True, findings)
 
 
 def _outcome(path, saved, findings):

@@ -283,7 +283,7 @@ class SaveDialogHook:
         if outcome.not_removed:
             slicer.util.warningDisplay(
                 _("Slicer left copies of hidden nodes beside the saved bundle that could not be removed: {files}. "
-                  "Delete them before sharing the folder.").format(files=", ".join(outcome.not_removed)))
+                  "Delete them before sharing the folder.").format(files=", ".join(outcome_message_path(path, values) for path in outcome.not_removed)))
         if decision.warning:
             slicer.util.warningDisplay(decision.warning)   # the library's text (not translated)
 
