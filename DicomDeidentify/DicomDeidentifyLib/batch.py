@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .bounded_read import InputRefused, ReadLimits, check_input
+from .bounded_read import ReadLimits
 from .dicom_io import remove_partial_files
 from .engine import Deidentifier
 from .input_files import iter_input_files, walk_inputs  # noqa: F401  (iter_input_files: used by compare)
@@ -94,7 +94,7 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
                 summary.cancelled = True
                 break
             engine.record_changes = len(summary.results) < SAMPLE_CHANGES
-            record(deidentify_checked(engine, source, output, dry_run, limits))
+            record(deidentify_file(engine, source, output, dry_run, limits))
         return summary
 
     # Options a worker could not start with (a bad region rule file) raise here, as with one job,
@@ -127,20 +127,6 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         if (summary.cancelled or deaths or not finished) and output is not None and output.exists():
             remove_partial_files(output)   # what stopped or dead workers left is unfinished
     return summary
-
-
-def deidentify_checked(engine: Deidentifier, source: Path, output: Path | None, dry_run: bool,
-                       limits: ReadLimits) -> FileResult:
-    """deidentify_file, once bounded_read.check_input says the file may be parsed."""
-    try:
-        check_input(source, limits)
-    except InputRefused as refused:
-        return FileResult(str(source), status=SKIPPED if refused.not_regular else FAILED, reason=refused.reason)
-    except OSError as error:
-        return FileResult(str(source), status=FAILED, reason=f"cannot be read: {error.strerror or error}")
-    except Exception as error:   # e.g. a file that shrank while it was mapped: this file fails, the batch goes on
-        return FileResult(str(source), status=FAILED, reason=f"cannot be read: {type(error).__name__}: {error}")
-    return deidentify_file(engine, source, output, dry_run)
 
 
 def _exit_description(exitcode) -> str:
@@ -178,4 +164,4 @@ def _work(source: Path) -> FileResult:
     engine = _worker["engine"]
     engine.record_changes = _worker["done"] < _worker["samples"]   # each worker keeps a few samples
     _worker["done"] += 1
-    return deidentify_checked(engine, source, _worker["output"], _worker["dry_run"], _worker["limits"])
+    return deidentify_file(engine, source, _worker["output"], _worker["dry_run"], _worker["limits"])

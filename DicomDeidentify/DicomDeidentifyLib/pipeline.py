@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydicom.datadict import keyword_for_tag
 
+from .bounded_read import InputRefused, ReadLimits, check_input
 from .dicom_io import (DicomReadError, needs_decoding, read_source, replace_file_meta, transfer_syntax_of,
                        write_dataset)
 from .engine import Deidentifier
@@ -47,15 +48,18 @@ def _removed_names(tags: tuple) -> tuple:
 
 
 def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path | None,
-                    dry_run: bool = False) -> FileResult:
+                    dry_run: bool = False, limits: ReadLimits | None = None) -> FileResult:
     source = Path(source)
     try:
+        check_input(source, limits or ReadLimits())   # a regular file, within the limits (bounded_read)
         # Files sampled for the report's before/after are parsed (but for pixel data), so that it shows originals.
         read = read_source(source, deidentifier.sampled_unparsed_action if deidentifier.record_changes
                            else deidentifier.unparsed_action)
         if read.kept_unread and (needs_decoding(read.dataset) or deidentifier.pixel_stage.needs_pixels(read.dataset)):
             read = read_source(source)   # an encoding to convert or pixels to clean: every element is parsed
         dataset, digest = read.dataset, read.digest
+    except InputRefused as refused:
+        return FileResult(str(source), status=SKIPPED if refused.not_regular else FAILED, reason=refused.reason)
     except DicomReadError as error:
         return FileResult(str(source), status=SKIPPED if error.not_dicom else FAILED, reason=error.reason)
     except OSError as error:
