@@ -213,14 +213,14 @@ def open_scene(source: Path, allowed_folders=()) -> SceneSource:
     `allowed_folders`: folders outside the scene's own from which its storage nodes may bring data in."""
     source = Path(source)
     allowed = [Path(os.path.abspath(folder)) for folder in allowed_folders]
+    if not os.path.lexists(source):
+        raise SceneError("the input does not exist")
     if source.is_dir():
         scene = _folder(source, allowed, frozenset(key_files()))
     elif source.suffix.lower() == ".mrb":
         scene = _bundle(source)
     elif source.suffix.lower() == ".mrml":
         scene = _mrml_with_references(source, allowed, frozenset(key_files()))
-    elif not source.exists():
-        raise SceneError("the input does not exist")
     else:
         raise SceneError("the input is not a .mrml file, a scene folder or an .mrb bundle")
     if not scene.scene_names():

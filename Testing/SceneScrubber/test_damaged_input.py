@@ -116,3 +116,12 @@ def test_a_bundle_that_is_no_zip_and_a_missing_input_give_exit_2(tmp_path):
         run = subprocess.run([str(CLI), "check", str(source), "--term", "Doe John"], capture_output=True, text=True)
         assert run.returncode == 2 and run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
         assert "Doe John" not in run.stderr
+
+
+def test_a_missing_input_is_named_as_missing_whatever_its_suffix(tmp_path):
+    for source in ("missing.mrb", "missing.mrml", "missing_folder", "missing.txt"):
+        for command in (["check", str(tmp_path / source)],
+                        ["scrub", str(tmp_path / source), "--output", str(tmp_path / "out.mrb")]):
+            run = subprocess.run([str(CLI), *command], capture_output=True, text=True)
+            assert run.returncode == 2 and run.stderr.strip() == "error: the input does not exist", run.stderr
+    assert not (tmp_path / "out.mrb").exists()
