@@ -2,6 +2,7 @@
 # Set up a fresh Debian machine for SlicerDeidentify, from the repo root (as root, or with sudo):
 #   - Debian's DICOM validators: dicom3tools (dciodvfy, dcentvfy) and dcmtk (dcmdump, dsrdump);
 #   - Debian's tesseract-ocr (English): Clean Pixel Data's second reader; the DejaVu font the tests draw text with;
+#   - Debian's libgdcm-tools (gdcmanon, GDCM's C++ anonymizer): the benchmark compares with it;
 #   - the text detector rapidocr-onnxruntime (its models ship in the wheel) with headless OpenCV;
 #   - .venv/: the package (console script dicom-deidentify), pydicom 3, the test dependencies and
 #     slicer-core (Slicer's MRML libraries, for scene tests);
@@ -11,12 +12,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 if ! command -v dciodvfy >/dev/null || ! command -v dcmdump >/dev/null || ! command -v tesseract >/dev/null \
-   || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+   || ! command -v gdcmanon >/dev/null || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    dicom3tools dcmtk tesseract-ocr tesseract-ocr-eng fonts-dejavu-core >/dev/null
+    dicom3tools dcmtk tesseract-ocr tesseract-ocr-eng fonts-dejavu-core libgdcm-tools openssl >/dev/null
 fi
 
 # Clean Pixel Data's text detector; --no-deps keeps the GUI build of OpenCV that its metadata names

@@ -6,7 +6,9 @@ Case 2: one enhanced CT object of 500 frames with per-frame functional groups.
 Each case times `cp -r` and `dicom-deidentify anonymize` (the real command line: the
 basic profile, and again with the options that add work) in turn, --repeat times, and prints the
 median files/s of each with their range, the ratio, and the peak memory of the de-identification
-for N/4 and N files (flat memory: the two stay close).
+for N/4 and N files (flat memory: the two stay close). The basic-profile CT cases also run GDCM's
+`gdcmanon` (Debian libgdcm-tools, installed by setup.sh) on the same files in the same rounds and
+print this project's files/s over gdcmanon's. The inputs are read, untimed, before each timed run.
 
 With --burned-in N, instead: Clean Pixel Data on N images of the measured corpus (text drawn at
 known boxes into pydicom's real CT, MR and US images, Testing/support/burned_in.py) and on N of
@@ -128,22 +130,59 @@ def timed(command: list) -> tuple:
     return seconds, max(after.ru_maxrss, before.ru_maxrss) / 1024, cpu
 
 
-def compare(label: str, inputs: Path, count: int, work: Path, jobs: int, options: list, repeat: int) -> dict:
-    """cp and de-identification of the same files, `repeat` times in turn; the medians are reported.
-    Both outputs are deleted after each round, so that every round starts alike (on a virtual
-    machine, writing into memory the page cache has not used before costs far more kernel time,
-    for cp and de-identification alike)."""
+def read_untimed(inputs: Path) -> None:
+    """Read every input once before a timed command: this virtual machine pages out file pages left alone
+    for about a minute, so without it the first command of a round would pay for reading them back."""
+    for path in sorted(inputs.rglob("*")):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                while handle.read(1 << 20):
+                    pass
+
+
+def gdcmanon_credentials(work: Path):
+    """(key, certificate) of a throw-away self-signed certificate for `gdcmanon -e` (it encrypts the
+    original attributes for its re-identify mode), or None when gdcmanon or openssl is missing."""
+    if not (shutil.which("gdcmanon") and shutil.which("openssl")):
+        return None
+    folder = work / "gdcmanon-credentials"
+    folder.mkdir()
+    key, certificate = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(["openssl", "req", "-nodes", "-new", "-x509", "-keyout", str(key), "-out", str(certificate),
+                    "-subj", "/CN=benchmark", "-days", "1"], check=True, capture_output=True)
+    return key, certificate
+
+
+def compare(label: str, inputs: Path, count: int, work: Path, jobs: int, options: list, repeat: int,
+            gdcm=None) -> dict:
+    """cp, de-identification and (with `gdcm`, the credentials of gdcmanon_credentials) GDCM's C++
+    `gdcmanon` on the same files, `repeat` rounds in turn; medians are reported with their range, and the
+    ratio of this project's files/s to gdcmanon's per round. The inputs are read, untimed, before each
+    timed command. All outputs are deleted after each round, so that every round starts alike (on a
+    virtual machine, writing into memory the page cache has not used before costs far more kernel time,
+    for every command alike)."""
     slug = "".join(c if c.isalnum() else "-" for c in label)
     key = work / "secrets" / "pseudonym.key"
-    copies, runs, cpu, peak = [], [], [], 0.0
+    copies, runs, anons, cpu, peak = [], [], [], [], 0.0
     for _round in range(repeat):
-        copied, out = work / f"{slug}-cp", work / f"{slug}-out"
+        copied, out, anon = work / f"{slug}-cp", work / f"{slug}-out", work / f"{slug}-gdcmanon"
+        read_untimed(inputs)
         copy_seconds, _, _ = timed(["cp", "-r", str(inputs), str(copied)])
+        read_untimed(inputs)
         deid_seconds, peak, used = timed([str(CLI), "anonymize", str(inputs), "--output", str(out), "--key-file",
                                           str(key), "--create-key", "--quiet", "--jobs", str(jobs), "--report-dir",
                                           str(work / "secrets" / "reports" / slug), *options])
         written = len(list(out.rglob("*.dcm")))
         assert written == count, f"{label}: {written} of {count} files written"
+        if gdcm:
+            anon.mkdir()
+            read_untimed(inputs)
+            anon_seconds, _, _ = timed(["gdcmanon", "-e", "-r", "--continue", "-i", str(inputs), "-o", str(anon),
+                                        "-k", str(gdcm[0]), "-c", str(gdcm[1])])
+            made = len([p for p in anon.rglob("*") if p.is_file()])
+            assert made == count, f"{label}: gdcmanon wrote {made} of {count} files"
+            anons.append(count / anon_seconds)
+            shutil.rmtree(anon)
         copies.append(count / copy_seconds)
         runs.append(count / deid_seconds)
         cpu.append(used)
@@ -157,6 +196,12 @@ def compare(label: str, inputs: Path, count: int, work: Path, jobs: int, options
           f"de-identify: {deid_rate:8.1f} files/s ({min(runs):.0f}-{max(runs):.0f})   "
           f"({row['ratio'] * 100:5.1f}% of cp)   CPU of the median run: {user:5.2f} s user, {kernel:5.2f} s kernel"
           f"   first round: cp {copies[0]:.0f}, de-identify {runs[0]:.0f} files/s")
+    if anons:
+        ratios = [ours / theirs for ours, theirs in zip(runs, anons)]
+        row["gdcmanon_files_per_s"], row["ratio_to_gdcmanon"] = statistics.median(anons), statistics.median(ratios)
+        print(f"{'':24} {'':6}        gdcmanon: {row['gdcmanon_files_per_s']:8.1f} files/s "
+              f"({min(anons):.0f}-{max(anons):.0f})   this project / gdcmanon: {row['ratio_to_gdcmanon']:.2f} "
+              f"({min(ratios):.2f}-{max(ratios):.2f} over rounds)")
     return row
 
 
@@ -255,9 +300,12 @@ def main(argv=None) -> int:
         quarter = max(1, args.files // 4)
         make_ct_series(work / "ct-small-set", quarter)
         make_ct_series(work / "ct", args.files)
-        print(f"files/s: median of {args.repeat} rounds (lowest-highest)")
-        small = compare("CT, basic, N/4", work / "ct-small-set", quarter, work, args.jobs, BASIC, args.repeat)
-        full = compare("CT, basic", work / "ct", args.files, work, args.jobs, BASIC, args.repeat)
+        gdcm = gdcmanon_credentials(work)
+        print(f"files/s: median of {args.repeat} rounds (lowest-highest); "
+              + ("gdcmanon (GDCM's C++ anonymizer, basic profile) beside the basic cases" if gdcm else
+                 "gdcmanon not found (Debian libgdcm-tools): no comparison with it"))
+        small = compare("CT, basic, N/4", work / "ct-small-set", quarter, work, args.jobs, BASIC, args.repeat, gdcm)
+        full = compare("CT, basic", work / "ct", args.files, work, args.jobs, BASIC, args.repeat, gdcm)
         compare("CT, options", work / "ct", args.files, work, args.jobs, OPTIONS, args.repeat)
         # built last: children forked after this inherit its memory in their peak figure
         make_enhanced_ct(work / "enhanced", args.frames)
