@@ -19,7 +19,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from .structure_check import body_offset, is_sequence_tag, meta_transfer_syntax
+from .structure_check import OUT_OF_ORDER_ALLOWED, body_offset, is_sequence_tag, meta_transfer_syntax
 
 MB = 1024 * 1024
 DEFAULT_MAX_FILE_MB = 16 * 1024     # well above the largest real objects (whole-slide images, 4D ultrasound)
@@ -30,7 +30,6 @@ INFLATE_CHUNK = 1 << 20
 # Below this size the checks of the body are skipped: pydicom's cost for any content is small
 # (256 kB of 8-byte elements: ~0.3 s, ~10 MB), and real small files need no second header walk.
 ORDER_SCAN_FROM_BYTES = 256 * 1024
-OUT_OF_ORDER_ALLOWED = 8            # per data set: real files sometimes have a tag or two out of place
 MAX_DEPTH = 64
 _RAW_START_GROUPS = {0x0002, 0x0004, 0x0008}   # as dicom_io: what a data set without preamble starts with
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
@@ -91,10 +90,14 @@ def read_regular(path) -> bytes:
         return stream.read(os.fstat(handle).st_size)
 
 
-def check_input(path, limits: ReadLimits = ReadLimits()) -> None:
+def check_input(path, limits: ReadLimits = ReadLimits(), defer_order_scan: bool = False) -> bool:
     """Raise InputRefused if `path` must not be parsed: not a regular file, larger than the limit,
     a deflated body inflating past the limit, element tags out of order (a body of zeros).
-    OSError if it cannot be opened. Linear in the file's size; memory bounded by the limits."""
+    OSError if it cannot be opened. Linear in the file's size; memory bounded by the limits.
+
+    With defer_order_scan, the tag order of a body that is not deflated is left to the reader and
+    True returned when that scan is owed: dicom_io.read_source checks the order in its own walk
+    of the headers, and runs scan_tag_order before anything else parses the file."""
     handle = open_regular(path)
     try:
         size = os.fstat(handle).st_size
@@ -102,11 +105,21 @@ def check_input(path, limits: ReadLimits = ReadLimits()) -> None:
             raise InputRefused(f"too large: {size / MB:.0f} MB, the limit is {limits.max_file_bytes / MB:.0f} MB "
                                "(--max-file-size)")
         if size == 0:
-            return
+            return False
+        scan_order = size >= ORDER_SCAN_FROM_BYTES
         with mmap.mmap(handle, 0, access=mmap.ACCESS_READ) as mapped:
-            _check_body(mapped, limits, scan_order=size >= ORDER_SCAN_FROM_BYTES)
+            if defer_order_scan and meta_transfer_syntax(mapped) != DEFLATED:
+                return scan_order
+            _check_body(mapped, limits, scan_order)
+        return False
     finally:
         os.close(handle)
+
+
+def scan_tag_order(buffer) -> None:
+    """The tag order scan of check_input (whatever the size) on the bytes of a file that is not
+    deflated (bytes or mmap); raises InputRefused if no encoding reads the tags in order."""
+    _check_body(buffer, ReadLimits(), scan_order=True)
 
 
 def _check_body(buffer, limits: ReadLimits, scan_order: bool) -> None:

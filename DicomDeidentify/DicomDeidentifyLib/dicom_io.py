@@ -33,7 +33,7 @@ from pydicom.values import convert_string
 
 from .dicom_writer import LONG_LENGTH_VRS, SourceLayout, dictionary_vr_or_empty, write_to
 from . import raw_values
-from .bounded_read import InputRefused, read_regular
+from .bounded_read import InputRefused, read_regular, scan_tag_order
 from .output_check import SEARCHED_VRS, protected_kind
 from .structure_check import StructureError, body_offset, check_buffer, check_file, meta_transfer_syntax
 
@@ -106,7 +106,7 @@ class SourceFile:
         return self.layout.unread if self.layout is not None else []
 
 
-def read_source(path: Path, unparsed=None) -> SourceFile:
+def read_source(path: Path, unparsed=None, order_owed: bool = False) -> SourceFile:
     """Read a file once: small files into memory, large ones (many-frame objects) through a
     memory map (see _read_large).
 
@@ -114,49 +114,57 @@ def read_source(path: Path, unparsed=None) -> SourceFile:
     parsed, about top-level elements whose value it never needs: they are left out of the
     data set and either dropped or kept as bytes (pixel data, hundreds of private
     attributes). It is used only when the body scans cleanly in its transfer syntax.
+
+    order_owed: bounded_read.check_input left the tag order scan to this reading (it returned
+    True). The selective reading's own walk of the headers then checks the order; before
+    pydicom's reader parses the file, bounded_read.scan_tag_order runs (InputRefused).
     """
     path = Path(path)
     if path.stat().st_size > IN_MEMORY_LIMIT:
-        return _read_large(path, unparsed)
+        return _read_large(path, unparsed, order_owed)
     try:
         data = read_regular(path)   # never blocks on a FIFO, never reads a device
     except InputRefused as refused:
         raise DicomReadError(refused.reason, not_dicom=refused.not_regular) from None
     digest = hashlib.sha256(data).hexdigest()
     if unparsed is not None:
-        selected = _read_selected(path, data, unparsed)
+        selected = _read_selected(path, data, unparsed, order_owed)
         if selected is not None:
             dataset, removed, layout = selected
             return SourceFile(dataset, digest, [tag for tag, *_span in removed], removed, layout)
+    if order_owed:
+        scan_tag_order(data)
     dataset = _parse(path, io.BytesIO(data))
     _check_structure(path, data, dataset)
     return SourceFile(dataset, digest)
 
 
-def _read_large(path: Path, unparsed) -> SourceFile:
+def _read_large(path: Path, unparsed, order_owed: bool) -> SourceFile:
     """A large file (a many-frame object) is mapped, not read: the scan and the elements to parse
     come from the mapping, and pixel data kept as bytes is written from it, so memory stays flat.
     Without a selective read, pydicom parses it from disk."""
     digest = content_digest(path)
+    with open(path, "rb") as handle:
+        try:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:   # emptied since it was measured
+            raise DicomReadError("changed while being read (it is empty now)") from None
     if unparsed is not None:
-        with open(path, "rb") as handle:
-            try:
-                mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-            except ValueError:   # emptied since it was measured
-                raise DicomReadError("changed while being read (it is empty now)") from None
-        selected = _read_selected(path, mapped, unparsed)
+        selected = _read_selected(path, mapped, unparsed, order_owed)
         if selected is not None:
             dataset, removed, layout = selected
             layout.path = str(path)   # pixel data is copied file to file when written
             # the layout keeps the mapping open
             return SourceFile(dataset, digest, [tag for tag, *_span in removed], removed, layout)
-        del mapped   # unmapped once nothing refers to it
+    if order_owed:
+        scan_tag_order(mapped)
+    del mapped   # unmapped once nothing refers to it
     dataset = _parse(path, str(path))
     _check_structure(path, None, dataset)
     return SourceFile(dataset, digest)
 
 
-def _read_selected(path: Path, data, unparsed):
+def _read_selected(path: Path, data, unparsed, check_order: bool = False):
     """(data set, tags left out, layout), built straight from the structure scan: the elements
     to parse become pydicom raw elements (decoded when first asked for, as dcmread's are), the
     others are left out or kept as byte ranges. None when the file needs pydicom's own
@@ -166,9 +174,9 @@ def _read_selected(path: Path, data, unparsed):
         return None
     implicit, little = ts == IMPLICIT_LITTLE, ts != EXPLICIT_BIG
     try:
-        spans = check_buffer(data, implicit, little)
+        spans = check_buffer(data, implicit, little, check_order)
     except (StructureError, struct.error):
-        return None
+        return None   # (tags out of order included: bounded_read's scan of every encoding decides)
     meta = _file_meta(data)
     if meta is None:
         return None

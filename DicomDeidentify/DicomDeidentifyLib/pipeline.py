@@ -51,12 +51,14 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
                     dry_run: bool = False, limits: ReadLimits | None = None) -> FileResult:
     source = Path(source)
     try:
-        check_input(source, limits or ReadLimits())   # a regular file, within the limits (bounded_read)
+        # A regular file, within the limits (bounded_read); the tag order is checked in read_source's walk.
+        order_owed = check_input(source, limits or ReadLimits(), defer_order_scan=True)
         # Files sampled for the report's before/after are parsed (but for pixel data), so that it shows originals.
         read = read_source(source, deidentifier.sampled_unparsed_action if deidentifier.record_changes
-                           else deidentifier.unparsed_action)
+                           else deidentifier.unparsed_action, order_owed)
         if read.kept_unread and (needs_decoding(read.dataset) or deidentifier.pixel_stage.needs_pixels(read.dataset)):
             read = read_source(source)   # an encoding to convert or pixels to clean: every element is parsed
+            # (the first reading found the tags in order)
         dataset, digest = read.dataset, read.digest
     except InputRefused as refused:
         return FileResult(str(source), status=SKIPPED if refused.not_regular else FAILED, reason=refused.reason)

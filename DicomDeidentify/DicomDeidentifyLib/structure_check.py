@@ -21,10 +21,19 @@ _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN
 _SHORT_VRS = {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO", b"LT", b"PN", b"SH",
               b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US"}
 MAX_DEPTH = 64
+OUT_OF_ORDER_ALLOWED = 8   # per data set: real files sometimes have a tag or two out of place (PS3.5 7.1)
 
 
 class StructureError(Exception):
     pass
+
+
+class TagsOutOfOrder(StructureError):
+    """The tags of a data set do not ascend (beyond the few allowed) in the encoding scanned."""
+
+    def __init__(self, position: int):
+        super().__init__(f"the element tags from byte {position} are out of order (PS3.5 7.1)")
+        self.position = position
 
 
 def check_file(path, implicit: bool, little: bool) -> list:
@@ -36,12 +45,13 @@ def check_file(path, implicit: bool, little: bool) -> list:
             return check_buffer(buffer, implicit, little)
 
 
-def check_buffer(buffer, implicit: bool, little: bool) -> list:
-    """Raise StructureError if the element lengths in `buffer` (a whole file) do not fit.
-    Returns the top-level elements as tuples (tag, vr, start, end, length): vr is the VR text
-    (None when implicit), [start, end) holds header and value, length is the declared value
-    length (UNDEFINED for sequences and encapsulated pixel data)."""
-    scanner = _Scanner(buffer, implicit, little)
+def check_buffer(buffer, implicit: bool, little: bool, check_order: bool = False) -> list:
+    """Raise StructureError if the element lengths in `buffer` (a whole file) do not fit, and
+    (check_order) TagsOutOfOrder if the tags of a data set do not ascend (bounded_read's rule,
+    checked in the same walk). Returns the top-level elements as tuples (tag, vr, start, end,
+    length): vr is the VR text (None when implicit), [start, end) holds header and value, length
+    is the declared value length (UNDEFINED for sequences and encapsulated pixel data)."""
+    scanner = _Scanner(buffer, implicit, little, check_order)
     scanner.elements(body_offset(buffer), len(buffer), 0)
     return scanner.top_level
 
@@ -114,9 +124,10 @@ def is_sequence_tag(tag: int) -> bool:
 
 
 class _Scanner:
-    def __init__(self, buffer, implicit: bool, little: bool):
+    def __init__(self, buffer, implicit: bool, little: bool, check_order: bool = False):
         self.buffer, self.size, self.implicit = buffer, len(buffer), implicit
         self.order = "<" if little else ">"
+        self.check_order = check_order
         self.top_level: list = []   # a (tag, vr, start, end, length) for each element at depth 0
 
     def _unpack(self, fmt: str, position: int) -> tuple:
@@ -140,6 +151,7 @@ class _Scanner:
         vr_texts = _VR_TEXTS
         limit = size if end is None else end
         header = position
+        check_order, previous, out_of_order = self.check_order, -1, 0
         try:
             while True:
                 if end is not None and position >= end:
@@ -170,6 +182,12 @@ class _Scanner:
                     if end is None:
                         return position
                     continue
+                if check_order:
+                    if tag <= previous:
+                        out_of_order += 1
+                        if out_of_order > OUT_OF_ORDER_ALLOWED:
+                            raise TagsOutOfOrder(header)
+                    previous = tag
                 if vr is not None and length != UNDEFINED and vr != b"SQ":
                     if position + length > limit:
                         raise StructureError(f"element ({group:04X},{element:04X}) declares {length} bytes "

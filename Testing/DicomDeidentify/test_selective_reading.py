@@ -125,8 +125,8 @@ def test_a_large_input_cut_short_is_refused_and_one_changed_while_running_fails(
     source.write_bytes(data_file("CT_small.dcm").read_bytes())
     real_read = dicom_io.read_source
 
-    def read_then_truncate(path, unparsed=None):
-        read = real_read(path, unparsed)
+    def read_then_truncate(path, unparsed=None, order_owed=False):
+        read = real_read(path, unparsed, order_owed)
         with open(path, "r+b") as handle:
             handle.truncate(1000)
         return read
