@@ -107,6 +107,11 @@ class Deidentifier:
         # Decisions depend on tag, VR and options only: made once per kind of element, not per file.
         self._decisions: dict = {}
         self._unparsed: dict = {}
+        # The settings an output was made with, in its name (pipeline.output_path): a re-run finds its
+        # output only when input, profile and key are the same.
+        self.settings_digest = self.hasher.digest("settings", options.to_json()).hex()
+        # input tag -> the output an earlier run wrote for that input into the destination (runs)
+        self.earlier_outputs: dict = {}
         # Fixed values outside ASCII may need another character set: text is then parsed, not copied.
         self.refits_character_set = options.identity is IdentityMode.FIXED and not (
             options.fixed_patient_name.isascii() and options.fixed_patient_id.isascii())
