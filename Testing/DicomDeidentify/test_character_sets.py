@@ -119,3 +119,23 @@ def test_a_fixed_value_no_file_can_hold_is_refused_before_anything_is_written(tm
     assert result.returncode == 2 and said in result.stderr and flag in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists() and not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("charset, expected", [(None, "ISO_IR 192"),
+                                               (["", "ISO 2022 IR 87"], ["", "ISO 2022 IR 87", "ISO 2022 IR 101"])])
+def test_a_value_a_reviewer_typed_is_written_in_a_character_set_that_holds_it(tmp_path, charset, expected):
+    from DicomDeidentifyLib.dicom_io import read_dataset, write_dataset
+    from DicomDeidentifyLib.results import ReviewItem
+    from DicomDeidentifyLib.review import ReviewDecision, apply_decisions
+    path = source(tmp_path, charset, "山田製作所" if charset else "GE MEDICAL SYSTEMS", "Skull")
+    dataset = read_dataset(path)
+    item = ReviewItem("InstitutionName", "InstitutionName", "LO", "kept by option", str(dataset.InstitutionName),
+                      kept_in_output=True)
+    decision = ReviewDecision("InstitutionName", "edit", new_value="Nemocnice Dvořák")
+    assert apply_decisions(dataset, [item], [decision]) == [("InstitutionName", "edit")]
+    write_dataset(dataset, tmp_path / "edited.dcm")
+    out = pydicom.dcmread(tmp_path / "edited.dcm")
+    found = out.SpecificCharacterSet
+    assert (list(found) if not isinstance(found, str) else found) == expected
+    assert out.InstitutionName == "Nemocnice Dvořák" and out.PatientName == "Yamada^Taro"
+    assert out.Manufacturer == ("山田製作所" if charset else "GE MEDICAL SYSTEMS")
