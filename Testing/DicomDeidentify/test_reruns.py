@@ -78,6 +78,8 @@ def test_retain_uids_then_a_default_run_leaves_one_copy_of_each_instance(tmp_pat
     assert "2 written" in result.stdout, result.stdout
     outputs = instances(tmp_path / "dest")
     assert len(outputs) == 2 and not {ds.SOPInstanceUID for ds in outputs} & kept
+    # the earlier run's study and series folders went with its files
+    assert not [d for d in (tmp_path / "dest").rglob("*") if d.is_dir() and not any(d.iterdir())]
     back = anonymize(inputs, tmp_path, where, "--retain-uids")   # and back: again one copy each
     assert "2 written" in back.stdout, back.stdout
     assert {ds.SOPInstanceUID for ds in instances(tmp_path / "dest")} == kept
