@@ -149,6 +149,9 @@ def test_lut_overlay_and_waveform_data_follow_the_pixels_to_little_endian(tmp_pa
     out, result = cleaned(source, rules(tmp_path, "MR"), sampled)
     assert little(out.VOILUTSequence[0].LUTData) == VOI_LUT
     assert little(out.ModalityLUTSequence[0].LUTData) == MODALITY_LUT
+    # numbers of other VRs are decoded in the input's byte order and encoded in the output's
+    assert list(out.VOILUTSequence[0].LUTDescriptor) == [4, 0, 16] == list(out.ModalityLUTSequence[0].LUTDescriptor)
+    assert list(out[0x60000050].value) == [1, 1] and out[0x60000010].value == 64
     assert np.array_equal(out.overlay_array(0x6000), overlay_bits(read("MR_small_bigendian.dcm")))
     ecg = read("waveform_ecg.dcm")
     for index in range(len(ecg.WaveformSequence)):
