@@ -39,7 +39,8 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
                      jobs: int = 1, dry_run: bool = False,
                      progress: Callable[[int, int, FileResult], None] | None = None,
                      on_result: Callable[[FileResult], None] | None = None,
-                     cancel: threading.Event | None = None, limits: ReadLimits | None = None) -> RunSummary:
+                     cancel: threading.Event | None = None, limits: ReadLimits | None = None,
+                     earlier_outputs: dict | None = None) -> RunSummary:
     """De-identify every file under `inputs` into `output_dir` (None: nothing is written).
 
     progress(done, total, result) is called after each file; on_result gets the full
@@ -47,6 +48,8 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     slimmed copy; setting `cancel` stops after the files under way. Only regular files
     are read (input_files); `limits` bounds what one file may cost (bounded_read). A worker
     process that dies fails the file it held ("worker died") and another takes its place.
+    `earlier_outputs` (input tag -> path, from the linkage store) are the outputs earlier runs wrote
+    into `output_dir`: a file written anew for one of those inputs replaces it (pipeline).
     """
     limits = limits or ReadLimits()
     output = Path(output_dir).resolve() if output_dir is not None else None
@@ -89,6 +92,7 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         jobs = 1
     if jobs <= 1 or len(files) <= 1:
         engine = Deidentifier(options, key)
+        engine.earlier_outputs = earlier_outputs or {}
         for source in files:
             if cancel is not None and cancel.is_set():
                 summary.cancelled = True
@@ -114,7 +118,8 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     finished = False
     try:
         for result in run_unordered(files, _work, jobs=jobs, context=context, initializer=_start_worker,
-                                    initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs), limits),
+                                    initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs), limits,
+                                              earlier_outputs or {}),
                                     died=died, cancel=cancel):
             record(result)
         finished = True
@@ -154,9 +159,11 @@ def _keep_freed_memory() -> None:
     libc.mallopt(-1, 512 * 1024 * 1024)   # M_TRIM_THRESHOLD: keep up to 512 MB of freed heap
 
 
-def _start_worker(options, key, output, dry_run, samples, limits) -> None:
+def _start_worker(options, key, output, dry_run, samples, limits, earlier_outputs=None) -> None:
     _keep_freed_memory()
-    _worker.update(engine=Deidentifier(options, key), output=output, dry_run=dry_run, samples=samples, done=0,
+    engine = Deidentifier(options, key)
+    engine.earlier_outputs = earlier_outputs or {}
+    _worker.update(engine=engine, output=output, dry_run=dry_run, samples=samples, done=0,
                    limits=limits)
 
 

@@ -398,6 +398,12 @@ def transfer_syntax_of(dataset: Dataset) -> str:
     return EXPLICIT_LITTLE if little else EXPLICIT_BIG
 
 
+def read_big_endian(dataset: Dataset) -> bool:
+    """Whether the data set's body was read as Explicit VR Big Endian (its binary values, OW and
+    the like, are then in big-endian byte order)."""
+    return not _original_encoding(dataset)[1]
+
+
 def _original_encoding(dataset: Dataset) -> tuple:
     if PYDICOM_MAJOR >= 3:
         implicit, little = dataset.original_encoding

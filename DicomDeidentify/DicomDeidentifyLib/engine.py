@@ -18,6 +18,7 @@ Pixel data is never decoded: compressed pixel data keeps its bytes.
 """
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
 from pydicom import config
@@ -29,6 +30,7 @@ from pydicom.tag import Tag
 from pydicom.values import convert_UI
 
 from . import actions as A
+from .character_sets import CHARACTER_SET_VRS, fit_character_set, terms_of
 from .dates import shift_value
 from .dicom_writer import dictionary_vr_or_empty
 from .element_decoding import KNOWN_VRS, Undecodable, decode_as, looks_like_sequence, plain_vr, stored_bytes
@@ -44,6 +46,8 @@ from .results import SKIPPED, Change, FileResult, ReviewItem
 from .tables import profile_table, safe_private_table
 from .text_cleaner import IDENTIFYING_KEYWORDS, TextCleaner
 from .uids import UidMapper, is_standard_uid
+
+logger = logging.getLogger(__name__)
 
 # How free text not listed in Table E.1-1 is treated, depending on the sequence it sits in.
 NORMAL, STRICT, CLEAN = "normal", "strict", "clean"
@@ -103,6 +107,14 @@ class Deidentifier:
         # Decisions depend on tag, VR and options only: made once per kind of element, not per file.
         self._decisions: dict = {}
         self._unparsed: dict = {}
+        # The settings an output was made with, in its name (pipeline.output_path): a re-run finds its
+        # output only when input, profile and key are the same.
+        self.settings_digest = self.hasher.digest("settings", options.to_json()).hex()
+        # input tag -> the output an earlier run wrote for that input into the destination (runs)
+        self.earlier_outputs: dict = {}
+        # Fixed values outside ASCII may need another character set: text is then parsed, not copied.
+        self.refits_character_set = options.identity is IdentityMode.FIXED and not (
+            options.fixed_patient_name.isascii() and options.fixed_patient_id.isascii())
         # Keyed hashes already computed, shared by the files of a run (see UidMapper, pseudonym).
         self.uid_cache: dict = {}
         self._pseudonyms: dict = {}
@@ -141,6 +153,8 @@ class Deidentifier:
             return None if self.options.retain_safe_private else "remove"
         if tag & 0xFFFF == 0:
             return "remove"   # group lengths
+        if self.refits_character_set and vr in CHARACTER_SET_VRS:
+            return None   # may have to be re-encoded for the fixed values (character_sets)
         if not vr or vr in ("SQ", "UN") or " " in vr or _judging_vr(tag) not in (None, vr):
             # sequences are walked; unknown or ambiguous VRs go the careful way, and pydicom
             # gives an element read as UN its dictionary VR, which the bytes would not have; a
@@ -223,6 +237,7 @@ class _FileRun:
         if protected is not None:
             protected.encoding = dataset._character_set
         self.uids = UidMapper(engine.hasher, engine.uid_cache)
+        self.written: dict = {}   # keyword -> value written from the user (--identity fixed)
         self.cleaner = TextCleaner.from_dataset(dataset) if self._cleans_text() else None
         # The original identity, for the linkage store of key holders (never written to an output).
         self.original = {"patient_id": _text(dataset.get("PatientID", "")),
@@ -243,6 +258,7 @@ class _FileRun:
         self._review_unimplemented_options()
         self._walk(self.dataset, "", NORMAL, [])
         add_deidentification_markers(self.dataset, self.options)
+        self._fit_character_set()
         if self.protected is not None:   # what the markers say is ours, not the input's
             self.protected.wrote(self.dataset.DeidentificationMethod)
             self.protected.wrote([item.CodeMeaning for item in self.dataset.DeidentificationMethodCodeSequence])
@@ -356,7 +372,7 @@ class _FileRun:
         elif action == A.DUMMY:
             value = dummy_for(vr)
         elif action == "identity":
-            value = self._identity_value(tag)
+            value = self._written_identity(tag)
         elif action in (A.NEW_UID, A.UIDS_INSIDE) and vr == "UI" and getattr(raw, "is_raw", False) and raw.value:
             values = _values(convert_UI(raw.value, raw.is_little_endian))   # as pydicom decodes a UI
             new = [v if is_standard_uid(v) else self.uids.map(v) for v in values]
@@ -481,7 +497,27 @@ class _FileRun:
             self._set(element, path, "shift", shifted if len(shifted) != 1 else shifted[0])
 
     def _replace_identity(self, element: DataElement, path: str) -> None:
-        self._set(element, path, "identity", self._identity_value(element.tag))
+        self._set(element, path, "identity", self._written_identity(element.tag))
+
+    def _written_identity(self, tag) -> str:
+        """The identity value for `tag`, noted when it is the user's (the character set must hold it)."""
+        value = self._identity_value(tag)
+        if self.options.identity is IdentityMode.FIXED:
+            self.written[keyword_for_tag(tag)] = value
+        return value
+
+    def _fit_character_set(self) -> None:
+        """The user's fixed values in a character set that holds them (character_sets); raises
+        CharacterSetError, which fails the file, when none can be declared."""
+        if not self.written:
+            return
+        before = "\\".join(terms_of(self.dataset))
+        changed = fit_character_set(self.dataset, self.written)
+        if changed:
+            logger.debug("%s", changed)
+            if self.engine.record_changes:
+                self.result.changes.append(Change("(0008,0005)", "SpecificCharacterSet", "character set",
+                                                  before, "\\".join(terms_of(self.dataset))))
 
     def _identity_value(self, tag) -> str:
         mode = self.options.identity

@@ -41,6 +41,8 @@ CREATE INDEX IF NOT EXISTS files_output ON files(output);
 CREATE TABLE IF NOT EXISTS destination_uids (destination TEXT, original TEXT, PRIMARY KEY (destination, original));
 CREATE TABLE IF NOT EXISTS destination_patients (destination TEXT, identity_hash TEXT,
     PRIMARY KEY (destination, identity_hash));
+CREATE TABLE IF NOT EXISTS destination_outputs (destination TEXT, input_tag TEXT, output TEXT,
+    PRIMARY KEY (destination, input_tag));
 """
 
 
@@ -110,7 +112,7 @@ class LinkageStore:
         """Queue one file's outcome; written in batches (one transaction each). What is needed is
         copied now: the caller may slim the result down once this returns."""
         self._pending.append(_Entry(result.source, result.output, result.status, result.reason,
-                                    dict(result.patient or {}), dict(result.uid_map)))
+                                    dict(result.patient or {}), dict(result.uid_map), result.input_tag))
         if len(self._pending) >= 200:
             self.flush()
 
@@ -143,6 +145,10 @@ class LinkageStore:
             for old, new in result.uid_map.items():
                 self.db.execute("INSERT OR IGNORE INTO uids VALUES (?, ?)", (old, new))
                 self.db.execute("INSERT OR IGNORE INTO destination_uids VALUES (?, ?)", (self.destination, old))
+        if result.input_tag and result.output and result.status in ("written", "skipped"):
+            # the destination's one version of this input (what a later run with other settings replaces)
+            self.db.execute("INSERT INTO destination_outputs VALUES (?, ?, ?) ON CONFLICT(destination, input_tag) "
+                            "DO UPDATE SET output = excluded.output", (self.destination, result.input_tag, result.output))
         sop = Path(result.output).name.split(".")[0] if result.output else ""
         self.db.execute("INSERT INTO files (run_id, source, output, status, reason, identity_hash, sop_instance_uid,"
                         " time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -154,6 +160,14 @@ class LinkageStore:
         """A written file moved (held back for review, then released): its rows follow it."""
         with self.transaction():
             self.db.execute("UPDATE files SET output = ? WHERE output = ?", (str(new), str(old)))
+            self.db.execute("UPDATE destination_outputs SET output = ? WHERE output = ?", (str(new), str(old)))
+
+    def earlier_outputs(self, destination: Path) -> dict:
+        """input tag (pipeline: a keyed digest of an input's bytes) -> the output that runs with this key
+        wrote for it into `destination` (or held back from it), as last recorded."""
+        rows = self.db.execute("SELECT input_tag, output FROM destination_outputs WHERE destination = ?",
+                               (str(destination),))
+        return dict(rows.fetchall())
 
     # -- key holders' questions -------------------------------------------------------------
     def lookup(self, term: str) -> list:
@@ -195,6 +209,7 @@ class _Entry:
     reason: str
     patient: dict
     uid_map: dict
+    input_tag: str = ""
 
 
 def _statements(script: str) -> list:

@@ -28,12 +28,18 @@ def overlay_groups(dataset) -> list:
 def clean_overlays(dataset, judge: IdentifyingText) -> list:
     """Blank identifying text in every overlay bitmap; [{group, x, y, width, height}] blanked.
     Raises OcrUnavailable without OCR (nothing changed then)."""
+    from .dicom_io import read_big_endian
+    # OW overlay bits of a big-endian file are in 16-bit words stored high byte first (PS3.5 8.1.2):
+    # put in little-endian order to unpack, and back to write.
+    swap = read_big_endian(dataset)
     blanked = []
     for group in overlay_groups(dataset):
         rows, columns = int(dataset[group << 16 | 0x0010].value), int(dataset[group << 16 | 0x0011].value)
         frames = int(dataset.get(group << 16 | 0x0015).value) if (group << 16 | 0x0015) in dataset else 1
         element = dataset[group << 16 | 0x3000]
-        bits = np.array(unpack_bits(element.value)[:frames * rows * columns], dtype=np.uint8)
+        words = swap and element.VR == "OW" and len(element.value) % 2 == 0
+        data = _swapped(element.value) if words else element.value
+        bits = np.array(unpack_bits(data)[:frames * rows * columns], dtype=np.uint8)
         if bits.size != frames * rows * columns:
             continue   # shorter than it says: left to the review item the engine wrote
         bits = bits.reshape(frames, rows, columns)
@@ -48,5 +54,10 @@ def clean_overlays(dataset, judge: IdentifyingText) -> list:
                 changed = True
         if changed:
             packed = pack_bits(bits.ravel())
-            element.value = packed + (b"\x00" if len(packed) % 2 else b"")
+            packed += b"\x00" if len(packed) % 2 else b""
+            element.value = _swapped(packed) if words else packed
     return blanked
+
+
+def _swapped(data: bytes) -> bytes:
+    return np.frombuffer(data, dtype=">u2").astype("<u2").tobytes()

@@ -47,6 +47,26 @@ def _removed_names(tags: tuple) -> tuple:
     return tuple(_attribute_name(tag) for tag in tags if tag & 0xFFFF)
 
 
+def _drop_earlier_version(deidentifier: Deidentifier, input_tag: str, target: Path, output_dir: Path) -> bool:
+    """Remove what an earlier run (other settings: another file name, maybe other UIDs and folders)
+    wrote for the same input into this destination, once `target` is in place: one destination
+    holds one version of an input's instance. True if one was removed."""
+    earlier = deidentifier.earlier_outputs.get(input_tag)
+    if not earlier or Path(earlier) == target or not Path(earlier).is_file():
+        return False
+    earlier = Path(earlier)
+    earlier.unlink()
+    root = Path(output_dir)
+    for folder in earlier.parents:   # its series, study and patient folders in the destination, once empty
+        if root not in folder.parents:
+            break
+        try:
+            folder.rmdir()
+        except OSError:   # not empty (or not ours to remove): the folders above stay too
+            break
+    return True
+
+
 def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path | None,
                     dry_run: bool = False, limits: ReadLimits | None = None) -> FileResult:
     source = Path(source)
@@ -87,13 +107,16 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         if output_dir is None:
             result.status = DRY_RUN
             return result
-        source_tag = deidentifier.hasher.digest("source", digest).hex()[:10]
+        # The name's tag: the input's bytes and the settings (profile, key); the input tag: its bytes alone.
+        source_tag = deidentifier.hasher.digest("source", f"{digest}\x00{deidentifier.settings_digest}").hex()[:10]
+        result.input_tag = deidentifier.hasher.digest("input", digest).hex()[:20]
         target = output_path(output_dir, dataset, "patient-" + result.patient["identity_hash"][:12], source_tag)
         result.output = str(target)
         if dry_run:
             result.status = DRY_RUN
         elif target.exists():
-            result.status, result.reason = SKIPPED, "already present (same de-identified instance)"
+            result.status, result.reason = SKIPPED, "already present (same input, same profile and key)"
+            _drop_earlier_version(deidentifier, result.input_tag, target, output_dir)
         else:
             protected.unread = read.removed_values()
             protected.source, protected.removed = source, set(result.removed)
@@ -103,6 +126,8 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
             except OutputLeak as leak:   # nothing was left behind; the run goes on
                 return FileResult(str(source), status=FAILED, reason=f"output check failed: {leak.reason}")
             result.status = WRITTEN
+            if _drop_earlier_version(deidentifier, result.input_tag, target, output_dir):
+                result.reason = "replaces the output of an earlier run with other settings"
         return result
     except Exception as error:  # keep the batch going; the reason names what went wrong
         return FileResult(str(source), status=FAILED, reason=f"de-identification failed: {type(error).__name__}: {error}")

@@ -51,7 +51,11 @@ def decode_frames(dataset) -> np.ndarray:
 
 def encode_native(dataset, frames: np.ndarray) -> None:
     """Put `frames` back as native pixel data (Explicit VR Little Endian), the attributes that
-    describe it kept consistent (photometric, planar configuration, VR)."""
+    describe it kept consistent (photometric, planar configuration, VR). A big-endian data set's
+    other binary values (lookup tables, overlays, waveforms) are converted with it."""
+    from .dicom_io import read_big_endian
+    if read_big_endian(dataset):
+        binary_to_little_endian(dataset)
     samples = 3 if frames.ndim == 4 else 1
     if samples == 3:
         dataset.PhotometricInterpretation = "RGB"
@@ -71,3 +75,32 @@ def encode_native(dataset, frames: np.ndarray) -> None:
     element.is_undefined_length = False
     # The data set's other elements may still be raw bytes in the source's encoding: the writer
     # sees that it differs from the new transfer syntax and re-encodes them (dicom_io).
+
+
+# Binary VRs whose values are words in the transfer syntax's byte order (PS3.5 7.3), by word size.
+# OB and UN are bytes; numbers of other VRs (US, SS, FL, AT, ...) are decoded by pydicom with the
+# byte order they were read in and encoded anew with the one they are written in.
+WORD_SIZE = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
+
+
+def binary_to_little_endian(dataset, skip=(0x7FE00010,)) -> int:
+    """Byte-swap every OW, OF, OL, OD and OV value of a data set read as big endian (at the top
+    level and in every sequence item; tags in `skip`, the pixel data re-encoded by the caller, at
+    the top level only), so that written as little endian they hold the same numbers: Palette
+    Color LUT Data, LUT Data of VOI/Modality LUT Sequences, Overlay Data, Waveform Data, ...
+    PS3.5 7.3 and A.3. Returns the number of values swapped."""
+    swapped = 0
+    for tag in list(dataset.keys()):
+        if int(tag) in skip:
+            continue
+        element = dataset[tag]   # decoded with the byte order it was read in
+        if element.VR == "SQ":
+            for item in element.value or []:
+                swapped += binary_to_little_endian(item, skip=())
+            continue
+        size = WORD_SIZE.get(element.VR)
+        value = element.value
+        if size and isinstance(value, (bytes, bytearray)) and value and len(value) % size == 0:
+            element.value = np.frombuffer(value, dtype=f">u{size}").astype(f"<u{size}").tobytes()
+            swapped += 1
+    return swapped

@@ -46,6 +46,7 @@ class FileResult:
     patient: dict = field(default_factory=dict)    # pseudonym, identity hash, date offset
     held: bool = False                             # written, but held back until its review is decided
     pixel: dict = field(default_factory=dict)      # what Clean Pixel Data did (pixel_stage); PHI in before_png
+    input_tag: str = ""                            # keyed digest of the input's bytes (pipeline, linkage)
 
 
 @dataclass

@@ -20,6 +20,8 @@ from pydicom.dataset import Dataset
 from pydicom.datadict import tag_for_keyword
 from pydicom.tag import Tag
 
+from .character_sets import CHARACTER_SET_VRS, fit_character_set
+
 KEEP, REMOVE, EDIT = "keep", "remove", "edit"
 ANY_VALUE = "*"
 _TOKEN = re.compile(r"^(?:(?P<keyword>[A-Za-z][A-Za-z0-9]*)|\((?P<group>[0-9A-Fa-f]{4}),(?P<element>[0-9A-Fa-f]{4})\))"
@@ -110,8 +112,9 @@ def discards_file(items, decisions) -> bool:
 
 def apply_decisions(dataset: Dataset, items, decisions) -> list:
     """Apply the decisions to the elements the items point at; returns [(path, what was done)].
-    Removing deletes the element; editing sets the new value."""
-    done = []
+    Removing deletes the element; editing sets the new value, in a Specific Character Set that holds
+    it (character_sets.fit_character_set, whose CharacterSetError it raises)."""
+    done, written = [], {}
     for item in items:
         decision = decision_for(item, decisions)
         if decision is None or decision.decision == KEEP or item.path == PIXEL_DATA_PATH:
@@ -123,7 +126,11 @@ def apply_decisions(dataset: Dataset, items, decisions) -> list:
             del parent[tag]
         else:
             parent[tag].value = decision.new_value
+            if parent[tag].VR in CHARACTER_SET_VRS:
+                written[item.path] = decision.new_value
         done.append((item.path, decision.decision))
+    if written:   # a person's new value in a character set that holds it (character_sets)
+        fit_character_set(dataset, written)
     return done
 
 

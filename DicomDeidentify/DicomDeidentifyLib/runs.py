@@ -99,10 +99,16 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         if store is not None:
             store.add(result)
 
+    # What earlier runs with this key wrote into the destination (or held back from it, beside the
+    # key): a file written now for the same input replaces it, so one version of it stays.
+    earlier = {} if store is None else {
+        tag: output for tag, output in store.earlier_outputs(destination).items()
+        if _inside(output, destination) or _inside(output, key_path.parent)}
     summary = RunSummary(cancelled=True)
     try:
         summary = deidentify_paths(inputs, destination, options, key, jobs=jobs, dry_run=dry_run,
-                                   progress=progress, on_result=on_result, cancel=cancel, limits=limits)
+                                   progress=progress, on_result=on_result, cancel=cancel, limits=limits,
+                                   earlier_outputs=earlier)
     finally:
         if holder is not None:   # also after Ctrl-C: what is held must stay findable
             holder.finish()
@@ -113,6 +119,10 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     return RunResult(summary, run_id, json_path, html_path, key_path, created,
                      linkage_path(key_path) if store is not None else None,
                      holder.outcome.held if holder is not None else [])
+
+
+def _inside(path, folder: Path) -> bool:
+    return Path(os.path.realpath(folder)) in Path(os.path.realpath(path)).parents
 
 
 def reports_folder(key_file) -> Path:
