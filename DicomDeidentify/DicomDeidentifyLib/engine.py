@@ -175,6 +175,10 @@ class Deidentifier:
         row = self.table.lookup(tag)
         if row is not None:
             action, column = self.resolver.resolve(row)
+            if action == A.DUMMY and vr == "UI":
+                # A dummy UID would be one value for every file (Annotation Group UID): a new
+                # UID is as valid and keeps references between objects consistent.
+                return A.NEW_UID, column
             if mode == CLEAN and action == A.DUMMY and vr in TEXT_VRS and keyword_for_tag(tag) not in CODE_KEYWORDS:
                 # Free text inside a sequence an option cleans (text objects under Clean Graphics,
                 # SR text under Clean Structured Content) is cleaned, not replaced by a dummy.

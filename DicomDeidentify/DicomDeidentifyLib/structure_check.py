@@ -40,9 +40,12 @@ def check_buffer(buffer, implicit: bool, little: bool) -> list:
     """Raise StructureError if the element lengths in `buffer` (a whole file) do not fit.
     Returns the top-level elements as tuples (tag, vr, start, end, length): vr is the VR text
     (None when implicit), [start, end) holds header and value, length is the declared value
-    length (UNDEFINED for sequences and encapsulated pixel data)."""
+    length (UNDEFINED for sequences and encapsulated pixel data). A file with no element after
+    its file meta (a meta-only file, or one cut right after the meta) is no instance: raises."""
     scanner = _Scanner(buffer, implicit, little)
     scanner.elements(body_offset(buffer), len(buffer), 0)
+    if not any(tag & 0xFFFF for tag, *_rest in scanner.top_level):   # group lengths are no data
+        raise StructureError("no data elements after the file meta information")
     return scanner.top_level
 
 
