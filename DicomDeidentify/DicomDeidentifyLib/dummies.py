@@ -16,6 +16,12 @@ _BY_VR = {
     "OV": b"\x00" * 8, "OW": b"\x00\x00", "UN": b"\x00\x00", "UI": "2.25.0",
 }
 TEXT_VRS = {"LO", "LT", "SH", "ST", "UC", "UT"}
+# The dummy item of a code sequence under D (Person Identification Code Sequence, Institution
+# Code Sequence): a valid Code Sequence Macro item (PS3.3 Table 8.8-1: Code Value, Coding Scheme
+# Designator, Code Meaning) in a private coding scheme ('99' prefix, PS3.16 8), naming no one.
+CODE_VALUE, CODING_SCHEME_DESIGNATOR, CODE_MEANING = 0x00080100, 0x00080102, 0x00080104
+DUMMY_CODE = ((CODE_VALUE, "SH", "ANONYMIZED"), (CODING_SCHEME_DESIGNATOR, "SH", "99ANONYMIZED"),
+              (CODE_MEANING, "LO", "ANONYMIZED"))
 DATE_TIME_VRS = {"DA", "DT", "TM"}
 
 

@@ -32,7 +32,7 @@ from . import actions as A
 from .dates import shift_value
 from .dicom_writer import dictionary_vr_or_empty
 from .element_decoding import KNOWN_VRS, Undecodable, decode_as, looks_like_sequence, plain_vr, stored_bytes
-from .dummies import DATE_TIME_VRS, TEXT_VRS, dummy_for
+from .dummies import DATE_TIME_VRS, DUMMY_CODE, TEXT_VRS, dummy_for
 from .keyed_hash import KeyedHasher
 from . import raw_values
 from .markers import add_deidentification_markers
@@ -415,6 +415,10 @@ class _FileRun:
     def _sequence_action(self, element, action, path, mode, parents) -> None:
         if action in (A.EMPTY, A.REMOVE_OR_EMPTY):
             self._set(element, path, "Z", Sequence([]))
+        elif action == A.DUMMY and _is_code_sequence(int(element.tag)):
+            # A code sequence's items are its value: a staff or institution code and the name in
+            # its Code Meaning are what D replaces (PS3.15 E.1), not vocabulary to keep.
+            self._set(element, path, "D", Sequence([_dummy_code_item()]))
         elif action == A.DUMMY:
             # A dummy sequence keeps its structure; free text inside is replaced.
             self.result.replaced.append(_path(path, element))
@@ -433,9 +437,12 @@ class _FileRun:
     # -- actions ---------------------------------------------------------------------------
     def _set(self, element: DataElement, path: str, action: str, value) -> None:
         if self.protected is not None:
-            self.protected.add(_path(path, element), protected_kind(int(element.tag), plain_vr(element.VR)),
-                               element.value)
-            self.protected.wrote(value)
+            vr = plain_vr(element.VR)
+            # a sequence goes to the check as an element of its own (the items it held), since
+            # this one gets the new items
+            old = DataElement(element.tag, "SQ", element.value) if vr == "SQ" else element.value
+            self.protected.add(_path(path, element), protected_kind(int(element.tag), vr), old)
+            self.protected.wrote(_texts_written(value))
         original = _shown(element.value) if self.engine.record_changes else ""
         element.value = value
         self.result.replaced.append(_path(path, element))
@@ -590,6 +597,28 @@ class _FileRun:
         for name in self.options.requested_but_not_implemented():
             self._review("", PIXEL_DATA, "PixelData", "", f"{name} was requested but is not implemented yet:"
                          " the option is not claimed")
+
+
+@lru_cache(maxsize=4096)
+def _is_code_sequence(tag: int) -> bool:
+    """Whether the items of a public sequence are Code Sequence Macro items (PS3.3 8.8): the
+    standard names every such attribute '... Code Sequence'."""
+    return keyword_for_tag(tag).endswith("CodeSequence")
+
+
+def _dummy_code_item() -> Dataset:
+    item = Dataset()
+    for tag, vr, value in DUMMY_CODE:
+        item[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
+    return item
+
+
+def _texts_written(value):
+    """What the engine writes, as the output check's list of its own values: the text values of
+    a new sequence's items, else the value itself."""
+    if isinstance(value, Sequence):
+        return [element.value for item in value for element in item.iterall() if element.VR != "SQ"]
+    return value
 
 
 def _is_repeating_group(group: int) -> bool:
