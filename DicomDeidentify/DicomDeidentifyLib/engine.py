@@ -43,7 +43,7 @@ from .pseudonyms import Pseudonymizer, patient_identity
 from .results import SKIPPED, Change, FileResult, ReviewItem
 from .tables import profile_table, safe_private_table
 from .text_cleaner import IDENTIFYING_KEYWORDS, TextCleaner
-from .uids import UidMapper, is_standard_uid
+from .uids import UidMapper, is_standard_uid, names_no_instance
 
 # How free text not listed in Table E.1-1 is treated, depending on the sequence it sits in.
 NORMAL, STRICT, CLEAN = "normal", "strict", "clean"
@@ -58,10 +58,6 @@ CODE_KEYWORDS = frozenset({
     "ContextGroupVersion", "ContextGroupExtensionFlag", "ContextGroupLocalVersion",
     "ContextGroupExtensionCreatorUID", "MeasurementUnitsCodeSequence",
 })
-# UIDs that name a class or an encoding, not an instance: never replaced.
-UID_KEEP_SUFFIXES = ("ClassUID", "SyntaxUID")
-UID_KEEP_KEYWORDS = frozenset({"CodingSchemeUID", "ContextUID", "MappingResourceUID",
-                               "ContextGroupExtensionCreatorUID", "PrivateInformationCreatorUID"})
 RETAIN_COLUMNS = frozenset({"retain_safe_private", "retain_uids", "retain_device_identity",
                             "retain_institution_identity", "retain_patient_characteristics",
                             "retain_long_full_dates"})
@@ -197,7 +193,7 @@ class Deidentifier:
             # E.1.1: dates and times not in the table are handled by their VR.
             return {DateMode.FULL: A.KEEP, DateMode.MODIFIED: A.CLEAN}.get(self.options.dates, A.EMPTY), "date by VR"
         if vr == "UI":
-            if self.options.retain_uids or keyword.endswith(UID_KEEP_SUFFIXES) or keyword in UID_KEEP_KEYWORDS:
+            if self.options.retain_uids or names_no_instance(keyword):
                 return A.KEEP, "unlisted"
             return A.NEW_UID, "UID by VR"
         if vr == "PN":

@@ -24,6 +24,19 @@ def is_standard_uid(uid: str) -> bool:
     return uid.strip(" \x00") in WELL_KNOWN_UIDS
 
 
+# Attributes whose UIDs name a class, an encoding, a coding scheme or a creator, not an instance:
+# never replaced (whatever their value: a private SOP class is a class too).
+UID_KEEP_SUFFIXES = ("ClassUID", "SyntaxUID")
+UID_KEEP_KEYWORDS = frozenset({"CodingSchemeUID", "ContextUID", "MappingResourceUID",
+                               "ContextGroupExtensionCreatorUID", "PrivateInformationCreatorUID"})
+
+
+def names_no_instance(keyword: str) -> bool:
+    """Whether a UI attribute (by its keyword) holds UIDs of classes, encodings, coding schemes
+    or creators, which the engine keeps, rather than of instances."""
+    return keyword.endswith(UID_KEEP_SUFFIXES) or keyword in UID_KEEP_KEYWORDS
+
+
 CACHE_LIMIT = 100_000   # shared cache entries kept before it starts over (memory stays bounded)
 
 
