@@ -33,7 +33,7 @@ from pydicom.values import convert_string
 
 from .dicom_writer import LONG_LENGTH_VRS, SourceLayout, dictionary_vr_or_empty, write_to
 from . import raw_values
-from .bounded_read import InputRefused, read_regular, scan_tag_order
+from .bounded_read import DEFAULT_MAX_INFLATED_MB, MB, InputRefused, inflate_bounded, read_regular, scan_tag_order
 from .output_check import SEARCHED_VRS, protected_kind
 from .structure_check import StructureError, body_offset, check_buffer, check_file, meta_transfer_syntax
 
@@ -288,7 +288,9 @@ def _parse(path: Path, source) -> Dataset:
 
 def _check_structure(path: Path, buffer, dataset: Dataset) -> None:
     if transfer_syntax_of(dataset) == DEFLATED:
-        return   # the body is compressed; pydicom's inflate already failed loudly if it was cut
+        # pydicom's inflate fails loudly on a cut stream, but not on a whole stream of a cut data
+        # set (an element cut short, nothing after the meta): the inflated body is checked too.
+        buffer = _inflated_file(path, buffer)
 
     def check(implicit, little):
         if buffer is not None:
@@ -306,6 +308,20 @@ def _check_structure(path: Path, buffer, dataset: Dataset) -> None:
         except (StructureError, struct.error):
             raise DicomReadError(f"damaged or truncated: {error}") from error
     _check_agreement(spans, dataset)
+
+
+def _inflated_file(path: Path, buffer) -> bytes:
+    """A deflated file (PS3.5 A.5) as preamble, meta and inflated body, for the structure scan.
+    Raises InputRefused past the inflate limit (check_input applies the run's own first)."""
+    if buffer is None:
+        with open(path, "rb") as handle:
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                return _inflated_file(path, mapped)
+    start = body_offset(buffer)
+    inflated = inflate_bounded(buffer, start, DEFAULT_MAX_INFLATED_MB * MB)
+    if inflated is None:
+        raise DicomReadError("damaged: the deflated body is not a valid deflate stream")
+    return bytes(buffer[:start]) + inflated
 
 
 def _check_agreement(spans: list, dataset: Dataset) -> None:

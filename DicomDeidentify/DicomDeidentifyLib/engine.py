@@ -34,7 +34,7 @@ from .character_sets import CHARACTER_SET_VRS, fit_character_set, terms_of
 from .dates import shift_value
 from .dicom_writer import dictionary_vr_or_empty
 from .element_decoding import KNOWN_VRS, Undecodable, decode_as, looks_like_sequence, plain_vr, stored_bytes
-from .dummies import DATE_TIME_VRS, TEXT_VRS, dummy_for
+from .dummies import DATE_TIME_VRS, DUMMY_CODE, TEXT_VRS, dummy_for
 from .keyed_hash import KeyedHasher
 from . import raw_values
 from .markers import add_deidentification_markers
@@ -45,7 +45,7 @@ from .pseudonyms import Pseudonymizer, patient_identity
 from .results import SKIPPED, Change, FileResult, ReviewItem
 from .tables import profile_table, safe_private_table
 from .text_cleaner import IDENTIFYING_KEYWORDS, TextCleaner
-from .uids import UidMapper, is_standard_uid
+from .uids import UidMapper, is_standard_uid, names_no_instance
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +62,6 @@ CODE_KEYWORDS = frozenset({
     "ContextGroupVersion", "ContextGroupExtensionFlag", "ContextGroupLocalVersion",
     "ContextGroupExtensionCreatorUID", "MeasurementUnitsCodeSequence",
 })
-# UIDs that name a class or an encoding, not an instance: never replaced.
-UID_KEEP_SUFFIXES = ("ClassUID", "SyntaxUID")
-UID_KEEP_KEYWORDS = frozenset({"CodingSchemeUID", "ContextUID", "MappingResourceUID",
-                               "ContextGroupExtensionCreatorUID", "PrivateInformationCreatorUID"})
 RETAIN_COLUMNS = frozenset({"retain_safe_private", "retain_uids", "retain_device_identity",
                             "retain_institution_identity", "retain_patient_characteristics",
                             "retain_long_full_dates"})
@@ -189,6 +185,10 @@ class Deidentifier:
         row = self.table.lookup(tag)
         if row is not None:
             action, column = self.resolver.resolve(row)
+            if action == A.DUMMY and vr == "UI":
+                # A dummy UID would be one value for every file (Annotation Group UID): a new
+                # UID is as valid and keeps references between objects consistent.
+                return A.NEW_UID, column
             if mode == CLEAN and action == A.DUMMY and vr in TEXT_VRS and keyword_for_tag(tag) not in CODE_KEYWORDS:
                 # Free text inside a sequence an option cleans (text objects under Clean Graphics,
                 # SR text under Clean Structured Content) is cleaned, not replaced by a dummy.
@@ -207,7 +207,7 @@ class Deidentifier:
             # E.1.1: dates and times not in the table are handled by their VR.
             return {DateMode.FULL: A.KEEP, DateMode.MODIFIED: A.CLEAN}.get(self.options.dates, A.EMPTY), "date by VR"
         if vr == "UI":
-            if self.options.retain_uids or keyword.endswith(UID_KEEP_SUFFIXES) or keyword in UID_KEEP_KEYWORDS:
+            if self.options.retain_uids or names_no_instance(keyword):
                 return A.KEEP, "unlisted"
             return A.NEW_UID, "UID by VR"
         if vr == "PN":
@@ -427,6 +427,10 @@ class _FileRun:
     def _sequence_action(self, element, action, path, mode, parents) -> None:
         if action in (A.EMPTY, A.REMOVE_OR_EMPTY):
             self._set(element, path, "Z", Sequence([]))
+        elif action == A.DUMMY and _is_code_sequence(int(element.tag)):
+            # A code sequence's items are its value: a staff or institution code and the name in
+            # its Code Meaning are what D replaces (PS3.15 E.1), not vocabulary to keep.
+            self._set(element, path, "D", Sequence([_dummy_code_item()]))
         elif action == A.DUMMY:
             # A dummy sequence keeps its structure; free text inside is replaced.
             self.result.replaced.append(_path(path, element))
@@ -445,9 +449,12 @@ class _FileRun:
     # -- actions ---------------------------------------------------------------------------
     def _set(self, element: DataElement, path: str, action: str, value) -> None:
         if self.protected is not None:
-            self.protected.add(_path(path, element), protected_kind(int(element.tag), plain_vr(element.VR)),
-                               element.value)
-            self.protected.wrote(value)
+            vr = plain_vr(element.VR)
+            # a sequence goes to the check as an element of its own (the items it held), since
+            # this one gets the new items
+            old = DataElement(element.tag, "SQ", element.value) if vr == "SQ" else element.value
+            self.protected.add(_path(path, element), protected_kind(int(element.tag), vr), old)
+            self.protected.wrote(_texts_written(value))
         original = _shown(element.value) if self.engine.record_changes else ""
         element.value = value
         self.result.replaced.append(_path(path, element))
@@ -622,6 +629,28 @@ class _FileRun:
         for name in self.options.requested_but_not_implemented():
             self._review("", PIXEL_DATA, "PixelData", "", f"{name} was requested but is not implemented yet:"
                          " the option is not claimed")
+
+
+@lru_cache(maxsize=4096)
+def _is_code_sequence(tag: int) -> bool:
+    """Whether the items of a public sequence are Code Sequence Macro items (PS3.3 8.8): the
+    standard names every such attribute '... Code Sequence'."""
+    return keyword_for_tag(tag).endswith("CodeSequence")
+
+
+def _dummy_code_item() -> Dataset:
+    item = Dataset()
+    for tag, vr, value in DUMMY_CODE:
+        item[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
+    return item
+
+
+def _texts_written(value):
+    """What the engine writes, as the output check's list of its own values: the text values of
+    a new sequence's items, else the value itself."""
+    if isinstance(value, Sequence):
+        return [element.value for item in value for element in item.iterall() if element.VR != "SQ"]
+    return value
 
 
 def _is_repeating_group(group: int) -> bool:

@@ -38,7 +38,7 @@ from pydicom.charset import convert_encodings, decode_bytes
 
 from .element_decoding import Undecodable, decode_as, plain_vr
 from .structure_check import body_offset, meta_transfer_syntax
-from .uids import is_standard_uid
+from .uids import is_standard_uid, names_no_instance
 
 PIXEL_DATA = 0x7FE00010
 ITEM = b"\xfe\xff\x00\xe0"
@@ -61,6 +61,14 @@ _DATE = re.compile(r"^\d{8}")
 PATIENT_NAME_TAGS = frozenset({0x00100010, 0x00101001, 0x00101005, 0x00101060})   # Patient's, Other, Birth, Mother's Birth
 IDENTIFIER_TAGS = frozenset({0x00100020, 0x00101000, 0x00100021, 0x00080050, 0x00200010, 0x00401004})
 BIRTH_DATE = 0x00100030
+# Code sequences whose items identify a person or an institution (their codes are staff or
+# institution identifiers, their meanings names): (kind of the code, kind of its meaning).
+CODED_IDENTIFIERS = {0x00401101: ("ID", "PN"),   # Person Identification Code Sequence
+                     0x0040A088: ("ID", "PN"),   # Verifying Observer Identification Code Sequence
+                     0x0040A358: ("ID", "PN"),   # Verbal Source Identifier Code Sequence (Trial)
+                     0x00080082: ("SH", "LO")}   # Institution Code Sequence
+CODE_MEANING = 0x00080104
+CODE_TAGS = frozenset({0x00080100, 0x00080119, 0x00080120, CODE_MEANING})   # Code, Long Code, URN Code Value
 
 
 def protected_kind(tag: int, vr: str) -> str:
@@ -437,11 +445,25 @@ def _sequence_values(element, encoding):
             element = decode_as(element, "SQ", encoding, stored_as_un=plain_vr(element.VR) == "UN")
         except Undecodable:
             return
-    for item in element.value or []:
+    yield from _items_values(int(element.tag), element.value or [], encoding, 0)
+
+
+def _items_values(tag: int, items, encoding, depth: int):
+    """The names, UIDs and dates in a sequence's items, at every depth (not the UIDs of classes
+    or coding schemes, which identify nobody and which the engine keeps elsewhere: see
+    uids.names_no_instance); in the items of a coded identifier (CODED_IDENTIFIERS) also the
+    code and its meaning."""
+    coded = CODED_IDENTIFIERS.get(tag)
+    for item in items:
         try:
-            for inner in item.iterall():
-                vr = plain_vr(inner.VR)
-                if vr in ("PN", "UI", "DA", "DT"):
+            for inner in item:
+                number, vr = int(inner.tag), plain_vr(inner.VR)
+                if coded is not None and number in CODE_TAGS:
+                    yield from _values(coded[0] if number != CODE_MEANING else coded[1], inner.value, encoding)
+                elif vr == "SQ":
+                    if depth < 64:
+                        yield from _items_values(number, inner.value or [], encoding, depth + 1)
+                elif vr in ("PN", "DA", "DT") or (vr == "UI" and not names_no_instance(inner.keyword)):
                     yield from _values(vr, inner.value, encoding)
         except Exception:
             continue

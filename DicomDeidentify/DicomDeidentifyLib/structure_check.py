@@ -50,9 +50,13 @@ def check_buffer(buffer, implicit: bool, little: bool, check_order: bool = False
     (check_order) TagsOutOfOrder if the tags of a data set do not ascend (bounded_read's rule,
     checked in the same walk). Returns the top-level elements as tuples (tag, vr, start, end,
     length): vr is the VR text (None when implicit), [start, end) holds header and value, length
-    is the declared value length (UNDEFINED for sequences and encapsulated pixel data)."""
+    is the declared value length (UNDEFINED for sequences and encapsulated pixel data). A file
+    with no element after its file meta (a meta-only file, or one cut right after the meta) is
+    no instance: raises."""
     scanner = _Scanner(buffer, implicit, little, check_order)
     scanner.elements(body_offset(buffer), len(buffer), 0)
+    if not any(tag & 0xFFFF for tag, *_rest in scanner.top_level):   # group lengths are no data
+        raise StructureError("no data elements after the file meta information")
     return scanner.top_level
 
 

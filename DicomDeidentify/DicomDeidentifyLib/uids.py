@@ -6,14 +6,35 @@ RT and SR references, Media Storage SOP Instance UID) stay consistent.
 """
 from __future__ import annotations
 
+from pydicom._uid_dict import UID_dictionary
+
 from .keyed_hash import KeyedHasher
 
 STANDARD_UID_ROOT = "1.2.840.10008."
+# The standard's registry of UIDs (PS3.6 Annex A: SOP classes, transfer syntaxes, coding schemes,
+# well-known frames of reference and SOP instances, ...), as pydicom ships it. The root alone
+# says nothing: a writer may put instance UIDs under 1.2.840.10008 too, and those identify a scan.
+WELL_KNOWN_UIDS = frozenset(UID_dictionary)
 
 
 def is_standard_uid(uid: str) -> bool:
-    """UIDs defined by the standard (SOP classes, transfer syntaxes, ...) identify nobody."""
-    return uid.startswith(STANDARD_UID_ROOT)
+    """Whether `uid` is one the standard's registry defines (PS3.6 Annex A), which identifies
+    nobody and is kept; any other UID, whatever its root, is an instance's and is replaced.
+    Trailing padding (space, NUL) is ignored."""
+    return uid.strip(" \x00") in WELL_KNOWN_UIDS
+
+
+# Attributes whose UIDs name a class, an encoding, a coding scheme or a creator, not an instance:
+# never replaced (whatever their value: a private SOP class is a class too).
+UID_KEEP_SUFFIXES = ("ClassUID", "SyntaxUID")
+UID_KEEP_KEYWORDS = frozenset({"CodingSchemeUID", "ContextUID", "MappingResourceUID",
+                               "ContextGroupExtensionCreatorUID", "PrivateInformationCreatorUID"})
+
+
+def names_no_instance(keyword: str) -> bool:
+    """Whether a UI attribute (by its keyword) holds UIDs of classes, encodings, coding schemes
+    or creators, which the engine keeps, rather than of instances."""
+    return keyword.endswith(UID_KEEP_SUFFIXES) or keyword in UID_KEEP_KEYWORDS
 
 
 CACHE_LIMIT = 100_000   # shared cache entries kept before it starts over (memory stays bounded)
