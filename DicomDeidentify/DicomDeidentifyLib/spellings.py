@@ -165,14 +165,16 @@ class SpellingMatcher:
     def __init__(self, values=(), terms=(), names=(), rules: Rules = Rules()):
         self._keys: dict = {}        # key -> (value it came from, kind)
         self._literals: dict = {}    # lower-case spelling -> value, for binary data
-        self._dates: dict = {}       # datetime.date -> value
+        self._dates: dict = {}       # (year, month, day) and (None, two-digit year, month, day) -> value
         for value, kind, term in ([(v, None, False) for v in values] + [(t, None, True) for t in terms]
                                   + [(n, "name", False) for n in names]):
             stripped = (value or "").strip()
             kind = kind or (kind_of(stripped) if stripped else "text")
             keys, literals = value_keys(value, kind, term, rules)
             if kind == "date" and literals:
-                self._dates.setdefault(_date(stripped), value)
+                date = _date(stripped)   # looked up as a reading gives it: four-digit year, or two
+                self._dates.setdefault((date.year, date.month, date.day), value)
+                self._dates.setdefault((None, date.year % 100, date.month, date.day), value)
             for key in keys:
                 self._keys.setdefault(key, (value, kind))
             for literal in literals:
@@ -200,9 +202,14 @@ class SpellingMatcher:
 
     def _date_hits(self, text: str) -> list:
         out = []
+        dates = self._dates
         for written in written_dates(text):
-            for date, value in self._dates.items():
-                if any(reading.is_date(date) for reading in written.readings):
+            for reading in written.readings:
+                if not reading.is_day:
+                    continue
+                value = dates.get((reading.year, reading.month, reading.day) if reading.year is not None
+                                  else (None, reading.year2, reading.month, reading.day))
+                if value is not None:
                     out.append(Hit(written.start, written.end, value, "date"))
                     break
         return out

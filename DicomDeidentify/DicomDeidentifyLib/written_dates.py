@@ -56,7 +56,10 @@ _OF = r"(?i:of )?"
 _NUM_START = r"(?<!\d)(?<!\d\.)"
 _NUM_END = r"(?!\d)(?!\.\d)"
 
-_FORMS = [
+# Forms with a month name. They are tried only where a month name stands (_MONTH_NAMES_LOWER finds
+# them in the lower-cased text: one case-insensitive scan of 60 names costs ten times more), at the
+# name or at a number just before it.
+_MONTH_FORMS = [
     ("dmy", re.compile(rf"{_NUM_START}(?P<d>{_DAY}){_ORDINAL}{_GAP}{_OF}(?P<mon>{_MONTH}){_GAP}(?P<y>{_YEAR}){_NUM_END}")),
     # 'Sep 23, 1999', 'Sep231999'; a year of two digits needs a separator ('Sep1999' is no 'Sep 19 99')
     ("mdy", re.compile(rf"{_MONTH_START}(?P<mon>{_MONTH}){_GAP}(?P<d>{_DAY}){_ORDINAL}"
@@ -66,11 +69,22 @@ _FORMS = [
     ("ym", re.compile(rf"{_NUM_START}(?P<y>{_YEAR4}){_GAP}(?P<mon>{_MONTH}){_MONTH_END}")),
     ("dm", re.compile(rf"{_NUM_START}(?P<d>{_DAY}){_ORDINAL}{_GAP}{_OF}(?P<mon>{_MONTH}){_MONTH_END}")),
     ("md", re.compile(rf"{_MONTH_START}(?P<mon>{_MONTH}){_GAP}(?P<d>{_DAY}){_ORDINAL}{_NUM_END}")),
-    # digits: three parts with the same separator twice, or none
-    ("numeric", re.compile(rf"{_NUM_START}(?P<a>\d{{1,4}})(?P<s>[-./_ ])(?P<b>\d{{1,2}})(?P=s)(?P<c>\d{{2}}|\d{{4}}){_NUM_END}")),
-    ("digits", re.compile(rf"{_NUM_START}(?P<n>\d{{8}}|\d{{6}}){_NUM_END}")),
-    ("ym_numeric", re.compile(rf"{_NUM_START}(?:(?P<y>{_YEAR4})[-./_](?P<m>0?[1-9]|1[0-2])|"
-                              rf"(?P<m2>0?[1-9]|1[0-2])[-./_](?P<y2>{_YEAR4})){_NUM_END}(?![-./_]\d)")),
+]
+_MONTH_NAMES_LOWER = re.compile("|".join(sorted(map(re.escape, _MONTH_OF), key=len, reverse=True)))
+_MONTH_NAMES_ANY_CASE = re.compile(_MONTH)
+_BEFORE_MONTH = 12   # day, ordinal, separators and 'of ' ('23rd of '), or a year and separators
+# Forms in digits. Each starts with a digit and checks what stands before it after that digit
+# ('\d(?<!\d\d)': no digit before), so that the scan can skip to digits.
+_FIRST = r"\d(?<!\d\d)(?<!\d\.\d)"
+_FIRST_YEAR4 = r"(?:1(?<!\d1)(?<!\d\.1)[89]|2(?<!\d2)(?<!\d\.2)0)\d{2}"
+_DIGIT_FORMS = [
+    # three parts with the same separator twice
+    ("numeric", re.compile(rf"(?P<a>{_FIRST}\d{{0,3}})(?P<s>[-./_ ])(?P<b>\d{{1,2}})(?P=s)(?P<c>\d{{2}}|\d{{4}}){_NUM_END}")),
+    ("digits", re.compile(rf"(?P<n>{_FIRST}(?:\d{{7}}|\d{{5}})){_NUM_END}")),
+    # year and month ('1999-09', '9/1999'; a month out of 1 to 12 is no reading; with a dot the month has
+    # two digits: '1.2019' is a decimal)
+    ("ym_numeric", re.compile(rf"(?P<y>{_FIRST_YEAR4})(?:[-/_](?P<m>\d{{1,2}})|\.(?P<m2>\d{{2}})){_NUM_END}(?![-./_]\d)")),
+    ("my_numeric", re.compile(rf"(?P<m>{_FIRST}\d?)(?:[-/_]|(?<=\d\d)\.)(?P<y>{_YEAR4}){_NUM_END}(?![-./_]\d)")),
 ]
 _DIGIT = re.compile(r"\d")
 
@@ -157,8 +171,8 @@ def _readings(form: str, match) -> list:
         return _numeric_readings(groups["a"], groups["b"], groups["c"])
     if form == "digits":
         return _digit_readings(groups["n"])
-    if form == "ym_numeric":
-        return [_reading(groups["y"] or groups["y2"], int(groups["m"] or groups["m2"]), None)]
+    if form in ("ym_numeric", "my_numeric"):
+        return [_reading(groups["y"], int(groups["m"] or groups.get("m2")), None)]
     month = _MONTH_OF[groups["mon"].rstrip(".").lower()]
     day = int(groups["d"]) if groups.get("d") else None
     year = groups.get("y") or groups.get("y4")
@@ -167,17 +181,40 @@ def _readings(form: str, match) -> list:
     return [_reading(year, month, day)]   # 'Mar 12' is also read as the twelfth of March (form md)
 
 
+def _month_form_starts(text: str) -> set:
+    """Where a form with a month name can start: at a month name, or at a number shortly before one."""
+    lower = text.lower()
+    names = _MONTH_NAMES_LOWER.finditer(lower) if len(lower) == len(text) else _MONTH_NAMES_ANY_CASE.finditer(text)
+    starts = set()
+    for name in names:
+        at = name.start()
+        starts.add(at)
+        for before in range(max(0, at - _BEFORE_MONTH), at):
+            if text[before].isdigit() and (before == 0 or not text[before - 1].isdigit()):
+                starts.add(before)
+    return starts
+
+
 def written_dates(text: str) -> list:
     """[WrittenDate] in `text`, left to right, not overlapping (the longest where forms overlap).
     Linear in the text (a fixed set of regular expressions); a text without a digit has none."""
     if not text or not _DIGIT.search(text):
         return []
     spans: dict = {}
-    for form, pattern in _FORMS:
+
+    def add(form, match):
+        readings = [r for r in _readings(form, match) if r is not None]
+        if readings:
+            spans.setdefault(match.span(), set()).update(readings)
+
+    for form, pattern in _DIGIT_FORMS:
         for match in pattern.finditer(text):
-            readings = [r for r in _readings(form, match) if r is not None]
-            if readings:
-                spans.setdefault(match.span(), set()).update(readings)
+            add(form, match)
+    for start in _month_form_starts(text):
+        for form, pattern in _MONTH_FORMS:
+            match = pattern.match(text, start)
+            if match:
+                add(form, match)
     chosen: list = []
     for (start, end) in sorted(spans, key=lambda span: (span[0] - span[1], span[0])):
         if all(end <= s or start >= e for s, e in chosen):
