@@ -116,6 +116,8 @@ def value_keys(value: str, kind: str | None = None, term: bool = False, rules: R
     if not value or (rules.neutral_value is not None and rules.neutral_value.match(value)):
         return frozenset(), frozenset()
     kind = kind or kind_of(value)
+    if kind == "date" and not _date(value):
+        kind = "id"   # told it is a date, but no YYYYMMDD day: matched as what it is spelled of
     keys, literals = set(), {value.lower()}
     if kind == "name":
         every = [word for _s, _e, word in words(value.replace("^", " "))]

@@ -32,8 +32,10 @@ _LONG_NUMBER = re.compile(r"\b\d{5,}\b")
 MIN_TERM_LENGTH = 2
 # Every term counts from two characters, numbers too: the header says they identify this patient.
 RULES = Rules(min_key=MIN_TERM_LENGTH, min_number=MIN_TERM_LENGTH)
-NAME_KEYWORDS = tuple(k for k in IDENTIFYING_KEYWORDS if k.endswith(("Name", "Names")) and k != "InstitutionName"
-                      and k != "StationName" and k != "InstitutionalDepartmentName")
+# The person names (VR PN) among them: matched as names (any order, each word alone).
+NAME_KEYWORDS = ("PatientName", "OtherPatientNames", "PatientBirthName", "PatientMotherBirthName",
+                 "ReferringPhysicianName", "PerformingPhysicianName", "NameOfPhysiciansReadingStudy",
+                 "OperatorsName", "PhysiciansOfRecord", "RequestingPhysician", "ResponsiblePerson")
 
 
 def _name_words(text: str) -> list:
