@@ -10,7 +10,9 @@ names and their abbreviations, with or without a dot):
     day and month alone ('23 Sep', 'Sep 23rd');
   * in digits, year first, day first or month first, with '-', '.', '/', '_' or a space (the same
     one twice) or none: '1999-09-23', '23.09.1999', '09/23/1999', '23/9/99', '19990923', '23091999',
-    '230999'; year and month alone ('1999-09', '09/1999', '199909').
+    '230999' (a space only next to a four-digit year: '1 2 34' is a list of numbers); year and
+    month alone ('1999-09', '09/1999', '199909'; with a dot the month has two digits: '09.1999',
+    while '1.2019' is a decimal).
 A span is a date when at least one reading of it is a day of the calendar (months 1 to 12, days
 that exist). Not dates: a year alone, day/month in digits without a year ('1/2'), numbers inside
 UIDs and decimals ('1.2.840.10008.5.1.4', '0.5.10'), and words that merely begin like a month
