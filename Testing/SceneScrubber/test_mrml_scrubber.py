@@ -117,7 +117,8 @@ print("ok" if scrub_mrml(b"<MRML><Volume id='v' name='Doe^John'/></MRML>")[0].st
 '''
     root = Path(__file__).resolve().parents[2]
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                         env={"PYTHONPATH": str(root / "SceneScrubber"), "PATH": "/usr/bin:/bin"})
+                         # both libraries, as in Slicer's qt-scripted-modules (identity_matcher uses spellings)
+                         env={"PYTHONPATH": f"{root / 'SceneScrubber'}:{root / 'DicomDeidentify'}", "PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == ["refused"] * 4 + ["ok"], lines

@@ -1,0 +1,282 @@
+"""How an identifying value is spelled in free text, and where it stands: the one matcher of
+names, IDs and dates, shared by the DICOM text cleaner (text_cleaner, action C) and the scene
+scrubber (SceneScrubberLib.identity_matcher: scrub, check and the panel). Each side gives its
+own thresholds (Rules); the spellings are the same.
+
+A value is matched in any letter case and with any separator between its words
+(space, '_', '-', '.', '^', ',', ':', ';', '/', '\\', "'", parentheses, URL escapes
+such as '%20', or none at all; not a tab or a line break), and only on word boundaries: 'Doe' matches in
+'DOE_JOHN_chest', 'JaneDoe' and 'Doe%20John', not in 'Does' or 'Doerr'. How:
+text is cut into words (runs of letters or digits, also cut where lower case turns
+upper, 'JohnDoe' -> John, Doe, and where letters and digits meet, 'MRN12345' ->
+MRN, 12345); every value is reduced to keys (its letters and digits, lower case,
+run together); a key matches where consecutive words, separated only by short
+separators, spell it. Each word is looked up once per key length it can start, in
+a set of key prefixes, so the time is linear in the text.
+
+The keys of a value depend on its shape (values may come without their attribute
+names, so the shape tells):
+  * a person name (DICOM PN, with '^'; or given as `names`): every order of its
+    words run together ('DoeJohn', 'John Doe', 'doe-john'), and each word long enough
+    on its own, except the side's neutral words (the scrubber's 'Patient', 'Study');
+  * a date (YYYYMMDD): found wherever the date recogniser (written_dates) reads a date
+    that can be this day: '1970-01-01', '01/01/1970', '1/1/1970', '01.01.70', '1 Jan 1970',
+    'Jan 1, 1970', 'January 1st 1970', '19700101', '01011970' and so on (a year or a
+    month alone is no match);
+  * an ID (holds a digit): with or without separators, and its digits alone when
+    they are five or more;
+  * any other text (a description, a user's term): its words in order.
+Values that cannot tell identity from chance are left out: keys under the side's
+shortest length, numbers under its shortest number unless given as a term, 'yes'/'no'.
+
+Binary data cannot be cut into words cheaply or safely (random bytes spell short
+words), so `literal_forms()` gives the long (six or more characters) spellings of
+each value to look for in it byte for byte.
+"""
+from __future__ import annotations
+
+import datetime
+import functools
+import itertools
+import re
+from dataclasses import dataclass
+
+from .written_dates import written_dates
+
+STRONG_KEY = 6         # shortest spelling looked for in binary data
+MAX_GAP = 6            # longest separator between two words of a value ("Doe, John", "Doe%20John")
+MAX_NAME_WORDS = 4     # words of a person name combined in every order (4! = 24 keys)
+REPLACEMENT = "*"
+
+# A word: upper-case run before a capitalised word, a capitalised or lower-case word, an upper-case
+# run, digits, or a run of other letters. URL escapes ('%20', '%2520') are separators, not words.
+_WORD = re.compile(r"%(?:25)?[0-9A-Fa-f]{2}|[A-Z]+(?=[A-Z][a-z])|[A-Z]*[a-z]+|[A-Z]+|[0-9]+|[^\W\d_A-Za-z]+")
+# A separator inside one value: never a tab or a line break, which part table cells and lines (each
+# word of a name is matched on its own there).
+_GAP = re.compile(r"(?:[ _\-.^,:;/\\'()]|%(?:25)?[0-9A-Fa-f]{2})*")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A side's thresholds. min_key: shortest key matched; min_number: digits a value that is only
+    a number needs (unless given as a term); neutral_words: name words never matched alone;
+    neutral_value: values that are never identifying (a compiled pattern matched at the start)."""
+    min_key: int = 3
+    min_number: int = 6
+    neutral_words: frozenset = frozenset()
+    neutral_value: re.Pattern | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    start: int
+    end: int
+    value: str          # the identifying value (as given) whose spelling stands there
+    kind: str = "text"  # 'name', 'date', 'id' or 'text'
+
+
+def words(text: str) -> list:
+    """[(start, end, lower-case word)] of a text (see the module's text); URL escapes are skipped."""
+    return [(m.start(), m.end(), m.group(0).lower()) for m in _WORD.finditer(text) if m.group(0)[0] != "%"]
+
+
+def key_of(text: str) -> str:
+    """A value's letters and digits, lower case, run together (its words, as `words` cuts them)."""
+    if text.isascii() and "%" not in text:
+        return _NOT_ALNUM.sub("", text.lower())   # the same, faster: UIDs and IDs are most values
+    return "".join(word for _s, _e, word in words(text))
+
+
+def kind_of(value: str) -> str:
+    """'name' (has '^'), 'date' (a valid YYYYMMDD), 'id' (a digit and no space) or 'text'."""
+    if "^" in value:
+        return "name"
+    if re.fullmatch(r"\d{8}", value) and _date(value):
+        return "date"
+    if re.search(r"\d", value) and not re.search(r"\s", value.strip()):
+        return "id"
+    return "text"
+
+
+def _date(value: str):
+    try:
+        return datetime.datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=1 << 16)   # scrub, check and the messages ask for the same values
+def value_keys(value: str, kind: str | None = None, term: bool = False, rules: Rules = Rules()) -> tuple:
+    """(keys matched in text, literal spellings for binary data) of one value; kind 'name', 'date',
+    'id', 'text' or None (from the value's shape). `term`: given by the user or known to identify
+    (any length from rules.min_key, numbers included). A date's keys are empty: dates are found
+    by the recogniser (`date_of`)."""
+    value = (value or "").strip()
+    if not value or (rules.neutral_value is not None and rules.neutral_value.match(value)):
+        return frozenset(), frozenset()
+    kind = kind or kind_of(value)
+    if kind == "date" and not _date(value):
+        kind = "id"   # told it is a date, but no YYYYMMDD day: matched as what it is spelled of
+    keys, literals = set(), {value.lower()}
+    if kind == "name":
+        every = [word for _s, _e, word in words(value.replace("^", " "))]
+        keys.add("".join(every))
+        literals.add(value.lower().replace("^", " ").strip())
+        # numbers in a name ('Doe10^John10' of test data) are no name words: combined, '10'+'10' would
+        # be '1010', an id of any scene
+        named = [word for word in every if not word.isdigit()]
+        parts = named[:MAX_NAME_WORDS]
+        for count in range(2, len(parts) + 1):
+            for chosen in itertools.permutations(parts, count):
+                keys.add("".join(chosen))
+                if count == len(parts) or set(chosen) == set(parts[:2]):
+                    literals |= {separator.join(chosen) for separator in (" ", "_", "", "^", ", ", "-")}
+        keys |= {part for part in named if len(part) >= rules.min_key and part not in rules.neutral_words}
+    elif kind == "date":
+        literals |= _date_literals(value)
+    else:
+        key = key_of(value)
+        if not term and (key.isdigit() and len(key) < rules.min_number or key in {"yes", "no"}):
+            return frozenset(), frozenset()
+        keys.add(key)
+        literals.add(key)
+        digits = re.sub(r"\D", "", key)
+        if kind == "id" and digits != key and len(digits) >= 5:
+            keys.add(digits)
+            literals.add(digits)
+    keys = {key for key in keys if len(key) >= rules.min_key}
+    literals = {literal for literal in literals if len(literal) >= STRONG_KEY}
+    return frozenset(keys), frozenset(literals)
+
+
+def _date_literals(value: str) -> set:
+    """Spellings of a DICOM date to look for in binary data."""
+    date = _date(value)
+    yyyy, mm, dd = f"{date.year:04d}", f"{date.month:02d}", f"{date.day:02d}"
+    return {value, f"{yyyy}-{mm}-{dd}", f"{dd}/{mm}/{yyyy}", f"{mm}/{dd}/{yyyy}", f"{dd}.{mm}.{yyyy}"}
+
+
+class SpellingMatcher:
+    """Where identifying values stand in text (see the module's text).
+
+    values: identifying values (kinds from their shape); terms: values known to identify whatever
+    their length (a user's terms; any length from rules.min_key, numbers included); names: values
+    known to be person names."""
+
+    def __init__(self, values=(), terms=(), names=(), rules: Rules = Rules()):
+        self._keys: dict = {}        # key -> (value it came from, kind)
+        self._literals: dict = {}    # lower-case spelling -> value, for binary data
+        self._dates: dict = {}       # (year, month, day) and (None, two-digit year, month, day) -> value
+        for value, kind, term in ([(v, None, False) for v in values] + [(t, None, True) for t in terms]
+                                  + [(n, "name", False) for n in names]):
+            stripped = (value or "").strip()
+            kind = kind or (kind_of(stripped) if stripped else "text")
+            keys, literals = value_keys(value, kind, term, rules)
+            if kind == "date" and literals:
+                date = _date(stripped)   # looked up as a reading gives it: four-digit year, or two
+                self._dates.setdefault((date.year, date.month, date.day), value)
+                self._dates.setdefault((None, date.year % 100, date.month, date.day), value)
+            for key in keys:
+                self._keys.setdefault(key, (value, kind))
+            for literal in literals:
+                self._literals.setdefault(literal, value)
+        self._prefixes = {key[:length] for key in self._keys for length in range(1, len(key) + 1)}
+
+    def __bool__(self) -> bool:
+        return bool(self._keys or self._dates)
+
+    @property
+    def values(self) -> set:
+        """The values (and terms) that have at least one spelling: what this matcher can find."""
+        return {value for value, _kind in self._keys.values()} | set(self._dates.values())
+
+    def hits(self, text: str) -> list:
+        """Non-overlapping Hits in `text`, left to right, the longest spelling at each place."""
+        if not text or not self:
+            return []
+        found = self._word_hits(text) if self._keys else []
+        if self._dates:
+            dated = self._date_hits(text)
+            if dated:
+                found = _without_overlaps(found + dated)
+        return found
+
+    def _date_hits(self, text: str) -> list:
+        out = []
+        dates = self._dates
+        for written in written_dates(text):
+            for reading in written.readings:
+                if not reading.is_day:
+                    continue
+                value = dates.get((reading.year, reading.month, reading.day) if reading.year is not None
+                                  else (None, reading.year2, reading.month, reading.day))
+                if value is not None:
+                    out.append(Hit(written.start, written.end, value, "date"))
+                    break
+        return out
+
+    def _word_hits(self, text: str) -> list:
+        found, position, prefixes, keys = [], -1, self._prefixes, self._keys
+        for match in _WORD.finditer(text):
+            start = match.start()
+            word = match.group(0).lower()
+            if start < position or word not in prefixes or word[0] == "%":
+                continue   # the common case: one lookup per word of the text
+            spelled, best, end = word, None, match.end()
+            while True:
+                if spelled in keys:
+                    best = Hit(start, end, *keys[spelled])
+                gap = _GAP.match(text, end)
+                if gap.end() - end > MAX_GAP:
+                    break
+                following = _WORD.match(text, gap.end())
+                if following is None or following.group(0)[0] == "%":
+                    break
+                spelled += following.group(0).lower()
+                if spelled not in prefixes:
+                    break
+                end = following.end()
+            if best is not None:
+                found.append(best)
+                position = best.end
+        return found
+
+    def search(self, text: str):
+        """The first Hit in `text`, or None."""
+        found = self.hits(text)
+        return found[0] if found else None
+
+    def found_in(self, text: str) -> bool:
+        """Whether any spelling of any value stands in `text`."""
+        return bool(self.hits(text))
+
+    def redact(self, text: str, replacement: str = REPLACEMENT, by_word: frozenset = frozenset()) -> str:
+        """`text` with every spelling of every value replaced; a hit of a kind in `by_word` has
+        each of its words replaced, separators kept ('Jane Doe' -> '* *')."""
+        found = self.hits(text)
+        if not found:
+            return text
+        pieces, last = [], 0
+        for hit in found:
+            spelled = text[hit.start:hit.end]
+            pieces += [text[last:hit.start],
+                       _RUN.sub(replacement, spelled) if hit.kind in by_word else replacement]
+            last = hit.end
+        return "".join(pieces) + text[last:]
+
+    def literal_forms(self) -> dict:
+        """{lower-case UTF-8 spelling: value} of six or more characters, to find in binary data."""
+        return {literal.encode("utf-8"): value for literal, value in self._literals.items()}
+
+
+_RUN = re.compile(r"[^\W_]+")   # a run of letters and digits: one word of a name as written
+
+
+def _without_overlaps(hits: list) -> list:
+    """Hits left to right, none overlapping: where they overlap, the longest."""
+    out: list = []
+    for hit in sorted(hits, key=lambda h: (h.start - h.end, h.start)):
+        if all(hit.end <= kept.start or hit.start >= kept.end for kept in out):
+            out.append(hit)
+    return sorted(out, key=lambda h: h.start)

@@ -1,0 +1,59 @@
+"""One matcher for both sides (issue 14): the scene's identity matcher and the DICOM side's text
+cleaner find the same spellings of a patient's name, ID and birth date (DicomDeidentifyLib.spellings
+and written_dates), each with its own thresholds."""
+import pytest
+
+from DicomDeidentifyLib.spellings import SpellingMatcher
+from DicomDeidentifyLib.text_cleaner import TextCleaner
+from SceneScrubberLib.identity_matcher import IdentityMatcher
+from support.data import read
+
+NAME, PATIENT_ID, BIRTH_DATE = "DOE^JOHN", "MRN-4815-1623", "19700101"
+
+SPELLINGS = [
+    "DOE^JOHN", "Doe_John_T1", "John Doe tumor", "DoeJohn", "doe-john", "JOHN.DOE", "Doe, John", "Doe%20John",
+    "see john", "DOE", "MRN-4815-1623", "mrn48151623", "MRN 4815 1623", "id 48151623", "4815-1623",
+    "19700101", "1970-01-01", "01/01/1970", "1/1/1970", "01.01.70", "1 Jan 1970", "Jan 1, 1970",
+    "January 1st 1970", "1970/01/01", "1970_01_01", "01011970", "010170", "1JAN70", "1970Jan01",
+    "scan_Doe_John_19700101.nrrd",
+]
+NOT_THE_PATIENT = ["Does", "Doerr", "Johnson", "JOHNSON", "axial T1 3D", "Jonathan", "4815", "1623", "MRN 4816 1623"]
+
+
+def cleaner() -> TextCleaner:
+    ds = read("CT_small.dcm")
+    ds.PatientName, ds.PatientID, ds.PatientBirthDate = NAME, PATIENT_ID, BIRTH_DATE
+    for keyword in ("InstitutionName", "InstitutionAddress", "StationName", "ReferringPhysicianName",
+                    "OperatorsName", "PerformingPhysicianName", "AccessionNumber", "StudyID"):
+        if keyword in ds:
+            delattr(ds, keyword)   # only the patient's own values on both sides
+    return TextCleaner.from_dataset(ds)
+
+
+def scene() -> IdentityMatcher:
+    return IdentityMatcher([NAME, PATIENT_ID, BIRTH_DATE])
+
+
+def test_both_sides_use_the_one_matcher():
+    assert isinstance(scene(), SpellingMatcher) and isinstance(cleaner()._matcher, SpellingMatcher)
+
+
+@pytest.mark.parametrize("text", SPELLINGS)
+def test_the_same_spellings_are_found_by_both(text):
+    cleaned = cleaner().clean(text)
+    assert scene().found_in(text), text
+    assert cleaned != text
+    # what either side leaves holds nothing of the name, the ID or the birth date
+    for side in (cleaned, scene().redact(text)):
+        assert not [piece for piece in ("doe", "john", "4815", "1623", "1970", "jan") if piece in side.lower()], side
+
+
+@pytest.mark.parametrize("text", NOT_THE_PATIENT)
+def test_what_is_not_the_patient_is_left_by_both(text):
+    assert not scene().found_in(text), text
+    assert cleaner().clean(text) == text
+
+
+def test_a_date_that_is_not_the_birth_date_is_left_by_the_scene_but_cleaned_as_a_date():
+    # the scene looks for the patient's values; the cleaner removes every date of free text
+    assert not scene().found_in("1970-01-02") and cleaner().clean("1970-01-02") == "*"
