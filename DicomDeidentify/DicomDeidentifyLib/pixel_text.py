@@ -55,9 +55,11 @@ def to_grey8(frame: np.ndarray) -> np.ndarray:
     return ((frame - low) * (255.0 / (high - low))).astype(np.uint8)
 
 
-def find_text_lines(grey: np.ndarray) -> list:
+def find_text_lines(grey: np.ndarray, rows: int = 0) -> list:
     """[(line text, [TextBox of each word])] that Tesseract reads. Tesseract reads dark text on a light
-    ground best and tries inverted lines itself: a mostly dark image (ultrasound) is inverted first."""
+    ground best and tries inverted lines itself: a mostly dark image (ultrasound) is inverted first.
+    `rows`: the rows of the frame `grey` comes from, when it is pieces of one (pixel_detector's
+    neighbourhoods): small frames are enlarged, by their own size, not the pieces'."""
     if not ocr_available():
         raise OcrUnavailable("Tesseract OCR is not installed (Debian: tesseract-ocr; Python: pytesseract)")
     import os
@@ -65,10 +67,11 @@ def find_text_lines(grey: np.ndarray) -> list:
     from PIL import Image
     # One OpenMP thread per Tesseract: with more, on two shared cores, it takes twice as long.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    scale = 2 if grey.shape[0] < UPSCALE_BELOW_ROWS else 1
+    scale = 2 if (rows or grey.shape[0]) < UPSCALE_BELOW_ROWS else 1
     image = Image.fromarray(255 - grey if np.median(grey) < 128 else grey)
     if scale > 1:
         image = image.resize((grey.shape[1] * scale, grey.shape[0] * scale), Image.LANCZOS)
+    image.format = "BMP"   # handed to tesseract uncompressed: pytesseract would spend 30 ms on PNG
     data = pytesseract.image_to_data(image, output_type=pytesseract.Output.DICT, config="--psm 11")
     lines = {}
     for index, word in enumerate(data["text"]):
