@@ -39,8 +39,10 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
                      jobs: int = 1, dry_run: bool = False,
                      progress: Callable[[int, int, FileResult], None] | None = None,
                      on_result: Callable[[FileResult], None] | None = None,
-                     cancel: threading.Event | None = None, limits: ReadLimits | None = None) -> RunSummary:
+                     cancel: threading.Event | None = None, limits: ReadLimits | None = None,
+                     pixel_cache=None) -> RunSummary:
     """De-identify every file under `inputs` into `output_dir` (None: nothing is written).
+    `pixel_cache`: the folder where Clean Pixel Data keeps its results for the next run (Deidentifier).
 
     progress(done, total, result) is called after each file; on_result gets the full
     result (with original values, for key-holder reports) before the summary keeps a
@@ -88,7 +90,7 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         logging.getLogger(__name__).info("the text detector is loaded in this process: one job, no workers")
         jobs = 1
     if jobs <= 1 or len(files) <= 1:
-        engine = Deidentifier(options, key)
+        engine = Deidentifier(options, key, pixel_cache)
         for source in files:
             if cancel is not None and cancel.is_set():
                 summary.cancelled = True
@@ -114,7 +116,8 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     finished = False
     try:
         for result in run_unordered(files, _work, jobs=jobs, context=context, initializer=_start_worker,
-                                    initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs), limits),
+                                    initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs), limits,
+                                              pixel_cache),
                                     died=died, cancel=cancel):
             record(result)
         finished = True
@@ -154,9 +157,12 @@ def _keep_freed_memory() -> None:
     libc.mallopt(-1, 512 * 1024 * 1024)   # M_TRIM_THRESHOLD: keep up to 512 MB of freed heap
 
 
-def _start_worker(options, key, output, dry_run, samples, limits) -> None:
+def _start_worker(options, key, output, dry_run, samples, limits, pixel_cache=None) -> None:
     _keep_freed_memory()
-    _worker.update(engine=Deidentifier(options, key), output=output, dry_run=dry_run, samples=samples, done=0,
+    if options.clean_pixel_data:   # workers share the cores: one onnxruntime thread each (set before it loads)
+        from .pixel_detector import use_threads
+        use_threads(1)
+    _worker.update(engine=Deidentifier(options, key, pixel_cache), output=output, dry_run=dry_run, samples=samples, done=0,
                    limits=limits)
 
 
