@@ -8,9 +8,8 @@ confident, every word on the list, nothing identifying). Blanking is a solid fil
 image's lowest value: blurring can be undone.
 
 Then the proof: each read frame is checked again by the detector and by a second, different
-reader (Tesseract, pixel_detector.second_reading, around every region the detector found or
-that was blanked; a frame where nothing was found and nothing blanked is not read by Tesseract,
-and, unchanged, not detected twice). What they find that is not explained is
+reader (Tesseract, pixel_detector.second_reading; a frame that nothing changed is not detected
+twice: the detector would find what it has just found). What they find that is not explained is
 blanked too and the check repeats, up to VERIFY_PASSES times; `verified` is true only when
 the last check found no unexplained region on any read frame. The caller (pixel_stage)
 marks the file clean (Burned In Annotation NO) only then, and holds it otherwise.
@@ -118,13 +117,10 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
             grey = to_grey8(frames[index])
             # The detector again, finding only: a region that is not one it kept is unexplained, whatever
             # it reads. Pixels that nothing blanked are those it has just seen: it would find the same.
-            checked = [] if not outcome.changed else _detected_lines(frames[index], rows, read=False)
-            left = [(r, "text (detector, check)") for r in checked
-                    if not any(_overlap(r, kept) > 0.5 for kept in outcome.kept)]
-            # The second reader reads around everything the detector found and everything blanked
-            # (pixel_detector.second_reading): a frame where nothing was found costs no reading.
-            near = list(outcome.regions) + list(outcome.kept) + checked
-            left += [(r, f"text (second reader: {r.reader})") for r in second_reading(grey, near)]
+            left = [] if not outcome.changed else [
+                (r, "text (detector, check)") for r in _detected_lines(frames[index], rows, read=False)
+                if not any(_overlap(r, kept) > 0.5 for kept in outcome.kept)]
+            left += [(r, f"text (second reader: {r.reader})") for r in second_reading(grey)]
             found[index] = [(r, why) for r, why in left
                             if not _blob(r, rows) and not _explained(r, outcome, vocabulary, judge)]
         outcome.unexplained = [_masked(r, why) for boxes in found.values() for r, why in boxes]

@@ -97,7 +97,7 @@ def test_a_file_whose_check_keeps_finding_text_is_held_and_never_no(tmp_path, mo
     source = tmp_path / "in.dcm"
     save(ds, source)
     monkeypatch.setattr(pixel_cleaner, "second_reading",
-                        lambda grey, near=None: [TextRegion(60, 60, 30, 8, "JANE DOE", 0.9, "tesseract")])
+                        lambda grey: [TextRegion(60, 60, 30, 8, "JANE DOE", 0.9, "tesseract")])
     result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path / "out")
     out = pydicom.dcmread(result.output)
     assert not result.pixel["proven"] and result.pixel["unexplained"]
