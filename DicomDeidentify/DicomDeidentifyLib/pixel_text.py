@@ -134,8 +134,11 @@ def _read_in_process(api, image, scale: int) -> list:
             for word in iterate_level(iterator, RIL.WORD):
                 if word.IsAtBeginningOf(RIL.TEXTLINE):
                     line += 1
-                box = word.BoundingBox(RIL.WORD)
-                words.append((line, word.GetUTF8Text(RIL.WORD) or "", word.Confidence(RIL.WORD), box))
+                try:   # tesserocr raises for an element with no text (an empty page, a lone picture)
+                    words.append((line, word.GetUTF8Text(RIL.WORD) or "", word.Confidence(RIL.WORD),
+                                  word.BoundingBox(RIL.WORD)))
+                except RuntimeError:
+                    continue
         api.Clear()
     for line, text, confidence, box in words:
         if not text.strip() or box is None or float(confidence) < MIN_CONFIDENCE:
