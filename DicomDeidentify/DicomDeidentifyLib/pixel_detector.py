@@ -16,7 +16,7 @@ a differently prepared image (enlarged twice, inverted, contrast from the 1st-99
 percentiles), and the report says which second reader ran.
 
 Speed (issue 12 point 7): one detector per process, its onnxruntime sessions created once
-(use_threads sets their threads before: one per worker when several workers share the cores);
+(one onnxruntime thread each, see _threads; use_threads changes it before the detector loads);
 no angle classifier (rotations are 0 degrees); recognition only on the detected lines; grey
 frames of 512 pixels or more are detected at their own size (enlarged to 736, as RapidOCR does
 by default, a 512x512 frame cost four times as much and found the same lines); colour frames
@@ -46,7 +46,10 @@ MAX_ENLARGEMENT = 4        # ...but never more than 4 times: a 64-pixel MR enlar
                            # "text" in anatomy, while real text even 6 pixels high is 24 at 4 times
 
 _engine = None
-_threads = 0               # onnxruntime's threads per session: 0 = its default (one per core)
+# onnxruntime's threads per session (0: its default, one per core). One: on this project's shared
+# 2-core machine, two spinning threads per session cost twice the CPU (12.3 against 6.8 CPU-s for
+# the corpus's four images) and were slower too; run workers (--jobs) to use more cores.
+_threads = 1
 _lock = threading.Lock()
 _calls = {"detector": 0, "second_reader": 0}
 
@@ -58,9 +61,9 @@ def calls() -> dict:
 
 
 def use_threads(threads: int) -> None:
-    """Threads per onnxruntime session for the detector this process creates (1 in each worker of
-    a pool: two workers with a thread per core each would contend for two cores). Only before the
-    detector is first used; later calls change nothing."""
+    """Threads per onnxruntime session for the detector this process creates (0: one per core; 1,
+    the default, in each worker of a pool too: two workers with a thread per core each would
+    contend for two cores). Only before the detector is first used; later calls change nothing."""
     global _threads
     _threads = max(0, int(threads))
 
