@@ -14,7 +14,8 @@ the same images without text. It prints the recall (planted boxes fully blanked,
 pixels / boxes planted), the pixels changed outside the boxes, how many files were proven clean,
 images/s through detection, blanking and the check (one process), and which planted lines each
 reader alone (the detector, Tesseract) reads on the uncleaned images. CPU-seconds per image are
-printed too: on a shared machine they say more than images/s.
+printed too, in all and per corpus image (693_UNCI.dcm is the 512x512 CT): on a shared machine
+CPU-seconds say more than images/s.
 
 Usage: .venv/bin/python Testing/Benchmark/benchmark_deidentify.py [--files 1000] [--jobs 2] [--repeat 3]
        .venv/bin/python Testing/Benchmark/benchmark_deidentify.py --burned-in 12
@@ -198,6 +199,7 @@ def burned_in(count: int, work: Path) -> None:
         own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     read_by = {"detector": 0, "tesseract": 0}
+    per_image = {}   # image name: [seconds, CPU-seconds, count] with text, then the same without
 
     def identifying_piece(text):
         return max(text.replace(",", "").split(), key=len).upper()
@@ -206,6 +208,10 @@ def burned_in(count: int, work: Path) -> None:
         result = deidentify_file(engine, path, work / "burned-in" / "out")
         seconds += time.perf_counter() - start
         cpu += cpu_seconds() - used
+        entry = per_image.setdefault(name, [0.0, 0.0, 0, 0.0, 0.0, 0])
+        entry[0] += time.perf_counter() - start
+        entry[1] += cpu_seconds() - used
+        entry[2] += 1
         before = decode_frames(pydicom.dcmread(path))[0]
         after = decode_frames(pydicom.dcmread(result.output))[0]
         fill = before.min()
@@ -224,11 +230,14 @@ def burned_in(count: int, work: Path) -> None:
         read_by["detector"] += sum(identifying_piece(p.text) in detector for p in planted)
         read_by["tesseract"] += sum(identifying_piece(p.text) in tesseract for p in planted)
     plain_seconds, plain_proven, plain_cpu = 0.0, 0, 0.0
-    for _name, _path, plain, _planted in cases:
+    for name, _path, plain, _planted in cases:
         start, used = time.perf_counter(), cpu_seconds()
         result = deidentify_file(engine, plain, work / "burned-in" / "plain-out")
         plain_seconds += time.perf_counter() - start
         plain_cpu += cpu_seconds() - used
+        per_image[name][3] += time.perf_counter() - start
+        per_image[name][4] += cpu_seconds() - used
+        per_image[name][5] += 1
         plain_proven += bool(result.pixel.get("proven"))
     print(f"Clean Pixel Data, {detector_version()}; second reader: {'tesseract' if ocr_available() else 'detector'}")
     print(f"  {count} images with text ({', '.join(CORPUS_IMAGES)}), {boxes} planted lines")
@@ -240,6 +249,9 @@ def burned_in(count: int, work: Path) -> None:
     print(f"  without text: {count / plain_seconds:.2f} images/s ({plain_seconds / count:.2f} s each; "
           f"{plain_cpu / count:.2f} CPU-s each); "
           f"proven clean: {plain_proven}/{count}")
+    for name, (w, c, n, plain_w, plain_c, plain_n) in per_image.items():
+        print(f"    {name}: with text {n / w:.2f} images/s ({c / n:.2f} CPU-s each), "
+              f"without {plain_n / plain_w:.2f} images/s ({plain_c / plain_n:.2f} CPU-s each)")
     print(f"  planted lines read on the uncleaned images (longest word): detector {read_by['detector']}/{boxes}, "
           f"tesseract {read_by['tesseract']}/{boxes}")
 
