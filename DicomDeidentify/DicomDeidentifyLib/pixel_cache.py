@@ -24,6 +24,7 @@ is ignored and written again.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -60,6 +61,9 @@ def _code_and_versions() -> str:
         try:
             import pytesseract
             tesseract = str(pytesseract.get_tesseract_version())
+            if importlib.util.find_spec("tesserocr") is not None:   # the library that reads in process
+                import tesserocr
+                tesseract += " / " + tesserocr.tesseract_version().splitlines()[0]
         except Exception:   # a version that cannot be told: no entry may match another's
             tesseract = "unknown"
     return json.dumps([FORMAT, digest.hexdigest(), detector_version(), tesseract, second_reader_name()])
