@@ -4,6 +4,7 @@
 #   - Debian's tesseract-ocr (English): Clean Pixel Data's second reader; the DejaVu font the tests draw text with;
 #   - Debian's libgdcm-tools (gdcmanon, GDCM's C++ anonymizer): the benchmark compares with it;
 #   - the text detector rapidocr-onnxruntime (its models ship in the wheel) with headless OpenCV;
+#     tesserocr (the pixels extra) reads with Tesseract in process, with the Debian package's data;
 #   - .venv/: the package (console script dicom-deidentify), pydicom 3, the test dependencies and
 #     slicer-core (Slicer's MRML libraries, for scene tests);
 #   - .venv-pydicom2/: the same with pydicom 2.4, the version Slicer 5.8 and 5.10 bundle.
@@ -29,7 +30,7 @@ make_venv() {  # make_venv DIR EXTRAS [extra pip requirement...]
   [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
   "$dir/bin/python" -m pip install -q --disable-pip-version-check -e ".[$extras]" "$@" 2>&1 | grep -v '^WARNING: Location' || true
   "$dir/bin/python" -m pip install -q --disable-pip-version-check --no-deps "$RAPIDOCR" 2>&1 | grep -v '^WARNING: Location' || true
-  "$dir/bin/python" -c 'import rapidocr_onnxruntime, cv2' # the detector and headless OpenCV are there
+  "$dir/bin/python" -c 'import rapidocr_onnxruntime, cv2, tesserocr' # the detector, headless OpenCV, Tesseract in process
   "$dir/bin/python" -c 'import DicomDeidentifyLib, SceneScrubberLib, defusedxml, pydicom, pytest' # fails loudly if the install did not work
 }
 

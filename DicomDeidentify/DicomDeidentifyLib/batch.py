@@ -40,8 +40,9 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
                      progress: Callable[[int, int, FileResult], None] | None = None,
                      on_result: Callable[[FileResult], None] | None = None,
                      cancel: threading.Event | None = None, limits: ReadLimits | None = None,
-                     earlier_outputs: dict | None = None) -> RunSummary:
+                     earlier_outputs: dict | None = None, pixel_cache=None) -> RunSummary:
     """De-identify every file under `inputs` into `output_dir` (None: nothing is written).
+    `pixel_cache`: the folder where Clean Pixel Data keeps its results for the next run (Deidentifier).
 
     progress(done, total, result) is called after each file; on_result gets the full
     result (with original values, for key-holder reports) before the summary keeps a
@@ -91,7 +92,7 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         logging.getLogger(__name__).info("the text detector is loaded in this process: one job, no workers")
         jobs = 1
     if jobs <= 1 or len(files) <= 1:
-        engine = Deidentifier(options, key)
+        engine = Deidentifier(options, key, pixel_cache)
         engine.earlier_outputs = earlier_outputs or {}
         for source in files:
             if cancel is not None and cancel.is_set():
@@ -119,7 +120,7 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     try:
         for result in run_unordered(files, _work, jobs=jobs, context=context, initializer=_start_worker,
                                     initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs), limits,
-                                              earlier_outputs or {}),
+                                              earlier_outputs or {}, pixel_cache),
                                     died=died, cancel=cancel):
             record(result)
         finished = True
@@ -159,9 +160,12 @@ def _keep_freed_memory() -> None:
     libc.mallopt(-1, 512 * 1024 * 1024)   # M_TRIM_THRESHOLD: keep up to 512 MB of freed heap
 
 
-def _start_worker(options, key, output, dry_run, samples, limits, earlier_outputs=None) -> None:
+def _start_worker(options, key, output, dry_run, samples, limits, earlier_outputs=None, pixel_cache=None) -> None:
     _keep_freed_memory()
-    engine = Deidentifier(options, key)
+    if options.clean_pixel_data:   # workers share the cores: one onnxruntime thread each (set before it loads)
+        from .pixel_detector import use_threads
+        use_threads(1)
+    engine = Deidentifier(options, key, pixel_cache)
     engine.earlier_outputs = earlier_outputs or {}
     _worker.update(engine=engine, output=output, dry_run=dry_run, samples=samples, done=0,
                    limits=limits)

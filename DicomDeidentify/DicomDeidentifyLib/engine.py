@@ -90,7 +90,9 @@ CONTEXT_TAGS = frozenset(tag_for_keyword(k) for k in (
 class Deidentifier:
     """De-identifies data sets with one profile and one key. Reuse it for many files."""
 
-    def __init__(self, options: DeidentifyOptions, key: bytes):
+    def __init__(self, options: DeidentifyOptions, key: bytes, pixel_cache=None):
+        """`pixel_cache`: a folder (pixel_cache.cache_folder, beside the key) where Clean Pixel Data
+        keeps its results for the next run; None: nothing kept."""
         self.options = options
         self.hasher = KeyedHasher(key)
         self.pseudonymizer = Pseudonymizer(self.hasher)
@@ -99,7 +101,11 @@ class Deidentifier:
         self.resolver = A.ActionResolver(options)
         # Before/after records hold original values and cost time: reports need only a sample.
         self.record_changes = True
-        self.pixel_stage = PixelStage(options)   # burned-in text, per file (used by the pipeline)
+        cache = None
+        if pixel_cache is not None and options.clean_pixel_data:
+            from .pixel_cache import PixelCache
+            cache = PixelCache(pixel_cache, self.hasher)
+        self.pixel_stage = PixelStage(options, cache)   # burned-in text, per file (used by the pipeline)
         # Decisions depend on tag, VR and options only: made once per kind of element, not per file.
         self._decisions: dict = {}
         self._unparsed: dict = {}

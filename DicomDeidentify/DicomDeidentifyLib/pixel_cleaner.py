@@ -8,7 +8,8 @@ confident, every word on the list, nothing identifying). Blanking is a solid fil
 image's lowest value: blurring can be undone.
 
 Then the proof: each read frame is checked again by the detector and by a second, different
-reader (Tesseract, pixel_detector.second_reading). What they find that is not explained is
+reader (Tesseract, pixel_detector.second_reading; a frame that nothing changed is not detected
+twice: the detector would find what it has just found). What they find that is not explained is
 blanked too and the check repeats, up to VERIFY_PASSES times; `verified` is true only when
 the last check found no unexplained region on any read frame. The caller (pixel_stage)
 marks the file clean (Burned In Annotation NO) only then, and holds it otherwise.
@@ -84,10 +85,21 @@ def sampled_frames(count: int, limit: int = MAX_OCR_FRAMES, frame_pixels: int = 
     return sorted({round(i * step) for i in range(limit)})
 
 
-def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: Vocabulary | None = None) -> PixelCleaning:
-    """Clean `dataset`'s pixels in place. Raises PixelDecodeError or OcrUnavailable (nothing changed then)."""
+def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: Vocabulary | None = None,
+                 cache=None) -> PixelCleaning:
+    """Clean `dataset`'s pixels in place. Raises PixelDecodeError or OcrUnavailable (nothing changed then).
+    With `cache` (pixel_cache.PixelCache), an outcome kept for the same pixels, header values, rules,
+    vocabulary and engine versions is used again (its rectangles blanked, nothing read), and a new
+    one is kept."""
     vocabulary = vocabulary or load_vocabulary()
     frames = decode_frames(dataset)
+    name = None
+    if cache is not None:
+        from .pixel_cache import fingerprint
+        name = cache.name(fingerprint(frames, judge, rule_regions, vocabulary))
+        entry = cache.load(name)
+        if entry is not None:
+            return _replayed(dataset, frames, entry)
     outcome = PixelCleaning(frames=frames.shape[0],
                             frames_read=sampled_frames(frames.shape[0], frame_pixels=frames.shape[1] * frames.shape[2]),
                             second_reader=second_reader_name())
@@ -119,6 +131,33 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
             break   # text still found after blanking: not verified; the caller holds the file for review
         for region in outcome.unexplained:   # blanked on every frame: every read frame is checked again
             _blank(frames, outcome, region, fill)
+    outcome.before_png, outcome.after_png = thumbnail(first), thumbnail(frames[0])
+    if outcome.changed:
+        encode_native(dataset, frames)
+    if cache is not None:
+        cache.save(name, outcome_entry(outcome))
+    return outcome
+
+
+def outcome_entry(outcome: PixelCleaning) -> dict:
+    """What a cleaning decided, for pixel_cache: every field but the pixels and thumbnails."""
+    return {"frames_read": [int(i) for i in outcome.frames_read], "second_reader": outcome.second_reader,
+            "verified": bool(outcome.verified),
+            **{part: [{k: (v.item() if hasattr(v, "item") else v) for k, v in vars(r).items()}
+                      for r in getattr(outcome, part)] for part in ("regions", "kept", "unexplained")}}
+
+
+def _replayed(dataset, frames, entry: dict) -> PixelCleaning:
+    """A kept outcome applied to the same decoded pixels: its rectangles (margins included) blanked
+    with the same fill, so the pixels written are those of the run that decided."""
+    outcome = PixelCleaning(frames=frames.shape[0], frames_read=list(entry["frames_read"]),
+                            verified=bool(entry["verified"]), second_reader=entry["second_reader"],
+                            **{part: [MaskedRegion(**r) for r in entry[part]] for part in ("regions", "kept", "unexplained")})
+    fill = frames.min()
+    first = frames[0].copy()
+    for region in outcome.regions:
+        frames[:, region.y:region.y + region.height, region.x:region.x + region.width] = fill
+    outcome.changed = bool(outcome.regions)
     outcome.before_png, outcome.after_png = thumbnail(first), thumbnail(frames[0])
     if outcome.changed:
         encode_native(dataset, frames)

@@ -7,11 +7,20 @@ by onnxruntime; nothing is downloaded at run time. Every region it detects is re
 whatever the recognition confidence (RapidOCR drops low-scoring lines by default: here
 `text_score=0`), because a region that is found but misread is still text to blank.
 
-The second reader, for the check after blanking, is Tesseract (Debian's tesseract-ocr through
-pytesseract, pixel_text.find_text_lines), a different engine with different failure modes.
+The second reader, for the check after blanking, is Tesseract (Debian's tesseract-ocr and its data,
+pixel_text.find_text_lines: in this process through tesserocr where installed, which reads a
+512x512 frame in about 0.03 CPU-seconds where the tesseract program spent 0.15-0.2 starting),
+a different engine with different failure modes. It reads every read frame whole.
 Where Tesseract is not installed (inside Slicer), the second reading is the detector again on
 a differently prepared image (enlarged twice, inverted, contrast from the 1st-99th
 percentiles), and the report says which second reader ran.
+
+Speed (issue 12 point 7): one detector per process, its onnxruntime sessions created once
+(one onnxruntime thread each, see _threads; use_threads changes it before the detector loads);
+no angle classifier (rotations are 0 degrees); recognition only on the detected lines; grey
+frames of 512 pixels or more are detected at their own size (enlarged to 736, as RapidOCR does
+by default, a 512x512 frame cost four times as much and found the same lines); colour frames
+(ultrasound: text over speckle) keep RapidOCR's 736.
 
 RapidOCR's own requirements name the GUI build of OpenCV (`opencv-python`); inside Slicer
 its Qt plugins clash with Slicer's Qt, so the project installs `opencv-python-headless`
@@ -30,12 +39,33 @@ from .pixel_text import OcrUnavailable, find_text_lines, ocr_available, to_grey8
 DETECTOR = "rapidocr-onnxruntime (PP-OCRv4)"
 BOX_THRESHOLD = 0.5        # DB's box score: a region's mean text probability (RapidOCR's default)
 UNCLIP_RATIO = 1.6         # how far DB grows a region's kernel to the text's outline (default)
-DETECTION_SIDE = 736       # the detector enlarges a frame until its shorter side is this (its default)...
+DETECTION_SIDE = 512       # the detector enlarges a grey frame until its shorter side is this...
+COLOUR_DETECTION_SIDE = 736   # ...a colour one to this (RapidOCR's default): at 512, the corpus's ultrasound
+                              # (480x640 RGB) lost two of its six planted lines over speckle; grey CT/MR none
 MAX_ENLARGEMENT = 4        # ...but never more than 4 times: a 64-pixel MR enlarged 11 times shows
                            # "text" in anatomy, while real text even 6 pixels high is 24 at 4 times
 
 _engine = None
+# onnxruntime's threads per session (0: its default, one per core). One: on this project's shared
+# 2-core machine, two spinning threads per session cost twice the CPU (12.3 against 6.8 CPU-s for
+# the corpus's four images) and were slower too; run workers (--jobs) to use more cores.
+_threads = 1
 _lock = threading.Lock()
+_calls = {"detector": 0, "second_reader": 0}
+
+
+def calls() -> dict:
+    """How many times this process ran the detector and the second reader: {"detector": n,
+    "second_reader": n} (a copy). Instrumentation: the result cache is tested by it."""
+    return dict(_calls)
+
+
+def use_threads(threads: int) -> None:
+    """Threads per onnxruntime session for the detector this process creates (0: one per core; 1,
+    the default, in each worker of a pool too: two workers with a thread per core each would
+    contend for two cores). Only before the detector is first used; later calls change nothing."""
+    global _threads
+    _threads = max(0, int(threads))
 
 
 @dataclass(frozen=True)
@@ -72,7 +102,8 @@ def _rapidocr():
                                      "opencv-python-headless, onnxruntime, pyclipper, shapely)")
             import logging
             from rapidocr_onnxruntime import RapidOCR
-            _engine = RapidOCR()
+            # The sessions are created here, once per process; the angle classifier is never run.
+            _engine = RapidOCR(**({"intra_op_num_threads": _threads, "inter_op_num_threads": 1} if _threads else {}))
             logging.getLogger("RapidOCR").setLevel(logging.WARNING)
         return _engine
 
@@ -95,12 +126,14 @@ def detect_text(image: np.ndarray, scale: float = 1.0, read: bool = True) -> lis
     read=False the regions are only found, not read (text "", confidence 0): faster. Raises
     OcrUnavailable without the detector."""
     engine = _rapidocr()
+    _calls["detector"] += 1
     grey = image
     if scale != 1.0:
         import cv2
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     rgb = np.ascontiguousarray(image if image.ndim == 3 else np.repeat(image[..., np.newaxis], 3, axis=2))
-    engine.text_det.limit_side_len = int(min(DETECTION_SIDE, MAX_ENLARGEMENT * min(image.shape[:2])))
+    side = COLOUR_DETECTION_SIDE if image.ndim == 3 and not _grey_in_colour(image) else DETECTION_SIDE
+    engine.text_det.limit_side_len = int(min(side, MAX_ENLARGEMENT * min(image.shape[:2])))
     result, _elapsed = engine(rgb, use_cls=False, use_rec=read, text_score=0.0, box_thresh=BOX_THRESHOLD,
                               unclip_ratio=UNCLIP_RATIO)
     if not read:
@@ -117,17 +150,23 @@ def detect_text(image: np.ndarray, scale: float = 1.0, read: bool = True) -> lis
     return regions
 
 
+def _grey_in_colour(image: np.ndarray) -> bool:
+    """Whether a colour frame is grey (its three samples equal everywhere)."""
+    return bool((image[..., 0] == image[..., 1]).all() and (image[..., 1] == image[..., 2]).all())
+
+
 def second_reader_name() -> str:
     return "tesseract" if ocr_available() else "detector, enlarged and inverted"
 
 
 def second_reading(grey: np.ndarray) -> list:
-    """[TextRegion] that the second reader finds: Tesseract's lines (pixel_text's confidence floor),
-    else the detector on a differently prepared image."""
+    """[TextRegion] that the second reader finds in an 8-bit grey frame (rows, columns), read whole:
+    Tesseract's lines (pixel_text's confidence floor), else the detector on a differently prepared image."""
     if ocr_available():
+        _calls["second_reader"] += 1
         regions = []
-        for text, boxes in find_text_lines(grey):
-            words = [b for b in boxes if any(c.isalnum() for c in b.text)]
+        for text, words in find_text_lines(grey):
+            words = [b for b in words if any(c.isalnum() for c in b.text)]
             if not words:
                 continue
             left, top = min(b.x for b in words), min(b.y for b in words)
@@ -135,6 +174,7 @@ def second_reading(grey: np.ndarray) -> list:
             confidence = min(b.confidence for b in words) / 100.0
             regions.append(TextRegion(left, top, right - left, bottom - top, text, confidence, "tesseract"))
         return regions
+    _calls["second_reader"] += 1
     low, high = np.percentile(grey, (1, 99))
     stretched = np.clip((grey.astype(np.float64) - low) * (255.0 / max(1.0, high - low)), 0, 255)
     inverted = (255 - stretched).astype(np.uint8)
@@ -142,4 +182,4 @@ def second_reading(grey: np.ndarray) -> list:
             for r in detect_text(inverted, scale=2.0)]
 
 
-__all__ = ["TextRegion", "detect_text", "detector_image", "detector_available", "second_reading", "second_reader_name", "to_grey8"]
+__all__ = ["TextRegion", "calls", "detect_text", "use_threads", "detector_image", "detector_available", "second_reading", "second_reader_name", "to_grey8"]

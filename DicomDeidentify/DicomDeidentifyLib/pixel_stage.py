@@ -57,8 +57,10 @@ def is_image(dataset) -> bool:
 
 
 class PixelStage:
-    def __init__(self, options: DeidentifyOptions):
+    def __init__(self, options: DeidentifyOptions, cache=None):
+        """`cache`: a pixel_cache.PixelCache, where cleanings are kept for the next run (None: not kept)."""
         self.options = options
+        self.cache = cache
         self.rules = load_rules(options.pixel_rules_file or None) if options.clean_pixel_data else []
         self.missing = missing_pixel_modules() if options.clean_pixel_data or options.clean_graphics else []
 
@@ -101,7 +103,7 @@ class PixelStage:
         from .pixel_io import PixelDecodeError
         from .pixel_text import OcrUnavailable
         try:
-            cleaning = clean_pixels(dataset, plan.judge, plan.regions)
+            cleaning = clean_pixels(dataset, plan.judge, plan.regions, cache=self.cache)
         except (PixelDecodeError, OcrUnavailable) as error:
             return self._not_cleaned(dataset, result, f"{why}, but its pixels could not be cleaned: {error}",
                                      cleaning_ran=True)

@@ -4,14 +4,19 @@ A box is masked when its text line holds an identifying value of the file's own 
 (names in any letter case, IDs, birth date, staff and institution names; a misread letter
 or two tolerated), or anything shaped like a date, a time next to a date, or an ID (a
 token with four or more digits). The whole line is masked, since a name spreads over words.
-Tesseract is Debian's `tesseract-ocr`, reached through pytesseract; without it, OCR is
-unavailable and the caller holds or refuses the file instead of passing it.
+Tesseract is Debian's `tesseract-ocr` with its English data, read in this process through
+tesserocr (libtesseract's API, PyPI wheel, MIT) where installed, else run as a program through
+pytesseract; without the program, OCR is unavailable and the caller holds or refuses the file
+instead of passing it.
 """
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
+import subprocess
+import threading
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -60,7 +65,6 @@ def find_text_lines(grey: np.ndarray) -> list:
     ground best and tries inverted lines itself: a mostly dark image (ultrasound) is inverted first."""
     if not ocr_available():
         raise OcrUnavailable("Tesseract OCR is not installed (Debian: tesseract-ocr; Python: pytesseract)")
-    import os
     import pytesseract
     from PIL import Image
     # One OpenMP thread per Tesseract: with more, on two shared cores, it takes twice as long.
@@ -69,6 +73,10 @@ def find_text_lines(grey: np.ndarray) -> list:
     image = Image.fromarray(255 - grey if np.median(grey) < 128 else grey)
     if scale > 1:
         image = image.resize((grey.shape[1] * scale, grey.shape[0] * scale), Image.LANCZOS)
+    image.format = "BMP"   # handed to tesseract uncompressed: pytesseract would spend 30 ms on PNG
+    api = _tesseract_api()
+    if api is not None:
+        return _read_in_process(api, image, scale)
     data = pytesseract.image_to_data(image, output_type=pytesseract.Output.DICT, config="--psm 11")
     lines = {}
     for index, word in enumerate(data["text"]):
@@ -79,6 +87,65 @@ def find_text_lines(grey: np.ndarray) -> list:
             data["left"][index] // scale, data["top"][index] // scale,
             -(-data["width"][index] // scale), -(-data["height"][index] // scale), word.strip(),
             float(data["conf"][index])))
+    return [(" ".join(box.text for box in boxes), boxes) for boxes in lines.values()]
+
+
+_api = None
+_api_owner = 0   # the process that made it: a forked worker makes its own
+_api_lock = threading.Lock()
+
+
+def _tessdata() -> str:
+    """The folder of Tesseract's language data: TESSDATA_PREFIX, else where the tesseract program
+    says it is (Debian: /usr/share/tesseract-ocr/5/tessdata)."""
+    if os.environ.get("TESSDATA_PREFIX"):
+        return os.environ["TESSDATA_PREFIX"]
+    listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30)
+    found = re.search(r'"([^"]+)"', listed.stdout + listed.stderr)
+    return found.group(1) if found else ""
+
+
+def _tesseract_api():
+    """Tesseract in this process (tesserocr, libtesseract's API) with English and --psm 11, made once
+    per process, or None without tesserocr (then pytesseract runs the program). Started as a
+    program, Tesseract spends 0.15-0.2 CPU-seconds loading before it reads anything: more than
+    reading a 512x512 frame."""
+    global _api, _api_owner
+    if importlib.util.find_spec("tesserocr") is None:
+        return None
+    with _api_lock:
+        if _api is None or _api_owner != os.getpid():
+            import tesserocr
+            _api = tesserocr.PyTessBaseAPI(path=_tessdata(), lang="eng", psm=tesserocr.PSM.SPARSE_TEXT)
+            _api_owner = os.getpid()
+        return _api
+
+
+def _read_in_process(api, image, scale: int) -> list:
+    """find_text_lines' answer from libtesseract: words at or above MIN_CONFIDENCE, by text line."""
+    from tesserocr import RIL, iterate_level
+    lines, line = {}, -1
+    with _api_lock:
+        api.SetImage(image)
+        api.Recognize()
+        iterator = api.GetIterator()
+        words = []
+        if iterator is not None:
+            for word in iterate_level(iterator, RIL.WORD):
+                if word.IsAtBeginningOf(RIL.TEXTLINE):
+                    line += 1
+                try:   # tesserocr raises for an element with no text (an empty page, a lone picture)
+                    words.append((line, word.GetUTF8Text(RIL.WORD) or "", word.Confidence(RIL.WORD),
+                                  word.BoundingBox(RIL.WORD)))
+                except RuntimeError:
+                    continue
+        api.Clear()
+    for line, text, confidence, box in words:
+        if not text.strip() or box is None or float(confidence) < MIN_CONFIDENCE:
+            continue
+        left, top, right, bottom = box
+        lines.setdefault(line, []).append(TextBox(left // scale, top // scale, -(-(right - left) // scale),
+                                                  -(-(bottom - top) // scale), text.strip(), float(confidence)))
     return [(" ".join(box.text for box in boxes), boxes) for boxes in lines.values()]
 
 

@@ -25,6 +25,7 @@ from .bounded_read import ReadLimits
 from .keys import default_key_file, load_or_create_key
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
+from .pixel_cache import cache_folder
 from .report import RunReport
 from .results import FileResult, RunSummary
 
@@ -67,7 +68,8 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     destination = Path(destination).resolve()
     key_path = Path(key_file) if key_file else default_key_file()
     reports = Path(report_dir) if report_dir else reports_folder(key_path)
-    for secret in (key_path.resolve(), reports.resolve(), linkage_path(key_path).resolve()):
+    for secret in (key_path.resolve(), reports.resolve(), linkage_path(key_path).resolve(),
+                   cache_folder(key_path).resolve()):
         if secret == destination or destination in secret.parents:
             raise ValueError(f"{secret} is inside {destination}: secrets and reports must live apart from "
                              "what is shared")
@@ -108,7 +110,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     try:
         summary = deidentify_paths(inputs, destination, options, key, jobs=jobs, dry_run=dry_run,
                                    progress=progress, on_result=on_result, cancel=cancel, limits=limits,
-                                   earlier_outputs=earlier)
+                                   earlier_outputs=earlier, pixel_cache=None if dry_run else cache_folder(key_path))
     finally:
         if holder is not None:   # also after Ctrl-C: what is held must stay findable
             holder.finish()

@@ -15,7 +15,9 @@ known boxes into pydicom's real CT, MR and US images, Testing/support/burned_in.
 the same images without text. It prints the recall (planted boxes fully blanked, measured on the
 pixels / boxes planted), the pixels changed outside the boxes, how many files were proven clean,
 images/s through detection, blanking and the check (one process), and which planted lines each
-reader alone (the detector, Tesseract) reads on the uncleaned images.
+reader alone (the detector, Tesseract) reads on the uncleaned images. CPU-seconds per image are
+printed too, in all and per corpus image (693_UNCI.dcm is the 512x512 CT): on a shared machine
+CPU-seconds say more than images/s.
 
 Usage: .venv/bin/python Testing/Benchmark/benchmark_deidentify.py [--files 1000] [--jobs 2] [--repeat 3]
        .venv/bin/python Testing/Benchmark/benchmark_deidentify.py --burned-in 12
@@ -236,15 +238,25 @@ def burned_in(count: int, work: Path) -> None:
     from DicomDeidentifyLib.pixel_detector import _rapidocr
     _rapidocr()
     boxes = blanked = proven = 0
-    outside_changed, outside_total, seconds = 0, 0, 0.0
+    outside_changed, outside_total, seconds, cpu = 0, 0, 0.0, 0.0
+
+    def cpu_seconds():   # this process and its children (the tesseract program, where it is run)
+        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     read_by = {"detector": 0, "tesseract": 0}
+    per_image = {}   # image name: [seconds, CPU-seconds, count] with text, then the same without
 
     def identifying_piece(text):
         return max(text.replace(",", "").split(), key=len).upper()
     for name, path, _plain, planted in cases:
-        start = time.perf_counter()
+        start, used = time.perf_counter(), cpu_seconds()
         result = deidentify_file(engine, path, work / "burned-in" / "out")
         seconds += time.perf_counter() - start
+        cpu += cpu_seconds() - used
+        entry = per_image.setdefault(name, [0.0, 0.0, 0, 0.0, 0.0, 0])
+        entry[0] += time.perf_counter() - start
+        entry[1] += cpu_seconds() - used
+        entry[2] += 1
         before = decode_frames(pydicom.dcmread(path))[0]
         after = decode_frames(pydicom.dcmread(result.output))[0]
         fill = before.min()
@@ -262,20 +274,29 @@ def burned_in(count: int, work: Path) -> None:
         tesseract = " ".join(t for t, _ in find_text_lines(to_grey8(before))).upper().replace(" ", "") if ocr_available() else ""
         read_by["detector"] += sum(identifying_piece(p.text) in detector for p in planted)
         read_by["tesseract"] += sum(identifying_piece(p.text) in tesseract for p in planted)
-    plain_seconds, plain_proven = 0.0, 0
-    for _name, _path, plain, _planted in cases:
-        start = time.perf_counter()
+    plain_seconds, plain_proven, plain_cpu = 0.0, 0, 0.0
+    for name, _path, plain, _planted in cases:
+        start, used = time.perf_counter(), cpu_seconds()
         result = deidentify_file(engine, plain, work / "burned-in" / "plain-out")
         plain_seconds += time.perf_counter() - start
+        plain_cpu += cpu_seconds() - used
+        per_image[name][3] += time.perf_counter() - start
+        per_image[name][4] += cpu_seconds() - used
+        per_image[name][5] += 1
         plain_proven += bool(result.pixel.get("proven"))
     print(f"Clean Pixel Data, {detector_version()}; second reader: {'tesseract' if ocr_available() else 'detector'}")
     print(f"  {count} images with text ({', '.join(CORPUS_IMAGES)}), {boxes} planted lines")
     print(f"  recall: {blanked}/{boxes} boxes fully blanked ({100 * blanked / boxes:.1f}%); "
           f"proven clean: {proven}/{count}")
     print(f"  pixels changed outside the boxes (4-pixel margin): {100 * outside_changed / outside_total:.2f}%")
-    print(f"  with text: {count / seconds:.2f} images/s ({seconds / count:.2f} s each, one process)")
-    print(f"  without text: {count / plain_seconds:.2f} images/s ({plain_seconds / count:.2f} s each); "
+    print(f"  with text: {count / seconds:.2f} images/s ({seconds / count:.2f} s each, one process; "
+          f"{cpu / count:.2f} CPU-s each)")
+    print(f"  without text: {count / plain_seconds:.2f} images/s ({plain_seconds / count:.2f} s each; "
+          f"{plain_cpu / count:.2f} CPU-s each); "
           f"proven clean: {plain_proven}/{count}")
+    for name, (w, c, n, plain_w, plain_c, plain_n) in per_image.items():
+        print(f"    {name}: with text {n / w:.2f} images/s ({c / n:.2f} CPU-s each), "
+              f"without {plain_n / plain_w:.2f} images/s ({plain_c / plain_n:.2f} CPU-s each)")
     print(f"  planted lines read on the uncleaned images (longest word): detector {read_by['detector']}/{boxes}, "
           f"tesseract {read_by['tesseract']}/{boxes}")
 
