@@ -60,7 +60,7 @@ from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key,
 from .extras import missing_pixel_modules, pixels_missing_message
 from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
-from .results import FAILED, SKIPPED
+from .results import ATTENTION, FAILED, HELD, SKIPPED, attention
 from .runs import deidentify_folder
 
 DEMO_FILES = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtdose.dcm",
@@ -218,6 +218,10 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                    help="a deflated input that inflates to more fails with a reason "
                         f"(default {DEFAULT_MAX_INFLATED_MB} MB)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--verbose", action="store_true",
+                   help="name the files that need attention by their input path (and reason in full) in the "
+                        "summary; without it, by output name and number only (input paths often name the "
+                        "patient: keep them out of shared logs; the report lists them, for key holders)")
 
 
 def load_profile(path: Path) -> DeidentifyOptions:
@@ -303,7 +307,8 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
 
 def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_file: Path | None,
                   create_key: bool, report_dir: Path | None, jobs: int, dry_run: bool, quiet: bool,
-                  side_database: bool = False, linkage: bool = True, limits: ReadLimits | None = None) -> int:
+                  side_database: bool = False, linkage: bool = True, limits: ReadLimits | None = None,
+                  verbose: bool = False) -> int:
     for name in options.requested_but_not_implemented():
         print(f"warning: --{name.replace('_', '-')} is not implemented yet: the option is not claimed in the output",
               file=sys.stderr)
@@ -347,9 +352,9 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
         print(f"Created a new pseudonym key at {run.key_file} (owner-only). Back it up: the same key gives the "
               "same pseudonyms, UIDs and date shifts in later runs.", file=sys.stderr)
     if dry_run:
-        print_dry_run(run.report_json)
+        print_dry_run(run.report_json, verbose)
     print_summary(run.summary, time.monotonic() - started, Path(output).resolve(), run.report_html,
-                  run.report_json, dry_run)
+                  run.report_json, dry_run, verbose)
     if run.linkage is not None:
         print(f"Linkage store (key holders only): {run.linkage}" + ("" if linkage else " (linkage off: no original values)"))
     return 1 if run.summary.failed else 0
@@ -363,8 +368,9 @@ def _progress_bar(total: int):
     return tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
 
 
-def print_dry_run(report_json: Path) -> None:
-    """What the profile would do to these files: per attribute across files, then what needs review."""
+def print_dry_run(report_json: Path, verbose: bool = False) -> None:
+    """What the profile would do to these files: per attribute across files, then what needs review,
+    then each file, by its number in the run (with `verbose`, by input path too)."""
     import json
     report = json.loads(Path(report_json).read_text(encoding="utf-8"))
     attributes = report["attributes"]
@@ -378,31 +384,41 @@ def print_dry_run(report_json: Path) -> None:
         for item in report["review"]:
             print(f"  {item['path']}: {item['reason']} ({item['count']} files, e.g. {item['example']!r})")
     for entry in report["files"]:
-        print(f"  {entry['status']:8} {entry['source']} -> {entry['output'] or '-'} ({entry['removed']} removed, "
+        name = f"#{entry.get('number', '')}" + (f" {entry['source']}" if verbose else "")
+        print(f"  {entry['status']:8} {name} -> {entry['output'] or '-'} ({entry['removed']} removed, "
               f"{entry['replaced']} replaced, {entry['review']} to review)")
 
 
-def print_summary(summary, seconds, output, html_path, json_path, dry_run) -> None:
-    """Every failed, skipped, held and to-review file by input path, then the counts."""
+def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbose: bool = False) -> None:
+    """Every held, to-review, failed and skipped file (results.attention), then the counts. Each is
+    named by its number in the run (the report's "#n", which names its input path) and its output
+    name; `verbose` adds the input path and the reason in full (paths and reasons may name the
+    patient: without it nothing identifying reaches a log)."""
+    from .report import reason_kind
     totals = summary.totals()
-    for result in summary.results:
-        if result.status in (FAILED, SKIPPED):
-            print(f"{result.status:8} {result.source}: {result.reason}")
-    for result in summary.results:
-        reasons = [item.reason for item in result.review if item.kept_in_output]
-        if result.status in (FAILED, SKIPPED) or not reasons:
+    numbered = [(number, result, attention(result)) for number, result in enumerate(summary.results, 1)]
+    listed = [(n, r, kind) for kind_wanted in ATTENTION for n, r, kind in numbered if kind == kind_wanted]
+    if listed:
+        print(f"Needs attention ({len(listed)} file{'s' if len(listed) != 1 else ''}; the report names each by "
+              f"input path{'' if verbose else ', for key holders'}):")
+    for number, result, kind in listed:
+        name = f"#{number}" + (f" {result.source}" if verbose else
+                                f" {Path(result.output).name}" if result.output else "")
+        if kind in (FAILED, SKIPPED):
+            print(f"{kind:8} {name}: {result.reason if verbose else reason_kind(result.reason)}")
             continue
-        where = "held" if result.held else "review"
-        place = (f" -> held back at {result.output} (not in the side database until released)" if result.held
-                 else f" -> {result.output}: written, NEEDS REVIEW before it is shared" if result.output else "")
-        print(f"{where:8} {result.source}{place}")
-        for reason in dict.fromkeys(reasons):
+        if kind == HELD:
+            place = f" -> held back at {result.output}" if verbose else ": held back"
+            print(f"{kind:8} {name}{place} (not in the side database until released)")
+        else:
+            place = f" -> {result.output}" if verbose else ""
+            print(f"{kind:8} {name}{place}: written, NEEDS REVIEW before it is shared")
+        for reason in dict.fromkeys(item.reason for item in result.review if item.kept_in_output):
             print(f"           {reason}")
     rate = totals["files"] / seconds if seconds > 0 else 0.0
     verb = "would be written" if dry_run else "written"
-    held = sum(1 for r in summary.results if r.held)
-    to_review = sum(1 for r in summary.results if not r.held and r.status not in (FAILED, SKIPPED)
-                    and any(item.kept_in_output for item in r.review))
+    held = sum(1 for _, _, kind in numbered if kind == HELD)
+    to_review = sum(1 for _, _, kind in numbered if kind == "review")
     print(f"\n{totals['files']} files in {seconds:.1f} s ({rate:.0f} files/s): {totals['written'] + totals['dry-run']} "
           f"{verb}, {totals['skipped']} skipped, {totals['failed']} failed, {totals['review_items']} review items"
           + (f"; of the written, {held} held back for review, {to_review} needing review" if held or to_review else ""))
@@ -429,7 +445,7 @@ def run_demo(workdir: Path, jobs: int) -> int:
     secrets = workdir / "secrets"
     print(f"Sample inputs: {samples}")
     status = run_anonymize([samples], workdir / "deidentified", DeidentifyOptions(), secrets / "pseudonym.key",
-                           True, None, jobs, False, False)
+                           True, None, jobs, False, False, verbose=True)   # sample files: no patient
     print("(MR_truncated.dcm is cut off on purpose and notes.txt is not DICOM: both are refused with a reason.)")
     return 0 if status in (0, 1) else status
 
@@ -477,7 +493,8 @@ def _run(args) -> int:
     return run_anonymize(args.inputs, args.into or args.output, options, args.key_file, args.create_key,
                          args.report_dir, args.jobs, args.dry_run, args.quiet, side_database=args.into is not None,
                          linkage=not args.no_linkage,
-                         limits=ReadLimits.from_megabytes(args.max_file_size, args.max_inflated_size))
+                         limits=ReadLimits.from_megabytes(args.max_file_size, args.max_inflated_size),
+                         verbose=args.verbose)
 
 
 def _store(key_file) -> LinkageStore | None:

@@ -35,7 +35,6 @@ MAX_OCR_FRAMES = 8
 ALL_FRAMES_PIXELS = 512 * 512   # a series this small in total (pixels of all frames) is read whole
 PADDING = 3                # pixels around a blanked region, at least
 PADDING_FRACTION = 0.25    # and a quarter of the line's height (ascenders, descenders, antialiasing)
-THUMBNAIL_WIDTH = 192
 VERIFY_PASSES = 3
 # A detected region that reads as fewer than two letters or digits and is taller than this
 # (pixels, or this part of the rows) while not wider than twice its height, or taller than
@@ -72,8 +71,8 @@ class PixelCleaning:
     changed: bool = False        # pixels were blanked (and written back uncompressed)
     second_reader: str = ""
     transfer_syntax: str = str(OUTPUT_TRANSFER_SYNTAX)
-    before_png: bytes = b""      # first frame, for the key holders' report (shows what was there)
-    after_png: bytes = b""
+    before_png: bytes = b""      # first frame at full resolution, colour kept, for the key holders' report
+    after_png: bytes = b""       # (shows what was there: identity)
 
 
 def sampled_frames(count: int, limit: int = MAX_OCR_FRAMES, frame_pixels: int = 0) -> list:
@@ -92,7 +91,7 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
                             frames_read=sampled_frames(frames.shape[0], frame_pixels=frames.shape[1] * frames.shape[2]),
                             second_reader=second_reader_name())
     fill = frames.min()
-    first = frames[0].copy()   # for the "before" thumbnail; the frames are cleaned in place (memory)
+    first = frames[0].copy()   # for the "before" picture; the frames are cleaned in place (memory)
     for name, (x, y, width, height) in rule_regions:
         _blank(frames, outcome, MaskedRegion(x, y, width, height, f"rule: {name}"), fill, margin=False)
     rows = frames.shape[1]
@@ -119,7 +118,8 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
             break   # text still found after blanking: not verified; the caller holds the file for review
         for region in outcome.unexplained:   # blanked on every frame: every read frame is checked again
             _blank(frames, outcome, region, fill)
-    outcome.before_png, outcome.after_png = thumbnail(first), thumbnail(frames[0])
+    span = (float(first.min()), float(first.max()))   # one scale for both pictures: only the blanks differ
+    outcome.before_png, outcome.after_png = picture(first, span), picture(frames[0], span)
     if outcome.changed:
         encode_native(dataset, frames)
     return outcome
@@ -214,13 +214,16 @@ def _blank(frames, outcome, region: MaskedRegion, fill, margin: bool = True) -> 
         outcome.regions.append(blanked)
 
 
-def thumbnail(frame: np.ndarray) -> bytes:
-    """A small PNG of a frame (grey, stretched to 8 bits) for the HTML report."""
+def picture(frame: np.ndarray, span: tuple | None = None) -> bytes:
+    """A frame as a PNG at full resolution for the key holders' report: colour (rows, columns, 3) stays
+    RGB, grey stays grey; 8-bit frames keep their values, any other is stretched to 0-255 over `span`
+    (low, high; default the frame's own), so that burned-in text can be read in the report."""
     from PIL import Image
-    grey = to_grey8(frame)
-    image = Image.fromarray(grey)
-    if image.width > THUMBNAIL_WIDTH:
-        image = image.resize((THUMBNAIL_WIDTH, max(1, round(image.height * THUMBNAIL_WIDTH / image.width))))
+    if frame.dtype != np.uint8:
+        low, high = span if span is not None else (float(frame.min()), float(frame.max()))
+        scaled = (frame.astype(np.float64) - low) * (255.0 / (high - low)) if high > low else np.zeros(frame.shape)
+        frame = np.clip(scaled, 0, 255).astype(np.uint8)
+    image = Image.fromarray(frame)   # uint8: grey as L, (rows, columns, 3) as RGB
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=1)   # fast: these are for people, once
     return buffer.getvalue()
