@@ -552,6 +552,14 @@ def run_compare(args) -> int:
     for path in (args.original, args.deidentified):
         if not path.exists():
             raise UserError(f"{path} does not exist: give the original and the de-identified file or folder")
+    if args.html:   # the page shows original values: never into what is shared (told before any file is read)
+        from .page_places import recorded_destinations, refuse_inside_destination
+        shared = recorded_destinations(args.key_file or default_key_file())
+        if args.deidentified.is_dir():
+            shared.append(args.deidentified)
+        refuse_inside_destination(args.html, "the --html page", shared)
+        if args.html.is_dir():
+            raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
     key = None
     if args.key_file or default_key_file().exists():
         key, _ = load_or_create_key(args.key_file)
@@ -560,13 +568,15 @@ def run_compare(args) -> int:
         print("no pairs found (for folders, pass the --key-file the run used)", file=sys.stderr)
         return 1
     import pydicom
-    results = [(pair, compare.compare_datasets(pydicom.dcmread(str(pair[0]), force=True),
-                                               pydicom.dcmread(str(pair[1]), force=True))) for pair in pairs]
+    results, images = [], []
+    for number, pair in enumerate(pairs, 1):
+        original, deidentified = (pydicom.dcmread(str(path), force=True) for path in pair)
+        results.append((pair, compare.compare_datasets(original, deidentified)))
+        if args.html:
+            images.append(compare.pair_pictures(args.html, number, original, deidentified))
     sys.stdout.write(compare.render_text(results, show_kept=args.all))
     if args.html:
-        handle = os.open(args.html, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # a new page: owner-only
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(compare.render_html(results))
+        compare.write_page(args.html, results, images)
         print(f"side-by-side page (shows originals): {args.html}")
     return 0
 

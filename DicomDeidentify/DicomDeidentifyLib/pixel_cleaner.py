@@ -21,7 +21,6 @@ Pixels are written back (uncompressed) only when something was blanked.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +29,7 @@ from .pixel_detector import TextRegion, detect_text, detector_image, second_read
 from .pixel_io import OUTPUT_TRANSFER_SYNTAX, decode_frames, encode_native
 from .pixel_text import IdentifyingText, to_grey8
 from .pixel_vocabulary import Vocabulary, load_vocabulary
+from .report_images import picture
 
 MAX_OCR_FRAMES = 8
 ALL_FRAMES_PIXELS = 512 * 512   # a series this small in total (pixels of all frames) is read whole
@@ -214,16 +214,3 @@ def _blank(frames, outcome, region: MaskedRegion, fill, margin: bool = True) -> 
         outcome.regions.append(blanked)
 
 
-def picture(frame: np.ndarray, span: tuple | None = None) -> bytes:
-    """A frame as a PNG at full resolution for the key holders' report: colour (rows, columns, 3) stays
-    RGB, grey stays grey; 8-bit frames keep their values, any other is stretched to 0-255 over `span`
-    (low, high; default the frame's own), so that burned-in text can be read in the report."""
-    from PIL import Image
-    if frame.dtype != np.uint8:
-        low, high = span if span is not None else (float(frame.min()), float(frame.max()))
-        scaled = (frame.astype(np.float64) - low) * (255.0 / (high - low)) if high > low else np.zeros(frame.shape)
-        frame = np.clip(scaled, 0, 255).astype(np.uint8)
-    image = Image.fromarray(frame)   # uint8: grey as L, (rows, columns, 3) as RGB
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)   # fast: these are for people, once
-    return buffer.getvalue()

@@ -1,6 +1,6 @@
 """The pictures of a cleaned image in the run report: whole frames and each blanked region, before and after.
 
-Written as owner-only PNG files in images/ beside the report (memory stays flat): the first frame at
+picture() makes a frame's PNG (numpy); write_pictures() writes them as owner-only PNG files in images/ beside the report (memory stays flat): the first frame at
 full resolution (colour kept), a crop at full resolution around every blanked region (a margin of
 context around it), and small copies for the Slicer panel. Pillow only: it is there whenever pixels
 were cleaned (the [pixels] extra).
@@ -52,6 +52,31 @@ def write_pictures(folder: Path, number: int, pictures: dict, regions: list,
             crop[when] = _save(folder, f"images/{number}-region{index}-{when}.png", image.crop(box), write)
         names["crops"].append(crop)
     return names
+
+
+def picture(frame, span: tuple | None = None) -> bytes:
+    """A frame (numpy array: (rows, columns) grey or (rows, columns, 3) RGB) as a PNG at full resolution:
+    colour stays RGB, grey stays grey; 8-bit frames keep their values, any other is stretched to 0-255
+    over `span` (low, high; default the frame's own), so that burned-in text can be read on a page."""
+    import numpy as np
+    from PIL import Image
+    if frame.dtype != np.uint8:
+        low, high = span if span is not None else (float(frame.min()), float(frame.max()))
+        scaled = (frame.astype(np.float64) - low) * (255.0 / (high - low)) if high > low else np.zeros(frame.shape)
+        frame = np.clip(scaled, 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(frame).save(buffer, format="PNG", compress_level=1)   # uint8: grey as L, 3 samples as RGB
+    return buffer.getvalue()
+
+
+def first_frame_png(dataset) -> bytes:
+    """The first frame of a data set's pixels as a PNG (picture); b"" when there are none or they cannot be
+    decoded (pixel_io.decode_frames: no Pixel Data, an unsupported layout, no decoder)."""
+    from .pixel_io import PixelDecodeError, decode_frames
+    try:
+        return picture(decode_frames(dataset)[0])
+    except PixelDecodeError:
+        return b""
 
 
 def _crop_box(region: dict, width: int, height: int):
