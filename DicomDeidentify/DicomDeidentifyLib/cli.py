@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="de-identify sample files shipped with pydicom and show the report")
     demo.add_argument("--workdir", type=Path, default=Path("demo-output"))
     demo.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1)
+    demo.add_argument("--clean-pixel-data", action="store_true",
+                      help="also clean burned-in text from the sample images (the [pixels] extra; the report "
+                           "then shows them before and after)")
     for command in commands.choices.values():   # --debug after the command too; SUPPRESS keeps one given before
         _add_debug(command, argparse.SUPPRESS)
     parser.commands = commands.choices
@@ -427,7 +430,7 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
     print(f"Report (key holders only): {html_path}\n                           {json_path}")
 
 
-def run_demo(workdir: Path, jobs: int) -> int:
+def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     from pydicom.data import get_testdata_file
     sources = []
     for name in DEMO_FILES:
@@ -444,7 +447,10 @@ def run_demo(workdir: Path, jobs: int) -> int:
     (samples / "notes.txt").write_text("not a DICOM file: the run skips it and says why\n")
     secrets = workdir / "secrets"
     print(f"Sample inputs: {samples}")
-    status = run_anonymize([samples], workdir / "deidentified", DeidentifyOptions(), secrets / "pseudonym.key",
+    if clean_pixel_data and missing_pixel_modules():
+        raise UserError(pixels_missing_message("--clean-pixel-data", missing_pixel_modules()))
+    status = run_anonymize([samples], workdir / "deidentified", DeidentifyOptions(clean_pixel_data=clean_pixel_data),
+                           secrets / "pseudonym.key",
                            True, None, jobs, False, False, verbose=True)   # sample files: no patient
     print("(MR_truncated.dcm is cut off on purpose and notes.txt is not DICOM: both are refused with a reason.)")
     return 0 if status in (0, 1) else status
@@ -482,7 +488,7 @@ def _one_line(error: BaseException) -> str:
 
 def _run(args) -> int:
     if args.command == "demo":
-        return run_demo(args.workdir, args.jobs)
+        return run_demo(args.workdir, args.jobs, args.clean_pixel_data)
     commands = {"lookup": run_lookup, "export-mapping": run_export_mapping, "compare": run_compare, "key": run_key}
     if args.command in commands:
         _run_started()
