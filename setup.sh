@@ -3,6 +3,7 @@
 #   - Debian's DICOM validators: dicom3tools (dciodvfy, dcentvfy) and dcmtk (dcmdump, dsrdump);
 #   - Debian's tesseract-ocr (English): Clean Pixel Data's second reader; the DejaVu font the tests draw text with;
 #   - Debian's libgdcm-tools (gdcmanon, GDCM's C++ anonymizer): the benchmark compares with it;
+#   - Debian's chromium and chromium-driver: the tests render the report and compare pages headless (selenium);
 #   - the text detector rapidocr-onnxruntime (its models ship in the wheel) with headless OpenCV;
 #     tesserocr (the pixels extra) reads with Tesseract in process, with the Debian package's data;
 #   - .venv/: the package (console script dicom-deidentify), pydicom 3, the test dependencies and
@@ -13,12 +14,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 if ! command -v dciodvfy >/dev/null || ! command -v dcmdump >/dev/null || ! command -v tesseract >/dev/null \
-   || ! command -v gdcmanon >/dev/null || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+   || ! command -v gdcmanon >/dev/null || ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
+   || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    dicom3tools dcmtk tesseract-ocr tesseract-ocr-eng fonts-dejavu-core libgdcm-tools openssl >/dev/null
+    dicom3tools dcmtk tesseract-ocr tesseract-ocr-eng fonts-dejavu-core libgdcm-tools openssl chromium chromium-driver >/dev/null
 fi
 
 # Clean Pixel Data's text detector; --no-deps keeps the GUI build of OpenCV that its metadata names
@@ -31,7 +33,7 @@ make_venv() {  # make_venv DIR EXTRAS [extra pip requirement...]
   "$dir/bin/python" -m pip install -q --disable-pip-version-check -e ".[$extras]" "$@" 2>&1 | grep -v '^WARNING: Location' || true
   "$dir/bin/python" -m pip install -q --disable-pip-version-check --no-deps "$RAPIDOCR" 2>&1 | grep -v '^WARNING: Location' || true
   "$dir/bin/python" -c 'import rapidocr_onnxruntime, cv2, tesserocr' # the detector, headless OpenCV, Tesseract in process
-  "$dir/bin/python" -c 'import DicomDeidentifyLib, SceneScrubberLib, defusedxml, pydicom, pytest' # fails loudly if the install did not work
+  "$dir/bin/python" -c 'import DicomDeidentifyLib, SceneScrubberLib, defusedxml, jinja2, pydicom, pytest, selenium' # fails loudly if the install did not work
 }
 
 make_venv .venv test,scene,pixels

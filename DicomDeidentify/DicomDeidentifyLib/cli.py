@@ -60,7 +60,7 @@ from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key,
 from .extras import missing_pixel_modules, pixels_missing_message
 from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
-from .results import FAILED, SKIPPED
+from .results import ATTENTION, FAILED, HELD, SKIPPED, attention
 from .runs import deidentify_folder
 
 DEMO_FILES = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtdose.dcm",
@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="de-identify sample files shipped with pydicom and show the report")
     demo.add_argument("--workdir", type=Path, default=Path("demo-output"))
     demo.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1)
+    demo.add_argument("--clean-pixel-data", action="store_true",
+                      help="also clean burned-in text from the sample images (the [pixels] extra; the report "
+                           "then shows them before and after)")
     for command in commands.choices.values():   # --debug after the command too; SUPPRESS keeps one given before
         _add_debug(command, argparse.SUPPRESS)
     parser.commands = commands.choices
@@ -218,6 +221,10 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                    help="a deflated input that inflates to more fails with a reason "
                         f"(default {DEFAULT_MAX_INFLATED_MB} MB)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--verbose", action="store_true",
+                   help="name the files that need attention by their input path (and reason in full) in the "
+                        "summary; without it, by output name and number only (input paths often name the "
+                        "patient: keep them out of shared logs; the report lists them, for key holders)")
 
 
 def load_profile(path: Path) -> DeidentifyOptions:
@@ -310,7 +317,8 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
 
 def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_file: Path | None,
                   create_key: bool, report_dir: Path | None, jobs: int, dry_run: bool, quiet: bool,
-                  side_database: bool = False, linkage: bool = True, limits: ReadLimits | None = None) -> int:
+                  side_database: bool = False, linkage: bool = True, limits: ReadLimits | None = None,
+                  verbose: bool = False) -> int:
     for name in options.requested_but_not_implemented():
         print(f"warning: --{name.replace('_', '-')} is not implemented yet: the option is not claimed in the output",
               file=sys.stderr)
@@ -354,9 +362,9 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
         print(f"Created a new pseudonym key at {run.key_file} (owner-only). Back it up: the same key gives the "
               "same pseudonyms, UIDs and date shifts in later runs.", file=sys.stderr)
     if dry_run:
-        print_dry_run(run.report_json)
+        print_dry_run(run.report_json, verbose)
     print_summary(run.summary, time.monotonic() - started, Path(output).resolve(), run.report_html,
-                  run.report_json, dry_run)
+                  run.report_json, dry_run, verbose)
     if run.linkage is not None:
         print(f"Linkage store (key holders only): {run.linkage}" + ("" if linkage else " (linkage off: no original values)"))
     return 1 if run.summary.failed else 0
@@ -370,8 +378,9 @@ def _progress_bar(total: int):
     return tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
 
 
-def print_dry_run(report_json: Path) -> None:
-    """What the profile would do to these files: per attribute across files, then what needs review."""
+def print_dry_run(report_json: Path, verbose: bool = False) -> None:
+    """What the profile would do to these files: per attribute across files, then what needs review,
+    then each file, by its number in the run (with `verbose`, by input path too)."""
     import json
     report = json.loads(Path(report_json).read_text(encoding="utf-8"))
     attributes = report["attributes"]
@@ -385,31 +394,41 @@ def print_dry_run(report_json: Path) -> None:
         for item in report["review"]:
             print(f"  {item['path']}: {item['reason']} ({item['count']} files, e.g. {item['example']!r})")
     for entry in report["files"]:
-        print(f"  {entry['status']:8} {entry['source']} -> {entry['output'] or '-'} ({entry['removed']} removed, "
+        name = f"#{entry.get('number', '')}" + (f" {entry['source']}" if verbose else "")
+        print(f"  {entry['status']:8} {name} -> {entry['output'] or '-'} ({entry['removed']} removed, "
               f"{entry['replaced']} replaced, {entry['review']} to review)")
 
 
-def print_summary(summary, seconds, output, html_path, json_path, dry_run) -> None:
-    """Every failed, skipped, held and to-review file by input path, then the counts."""
+def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbose: bool = False) -> None:
+    """Every held, to-review, failed and skipped file (results.attention), then the counts. Each is
+    named by its number in the run (the report's "#n", which names its input path) and its output
+    name; `verbose` adds the input path and the reason in full (paths and reasons may name the
+    patient: without it nothing identifying reaches a log)."""
+    from .report import reason_kind
     totals = summary.totals()
-    for result in summary.results:
-        if result.status in (FAILED, SKIPPED):
-            print(f"{result.status:8} {result.source}: {result.reason}")
-    for result in summary.results:
-        reasons = [item.reason for item in result.review if item.kept_in_output]
-        if result.status in (FAILED, SKIPPED) or not reasons:
+    numbered = [(number, result, attention(result)) for number, result in enumerate(summary.results, 1)]
+    listed = [(n, r, kind) for kind_wanted in ATTENTION for n, r, kind in numbered if kind == kind_wanted]
+    if listed:
+        print(f"Needs attention ({len(listed)} file{'s' if len(listed) != 1 else ''}; the report names each by "
+              f"input path{'' if verbose else ', for key holders'}):")
+    for number, result, kind in listed:
+        name = f"#{number}" + (f" {result.source}" if verbose else
+                                f" {Path(result.output).name}" if result.output else "")
+        if kind in (FAILED, SKIPPED):
+            print(f"{kind:8} {name}: {result.reason if verbose else reason_kind(result.reason)}")
             continue
-        where = "held" if result.held else "review"
-        place = (f" -> held back at {result.output} (not in the side database until released)" if result.held
-                 else f" -> {result.output}: written, NEEDS REVIEW before it is shared" if result.output else "")
-        print(f"{where:8} {result.source}{place}")
-        for reason in dict.fromkeys(reasons):
+        if kind == HELD:
+            place = f" -> held back at {result.output}" if verbose else ": held back"
+            print(f"{kind:8} {name}{place} (not in the side database until released)")
+        else:
+            place = f" -> {result.output}" if verbose else ""
+            print(f"{kind:8} {name}{place}: written, NEEDS REVIEW before it is shared")
+        for reason in dict.fromkeys(item.reason for item in result.review if item.kept_in_output):
             print(f"           {reason}")
     rate = totals["files"] / seconds if seconds > 0 else 0.0
     verb = "would be written" if dry_run else "written"
-    held = sum(1 for r in summary.results if r.held)
-    to_review = sum(1 for r in summary.results if not r.held and r.status not in (FAILED, SKIPPED)
-                    and any(item.kept_in_output for item in r.review))
+    held = sum(1 for _, _, kind in numbered if kind == HELD)
+    to_review = sum(1 for _, _, kind in numbered if kind == "review")
     print(f"\n{totals['files']} files in {seconds:.1f} s ({rate:.0f} files/s): {totals['written'] + totals['dry-run']} "
           f"{verb}, {totals['skipped']} skipped, {totals['failed']} failed, {totals['review_items']} review items"
           + (f"; of the written, {held} held back for review, {to_review} needing review" if held or to_review else ""))
@@ -418,7 +437,7 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run) -> No
     print(f"Report (key holders only): {html_path}\n                           {json_path}")
 
 
-def run_demo(workdir: Path, jobs: int) -> int:
+def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     from pydicom.data import get_testdata_file
     sources = []
     for name in DEMO_FILES:
@@ -435,8 +454,11 @@ def run_demo(workdir: Path, jobs: int) -> int:
     (samples / "notes.txt").write_text("not a DICOM file: the run skips it and says why\n")
     secrets = workdir / "secrets"
     print(f"Sample inputs: {samples}")
-    status = run_anonymize([samples], workdir / "deidentified", DeidentifyOptions(), secrets / "pseudonym.key",
-                           True, None, jobs, False, False)
+    if clean_pixel_data and missing_pixel_modules():
+        raise UserError(pixels_missing_message("--clean-pixel-data", missing_pixel_modules()))
+    status = run_anonymize([samples], workdir / "deidentified", DeidentifyOptions(clean_pixel_data=clean_pixel_data),
+                           secrets / "pseudonym.key",
+                           True, None, jobs, False, False, verbose=True)   # sample files: no patient
     print("(MR_truncated.dcm is cut off on purpose and notes.txt is not DICOM: both are refused with a reason.)")
     return 0 if status in (0, 1) else status
 
@@ -473,7 +495,7 @@ def _one_line(error: BaseException) -> str:
 
 def _run(args) -> int:
     if args.command == "demo":
-        return run_demo(args.workdir, args.jobs)
+        return run_demo(args.workdir, args.jobs, args.clean_pixel_data)
     commands = {"lookup": run_lookup, "export-mapping": run_export_mapping, "compare": run_compare, "key": run_key}
     if args.command in commands:
         _run_started()
@@ -484,7 +506,8 @@ def _run(args) -> int:
     return run_anonymize(args.inputs, args.into or args.output, options, args.key_file, args.create_key,
                          args.report_dir, args.jobs, args.dry_run, args.quiet, side_database=args.into is not None,
                          linkage=not args.no_linkage,
-                         limits=ReadLimits.from_megabytes(args.max_file_size, args.max_inflated_size))
+                         limits=ReadLimits.from_megabytes(args.max_file_size, args.max_inflated_size),
+                         verbose=args.verbose)
 
 
 def _store(key_file) -> LinkageStore | None:
@@ -542,6 +565,14 @@ def run_compare(args) -> int:
     for path in (args.original, args.deidentified):
         if not path.exists():
             raise UserError(f"{path} does not exist: give the original and the de-identified file or folder")
+    if args.html:   # the page shows original values: never into what is shared (told before any file is read)
+        from .page_places import recorded_destinations, refuse_inside_destination
+        shared = recorded_destinations(args.key_file or default_key_file())
+        if args.deidentified.is_dir():
+            shared.append(args.deidentified)
+        refuse_inside_destination(args.html, "the --html page", shared)
+        if args.html.is_dir():
+            raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
     key = None
     if args.key_file or default_key_file().exists():
         key, _ = load_or_create_key(args.key_file)
@@ -550,13 +581,15 @@ def run_compare(args) -> int:
         print("no pairs found (for folders, pass the --key-file the run used)", file=sys.stderr)
         return 1
     import pydicom
-    results = [(pair, compare.compare_datasets(pydicom.dcmread(str(pair[0]), force=True),
-                                               pydicom.dcmread(str(pair[1]), force=True))) for pair in pairs]
+    results, images = [], []
+    for number, pair in enumerate(pairs, 1):
+        original, deidentified = (pydicom.dcmread(str(path), force=True) for path in pair)
+        results.append((pair, compare.compare_datasets(original, deidentified)))
+        if args.html:
+            images.append(compare.pair_pictures(args.html, number, original, deidentified))
     sys.stdout.write(compare.render_text(results, show_kept=args.all))
     if args.html:
-        handle = os.open(args.html, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # a new page: owner-only
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(compare.render_html(results))
+        compare.write_page(args.html, results, images)
         print(f"side-by-side page (shows originals): {args.html}")
     return 0
 

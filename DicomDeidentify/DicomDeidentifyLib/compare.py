@@ -1,11 +1,12 @@
 """Compare an original with its de-identified copy, attribute by attribute (files or folders).
 
 Folders are paired by SOP Instance UID: each original's UID is mapped with the
-key (as the engine maps it) and looked up among the de-identified files.
+key (as the engine maps it) and looked up among the de-identified files. The HTML
+page (templates/compare.html.j2) shows both images of each pair too (write_page).
 """
 from __future__ import annotations
 
-import html
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,20 +105,49 @@ def render_text(pairs_with_differences: list, show_kept: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_html(pairs_with_differences: list) -> str:
-    e = html.escape
-    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>SlicerDeidentify comparison</title>",
-             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}"
-             "td,th{border:1px solid #bbb;padding:3px 8px;text-align:left;vertical-align:top}"
-             ".removed{background:#fde8e8}.replaced{background:#fff6dd}.added{background:#e8f5e8}</style></head><body>",
-             "<h1>Original and de-identified, side by side</h1>",
-             "<p>For key holders only: the left column shows original (identifying) values.</p>"]
-    for (original, deidentified), differences in pairs_with_differences:
-        parts.append(f"<h2>{e(str(original))}</h2><p>{e(str(deidentified))}</p><table><tr><th>attribute</th>"
-                     "<th>original</th><th>de-identified</th><th>what happened</th></tr>")
-        for d in differences:
-            parts.append(f"<tr class='{d.status}'><td>{e(d.path)}</td><td>{e(d.original)}</td><td>{e(d.new)}</td>"
-                         f"<td>{d.status}</td></tr>")
-        parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+def render_html(pairs_with_differences: list, images: list | None = None) -> str:
+    """The side-by-side page (templates/compare.html.j2). `images`, one per pair: {"original": name,
+    "deidentified": name} of PNG files relative to the page (a side without pixels: None), or None."""
+    from .pages import render
+    images = images or [None] * len(pairs_with_differences)
+    return render("compare.html.j2", pairs=[{"original": str(original), "deidentified": str(deidentified),
+                                             "differences": differences, "images": picture or {}}
+                                            for ((original, deidentified), differences), picture
+                                            in zip(pairs_with_differences, images)])
+
+
+def pair_pictures(page: Path, number: int, original, deidentified) -> dict:
+    """Write the first frame of pair `number`'s two data sets (read with their pixels) at full resolution
+    into <page name>_images beside `page` (owner-only); returns {"original": name, "deidentified": name}
+    relative to the page for the sides that have decodable pixels, or {"note": why} without the
+    [pixels] extra (numpy, Pillow). Called pair by pair, so that no data set waits in memory."""
+    from .extras import missing_pixel_modules
+    if missing_pixel_modules():
+        return {"note": "no pictures: the [pixels] extra (numpy, Pillow) is not installed"}
+    from .keys import make_private_dir
+    from .report_images import first_frame_png
+    page = Path(page)
+    folder = f"{page.stem}_images"
+    names = {}
+    for side, dataset in (("original", original), ("deidentified", deidentified)):
+        data = first_frame_png(dataset)
+        if data:
+            make_private_dir(page.parent / folder)
+            names[side] = f"{folder}/{number}-{side}.png"
+            _write_private(page.parent / names[side], data)
+    return names
+
+
+def write_page(page: Path, pairs_with_differences: list, images: list | None = None) -> None:
+    """Write the side-by-side page (render_html) at `page`, owner-only, atomically; `images` from
+    pair_pictures, one per pair."""
+    _write_private(Path(page), render_html(pairs_with_differences, images).encode("utf-8"))
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Owner-only (0600), atomically: never a half-written page, never a page another user can read."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+    os.replace(temporary, path)

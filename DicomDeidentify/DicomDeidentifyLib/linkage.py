@@ -197,6 +197,11 @@ class LinkageStore:
             (destination,)).fetchall()
         return uids, patients
 
+    def destinations(self) -> list:
+        """The destination folders (paths as recorded) of every run in this store, oldest first."""
+        return [row[0] for row in self.db.execute(
+            "SELECT destination FROM runs WHERE destination IS NOT NULL GROUP BY destination ORDER BY MIN(started)")]
+
     def holds_originals(self) -> bool:
         return self.db.execute("SELECT COUNT(*) FROM runs WHERE linkage = 1").fetchone()[0] > 0
 

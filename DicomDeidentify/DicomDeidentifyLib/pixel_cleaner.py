@@ -22,7 +22,6 @@ Pixels are written back (uncompressed) only when something was blanked.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,12 +30,12 @@ from .pixel_detector import TextRegion, detect_text, detector_image, second_read
 from .pixel_io import OUTPUT_TRANSFER_SYNTAX, decode_frames, encode_native
 from .pixel_text import IdentifyingText, to_grey8
 from .pixel_vocabulary import Vocabulary, load_vocabulary
+from .report_images import picture
 
 MAX_OCR_FRAMES = 8
 ALL_FRAMES_PIXELS = 512 * 512   # a series this small in total (pixels of all frames) is read whole
 PADDING = 3                # pixels around a blanked region, at least
 PADDING_FRACTION = 0.25    # and a quarter of the line's height (ascenders, descenders, antialiasing)
-THUMBNAIL_WIDTH = 192
 VERIFY_PASSES = 3
 # A detected region that reads as fewer than two letters or digits and is taller than this
 # (pixels, or this part of the rows) while not wider than twice its height, or taller than
@@ -73,8 +72,8 @@ class PixelCleaning:
     changed: bool = False        # pixels were blanked (and written back uncompressed)
     second_reader: str = ""
     transfer_syntax: str = str(OUTPUT_TRANSFER_SYNTAX)
-    before_png: bytes = b""      # first frame, for the key holders' report (shows what was there)
-    after_png: bytes = b""
+    before_png: bytes = b""      # first frame at full resolution, colour kept, for the key holders' report
+    after_png: bytes = b""       # (shows what was there: identity)
 
 
 def sampled_frames(count: int, limit: int = MAX_OCR_FRAMES, frame_pixels: int = 0) -> list:
@@ -104,7 +103,7 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
                             frames_read=sampled_frames(frames.shape[0], frame_pixels=frames.shape[1] * frames.shape[2]),
                             second_reader=second_reader_name())
     fill = frames.min()
-    first = frames[0].copy()   # for the "before" thumbnail; the frames are cleaned in place (memory)
+    first = frames[0].copy()   # for the "before" picture; the frames are cleaned in place (memory)
     for name, (x, y, width, height) in rule_regions:
         _blank(frames, outcome, MaskedRegion(x, y, width, height, f"rule: {name}"), fill, margin=False)
     rows = frames.shape[1]
@@ -131,7 +130,8 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
             break   # text still found after blanking: not verified; the caller holds the file for review
         for region in outcome.unexplained:   # blanked on every frame: every read frame is checked again
             _blank(frames, outcome, region, fill)
-    outcome.before_png, outcome.after_png = thumbnail(first), thumbnail(frames[0])
+    span = (float(first.min()), float(first.max()))   # one scale for both pictures: only the blanks differ
+    outcome.before_png, outcome.after_png = picture(first, span), picture(frames[0], span)
     if outcome.changed:
         encode_native(dataset, frames)
     if cache is not None:
@@ -253,13 +253,3 @@ def _blank(frames, outcome, region: MaskedRegion, fill, margin: bool = True) -> 
         outcome.regions.append(blanked)
 
 
-def thumbnail(frame: np.ndarray) -> bytes:
-    """A small PNG of a frame (grey, stretched to 8 bits) for the HTML report."""
-    from PIL import Image
-    grey = to_grey8(frame)
-    image = Image.fromarray(grey)
-    if image.width > THUMBNAIL_WIDTH:
-        image = image.resize((THUMBNAIL_WIDTH, max(1, round(image.height * THUMBNAIL_WIDTH / image.width))))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 WRITTEN, SKIPPED, FAILED, DRY_RUN = "written", "skipped", "failed", "dry-run"
+HELD, REVIEW = "held", "review"
+ATTENTION = (HELD, REVIEW, FAILED, SKIPPED)   # what needs a person, in the order the summary and report list it
 
 
 @dataclass
@@ -66,3 +68,15 @@ class RunSummary:
         totals["files"] = len(self.results)
         totals["review_items"] = sum(len(r.review) for r in self.results)
         return totals
+
+
+def attention(result) -> str:
+    """What a person must do about one file (a FileResult): one of ATTENTION, or "" for nothing.
+    "failed" and "skipped" follow its status; "held": written, but held back until its review is decided
+    (FileResult.held); "review": written with a value or pixels that a person must still check
+    (ReviewItem.kept_in_output). The command line's summary and the report both list files by this."""
+    if result.status in (FAILED, SKIPPED):
+        return result.status
+    if result.held:
+        return HELD
+    return REVIEW if any(item.kept_in_output for item in result.review) else ""

@@ -25,6 +25,7 @@ from .bounded_read import ReadLimits
 from .keys import default_key_file, load_or_create_key
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
+from .page_places import recorded_destinations, refuse_inside_destination
 from .pixel_cache import cache_folder
 from .report import RunReport
 from .results import FileResult, RunSummary
@@ -59,7 +60,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     held/pending/ beside the key, outside the side database; RunResult.held lists them.
 
     Raises KeyFileError for a missing or unreadable key, ValueError for secrets placed inside
-    the destination, a destination inside Slicer's DICOM database (check_destination), an input
+    the destination (the report folder: inside any destination, page_places), a destination inside Slicer's DICOM database (check_destination), an input
     inside the destination, or a destination inside an input (unless `destination_inside_input`:
     the import routing's case, where the walk leaves the destination out).
     """
@@ -73,6 +74,9 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         if secret == destination or destination in secret.parents:
             raise ValueError(f"{secret} is inside {destination}: secrets and reports must live apart from "
                              "what is shared")
+    # the report shows original values: never inside any destination (a side database, or the output
+    # folder of an earlier run with this key), not only this run's
+    refuse_inside_destination(reports, "the report folder", recorded_destinations(key_path))
     check_destination(inputs, destination, destination_inside_input)
     if side_database and not dry_run:
         refusal = side_database_refusal(destination)

@@ -41,8 +41,9 @@ def test_anonymize_a_folder(tmp_path, inputs):
     key = tmp_path / "secrets" / "pseudonym.key"
     result = run("anonymize", inputs, "--output", tmp_path / "out", "--key-file", key, "--create-key")
     assert result.returncode == 1, result.stderr           # one file is truncated: non-zero exit
-    assert "failed   " in result.stdout and "MR_truncated.dcm: truncated" in result.stdout
-    assert "notes.txt: not a DICOM file" in result.stdout
+    assert "failed   #" in result.stdout and ": truncated" in result.stdout
+    assert "skipped  #" in result.stdout and ": not a DICOM file" in result.stdout
+    assert "DOE_JOHN" not in result.stdout   # input paths only with --verbose (they name the patient)
     assert "4 files" in result.stdout and "2 written, 1 skipped, 1 failed" in result.stdout
     assert "file/s" in result.stderr                        # the progress bar
     assert tree_digest(inputs) == before                     # inputs never touched
@@ -158,7 +159,7 @@ def test_a_run_killed_with_sigkill_resumes_without_partial_files_or_duplicates(t
 
 def test_dry_run_shows_what_would_change_per_attribute_and_file(tmp_path, inputs):
     result = run("anonymize", inputs, "--output", tmp_path / "out", "--key-file", tmp_path / "s" / "k",
-                 "--create-key", "--dry-run", "--retain-device-identity")
+                 "--create-key", "--dry-run", "--retain-device-identity", "--verbose")   # input paths too
     assert "Would change" in result.stdout and "PatientBirthDate:" in result.stdout
     assert "Would need review:" in result.stdout and "kept by option retain_device_identity" in result.stdout
     assert "CT_small.dcm ->" in result.stdout and "dry-run" in result.stdout

@@ -1,7 +1,8 @@
 """Held means held everywhere: `anonymize --into`, the Python API and the Slicer import hold files
 whose pixels are not proven clean in the same held/ store beside the key, outside the side database;
-the report and the command line name every held and every to-review file by its input path; a
-plain --output folder gets the file, said per file to need review."""
+the report names every held and every to-review file by its input path, the command line by its number
+and output name (input path with --verbose); a plain --output folder gets the file, said per file to need
+review."""
 import json
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def test_anonymize_into_a_side_database_holds_images_at_risk_outside_it(tmp_path
     source = inputs(tmp_path / "in")
     key = tmp_path / "secrets" / "pseudonym.key"
     status = main(["anonymize", str(source), "--into", str(tmp_path / "side"), "--key-file", str(key),
-                   "--create-key", "--quiet", "--jobs", "1"])
+                   "--create-key", "--quiet", "--jobs", "1", "--verbose"])
     assert status == 0
     shared = dicom_files(tmp_path / "side")
     assert len(shared) == 1 and pydicom.dcmread(shared[0]).Modality == "CT"      # only the CT is in the database
@@ -39,7 +40,7 @@ def test_anonymize_into_a_side_database_holds_images_at_risk_outside_it(tmp_path
     pending = json.loads((key.parent / "held" / "pending.json").read_text())
     assert [Path(e["output"]) for e in pending] == [held]
     out = capsys.readouterr().out
-    assert f"held     {source / 'us_with_text.dcm'} -> held back at {held}" in out
+    assert f"held     #2 {source / 'us_with_text.dcm'} -> held back at {held}" in out
     assert "Clean Pixel Data is off; held for review" in out and "1 held back for review" in out
     report = json.loads(next((key.parent / "reports").rglob("report.json")).read_text())
     [entry] = [f for f in report["files"] if f["held"]]
@@ -66,7 +67,8 @@ def test_a_plain_output_folder_gets_the_file_and_says_it_needs_review(tmp_path, 
                  "--create-key", "--quiet", "--jobs", "1"]) == 0
     assert len(dicom_files(tmp_path / "out")) == 2 and not (key.parent / "held").exists()
     out = capsys.readouterr().out
-    assert f"review   {source / 'us_with_text.dcm'} -> " in out and "NEEDS REVIEW" in out
+    [written] = [p for p in dicom_files(tmp_path / "out") if pydicom.dcmread(p).Modality == "US"]
+    assert f"review   #2 {written.name}: written, NEEDS REVIEW" in out and str(source) not in out
     assert "1 needing review" in out
     page = next((key.parent / "reports").rglob("report.html")).read_text()
     assert "Written, but needing review (1)" in page and str(source / "us_with_text.dcm") in page

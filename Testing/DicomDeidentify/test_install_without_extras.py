@@ -4,8 +4,8 @@ holds the project and its core dependencies only (no numpy, no Pillow), and the 
 The venv is made with `--without-pip` and filled by this interpreter's pip through `pip --python`
 (pip >= 22.3): the same install (the project is built from its sources in pip's isolated build
 environment, from the configured indexes), seconds faster than bootstrapping pip into the venv.
-The core dependencies (pyproject's `dependencies`) are installed with --no-deps at the versions this
-interpreter has (pydicom 3 in .venv, 2.4 in .venv-pydicom2), so nothing else can come in with them.
+The core dependencies (pyproject's `dependencies`, with what they require) are installed with --no-deps
+at the versions this interpreter has (pydicom 3 in .venv, 2.4 in .venv-pydicom2), so nothing else can come in with them.
 """
 import importlib.metadata
 import json
@@ -37,7 +37,23 @@ def core_dependencies() -> list:
         # pydicom 2.4 finds its test files through pkg_resources without declaring setuptools (pip and
         # every Slicer that bundles 2.4 have it): what a user of 2.4 has beside it
         names.append("setuptools")
-    return [f"{name}=={importlib.metadata.version(name)}" for name in names]
+    return [f"{name}=={importlib.metadata.version(name)}" for name in with_their_requirements(names)]
+
+
+def with_their_requirements(names: list) -> list:
+    """The distributions and, recursively, what they require here (no extras; markers of this platform):
+    jinja2 brings MarkupSafe."""
+    found, waiting = {}, list(names)
+    while waiting:
+        name = waiting.pop(0)
+        if name.lower() in found:
+            continue
+        found[name.lower()] = name
+        for line in importlib.metadata.requires(name) or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                waiting.append(requirement.name)
+    return list(found.values())
 
 
 @pytest.fixture(scope="module")

@@ -178,7 +178,7 @@ def test_the_run_report_shows_each_cleaned_image_before_and_after(tmp_path):
                             create_key=True)
     page = run.report_html.read_text()
     assert "Pixels cleaned (1)" in page
-    assert "src='images/1-before.png'" in page and "src='images/1-after.png'" in page
+    assert 'src="images/1-before.png"' in page and 'src="images/1-after.png"' in page
     document = json.loads(run.report_json.read_text())
     [cleaned] = document["pixels"]
     assert cleaned["verified"] and cleaned["regions"] and "before_png" not in cleaned
@@ -186,10 +186,11 @@ def test_the_run_report_shows_each_cleaned_image_before_and_after(tmp_path):
     for when in ("before", "after"):
         picture = run.report_html.parent / cleaned[f"{when}_image"]
         assert (picture.stat().st_mode & 0o777) == 0o600
-        assert Image.open(picture).size[0] == 192
+        assert Image.open(picture).size == (480, 320)   # the whole frame at full resolution (rows 320)
     from DicomDeidentifyLib.report import cleaned_images
     [shown] = cleaned_images(run.report_json)
     assert shown["source"].endswith("us.dcm") and Path(shown["before"]).exists() and Path(shown["after"]).exists()
+    assert Image.open(shown["before"]).size[0] == 192 and Path(shown["before_full"]).exists()   # small: Slicer's panel
     assert all(not key.endswith("_png") for r in run.summary.results for key in r.pixel)   # thumbnails: report only
 
 

@@ -31,7 +31,9 @@ def run(*args, env=None, **kwargs):
 
 def anonymize(inputs, out, secrets, *extra):
     inputs = inputs if isinstance(inputs, list) else [inputs]
-    return run("anonymize", *inputs, "--output", out, "--key-file", secrets / "k", "--create-key", "--quiet", *extra)
+    # --verbose: the summary names files by input path (what these tests look up)
+    return run("anonymize", *inputs, "--output", out, "--key-file", secrets / "k", "--create-key", "--quiet",
+               "--verbose", *extra)
 
 
 def child_peak_rss_mb(*args) -> tuple:
@@ -169,7 +171,7 @@ def test_a_deflated_body_that_inflates_past_the_limit_fails_in_bounded_memory(tm
     inputs.mkdir()
     deflated_bomb(inputs / "bomb.dcm", 600)   # well under 1 MB on disk
     assert (inputs / "bomb.dcm").stat().st_size < 1024 * 1024
-    result, peak = child_peak_rss_mb("anonymize", inputs, "--output", tmp_path / "out", "--key-file",
+    result, peak = child_peak_rss_mb("anonymize", "--verbose", inputs, "--output", tmp_path / "out", "--key-file",
                                      tmp_path / "s" / "k", "--create-key", "--quiet", "--max-inflated-size", "64")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "inflates to more than 64 MB" in line_of(result.stdout, "bomb.dcm")
@@ -221,7 +223,7 @@ def test_a_pathological_body_is_refused_in_linear_time_and_bounded_memory(tmp_pa
     with open(inputs / "zeros.dcm", "wb") as handle:   # the zeros are a hole: nothing on disk
         handle.write(head)
         handle.truncate(len(head) + megabytes * 1024 * 1024)
-    result, peak = child_peak_rss_mb("anonymize", inputs, "--output", tmp_path / "out", "--key-file",
+    result, peak = child_peak_rss_mb("anonymize", "--verbose", inputs, "--output", tmp_path / "out", "--key-file",
                                      tmp_path / "s" / "k", "--create-key", "--quiet")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "out of order" in line_of(result.stdout, "zeros.dcm")
@@ -368,7 +370,7 @@ def test_an_unreadable_folder_or_file_is_a_failure_counted_in_the_summary_and_ex
             out = tmp_path / f"out{jobs}"
             done = subprocess.run(as_an_ordinary_user(
                 [str(CLI), "anonymize", str(inputs), str(named), "--output", str(out), "--key-file",
-                 str(tmp_path / "s" / "k"), "--create-key", "--quiet", "--jobs", jobs]),
+                 str(tmp_path / "s" / "k"), "--create-key", "--quiet", "--verbose", "--jobs", jobs]),
                 capture_output=True, text=True, timeout=TIMEOUT)
             assert done.returncode == 1, done.stdout + done.stderr
             assert "folder cannot be read: Permission denied" in line_of(done.stdout, "in/locked:")

@@ -1,0 +1,47 @@
+"""Where a page that shows original values (the run report, the compare page) may not be written.
+
+Such a page names input paths and shows identifying values and pictures: it belongs with the key
+holders' secrets, never in a destination, which is what people share: a side database (a folder
+marked as one, at any depth above the page) or the output folder of any run this key recorded
+(the linkage store's runs), or a folder the caller names (compare's de-identified folder).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .side_database import is_side_database
+
+
+def destination_around(page: Path, destinations=()) -> Path | None:
+    """The destination folder that would hold `page` (a file or folder path, existing or not): a side
+    database at any depth above it, or one of `destinations` (folders) that holds it; None if none."""
+    page = Path(os.path.realpath(page))
+    folders = [Path(os.path.realpath(d)) for d in destinations if d]
+    for folder in (page, *page.parents):
+        if folder in folders or (folder.is_dir() and is_side_database(folder)):
+            return folder
+    return None
+
+
+def refuse_inside_destination(page: Path, what: str, destinations=()) -> None:
+    """ValueError (one line: what is wrong and what to do) if `page` lies inside a destination
+    (destination_around)."""
+    folder = destination_around(page, destinations)
+    if folder is not None:
+        raise ValueError(f"{what} {page} would be inside the destination folder {folder}, which is shared: "
+                         "it shows original values; write it outside (e.g. beside the key)")
+
+
+def recorded_destinations(key_file) -> list:
+    """The destination folders of the runs that the linkage store beside `key_file` recorded ([] when
+    there is no store)."""
+    from .linkage import LinkageStore, linkage_path
+    path = linkage_path(Path(key_file))
+    if not path.exists():
+        return []
+    store = LinkageStore(path)
+    try:
+        return store.destinations()
+    finally:
+        store.close()

@@ -1,0 +1,26 @@
+"""The pages people read, the run report and the compare page: Jinja2 templates in templates/.
+
+Every value reaches a page through a template with autoescaping on (Jinja2's `autoescape=True`):
+a DICOM value is text, never markup. Jinja2 is imported on first use, so that the command line's
+--help and every run that writes no page never load it.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render(template: str, **context) -> str:
+    """The page `template` (a file name in templates/, e.g. "report.html.j2") filled with `context`.
+    A value the template names that is not given is empty (older report documents lack newer keys).
+    Raises jinja2.TemplateError for a broken template."""
+    return _environment().get_template(template).render(**context)

@@ -1,0 +1,199 @@
+"""The pages people act on (issue 18): the run report opens with every held, to-review, failed and skipped
+file, each linked to its entry; the console names the same files by number and output name (input paths only
+with --verbose); cleaned images are shown at full resolution, whole and as a crop of every blanked region,
+colour kept; compare --html shows both images; neither page goes inside a destination. Both pages are
+rendered in a real browser (Debian's headless Chromium, driven by selenium) and every image must load."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pydicom
+import pytest
+from PIL import Image
+
+from DicomDeidentifyLib.cli import main
+from support.burned_in import burned_in_dataset
+from support.data import data_file, read, save
+
+CLI = Path(sys.executable).parent / "dicom-deidentify"
+
+
+def make_inputs(folder: Path) -> dict:
+    """A burned-in colour ultrasound, a CT whose name is markup, a truncated MR and a text file."""
+    folder.mkdir(parents=True)
+    paths = {"us": folder / "DOE_JANE_us.dcm", "ct": folder / "DOE_JANE_ct.dcm",
+             "truncated": folder / "DOE_JANE_mr.dcm", "text": folder / "DOE_JANE_notes.txt"}
+    save(burned_in_dataset(color=True), paths["us"])
+    ct = read("CT_small.dcm")
+    ct.PatientName = "<b>Doe</b>^<script>Jane</script>"   # must reach the page as text, never as markup
+    save(ct, paths["ct"])
+    paths["truncated"].write_bytes(data_file("MR_truncated.dcm").read_bytes())
+    paths["text"].write_text("Doe Jane, MRN 48151623\n")
+    return paths
+
+
+def report_of(key: Path, newest: bool = True) -> tuple:
+    pages = sorted((key.parent / "reports").glob("*/report.html"), key=lambda p: p.stat().st_mtime)
+    page = pages[-1] if newest else pages[0]
+    return page, json.loads(page.with_name("report.json").read_text())
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (Debian's chromium and chromium-driver, setup.sh) under selenium."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,1024"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    yield driver
+    driver.quit()
+
+
+def images_on(browser, page: Path) -> list:
+    """[(src, naturalWidth, naturalHeight)] of every <img> once the page has loaded (load event)."""
+    browser.get(page.as_uri())
+    return browser.execute_script(
+        "return Array.from(document.images).map(i => [i.getAttribute('src'), i.naturalWidth, i.naturalHeight])")
+
+
+def attention_links(browser) -> list:
+    """[(link text, text of the entry it points to)] of the report's attention section."""
+    from selenium.webdriver.common.by import By
+    links = browser.find_elements(By.CSS_SELECTOR, "#attention a")
+    return [(link.text, browser.find_element(By.ID, link.get_attribute("href").split("#")[1]).text)
+            for link in links]
+
+
+def test_the_report_and_the_console_name_the_same_files_and_the_console_no_input_path(tmp_path, capsys):
+    paths = make_inputs(tmp_path / "in")
+    key = tmp_path / "secrets" / "pseudonym.key"
+    status = main(["anonymize", str(tmp_path / "in"), "--into", str(tmp_path / "side"), "--key-file", str(key),
+                   "--create-key", "--quiet", "--jobs", "1"])
+    assert status == 1   # the truncated MR failed
+    out = capsys.readouterr().out
+    assert "DOE_JANE" not in out and str(tmp_path / "in") not in out    # nothing identifying in a shared log
+    page, report = report_of(key)
+    by_kind = {kind: [f for f in report["files"] if f["attention"] == kind]
+               for kind in ("held", "review", "failed", "skipped")}
+    assert [f["source"] for f in by_kind["held"]] == [str(paths["us"])]   # held in the console and the report
+    assert [f["source"] for f in by_kind["failed"]] == [str(paths["truncated"])]
+    assert [f["source"] for f in by_kind["skipped"]] == [str(paths["text"])]
+    held = by_kind["held"][0]
+    assert f"held     #{held['number']} {Path(held['output']).name}: held back" in out
+    for kind in ("failed", "skipped"):
+        assert f"{kind:8} #{by_kind[kind][0]['number']}: " in out
+    html = page.read_text()
+    assert "Held back for review (not in the destination until released) (1)" in html
+    assert f'<a href="#file-{held["number"]}">#{held["number"]} {paths["us"]}</a>' in html
+    assert f'<tr id="file-{held["number"]}" class="held">' in html
+    assert "&lt;b&gt;Doe&lt;/b&gt;^&lt;script&gt;Jane&lt;/script&gt;" in html and "<script>" not in html
+    # --verbose: the input paths and full reasons, for a key holder at their own terminal
+    main(["anonymize", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--key-file", str(key),
+          "--quiet", "--jobs", "1", "--verbose"])
+    out = capsys.readouterr().out
+    assert f"review   #{held['number']} {paths['us']} -> " in out and "NEEDS REVIEW" in out
+    assert f"failed   #{by_kind['failed'][0]['number']} {paths['truncated']}: truncated" in out
+
+
+def test_help_does_not_load_jinja2_and_a_report_does(tmp_path):
+    help_ = subprocess.run([sys.executable, "-X", "importtime", "-m", "DicomDeidentifyLib", "--help"],
+                           capture_output=True, text=True, timeout=120)
+    assert help_.returncode == 0 and "anonymize" in help_.stdout
+    assert " DicomDeidentifyLib.cli" in help_.stderr and "jinja2" not in help_.stderr
+    save(read("CT_small.dcm"), tmp_path / "ct.dcm")
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "DicomDeidentifyLib", "anonymize",
+                          str(tmp_path / "ct.dcm"), "--output", str(tmp_path / "out"), "--key-file",
+                          str(tmp_path / "k" / "key"), "--create-key", "--quiet"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and " jinja2" in run.stderr
+
+
+def test_neither_page_is_written_inside_a_destination(tmp_path):
+    make_inputs(tmp_path / "in")
+    key = tmp_path / "secrets" / "key"
+    first = subprocess.run([str(CLI), "anonymize", str(tmp_path / "in" / "DOE_JANE_ct.dcm"), "--into",
+                            str(tmp_path / "side"), "--key-file", str(key), "--create-key", "--quiet"],
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    [output] = (tmp_path / "side").rglob("*.dcm")
+    original = tmp_path / "in" / "DOE_JANE_ct.dcm"
+    for page in (tmp_path / "side" / "compare.html", output.parent / "compare.html"):   # in a side database
+        refused = subprocess.run([str(CLI), "compare", str(original), str(output), "--key-file", str(key),
+                                  "--html", str(page)], capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 2 and not page.exists()
+        assert refused.stderr.count("\n") == 1 and "inside the destination folder" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    # an earlier run's --output folder (recorded by the linkage store) takes no report either
+    assert subprocess.run([str(CLI), "anonymize", str(original), "--output", str(tmp_path / "out"), "--key-file",
+                           str(key), "--quiet"], capture_output=True, timeout=300).returncode == 0
+    again = subprocess.run([str(CLI), "anonymize", str(original), "--output", str(tmp_path / "other"),
+                            "--key-file", str(key), "--report-dir", str(tmp_path / "out" / "reports"), "--quiet"],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 2 and "inside the destination folder" in again.stderr
+    assert not (tmp_path / "out" / "reports").exists() and not (tmp_path / "other").exists()
+    # nor a compare page in the de-identified folder given to compare
+    folder = subprocess.run([str(CLI), "compare", str(tmp_path / "in"), str(tmp_path / "out"), "--key-file",
+                             str(key), "--html", str(tmp_path / "out" / "c.html")], capture_output=True, text=True)
+    assert folder.returncode == 2 and not (tmp_path / "out" / "c.html").exists()
+
+
+@pytest.mark.slow   # Clean Pixel Data on an image, two runs and a browser: about 20 s
+def test_both_pages_render_in_chromium_with_every_image_loaded(tmp_path, browser):
+    paths = make_inputs(tmp_path / "in")
+    key = tmp_path / "secrets" / "key"
+    assert main(["anonymize", str(tmp_path / "in"), "--into", str(tmp_path / "side"), "--key-file", str(key),
+                 "--create-key", "--quiet", "--jobs", "1"]) == 1
+    held_page, held_report = report_of(key)
+    assert main(["anonymize", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--key-file", str(key),
+                 "--clean-pixel-data", "--retain-device-identity", "--quiet", "--jobs", "1"]) == 1
+    page, report = report_of(key)
+    assert page != held_page
+
+    # the report of the side database run: its attention section links to each held, failed, skipped file
+    assert images_on(browser, held_page) == []
+    linked = attention_links(browser)
+    wanted = {str(paths["us"]), str(paths["truncated"]), str(paths["text"])}
+    assert {text.split(" ", 1)[1] for text, _ in linked} == wanted
+    assert all(text.split(" ", 1)[1] in entry for text, entry in linked)   # each link lands on its file's row
+    assert "held back" in dict((t.split(" ", 1)[1], e) for t, e in linked)[str(paths["us"])]
+
+    # the report of the pixel run: the cleaned ultrasound whole and per region, before and after, all loaded
+    shown = images_on(browser, page)
+    [cleaned] = report["pixels"]
+    assert cleaned["source"] == str(paths["us"]) and cleaned["regions"] and len(cleaned["crops"]) == len(
+        cleaned["regions"])
+    assert shown and all(width > 0 and height > 0 for _, width, height in shown), shown
+    sizes = {src: (width, height) for src, width, height in shown}
+    rows, columns = 320, 480   # burned_in_dataset's frame: shown at full resolution, not as a thumbnail
+    assert sizes[cleaned["before_image"]] == sizes[cleaned["after_image"]] == (columns, rows)
+    for crop in cleaned["crops"]:
+        assert sizes[crop["before"]] == sizes[crop["after"]] == (crop["width"], crop["height"])
+    assert Image.open(page.parent / cleaned["before_image"]).mode == "RGB"   # colour kept
+    before = Image.open(page.parent / cleaned["before_image"])
+    after = Image.open(page.parent / cleaned["after_image"])
+    assert before.tobytes() != after.tobytes()                               # the blanks show
+    assert all((p.stat().st_mode & 0o777) == 0o600 for p in (page.parent / "images").iterdir())
+    # the CT kept a device attribute under --retain-device-identity: to review, listed first thing
+    linked = dict((t.split(" ", 1)[1], e) for t, e in attention_links(browser))
+    assert str(paths["ct"]) in linked and "may carry free text" in linked[str(paths["ct"])]
+    assert str(paths["us"]) not in linked                                    # cleaned and proven: nothing to do
+
+    # compare --html: both images of each pair, at full resolution, loaded
+    [output] = [f["output"] for f in report["files"] if f["source"] == str(paths["us"])]
+    compare_page = tmp_path / "secrets" / "compare.html"
+    compared = subprocess.run([str(CLI), "compare", str(paths["us"]), output, "--key-file", str(key), "--html",
+                               str(compare_page)], capture_output=True, text=True, timeout=120)
+    assert compared.returncode == 0, compared.stderr
+    shown = images_on(browser, compare_page)
+    assert [src for src, _, _ in shown] == ["compare_images/1-original.png", "compare_images/1-deidentified.png"]
+    assert all((width, height) == (columns, rows) for _, width, height in shown)
+    assert "Doe^Jane" in compare_page.read_text()   # the original name: a key holders' page
+    assert pydicom.dcmread(output).BurnedInAnnotation == "NO"
+    assert oct(os.stat(compare_page).st_mode & 0o777) == "0o600"
