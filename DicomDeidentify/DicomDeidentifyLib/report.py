@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import datetime
 import json
+import logging
 import os
 import re
 from functools import lru_cache
@@ -98,6 +99,8 @@ class RunReport:
         self.pixels.append(pixel)
 
     def write(self, summary: RunSummary) -> tuple[Path, Path]:
+        """Write report.json and report.html (owner-only) into the report folder; returns their paths.
+        Without Jinja2 only report.json is written and both paths name it (a warning is logged)."""
         table = profile_table()
         document = {
             "started": self.started, "finished": _now(), "cancelled": summary.cancelled,
@@ -118,7 +121,15 @@ class RunReport:
         json_path = self.folder / "report.json"
         html_path = self.folder / "report.html"
         _write_private(json_path, json.dumps(document, indent=1, ensure_ascii=False))
-        _write_private(html_path, render_html(document))
+        try:
+            page = render_html(document)
+        except ImportError:
+            # Jinja2 missing: Slicer does not bundle it (5.8, 5.10, main). The run has done its work and
+            # report.json holds everything; the page is what is missing, and the run says so.
+            logging.getLogger(__name__).warning("the HTML report needs Jinja2 (pip install jinja2): only %s "
+                                                "was written", json_path.name)
+            return json_path, json_path
+        _write_private(html_path, page)
         return json_path, html_path
 
 

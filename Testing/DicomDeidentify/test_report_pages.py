@@ -197,3 +197,21 @@ def test_both_pages_render_in_chromium_with_every_image_loaded(tmp_path, browser
     assert "Doe^Jane" in compare_page.read_text()   # the original name: a key holders' page
     assert pydicom.dcmread(output).BurnedInAnnotation == "NO"
     assert oct(os.stat(compare_page).st_mode & 0o777) == "0o600"
+
+
+def test_a_run_without_jinja2_writes_its_json_report_and_says_the_page_is_missing(tmp_path):
+    """Slicer does not bundle Jinja2: a run there must still finish, with report.json, and say why no page."""
+    (tmp_path / "in").mkdir()
+    save(read("CT_small.dcm"), tmp_path / "in" / "ct.dcm")
+    code = ("import sys; sys.modules['jinja2'] = None\n"   # import jinja2 now raises ImportError
+            "from DicomDeidentifyLib.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))\n")
+    run = subprocess.run([sys.executable, "-c", code, "anonymize", str(tmp_path / "in"), "--output",
+                          str(tmp_path / "out"), "--key-file", str(tmp_path / "k" / "key"), "--create-key"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "the HTML report needs Jinja2" in run.stderr and "1 written" in run.stdout
+    reports = list((tmp_path / "k" / "reports").glob("*/report.json"))
+    assert len(reports) == 1 and json.loads(reports[0].read_text())["totals"]["written"] == 1
+    assert not list((tmp_path / "k" / "reports").glob("*/report.html"))
+    assert f"Report (key holders only): {reports[0]}" in run.stdout
