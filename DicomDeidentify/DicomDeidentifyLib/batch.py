@@ -39,7 +39,8 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
                      jobs: int = 1, dry_run: bool = False,
                      progress: Callable[[int, int, FileResult], None] | None = None,
                      on_result: Callable[[FileResult], None] | None = None,
-                     cancel: threading.Event | None = None, limits: ReadLimits | None = None) -> RunSummary:
+                     cancel: threading.Event | None = None, limits: ReadLimits | None = None,
+                     cluster=None) -> RunSummary:
     """De-identify every file under `inputs` into `output_dir` (None: nothing is written).
 
     progress(done, total, result) is called after each file; on_result gets the full
@@ -47,6 +48,10 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     slimmed copy; setting `cancel` stops after the files under way. Only regular files
     are read (input_files); `limits` bounds what one file may cost (bounded_read). A worker
     process that dies fails the file it held ("worker died") and another takes its place.
+
+    With `cluster` (an open cluster.DaskCluster), the files are processed on its workers instead of
+    here (`jobs` is then unused); they are recorded here, the same way. ClusterError if its workers
+    cannot see the inputs or write into `output_dir` (cluster.DaskCluster.check).
     """
     limits = limits or ReadLimits()
     output = Path(output_dir).resolve() if output_dir is not None else None
@@ -59,6 +64,8 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         if not dry_run:
             output.mkdir(parents=True, exist_ok=True)
             remove_partial_files(output)   # left by a run that was killed: never a finished file
+    if cluster is not None:
+        cluster.check(inputs, None if dry_run else output)
     summary = RunSummary()
     total = len(entries)
 
@@ -81,6 +88,8 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         if isinstance(entry, FileResult):
             record(entry)
 
+    if cluster is not None:
+        return _on_cluster(cluster, files, options, key, output, dry_run, limits, cancel, summary, total, record)
 
     if jobs > 1 and "onnxruntime" in sys.modules and hasattr(os, "fork"):
         # This process has run the text detector: a worker forked from it hangs in onnxruntime (its
@@ -126,6 +135,24 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         summary.cancelled = summary.cancelled or len(summary.results) < total
         if (summary.cancelled or deaths or not finished) and output is not None and output.exists():
             remove_partial_files(output)   # what stopped or dead workers left is unfinished
+    return summary
+
+
+def _on_cluster(cluster, files, options, key, output, dry_run, limits, cancel, summary, total, record) -> RunSummary:
+    """The files on the cluster's workers, their results recorded here as they come back."""
+    Deidentifier(options, key)   # options no worker can start with raise here, as with one job
+    finished = False
+    try:
+        for result in cluster.run(files, options, key, output, dry_run, limits, SAMPLE_CHANGES, cancel):
+            record(result)
+        finished = True
+    except KeyboardInterrupt:
+        summary.cancelled = True
+        raise
+    finally:
+        summary.cancelled = summary.cancelled or len(summary.results) < total
+        if (summary.cancelled or cluster.lost or not finished) and output is not None and output.exists():
+            remove_partial_files(output)   # what stopped or lost workers left is unfinished
     return summary
 
 
