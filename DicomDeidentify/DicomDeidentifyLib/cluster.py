@@ -186,7 +186,8 @@ class DaskCluster:
         self.connect_seconds = connect_seconds
         self.cluster = self.client = None
         self.checked = None
-        self.lost = 0   # files whose task the cluster gave up on ("worker died")
+        self.lost = 0          # files whose task the cluster gave up on ("worker died")
+        self.lost_workers = 0  # workers of the last run's start gone at its end: they may have left partial files
 
     def __enter__(self) -> "DaskCluster":
         distributed = _distributed()
@@ -222,6 +223,10 @@ class DaskCluster:
                 except Exception:   # closing after a lost connection: nothing left to release
                     log.debug("closing the cluster connection failed", exc_info=True)
         self.client = self.cluster = None
+
+    def _worker_ids(self) -> set:
+        """(address, process id) of every worker: a worker restarted at the same address is another."""
+        return set(self.client.run(os.getpid, on_error="ignore").items())
 
     def threads(self) -> int:
         return max(1, sum(self.client.nthreads().values()))
@@ -281,6 +286,8 @@ class DaskCluster:
         per_task = min(MAX_FILES_PER_TASK, max(1, math.ceil(len(files) / (threads * TASKS_PER_THREAD))))
         tasks = _tasks(files, per_task, output, dry_run, limits, samples)
         run_token = secrets.token_hex(6)
+        workers = self._worker_ids()
+        self.lost_workers = 0
         secret = client.scatter(_Secret(options, key), broadcast=True, hash=False)
         in_flight: dict = {}   # task key -> (future, _Task)
         pending = distributed.as_completed()
@@ -334,6 +341,10 @@ class DaskCluster:
             for future, _ in in_flight.values():   # not started, or not back in time: never recorded
                 future.cancel()
             secret.release()
+            try:
+                self.lost_workers = len(workers - self._worker_ids())
+            except Exception:   # the scheduler is gone: count every worker as lost
+                self.lost_workers = len(workers)
         if interrupted:
             raise KeyboardInterrupt
 
