@@ -65,6 +65,21 @@ def linkage_rows(key: Path, destination: Path) -> dict:
         db.close()
 
 
+def order_free(rows: list, output_of, status_fields: tuple) -> list:
+    """Rows (dicts or tuples) with the outcome blanked where several inputs give one output: two copies
+    of one instance in one encoding (the corpus has two) are one file; which of them is written and
+    which is "already present", or whether both are written at once, depends on which worker gets
+    there first, in a local pool of 2 workers too."""
+    outputs = [output_of(row) for row in rows]
+    shared = {o for o in outputs if o and outputs.count(o) > 1}
+    assert len(shared) <= 2
+    if isinstance(rows[0], dict):
+        return sorted(json.dumps({**row, **({f: "*" for f in status_fields} if output_of(row) in shared else {})},
+                                 sort_keys=True) for row in rows)
+    return sorted(tuple("*" if output_of(row) in shared and n in status_fields else v for n, v in enumerate(row))
+                  for row in rows)
+
+
 def test_a_cluster_run_of_the_corpus_equals_a_local_run(tmp_path, scheduler):
     corpus = tmp_path / "corpus"   # every test file, in folders of 40 (several tasks, several folders)
     for n, path in enumerate(corpus_files()):
@@ -83,19 +98,25 @@ def test_a_cluster_run_of_the_corpus_equals_a_local_run(tmp_path, scheduler):
                 run = deidentify_folder([corpus], destination, options, key_file=key, cluster=cluster)
         runs[where] = (run, key, destination)
     local, cluster = runs["local"][0], runs["cluster"][0]
-    assert local.summary.totals() == cluster.summary.totals()
-    assert local.summary.totals()["written"] > 200 and not cluster.summary.cancelled
+    totals = [run.summary.totals() for run in (local, cluster)]
+    assert totals[0]["failed"] > 0 and totals[0]["written"] > 200
+    for counts in totals:   # one copy of the instance the corpus holds twice may be written or skipped
+        counts["written+skipped"] = counts.pop("written") + counts.pop("skipped")
+    assert totals[0] == totals[1]
+    assert not cluster.summary.cancelled
     written = files_of(runs["local"][2])
     assert files_of(runs["cluster"][2]) == written   # byte for byte, under the same names
     local_rows, cluster_rows = (linkage_rows(key, destination) for _, key, destination in runs.values())
-    assert local_rows == cluster_rows
+    assert local_rows["patients"] == cluster_rows["patients"] and local_rows["uids"] == cluster_rows["uids"]
+    assert order_free(local_rows["files"], lambda row: row[1], (2, 3)) == \
+        order_free(cluster_rows["files"], lambda row: row[1], (2, 3))
     assert len(cluster_rows["files"]) == len(corpus_files()) and len(cluster_rows["uids"]) > 300
     reports = [json.loads(run.report_json.read_text()) for run in (local, cluster)]
-    entries = [sorted(json.dumps({**e, "output": e["output"].replace(str(d), "<dest>")}, sort_keys=True)
-                      for e in report["files"]) for report, (_, _, d) in zip(reports, runs.values())]
+    entries = [order_free([{**e, "output": e["output"].replace(str(d), "<dest>")} for e in report["files"]],
+                          lambda e: e["output"], ("status", "reason"))
+               for report, (_, _, d) in zip(reports, runs.values())]
     assert entries[0] == entries[1] and len(entries[0]) == len(corpus_files())
-    for part in ("attributes", "totals"):
-        assert reports[0][part] == reports[1][part]
+    assert reports[0]["attributes"] == reports[1]["attributes"]
     assert [(i["path"], i["reason"], i["count"]) for i in reports[0]["review"]] == \
            [(i["path"], i["reason"], i["count"]) for i in reports[1]["review"]]
 
