@@ -3,8 +3,8 @@
 #   - Debian's DICOM validators: dicom3tools (dciodvfy, dcentvfy) and dcmtk (dcmdump, dsrdump);
 #   - Debian's tesseract-ocr (English): Clean Pixel Data's second reader; the DejaVu font the tests draw text with;
 #   - the text detector rapidocr-onnxruntime (its models ship in the wheel) with headless OpenCV;
-#   - .venv/: the package (console script dicom-deidentify), pydicom 3, the test dependencies and
-#     slicer-core (Slicer's MRML libraries, for scene tests);
+#   - .venv/: the package (console script dicom-deidentify), pydicom 3, the test dependencies,
+#     slicer-core (Slicer's MRML libraries, for scene tests) and dask.distributed (cluster runs);
 #   - .venv-pydicom2/: the same with pydicom 2.4, the version Slicer 5.8 and 5.10 bundle.
 # Safe to run again: it only adds what is missing.
 set -euo pipefail
@@ -29,11 +29,11 @@ make_venv() {  # make_venv DIR EXTRAS [extra pip requirement...]
   "$dir/bin/python" -m pip install -q --disable-pip-version-check -e ".[$extras]" "$@" 2>&1 | grep -v '^WARNING: Location' || true
   "$dir/bin/python" -m pip install -q --disable-pip-version-check --no-deps "$RAPIDOCR" 2>&1 | grep -v '^WARNING: Location' || true
   "$dir/bin/python" -c 'import rapidocr_onnxruntime, cv2' # the detector and headless OpenCV are there
-  "$dir/bin/python" -c 'import DicomDeidentifyLib, SceneScrubberLib, defusedxml, pydicom, pytest' # fails loudly if the install did not work
+  "$dir/bin/python" -c 'import DicomDeidentifyLib, SceneScrubberLib, defusedxml, pydicom, pytest, distributed' # fails loudly if the install did not work
 }
 
-make_venv .venv test,scene,pixels
+make_venv .venv test,scene,pixels,cluster
 .venv/bin/python -c 'import slicer; slicer.vtkMRMLScene()'
-make_venv .venv-pydicom2 test,pixels 'pydicom>=2.4,<2.5'
+make_venv .venv-pydicom2 test,pixels,cluster 'pydicom>=2.4,<2.5'
 echo "setup done: $(.venv/bin/python -c 'import pydicom; print("pydicom", pydicom.__version__)') in .venv," \
      "$(.venv-pydicom2/bin/python -c 'import pydicom; print("pydicom", pydicom.__version__)') in .venv-pydicom2"
