@@ -10,9 +10,12 @@ the report.
 
 The key and the profile reach the workers in memory: scattered once per run over the cluster's
 connections (TLS when the scheduler is not on this machine), wrapped so that no repr of a task
-or its arguments (what Dask logs when a task fails) shows them. Each task builds its Deidentifier
-from them (0.3 ms) and drops it when it returns; nothing of the key outlives the run on a worker
-but what Python has not yet reused of freed memory.
+or its arguments (what Dask logs when a task fails) shows them. Each worker thread builds its
+Deidentifier from them on its first task and keeps it for the run's next ones; at the run's end
+the client releases the scattered copy and tells every worker to drop its Deidentifiers, so
+nothing of the key outlives the run on a worker (but freed memory not yet reused). A client
+killed mid-run cannot tell them: its workers keep that one run's Deidentifier until their next
+run or restart.
 
 A worker lost mid-task (killed, out of memory, its machine gone): the scheduler gives its task to
 another worker, whose files already written are found "already present" (skipped, with the same
@@ -31,6 +34,7 @@ import math
 import os
 import secrets
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -66,6 +70,7 @@ class _Secret:
 
     def __init__(self, options, key: bytes):
         self.options, self.key = options, key
+        self.run = secrets.token_hex(8)   # tells one run's de-identifiers from another's on a worker
 
     def __repr__(self) -> str:
         return "<key and profile withheld>"
@@ -88,12 +93,40 @@ class _Task:
         return f"<{len(self.sources)} files>"
 
 
+_engines: dict = {}   # on a worker: (run, thread) -> Deidentifier, of one run at a time
+_engines_lock = threading.Lock()
+
+
+def _engine(secret: _Secret):
+    """This worker thread's de-identifier for the run: built on its first task and kept for the next
+    ones (its decisions and hashes, per kind of element and per patient, are what makes the files
+    after the first cheap: a new one per task of 25 files ran at 2/3 of the speed); another run's
+    are dropped first, so that a worker holds one run's key at most."""
+    from .engine import Deidentifier
+    slot = (secret.run, threading.get_ident())
+    with _engines_lock:
+        engine = _engines.get(slot)
+        if engine is None:
+            for other in [s for s in _engines if s[0] != secret.run]:
+                del _engines[other]
+            engine = _engines[slot] = Deidentifier(secret.options, secret.key)
+        return engine
+
+
+def _forget(run: str) -> int:
+    """Runs on each worker at the end of a run: drops its de-identifiers (and so the key)."""
+    with _engines_lock:
+        slots = [s for s in _engines if s[0] == run]
+        for slot in slots:
+            del _engines[slot]
+    return len(slots)
+
+
 def deidentify_task(secret: _Secret, task: _Task) -> list:
     """Runs on a worker: deidentify_file for each file of `task`, in order; one FileResult per file.
     deidentify_file never raises for a file, so neither does this (Dask would log the arguments)."""
-    from .engine import Deidentifier
     from .pipeline import deidentify_file
-    engine = Deidentifier(secret.options, secret.key)
+    engine = _engine(secret)
     output = Path(task.output) if task.output is not None else None
     results = []
     for n, source in enumerate(task.sources):
@@ -120,6 +153,16 @@ def _probe(inputs: list, output: str | None, token: str) -> dict:
         except OSError as error:
             answer["error"] = error.strerror or type(error).__name__
     return answer
+
+
+def _remove_probes(output: str, token: str) -> int:
+    """Runs on each worker: removes its probe files (the client removes those it sees; a worker that
+    writes to other storage than the client's keeps none either)."""
+    count = 0
+    for path in Path(output).glob(f"{PROBE_PREFIX}{token}-*"):
+        path.unlink(missing_ok=True)
+        count += 1
+    return count
 
 
 def _parse_local(address: str) -> int | None:
@@ -270,6 +313,7 @@ class DaskCluster:
             if output is not None:
                 for path in output.glob(f"{PROBE_PREFIX}{token}-*"):
                     path.unlink(missing_ok=True)
+                self.client.run(_remove_probes, str(output), token, on_error="ignore")
         self.checked = asked
 
     def run(self, files: list, options, key: bytes, output: Path | None, dry_run: bool, limits,
@@ -288,7 +332,8 @@ class DaskCluster:
         run_token = secrets.token_hex(6)
         workers = self._worker_ids()
         self.lost_workers = 0
-        secret = client.scatter(_Secret(options, key), broadcast=True, hash=False)
+        payload = _Secret(options, key)
+        secret = client.scatter(payload, broadcast=True, hash=False)
         in_flight: dict = {}   # task key -> (future, _Task)
         pending = distributed.as_completed()
         numbers = itertools.count()
@@ -342,6 +387,7 @@ class DaskCluster:
                 future.cancel()
             secret.release()
             try:
+                client.run(_forget, payload.run, on_error="ignore")
                 self.lost_workers = len(workers - self._worker_ids())
             except Exception:   # the scheduler is gone: count every worker as lost
                 self.lost_workers = len(workers)
