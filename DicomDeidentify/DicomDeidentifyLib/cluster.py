@@ -241,6 +241,10 @@ class DaskCluster:
                     n_workers=self.local_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                     dashboard_address=None, silence_logs=logging.ERROR)
                 self.client = distributed.Client(self.cluster, timeout=self.connect_seconds)
+                # our own worker processes: tuned as the local pool's are (batch._keep_freed_memory);
+                # a worker restarted by its nanny runs untuned. Other clusters' workers are left as they are.
+                from .batch import _keep_freed_memory
+                self.client.run(_keep_freed_memory)
             else:
                 address, security = _security(self.address, *self.tls)
                 self.client = distributed.Client(address, security=security, timeout=self.connect_seconds)
