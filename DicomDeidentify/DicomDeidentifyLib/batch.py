@@ -143,8 +143,7 @@ def _on_cluster(cluster, files, options, key, output, dry_run, limits, cancel, s
     Deidentifier(options, key)   # options no worker can start with raise here, as with one job
     finished = False
     try:
-        for result in cluster.run(files, options, key, output, dry_run, limits, SAMPLE_CHANGES, cancel):
-            record(result)
+        cluster.run(files, options, key, output, dry_run, limits, SAMPLE_CHANGES, record, cancel)
         finished = True
     except KeyboardInterrupt:
         summary.cancelled = True

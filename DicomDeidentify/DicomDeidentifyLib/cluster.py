@@ -27,17 +27,20 @@ rest of the package is unchanged (and so is Slicer's import path).
 """
 from __future__ import annotations
 
+import collections
+import contextlib
 import ipaddress
 import itertools
 import logging
 import math
 import os
 import secrets
+import signal
 import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .results import FAILED, FileResult
 
@@ -165,6 +168,36 @@ def _remove_probes(output: str, token: str) -> int:
     return count
 
 
+@contextlib.contextmanager
+def _sigint_ignored():
+    """Ctrl-C ignored while local workers are spawned: they inherit it (an ignored signal stays
+    ignored across exec, and Python keeps it so), and Ctrl-C in the terminal, sent to the whole
+    process group, stops the client (which records what returns) instead of killing the workers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _local_worker_plugin(distributed):
+    class _LocalWorker(distributed.WorkerPlugin):
+        """For the worker processes of local:N (ours), also those a nanny restarts: Ctrl-C is the
+        client's to handle, and freed memory is kept as in the local pool (batch._keep_freed_memory)."""
+
+        def setup(self, worker) -> None:
+            from .batch import _keep_freed_memory
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+            except ValueError:   # not the process's main thread: started ignoring it already
+                pass
+            _keep_freed_memory()
+    return _LocalWorker
+
+
 def _parse_local(address: str) -> int | None:
     if not address.startswith("local:"):
         return None
@@ -237,14 +270,12 @@ class DaskCluster:
         try:
             if self.local_workers is not None:
                 # one thread per process: the engine is pure Python, threads would share one core
-                self.cluster = distributed.LocalCluster(
-                    n_workers=self.local_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                    dashboard_address=None, silence_logs=logging.ERROR)
+                with _sigint_ignored():   # the worker processes start ignoring Ctrl-C (see _LocalWorker)
+                    self.cluster = distributed.LocalCluster(
+                        n_workers=self.local_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                        dashboard_address=None, silence_logs=logging.ERROR)
                 self.client = distributed.Client(self.cluster, timeout=self.connect_seconds)
-                # our own worker processes: tuned as the local pool's are (batch._keep_freed_memory);
-                # a worker restarted by its nanny runs untuned. Other clusters' workers are left as they are.
-                from .batch import _keep_freed_memory
-                self.client.run(_keep_freed_memory)
+                self.client.register_plugin(_local_worker_plugin(distributed)(), name="dicom-deidentify-local")
             else:
                 address, security = _security(self.address, *self.tls)
                 self.client = distributed.Client(address, security=security, timeout=self.connect_seconds)
@@ -321,13 +352,14 @@ class DaskCluster:
         self.checked = asked
 
     def run(self, files: list, options, key: bytes, output: Path | None, dry_run: bool, limits,
-            samples: int, cancel=None) -> Iterator[FileResult]:
-        """deidentify_file for every file on the workers; results as their tasks finish.
+            samples: int, record: Callable[[FileResult], None], cancel=None) -> None:
+        """deidentify_file for every file on the workers; record(result) here for each, as their tasks
+        finish (a callback, not a generator: a Ctrl-C while a result is recorded is caught here too).
 
         At most IN_FLIGHT_PER_THREAD tasks per worker thread are submitted at a time, so the
         client holds a bounded number of results whatever the archive's size. Once `cancel`
         is set (or on KeyboardInterrupt), no task is submitted; those under way return and are
-        yielded (for up to STOP_SECONDS), then KeyboardInterrupt is raised again."""
+        recorded (for up to STOP_SECONDS), then KeyboardInterrupt is raised again."""
         distributed = _distributed()
         client = self.client
         threads = self.threads()
@@ -368,6 +400,12 @@ class DaskCluster:
             future.release()   # its results are the caller's now: the cluster forgets them
             return results
 
+        unrecorded: collections.deque = collections.deque()   # back from a task, not yet recorded
+
+        def record_all() -> None:
+            while unrecorded:   # at most once: a result whose recording a Ctrl-C broke is not recorded again
+                record(unrecorded.popleft())
+
         interrupted = False
         try:
             try:
@@ -375,17 +413,19 @@ class DaskCluster:
                     if not submit():
                         break
                 for future in pending:   # as they finish; a cancel stops new tasks, those under way finish
-                    yield from outcome(future)
+                    unrecorded.extend(outcome(future))
+                    record_all()
                     if not (cancel is not None and cancel.is_set()):
                         submit()
             except KeyboardInterrupt:   # the tasks under way return and are recorded, as with local workers
                 interrupted = True
                 try:
                     distributed.wait([future for future, _ in in_flight.values()], timeout=STOP_SECONDS)
-                except TimeoutError:
+                except Exception:   # not all back in time, or some lost: those that are back are recorded
                     pass
                 for future in [future for future, _ in in_flight.values() if future.done()]:
-                    yield from outcome(future)
+                    unrecorded.extend(outcome(future))
+                record_all()
         finally:
             for future, _ in in_flight.values():   # not started, or not back in time: never recorded
                 future.cancel()

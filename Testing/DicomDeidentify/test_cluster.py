@@ -237,3 +237,34 @@ def test_a_scheduler_on_another_machine_without_tls_is_refused(tmp_path, capsys)
     status = main(["anonymize", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--key-file",
                    str(tmp_path / "s" / "k"), "--create-key", "--scheduler", "local:0"])
     assert status == 2 and "local:N" in capsys.readouterr().err
+
+
+def test_ctrl_c_on_local_2_records_what_came_back_and_the_rerun_resumes(tmp_path):
+    inputs = ct_series(tmp_path / "in" / "a", 800, "P8")
+    key = key_file(tmp_path / "s")
+    out = tmp_path / "out"
+    command = [str(CLI), "anonymize", str(tmp_path / "in"), "--output", str(out), "--key-file", str(key), "--quiet",
+               "--scheduler", "local:2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        while process.poll() is None and len(list(out.rglob("*.dcm"))) < 50:
+            pass
+        os.killpg(process.pid, signal.SIGINT)   # Ctrl-C in a terminal: the client and its workers alike
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stdout + stderr
+    assert stderr.strip().splitlines()[-1].startswith("cancelled: no partial file was left")
+    assert "Traceback" not in stderr   # the workers ignored it; the client stopped
+    written = sorted(out.rglob("*.dcm"))
+    assert 50 <= len(written) < 800
+    assert not [p for p in out.rglob("*") if ".partial" in p.name]
+    db = sqlite3.connect(linkage_path(key))
+    recorded = db.execute("SELECT output FROM files WHERE status = 'written'").fetchall()
+    db.close()
+    assert sorted(Path(o) for o, in recorded) == written   # every file written is recorded, and no other
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert f"{800 - len(written)} written, {len(written)} skipped, 0 failed" in rerun.stdout
+    assert len(list(out.rglob("*.dcm"))) == len(inputs)
