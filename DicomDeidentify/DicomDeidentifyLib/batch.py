@@ -150,7 +150,8 @@ def _on_cluster(cluster, files, options, key, output, dry_run, limits, cancel, s
         raise
     finally:
         summary.cancelled = summary.cancelled or len(summary.results) < total
-        if (summary.cancelled or cluster.lost or cluster.lost_workers or not finished) and output is not None and output.exists():
+        unfinished = summary.cancelled or cluster.lost or cluster.lost_workers or not finished
+        if unfinished and output is not None and output.exists():
             remove_partial_files(output)   # what stopped or lost workers left is unfinished
     return summary
 

@@ -279,15 +279,14 @@ class DaskCluster:
             else:
                 address, security = _security(self.address, *self.tls)
                 self.client = distributed.Client(address, security=security, timeout=self.connect_seconds)
+                self.client.wait_for_workers(1, timeout=self.connect_seconds)
         except ClusterError:
             self.close()
             raise
         except (OSError, TimeoutError) as error:
             self.close()
             raise ClusterError(f"--scheduler {self.address}: cannot connect ({type(error).__name__}): check the "
-                               "address and that the scheduler runs") from error
-        if self.local_workers is None:
-            self.client.wait_for_workers(1, timeout=self.connect_seconds)
+                               "address and that the scheduler runs, with at least one worker") from error
         return self
 
     def __exit__(self, *exc) -> None:
@@ -367,7 +366,7 @@ class DaskCluster:
         tasks = _tasks(files, per_task, output, dry_run, limits, samples)
         run_token = secrets.token_hex(6)
         workers = self._worker_ids()
-        self.lost_workers = 0
+        self.lost = self.lost_workers = 0
         payload = _Secret(options, key)
         secret = client.scatter(payload, broadcast=True, hash=False)
         in_flight: dict = {}   # task key -> (future, _Task)

@@ -184,11 +184,12 @@ def cluster_case(inputs: Path, count: int, work: Path, jobs: int, repeat: int) -
     key = work / "secrets" / "pseudonym.key"
     rates = {"local pool": ([], []), f"local:{jobs}": ([], [])}
     for _round in range(repeat):
-        for label, where in (("local pool", ["--jobs", str(jobs)]), (f"local:{jobs}", ["--scheduler", f"local:{jobs}"])):
+        for label, where in (("local pool", ["--jobs", str(jobs)]),
+                             (f"local:{jobs}", ["--scheduler", f"local:{jobs}"])):
             out = work / "cluster-out"
-            seconds, in_run = run_rate([str(CLI), "anonymize", str(inputs), "--output", str(out), "--key-file", str(key),
-                                        "--create-key", "--quiet", "--report-dir", str(work / "secrets" / "reports"),
-                                        *where])
+            seconds, in_run = run_rate([str(CLI), "anonymize", str(inputs), "--output", str(out), "--key-file",
+                                        str(key), "--create-key", "--quiet", "--report-dir",
+                                        str(work / "secrets" / "reports"), *where])
             written = len(list(out.rglob("*.dcm")))
             assert written == count, f"{label}: {written} of {count} files written"
             rates[label][0].append(count / seconds)
