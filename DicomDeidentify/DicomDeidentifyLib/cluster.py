@@ -385,7 +385,7 @@ class DaskCluster:
             return True
 
         def outcome(future) -> list:
-            future, task = in_flight.pop(future.key)
+            future, task = in_flight[future.key]   # dropped once its results are here, not before
             try:
                 results = future.result()
             except Exception as error:   # KilledWorker: the scheduler gave up after allowed-failures
@@ -396,6 +396,7 @@ class DaskCluster:
                                              f"{type(error).__name__})") for source in task.sources]
             for result, source in zip(results, task.given):   # as the walk named it, as a local run records it
                 result.source = source
+            in_flight.pop(future.key)
             future.release()   # its results are the caller's now: the cluster forgets them
             return results
 
@@ -405,6 +406,20 @@ class DaskCluster:
             while unrecorded:   # at most once: a result whose recording a Ctrl-C broke is not recorded again
                 record(unrecorded.popleft())
 
+        # A first Ctrl-C (in the main thread, with Python's own handler) only sets `stopped`: no
+        # KeyboardInterrupt lands between submitting a task and noting it, or between a task's results
+        # arriving and being recorded; the run goes on as cancelled and raises it at the end. A
+        # second Ctrl-C stops at once: what is back is recorded, the rest is not waited for.
+        stopped = threading.Event()
+        previous = None
+
+        def on_sigint(signum, frame):
+            if stopped.is_set():
+                raise KeyboardInterrupt
+            stopped.set()
+        if threading.current_thread() is threading.main_thread() \
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            previous = signal.signal(signal.SIGINT, on_sigint)
         interrupted = False
         try:
             try:
@@ -414,18 +429,21 @@ class DaskCluster:
                 for future in pending:   # as they finish; a cancel stops new tasks, those under way finish
                     unrecorded.extend(outcome(future))
                     record_all()
-                    if not (cancel is not None and cancel.is_set()):
+                    if not (stopped.is_set() or (cancel is not None and cancel.is_set())):
                         submit()
-            except KeyboardInterrupt:   # the tasks under way return and are recorded, as with local workers
+            except KeyboardInterrupt:   # what is back is recorded
                 interrupted = True
-                try:
-                    distributed.wait([future for future, _ in in_flight.values()], timeout=STOP_SECONDS)
-                except Exception:   # not all back in time, or some lost: those that are back are recorded
-                    pass
+                if not stopped.is_set():   # Ctrl-C without our handler: the tasks under way may return first
+                    try:
+                        distributed.wait([future for future, _ in in_flight.values()], timeout=STOP_SECONDS)
+                    except Exception:   # not all back in time, or some lost: those that are back are recorded
+                        pass
                 for future in [future for future, _ in in_flight.values() if future.done()]:
                     unrecorded.extend(outcome(future))
                 record_all()
         finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
             for future, _ in in_flight.values():   # not started, or not back in time: never recorded
                 future.cancel()
             secret.release()
@@ -434,7 +452,7 @@ class DaskCluster:
                 self.lost_workers = len(workers - self._worker_ids())
             except Exception:   # the scheduler is gone: count every worker as lost
                 self.lost_workers = len(workers)
-        if interrupted:
+        if interrupted or stopped.is_set():
             raise KeyboardInterrupt
 
 
