@@ -268,3 +268,39 @@ def test_ctrl_c_on_local_2_records_what_came_back_and_the_rerun_resumes(tmp_path
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert f"{800 - len(written)} written, {len(written)} skipped, 0 failed" in rerun.stdout
     assert len(list(out.rglob("*.dcm"))) == len(inputs)
+
+
+def certificates(folder: Path) -> dict:
+    """A certificate authority and one certificate for 127.0.0.1 it signed (openssl), as a TLS cluster has."""
+    folder.mkdir()
+    openssl = ["openssl"]
+    steps = [["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+              "-subj", "/CN=test cluster CA"],
+             ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "node.key", "-out", "node.csr", "-subj", "/CN=127.0.0.1"],
+             ["x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+              "node.pem", "-days", "2", "-extfile", "ext.cnf"]]
+    (folder / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+    for step in steps:
+        subprocess.run(openssl + step, cwd=folder, check=True, capture_output=True)
+    return {"ca": folder / "ca.pem", "cert": folder / "node.pem", "key": folder / "node.key"}
+
+
+def test_a_tls_scheduler_is_reached_with_the_certificate_files_given(tmp_path, capsys):
+    ct_series(tmp_path / "in", 6, "P9")
+    tls = certificates(tmp_path / "tls")
+    files = {f"tls_{role}_{part}": str(tls[part]) for role in ("scheduler", "worker", "client")
+             for part in ("cert", "key")}
+    security = distributed.Security(tls_ca_file=str(tls["ca"]), require_encryption=True, **files)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  protocol="tls", security=security, dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tls://")
+        status = main(["anonymize", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--key-file",
+                       str(tmp_path / "s" / "k"), "--create-key", "--quiet", "--scheduler",
+                       cluster.scheduler_address, "--tls-ca-file", str(tls["ca"]), "--tls-cert", str(tls["cert"]),
+                       "--tls-key", str(tls["key"])])
+    out = capsys.readouterr().out
+    assert status == 0 and "6 written, 0 skipped, 0 failed" in out, out
+    assert len(list((tmp_path / "out").rglob("*.dcm"))) == 6
+    status = main(["anonymize", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--key-file",
+                   str(tmp_path / "s" / "k"), "--scheduler", "tls://127.0.0.1:1", "--tls-cert", str(tls["cert"])])
+    assert status == 2 and "all three of --tls-ca-file, --tls-cert and --tls-key" in capsys.readouterr().err
