@@ -276,7 +276,8 @@ def certificates(folder: Path) -> dict:
     openssl = ["openssl"]
     steps = [["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
               "-subj", "/CN=test cluster CA"],
-             ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "node.key", "-out", "node.csr", "-subj", "/CN=127.0.0.1"],
+             ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "node.key", "-out", "node.csr",
+              "-subj", "/CN=127.0.0.1"],
              ["x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
               "node.pem", "-days", "2", "-extfile", "ext.cnf"]]
     (folder / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
