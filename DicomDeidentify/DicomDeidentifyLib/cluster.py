@@ -8,11 +8,11 @@ de-identified files only, atomically (dicom_io.write_dataset), into the destinat
 worker must reach at the same path (a shared file system); they never write the linkage store or
 the report.
 
-The key and the profile reach the workers in memory: scattered once per run over the cluster's
+The key and the profile reach the workers in memory: with each task, over the cluster's
 connections (TLS when the scheduler is not on this machine), wrapped so that no repr of a task
 or its arguments (what Dask logs when a task fails) shows them. Each worker thread builds its
 Deidentifier from them on its first task and keeps it for the run's next ones; at the run's end
-the client releases the scattered copy and tells every worker to drop its Deidentifiers, so
+the client tells every worker to drop its Deidentifiers, so
 nothing of the key outlives the run on a worker (but freed memory not yet reused). A client
 killed mid-run cannot tell them: its workers keep that one run's Deidentifier until their next
 run or restart.
@@ -367,8 +367,10 @@ class DaskCluster:
         run_token = secrets.token_hex(6)
         workers = self._worker_ids()
         self.lost = self.lost_workers = 0
-        payload = _Secret(options, key)
-        secret = client.scatter(payload, broadcast=True, hash=False)
+        # The secret goes with each task (a few hundred bytes), not scattered once: a scattered copy
+        # can be lost with a worker, and every task after it failed ("lost dependencies") where now
+        # the scheduler simply gives the lost worker's task to another.
+        secret = _Secret(options, key)
         in_flight: dict = {}   # task key -> (future, _Task)
         pending = distributed.as_completed()
         numbers = itertools.count()
@@ -446,9 +448,8 @@ class DaskCluster:
                 signal.signal(signal.SIGINT, previous)
             for future, _ in in_flight.values():   # not started, or not back in time: never recorded
                 future.cancel()
-            secret.release()
             try:
-                client.run(_forget, payload.run, on_error="ignore")
+                client.run(_forget, secret.run, on_error="ignore")
                 self.lost_workers = len(workers - self._worker_ids())
             except Exception:   # the scheduler is gone: count every worker as lost
                 self.lost_workers = len(workers)
