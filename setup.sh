@@ -6,8 +6,8 @@
 #   - Debian's chromium and chromium-driver: the tests render the report and compare pages headless (selenium);
 #   - the text detector rapidocr-onnxruntime (its models ship in the wheel) with headless OpenCV;
 #     tesserocr (the pixels extra) reads with Tesseract in process, with the Debian package's data;
-#   - .venv/: the package (console script dicom-deidentify), pydicom 3, the test dependencies and
-#     slicer-core (Slicer's MRML libraries, for scene tests);
+#   - .venv/: the package (console script dicom-deidentify), pydicom 3, the test dependencies,
+#     slicer-core (Slicer's MRML libraries, for scene tests) and dask.distributed (cluster runs);
 #   - .venv-pydicom2/: the same with pydicom 2.4, the version Slicer 5.8 and 5.10 bundle.
 # Safe to run again: it only adds what is missing.
 set -euo pipefail
@@ -33,11 +33,11 @@ make_venv() {  # make_venv DIR EXTRAS [extra pip requirement...]
   "$dir/bin/python" -m pip install -q --disable-pip-version-check -e ".[$extras]" "$@" 2>&1 | grep -v '^WARNING: Location' || true
   "$dir/bin/python" -m pip install -q --disable-pip-version-check --no-deps "$RAPIDOCR" 2>&1 | grep -v '^WARNING: Location' || true
   "$dir/bin/python" -c 'import rapidocr_onnxruntime, cv2, tesserocr' # the detector, headless OpenCV, Tesseract in process
-  "$dir/bin/python" -c 'import DicomDeidentifyLib, SceneScrubberLib, defusedxml, jinja2, pydicom, pytest, selenium' # fails loudly if the install did not work
+  "$dir/bin/python" -c 'import DicomDeidentifyLib, SceneScrubberLib, defusedxml, jinja2, pydicom, pytest, selenium, distributed' # fails loudly if the install did not work
 }
 
-make_venv .venv test,scene,pixels
+make_venv .venv test,scene,pixels,cluster
 .venv/bin/python -c 'import slicer; slicer.vtkMRMLScene()'
-make_venv .venv-pydicom2 test,pixels 'pydicom>=2.4,<2.5'
+make_venv .venv-pydicom2 test,pixels,cluster 'pydicom>=2.4,<2.5'
 echo "setup done: $(.venv/bin/python -c 'import pydicom; print("pydicom", pydicom.__version__)') in .venv," \
      "$(.venv-pydicom2/bin/python -c 'import pydicom; print("pydicom", pydicom.__version__)') in .venv-pydicom2"

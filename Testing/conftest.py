@@ -13,7 +13,8 @@ import pytest  # noqa: E402
 # OCR and pixel cleaning, the external validators, the runs that kill and resume a process, and the
 # modules of many processes and bounded-memory runs (robustness, side database, CLI processes, installs).
 QUICK_SKIPS_MODULES = ("test_pixel_", "test_burned_in", "test_validation_tools", "test_robustness",
-                       "test_side_database", "test_cli_errors", "test_install_without_extras", "test_held_files")
+                       "test_side_database", "test_cli_errors", "test_install_without_extras", "test_held_files",
+                       "test_cluster")
 QUICK_SKIPS_NAMES = ("killed", "sigkill", "ctrl_c", "concurrent", "every_corpus_file", "reading_only_what_is_needed")
 
 

@@ -40,7 +40,7 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
                      progress: Callable[[int, int, FileResult], None] | None = None,
                      on_result: Callable[[FileResult], None] | None = None,
                      cancel: threading.Event | None = None, limits: ReadLimits | None = None,
-                     earlier_outputs: dict | None = None, pixel_cache=None) -> RunSummary:
+                     earlier_outputs: dict | None = None, pixel_cache=None, cluster=None) -> RunSummary:
     """De-identify every file under `inputs` into `output_dir` (None: nothing is written).
     `pixel_cache`: the folder where Clean Pixel Data keeps its results for the next run (Deidentifier).
 
@@ -51,6 +51,10 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     process that dies fails the file it held ("worker died") and another takes its place.
     `earlier_outputs` (input tag -> path, from the linkage store) are the outputs earlier runs wrote
     into `output_dir`: a file written anew for one of those inputs replaces it (pipeline).
+
+    With `cluster` (an open cluster.DaskCluster), the files are processed on its workers instead of
+    here (`jobs` is then unused); they are recorded here, the same way. ClusterError if its workers
+    cannot see the inputs or write into `output_dir` (cluster.DaskCluster.check).
     """
     limits = limits or ReadLimits()
     output = Path(output_dir).resolve() if output_dir is not None else None
@@ -63,6 +67,8 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         if not dry_run:
             output.mkdir(parents=True, exist_ok=True)
             remove_partial_files(output)   # left by a run that was killed: never a finished file
+    if cluster is not None:
+        cluster.check(inputs, None if dry_run else output)
     summary = RunSummary()
     total = len(entries)
 
@@ -85,6 +91,10 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         if isinstance(entry, FileResult):
             record(entry)
 
+    if cluster is not None:
+        # (no pixel cache there: it lives beside the key, which the workers do not see)
+        return _on_cluster(cluster, files, options, key, output, dry_run, limits, cancel, summary, total, record,
+                           earlier_outputs)
 
     if jobs > 1 and "onnxruntime" in sys.modules and hasattr(os, "fork"):
         # This process has run the text detector: a worker forked from it hangs in onnxruntime (its
@@ -132,6 +142,25 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         summary.cancelled = summary.cancelled or len(summary.results) < total
         if (summary.cancelled or deaths or not finished) and output is not None and output.exists():
             remove_partial_files(output)   # what stopped or dead workers left is unfinished
+    return summary
+
+
+def _on_cluster(cluster, files, options, key, output, dry_run, limits, cancel, summary, total, record,
+                earlier_outputs=None) -> RunSummary:
+    """The files on the cluster's workers, their results recorded here as they come back."""
+    Deidentifier(options, key)   # options no worker can start with raise here, as with one job
+    finished = False
+    try:
+        cluster.run(files, options, key, output, dry_run, limits, SAMPLE_CHANGES, record, cancel, earlier_outputs)
+        finished = True
+    except KeyboardInterrupt:
+        summary.cancelled = True
+        raise
+    finally:
+        summary.cancelled = summary.cancelled or len(summary.results) < total
+        unfinished = summary.cancelled or cluster.lost or cluster.lost_workers or not finished
+        if unfinished and output is not None and output.exists():
+            remove_partial_files(output)   # what stopped or lost workers left is unfinished
     return summary
 
 

@@ -140,6 +140,19 @@ def build_parser() -> argparse.ArgumentParser:
     anonymize.add_argument("--no-linkage", action="store_true",
                            help="irreversible: the linkage store keeps no original value")
     add_common_options(anonymize)
+    c = anonymize.add_argument_group(
+        "on a Dask cluster (the [cluster] extra)",
+        "The files are de-identified by the cluster's workers; the key, the linkage store and the report stay "
+        "on this machine. The inputs and the destination must be on storage every worker reaches at the same "
+        "path (a shared file system): the run is refused if a worker cannot see an input, cannot write into "
+        "the destination, or writes it elsewhere than this machine sees. The key goes to the workers in "
+        "memory, never written there; whoever runs the cluster can read it and the files (README).")
+    c.add_argument("--scheduler", metavar="ADDRESS",
+                   help="tcp://host:8786 or tls://host:8786 (a running scheduler; not on this machine: TLS "
+                        "only), or local:N (a cluster of N worker processes here); --jobs is then unused")
+    c.add_argument("--tls-ca-file", type=Path, metavar="FILE", help="TLS: the certificate authority of the cluster")
+    c.add_argument("--tls-cert", type=Path, metavar="FILE", help="TLS: this client's certificate")
+    c.add_argument("--tls-key", type=Path, metavar="FILE", help="TLS: this client's private key")
     lookup = commands.add_parser("lookup", help="key holders: the original identity behind a pseudonym or UID")
     lookup.add_argument("term", help="a pseudonymous Patient ID, a pseudonym name or a new UID")
     lookup.add_argument("--into", type=Path, help="the side database (informative)")
@@ -318,7 +331,7 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
 def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_file: Path | None,
                   create_key: bool, report_dir: Path | None, jobs: int, dry_run: bool, quiet: bool,
                   side_database: bool = False, linkage: bool = True, limits: ReadLimits | None = None,
-                  verbose: bool = False) -> int:
+                  verbose: bool = False, cluster=None) -> int:
     for name in options.requested_but_not_implemented():
         print(f"warning: --{name.replace('_', '-')} is not implemented yet: the option is not claimed in the output",
               file=sys.stderr)
@@ -348,7 +361,7 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
             warnings.simplefilter("ignore")   # pydicom's per-value warnings would drown the summary
             run = deidentify_folder(inputs, output, options, key_file=key_file, create_key=create_key,
                                     side_database=side_database, linkage=linkage, jobs=jobs, dry_run=dry_run,
-                                    progress=progress, report_dir=report_dir, limits=limits)
+                                    progress=progress, report_dir=report_dir, limits=limits, cluster=cluster)
     except KeyboardInterrupt:
         print("\ncancelled: no partial file was left; run the same command again to resume", file=sys.stderr)
         return 130
@@ -503,11 +516,28 @@ def _run(args) -> int:
     options = options_from_args(args)
     check_anonymize(args, options)
     _run_started()
-    return run_anonymize(args.inputs, args.into or args.output, options, args.key_file, args.create_key,
-                         args.report_dir, args.jobs, args.dry_run, args.quiet, side_database=args.into is not None,
-                         linkage=not args.no_linkage,
-                         limits=ReadLimits.from_megabytes(args.max_file_size, args.max_inflated_size),
-                         verbose=args.verbose)
+    destination = args.into or args.output
+
+    def anonymize(cluster=None) -> int:
+        return run_anonymize(args.inputs, destination, options, args.key_file, args.create_key,
+                             args.report_dir, args.jobs, args.dry_run, args.quiet, side_database=args.into is not None,
+                             linkage=not args.no_linkage,
+                             limits=ReadLimits.from_megabytes(args.max_file_size, args.max_inflated_size),
+                             verbose=args.verbose, cluster=cluster)
+    if not args.scheduler:
+        if args.tls_ca_file or args.tls_cert or args.tls_key:
+            raise UserError("--tls-ca-file, --tls-cert and --tls-key are for --scheduler: give the cluster's address")
+        return anonymize()
+    from .cluster import ClusterError, DaskCluster   # dask is imported only for a cluster run
+    try:
+        with DaskCluster(args.scheduler, tls_ca_file=args.tls_ca_file, tls_cert=args.tls_cert,
+                         tls_key=args.tls_key) as cluster:
+            # before the key, the linkage store or the report is made: a destination the workers cannot
+            # write is refused with nothing made here
+            cluster.check(args.inputs, None if args.dry_run else Path(destination).resolve())
+            return anonymize(cluster)
+    except ClusterError as error:
+        raise UserError(str(error)) from error
 
 
 def _store(key_file) -> LinkageStore | None:

@@ -50,7 +50,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
                       progress: Callable[[int, int, FileResult], None] | None = None,
                       cancel: threading.Event | None = None, report_dir=None,
                       place: Callable[[FileResult], None] | None = None, limits: ReadLimits | None = None,
-                      destination_inside_input: bool = False) -> RunResult:
+                      destination_inside_input: bool = False, cluster=None) -> RunResult:
     """De-identify every file under `inputs` into `destination`; record the run for key holders.
 
     `place(result)`, if given, sees each result before it is recorded and may move its output
@@ -63,6 +63,9 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     the destination (the report folder: inside any destination, page_places), a destination inside Slicer's DICOM database (check_destination), an input
     inside the destination, or a destination inside an input (unless `destination_inside_input`:
     the import routing's case, where the walk leaves the destination out).
+
+    `cluster` (an open cluster.DaskCluster): the files are processed on its workers; the key,
+    linkage store, report and placing stay here, as in a local run (batch.deidentify_paths).
     """
     options = options or DeidentifyOptions()
     inputs = [Path(i) for i in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
@@ -114,7 +117,8 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     try:
         summary = deidentify_paths(inputs, destination, options, key, jobs=jobs, dry_run=dry_run,
                                    progress=progress, on_result=on_result, cancel=cancel, limits=limits,
-                                   earlier_outputs=earlier, pixel_cache=None if dry_run else cache_folder(key_path))
+                                   earlier_outputs=earlier, pixel_cache=None if dry_run else cache_folder(key_path),
+                                   cluster=cluster)
     finally:
         if holder is not None:   # also after Ctrl-C: what is held must stay findable
             holder.finish()

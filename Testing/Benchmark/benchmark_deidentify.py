@@ -19,13 +19,21 @@ reader alone (the detector, Tesseract) reads on the uncleaned images. CPU-second
 printed too, in all and per corpus image (693_UNCI.dcm is the 512x512 CT): on a shared machine
 CPU-seconds say more than images/s.
 
+With --cluster, instead: the N-file CT set with the basic profile through the local pool (--jobs N)
+and through a Dask LocalCluster of as many worker processes (--scheduler local:N, the [cluster]
+extra), in turn, --repeat times: files/s of the whole command (the cluster's start included) and
+of the run itself (the command's own summary line: from the first file to the last, the cluster
+already up), and the ratio of each to the local pool's.
+
 Usage: .venv/bin/python Testing/Benchmark/benchmark_deidentify.py [--files 1000] [--jobs 2] [--repeat 3]
        .venv/bin/python Testing/Benchmark/benchmark_deidentify.py --burned-in 12
+       .venv/bin/python Testing/Benchmark/benchmark_deidentify.py --cluster [--files 1000] [--jobs 2]
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -207,6 +215,41 @@ def compare(label: str, inputs: Path, count: int, work: Path, jobs: int, options
     return row
 
 
+def run_rate(command: list) -> tuple:
+    """(seconds of the whole command, files/s of its summary line: the run without the start-up)."""
+    subprocess.run(["sync"])
+    start = time.perf_counter()
+    done = subprocess.run(command, check=False, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    found = re.search(r"^\d+ files in [\d.]+ s \((\d+) files/s\)", done.stdout, re.MULTILINE)
+    assert done.returncode == 0 and found, done.stdout + done.stderr
+    return seconds, float(found.group(1))
+
+
+def cluster_case(inputs: Path, count: int, work: Path, jobs: int, repeat: int) -> None:
+    """The local pool (--jobs) against a LocalCluster of as many workers (--scheduler local:N), in turn."""
+    key = work / "secrets" / "pseudonym.key"
+    rates = {"local pool": ([], []), f"local:{jobs}": ([], [])}
+    for _round in range(repeat):
+        for label, where in (("local pool", ["--jobs", str(jobs)]),
+                             (f"local:{jobs}", ["--scheduler", f"local:{jobs}"])):
+            out = work / "cluster-out"
+            seconds, in_run = run_rate([str(CLI), "anonymize", str(inputs), "--output", str(out), "--key-file",
+                                        str(key), "--create-key", "--quiet", "--report-dir",
+                                        str(work / "secrets" / "reports"), *where])
+            written = len(list(out.rglob("*.dcm")))
+            assert written == count, f"{label}: {written} of {count} files written"
+            rates[label][0].append(count / seconds)
+            rates[label][1].append(in_run)
+            shutil.rmtree(out)
+    base = [statistics.median(r) for r in rates["local pool"]]
+    for label, (whole, in_run) in rates.items():
+        command, run = statistics.median(whole), statistics.median(in_run)
+        print(f"{label:12} {count:6d} files  whole command: {command:7.1f} files/s ({min(whole):.0f}-{max(whole):.0f}, "
+              f"{command / base[0] * 100:5.1f}% of the pool)   the run alone: {run:7.1f} files/s "
+              f"({min(in_run):.0f}-{max(in_run):.0f}, {run / base[1] * 100:5.1f}% of the pool)")
+
+
 def burned_in(count: int, work: Path) -> None:
     """Recall, changes outside the boxes and speed of Clean Pixel Data on the measured corpus."""
     import random
@@ -308,8 +351,20 @@ def main(argv=None) -> int:
     parser.add_argument("--frames", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3, help="rounds of each case; medians are reported")
     parser.add_argument("--burned-in", type=int, metavar="N", help="only the Clean Pixel Data case, on N images")
+    parser.add_argument("--cluster", action="store_true",
+                        help="only the local pool against a Dask LocalCluster of --jobs workers (the [cluster] extra)")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="deid-bench-"))
+    if args.cluster:
+        try:
+            print(f"pydicom {pydicom.__version__}, {os.cpu_count()} cores, {args.jobs} workers, load average "
+                  f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; files/s: median of {args.repeat} rounds")
+            make_ct_series(work / "ct", args.files)
+            cluster_case(work / "ct", args.files, work, args.jobs, args.repeat)
+            print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     if args.burned_in:
         try:
             burned_in(args.burned_in, work)

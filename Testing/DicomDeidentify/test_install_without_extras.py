@@ -179,6 +179,24 @@ def test_clean_pixel_data_without_the_extra_is_one_line_naming_it(venv, tmp_path
 
 
 @pytest.mark.slow   # the venv: a build and an install, about 20 s once per module
+def test_a_cluster_run_without_the_cluster_extra_is_one_line_naming_it(venv, tmp_path):
+    source = tmp_path / "CT_small.dcm"
+    shutil.copy(data_file("CT_small.dcm"), source)
+    assert run(venv, "python", "-c", "import importlib.util as u; assert not u.find_spec('distributed')").returncode == 0
+    result = run(venv, "dicom-deidentify", "anonymize", source, "--output", tmp_path / "out",
+                 "--key-file", tmp_path / "k", "--create-key", "--scheduler", "local:2")
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: --scheduler needs the [cluster] extra (dask[distributed], not installed)")
+    assert "pip install 'slicer-deidentify[cluster]'" in lines[0]
+    assert not (tmp_path / "out").exists() and not (tmp_path / "k").exists()   # refused before anything is made
+    helped = run(venv, "dicom-deidentify", "anonymize", "--help")   # the option is there, and says what it needs
+    text = " ".join(helped.stdout.split())
+    assert helped.returncode == 0 and "--scheduler" in text and "storage every worker reaches" in text
+
+
+@pytest.mark.slow   # the venv: a build and an install, about 20 s once per module
 def test_scene_scrubber_checks_a_scene_without_the_extra(venv, tmp_path):
     scene = tmp_path / "scene.mrml"
     scene.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<MRML version="Slicer4.4.0" userTags="">\n'
