@@ -1,6 +1,7 @@
 """Whole files: every real test file, bad input, file meta, pixel data, character sets, no leaks."""
 import gc
 import hashlib
+import re
 import struct
 from pathlib import Path
 
@@ -17,9 +18,10 @@ from DicomDeidentifyLib import Deidentifier, DeidentifyOptions
 from DicomDeidentifyLib.actions import CLEAN, KEEP, ActionResolver
 from DicomDeidentifyLib.batch import deidentify_paths
 from DicomDeidentifyLib.dicom_io import IMPLEMENTATION_CLASS_UID
+from DicomDeidentifyLib.dummies import dummy_for
 from DicomDeidentifyLib.pipeline import deidentify_file
 from DicomDeidentifyLib.tables import profile_table
-from support.data import KEY, corpus_files, read, save
+from support.data import KEY, corpus_files, data_file, read, save
 
 # Files of the corpus that are broken on purpose, and why they must fail.
 BROKEN = {
@@ -296,7 +298,8 @@ def _encoded_file(entries, implicit_vr: bool) -> bytes:
     """CT_small with each planted (tag, VR, value) encoded as its placement says: stored as UN,
     inside a sequence stored as UN (defined or undefined length, implicit VR inside), inside an
     undefined-length sequence, inside a safe private sequence (Philips 'Image Curve', a VR no
-    pydicom dictionary knows) with or without its creator."""
+    pydicom dictionary knows; defined or undefined length, each in a block of its own) with or
+    without its creator. Each placement has a sequence of its own."""
     from support import encodings as enc
     ts = enc.IMPLICIT_LE if implicit_vr else enc.EXPLICIT_LE
 
@@ -315,20 +318,25 @@ def _encoded_file(entries, implicit_vr: bool) -> bytes:
             top[tag] = enc.un(tag, value)
         else:
             containers.setdefault(placement, []).append(element(tag, vr, value, placement.startswith("un")))
-    derivation, curve, orphan = 0x00089215, 0x20011066, 0x00291066
+    # one sequence per placement (public ones the table does not list: kept and walked); the two
+    # safe private ones in two blocks of the same creator
+    sequences = {"un-sequence": 0x00089215, "un-sequence-undefined": 0x00081164, "sequence-undefined": 0x00080124,
+                 "private-sequence": 0x20011066, "private-sequence-undefined": 0x20011166}
+    creators = {"private-sequence": 0x20010010, "private-sequence-undefined": 0x20010011}
+    orphan = 0x00291066
     for placement, parts in containers.items():
         body = b"".join(parts)   # tags of one item in any order: pydicom and the engine sort them
         undefined = placement.endswith("undefined")
         value = enc.sequence_value([enc.item(body, undefined)], undefined)
+        tag = sequences.get(placement)
         if placement.startswith("un"):
-            top[derivation] = enc.un(derivation, value, undefined)
+            top[tag] = enc.un(tag, value, undefined)
         elif placement == "sequence-undefined":
-            top[derivation] = enc.implicit(derivation, value, True) if implicit_vr else \
-                enc.explicit(derivation, "SQ", value, True)
-        elif placement.startswith("private-sequence-undefined") or placement == "private-sequence":
-            top[0x20010010] = element(0x20010010, "LO", b"Philips Imaging DD 001")
-            top[curve] = enc.implicit(curve, value, undefined) if implicit_vr else \
-                enc.explicit(curve, "SQ", value, undefined)
+            top[tag] = enc.implicit(tag, value, True) if implicit_vr else enc.explicit(tag, "SQ", value, True)
+        elif placement in creators:
+            top[creators[placement]] = element(creators[placement], "LO", b"Philips Imaging DD 001")
+            top[tag] = enc.implicit(tag, value, undefined) if implicit_vr else \
+                enc.explicit(tag, "SQ", value, undefined)
         else:   # no creator for its block: never safe
             top[orphan] = enc.implicit(orphan, value) if implicit_vr else enc.explicit(orphan, "SQ", value)
     return enc.file_from(read("CT_small.dcm"), top, ts)
@@ -352,5 +360,179 @@ def test_no_planted_value_survives_however_it_is_encoded(tmp_path_factory, optio
         data = Path(result.output).read_bytes()
         for (tag, _vr), value, placement in entries:
             assert value.encode() not in data, f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {placement} kept {value}"
+
+    check()
+
+
+# -- dates and times of every precision, however encoded (issue 13) -------------------------------
+#
+# The planted years are odd ones from 1909 to 1931, one per entry: none of them is in CT_small
+# (its bytes hold '1907', so that one is left out), a shift of up to 365 days moves a year only to
+# the even year before, and no time component is ever '19' followed by such a year's last digits
+# (hours 09 to 23 that are odd, minutes and seconds 19, day 19, a '9' in a fraction are not
+# generated): a value of one entry can never be read inside another's.
+
+PLANTED_YEARS = tuple(range(1909, 1932, 2))
+HOURS = tuple(h for h in range(24) if not (h % 2 and h >= 9))
+MINUTES = tuple(m for m in range(60) if m != 19)
+UTC_OFFSETS = ("+0000", "-0500", "+0100", "+0530", "-1000", "+1400", "-0330")
+DA_FORMS = ("YYYYMMDD", "YYYYMM", "YYYY")   # PS3.5 DA is YYYYMMDD; the reduced ones some writers use
+DT_FORMS = ("YYYY", "YYYYMM", "YYYYMMDD", "YYYYMMDDHH", "YYYYMMDDHHMM", "YYYYMMDDHHMMSS", "YYYYMMDDHHMMSS.F")
+TM_FORMS = ("HH", "HHMM", "HHMMSS", "HHMMSS.F")
+# PS3.5 Table 6.2-1, read as strictly as the standard writes it
+VALID = {"DA": re.compile(r"\d{4}(\d{2}(\d{2})?)?"),
+         "DT": re.compile(r"\d{4}(\d{2}(\d{2}(\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?)?)?)?([+-]\d{4})?"),
+         "TM": re.compile(r"\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?")}
+# CT_small's own dates and times are left out: every value found under a planted tag is planted
+CT_SMALL_DATES = {0x00080012, 0x00080013, 0x00080020, 0x00080021, 0x00080022, 0x00080023, 0x00080030,
+                  0x00080031, 0x00080032, 0x00080033, 0x00100030}
+
+
+def _date_time_rows() -> list:
+    """(tag, VR) of the table's DA, DT and TM attributes, and of some the table does not list
+    (handled by their VR, PS3.15 E.1.1)."""
+    from pydicom.datadict import DicomDictionary
+    listed = profile_table()._exact
+    rows = [(tag, DicomDictionary[tag][0]) for tag in sorted(listed)
+            if tag in DicomDictionary and DicomDictionary[tag][0] in ("DA", "DT", "TM")]
+    unlisted = [(tag, entry[0]) for tag, entry in sorted(DicomDictionary.items())
+                if entry[0] in ("DA", "DT", "TM") and tag not in listed and not entry[3] and tag >> 16 != 0x0002]
+    assert len(rows) > 150 and len(unlisted) > 10
+    return [row for row in rows + unlisted if row[0] not in CT_SMALL_DATES]
+
+
+DATE_TIME_ROWS = _date_time_rows()
+
+
+@st.composite
+def _date_time(draw, vr: str, year: int) -> str:
+    """A value of `vr` in any precision PS3.5 allows (and the reduced DA forms), in `year`."""
+    import calendar
+    form = draw(st.sampled_from({"DA": DA_FORMS, "DT": DT_FORMS, "TM": TM_FORMS}[vr]))
+    month = draw(st.integers(1, 12))
+    day = draw(st.sampled_from([d for d in range(1, calendar.monthrange(year, month)[1] + 1) if d != 19]))
+    fraction = draw(st.text(alphabet="012345678", min_size=1, max_size=6))
+    parts = {"YYYY": f"{year:04d}", "MM": f"{month:02d}", "DD": f"{day:02d}",
+             "HH": f"{draw(st.sampled_from(HOURS)):02d}", "MMt": f"{draw(st.sampled_from(MINUTES)):02d}",
+             "SS": f"{draw(st.sampled_from(MINUTES)):02d}", ".F": "." + fraction}
+    tokens = re.findall(r"YYYY|MM|DD|HH|SS|\.F", form)
+    if vr == "TM":
+        tokens = ["MMt" if token == "MM" else token for token in tokens]
+    else:   # the MM after HH is the minute
+        tokens = ["MMt" if token == "MM" and "HH" in tokens[:i] else token for i, token in enumerate(tokens)]
+    value = "".join(parts[token] for token in tokens)
+    if vr == "DT" and draw(st.booleans()):
+        value += draw(st.sampled_from(UTC_OFFSETS))
+    return value
+
+
+def _expected_shift(vr: str, value: str, days: int) -> str:
+    """What Modified Dates must write (PS3.15 E.3.6, README 'Dates'): a full date moved back by
+    `days`; a year or a month named by its middle day, moved, written back at its precision;
+    times of day and a DT's time, fraction and UTC offset as written."""
+    import calendar
+    import datetime
+    if vr == "TM":
+        return value
+    date_digits = value if vr == "DA" else re.match(r"\d{1,8}", value).group()[:8]
+    rest = value[len(date_digits):]
+    year = int(date_digits[:4])
+    if len(date_digits) == 4:
+        first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    elif len(date_digits) == 6:
+        month = int(date_digits[4:6])
+        first = datetime.date(year, month, 1)
+        last = datetime.date(year, month, calendar.monthrange(year, month)[1])
+    else:
+        first = last = datetime.date(year, int(date_digits[4:6]), int(date_digits[6:8]))
+    moved = first + (last - first) // 2 - datetime.timedelta(days=days)
+    return moved.strftime("%Y%m%d")[:len(date_digits)] + rest
+
+
+def _values_under(data: bytes, tag: int, vr: str) -> list:
+    """Every value the file's bytes hold under `tag`, at any depth and however it is encoded
+    (explicit VR with its own VR or as UN, implicit VR): read from the bytes, not by pydicom."""
+    marker = struct.pack("<HH", tag >> 16, tag & 0xFFFF)
+    found = []
+    at = data.find(marker)
+    while at >= 0:
+        head = data[at + 4:at + 12]
+        if head[:2] == vr.encode():
+            length, start = struct.unpack("<H", head[2:4])[0], at + 8
+        elif head[:4] == b"UN\x00\x00":
+            length, start = struct.unpack("<I", head[4:8])[0], at + 12
+        else:
+            length, start = struct.unpack("<I", head[:4])[0], at + 8
+        value = data[start:start + length]
+        if length <= 64 and re.fullmatch(rb"[0-9.+\- \x00]*", value):
+            found.append(value.decode().strip(" \x00"))
+        at = data.find(marker, at + 1)
+    return found
+
+
+def _leaked(data: bytes, tag: int, vr: str, value: str) -> bool:
+    """`value` in the bytes: anywhere when it holds a year (no other byte can spell it), and under
+    its own tag whatever its length (a short time such as '12' could be any number elsewhere)."""
+    return (vr != "TM" and len(value) >= 8 and value.encode() in data) or value in _values_under(data, tag, vr)
+
+
+DATE_MODES = {
+    "basic": DeidentifyOptions(),
+    "modified-dates": DeidentifyOptions(dates="modified", retain_safe_private=True),
+    "full-dates": DeidentifyOptions(dates="full", retain_safe_private=True),
+}
+
+
+@pytest.mark.parametrize("mode", list(DATE_MODES))
+def test_no_planted_date_or_time_survives_however_precise_or_encoded(tmp_path_factory, mode):
+    """DA, DT and TM values of every precision, planted at the top level, stored as UN, in
+    sequences (UN, undefined length) and in private sequences with and without their creator:
+    the basic profile leaves none (removed, emptied or the table's dummy); Modified Dates leaves
+    no original date, only the shifted one at the same precision, valid for the VR; Full Dates
+    keeps them only in the attributes the profile keeps."""
+    options = DATE_MODES[mode]
+    resolver = ActionResolver(options)
+    untouched = data_file("CT_small.dcm").read_bytes()
+    assert not [year for year in PLANTED_YEARS if str(year).encode() in untouched]
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.booleans(), st.data())
+    def check(implicit_vr, data):
+        rows = data.draw(st.lists(st.tuples(st.sampled_from(DATE_TIME_ROWS), st.sampled_from(PLACEMENTS)),
+                                  min_size=1, max_size=len(PLANTED_YEARS), unique_by=lambda t: t[0][0]))
+        entries = [((tag, vr), data.draw(_date_time(vr, year)), placement)
+                   for ((tag, vr), placement), year in zip(rows, PLANTED_YEARS)]
+        folder = tmp_path_factory.mktemp("dates")
+        source = folder / "in.dcm"
+        source.write_bytes(_encoded_file(entries, implicit_vr))
+        result = deidentify_file(Deidentifier(options, KEY), source, folder / "out")
+        assert result.status == "written", result.reason
+        days = result.patient["date_offset_days"]
+        output = Path(result.output).read_bytes()
+        for (tag, vr), value, placement in entries:
+            where = f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {vr} {placement} {value!r}"
+            row = profile_table()._exact.get(tag)
+            action = resolver.resolve(row)[0] if row is not None else None   # None: handled by its VR
+            kept_container = placement != "private-sequence-no-creator" and (
+                options.retain_safe_private or not placement.startswith("private"))
+            found = _values_under(output, tag, vr)
+            assert all(VALID[vr].fullmatch(v) for v in found if v and v != dummy_for(vr)), where
+            if mode == "basic":
+                assert not _leaked(output, tag, vr, value), where
+                assert set(found) <= {"", dummy_for(vr)}, f"{where}: {found}"
+                if kept_container and action == "D":
+                    assert found == [dummy_for(vr)], f"{where}: {found}"
+            elif action not in (None, KEEP, CLEAN) or not kept_container:
+                assert not _leaked(output, tag, vr, value), where
+                assert set(found) <= {""}, f"{where}: {found}"
+            elif mode == "full-dates":
+                assert found == [value], f"{where}: {found}"
+            else:
+                assert 1 <= days <= 365
+                expected = _expected_shift(vr, value, days)
+                assert found == [expected], f"{where} shifted by {days} days: {found}, not {expected!r}"
+                assert len(expected) == len(value) and VALID[vr].fullmatch(expected), where
+                if expected != value:   # a year or month the middle of which stays in it stays
+                    assert not _leaked(output, tag, vr, value), where
 
     check()
