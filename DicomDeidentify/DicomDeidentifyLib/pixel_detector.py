@@ -17,7 +17,9 @@ percentiles), and the report says which second reader ran.
 
 Speed (issue 12 point 7): one detector per process, its onnxruntime sessions created once
 (one onnxruntime thread each, see _threads; use_threads changes it before the detector loads);
-no angle classifier (rotations are 0 degrees); recognition only on the detected lines; grey
+no angle classifier (rotations are 0 degrees); recognition only on the detected lines, one line
+per run (not RapidOCR's padded batches); onnxruntime's memory arena on; the detector's input
+prepared in float32; grey
 frames of 512 pixels or more are detected at their own size (enlarged to 736, as RapidOCR does
 by default, a 512x512 frame cost four times as much and found the same lines); colour frames
 (ultrasound: text over speckle) keep RapidOCR's 736.
