@@ -103,21 +103,27 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
                             frames_read=sampled_frames(frames.shape[0], frame_pixels=frames.shape[1] * frames.shape[2]),
                             second_reader=second_reader_name())
     fill = frames.min()
-    first = frames[0].copy()   # for the "before" picture; the frames are cleaned in place (memory)
+    original = frames[0].copy()   # for the "before" picture; the frames are cleaned in place (memory)
+    # The first frame in 8-bit grey before anything is blanked: for a grey frame, what the detector sees
+    # (detector_image is to_grey8 then).
+    first = to_grey8(frames[0])
     for name, (x, y, width, height) in rule_regions:
         _blank(frames, outcome, MaskedRegion(x, y, width, height, f"rule: {name}"), fill, margin=False)
     rows = frames.shape[1]
     for index in outcome.frames_read:
-        for region in _detected_lines(frames[index], rows):
+        image = first if index == 0 and frames.ndim == 3 and not rule_regions else detector_image(frames[index])
+        for region in _detected_lines(image, rows):
             _judge(frames, outcome, region, "text (detector)", vocabulary, judge, fill)
+    greys = {}
     for attempt in range(VERIFY_PASSES):
         found = {}
         for index in outcome.frames_read:
-            grey = to_grey8(frames[index])
+            grey = greys[index] = to_grey8(frames[index])
             # The detector again, finding only: a region that is not one it kept is unexplained, whatever
             # it reads. Pixels that nothing blanked are those it has just seen: it would find the same.
             left = [] if not outcome.changed else [
-                (r, "text (detector, check)") for r in _detected_lines(frames[index], rows, read=False)
+                (r, "text (detector, check)")
+                for r in _detected_lines(grey if frames.ndim == 3 else detector_image(frames[index]), rows, read=False)
                 if not any(_overlap(r, kept) > 0.5 for kept in outcome.kept)]
             left += [(r, f"text (second reader: {r.reader})") for r in second_reading(grey)]
             found[index] = [(r, why) for r, why in left
@@ -130,8 +136,8 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
             break   # text still found after blanking: not verified; the caller holds the file for review
         for region in outcome.unexplained:   # blanked on every frame: every read frame is checked again
             _blank(frames, outcome, region, fill)
-    span = (float(first.min()), float(first.max()))   # one scale for both pictures: only the blanks differ
-    outcome.before_png, outcome.after_png = picture(first, span), picture(frames[0], span)
+    span = (float(original.min()), float(original.max()))   # one scale for both pictures: only the blanks differ
+    outcome.before_png, outcome.after_png = picture(original, span), picture(frames[0], span)
     if outcome.changed:
         encode_native(dataset, frames)
     if cache is not None:
@@ -214,9 +220,9 @@ def text_lines(regions) -> list:
     return lines
 
 
-def _detected_lines(frame, rows: int, read: bool = True) -> list:
-    """The detector's regions on a frame, blobs left out, joined into lines."""
-    return text_lines([region for region in detect_text(detector_image(frame), read=read) if not _blob(region, rows)])
+def _detected_lines(image, rows: int, read: bool = True) -> list:
+    """The detector's regions on a frame as the detector sees it (detector_image), blobs left out, joined into lines."""
+    return text_lines([region for region in detect_text(image, read=read) if not _blob(region, rows)])
 
 
 def _blob(region, rows: int) -> bool:

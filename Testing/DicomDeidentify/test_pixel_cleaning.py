@@ -294,3 +294,22 @@ def test_a_derived_secondary_reconstruction_is_not_flagged_without_another_sign(
     us = read("US1_UNCR.dcm")
     us.ImageType = ["DERIVED", "SECONDARY"]
     assert assess_burned_in(us).likely                     # an ultrasound is at risk anyway
+
+
+@pytest.mark.parametrize("name", ["693_UNCI.dcm", "US1_UNCR.dcm"])
+def test_the_detectors_float32_input_is_rapidocrs_own(name):
+    """The detector's input prepared in float32 (pixel_detector, for speed) holds the values RapidOCR's
+    own float64 preparation gives, on a real grey CT (as the detector sees it) and a real RGB ultrasound."""
+    from pydicom.data import get_testdata_file
+    from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+    from DicomDeidentifyLib.pixel_detector import _DetPreProcess, _rapidocr, detector_image
+    from DicomDeidentifyLib.pixel_io import decode_frames
+    _rapidocr()
+    image = detector_image(decode_frames(pydicom.dcmread(get_testdata_file(name)))[0])
+    rgb = np.ascontiguousarray(image if image.ndim == 3 else np.repeat(image[..., np.newaxis], 3, axis=2))
+    for side in (512, 736):
+        theirs = DetPreProcess(side, "min", [0.5] * 3, [0.5] * 3)(rgb)
+        ours = _DetPreProcess(side, "min")(rgb)
+        assert ours.dtype == np.float32 and ours.shape == theirs.shape
+        assert np.abs(ours - theirs).max() < 1e-6
