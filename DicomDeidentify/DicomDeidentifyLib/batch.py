@@ -20,8 +20,8 @@ from .dicom_io import remove_partial_files
 from .engine import Deidentifier
 from .input_files import iter_input_files, walk_inputs  # noqa: F401  (iter_input_files: used by compare)
 from .options import DeidentifyOptions
-from .pipeline import deidentify_file
-from .results import FAILED, SKIPPED, FileResult, RunSummary
+from .pipeline import deidentify_file, remove_output
+from .results import FAILED, SKIPPED, WRITTEN, FileResult, RunSummary
 from .worker_pool import run_unordered
 
 SAMPLE_CHANGES = 20   # files whose before/after changes are kept for the report
@@ -49,9 +49,13 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     slimmed copy; setting `cancel` stops after the files under way. Only regular files
     are read (input_files); `limits` bounds what one file may cost (bounded_read). A worker
     process that dies fails the file it held ("worker died") and another takes its place.
-    `earlier_outputs` (input tag -> path, from the linkage store) are the outputs earlier runs wrote
-    into `output_dir`: a file written anew for one of those inputs replaces it (pipeline).
+    `earlier_outputs` (instance tag, pipeline.instance_tag -> path, from the linkage store) are the
+    outputs earlier runs wrote into `output_dir`: a file written anew for one of those instances
+    replaces it (pipeline); two inputs of this run that are one instance leave one output
+    (_one_version_per_instance). Raises errors.ProfileError for an unfit fixed value
+    (DeidentifyOptions.check_fixed_values) before any file is read.
     """
+    options.check_fixed_values()
     limits = limits or ReadLimits()
     output = Path(output_dir).resolve() if output_dir is not None else None
     entries = list(walk_inputs(inputs, exclude=[output] if output else []))
@@ -65,8 +69,12 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
             remove_partial_files(output)   # left by a run that was killed: never a finished file
     summary = RunSummary()
     total = len(entries)
+    # instance tag (pipeline.instance_tag) -> the result of this run that holds its one version
+    instances: dict = {}
 
     def record(result: FileResult) -> None:
+        if result.input_tag and output is not None:
+            _one_version_per_instance(instances, result, output)
         if on_result:
             on_result(result)
         # The full result went to on_result (report, linkage store); the summary keeps outcome and
@@ -133,6 +141,26 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         if (summary.cancelled or deaths or not finished) and output is not None and output.exists():
             remove_partial_files(output)   # what stopped or dead workers left is unfinished
     return summary
+
+
+def _one_version_per_instance(instances: dict, result: FileResult, output: Path) -> None:
+    """Two inputs of one run that are the same instance (another transfer syntax, a re-export):
+    the first recorded keeps its output; a later one's output (another file) is removed and it is
+    skipped, saying why. Its worker may have removed the first's output, if that was an earlier
+    run's file ("already present"): then the later one holds the instance."""
+    first = instances.get(result.input_tag)
+    if first is None or not result.output or not first.output or result.output == first.output \
+            or result.status not in (WRITTEN, SKIPPED):
+        if first is None and result.output and result.status in (WRITTEN, SKIPPED):
+            instances[result.input_tag] = result
+        return
+    if not Path(first.output).is_file():   # the first's version was replaced by this one's
+        instances[result.input_tag] = result
+        return
+    remove_output(Path(result.output), output)
+    result.status, result.output = SKIPPED, ""
+    result.reason = "another file of this run is the same instance (one version of an instance per destination)"
+    result.review = []
 
 
 def _exit_description(exitcode) -> str:

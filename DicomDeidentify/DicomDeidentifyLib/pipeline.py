@@ -47,24 +47,45 @@ def _removed_names(tags: tuple) -> tuple:
     return tuple(_attribute_name(tag) for tag in tags if tag & 0xFFFF)
 
 
-def _drop_earlier_version(deidentifier: Deidentifier, input_tag: str, target: Path, output_dir: Path) -> bool:
-    """Remove what an earlier run (other settings: another file name, maybe other UIDs and folders)
-    wrote for the same input into this destination, once `target` is in place: one destination
-    holds one version of an input's instance. True if one was removed."""
-    earlier = deidentifier.earlier_outputs.get(input_tag)
-    if not earlier or Path(earlier) == target or not Path(earlier).is_file():
-        return False
-    earlier = Path(earlier)
-    earlier.unlink()
-    root = Path(output_dir)
-    for folder in earlier.parents:   # its series, study and patient folders in the destination, once empty
-        if root not in folder.parents:
+def instance_tag(deidentifier: Deidentifier, digest: str, identity_hash: str, original_study: str,
+                 original_sop: str) -> str:
+    """What one destination holds one version of (issue 13, item 9): an instance, as a keyed digest of
+    the patient's identity, the original Study and SOP Instance UIDs (a re-export of it, other bytes,
+    is the same instance); for a file without a SOP Instance UID, its bytes. 20 hex digits."""
+    if not original_sop:
+        return deidentifier.hasher.digest("input", digest).hex()[:20]
+    return deidentifier.hasher.digest("instance", f"{identity_hash}\x00{original_study}\x00{original_sop}").hex()[:20]
+
+
+def remove_output(path: Path, root: Path) -> None:
+    """Remove a written (or held) file and the series, study and patient folders output_path made for
+    it, once empty; never `root` (the destination) nor a folder above the patient's."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    root = Path(root)
+    for folder in list(path.parents)[:3]:
+        if folder == root:
             break
         try:
             folder.rmdir()
         except OSError:   # not empty (or not ours to remove): the folders above stay too
             break
-    return True
+
+
+def _drop_earlier_version(deidentifier: Deidentifier, tags: tuple, target: Path, output_dir: Path) -> bool:
+    """Remove what an earlier run (other settings or another export of the instance: another file
+    name, maybe other UIDs and folders) wrote for the same instance into this destination, or held
+    back from it beside the key, once `target` is in place: one destination holds one version of
+    an instance. `tags`: the instance tag, then the input's bytes tag (what stores recorded before
+    instances were told apart). True if one was removed."""
+    removed = False
+    for tag in tags:
+        earlier = deidentifier.earlier_outputs.get(tag)
+        if not earlier or Path(earlier) == target or not Path(earlier).is_file():
+            continue
+        remove_output(Path(earlier), output_dir)
+        removed = True
+    return removed
 
 
 def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path | None,
@@ -91,6 +112,7 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
     try:
         transfer_syntax = transfer_syntax_of(dataset)
         original_sop = str(dataset.get("SOPInstanceUID", "") or dataset.file_meta.get("MediaStorageSOPInstanceUID", ""))
+        original_study = str(dataset.get("StudyInstanceUID", "") or "")
         pixel_plan = deidentifier.pixel_stage.plan(dataset)   # from the original header
         protected = ProtectedValues(dates_kept=deidentifier.options.dates is DateMode.FULL)
         result = deidentifier.deidentify(dataset, str(source), protected)
@@ -107,16 +129,19 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         if output_dir is None:
             result.status = DRY_RUN
             return result
-        # The name's tag: the input's bytes and the settings (profile, key); the input tag: its bytes alone.
+        # The name's tag: the input's bytes and the settings (profile, key, rules, tool and tables: "already
+        # present" only for the same input written the same way); the input tag: the instance.
         source_tag = deidentifier.hasher.digest("source", f"{digest}\x00{deidentifier.settings_digest}").hex()[:10]
-        result.input_tag = deidentifier.hasher.digest("input", digest).hex()[:20]
+        result.input_tag = instance_tag(deidentifier, digest, result.patient["identity_hash"], original_study,
+                                        original_sop)
+        tags = (result.input_tag, deidentifier.hasher.digest("input", digest).hex()[:20])
         target = output_path(output_dir, dataset, "patient-" + result.patient["identity_hash"][:12], source_tag)
         result.output = str(target)
         if dry_run:
             result.status = DRY_RUN
         elif target.exists():
             result.status, result.reason = SKIPPED, "already present (same input, same profile and key)"
-            _drop_earlier_version(deidentifier, result.input_tag, target, output_dir)
+            _drop_earlier_version(deidentifier, tags, target, output_dir)
         else:
             protected.unread = read.removed_values()
             protected.source, protected.removed = source, set(result.removed)
@@ -126,8 +151,8 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
             except OutputLeak as leak:   # nothing was left behind; the run goes on
                 return FileResult(str(source), status=FAILED, reason=f"output check failed: {leak.reason}")
             result.status = WRITTEN
-            if _drop_earlier_version(deidentifier, result.input_tag, target, output_dir):
-                result.reason = "replaces the output of an earlier run with other settings"
+            if _drop_earlier_version(deidentifier, tags, target, output_dir):
+                result.reason = "replaces the output of an earlier run (other settings, or another export of this instance)"
         return result
     except Exception as error:  # keep the batch going; the reason names what went wrong
         return FileResult(str(source), status=FAILED, reason=f"de-identification failed: {type(error).__name__}: {error}")
