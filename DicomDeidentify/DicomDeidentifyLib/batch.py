@@ -74,7 +74,7 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
 
     def record(result: FileResult) -> None:
         if result.input_tag and output is not None:
-            _one_version_per_instance(instances, result, output)
+            _one_version_per_instance(instances, earlier_outputs or {}, result, output)
         if on_result:
             on_result(result)
         # The full result went to on_result (report, linkage store); the summary keeps outcome and
@@ -101,7 +101,6 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         jobs = 1
     if jobs <= 1 or len(files) <= 1:
         engine = Deidentifier(options, key, pixel_cache)
-        engine.earlier_outputs = earlier_outputs or {}
         for source in files:
             if cancel is not None and cancel.is_set():
                 summary.cancelled = True
@@ -128,7 +127,7 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     try:
         for result in run_unordered(files, _work, jobs=jobs, context=context, initializer=_start_worker,
                                     initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs), limits,
-                                              earlier_outputs or {}, pixel_cache),
+                                              pixel_cache),
                                     died=died, cancel=cancel):
             record(result)
         finished = True
@@ -143,24 +142,30 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     return summary
 
 
-def _one_version_per_instance(instances: dict, result: FileResult, output: Path) -> None:
-    """Two inputs of one run that are the same instance (another transfer syntax, a re-export):
-    the first recorded keeps its output; a later one's output (another file) is removed and it is
-    skipped, saying why. Its worker may have removed the first's output, if that was an earlier
-    run's file ("already present"): then the later one holds the instance."""
+def _one_version_per_instance(instances: dict, earlier: dict, result: FileResult, output: Path) -> None:
+    """One destination holds one version of an instance (issue 13, item 9), decided here, in the order
+    results are recorded, after the file is in place (atomic: the new one is renamed in before the old
+    goes). The first result of the run for an instance (pipeline.instance_tag) holds it: the version an
+    earlier run left (`earlier`: tag -> path, from the linkage store, in the destination or held beside
+    the key) is removed if it is another file. A later input of this run that is the same instance
+    (another transfer syntax, a re-export) is skipped, saying why, and its output, if another file,
+    removed."""
+    if not result.output or result.status not in (WRITTEN, SKIPPED):
+        return
     first = instances.get(result.input_tag)
-    if first is None or not result.output or not first.output or result.output == first.output \
-            or result.status not in (WRITTEN, SKIPPED):
-        if first is None and result.output and result.status in (WRITTEN, SKIPPED):
-            instances[result.input_tag] = result
+    if first is not None and first.output and Path(first.output).is_file():
+        if result.output != first.output:
+            remove_output(Path(result.output), output)
+            result.status, result.output, result.review = SKIPPED, "", []
+            result.reason = "another file of this run is the same instance (one version of an instance per destination)"
         return
-    if not Path(first.output).is_file():   # the first's version was replaced by this one's
-        instances[result.input_tag] = result
-        return
-    remove_output(Path(result.output), output)
-    result.status, result.output = SKIPPED, ""
-    result.reason = "another file of this run is the same instance (one version of an instance per destination)"
-    result.review = []
+    instances[result.input_tag] = result
+    for tag in (result.input_tag, result.bytes_tag):   # the bytes' tag: what stores recorded before
+        version = earlier.get(tag)
+        if version and Path(version) != Path(result.output) and Path(version).is_file():
+            remove_output(Path(version), output)
+            if result.status == WRITTEN:
+                result.reason = "replaces the output of an earlier run (other settings, or another export of this instance)"
 
 
 def _exit_description(exitcode) -> str:
@@ -188,13 +193,12 @@ def _keep_freed_memory() -> None:
     libc.mallopt(-1, 512 * 1024 * 1024)   # M_TRIM_THRESHOLD: keep up to 512 MB of freed heap
 
 
-def _start_worker(options, key, output, dry_run, samples, limits, earlier_outputs=None, pixel_cache=None) -> None:
+def _start_worker(options, key, output, dry_run, samples, limits, pixel_cache=None) -> None:
     _keep_freed_memory()
     if options.clean_pixel_data:   # workers share the cores: one onnxruntime thread each (set before it loads)
         from .pixel_detector import use_threads
         use_threads(1)
     engine = Deidentifier(options, key, pixel_cache)
-    engine.earlier_outputs = earlier_outputs or {}
     _worker.update(engine=engine, output=output, dry_run=dry_run, samples=samples, done=0,
                    limits=limits)
 

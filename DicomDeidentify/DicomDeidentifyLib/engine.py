@@ -114,8 +114,6 @@ class Deidentifier:
         # output only when input, profile, key, region rules, tool and tables are the same.
         self.settings_digest = self.hasher.digest(
             "settings", settings_fingerprint(options, self.pixel_stage.rules)).hex()
-        # input tag -> the output an earlier run wrote for that input into the destination (runs)
-        self.earlier_outputs: dict = {}
         # Fixed values outside ASCII may need another character set: text is then parsed, not copied.
         self.refits_character_set = options.identity is IdentityMode.FIXED and not (
             options.fixed_patient_name.isascii() and options.fixed_patient_id.isascii())

@@ -5,7 +5,7 @@ with anything that changes what is written (issue 13, item 9; review F2): the op
 the path) of the region rule file they name, the key (the caller hashes with it), this library's version
 and its source and data files (the PS3.15 tables, their editions, the built-in rules and vocabulary), and
 pydicom's version. A re-run after an upgrade or an edited rule file writes anew and replaces the earlier
-version (pipeline._drop_earlier_version).
+version (batch._one_version_per_instance).
 """
 from __future__ import annotations
 

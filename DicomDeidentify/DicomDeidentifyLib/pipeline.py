@@ -72,22 +72,6 @@ def remove_output(path: Path, root: Path) -> None:
             break
 
 
-def _drop_earlier_version(deidentifier: Deidentifier, tags: tuple, target: Path, output_dir: Path) -> bool:
-    """Remove what an earlier run (other settings or another export of the instance: another file
-    name, maybe other UIDs and folders) wrote for the same instance into this destination, or held
-    back from it beside the key, once `target` is in place: one destination holds one version of
-    an instance. `tags`: the instance tag, then the input's bytes tag (what stores recorded before
-    instances were told apart). True if one was removed."""
-    removed = False
-    for tag in tags:
-        earlier = deidentifier.earlier_outputs.get(tag)
-        if not earlier or Path(earlier) == target or not Path(earlier).is_file():
-            continue
-        remove_output(Path(earlier), output_dir)
-        removed = True
-    return removed
-
-
 def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path | None,
                     dry_run: bool = False, limits: ReadLimits | None = None) -> FileResult:
     source = Path(source)
@@ -134,14 +118,15 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         source_tag = deidentifier.hasher.digest("source", f"{digest}\x00{deidentifier.settings_digest}").hex()[:10]
         result.input_tag = instance_tag(deidentifier, digest, result.patient["identity_hash"], original_study,
                                         original_sop)
-        tags = (result.input_tag, deidentifier.hasher.digest("input", digest).hex()[:20])
+        result.bytes_tag = deidentifier.hasher.digest("input", digest).hex()[:20]
+        # an earlier version of the instance in this destination is removed by the run (batch), once this
+        # one is recorded: it alone knows whether another input of the run is the same instance
         target = output_path(output_dir, dataset, "patient-" + result.patient["identity_hash"][:12], source_tag)
         result.output = str(target)
         if dry_run:
             result.status = DRY_RUN
         elif target.exists():
             result.status, result.reason = SKIPPED, "already present (same input, same profile and key)"
-            _drop_earlier_version(deidentifier, tags, target, output_dir)
         else:
             protected.unread = read.removed_values()
             protected.source, protected.removed = source, set(result.removed)
@@ -151,8 +136,6 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
             except OutputLeak as leak:   # nothing was left behind; the run goes on
                 return FileResult(str(source), status=FAILED, reason=f"output check failed: {leak.reason}")
             result.status = WRITTEN
-            if _drop_earlier_version(deidentifier, tags, target, output_dir):
-                result.reason = "replaces the output of an earlier run (other settings, or another export of this instance)"
         return result
     except Exception as error:  # keep the batch going; the reason names what went wrong
         return FileResult(str(source), status=FAILED, reason=f"de-identification failed: {type(error).__name__}: {error}")

@@ -158,7 +158,8 @@ def _replayed(dataset, frames, entry: dict) -> PixelCleaning:
     for region in outcome.regions:
         frames[:, region.y:region.y + region.height, region.x:region.x + region.width] = fill
     outcome.changed = bool(outcome.regions)
-    outcome.before_png, outcome.after_png = thumbnail(first), thumbnail(frames[0])
+    span = (float(first.min()), float(first.max()))   # as _clean_frames: one scale for both pictures
+    outcome.before_png, outcome.after_png = picture(first, span), picture(frames[0], span)
     if outcome.changed:
         encode_native(dataset, frames)
     return outcome
