@@ -108,7 +108,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
             store.add(result)
 
     # What earlier runs with this key wrote into the destination (or held back from it, beside the
-    # key): a file written now for the same input replaces it, so one version of it stays.
+    # key): a file written now for the same instance replaces it, so one version of it stays (batch).
     earlier = {} if store is None else {
         tag: output for tag, output in store.earlier_outputs(destination).items()
         if _inside(output, destination) or _inside(output, key_path.parent)}
