@@ -23,8 +23,9 @@ def output_path(output_dir: Path, dataset, patient_folder_fallback: str, source_
     """<output>/<patient>/<study>/<series>/<sop>.<source tag>.dcm, all from de-identified values.
 
     Input file names are never reused: they often carry the patient's name. The
-    source tag (a keyed digest of the input bytes) tells apart two encodings of
-    one instance, and makes a second run over the same input find its output.
+    source tag (a keyed digest of the input bytes and the settings, engine.settings_digest)
+    makes a second run over the same input with the same settings find its output;
+    any other version of the instance is removed by the run (batch._one_version_per_instance).
     """
     patient = _UNSAFE_NAME.sub("_", str(dataset.get("PatientID", "") or "")).strip("._") or patient_folder_fallback
     parts = [patient]
