@@ -20,8 +20,8 @@ from .dicom_io import remove_partial_files
 from .engine import Deidentifier
 from .input_files import iter_input_files, walk_inputs  # noqa: F401  (iter_input_files: used by compare)
 from .options import DeidentifyOptions
-from .pipeline import deidentify_file
-from .results import FAILED, SKIPPED, FileResult, RunSummary
+from .pipeline import deidentify_file, remove_output
+from .results import FAILED, SKIPPED, WRITTEN, FileResult, RunSummary
 from .worker_pool import run_unordered
 
 SAMPLE_CHANGES = 20   # files whose before/after changes are kept for the report
@@ -49,13 +49,17 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     slimmed copy; setting `cancel` stops after the files under way. Only regular files
     are read (input_files); `limits` bounds what one file may cost (bounded_read). A worker
     process that dies fails the file it held ("worker died") and another takes its place.
-    `earlier_outputs` (input tag -> path, from the linkage store) are the outputs earlier runs wrote
-    into `output_dir`: a file written anew for one of those inputs replaces it (pipeline).
+    `earlier_outputs` (instance tag, pipeline.instance_tag -> path, from the linkage store) are the
+    outputs earlier runs wrote into `output_dir`: a file written anew for one of those instances
+    replaces it (pipeline); two inputs of this run that are one instance leave one output
+    (_one_version_per_instance). Raises errors.ProfileError for an unfit fixed value
+    (DeidentifyOptions.check_fixed_values) before any file is read.
 
     With `cluster` (an open cluster.DaskCluster), the files are processed on its workers instead of
     here (`jobs` is then unused); they are recorded here, the same way. ClusterError if its workers
     cannot see the inputs or write into `output_dir` (cluster.DaskCluster.check).
     """
+    options.check_fixed_values()
     limits = limits or ReadLimits()
     output = Path(output_dir).resolve() if output_dir is not None else None
     entries = list(walk_inputs(inputs, exclude=[output] if output else []))
@@ -71,8 +75,12 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         cluster.check(inputs, None if dry_run else output)
     summary = RunSummary()
     total = len(entries)
+    # instance tag (pipeline.instance_tag) -> the result of this run that holds its one version
+    instances: dict = {}
 
     def record(result: FileResult) -> None:
+        if result.input_tag and output is not None:
+            _one_version_per_instance(instances, earlier_outputs or {}, result, output)
         if on_result:
             on_result(result)
         # The full result went to on_result (report, linkage store); the summary keeps outcome and
@@ -92,9 +100,9 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
             record(entry)
 
     if cluster is not None:
-        # (no pixel cache there: it lives beside the key, which the workers do not see)
-        return _on_cluster(cluster, files, options, key, output, dry_run, limits, cancel, summary, total, record,
-                           earlier_outputs)
+        # (no pixel cache there: it lives beside the key, which the workers do not see; earlier versions
+        # of an instance are removed here, by record)
+        return _on_cluster(cluster, files, options, key, output, dry_run, limits, cancel, summary, total, record)
 
     if jobs > 1 and "onnxruntime" in sys.modules and hasattr(os, "fork"):
         # This process has run the text detector: a worker forked from it hangs in onnxruntime (its
@@ -103,7 +111,6 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         jobs = 1
     if jobs <= 1 or len(files) <= 1:
         engine = Deidentifier(options, key, pixel_cache)
-        engine.earlier_outputs = earlier_outputs or {}
         for source in files:
             if cancel is not None and cancel.is_set():
                 summary.cancelled = True
@@ -130,7 +137,7 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     try:
         for result in run_unordered(files, _work, jobs=jobs, context=context, initializer=_start_worker,
                                     initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs), limits,
-                                              earlier_outputs or {}, pixel_cache),
+                                              pixel_cache),
                                     died=died, cancel=cancel):
             record(result)
         finished = True
@@ -145,13 +152,12 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     return summary
 
 
-def _on_cluster(cluster, files, options, key, output, dry_run, limits, cancel, summary, total, record,
-                earlier_outputs=None) -> RunSummary:
+def _on_cluster(cluster, files, options, key, output, dry_run, limits, cancel, summary, total, record) -> RunSummary:
     """The files on the cluster's workers, their results recorded here as they come back."""
     Deidentifier(options, key)   # options no worker can start with raise here, as with one job
     finished = False
     try:
-        cluster.run(files, options, key, output, dry_run, limits, SAMPLE_CHANGES, record, cancel, earlier_outputs)
+        cluster.run(files, options, key, output, dry_run, limits, SAMPLE_CHANGES, record, cancel)
         finished = True
     except KeyboardInterrupt:
         summary.cancelled = True
@@ -162,6 +168,32 @@ def _on_cluster(cluster, files, options, key, output, dry_run, limits, cancel, s
         if unfinished and output is not None and output.exists():
             remove_partial_files(output)   # what stopped or lost workers left is unfinished
     return summary
+
+
+def _one_version_per_instance(instances: dict, earlier: dict, result: FileResult, output: Path) -> None:
+    """One destination holds one version of an instance (issue 13, item 9), decided here, in the order
+    results are recorded, after the file is in place (atomic: the new one is renamed in before the old
+    goes). The first result of the run for an instance (pipeline.instance_tag) holds it: the version an
+    earlier run left (`earlier`: tag -> path, from the linkage store, in the destination or held beside
+    the key) is removed if it is another file. A later input of this run that is the same instance
+    (another transfer syntax, a re-export) is skipped, saying why, and its output, if another file,
+    removed."""
+    if not result.output or result.status not in (WRITTEN, SKIPPED):
+        return
+    first = instances.get(result.input_tag)
+    if first is not None and first.output and Path(first.output).is_file():
+        if result.output != first.output:
+            remove_output(Path(result.output), output)
+            result.status, result.output, result.review = SKIPPED, "", []
+            result.reason = "another file of this run is the same instance (one version of an instance per destination)"
+        return
+    instances[result.input_tag] = result
+    for tag in (result.input_tag, result.bytes_tag):   # the bytes' tag: what stores recorded before
+        version = earlier.get(tag)
+        if version and Path(version) != Path(result.output) and Path(version).is_file():
+            remove_output(Path(version), output)
+            if result.status == WRITTEN:
+                result.reason = "replaces the output of an earlier run (other settings, or another export of this instance)"
 
 
 def _exit_description(exitcode) -> str:
@@ -189,13 +221,12 @@ def _keep_freed_memory() -> None:
     libc.mallopt(-1, 512 * 1024 * 1024)   # M_TRIM_THRESHOLD: keep up to 512 MB of freed heap
 
 
-def _start_worker(options, key, output, dry_run, samples, limits, earlier_outputs=None, pixel_cache=None) -> None:
+def _start_worker(options, key, output, dry_run, samples, limits, pixel_cache=None) -> None:
     _keep_freed_memory()
     if options.clean_pixel_data:   # workers share the cores: one onnxruntime thread each (set before it loads)
         from .pixel_detector import use_threads
         use_threads(1)
     engine = Deidentifier(options, key, pixel_cache)
-    engine.earlier_outputs = earlier_outputs or {}
     _worker.update(engine=engine, output=output, dry_run=dry_run, samples=samples, done=0,
                    limits=limits)
 

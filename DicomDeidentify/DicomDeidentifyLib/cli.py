@@ -300,13 +300,9 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
     for path in args.inputs:
         if not path.exists():
             raise UserError(f"input {path} does not exist: check the path (give DICOM files or folders)")
-    if options.identity is IdentityMode.FIXED:
-        from .character_sets import fixed_value_problem
-        for flag, value, vr in (("--patient-name", options.fixed_patient_name, "PN"),
-                                ("--patient-id", options.fixed_patient_id, "LO")):
-            problem = fixed_value_problem(value, vr)
-            if problem:
-                raise UserError(f"{flag} {problem}: give another value")
+    for name, problem in options.fixed_value_problems():   # the library refuses them too (check_fixed_values)
+        flag = {"fixed_patient_name": "--patient-name", "fixed_patient_id": "--patient-id"}[name]
+        raise UserError(f"{flag} {problem}: give another value")
     missing = missing_pixel_modules() if options.clean_pixel_data or options.clean_graphics else []
     if missing and options.clean_pixel_data:
         raise UserError(pixels_missing_message("--clean-pixel-data", missing))

@@ -71,11 +71,8 @@ def _distributed():
 class _Secret:
     """The profile and key of a run, as sent to the workers; its repr shows neither."""
 
-    def __init__(self, options, key: bytes, earlier_outputs: dict | None = None):
+    def __init__(self, options, key: bytes):
         self.options, self.key = options, key
-        # outputs earlier runs wrote into the destination (input tag -> path): a file written anew replaces
-        # its earlier version there (pipeline). Sent with each task, like the key: its size grows with them.
-        self.earlier_outputs = earlier_outputs or {}
         self.run = secrets.token_hex(8)   # tells one run's de-identifiers from another's on a worker
 
     def __repr__(self) -> str:
@@ -116,7 +113,6 @@ def _engine(secret: _Secret):
             for other in [s for s in _engines if s[0] != secret.run]:
                 del _engines[other]
             engine = _engines[slot] = Deidentifier(secret.options, secret.key)
-            engine.earlier_outputs = secret.earlier_outputs
         return engine
 
 
@@ -355,8 +351,7 @@ class DaskCluster:
         self.checked = asked
 
     def run(self, files: list, options, key: bytes, output: Path | None, dry_run: bool, limits,
-            samples: int, record: Callable[[FileResult], None], cancel=None,
-            earlier_outputs: dict | None = None) -> None:
+            samples: int, record: Callable[[FileResult], None], cancel=None) -> None:
         """deidentify_file for every file on the workers; record(result) here for each, as their tasks
         finish (a callback, not a generator: a Ctrl-C while a result is recorded is caught here too).
 
@@ -375,7 +370,7 @@ class DaskCluster:
         # The secret goes with each task (a few hundred bytes), not scattered once: a scattered copy
         # can be lost with a worker, and every task after it failed ("lost dependencies") where now
         # the scheduler simply gives the lost worker's task to another.
-        secret = _Secret(options, key, earlier_outputs)
+        secret = _Secret(options, key)
         in_flight: dict = {}   # task key -> (future, _Task)
         pending = distributed.as_completed()
         numbers = itertools.count()

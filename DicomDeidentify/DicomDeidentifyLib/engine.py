@@ -41,6 +41,7 @@ from .markers import add_deidentification_markers
 from .output_check import protected_kind
 from .pixel_stage import PixelStage
 from .options import DateMode, DeidentifyOptions, IdentityMode
+from .output_fingerprint import settings_fingerprint
 from .pseudonyms import Pseudonymizer, patient_identity
 from .results import SKIPPED, Change, FileResult, ReviewItem
 from .tables import profile_table, safe_private_table
@@ -110,10 +111,9 @@ class Deidentifier:
         self._decisions: dict = {}
         self._unparsed: dict = {}
         # The settings an output was made with, in its name (pipeline.output_path): a re-run finds its
-        # output only when input, profile and key are the same.
-        self.settings_digest = self.hasher.digest("settings", options.to_json()).hex()
-        # input tag -> the output an earlier run wrote for that input into the destination (runs)
-        self.earlier_outputs: dict = {}
+        # output only when input, profile, key, region rules, tool and tables are the same.
+        self.settings_digest = self.hasher.digest(
+            "settings", settings_fingerprint(options, self.pixel_stage.rules)).hex()
         # Fixed values outside ASCII may need another character set: text is then parsed, not copied.
         self.refits_character_set = options.identity is IdentityMode.FIXED and not (
             options.fixed_patient_name.isascii() and options.fixed_patient_id.isascii())

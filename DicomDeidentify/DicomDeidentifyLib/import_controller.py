@@ -114,8 +114,9 @@ class Holder:
         outcome.released.append(written)
 
     def finish(self) -> None:
-        """Record the held files in the index, so that a review can wait for the next session."""
-        if self.outcome.held:
+        """Record the held files in the index, so that a review can wait for the next session; entries
+        whose file is gone (a re-run replaced the held copy: batch._one_version_per_instance) leave it."""
+        if self.outcome.held or (self.controller.held_root / PENDING_INDEX).exists():
             self.controller._save_pending(self.controller.pending().held + self.outcome.held)
 
 

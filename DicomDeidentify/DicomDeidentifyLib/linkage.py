@@ -146,7 +146,7 @@ class LinkageStore:
                 self.db.execute("INSERT OR IGNORE INTO uids VALUES (?, ?)", (old, new))
                 self.db.execute("INSERT OR IGNORE INTO destination_uids VALUES (?, ?)", (self.destination, old))
         if result.input_tag and result.output and result.status in ("written", "skipped"):
-            # the destination's one version of this input (what a later run with other settings replaces)
+            # the destination's one version of this instance (what a later run or export replaces)
             self.db.execute("INSERT INTO destination_outputs VALUES (?, ?, ?) ON CONFLICT(destination, input_tag) "
                             "DO UPDATE SET output = excluded.output", (self.destination, result.input_tag, result.output))
         sop = Path(result.output).name.split(".")[0] if result.output else ""
@@ -163,8 +163,9 @@ class LinkageStore:
             self.db.execute("UPDATE destination_outputs SET output = ? WHERE output = ?", (str(new), str(old)))
 
     def earlier_outputs(self, destination: Path) -> dict:
-        """input tag (pipeline: a keyed digest of an input's bytes) -> the output that runs with this key
-        wrote for it into `destination` (or held back from it), as last recorded."""
+        """input tag (pipeline.instance_tag: a keyed digest of an instance; in stores written before
+        instances were told apart, of an input's bytes) -> the output that runs with this key wrote for
+        it into `destination` (or held back from it), as last recorded."""
         rows = self.db.execute("SELECT input_tag, output FROM destination_outputs WHERE destination = ?",
                                (str(destination),))
         return dict(rows.fetchall())

@@ -120,6 +120,25 @@ class DeidentifyOptions:
         """CID 7050 codes for the profile and every option actually applied."""
         return [BASIC_PROFILE_CODE] + [OPTION_CODES[c] for c in self.enabled_columns()]
 
+    def fixed_value_problems(self) -> list[tuple[str, str]]:
+        """[(setting, what makes its value unfit)] for the fixed Patient's Name (PN) and Patient ID (LO)
+        under identity fixed (character_sets.fixed_value_problem: a backslash, a control character, too
+        long); [] when they fit or identity is not fixed."""
+        if self.identity is not IdentityMode.FIXED:
+            return []
+        from .character_sets import fixed_value_problem   # pydicom: only when identity is fixed
+        found = [(name, fixed_value_problem(getattr(self, name), vr))
+                 for name, vr in (("fixed_patient_name", "PN"), ("fixed_patient_id", "LO"))]
+        return [(name, problem) for name, problem in found if problem]
+
+    def check_fixed_values(self) -> None:
+        """Raise errors.ProfileError (a ValueError whose text may be shown) naming the first unfit fixed
+        value (fixed_value_problems); what runs.deidentify_folder and batch.deidentify_paths do before
+        any file is read, so that the Slicer panel and the Python API refuse what the command line does."""
+        for name, problem in self.fixed_value_problems():
+            from .errors import ProfileError
+            raise ProfileError(f"{name} {problem}: give another value")
+
     def requested_but_not_implemented(self) -> list[str]:
         return [name for name in NOT_IMPLEMENTED if getattr(self, name)]
 

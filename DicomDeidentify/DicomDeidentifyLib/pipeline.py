@@ -23,8 +23,9 @@ def output_path(output_dir: Path, dataset, patient_folder_fallback: str, source_
     """<output>/<patient>/<study>/<series>/<sop>.<source tag>.dcm, all from de-identified values.
 
     Input file names are never reused: they often carry the patient's name. The
-    source tag (a keyed digest of the input bytes) tells apart two encodings of
-    one instance, and makes a second run over the same input find its output.
+    source tag (a keyed digest of the input bytes and the settings, engine.settings_digest)
+    makes a second run over the same input with the same settings find its output;
+    any other version of the instance is removed by the run (batch._one_version_per_instance).
     """
     patient = _UNSAFE_NAME.sub("_", str(dataset.get("PatientID", "") or "")).strip("._") or patient_folder_fallback
     parts = [patient]
@@ -47,24 +48,29 @@ def _removed_names(tags: tuple) -> tuple:
     return tuple(_attribute_name(tag) for tag in tags if tag & 0xFFFF)
 
 
-def _drop_earlier_version(deidentifier: Deidentifier, input_tag: str, target: Path, output_dir: Path) -> bool:
-    """Remove what an earlier run (other settings: another file name, maybe other UIDs and folders)
-    wrote for the same input into this destination, once `target` is in place: one destination
-    holds one version of an input's instance. True if one was removed."""
-    earlier = deidentifier.earlier_outputs.get(input_tag)
-    if not earlier or Path(earlier) == target or not Path(earlier).is_file():
-        return False
-    earlier = Path(earlier)
-    earlier.unlink()
-    root = Path(output_dir)
-    for folder in earlier.parents:   # its series, study and patient folders in the destination, once empty
-        if root not in folder.parents:
+def instance_tag(deidentifier: Deidentifier, digest: str, identity_hash: str, original_study: str,
+                 original_sop: str) -> str:
+    """What one destination holds one version of (issue 13, item 9): an instance, as a keyed digest of
+    the patient's identity, the original Study and SOP Instance UIDs (a re-export of it, other bytes,
+    is the same instance); for a file without a SOP Instance UID, its bytes. 20 hex digits."""
+    if not original_sop:
+        return deidentifier.hasher.digest("input", digest).hex()[:20]
+    return deidentifier.hasher.digest("instance", f"{identity_hash}\x00{original_study}\x00{original_sop}").hex()[:20]
+
+
+def remove_output(path: Path, root: Path) -> None:
+    """Remove a written (or held) file and the series, study and patient folders output_path made for
+    it, once empty; never `root` (the destination) nor a folder above the patient's."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    root = Path(root)
+    for folder in list(path.parents)[:3]:
+        if folder == root:
             break
         try:
             folder.rmdir()
         except OSError:   # not empty (or not ours to remove): the folders above stay too
             break
-    return True
 
 
 def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path | None,
@@ -91,6 +97,7 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
     try:
         transfer_syntax = transfer_syntax_of(dataset)
         original_sop = str(dataset.get("SOPInstanceUID", "") or dataset.file_meta.get("MediaStorageSOPInstanceUID", ""))
+        original_study = str(dataset.get("StudyInstanceUID", "") or "")
         pixel_plan = deidentifier.pixel_stage.plan(dataset)   # from the original header
         protected = ProtectedValues(dates_kept=deidentifier.options.dates is DateMode.FULL)
         result = deidentifier.deidentify(dataset, str(source), protected)
@@ -107,16 +114,20 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         if output_dir is None:
             result.status = DRY_RUN
             return result
-        # The name's tag: the input's bytes and the settings (profile, key); the input tag: its bytes alone.
+        # The name's tag: the input's bytes and the settings (profile, key, rules, tool and tables: "already
+        # present" only for the same input written the same way); the input tag: the instance.
         source_tag = deidentifier.hasher.digest("source", f"{digest}\x00{deidentifier.settings_digest}").hex()[:10]
-        result.input_tag = deidentifier.hasher.digest("input", digest).hex()[:20]
+        result.input_tag = instance_tag(deidentifier, digest, result.patient["identity_hash"], original_study,
+                                        original_sop)
+        result.bytes_tag = deidentifier.hasher.digest("input", digest).hex()[:20]
+        # an earlier version of the instance in this destination is removed by the run (batch), once this
+        # one is recorded: it alone knows whether another input of the run is the same instance
         target = output_path(output_dir, dataset, "patient-" + result.patient["identity_hash"][:12], source_tag)
         result.output = str(target)
         if dry_run:
             result.status = DRY_RUN
         elif target.exists():
             result.status, result.reason = SKIPPED, "already present (same input, same profile and key)"
-            _drop_earlier_version(deidentifier, result.input_tag, target, output_dir)
         else:
             protected.unread = read.removed_values()
             protected.source, protected.removed = source, set(result.removed)
@@ -126,8 +137,6 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
             except OutputLeak as leak:   # nothing was left behind; the run goes on
                 return FileResult(str(source), status=FAILED, reason=f"output check failed: {leak.reason}")
             result.status = WRITTEN
-            if _drop_earlier_version(deidentifier, result.input_tag, target, output_dir):
-                result.reason = "replaces the output of an earlier run with other settings"
         return result
     except Exception as error:  # keep the batch going; the reason names what went wrong
         return FileResult(str(source), status=FAILED, reason=f"de-identification failed: {type(error).__name__}: {error}")

@@ -48,7 +48,8 @@ class FileResult:
     patient: dict = field(default_factory=dict)    # pseudonym, identity hash, date offset
     held: bool = False                             # written, but held back until its review is decided
     pixel: dict = field(default_factory=dict)      # what Clean Pixel Data did (pixel_stage); PHI in before_png
-    input_tag: str = ""                            # keyed digest of the input's bytes (pipeline, linkage)
+    input_tag: str = ""                            # keyed digest of the instance (pipeline.instance_tag, linkage)
+    bytes_tag: str = ""                            # keyed digest of the input's bytes (what older stores keyed on)
 
 
 @dataclass

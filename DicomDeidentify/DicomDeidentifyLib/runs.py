@@ -59,7 +59,8 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     (import_controller.Holder): a file with a kept value or pixels not proven clean is held in
     held/pending/ beside the key, outside the side database; RunResult.held lists them.
 
-    Raises KeyFileError for a missing or unreadable key, ValueError for secrets placed inside
+    Raises errors.ProfileError for an unfit fixed Patient's Name or ID (options.check_fixed_values),
+    KeyFileError for a missing or unreadable key, ValueError for secrets placed inside
     the destination (the report folder: inside any destination, page_places), a destination inside Slicer's DICOM database (check_destination), an input
     inside the destination, or a destination inside an input (unless `destination_inside_input`:
     the import routing's case, where the walk leaves the destination out).
@@ -68,6 +69,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     linkage store, report and placing stay here, as in a local run (batch.deidentify_paths).
     """
     options = options or DeidentifyOptions()
+    options.check_fixed_values()   # before any key, folder or file is touched
     inputs = [Path(i) for i in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
     destination = Path(destination).resolve()
     key_path = Path(key_file) if key_file else default_key_file()
@@ -109,7 +111,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
             store.add(result)
 
     # What earlier runs with this key wrote into the destination (or held back from it, beside the
-    # key): a file written now for the same input replaces it, so one version of it stays.
+    # key): a file written now for the same instance replaces it, so one version of it stays (batch).
     earlier = {} if store is None else {
         tag: output for tag, output in store.earlier_outputs(destination).items()
         if _inside(output, destination) or _inside(output, key_path.parent)}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import hashlib
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +39,29 @@ def corpus_files() -> tuple:
     files += sorted(p for p in root.rglob("*.dcm"))
     assert len(files) > 200, f"only {len(files)} test files: install pydicom-data and deid-data"
     return tuple(files)
+
+
+def instance_rounds(files) -> list:
+    """`files` split into rounds in which no two files are one instance (the same SOP Instance UID) unless
+    they are the same bytes: a destination holds one version of an instance (batch), so a test that needs
+    every file's output writes each round into a destination of its own. Unreadable files: round 0."""
+    rounds: list = []   # [(files, {SOP Instance UID: bytes digest})]
+    for path in files:
+        try:
+            uid = str(pydicom.dcmread(path, stop_before_pixels=True, force=True).get("SOPInstanceUID", "") or "")
+        except Exception:   # broken on purpose: its run fails it
+            uid = ""
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        for members, seen in rounds:
+            if not uid or seen.get(uid, digest) == digest:
+                break
+        else:
+            members, seen = [], {}
+            rounds.append((members, seen))
+        members.append(path)
+        if uid:
+            seen[uid] = digest
+    return [members for members, _ in rounds]
 
 
 def deidentify(dataset: pydicom.Dataset, options: DeidentifyOptions | None = None, key: bytes = KEY):
