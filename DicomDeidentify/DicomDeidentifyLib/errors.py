@@ -36,7 +36,10 @@ def error_kind(error: BaseException) -> str:
     an exception raised while a data set was read, decoded or written: its type only. pydicom's texts
     quote values (BytesLengthException "... received b'<value>'", the writer's OSError with a dump of
     the data element, valuerep's ValueError "'<value>' is not a valid ..."), so str(error) never goes
-    into a result; the caller adds the attribute's tag or keyword and a fixed description."""
+    into a result; the caller adds the attribute's tag or keyword and a fixed description. A SafeError
+    (this project's, whose text names no value) keeps its text."""
+    if isinstance(error, SafeError):
+        return f"{type(error).__name__}: {error}"
     return type(error).__name__
 
 
