@@ -31,6 +31,7 @@ from pydicom.tag import BaseTag
 from pydicom.uid import UID
 from pydicom.values import convert_string
 
+from .errors import error_kind
 from .dicom_writer import LONG_LENGTH_VRS, SourceLayout, dictionary_vr_or_empty, write_to
 from . import raw_values
 from .bounded_read import DEFAULT_MAX_INFLATED_MB, MB, InputRefused, inflate_bounded, read_regular, scan_tag_order
@@ -539,5 +540,5 @@ def _writer_alive(path: Path) -> bool:
 
 
 def _describe(error: Exception) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+    # the type only: pydicom's parse errors may quote bytes of the file (errors.error_kind)
+    return error_kind(error)

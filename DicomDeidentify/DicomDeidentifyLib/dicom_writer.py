@@ -25,6 +25,8 @@ from pydicom.filewriter import (correct_ambiguous_vr, correct_ambiguous_vr_eleme
                                 write_file_meta_info)
 from pydicom.uid import UID
 
+from .errors import SafeError
+
 PYDICOM_MAJOR = int(pydicom.__version__.split(".")[0])
 UNDEFINED_LENGTH = 0xFFFFFFFF
 LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
@@ -71,8 +73,9 @@ class FileRange:
         return self.end - self.start
 
 
-class InputChanged(OSError):
-    """The input file ended before a span read from it earlier: it was changed during the run."""
+class InputChanged(SafeError, OSError):
+    """The input file ended before a span read from it earlier: it was changed during the run. Its
+    text names no path or value (the file's result names the input)."""
 
 
 def dataset_bytes(dataset: Dataset, layout: SourceLayout | None = None) -> bytes:
@@ -124,7 +127,7 @@ def _copy_range(handle, piece: FileRange) -> None:
                 count = os.copy_file_range(source.fileno(), handle.fileno(), len(piece) - copied,
                                            piece.start + copied)
                 if count == 0:
-                    raise InputChanged(f"{piece.path} is shorter than when it was read: it changed during the run")
+                    raise InputChanged("the input is shorter than when it was read: it changed during the run")
                 copied += count
     except InputChanged:
         raise

@@ -22,6 +22,7 @@ from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.filereader import read_sequence
 from pydicom.sequence import Sequence
 
+from .errors import error_kind
 from .structure_check import StructureError, check_items
 
 PYDICOM_MAJOR = int(pydicom.__version__.split(".")[0])
@@ -80,6 +81,8 @@ def decode_as(element, vr: str, encoding, stored_as_un: bool) -> DataElement:
                            is_undefined_length=length == UNDEFINED_LENGTH)
     if length == UNDEFINED_LENGTH:
         raise Undecodable(f"undefined length, which a {vr} value cannot have")
+    if plain_vr(getattr(element, "VR", None)) == "SQ":
+        raise Undecodable(f"a sequence, which a {vr or 'value of this attribute'} cannot be")
     raw = RawDataElement(tag, vr or None, len(value), value, 0, implicit, little)
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # pydicom warns where it would fall back to UN
@@ -101,7 +104,7 @@ def _sequence(value: bytes, length: int, implicit: bool, little: bool, encoding)
     try:
         check_items(value, implicit, little, length == UNDEFINED_LENGTH)
     except (StructureError, struct.error) as error:
-        raise Undecodable(f"not a sequence: {error}") from None
+        raise Undecodable(f"not a sequence: {error}") from None   # StructureError: positions and tags only
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
@@ -112,5 +115,5 @@ def _sequence(value: bytes, length: int, implicit: bool, little: bool, encoding)
 
 
 def _describe(error: Exception) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+    # the type only: pydicom's texts quote the value (errors.error_kind)
+    return error_kind(error)

@@ -33,6 +33,7 @@ from . import actions as A
 from .character_sets import CHARACTER_SET_VRS, fit_character_set, terms_of
 from .dates import shift_value
 from .dicom_writer import dictionary_vr_or_empty
+from .errors import error_kind
 from .element_decoding import KNOWN_VRS, Undecodable, decode_as, looks_like_sequence, plain_vr, stored_bytes
 from .dummies import DATE_TIME_VRS, DUMMY_CODE, TEXT_VRS, dummy_for
 from .keyed_hash import KeyedHasher
@@ -157,10 +158,10 @@ class Deidentifier:
             return "remove"   # group lengths
         if self.refits_character_set and vr in CHARACTER_SET_VRS:
             return None   # may have to be re-encoded for the fixed values (character_sets)
-        if not vr or vr in ("SQ", "UN") or " " in vr or _judging_vr(tag) not in (None, vr):
+        if not vr or vr in ("SQ", "UN") or " " in vr or _stored_vr_differs(tag, vr):
             # sequences are walked; unknown or ambiguous VRs go the careful way, and pydicom
-            # gives an element read as UN its dictionary VR, which the bytes would not have; a
-            # name, date or UID stored as another VR is judged as what it is (see _public)
+            # gives an element read as UN its dictionary VR, which the bytes would not have; an
+            # element stored as another VR than its dictionary's is judged as what it is (_public)
             return None
         action, column = self.decide(tag, vr)
         if action == A.KEEP and column not in RETAIN_COLUMNS:
@@ -246,14 +247,34 @@ class _FileRun:
         self.written: dict = {}   # keyword -> value written from the user (--identity fixed)
         self.cleaner = TextCleaner.from_dataset(dataset) if self._cleans_text() else None
         # The original identity, for the linkage store of key holders (never written to an output).
-        self.original = {"patient_id": _text(dataset.get("PatientID", "")),
-                         "issuer": _text(dataset.get("IssuerOfPatientID", "")),
-                         "name": _text(dataset.get("PatientName", "")),
-                         "birth_date": _text(dataset.get("PatientBirthDate", ""))}
+        self.original = {"patient_id": self._context_text("PatientID"),
+                         "issuer": self._context_text("IssuerOfPatientID"),
+                         "name": self._context_text("PatientName"),
+                         "birth_date": self._context_text("PatientBirthDate")}
         original = self.original
         identity = patient_identity(original["patient_id"], original["issuer"], original["name"],
-                                    original["birth_date"], fallback=_text(dataset.get("StudyInstanceUID", "")))
-        self.pseudonym = engine.pseudonym(identity, _text(dataset.get("PatientSex", "")))
+                                    original["birth_date"], fallback=self._context_text("StudyInstanceUID"))
+        self.pseudonym = engine.pseudonym(identity, self._context_text("PatientSex"))
+
+    def _context_text(self, keyword: str) -> str:
+        """A top-level value the run reads before the walk, as text. One stored as another VR than
+        its dictionary's (a name as FD or OB) is decoded as the dictionary VR first, in place (the
+        walk then judges it like any other); '' when its bytes are no value of that VR (the walk
+        removes it with a review item) or pydicom cannot decode it."""
+        dataset, tag = self.dataset, tag_for_keyword(keyword)
+        if tag not in dataset:
+            return ""
+        raw = dataset.get_item(tag)
+        vr = plain_vr(getattr(raw, "VR", None))
+        if vr and vr != "UN" and vr in KNOWN_VRS and _stored_vr_differs(tag, vr):
+            try:
+                dataset[tag] = decode_as(raw, dictionary_vr_or_empty(tag), dataset._character_set, stored_as_un=False)
+            except Undecodable:
+                return ""
+        try:
+            return _text(dataset[tag].value)
+        except Exception:   # undecodable: removed by the walk, which says so
+            return ""
 
     def _cleans_text(self) -> bool:
         o = self.options
@@ -305,11 +326,11 @@ class _FileRun:
             del dataset[tag]   # group lengths are recomputed; file meta is rebuilt by dicom_io
             return
         vr = _vr_of(raw, number)
-        judged_as = _judging_vr(number)
-        if vr == "UN" or vr not in KNOWN_VRS or (judged_as is not None and vr != judged_as and vr in STRING_VRS):
-            # Stored as UN, with VR bytes that are no VR ('LK'), or as another text VR than a name,
-            # date, time or UID the dictionary knows it as: judged as what it is (PS3.5 6.2.2), not
-            # as it is stored (a tag no dictionary knows is removed as unknown).
+        if vr == "UN" or vr not in KNOWN_VRS or _stored_vr_differs(number, vr):
+            # Stored as UN, with VR bytes that are no VR ('LK'), or as any VR other than the
+            # dictionary's (a date as OB, a name as FD, a text as SQ): judged as what it is (PS3.5
+            # 6.2.2), not as it is stored, or removed when its bytes are no value of that VR (a tag
+            # no dictionary knows is removed as unknown).
             vr = self._decode_un(dataset, tag, raw, path, stored_as_un=vr == "UN")
             if vr is None:
                 return
@@ -333,7 +354,7 @@ class _FileRun:
             element = dataset[tag]
         except Exception as error:  # a value pydicom cannot decode: it can't be judged, so it goes
             del dataset[tag]
-            problem = str(error)
+            problem = error_kind(error)   # never str(error): pydicom's texts quote the value
             self._removed(path, tag, vr, "X", lambda: f"<undecodable: {problem}>", keyword, raw)
             self._review(path, tag, keyword, vr, f"could not be decoded ({problem}); removed")
             return
@@ -706,16 +727,14 @@ def _shown_raw(raw, vr: str = "") -> str:
     return _shown(value)
 
 
-# VRs the walk judges an unlisted attribute by (dates by the date option, UIDs replaced, names
-# emptied): an element stored as another text VR is decoded as its dictionary VR first.
-JUDGED_BY_VR = frozenset({"DA", "DT", "TM", "UI", "PN"})
-
-
 @lru_cache(maxsize=65536)
-def _judging_vr(tag: int):
-    """The dictionary VR of a public tag if it is one the walk judges by, else None."""
-    vr = dictionary_vr_or_empty(tag)
-    return vr if vr in JUDGED_BY_VR else None
+def _stored_vr_differs(tag: int, vr: str) -> bool:
+    """True when a public tag the dictionary knows is stored as a VR its entry does not allow
+    ('US or SS' allows both); False for unknown tags and for a VR not stated (implicit VR)."""
+    known = dictionary_vr_or_empty(tag)
+    if not vr or not known or known == "UN":
+        return False
+    return vr not in known.split(" or ")
 
 
 def _private_dictionary_vr(tag, creator: str) -> str:

@@ -31,6 +31,18 @@ class ProfileError(SafeError, ValueError):
     the replacement the user typed), so it may be shown (review 3, R1)."""
 
 
+def error_kind(error: BaseException) -> str:
+    """What a result (a reason, a review item, the report, the linkage store, the console) may say of
+    an exception raised while a data set was read, decoded or written: its type only. pydicom's texts
+    quote values (BytesLengthException "... received b'<value>'", the writer's OSError with a dump of
+    the data element, valuerep's ValueError "'<value>' is not a valid ..."), so str(error) never goes
+    into a result; the caller adds the attribute's tag or keyword and a fixed description. A SafeError
+    (this project's, whose text names no value) keeps its text."""
+    if isinstance(error, SafeError):
+        return f"{type(error).__name__}: {error}"
+    return type(error).__name__
+
+
 def shown_text(error: BaseException) -> str:
     """What a popup or a log line may say of `error`: a SafeError's text, else its type only."""
     if isinstance(error, SafeError):

@@ -37,6 +37,7 @@ from pydicom.filereader import read_dataset
 from pydicom.charset import convert_encodings, decode_bytes
 
 from .element_decoding import Undecodable, decode_as, plain_vr
+from .errors import error_kind
 from .structure_check import body_offset, meta_transfer_syntax
 from .uids import is_standard_uid, names_no_instance
 
@@ -123,7 +124,7 @@ def check_output(path, protected: ProtectedValues) -> None:
             dataset, searched = _read_back(path)
             _parse_sequences(dataset)
         except Exception as error:
-            raise OutputLeak(f"the written file cannot be read back ({type(error).__name__}: {error})") from None
+            raise OutputLeak(f"the written file cannot be read back ({error_kind(error)})") from None
     encodings = _encodings(dataset)
     generated = kept = None
     for name, needle, kind in _needles(protected):

@@ -11,6 +11,7 @@ from .bounded_read import InputRefused, ReadLimits, check_input
 from .dicom_io import (DicomReadError, needs_decoding, read_source, replace_file_meta, transfer_syntax_of,
                        write_dataset)
 from .engine import Deidentifier
+from .errors import error_kind
 from .options import DateMode
 from .output_check import OutputLeak, ProtectedValues, check_output
 from .pixel_stage import Refused
@@ -91,9 +92,9 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
     except DicomReadError as error:
         return FileResult(str(source), status=SKIPPED if error.not_dicom else FAILED, reason=error.reason)
     except OSError as error:
-        return FileResult(str(source), status=FAILED, reason=f"cannot be read: {error.strerror or error}")
+        return FileResult(str(source), status=FAILED, reason=f"cannot be read: {error.strerror or error_kind(error)}")
     except Exception as error:  # e.g. a file that shrank while it was mapped: this file fails, the batch goes on
-        return FileResult(str(source), status=FAILED, reason=f"cannot be read: {type(error).__name__}: {error}")
+        return FileResult(str(source), status=FAILED, reason=f"cannot be read: {error_kind(error)}")
     try:
         transfer_syntax = transfer_syntax_of(dataset)
         original_sop = str(dataset.get("SOPInstanceUID", "") or dataset.file_meta.get("MediaStorageSOPInstanceUID", ""))
@@ -139,4 +140,5 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
             result.status = WRITTEN
         return result
     except Exception as error:  # keep the batch going; the reason names what went wrong
-        return FileResult(str(source), status=FAILED, reason=f"de-identification failed: {type(error).__name__}: {error}")
+        # the type only: pydicom's texts quote values (errors.error_kind)
+        return FileResult(str(source), status=FAILED, reason=f"de-identification failed: {error_kind(error)}")

@@ -12,10 +12,16 @@ import numpy as np
 import pydicom
 from pydicom.uid import ExplicitVRLittleEndian
 
+from .errors import error_kind
+
 PYDICOM_3 = int(pydicom.__version__.split(".")[0]) >= 3
 OUTPUT_TRANSFER_SYNTAX = ExplicitVRLittleEndian
 CONVERTED_TO_RGB = {"YBR_FULL", "YBR_FULL_422", "YBR_RCT", "YBR_ICT"}
 SUPPORTED_PHOTOMETRIC = {"MONOCHROME1", "MONOCHROME2", "RGB", "PALETTE COLOR"} | CONVERTED_TO_RGB
+# PS3.3 C.7.6.3.1.2 defined terms (current and retired): only these are named in a reason, any other
+# text in the element could be a value planted there
+PHOTOMETRIC_TERMS = SUPPORTED_PHOTOMETRIC | {"YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_422", "YBR_PARTIAL_420",
+                                             "YBR_ICT", "YBR_RCT", "HSV", "ARGB", "CMYK", "XYB"}
 
 
 class PixelDecodeError(Exception):
@@ -30,11 +36,13 @@ def decode_frames(dataset) -> np.ndarray:
         raise PixelDecodeError(f"{dataset.get('BitsAllocated')} bits allocated: not supported for cleaning")
     photometric = str(dataset.get("PhotometricInterpretation", "")).strip()
     if photometric not in SUPPORTED_PHOTOMETRIC:
-        raise PixelDecodeError(f"photometric interpretation {photometric!r} is not supported for cleaning")
+        named = repr(photometric) if photometric in PHOTOMETRIC_TERMS else "of this file"
+        raise PixelDecodeError(f"photometric interpretation {named} is not supported for cleaning")
     try:
         array = dataset.pixel_array
     except Exception as error:   # no handler for the transfer syntax, a damaged stream, ...
-        raise PixelDecodeError(f"pixel data cannot be decoded: {type(error).__name__}: {error}") from None
+        # the type only: pydicom's texts quote element values (errors.error_kind)
+        raise PixelDecodeError(f"pixel data cannot be decoded: {error_kind(error)}") from None
     if not PYDICOM_3 and photometric in ("YBR_FULL", "YBR_FULL_422"):
         from pydicom.pixel_data_handlers.util import convert_color_space
         array = convert_color_space(array, "YBR_FULL", "RGB")

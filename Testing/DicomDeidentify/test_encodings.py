@@ -422,3 +422,135 @@ def test_the_output_check_reads_headers_longer_than_its_first_read(tmp_path, mon
                                      SECONDARY_REVIEWER_NAME: explicit(SECONDARY_REVIEWER_NAME, "PN", b"Doe^Jonathan")},
                           dataset=ds)
     assert result.status == "failed" and "PatientName" in result.reason
+
+
+# -- F3, F9 (review of issue 13): any VR other than the dictionary's, binary ones included ----
+
+BINARY_VRS = ("OB", "OW", "OF", "FD", "FL", "US", "SS", "UL", "SL", "AT", "UN")
+STUDY_DATE, SERIES_DESCRIPTION, PATIENT_NAME, PATIENT_ID = 0x00080020, 0x0008103E, 0x00100010, 0x00100020
+MODIFIED = DeidentifyOptions(dates="modified", clean_descriptors=True)
+
+
+def stored_as(tag: int, vr: str, value: bytes) -> bytes:
+    return un(tag, value) if vr == "UN" else explicit(tag, vr, value)
+
+
+@both_ways
+@pytest.mark.parametrize("vr", BINARY_VRS)
+def test_a_date_stored_as_a_binary_vr_is_shifted_as_a_date_and_written_as_da(tmp_path, sampled, vr):
+    value = b"19990923"   # eight bytes: a whole number of values of every binary VR
+    _, plain, _ = run(tmp_path / "plain", {STUDY_DATE: explicit(STUDY_DATE, "DA", value)}, MODIFIED, sampled)
+    result, out, data = run(tmp_path / "binary", {STUDY_DATE: stored_as(STUDY_DATE, vr, value)}, MODIFIED, sampled)
+    assert result.status == "written", result.reason
+    assert out[STUDY_DATE].VR == "DA" and out.StudyDate == plain.StudyDate != "19990923"
+    assert value not in data
+
+
+@both_ways
+@pytest.mark.parametrize("vr", BINARY_VRS)
+def test_free_text_stored_as_a_binary_vr_is_cleaned_under_clean_descriptors(tmp_path, sampled, vr):
+    value = b"Study of 23 Sep 1999 ok "   # 24 bytes
+    result, out, data = run(tmp_path, {SERIES_DESCRIPTION: stored_as(SERIES_DESCRIPTION, vr, value)}, MODIFIED,
+                            sampled)
+    assert result.status == "written", result.reason
+    assert out[SERIES_DESCRIPTION].VR == "LO"
+    assert "Sep" not in out.SeriesDescription and b"1999" not in data
+
+
+@both_ways
+@pytest.mark.parametrize("vr", BINARY_VRS)
+def test_a_name_and_id_stored_as_a_binary_vr_are_replaced_like_any_other(tmp_path, sampled, vr):
+    name, patient_id = b"Doe^Jonathan Rex", b"MRN-7781-2244-XY"   # 16 bytes each
+    _, plain, _ = run(tmp_path / "plain", {PATIENT_NAME: explicit(PATIENT_NAME, "PN", name),
+                                           PATIENT_ID: explicit(PATIENT_ID, "LO", patient_id)}, sampled=sampled)
+    result, out, data = run(tmp_path / "binary", {PATIENT_NAME: stored_as(PATIENT_NAME, vr, name),
+                                                  PATIENT_ID: stored_as(PATIENT_ID, vr, patient_id)}, sampled=sampled)
+    assert result.status == "written", result.reason
+    assert out[PATIENT_NAME].VR == "PN" and out[PATIENT_ID].VR == "LO"
+    # decoded as PN and LO before the identity was read: the same pseudonyms as the plain file
+    assert (out.PatientName, out.PatientID) == (plain.PatientName, plain.PatientID)
+    assert b"Jonathan" not in data and b"7781-2244" not in data
+
+
+@both_ways
+def test_binary_vrs_inside_a_sequence_are_judged_as_their_dictionary_vr(tmp_path, sampled):
+    reference = (explicit(0x00081150, "UI", CT_IMAGE.encode()) + explicit(0x00081155, "OB", UID.encode() + b"\x00")
+                 + explicit(SECONDARY_REVIEWER_NAME, "FD", b"Doe^Jonathan Rex")
+                 + explicit(STUDY_UPDATE_DATE_TIME, "US", b"20170801123000"))
+    sequence = explicit(REFERENCED_IMAGE_SEQUENCE, "SQ", sequence_value([item(reference)]))
+    result, out, data = run(tmp_path, {REFERENCED_IMAGE_SEQUENCE: sequence}, sampled=sampled)
+    assert result.status == "written", result.reason
+    reference = out.ReferencedImageSequence[0]
+    assert reference.ReferencedSOPInstanceUID == Deidentifier(DeidentifyOptions(), KEY).map_uid(UID)
+    assert reference[0x00081155].VR == "UI" and reference[SECONDARY_REVIEWER_NAME].VR == "PN"
+    assert reference[SECONDARY_REVIEWER_NAME].value == ""
+    assert STUDY_UPDATE_DATE_TIME not in reference or reference[STUDY_UPDATE_DATE_TIME].value == ""
+    assert UID.encode() not in data and b"Jonathan" not in data and b"20170801" not in data
+
+
+@both_ways
+@pytest.mark.parametrize("tag, keyword, element", [
+    (PATIENT_NAME, "PatientName", explicit(PATIENT_NAME, "SQ", sequence_value([item(explicit(
+        PATIENT_NAME, "PN", b"Zanzibar^Q"))]))),                                      # a name as a sequence
+    (0x00189087, "DiffusionBValue", explicit(0x00189087, "OB", b"Zanzibar1X")),       # ten bytes: no FD
+    (STUDY_DATE, "StudyDate", explicit(STUDY_DATE, "FD", b"Zanzibar")),               # not a date
+    (REFERENCED_IMAGE_SEQUENCE, "ReferencedImageSequence", explicit(REFERENCED_IMAGE_SEQUENCE, "OB",
+                                                                   b"Zanzibar in no item")),
+], ids=["name-as-SQ", "FD-as-OB", "date-as-FD", "sequence-as-OB"])
+def test_bytes_that_are_no_value_of_the_dictionary_vr_are_removed_and_reported_without_the_value(
+        tmp_path, sampled, tag, keyword, element):
+    result, out, data = run(tmp_path, {tag: element}, MODIFIED, sampled)
+    assert result.status == "written", result.reason
+    assert tag not in out or out[tag].value in ("", None)
+    assert b"Zanzibar" not in data
+    said = [(item.path, item.reason, item.value) for item in result.review]
+    assert any(path == keyword for path, _, _ in said), said
+    assert not any("Zanzibar" in f"{reason} {example}" for _, reason, example in said)
+
+
+# -- F4: no value reaches a reason, the report, the linkage store or the console through an exception's text
+
+PLANTED = b"Zanzibar"
+
+
+def planted_files(folder: Path) -> None:
+    ct = read("CT_small.dcm")
+    folder.mkdir(parents=True)
+    cases = {"sex_fd": {0x00100040: explicit(0x00100040, "FD", b"Shelbyville Zanzibar")},   # 20 bytes: no FD
+             "bvalue_ob": {0x00189087: explicit(0x00189087, "OB", PLANTED + b"1X")},
+             "date_fd": {STUDY_DATE: explicit(STUDY_DATE, "FD", PLANTED)},
+             "name_sq": {PATIENT_NAME: explicit(PATIENT_NAME, "SQ", sequence_value([item(explicit(
+                 PATIENT_NAME, "PN", PLANTED + b"^Q"))]))},
+             "weight_bad": {0x00101030: explicit(0x00101030, "DS", PLANTED)},          # fails pydicom's DS check
+             "age_us": {0x00101010: explicit(0x00101010, "US", PLANTED[:3] + b"Y")}}
+    for name, overrides in cases.items():
+        (folder / f"{name}.dcm").write_bytes(file_from(ct, overrides))
+
+
+@pytest.mark.parametrize("linkage", [True, False], ids=["linkage", "no-linkage"])
+def test_no_planted_value_reaches_the_key_folder_or_the_console_through_an_error(tmp_path, linkage):
+    import os
+    import subprocess
+    import sys
+    planted_files(tmp_path / "in")
+    args = [sys.executable, "-m", "DicomDeidentifyLib", "anonymize", tmp_path / "in", "--output", tmp_path / "out",
+            "--key-file", tmp_path / "k" / "key", "--create-key", "--verbose", "--retain-dates", "modified",
+            "--clean-descriptors"] + ([] if linkage else ["--no-linkage"])
+    done = subprocess.run([str(a) for a in args], capture_output=True, timeout=300, env=dict(os.environ))
+    assert done.returncode in (0, 1), done.stderr
+    assert b"6 files" in done.stdout
+    assert PLANTED not in done.stdout and PLANTED not in done.stderr
+    import json
+    reports = list((tmp_path / "k").rglob("report.json"))
+    assert reports
+    report = json.loads(reports[0].read_text())
+    files = [entry for entry in report.get("files", [])]
+    text = json.dumps({"review": report.get("review"), "files": [
+        {key: value for key, value in entry.items() if key != "changes"} for entry in files]})
+    assert "Zanzibar" not in text   # no reason, review item or example quotes it
+    linkage_store = tmp_path / "k" / "linkage.sqlite"
+    assert not linkage_store.exists() or PLANTED not in linkage_store.read_bytes()
+    if not linkage:   # no original value anywhere under the key folder
+        for path in (tmp_path / "k").rglob("*"):
+            if path.is_file():
+                assert PLANTED not in path.read_bytes(), path
