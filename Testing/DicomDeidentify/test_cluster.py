@@ -23,7 +23,7 @@ from DicomDeidentifyLib.cluster import DaskCluster
 from DicomDeidentifyLib.keys import load_key, write_key
 from DicomDeidentifyLib.linkage import linkage_path
 from DicomDeidentifyLib.runs import deidentify_folder
-from support.data import KEY, corpus_files, read, save
+from support.data import KEY, corpus_files, instance_rounds, read, save
 
 CLI = Path(sys.executable).parent / "dicom-deidentify"
 
@@ -81,8 +81,11 @@ def order_free(rows: list, output_of, status_fields: tuple) -> list:
 
 
 def test_a_cluster_run_of_the_corpus_equals_a_local_run(tmp_path, scheduler):
-    corpus = tmp_path / "corpus"   # every test file, in folders of 40 (several tasks, several folders)
-    for n, path in enumerate(corpus_files()):
+    # every test file but later versions of an instance (one destination holds one version of an
+    # instance, kept by whichever is recorded first: an order local and cluster runs need not share),
+    # in folders of 40 (several tasks, several folders)
+    corpus, files = tmp_path / "corpus", instance_rounds(corpus_files())[0]
+    for n, path in enumerate(files):
         target = corpus / f"part{n // 40}" / f"{n:04d}_{path.name}"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
@@ -99,7 +102,7 @@ def test_a_cluster_run_of_the_corpus_equals_a_local_run(tmp_path, scheduler):
         runs[where] = (run, key, destination)
     local, cluster = runs["local"][0], runs["cluster"][0]
     totals = [run.summary.totals() for run in (local, cluster)]
-    assert totals[0]["failed"] > 0 and totals[0]["written"] > 200
+    assert totals[0]["failed"] > 0 and totals[0]["written"] > 150
     for counts in totals:   # one copy of the instance the corpus holds twice may be written or skipped
         counts["written+skipped"] = counts.pop("written") + counts.pop("skipped")
     assert totals[0] == totals[1]
@@ -110,14 +113,14 @@ def test_a_cluster_run_of_the_corpus_equals_a_local_run(tmp_path, scheduler):
     assert local_rows["patients"] == cluster_rows["patients"] and local_rows["uids"] == cluster_rows["uids"]
     assert order_free(local_rows["files"], lambda row: row[1], (2, 3)) == \
         order_free(cluster_rows["files"], lambda row: row[1], (2, 3))
-    assert len(cluster_rows["files"]) == len(corpus_files()) and len(cluster_rows["uids"]) > 300
+    assert len(cluster_rows["files"]) == len(files) and len(cluster_rows["uids"]) > 300
     reports = [json.loads(run.report_json.read_text()) for run in (local, cluster)]
     # ("number": the order in which results came back, which differs between the two by nature)
     entries = [order_free([{**{k: v for k, v in e.items() if k != "number"},
                             "output": e["output"].replace(str(d), "<dest>")} for e in report["files"]],
                           lambda e: e["output"], ("status", "reason"))
                for report, (_, _, d) in zip(reports, runs.values())]
-    assert entries[0] == entries[1] and len(entries[0]) == len(corpus_files())
+    assert entries[0] == entries[1] and len(entries[0]) == len(files)
     assert reports[0]["attributes"] == reports[1]["attributes"]
     assert [(i["path"], i["reason"], i["count"]) for i in reports[0]["review"]] == \
            [(i["path"], i["reason"], i["count"]) for i in reports[1]["review"]]
