@@ -244,6 +244,7 @@ class _FileRun:
             protected.encoding = dataset._character_set
         self.uids = UidMapper(engine.hasher, engine.uid_cache)
         self.written: dict = {}   # keyword -> value written from the user (--identity fixed)
+        self.written_nested: list = []   # (data sets from the top down, path, value) in sequence items
         self.cleaner = TextCleaner.from_dataset(dataset) if self._cleans_text() else None
         # The original identity, for the linkage store of key holders (never written to an output).
         self.original = {"patient_id": _text(dataset.get("PatientID", "")),
@@ -327,7 +328,7 @@ class _FileRun:
             del dataset[tag]
             return
         if not self.engine.record_changes and vr in STRING_VRS and self._replaced_undecoded(
-                dataset, tag, raw, vr, action, f"{path}{keyword or _tag_text(number)}"):
+                dataset, tag, raw, vr, action, f"{path}{keyword or _tag_text(number)}", parents):
             return
         try:
             element = dataset[tag]
@@ -338,7 +339,7 @@ class _FileRun:
             self._review(path, tag, keyword, vr, f"could not be decoded ({problem}); removed")
             return
         if action == "identity":
-            self._replace_identity(element, path)
+            self._replace_identity(element, path, parents)
         elif action == "overlay":
             self._overlay_or_curve(element, path)
         else:
@@ -368,7 +369,8 @@ class _FileRun:
         dataset[tag] = element
         return plain_vr(element.VR)
 
-    def _replaced_undecoded(self, dataset: Dataset, tag, raw, vr: str, action: str, where: str) -> bool:
+    def _replaced_undecoded(self, dataset: Dataset, tag, raw, vr: str, action: str, where: str,
+                            parents: list) -> bool:
         """Replace a text element whose old value the action never looks at (Z, D, the identity,
         UIDs read straight from the bytes) without pydicom decoding it first: decoding is most
         of the engine's time on a typical image. False for anything else (then decoded as usual).
@@ -378,7 +380,7 @@ class _FileRun:
         elif action == A.DUMMY:
             value = dummy_for(vr)
         elif action == "identity":
-            value = self._written_identity(tag)
+            value = self._written_identity(tag, where, parents)
         elif action in (A.NEW_UID, A.UIDS_INSIDE) and vr == "UI" and getattr(raw, "is_raw", False) and raw.value:
             values = _values(convert_UI(raw.value, raw.is_little_endian))   # as pydicom decodes a UI
             new = [v if is_standard_uid(v) else self.uids.map(v) for v in values]
@@ -509,23 +511,27 @@ class _FileRun:
         elif shifted != values:
             self._set(element, path, "shift", shifted if len(shifted) != 1 else shifted[0])
 
-    def _replace_identity(self, element: DataElement, path: str) -> None:
-        self._set(element, path, "identity", self._written_identity(element.tag))
+    def _replace_identity(self, element: DataElement, path: str, parents: list) -> None:
+        self._set(element, path, "identity", self._written_identity(element.tag, _path(path, element), parents))
 
-    def _written_identity(self, tag) -> str:
-        """The identity value for `tag`, noted when it is the user's (the character set must hold it)."""
+    def _written_identity(self, tag, where: str, parents: list) -> str:
+        """The identity value for `tag`, noted when it is the user's (the character set of the data
+        set written into, `parents[-1]`, or of the item above it that declares one, must hold it)."""
         value = self._identity_value(tag)
         if self.options.identity is IdentityMode.FIXED:
-            self.written[keyword_for_tag(tag)] = value
+            if len(parents) <= 1:
+                self.written[keyword_for_tag(tag)] = value
+            else:
+                self.written_nested.append(([level[0] for level in parents], where, value))
         return value
 
     def _fit_character_set(self) -> None:
         """The user's fixed values in a character set that holds them (character_sets); raises
         CharacterSetError, which fails the file, when none can be declared."""
-        if not self.written:
+        if not self.written and not self.written_nested:
             return
         before = "\\".join(terms_of(self.dataset))
-        changed = fit_character_set(self.dataset, self.written)
+        changed = fit_character_set(self.dataset, self.written, self.written_nested)
         if changed:
             logger.debug("%s", changed)
             if self.engine.record_changes:
