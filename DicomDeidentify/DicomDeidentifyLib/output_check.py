@@ -133,12 +133,14 @@ def check_output(path, protected: ProtectedValues) -> None:
                 generated = "\x00".join(_texts(protected.generated)) if generated is None else generated
                 if needle in generated:
                     break   # a value the engine wrote itself (a dummy, the fixed identity)
+                kept = _kept_input_texts(protected) if kept is None else kept
                 if not strong:
                     # free text the profile removed here, but kept in another attribute of the
                     # input (a description that is also a code meaning): not this attribute's leak
-                    kept = _kept_input_texts(protected) if kept is None else kept
                     if any(_occurs(text, needle) for text in kept):
                         break
+                elif kind in KEPT_ELSEWHERE and _kept_as_often(searched, encoded, needle, kind, kept):
+                    break   # a UID kept under Retain UIDs, a date under Retain Full Dates
                 raise OutputLeak(f"the written file still holds the original value of {name}; not kept")
 
 
@@ -149,6 +151,11 @@ def _occurs(haystack, needle, right: bool = True) -> bool:
     """`needle` in `haystack` as a whole token: not inside a longer word ('MARY' in 'PRIMARY');
     with right=False it may be followed by more (a date that starts a date-time), but not
     follow a dot (a UID kept under Retain UIDs may hold the digits of a date)."""
+    return next(_tokens(haystack, needle, right), None) is not None
+
+
+def _tokens(haystack, needle, right: bool = True):
+    """The positions of `needle` in `haystack` as a whole token (see _occurs)."""
     if isinstance(haystack, str):
         haystack, needle = haystack.encode("utf-8", "replace"), needle.encode("utf-8", "replace")
     position = haystack.find(needle)
@@ -157,14 +164,41 @@ def _occurs(haystack, needle, right: bool = True) -> bool:
         before = haystack[position - 1] if position else None
         if ((before is None or (before not in WORD and (right or before != 0x2E)) or needle[0] not in WORD)
                 and (not right or end == len(haystack) or haystack[end] not in WORD or needle[-1] not in WORD)):
-            return True
+            yield position
         position = haystack.find(needle, position + 1)
-    return False
+
+
+# Strong kinds a profile may keep in other attributes: a UID under Retain UIDs (a referenced
+# instance's UID, the root of the kept UIDs), a date under Retain Full Dates (the birth date of
+# a newborn is the study date). The patient's names and identifiers are never exempt.
+KEPT_ELSEWHERE = frozenset({"UI", "DA", "DT", "BD"})
+
+
+def _kept_as_often(searched: bytes, encoded: bytes, needle: str, kind: str, kept: list) -> bool:
+    """Whether `needle`, found in the output, is there no more often than in the input's kept
+    values (so every occurrence may be theirs): the body after the file meta is counted (the meta
+    repeats the data set's SOP UIDs). A value that is also left in the removed attribute's own
+    bytes occurs once more than the kept ones and still fails the file."""
+    if kind == "UI":
+        in_kept = sum(text.count(needle) for text in kept)
+        found = searched.count(encoded, _body_start(searched))
+    else:
+        in_kept = sum(1 for text in kept for _position in _tokens(text, needle, False))
+        start = _body_start(searched)
+        found = sum(1 for position in _tokens(searched, encoded, False) if position >= start)
+    return in_kept > 0 and found <= in_kept
+
+
+def _body_start(searched: bytes) -> int:
+    try:
+        return body_offset(searched)
+    except Exception:
+        return 0
 
 
 def _kept_input_texts(protected: ProtectedValues) -> list:
-    """The text values of the input's elements the engine neither removed nor replaced (read
-    again, only when a free-text value was found in the output)."""
+    """The text, UID and date values of the input's elements the engine neither removed nor
+    replaced (read again, only when a protected value was found in the output)."""
     if protected.source is None:
         return []
     with warnings.catch_warnings():
@@ -193,8 +227,11 @@ def _collect_kept(dataset, prefix: str, changed: set, removed: set, texts: list,
         if vr == "SQ":
             for index, item in enumerate(element.value or []):
                 _collect_kept(item, f"{path}[{index}].", changed, removed, texts, depth + 1)
-        elif vr in TEXT_VRS or vr in ("CS", "PN"):
+        elif vr in TEXT_VRS or vr in KEPT_VRS:
             texts += _texts([element.value])
+
+
+KEPT_VRS = frozenset({"CS", "PN", "UI", "DA", "DT"})
 
 
 def _parse_sequences(dataset, depth: int = 0) -> None:
