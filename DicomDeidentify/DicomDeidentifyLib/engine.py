@@ -34,7 +34,7 @@ from .character_sets import CHARACTER_SET_VRS, fit_character_set, terms_of
 from .dates import shift_value
 from .dicom_writer import dictionary_vr_or_empty
 from .element_decoding import KNOWN_VRS, Undecodable, decode_as, looks_like_sequence, plain_vr, stored_bytes
-from .dummies import DATE_TIME_VRS, DUMMY_CODE, TEXT_VRS, dummy_for
+from .dummies import DATE_TIME_VRS, DUMMY_CODE, TEXT_VRS, dummy_for, is_code_sequence
 from .keyed_hash import KeyedHasher
 from . import raw_values
 from .markers import add_deidentification_markers
@@ -435,7 +435,7 @@ class _FileRun:
     def _sequence_action(self, element, action, path, mode, parents) -> None:
         if action in (A.EMPTY, A.REMOVE_OR_EMPTY):
             self._set(element, path, "Z", Sequence([]))
-        elif action == A.DUMMY and _is_code_sequence(int(element.tag)):
+        elif action == A.DUMMY and is_code_sequence(int(element.tag)):
             # A code sequence's items are its value: a staff or institution code and the name in
             # its Code Meaning are what D replaces (PS3.15 E.1), not vocabulary to keep.
             self._set(element, path, "D", Sequence([_dummy_code_item()]))
@@ -641,13 +641,6 @@ class _FileRun:
         for name in self.options.requested_but_not_implemented():
             self._review("", PIXEL_DATA, "PixelData", "", f"{name} was requested but is not implemented yet:"
                          " the option is not claimed")
-
-
-@lru_cache(maxsize=4096)
-def _is_code_sequence(tag: int) -> bool:
-    """Whether the items of a public sequence are Code Sequence Macro items (PS3.3 8.8): the
-    standard names every such attribute '... Code Sequence'."""
-    return keyword_for_tag(tag).endswith("CodeSequence")
 
 
 def _dummy_code_item() -> Dataset:
