@@ -183,3 +183,20 @@ def test_a_fixed_name_in_an_item_without_code_extensions_re_encodes_that_item(tm
     assert out.SpecificCharacterSet == "ISO_IR 101" and str(out.PatientName) == LATIN_2_NAME
     assert inner.SpecificCharacterSet == "ISO_IR 192" and str(inner.PatientName) == LATIN_2_NAME
     assert inner.CodeMeaning == "Schädel"
+
+
+def test_a_value_a_reviewer_typed_inside_an_item_with_its_own_character_set_is_written_in_it(tmp_path):
+    """chrSQEncoding.dcm's Japanese item: a reviewer's "Dvořák" for its Code Value extends that item's set."""
+    from pydicom.data import get_charset_files
+    from DicomDeidentifyLib.dicom_io import write_dataset
+    from DicomDeidentifyLib.results import ReviewItem
+    from DicomDeidentifyLib.review import ReviewDecision, apply_decisions
+    dataset = pydicom.dcmread(get_charset_files("chrSQEncoding.dcm")[0])
+    path = "RequestedProcedureCodeSequence[0].CodeValue"
+    item = ReviewItem(path, "CodeValue", "SH", "kept", "CodeValue", kept_in_output=True)
+    decision = ReviewDecision("RequestedProcedureCodeSequence[*].CodeValue", "edit", new_value="Dvořák")
+    assert apply_decisions(dataset, [item], [decision]) == [(path, "edit")]
+    write_dataset(dataset, tmp_path / "edited.dcm")
+    inner = pydicom.dcmread(tmp_path / "edited.dcm").RequestedProcedureCodeSequence[0]
+    assert list(inner.SpecificCharacterSet) == ["ISO 2022 IR 13", "ISO 2022 IR 87", "ISO 2022 IR 101"]
+    assert inner.CodeValue == "Dvořák" and str(inner.PatientName) == "ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう"
