@@ -391,7 +391,14 @@ class _FileRun:
             return False
         # Values made here (empty, dummies, pseudonyms, new UIDs) are valid for their VR by construction.
         if self.protected is not None:
-            self.protected.add(where, protected_kind(int(tag), vr), raw)
+            old = raw
+            if dataset is not self.dataset and dataset._character_set != self.dataset._character_set:
+                # an item with a character set of its own: the check decodes raw bytes as the top level's
+                try:
+                    old = dataset[tag].value
+                except Exception:
+                    pass
+            self.protected.add(where, protected_kind(int(tag), vr), old)
             self.protected.wrote(value)
         dataset[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
         self.result.replaced.append(where)

@@ -144,6 +144,9 @@ def check_output(path, protected: ProtectedValues) -> None:
         except Exception as error:
             raise OutputLeak(f"the written file cannot be read back ({type(error).__name__}: {error})") from None
     encodings = _encodings(dataset)
+    if searched.count(CHARACTER_SET_TAG[True]) + searched.count(CHARACTER_SET_TAG[False]) > 1:
+        # a sequence item declares a character set of its own: its values are in its encodings
+        encodings = tuple(dict.fromkeys(encodings + _item_encodings(dataset, 0)))
     generated = kept = None
     for name, needle, kind in _needles(protected):
         strong = kind in STRONG_KINDS
@@ -161,6 +164,28 @@ def check_output(path, protected: ProtectedValues) -> None:
                 elif _kept_elsewhere(protected, kind) and _kept_as_often(searched, encoded, needle, kind, kept):
                     break   # a UID kept under Retain UIDs, a date under Retain Full Dates
                 raise OutputLeak(f"the written file still holds the original value of {name}; not kept")
+
+
+CHARACTER_SET_TAG = {True: b"\x08\x00\x05\x00", False: b"\x00\x08\x00\x05"}   # (0008,0005), by byte order
+
+
+def _item_encodings(dataset, depth: int) -> tuple:
+    """The Python codecs of the Specific Character Sets sequence items declare, at every depth."""
+    found: list = []
+    if depth > 64:
+        return ()
+    for element in dataset.values():
+        value = getattr(element, "value", None)
+        if getattr(element, "VR", None) != "SQ" or value is None or isinstance(value, (bytes, bytearray)):
+            continue   # (a sequence _parse_sequences left raw holds no item this check decoded)
+        for item in value:
+            if "SpecificCharacterSet" in item:
+                try:
+                    found += convert_encodings(item.SpecificCharacterSet)
+                except Exception:
+                    pass
+            found += _item_encodings(item, depth + 1)
+    return tuple(found)
 
 
 WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")

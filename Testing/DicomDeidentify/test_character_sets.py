@@ -200,3 +200,22 @@ def test_a_value_a_reviewer_typed_inside_an_item_with_its_own_character_set_is_w
     inner = pydicom.dcmread(tmp_path / "edited.dcm").RequestedProcedureCodeSequence[0]
     assert list(inner.SpecificCharacterSet) == ["ISO 2022 IR 13", "ISO 2022 IR 87", "ISO 2022 IR 101"]
     assert inner.CodeValue == "Dvořák" and str(inner.PatientName) == "ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう"
+
+
+@pytest.mark.parametrize("sampled", [False, True], ids=["copied", "sampled"])
+def test_the_original_name_of_an_item_with_its_own_character_set_is_searched_in_that_set(tmp_path, sampled):
+    """chrSQEncoding's item name 'やまだ' (a component of its Patient's Name, in ISO 2022 IR 87) planted
+    in the item's kept Code Value: the output check finds it in the item's encoding and fails the file."""
+    from pydicom.data import get_charset_files
+    ds = pydicom.dcmread(get_charset_files("chrSQEncoding.dcm")[0])
+    ds.SOPClassUID, ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = "1.2.826.0.1.3680043.8.498.1"
+    ds.RequestedProcedureCodeSequence[0].CodeValue = "やまだ"
+    path = tmp_path / "input.dcm"
+    save(ds, path)
+    engine = Deidentifier(DeidentifyOptions(identity="fixed", fixed_patient_name=LATIN_1_NAME), KEY)
+    engine.record_changes = sampled
+    result = deidentify_file(engine, path, tmp_path / "out")
+    assert result.status == "failed", result.reason
+    assert "RequestedProcedureCodeSequence[0].PatientName" in result.reason and "やまだ" not in result.reason
+    assert not (tmp_path / "out").exists() or not [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
