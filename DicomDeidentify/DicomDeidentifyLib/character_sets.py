@@ -76,7 +76,7 @@ def fit_character_set(dataset: Dataset, written: dict, nested=()) -> str:
     module's docstring; `nested` gives the values written inside sequence items, at any depth, as
     (the data sets from `dataset` down to the item written into, name, text). A sequence item that
     declares a Specific Character Set of its own governs its values and those of the items inside
-    it (PS3.5 6.1.2.5.1, as pydicom reads and writes it): that item's set is extended or re-encoded
+    it (as pydicom reads and writes it; PS3.3 C.12.1.1.2): that item's set is extended or re-encoded
     the same way; values in items declaring none are held by the nearest enclosing one that does.
 
     Returns what was changed ('' when nothing needed to be). Raises CharacterSetError when no term
