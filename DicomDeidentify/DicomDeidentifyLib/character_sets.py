@@ -24,7 +24,6 @@ from .errors import SafeError
 CHARACTER_SET_VRS = frozenset({"SH", "LO", "ST", "LT", "UC", "UT", "PN"})
 UTF8 = "ISO_IR 192"
 ASCII_TERMS = frozenset({"", "ISO_IR 6", "ISO 2022 IR 6"})
-STAND_ALONE = frozenset({"ISO_IR 192", "GB18030", "GBK"})   # PS3.3 C.12.1.1.2: never with code extensions
 # The code-extension terms (PS3.3 Table C.12-3 and C.12-4), in the order they are tried for a character.
 EXTENSION_TERMS = ("ISO 2022 IR 100", "ISO 2022 IR 101", "ISO 2022 IR 109", "ISO 2022 IR 110",
                    "ISO 2022 IR 148", "ISO 2022 IR 126", "ISO 2022 IR 144", "ISO 2022 IR 127",
@@ -71,14 +70,41 @@ def has_code_extensions(terms: list) -> bool:
     return len(terms) > 1 or terms[0].startswith("ISO 2022")
 
 
-def fit_character_set(dataset: Dataset, written: dict) -> str:
+def fit_character_set(dataset: Dataset, written: dict, nested=()) -> str:
     """Make the Specific Character Set of `dataset` hold every value in `written` (attribute
-    keyword -> the text written from the user), as described in the module's docstring.
+    keyword or path -> the text written from the user into `dataset` itself), as described in the
+    module's docstring; `nested` gives the values written inside sequence items, at any depth, as
+    (the data sets from `dataset` down to the item written into, name, text). A sequence item that
+    declares a Specific Character Set of its own governs its values and those of the items inside
+    it (as pydicom reads and writes it; PS3.3 C.12.1.1.2): that item's set is extended or re-encoded
+    the same way; values in items declaring none are held by the nearest enclosing one that does.
 
     Returns what was changed ('' when nothing needed to be). Raises CharacterSetError when no term
-    can be added for a file with code extensions, or when a text value of the file did not decode
+    can be added for a data set with code extensions, or when a text value of it did not decode
     cleanly with its own character set (so it cannot be re-encoded as UTF-8).
     """
+    changes = [_fit(dataset, dict(written), top=True)]
+    pending = [(tuple(chain), name, text) for chain, name, text in nested]
+    while pending:
+        # the shallowest governing item first: re-encoding it takes the sets of the items inside
+        # it away, whose values it then governs
+        governed = [(_governing(chain), entry) for entry in pending for chain in [entry[0]]]
+        depth = min(level for level, _entry in governed)
+        item = next(entry[0][level] for level, entry in governed if level == depth)
+        values = {entry[1]: entry[2] for level, entry in governed if level == depth and entry[0][level] is item}
+        pending = [entry for level, entry in governed if not (level == depth and entry[0][level] is item)]
+        changes.append(_fit(item, values, top=depth == 0))
+    return "; ".join(change for change in changes if change)
+
+
+def _governing(chain: tuple) -> int:
+    """The index in `chain` (data sets from the top level down) of the one whose Specific Character
+    Set governs a value written into the last: the deepest declaring one, else the top level."""
+    return next((level for level in range(len(chain) - 1, 0, -1) if "SpecificCharacterSet" in chain[level]), 0)
+
+
+def _fit(dataset: Dataset, written: dict, top: bool) -> str:
+    """fit_character_set for the values written in one data set whose own set governs them."""
     needing = {keyword: text for keyword, text in written.items() if text and not text.isascii()}
     terms = terms_of(dataset)
     missing = {keyword: text for keyword, text in needing.items() if not holds(terms, text)}
@@ -86,20 +112,22 @@ def fit_character_set(dataset: Dataset, written: dict) -> str:
         return ""
     names = ", ".join(sorted(missing))
     shown = "\\".join(terms) or "none (the default repertoire)"
+    where = "" if top else " of a sequence item"
     if has_code_extensions(terms):
         added = []
         for ch in "".join(missing.values()):
             if not holds(terms + added, ch):
                 term = next((t for t in EXTENSION_TERMS if t not in terms + added and _encodes(t, ch)), None)
                 if term is None:
-                    raise CharacterSetError(f"Specific Character Set {shown} cannot hold the {names} written, "
-                                            "and no code extension can: use a value in the file's character set")
+                    raise CharacterSetError(f"Specific Character Set {shown}{where} cannot hold the {names} "
+                                            "written, and no code extension can: use a value in the file's "
+                                            "character set")
                 added.append(term)
         dataset.SpecificCharacterSet = terms + added   # the first term, the initial state, stays
-        return f"code extension {', '.join(added)} added to Specific Character Set for the {names} written"
+        return f"code extension {', '.join(added)} added to Specific Character Set{where} for the {names} written"
     _decode_text(dataset, shown, names)
     dataset.SpecificCharacterSet = UTF8
-    return f"Specific Character Set {shown} re-encoded as {UTF8} for the {names} written"
+    return f"Specific Character Set {shown}{where} re-encoded as {UTF8} for the {names} written"
 
 
 def _decode_text(dataset: Dataset, shown: str, names: str, top: bool = True) -> None:

@@ -12,6 +12,7 @@ import hashlib
 import io
 import mmap
 import os
+import re
 import secrets
 import struct
 import time
@@ -218,7 +219,7 @@ def _read_selected(path: Path, data, unparsed, check_order: bool = False):
         elements.update(read)
     dataset = FileDataset(str(path), elements, data[:128], meta, implicit, little)
     dataset.set_original_encoding(implicit, little, encoding)
-    _check_instance(dataset, pixel_length)
+    _check_instance(dataset, pixel_length, {tag for tag, *_rest in spans})
     return dataset, removed, layout
 
 
@@ -278,12 +279,16 @@ def _parse(path: Path, source) -> Dataset:
             dataset = _read_raw_dataset(path, source)
         except Exception as error:
             raise DicomReadError(f"cannot be parsed as DICOM: {_describe(error)}") from error
+        # first: pydicom 3 gives an empty data set for a file whose encapsulated pixel data is
+        # cut, pydicom 2.4 the elements before it; either way the reason is the end of the file
+        for warning in caught:
+            if "end of file" in str(warning.message).lower():
+                # (without the path pydicom names: an input's name may carry the patient's)
+                message = re.sub(r"(\s+found)?\s+in file\b.*$", "", str(warning.message), flags=re.S)
+                raise DicomReadError(f"truncated: {message[:1].lower()}{message[1:]}")
         if len(dataset) == 0:
             raise DicomReadError("damaged or truncated: no data elements after the file meta information")
         _check_instance(dataset)
-    for warning in caught:
-        if "end of file" in str(warning.message).lower():
-            raise DicomReadError(f"truncated: {warning.message}")
     return dataset
 
 
@@ -355,14 +360,17 @@ def _read_raw_dataset(path: Path, source) -> Dataset:
     return dataset
 
 
-SOP_CLASS_UID, SOP_INSTANCE_UID = 0x00080016, 0x00080018
+SOP_CLASS_UID, SOP_INSTANCE_UID, STUDY_INSTANCE_UID = 0x00080016, 0x00080018, 0x0020000D
+PIXEL_DATA_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})   # Float, Double Float, Pixel Data
 SAMPLES_PER_PIXEL, PHOTOMETRIC_INTERPRETATION, NUMBER_OF_FRAMES = 0x00280002, 0x00280004, 0x00280008
 ROWS, COLUMNS, BITS_ALLOCATED = 0x00280010, 0x00280011, 0x00280100
 
 
-def _check_instance(dataset: Dataset, pixel_length=None) -> None:
+def _check_instance(dataset: Dataset, pixel_length=None, scanned=None) -> None:
     """Refuse what is not a storable instance. Values are decoded later, element by element, by
-    the engine (an undecodable one is removed and reported); truncation is found by check_file."""
+    the engine (an undecodable one is removed and reported); truncation inside an element is
+    found by check_file, a file cut at an element boundary by _check_complete. `scanned`: every
+    top-level tag of the file (the selective reading leaves some out of `dataset`)."""
     if _meta_value(dataset, "MediaStorageSOPClassUID") == MEDIA_DIRECTORY_SOP_CLASS or "DirectoryRecordSequence" in dataset:
         # A DICOMDIR indexes the original identities; it is rebuilt from outputs, never copied.
         raise DicomReadError("a DICOMDIR (media directory) is not copied: it lists original identities",
@@ -370,8 +378,45 @@ def _check_instance(dataset: Dataset, pixel_length=None) -> None:
     if not (raw_values.text(dataset, SOP_CLASS_UID) or _meta_value(dataset, "MediaStorageSOPClassUID")) or not (
             raw_values.text(dataset, SOP_INSTANCE_UID) or _meta_value(dataset, "MediaStorageSOPInstanceUID")):
         raise DicomReadError("no SOP Class UID or SOP Instance UID: a data set fragment, not a storable instance")
+    _check_complete(dataset, pixel_length is not None, scanned)
     if "PixelData" in dataset or pixel_length is not None:
         _check_pixel_length(dataset, pixel_length)
+
+
+def _check_complete(dataset: Dataset, has_pixel_data: bool, scanned=None) -> None:
+    """A file cut at an element boundary, where the length checks see nothing wrong: it declares
+    itself an instance (SOP Class and SOP Instance UID in the data set, not only in the file meta)
+    but ends before what it must hold.
+
+      * an image storage class (pydicom's UID dictionary names them '... Image Storage') that
+        describes its pixels (Rows and Columns, Image Pixel module, PS3.3 C.7.6.3) but has no
+        Pixel Data, which follows them (Type 1C wherever the IOD is an image);
+      * an instance with neither Study Instance UID (Type 1 in every IOD with a Study module;
+        the Patient and Study modules follow the SOP Common attributes) nor pixel data.
+
+    Header-only data sets of pydicom's test files (no Image Pixel module, or pixel data with no
+    Study module) are not refused: their end is there. Raises DicomReadError."""
+    sop_class = raw_values.text(dataset, SOP_CLASS_UID)
+    if not sop_class or not raw_values.text(dataset, SOP_INSTANCE_UID):
+        return
+    present = scanned if scanned is not None else {int(tag) for tag in dataset.keys()}
+    pixels = has_pixel_data or bool(PIXEL_DATA_TAGS & present)
+    if not pixels and not raw_values.text(dataset, STUDY_INSTANCE_UID):
+        raise DicomReadError("damaged or truncated: an instance with no Study Instance UID and no pixel data "
+                             "(it ends before its Patient and Study modules)")
+    if not pixels and ROWS in present and COLUMNS in present and _is_image_storage(sop_class):
+        raise DicomReadError(f"damaged or truncated: an image ({_uid_name(sop_class)}) whose Rows and Columns "
+                             "are there but no Pixel Data")
+
+
+def _is_image_storage(sop_class: str) -> bool:
+    return _uid_name(sop_class).endswith("Image Storage")
+
+
+def _uid_name(uid: str) -> str:
+    """The name of a registered UID (pydicom's UID dictionary, from PS3.6 Table A-1), else ''."""
+    name = UID(uid).name
+    return "" if name == uid else name
 
 
 def _check_pixel_length(dataset: Dataset, length=None) -> None:

@@ -4,6 +4,10 @@ forms are PS3.5 Table 6.2-1). A UI under D gets a new UID from the engine, not t
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
+from pydicom.datadict import keyword_for_tag
+
 DUMMY_TEXT = "ANONYMIZED"
 # A URI that names nothing: the nil UUID as a URN (RFC 4122 4.1.7, RFC 3986 syntax).
 DUMMY_URI = "urn:uuid:00000000-0000-0000-0000-000000000000"
@@ -23,6 +27,14 @@ CODE_VALUE, CODING_SCHEME_DESIGNATOR, CODE_MEANING = 0x00080100, 0x00080102, 0x0
 DUMMY_CODE = ((CODE_VALUE, "SH", "ANONYMIZED"), (CODING_SCHEME_DESIGNATOR, "SH", "99ANONYMIZED"),
               (CODE_MEANING, "LO", "ANONYMIZED"))
 DATE_TIME_VRS = {"DA", "DT", "TM"}
+
+
+@lru_cache(maxsize=4096)
+def is_code_sequence(tag: int) -> bool:
+    """Whether the items of a public sequence are Code Sequence Macro items (PS3.3 8.8): the
+    standard names every such attribute '... Code Sequence' (retired trial ones '... Code
+    Sequence (Trial)'). Under action D the engine gives such a sequence DUMMY_CODE's item."""
+    return keyword_for_tag(tag).removesuffix("Trial").endswith("CodeSequence")
 
 
 def dummy_for(vr: str):

@@ -35,7 +35,7 @@ from .dates import shift_value
 from .dicom_writer import dictionary_vr_or_empty
 from .errors import error_kind
 from .element_decoding import KNOWN_VRS, Undecodable, decode_as, looks_like_sequence, plain_vr, stored_bytes
-from .dummies import DATE_TIME_VRS, DUMMY_CODE, TEXT_VRS, dummy_for
+from .dummies import DATE_TIME_VRS, DUMMY_CODE, TEXT_VRS, dummy_for, is_code_sequence
 from .keyed_hash import KeyedHasher
 from . import raw_values
 from .markers import add_deidentification_markers
@@ -245,6 +245,7 @@ class _FileRun:
             protected.encoding = dataset._character_set
         self.uids = UidMapper(engine.hasher, engine.uid_cache)
         self.written: dict = {}   # keyword -> value written from the user (--identity fixed)
+        self.written_nested: list = []   # (data sets from the top down, path, value) in sequence items
         self.cleaner = TextCleaner.from_dataset(dataset) if self._cleans_text() else None
         # The original identity, for the linkage store of key holders (never written to an output).
         self.original = {"patient_id": self._context_text("PatientID"),
@@ -348,7 +349,7 @@ class _FileRun:
             del dataset[tag]
             return
         if not self.engine.record_changes and vr in STRING_VRS and self._replaced_undecoded(
-                dataset, tag, raw, vr, action, f"{path}{keyword or _tag_text(number)}"):
+                dataset, tag, raw, vr, action, f"{path}{keyword or _tag_text(number)}", parents):
             return
         try:
             element = dataset[tag]
@@ -359,7 +360,7 @@ class _FileRun:
             self._review(path, tag, keyword, vr, f"could not be decoded ({problem}); removed")
             return
         if action == "identity":
-            self._replace_identity(element, path)
+            self._replace_identity(element, path, parents)
         elif action == "overlay":
             self._overlay_or_curve(element, path)
         else:
@@ -389,7 +390,8 @@ class _FileRun:
         dataset[tag] = element
         return plain_vr(element.VR)
 
-    def _replaced_undecoded(self, dataset: Dataset, tag, raw, vr: str, action: str, where: str) -> bool:
+    def _replaced_undecoded(self, dataset: Dataset, tag, raw, vr: str, action: str, where: str,
+                            parents: list) -> bool:
         """Replace a text element whose old value the action never looks at (Z, D, the identity,
         UIDs read straight from the bytes) without pydicom decoding it first: decoding is most
         of the engine's time on a typical image. False for anything else (then decoded as usual).
@@ -399,7 +401,7 @@ class _FileRun:
         elif action == A.DUMMY:
             value = dummy_for(vr)
         elif action == "identity":
-            value = self._written_identity(tag)
+            value = self._written_identity(tag, where, parents)
         elif action in (A.NEW_UID, A.UIDS_INSIDE) and vr == "UI" and getattr(raw, "is_raw", False) and raw.value:
             values = _values(convert_UI(raw.value, raw.is_little_endian))   # as pydicom decodes a UI
             new = [v if is_standard_uid(v) else self.uids.map(v) for v in values]
@@ -410,7 +412,14 @@ class _FileRun:
             return False
         # Values made here (empty, dummies, pseudonyms, new UIDs) are valid for their VR by construction.
         if self.protected is not None:
-            self.protected.add(where, protected_kind(int(tag), vr), raw)
+            old = raw
+            if dataset is not self.dataset and dataset._character_set != self.dataset._character_set:
+                # an item with a character set of its own: the check decodes raw bytes as the top level's
+                try:
+                    old = dataset[tag].value
+                except Exception:
+                    pass
+            self.protected.add(where, protected_kind(int(tag), vr), old)
             self.protected.wrote(value)
         dataset[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
         self.result.replaced.append(where)
@@ -454,7 +463,7 @@ class _FileRun:
     def _sequence_action(self, element, action, path, mode, parents) -> None:
         if action in (A.EMPTY, A.REMOVE_OR_EMPTY):
             self._set(element, path, "Z", Sequence([]))
-        elif action == A.DUMMY and _is_code_sequence(int(element.tag)):
+        elif action == A.DUMMY and is_code_sequence(int(element.tag)):
             # A code sequence's items are its value: a staff or institution code and the name in
             # its Code Meaning are what D replaces (PS3.15 E.1), not vocabulary to keep.
             self._set(element, path, "D", Sequence([_dummy_code_item()]))
@@ -530,23 +539,27 @@ class _FileRun:
         elif shifted != values:
             self._set(element, path, "shift", shifted if len(shifted) != 1 else shifted[0])
 
-    def _replace_identity(self, element: DataElement, path: str) -> None:
-        self._set(element, path, "identity", self._written_identity(element.tag))
+    def _replace_identity(self, element: DataElement, path: str, parents: list) -> None:
+        self._set(element, path, "identity", self._written_identity(element.tag, _path(path, element), parents))
 
-    def _written_identity(self, tag) -> str:
-        """The identity value for `tag`, noted when it is the user's (the character set must hold it)."""
+    def _written_identity(self, tag, where: str, parents: list) -> str:
+        """The identity value for `tag`, noted when it is the user's (the character set of the data
+        set written into, `parents[-1]`, or of the item above it that declares one, must hold it)."""
         value = self._identity_value(tag)
         if self.options.identity is IdentityMode.FIXED:
-            self.written[keyword_for_tag(tag)] = value
+            if len(parents) <= 1:
+                self.written[keyword_for_tag(tag)] = value
+            else:
+                self.written_nested.append(([level[0] for level in parents], where, value))
         return value
 
     def _fit_character_set(self) -> None:
         """The user's fixed values in a character set that holds them (character_sets); raises
         CharacterSetError, which fails the file, when none can be declared."""
-        if not self.written:
+        if not self.written and not self.written_nested:
             return
         before = "\\".join(terms_of(self.dataset))
-        changed = fit_character_set(self.dataset, self.written)
+        changed = fit_character_set(self.dataset, self.written, self.written_nested)
         if changed:
             logger.debug("%s", changed)
             if self.engine.record_changes:
@@ -656,13 +669,6 @@ class _FileRun:
         for name in self.options.requested_but_not_implemented():
             self._review("", PIXEL_DATA, "PixelData", "", f"{name} was requested but is not implemented yet:"
                          " the option is not claimed")
-
-
-@lru_cache(maxsize=4096)
-def _is_code_sequence(tag: int) -> bool:
-    """Whether the items of a public sequence are Code Sequence Macro items (PS3.3 8.8): the
-    standard names every such attribute '... Code Sequence'."""
-    return keyword_for_tag(tag).endswith("CodeSequence")
 
 
 def _dummy_code_item() -> Dataset:

@@ -11,7 +11,10 @@ file's bytes but the pixel data value, as a whole token ('MARY' is not in 'PRIMA
   * found anywhere, the file fails: the patient's names (every component of at least 3
     characters), identifiers (at least 3 characters, 6 digits when numeric: shorter ones
     occur by chance in any file), the birth date, UIDs that are not the standard's own,
-    dates (the date part of DA and DT values) the date option did not keep;
+    dates (the date part of DA and DT values) the date option did not keep; but a UID under
+    Retain UIDs, a date (the birth date too) under Retain Full Dates that the input kept in
+    other attributes at least as often as the output holds it is theirs, not this one's leak
+    (a newborn's birth date is its study date);
   * other person names and free text (6 characters or more, 12 for private attributes the
     engine parsed; of private attributes left out unread only names, UIDs and dates) fail
     the file unless the input kept the same text in another attribute (a study description
@@ -32,13 +35,15 @@ import warnings
 import zlib
 
 import pydicom
-from pydicom.datadict import dictionary_VR
+from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.filereader import read_dataset
 from pydicom.charset import convert_encodings, decode_bytes
 
+from .dummies import CODE_MEANING, CODE_VALUE, is_code_sequence
 from .element_decoding import Undecodable, decode_as, plain_vr
 from .errors import error_kind
 from .structure_check import body_offset, meta_transfer_syntax
+from .tables import profile_table
 from .uids import is_standard_uid, names_no_instance
 
 PIXEL_DATA = 0x7FE00010
@@ -62,14 +67,27 @@ _DATE = re.compile(r"^\d{8}")
 PATIENT_NAME_TAGS = frozenset({0x00100010, 0x00101001, 0x00101005, 0x00101060})   # Patient's, Other, Birth, Mother's Birth
 IDENTIFIER_TAGS = frozenset({0x00100020, 0x00101000, 0x00100021, 0x00080050, 0x00200010, 0x00401004})
 BIRTH_DATE = 0x00100030
-# Code sequences whose items identify a person or an institution (their codes are staff or
-# institution identifiers, their meanings names): (kind of the code, kind of its meaning).
-CODED_IDENTIFIERS = {0x00401101: ("ID", "PN"),   # Person Identification Code Sequence
-                     0x0040A088: ("ID", "PN"),   # Verifying Observer Identification Code Sequence
-                     0x0040A358: ("ID", "PN"),   # Verbal Source Identifier Code Sequence (Trial)
-                     0x00080082: ("SH", "LO")}   # Institution Code Sequence
-CODE_MEANING = 0x00080104
-CODE_TAGS = frozenset({0x00080100, 0x00080119, 0x00080120, CODE_MEANING})   # Code, Long Code, URN Code Value
+CODE_TAGS = frozenset({CODE_VALUE, 0x00080119, 0x00080120, CODE_MEANING})   # Code, Long Code, URN Code Value
+
+
+@lru_cache(maxsize=4096)
+def coded_identifier(tag: int):
+    """(kind of the code, kind of its meaning) for a code sequence whose items identify someone,
+    else None. The engine's rule (engine._sequence_action): a code sequence (dummies.
+    is_code_sequence) under D in Table E.1-1 has its codes and meanings replaced, so they are
+    identifiers (Person Identification, Institution Code Sequence); so are those of a code
+    sequence the table lists and the standard names an identification ('... Identification
+    Code Sequence', '... Identifier Code Sequence (Trial)'), whatever its action. A person's code
+    is searched as an identifier and its meaning as a name; any other's (an institution's) as text."""
+    if not is_code_sequence(tag):
+        return None
+    row = profile_table().lookup(tag)
+    if row is None:
+        return None
+    person = "Identif" in keyword_for_tag(tag)
+    if not person and "D" not in row.action("basic").split("/"):
+        return None
+    return ("ID", "PN") if person else ("SH", "LO")
 
 
 def protected_kind(tag: int, vr: str) -> str:
@@ -98,8 +116,9 @@ class ProtectedValues:
     decoded values) and only turned into search strings if the file is checked.
     """
 
-    def __init__(self, dates_kept: bool = False):
-        self.dates_kept = dates_kept
+    def __init__(self, dates_kept: bool = False, uids_kept: bool = False):
+        self.dates_kept = dates_kept   # Retain Full Dates, Retain UIDs: such values may be kept elsewhere
+        self.uids_kept = uids_kept
         self.values: list = []        # (attribute name, VR, value, private)
         self.generated: list = []     # values the engine wrote
         self.encoding = "iso8859"     # the input's character set (pydicom's encodings)
@@ -126,6 +145,9 @@ def check_output(path, protected: ProtectedValues) -> None:
         except Exception as error:
             raise OutputLeak(f"the written file cannot be read back ({error_kind(error)})") from None
     encodings = _encodings(dataset)
+    if searched.count(CHARACTER_SET_TAG[True]) + searched.count(CHARACTER_SET_TAG[False]) > 1:
+        # a sequence item declares a character set of its own: its values are in its encodings
+        encodings = tuple(dict.fromkeys(encodings + _item_encodings(dataset, 0)))
     generated = kept = None
     for name, needle, kind in _needles(protected):
         strong = kind in STRONG_KINDS
@@ -134,13 +156,37 @@ def check_output(path, protected: ProtectedValues) -> None:
                 generated = "\x00".join(_texts(protected.generated)) if generated is None else generated
                 if needle in generated:
                     break   # a value the engine wrote itself (a dummy, the fixed identity)
+                kept = _kept_input_texts(protected) if kept is None else kept
                 if not strong:
                     # free text the profile removed here, but kept in another attribute of the
                     # input (a description that is also a code meaning): not this attribute's leak
-                    kept = _kept_input_texts(protected) if kept is None else kept
-                    if any(_occurs(text, needle) for text in kept):
+                    if any(_occurs(text, needle) for _vr, text in kept):
                         break
+                elif _kept_elsewhere(protected, kind) and _kept_as_often(searched, encoded, needle, kind, kept):
+                    break   # a UID kept under Retain UIDs, a date under Retain Full Dates
                 raise OutputLeak(f"the written file still holds the original value of {name}; not kept")
+
+
+CHARACTER_SET_TAG = {True: b"\x08\x00\x05\x00", False: b"\x00\x08\x00\x05"}   # (0008,0005), by byte order
+
+
+def _item_encodings(dataset, depth: int) -> tuple:
+    """The Python codecs of the Specific Character Sets sequence items declare, at every depth."""
+    found: list = []
+    if depth > 64:
+        return ()
+    for element in dataset.values():
+        value = getattr(element, "value", None)
+        if getattr(element, "VR", None) != "SQ" or value is None or isinstance(value, (bytes, bytearray)):
+            continue   # (a sequence _parse_sequences left raw holds no item this check decoded)
+        for item in value:
+            if "SpecificCharacterSet" in item:
+                try:
+                    found += convert_encodings(item.SpecificCharacterSet)
+                except Exception:
+                    pass
+            found += _item_encodings(item, depth + 1)
+    return tuple(found)
 
 
 WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
@@ -150,6 +196,11 @@ def _occurs(haystack, needle, right: bool = True) -> bool:
     """`needle` in `haystack` as a whole token: not inside a longer word ('MARY' in 'PRIMARY');
     with right=False it may be followed by more (a date that starts a date-time), but not
     follow a dot (a UID kept under Retain UIDs may hold the digits of a date)."""
+    return next(_tokens(haystack, needle, right), None) is not None
+
+
+def _tokens(haystack, needle, right: bool = True):
+    """The positions of `needle` in `haystack` as a whole token (see _occurs)."""
     if isinstance(haystack, str):
         haystack, needle = haystack.encode("utf-8", "replace"), needle.encode("utf-8", "replace")
     position = haystack.find(needle)
@@ -158,14 +209,43 @@ def _occurs(haystack, needle, right: bool = True) -> bool:
         before = haystack[position - 1] if position else None
         if ((before is None or (before not in WORD and (right or before != 0x2E)) or needle[0] not in WORD)
                 and (not right or end == len(haystack) or haystack[end] not in WORD or needle[-1] not in WORD)):
-            return True
+            yield position
         position = haystack.find(needle, position + 1)
-    return False
+
+
+def _kept_elsewhere(protected: ProtectedValues, kind: str) -> bool:
+    """Whether the profile keeps values of `kind` in other attributes: UIDs under Retain UIDs (a
+    referenced instance's UID, the root of the kept UIDs), dates under Retain Full Dates (the
+    birth date of a newborn is the study date). The patient's names and identifiers: never."""
+    return (kind == "UI" and protected.uids_kept) or (kind in DATE_KINDS and protected.dates_kept)
+
+
+def _kept_as_often(searched: bytes, encoded: bytes, needle: str, kind: str, kept: list) -> bool:
+    """Whether `needle`, found in the output, is there no more often than in the input's kept
+    values of its kind (UIDs, or dates; so every occurrence may be theirs): the body after the
+    file meta is counted (the meta repeats the data set's SOP UIDs). A value that is also left in
+    the removed attribute's own bytes occurs once more than the kept ones and still fails the file."""
+    kept = [text for vr, text in kept if (vr == "UI") == (kind == "UI") and vr in ("UI", "DA", "DT")]
+    if kind == "UI":
+        in_kept = sum(text.count(needle) for text in kept)
+        found = searched.count(encoded, _body_start(searched))
+    else:
+        in_kept = sum(1 for text in kept for _position in _tokens(text, needle, False))
+        start = _body_start(searched)
+        found = sum(1 for position in _tokens(searched, encoded, False) if position >= start)
+    return in_kept > 0 and found <= in_kept
+
+
+def _body_start(searched: bytes) -> int:
+    try:
+        return body_offset(searched)
+    except Exception:
+        return 0
 
 
 def _kept_input_texts(protected: ProtectedValues) -> list:
-    """The text values of the input's elements the engine neither removed nor replaced (read
-    again, only when a free-text value was found in the output)."""
+    """(VR, text) of the text, UID and date values of the input's elements the engine neither
+    removed nor replaced (read again, only when a protected value was found in the output)."""
     if protected.source is None:
         return []
     with warnings.catch_warnings():
@@ -194,8 +274,11 @@ def _collect_kept(dataset, prefix: str, changed: set, removed: set, texts: list,
         if vr == "SQ":
             for index, item in enumerate(element.value or []):
                 _collect_kept(item, f"{path}[{index}].", changed, removed, texts, depth + 1)
-        elif vr in TEXT_VRS or vr in ("CS", "PN"):
-            texts += _texts([element.value])
+        elif vr in TEXT_VRS or vr in KEPT_VRS:
+            texts += [(vr, text) for text in _texts([element.value])]
+
+
+KEPT_VRS = frozenset({"CS", "PN", "UI", "DA", "DT"})
 
 
 def _parse_sequences(dataset, depth: int = 0) -> None:
@@ -452,10 +535,10 @@ def _sequence_values(element, encoding):
 def _items_values(tag: int, items, encoding, depth: int):
     """The names, UIDs and dates in a sequence's items, at every depth (not the UIDs of classes
     or coding schemes, which identify nobody and which the engine keeps elsewhere: see
-    uids.names_no_instance); in the items of a coded identifier (CODED_IDENTIFIERS) also the
+    uids.names_no_instance); in the items of a coded identifier (coded_identifier) also the
     code and its meaning."""
-    coded = CODED_IDENTIFIERS.get(tag)
-    for item in items:
+    coded = coded_identifier(tag)
+    for index, item in enumerate(items):
         try:
             for inner in item:
                 number, vr = int(inner.tag), plain_vr(inner.VR)
@@ -466,8 +549,14 @@ def _items_values(tag: int, items, encoding, depth: int):
                         yield from _items_values(number, inner.value or [], encoding, depth + 1)
                 elif vr in ("PN", "DA", "DT") or (vr == "UI" and not names_no_instance(inner.keyword)):
                     yield from _values(vr, inner.value, encoding)
-        except Exception:
-            continue
+        except OutputLeak:
+            raise   # from an item inside this one: it names its own sequence
+        except Exception as error:
+            # an item whose values cannot be read cannot be searched: the file is not kept
+            # unchecked (the type of the error only: pydicom's text may quote the value)
+            name = keyword_for_tag(tag) or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+            raise OutputLeak(f"item {index + 1} of {name} cannot be read to be checked "
+                             f"({type(error).__name__}); not kept") from None
 
 
 def _from_value(vr: str, text: str, private: bool, dates_kept: bool):

@@ -100,7 +100,8 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         original_sop = str(dataset.get("SOPInstanceUID", "") or dataset.file_meta.get("MediaStorageSOPInstanceUID", ""))
         original_study = str(dataset.get("StudyInstanceUID", "") or "")
         pixel_plan = deidentifier.pixel_stage.plan(dataset)   # from the original header
-        protected = ProtectedValues(dates_kept=deidentifier.options.dates is DateMode.FULL)
+        protected = ProtectedValues(dates_kept=deidentifier.options.dates is DateMode.FULL,
+                                    uids_kept=deidentifier.options.retain_uids)
         result = deidentifier.deidentify(dataset, str(source), protected)
         if result.status == SKIPPED:
             return result

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from .pixel_detector import TextRegion, detect_text, detector_image, second_reader_name, second_reading
 from .pixel_io import OUTPUT_TRANSFER_SYNTAX, decode_frames, encode_native
 from .pixel_text import IdentifyingText, to_grey8

@@ -114,12 +114,13 @@ def apply_decisions(dataset: Dataset, items, decisions) -> list:
     """Apply the decisions to the elements the items point at; returns [(path, what was done)].
     Removing deletes the element; editing sets the new value, in a Specific Character Set that holds
     it (character_sets.fit_character_set, whose CharacterSetError it raises)."""
-    done, written = [], {}
+    done, written, nested = [], {}, []
     for item in items:
         decision = decision_for(item, decisions)
         if decision is None or decision.decision == KEEP or item.path == PIXEL_DATA_PATH:
             continue   # pixels are kept or the file is discarded (discards_file), never edited
-        parent, tag = _locate(dataset, item.path)
+        chain: list = []
+        parent, tag = _locate(dataset, item.path, chain)
         if parent is None or tag not in parent:
             continue
         if decision.decision == REMOVE:
@@ -127,19 +128,25 @@ def apply_decisions(dataset: Dataset, items, decisions) -> list:
         else:
             parent[tag].value = decision.new_value
             if parent[tag].VR in CHARACTER_SET_VRS:
-                written[item.path] = decision.new_value
+                if parent is dataset:
+                    written[item.path] = decision.new_value
+                else:   # inside an item, which may declare a character set of its own
+                    nested.append((chain, item.path, decision.new_value))
         done.append((item.path, decision.decision))
-    if written:   # a person's new value in a character set that holds it (character_sets)
-        fit_character_set(dataset, written)
+    if written or nested:   # a person's new value in a character set that holds it (character_sets)
+        fit_character_set(dataset, written, nested)
     return done
 
 
-def _locate(dataset: Dataset, path: str):
+def _locate(dataset: Dataset, path: str, chain=None):
     """(the data set holding the last element of `path`, its tag), or (None, None) if the path does
-    not lead anywhere in this data set."""
+    not lead anywhere in this data set. `chain`, a list, gets the data sets from `dataset` down to
+    that one."""
     tokens = _split(path)
     current = dataset
     for position, token in enumerate(tokens):
+        if chain is not None:
+            chain.append(current)
         match = _TOKEN.match(token)
         if match is None:
             return None, None

@@ -139,3 +139,83 @@ def test_a_value_a_reviewer_typed_is_written_in_a_character_set_that_holds_it(tm
     assert (list(found) if not isinstance(found, str) else found) == expected
     assert out.InstitutionName == "Nemocnice Dvořák" and out.PatientName == "Yamada^Taro"
     assert out.Manufacturer == ("山田製作所" if charset else "GE MEDICAL SYSTEMS")
+
+
+@pytest.mark.parametrize("sampled", [False, True], ids=["copied", "sampled"])
+def test_a_fixed_name_inside_an_item_with_its_own_character_set_is_written_in_a_set_that_holds_it(tmp_path,
+                                                                                                   sampled):
+    """pydicom's chrSQEncoding.dcm: top level ISO_IR 192, a Requested Procedure Code Sequence item
+    declaring ISO 2022 IR 13\\ISO 2022 IR 87 with a Patient's Name in it (review of issue 13, F5).
+    The item's set gets the code extension for the fixed name's letters (its Japanese values stay
+    valid); the name reads back as typed at both levels. Given pixel data and a Study Instance UID
+    (the charset file is a header only, which dicom_io refuses as cut off)."""
+    from pydicom.data import get_charset_files
+    ds = pydicom.dcmread(get_charset_files("chrSQEncoding.dcm")[0])
+    ds.SOPClassUID, ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = "1.2.826.0.1.3680043.8.498.1"
+    ds.PatientName = "Yamada^Taro"
+    path = tmp_path / "input.dcm"
+    save(ds, path)
+    code_value = ds.RequestedProcedureCodeSequence[0].CodeValue
+    for name in (LATIN_1_NAME, LATIN_2_NAME):
+        output, out = deidentified(path, name, sampled)
+        item = out.RequestedProcedureCodeSequence[0]
+        assert str(item.PatientName) == name and str(out.PatientName) == name
+        assert list(item.SpecificCharacterSet)[:2] == ["ISO 2022 IR 13", "ISO 2022 IR 87"]
+        assert len(item.SpecificCharacterSet) == 3 and out.SpecificCharacterSet == "ISO_IR 192"
+        assert item.CodeValue == code_value
+        assert b"?" not in output.read_bytes().split(b"\x10\x00\x10\x00PN", 2)[-1][:40]
+
+
+def test_a_fixed_name_in_an_item_without_code_extensions_re_encodes_that_item(tmp_path):
+    """An item declaring ISO_IR 100 that receives a Czech name: that item is re-encoded as
+    ISO_IR 192 (its Latin-1 text decoded first), the top level (ISO_IR 101 already holds it) stays."""
+    ds = read("CT_small.dcm")
+    ds.SpecificCharacterSet = "ISO_IR 101"
+    item = Dataset()
+    item.SpecificCharacterSet = "ISO_IR 100"
+    item.PatientName, item.CodeMeaning = "Yamada^Taro", "Schädel"
+    ds.RequestedProcedureCodeSequence = Sequence([item])
+    path = tmp_path / "input.dcm"
+    save(ds, path)
+    _output, out = deidentified(path, LATIN_2_NAME, True)
+    inner = out.RequestedProcedureCodeSequence[0]
+    assert out.SpecificCharacterSet == "ISO_IR 101" and str(out.PatientName) == LATIN_2_NAME
+    assert inner.SpecificCharacterSet == "ISO_IR 192" and str(inner.PatientName) == LATIN_2_NAME
+    assert inner.CodeMeaning == "Schädel"
+
+
+def test_a_value_a_reviewer_typed_inside_an_item_with_its_own_character_set_is_written_in_it(tmp_path):
+    """chrSQEncoding.dcm's Japanese item: a reviewer's "Dvořák" for its Code Value extends that item's set."""
+    from pydicom.data import get_charset_files
+    from DicomDeidentifyLib.dicom_io import write_dataset
+    from DicomDeidentifyLib.results import ReviewItem
+    from DicomDeidentifyLib.review import ReviewDecision, apply_decisions
+    dataset = pydicom.dcmread(get_charset_files("chrSQEncoding.dcm")[0])
+    path = "RequestedProcedureCodeSequence[0].CodeValue"
+    item = ReviewItem(path, "CodeValue", "SH", "kept", "CodeValue", kept_in_output=True)
+    decision = ReviewDecision("RequestedProcedureCodeSequence[*].CodeValue", "edit", new_value="Dvořák")
+    assert apply_decisions(dataset, [item], [decision]) == [(path, "edit")]
+    write_dataset(dataset, tmp_path / "edited.dcm")
+    inner = pydicom.dcmread(tmp_path / "edited.dcm").RequestedProcedureCodeSequence[0]
+    assert list(inner.SpecificCharacterSet) == ["ISO 2022 IR 13", "ISO 2022 IR 87", "ISO 2022 IR 101"]
+    assert inner.CodeValue == "Dvořák" and str(inner.PatientName) == "ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう"
+
+
+@pytest.mark.parametrize("sampled", [False, True], ids=["copied", "sampled"])
+def test_the_original_name_of_an_item_with_its_own_character_set_is_searched_in_that_set(tmp_path, sampled):
+    """chrSQEncoding's item name 'やまだ' (a component of its Patient's Name, in ISO 2022 IR 87) planted
+    in the item's kept Code Value: the output check finds it in the item's encoding and fails the file."""
+    from pydicom.data import get_charset_files
+    ds = pydicom.dcmread(get_charset_files("chrSQEncoding.dcm")[0])
+    ds.SOPClassUID, ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = "1.2.826.0.1.3680043.8.498.1"
+    ds.RequestedProcedureCodeSequence[0].CodeValue = "やまだ"
+    path = tmp_path / "input.dcm"
+    save(ds, path)
+    engine = Deidentifier(DeidentifyOptions(identity="fixed", fixed_patient_name=LATIN_1_NAME), KEY)
+    engine.record_changes = sampled
+    result = deidentify_file(engine, path, tmp_path / "out")
+    assert result.status == "failed", result.reason
+    assert "RequestedProcedureCodeSequence[0].PatientName" in result.reason and "やまだ" not in result.reason
+    assert not (tmp_path / "out").exists() or not [p for p in (tmp_path / "out").rglob("*") if p.is_file()]

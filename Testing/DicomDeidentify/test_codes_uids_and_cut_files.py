@@ -351,7 +351,24 @@ def cut_files():
         "cut in a value, implicit": (implicit_file[:body_offset(implicit_file) + 40], "truncated"),
         "cut in the pixel data": (explicit_file[:-1000], "truncated"),
         "cut in a value, deflated": (deflated(plain[:310]), "truncated"),
+        # cut at an element boundary: every length is right, the end is missing (review F6)
+        "cut before the pixel data": (explicit_file[:span_of(explicit_file, PIXEL_DATA)[2]], "no Pixel Data"),
+        "cut before the pixel data, implicit": (implicit_file[:span_of(implicit_file, PIXEL_DATA, True)[2]],
+                                                "no Pixel Data"),
+        "cut before the pixel data, deflated": (deflated(plain[:plain.index(b"\xe0\x7f\x10\x00")]),
+                                                "no Pixel Data"),
+        "cut after SOP Instance UID": (explicit_file[:span_of(explicit_file, SOP_INSTANCE_UID)[3]],
+                                       "no Study Instance UID"),
     }
+
+
+PIXEL_DATA, SOP_INSTANCE_UID = 0x7FE00010, 0x00080018
+
+
+def span_of(data: bytes, tag: int, implicit: bool = False):
+    """(tag, VR, start, end, length) of a top-level element, as the structure check finds it."""
+    from DicomDeidentifyLib.structure_check import check_buffer
+    return next(span for span in check_buffer(data, implicit, True) if span[0] == tag)
 
 
 @both_ways
@@ -364,6 +381,39 @@ def test_meta_only_and_cut_files_fail_with_a_reason_and_nothing_is_written(tmp_p
     assert result.status == "failed", (name, result.status)
     assert words in result.reason, result.reason
     assert no_output(tmp_path)
+
+
+@both_ways
+def test_a_cut_file_names_what_is_missing_and_data_sets_without_pixels_or_study_still_go(tmp_path, sampled):
+    """The reason says 'damaged or truncated' and the SOP class; an instance that never had an
+    Image Pixel module (pydicom's DICOMDIR test records) or a Study module (its JPEG-LS test
+    images: pixel data, no Patient or Study module) is not taken for a cut one."""
+    data = ct_file()
+    source = tmp_path / "cut.dcm"
+    source.write_bytes(data[:span_of(data, PIXEL_DATA)[2]])
+    result, _out, _ = run_file(tmp_path / "cut", source, sampled=sampled)
+    assert result.reason.startswith("damaged or truncated: an image (CT Image Storage)"), result.reason
+    header_only = read("CT_small.dcm")
+    for keyword in [e.keyword for e in header_only if e.tag.group in (0x0028, 0x7FE0)]:
+        delattr(header_only, keyword)
+    result, out, _ = run_dataset(tmp_path / "header", header_only, sampled=sampled)
+    assert result.status == "written" and "PixelData" not in out, result.reason
+    no_study = read("CT_small.dcm")
+    for keyword in [e.keyword for e in no_study if e.tag.group in (0x0010, 0x0020)]:
+        delattr(no_study, keyword)
+    result, out, _ = run_dataset(tmp_path / "nostudy", no_study, sampled=sampled)
+    assert result.status == "written" and "StudyInstanceUID" not in out, result.reason
+
+
+@both_ways
+def test_jpeg_2000_pixel_data_cut_short_is_refused_as_truncated(tmp_path, sampled):
+    """pydicom 3 reads emri_small_jpeg_2k_lossless_too_short.dcm as an empty data set, 2.4 as the
+    elements before its pixel data: either way the reason is the end of the file, without its path."""
+    from support.data import data_file
+    result, _out, _ = run_file(tmp_path, data_file("emri_small_jpeg_2k_lossless_too_short.dcm"), sampled=sampled)
+    assert result.status == "failed" and result.reason.startswith("truncated: end of file"), result.reason
+    assert "(FFFE,E0DD)" in result.reason.upper().replace(", ", ",")
+    assert "emri" not in result.reason and "/" not in result.reason
 
 
 def test_a_whole_deflated_file_is_still_written(tmp_path):

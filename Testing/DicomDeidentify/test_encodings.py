@@ -554,3 +554,58 @@ def test_no_planted_value_reaches_the_key_folder_or_the_console_through_an_error
         for path in (tmp_path / "k").rglob("*"):
             if path.is_file():
                 assert PLANTED not in path.read_bytes(), path
+
+
+# -- values the profile keeps elsewhere (review of issue 13, F8) -----------------------------------
+
+KEPT_ELSEWHERE_FILES = ["test-SR.dcm", "OBXXXX1A.dcm", "OBXXXX1A_2frame.dcm", "OBXXXX1A_rle.dcm",
+                        "OBXXXX1A_rle_2frame.dcm", "OBXXXX1A_expb.dcm", "OBXXXX1A_expb_2frame.dcm",
+                        "emri_small.dcm", "emri_small_big_endian.dcm", "emri_small_RLE.dcm",
+                        "emri_small_jpeg_2k_lossless.dcm", "emri_small_jpeg_ls_lossless.dcm"]
+RETAINING = {"retain-uids": DeidentifyOptions(retain_uids=True),
+             "retain-dates-full": DeidentifyOptions(dates="full"),
+             "both": DeidentifyOptions(retain_uids=True, dates="full")}
+
+
+@both_ways
+@pytest.mark.parametrize("options", list(RETAINING))
+def test_real_files_whose_removed_values_are_also_kept_elsewhere_are_written(tmp_path, options, sampled):
+    """test-SR's content item UID 1.2.3.4.5 is also a Referenced SOP Instance UID (kept under
+    Retain UIDs), OBXXXX1A's removed private attribute holds the root of its kept UIDs, and
+    emri_small's birth date is its study date (kept under Retain Full Dates): each output
+    holds the value only where the profile kept it, so it is written."""
+    from support.data import data_file
+    engine = Deidentifier(RETAINING[options], KEY)
+    engine.record_changes = sampled
+    for name in KEPT_ELSEWHERE_FILES:
+        result = deidentify_file(engine, data_file(name), tmp_path / name)
+        assert result.status == "written", (name, result.reason)
+
+
+def _planted(tmp_path, name: str, value: str) -> Path:
+    """The real file `name` with `value` also in Convolution Kernel (SH, kept by every profile)."""
+    from support.data import save
+    ds = read(name)
+    ds.ConvolutionKernel = value
+    path = tmp_path / f"planted-{name}"
+    save(ds, path)
+    return path
+
+
+@both_ways
+def test_a_kept_value_that_also_survives_elsewhere_still_fails_under_the_retain_options(tmp_path, sampled):
+    """The same files with the protected value once more in a kept text attribute: more often in
+    the output than in the values the profile kept, so the file fails, naming the attribute."""
+    birth = read("emri_small.dcm").PatientBirthDate   # = its Study Date
+    content_uid = read("test-SR.dcm").ContentSequence[0].UID   # = a kept Referenced SOP Instance UID
+    for options, name, value, attribute in [("retain-dates-full", "emri_small.dcm", birth, "PatientBirthDate"),
+                                            ("both", "emri_small.dcm", birth, "PatientBirthDate"),
+                                            ("retain-uids", "test-SR.dcm", content_uid, "ContentSequence[0].UID"),
+                                            ("both", "test-SR.dcm", content_uid, "ContentSequence[0].UID")]:
+        engine = Deidentifier(RETAINING[options], KEY)
+        engine.record_changes = sampled
+        out = tmp_path / options / name
+        result = deidentify_file(engine, _planted(tmp_path, name, value), out)
+        assert result.status == "failed" and "output check failed" in result.reason, (options, name, result.reason)
+        assert attribute in result.reason and value not in result.reason
+        assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
