@@ -38,6 +38,7 @@ import secrets
 import signal
 import socket
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -132,9 +133,13 @@ def deidentify_task(secret: _Secret, task: _Task) -> list:
     engine = _engine(secret)
     output = Path(task.output) if task.output is not None else None
     results = []
-    for n, source in enumerate(task.sources):
-        engine.record_changes = n < task.samples
-        results.append(deidentify_file(engine, Path(source), output, task.dry_run, task.limits))
+    # pydicom's warnings quote values ("Invalid value for VR UI: '<original UID>'"): a worker's stderr is
+    # the cluster's log, so they are silenced here as the command line silences them in its own process
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n, source in enumerate(task.sources):
+            engine.record_changes = n < task.samples
+            results.append(deidentify_file(engine, Path(source), output, task.dry_run, task.limits))
     return results
 
 
@@ -220,6 +225,16 @@ def _is_loopback(address: str) -> bool:
         return False
 
 
+def _refuse_remote_workers(workers: dict) -> None:
+    """Without TLS, every worker must be on this machine too: a scheduler on the loopback with a worker
+    elsewhere would pass the key to that worker in the clear. `workers`: scheduler_info()["workers"]."""
+    remote = sorted(address for address in workers if not _is_loopback(address))
+    if remote:
+        raise ClusterError(f"the cluster has workers on other machines ({len(remote)}, e.g. {remote[0]}) and no "
+                           "TLS: the key would cross the network unencrypted; give --tls-ca-file, --tls-cert "
+                           "and --tls-key and a cluster that speaks TLS")
+
+
 def _security(address: str, tls_ca_file, tls_cert, tls_key):
     """(address, Security) for dask: TLS with the given files, or with dask's own configuration
     (distributed.comm.tls.*); a scheduler on another machine without TLS is refused, because the
@@ -280,6 +295,8 @@ class DaskCluster:
                 address, security = _security(self.address, *self.tls)
                 self.client = distributed.Client(address, security=security, timeout=self.connect_seconds)
                 self.client.wait_for_workers(1, timeout=self.connect_seconds)
+                if not (security.require_encryption or security.tls_client_cert):
+                    _refuse_remote_workers(self.client.scheduler_info().get("workers", {}))
         except ClusterError:
             self.close()
             raise

@@ -310,3 +310,23 @@ def test_a_tls_scheduler_is_reached_with_the_certificate_files_given(tmp_path, c
     status = main(["anonymize", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--key-file",
                    str(tmp_path / "s" / "k"), "--scheduler", "tls://127.0.0.1:1", "--tls-cert", str(tls["cert"])])
     assert status == 2 and "all three of --tls-ca-file, --tls-cert and --tls-key" in capsys.readouterr().err
+
+
+def test_values_in_pydicoms_warnings_do_not_reach_the_workers_log(tmp_path):
+    """A worker's stderr is the cluster's log: pydicom's warnings quote the values they are about."""
+    (tmp_path / "in").mkdir()
+    ds = read("CT_small.dcm")
+    ds.StudyInstanceUID = "1.2.840.99.MRN4471123.DOE.JOHN"   # not a valid UID: pydicom warns with the value
+    save(ds, tmp_path / "in" / "ct.dcm")
+    result = subprocess.run([str(CLI), "anonymize", str(tmp_path / "in"), "--output", str(tmp_path / "out"),
+                             "--key-file", str(tmp_path / "s" / "k"), "--create-key", "--scheduler", "local:2"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "1 written" in result.stdout, result.stdout + result.stderr
+    assert "MRN4471123" not in result.stdout + result.stderr
+
+
+def test_workers_on_other_machines_without_tls_are_refused():
+    from DicomDeidentifyLib.cluster import ClusterError, _refuse_remote_workers
+    _refuse_remote_workers({"tcp://127.0.0.1:40123": {}, "tcp://localhost:40124": {}})   # all here: accepted
+    with pytest.raises(ClusterError, match="workers on other machines .1, e.g. tcp://192.0.2.2:4000"):
+        _refuse_remote_workers({"tcp://127.0.0.1:40123": {}, "tcp://192.0.2.2:4000": {}})
