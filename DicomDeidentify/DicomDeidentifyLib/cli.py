@@ -592,10 +592,11 @@ def run_compare(args) -> int:
         if not path.exists():
             raise UserError(f"{path} does not exist: give the original and the de-identified file or folder")
     if args.html:   # the page shows original values: never into what is shared (told before any file is read)
-        from .page_places import recorded_destinations, refuse_inside_destination
+        from .page_places import destination_of_outputs, recorded_destinations, refuse_inside_destination
         shared = recorded_destinations(args.key_file or default_key_file())
-        if args.deidentified.is_dir():
-            shared.append(args.deidentified)
+        # the de-identified folder (a file's own), and the destination its outputs lie in, recorded or not
+        shared += [args.deidentified if args.deidentified.is_dir() else args.deidentified.parent,
+                   destination_of_outputs(args.deidentified)]
         refuse_inside_destination(args.html, "the --html page", shared)
         if args.html.is_dir():
             raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")

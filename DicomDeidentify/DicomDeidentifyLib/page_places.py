@@ -7,7 +7,9 @@ marked as one, at any depth above the page) or the output folder of any run this
 """
 from __future__ import annotations
 
+import itertools
 import os
+import re
 from pathlib import Path
 
 from .side_database import is_side_database
@@ -22,6 +24,28 @@ def destination_around(page: Path, destinations=()) -> Path | None:
         if folder in folders or (folder.is_dir() and is_side_database(folder)):
             return folder
     return None
+
+
+# pipeline.output_path: <destination>/<patient>/<study>/<series>/<SOP Instance UID>.<10 hex digits>.dcm
+OUTPUT_NAME = re.compile(r"^[0-9A-Za-z._-]+\.[0-9a-f]{10}\.dcm$")
+LAYOUT_DEPTH = 3   # patient, study, series
+SEARCHED = 2000    # entries looked at under a folder, at most
+
+
+def destination_of_outputs(path: Path) -> Path | None:
+    """The destination folder that holds `path` when it is an output of this tool or a folder holding
+    some (found by the output layout of pipeline.output_path, so also for destinations no linkage store
+    recorded: another key's, a copy); None when no output is found there."""
+    path = Path(os.path.realpath(path))
+    if path.is_file():
+        found = path if OUTPUT_NAME.match(path.name) else None
+    elif path.is_dir():
+        found = next((p for p in itertools.islice(path.rglob("*.dcm"), SEARCHED) if OUTPUT_NAME.match(p.name)), None)
+    else:
+        found = None
+    if found is None or len(found.parents) <= LAYOUT_DEPTH:
+        return None
+    return found.parents[LAYOUT_DEPTH]
 
 
 def refuse_inside_destination(page: Path, what: str, destinations=()) -> None:

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from DicomDeidentifyLib.cli import main
+from DicomDeidentifyLib.keys import load_or_create_key
 from support.burned_in import burned_in_dataset
 from support.data import data_file, read, save
 
@@ -215,3 +216,28 @@ def test_a_run_without_jinja2_writes_its_json_report_and_says_the_page_is_missin
     assert len(reports) == 1 and json.loads(reports[0].read_text())["totals"]["written"] == 1
     assert not list((tmp_path / "k" / "reports").glob("*/report.html"))
     assert f"Report (key holders only): {reports[0]}" in run.stdout
+
+
+def test_a_compare_page_is_refused_in_a_destination_no_linkage_store_recorded(tmp_path):
+    """compare with another key (or none) than the run's: the output layout shows where the destination is
+    (review of issue 18, finding 1: the page went beside a de-identified file, or into the output root)."""
+    make_inputs(tmp_path / "in")
+    original = tmp_path / "in" / "DOE_JANE_ct.dcm"
+    run = subprocess.run([str(CLI), "anonymize", str(original), "--output", str(tmp_path / "out"), "--key-file",
+                          str(tmp_path / "run-secrets" / "key"), "--create-key", "--quiet"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    [output] = (tmp_path / "out").rglob("*.dcm")
+    other_key = tmp_path / "other-secrets" / "key"   # a key whose linkage store never saw tmp_path/out
+    load_or_create_key(other_key, create=True)
+    for deidentified, page in ((output, output.parent / "c.html"), (output, tmp_path / "out" / "c.html"),
+                               (output.parents[2], tmp_path / "out" / "c.html")):
+        refused = subprocess.run([str(CLI), "compare", str(original), str(deidentified), "--key-file",
+                                  str(other_key), "--html", str(page)],
+                                 capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 2 and "inside the destination folder" in refused.stderr, refused.stderr
+        assert not page.exists() and refused.stderr.count("\n") == 1
+    allowed = tmp_path / "pages" / "c.html"   # outside: written
+    done = subprocess.run([str(CLI), "compare", str(original), str(output), "--key-file", str(other_key),
+                           "--html", str(allowed)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and allowed.exists(), done.stderr
