@@ -155,6 +155,6 @@ class PixelStage:
             raise Refused(f"refused: {reason}")
         if cleaning_ran and str(dataset.get("BurnedInAnnotation", "") or "").upper() == "NO":
             dataset.BurnedInAnnotation = "YES"
-        result.review.append(ReviewItem("PixelData", "PixelData", "", reason + "; held for review", "",
+        result.review.append(ReviewItem("PixelData", "PixelData", "", reason + "; needs review before it is shared", "",
                                         kept_in_output=True))
         return None

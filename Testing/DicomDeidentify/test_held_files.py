@@ -41,7 +41,7 @@ def test_anonymize_into_a_side_database_holds_images_at_risk_outside_it(tmp_path
     assert [Path(e["output"]) for e in pending] == [held]
     out = capsys.readouterr().out
     assert f"held     #2 {source / 'us_with_text.dcm'} -> held back at {held}" in out
-    assert "Clean Pixel Data is off; held for review" in out and "1 held back for review" in out
+    assert "Clean Pixel Data is off; needs review before it is shared" in out and "1 held back for review" in out
     report = json.loads(next((key.parent / "reports").rglob("report.json")).read_text())
     [entry] = [f for f in report["files"] if f["held"]]
     assert entry["source"] == str(source / "us_with_text.dcm") and entry["output"] == str(held)

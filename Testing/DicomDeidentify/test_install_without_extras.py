@@ -240,5 +240,5 @@ def test_the_library_holds_images_it_cannot_clean_without_the_extra(tmp_path):
         status, reasons = results[name]
         assert status == "dry-run" and len(reasons) == 1, (name, reasons)
         assert reasons[0].startswith(why) and "needs the [pixels] extra (numpy, PIL not installed)" in reasons[0]
-        assert reasons[0].endswith("held for review")
+        assert reasons[0].endswith("needs review before it is shared")
     assert modules_line == "[]"
