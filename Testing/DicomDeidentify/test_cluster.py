@@ -122,7 +122,7 @@ def test_a_cluster_run_of_the_corpus_equals_a_local_run(tmp_path, scheduler):
     # ("number": the order in which results came back, which differs between the two by nature)
     entries = [order_free([{**{k: v for k, v in e.items() if k != "number"},
                             "output": e["output"].replace(str(d), "<dest>")} for e in report["files"]],
-                          lambda e: e["output"], ("status", "reason"))
+                          lambda e: e["output"], ("status", "reason", "attention", "needs_review", "review"))
                for report, (_, _, d) in zip(reports, runs.values())]
     assert entries[0] == entries[1] and len(entries[0]) == len(files)
     assert reports[0]["attributes"] == reports[1]["attributes"]
