@@ -193,6 +193,18 @@ def test_a_term_of_any_three_characters_is_taken_out_and_checked(tmp_path):
     assert short.returncode == 2
 
 
+@pytest.mark.parametrize("term", ["48", "A-1", "J.D", "K 9", "___"])
+def test_a_term_with_fewer_than_three_letters_or_digits_is_refused(tmp_path, term):
+    """Review finding 5: the matcher compares letters and digits, so "A-1" would match nothing; it is
+    refused with exit 2 and one line, never accepted and ignored."""
+    mrb = zipped(spelled_scene(tmp_path / "scene"), tmp_path / "scene.mrb")
+    for command in (["check", str(mrb)], ["scrub", str(mrb), "--output", str(tmp_path / "out.mrb")]):
+        run = subprocess.run([str(CLI), *command, "--term", term], capture_output=True, text=True)
+        assert run.returncode == 2 and "Traceback" not in run.stderr
+        assert run.stderr.strip().splitlines()[-1].endswith("--term needs 3 or more letters or digits")
+    assert not (tmp_path / "out.mrb").exists()
+
+
 def test_a_bundle_named_after_the_patient_comes_out_neutral(tmp_path):
     """Item 3: Slicer names the bundle's inner folder, scene file and screenshot after the bundle."""
     scene = new_scene("Doe^Jonathan")
