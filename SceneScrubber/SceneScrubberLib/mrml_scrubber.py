@@ -20,7 +20,8 @@ from urllib.parse import quote, unquote
 from dataclasses import dataclass, field
 
 from .mrml_codec import format_item_attributes, format_node_attributes, parse_item_attributes, parse_node_attributes
-from .identity_matcher import IdentityMatcher, is_neutral_name, matcher_for
+from .identity_matcher import REPLACEMENT, IdentityMatcher, is_neutral_name, matcher_for
+from .node_ids import id_spans, rename_identifying_ids, without_spans
 from .phi_attributes import is_descriptive_attribute
 from .policy import ScrubPolicy
 
@@ -121,6 +122,8 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=
     _rename_nodes_named_after(root, report, matcher_for(report.identifying_values | report.descriptive_values
                                                         | set(values), terms))
     _relocate_external_files(root, report)
+    if matcher:
+        rename_identifying_ids(root, matcher)
     _redact_everything_else(root, matcher)
     report.screenshot_files = [unquote(value) for element in root.iter("SceneViewStorage")
                                for _key, value in storage_paths(element)]
@@ -294,13 +297,26 @@ def _redact_everything_else(root, matcher: IdentityMatcher) -> None:
                 continue
             redacted = cache.get(value)
             if redacted is None:
-                redacted = cache[value] = matcher.redact(value)
+                redacted = cache[value] = _redacted_outside_ids(value, matcher)
             if redacted != value:
                 element.set(key, redacted)
         if element.text and element.text.strip():
             element.text = matcher.redact(element.text)
         if element.tail and element.tail.strip():
             element.tail = matcher.redact(element.tail)
+
+
+def _redacted_outside_ids(value: str, matcher: IdentityMatcher) -> str:
+    """`value` with the spellings replaced by '*', except inside node ids (node_ids: renamed before
+    when they identify; a built-in one such as vtkMRMLColorTableNodeGrey stays whole)."""
+    spans = id_spans(value)
+    if not spans:
+        return matcher.redact(value)
+    pieces, last = [], 0
+    for hit in without_spans(value, matcher.hits(value), spans):
+        pieces += [value[last:hit.start], REPLACEMENT]
+        last = hit.end
+    return "".join(pieces) + value[last:]
 
 
 def storage_paths(element) -> list:

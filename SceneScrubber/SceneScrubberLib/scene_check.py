@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .identity_matcher import IdentityMatcher, matcher_for
 from .mrml_scrubber import STRUCTURE_ATTRIBUTES, identifying_values
+from .node_ids import id_spans
 from .scene_sources import open_scene
 
 CHUNK_BYTES = 4 << 20
@@ -107,7 +108,7 @@ def _in_text(name: str, data: bytes, matcher: IdentityMatcher, base: int, scene:
     text = data.decode("utf-8", errors="replace")
     hits = matcher.hits(text)
     if scene and hits:
-        hits = _outside_vocabulary(text, hits)
+        hits = _outside_vocabulary(text, hits, matcher)
     return [Finding(name, hit.value, base + len(text[:hit.start].encode("utf-8"))) for hit in hits]
 
 
@@ -119,13 +120,18 @@ _NAME = re.compile(r'\sname="[^"]*"')
 _MARKUP_NAME = re.compile(r'</?[A-Za-z_][\w.:-]*|\s[A-Za-z_][\w.:-]*(?==")')
 
 
-def _outside_vocabulary(text: str, hits: list) -> list:
+_SINGLETON_TAG = re.compile(r'\ssingletonTag="([^"]*)"')
+
+
+def _outside_vocabulary(text: str, hits: list, matcher: IdentityMatcher) -> list:
     """The hits in a scene file that are not in what the scrubber leaves as Slicer's own (element and
     attribute names, ids,
     references, layout names, orientations, the names of singleton nodes such as the Green view:
     mrml_scrubber.STRUCTURE_ATTRIBUTES), so that check agrees with scrub on its output."""
     spans = [match.span() for match in _VOCABULARY_VALUE.finditer(text)]
     spans += [match.span() for match in _MARKUP_NAME.finditer(text)]
+    # node ids Slicer gives (vtkMRMLColorTableNodeGrey for a patient named Grey: node_ids)
+    spans += id_spans(text, matcher, frozenset(_SINGLETON_TAG.findall(text)))
     for element in _SINGLETON.finditer(text):
         spans += [(element.start() + m.start(), element.start() + m.end()) for m in _NAME.finditer(element.group(0))]
     spans.sort()
