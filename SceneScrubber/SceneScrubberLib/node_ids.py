@@ -18,6 +18,10 @@ import re
 NODE_ID = re.compile(r"(?<![A-Za-z0-9_])(?P<prefix>vtkMRML[A-Za-z0-9]*?Node)(?P<suffix>[A-Za-z0-9_]*)")
 # Tags of Slicer's singleton views, also referenced by scene views that do not define them.
 VIEW_TAGS = frozenset({"Red", "Green", "Yellow", "Singleton"})
+# Singleton tags Slicer gives itself; any other is a name someone chose (a view's layout name:
+# Slicer tags a vtkMRMLViewNode with its layoutName), and renamed when it identifies.
+SLICER_TAG = re.compile(r"^(?:Red|Green|Yellow|Orange|Singleton|Default|Compare\d*|Slice\d*|View\d*|\d+|vtkMRML\w*)$")
+NEUTRAL_TAG = "View"
 
 
 def is_built_in(prefix: str, suffix: str, singleton_tags=frozenset()) -> bool:
@@ -30,6 +34,41 @@ def is_built_in(prefix: str, suffix: str, singleton_tags=frozenset()) -> bool:
 def singleton_tags(root) -> frozenset:
     """The singleton tags the scene's nodes declare ("Red", "1", "vtkMRMLLayoutNode" ...)."""
     return frozenset(element.get("singletonTag") for element in root.iter() if element.get("singletonTag"))
+
+
+def identifying_tags(tags, matcher) -> frozenset:
+    """The singleton tags that hold a spelling `matcher` finds and are not Slicer's own."""
+    return frozenset(tag for tag in tags if not SLICER_TAG.match(tag) and matcher.found_in(tag))
+
+
+def rename_identifying_singletons(root, matcher) -> frozenset:
+    """A singleton tag someone chose after the patient (a view's layoutName "DoeJohn") becomes a
+    neutral one ("View2"), in singletonTag, layoutName and the ids made from it
+    ("vtkMRMLViewNodeDoeJohn" -> "vtkMRMLViewNodeView2"), everywhere. Returns the new tags (their
+    nodes' names and layout labels are then text like any other)."""
+    tags = singleton_tags(root)
+    old = sorted(identifying_tags(tags, matcher))
+    if not old:
+        return frozenset()
+    new, number = {}, 1
+    for tag in old:
+        while f"{NEUTRAL_TAG}{number}" in tags:
+            number += 1
+        new[tag] = f"{NEUTRAL_TAG}{number}"
+        number += 1
+
+    def renamed_id(match):
+        suffix = match.group("suffix")
+        return match.group("prefix") + new[suffix] if suffix in new else match.group(0)
+    for element in root.iter():
+        for key, value in element.attrib.items():
+            if key in ("singletonTag", "layoutName") and value in new:
+                element.set(key, new[value])
+            elif "vtkMRML" in value:
+                changed = NODE_ID.sub(renamed_id, value)
+                if changed != value:
+                    element.set(key, changed)
+    return frozenset(new.values())
 
 
 def rename_identifying_ids(root, matcher) -> dict:

@@ -108,3 +108,48 @@ def test_an_id_named_after_the_patient_is_renamed_with_every_reference(tmp_path)
     shown = only(scene, "vtkMRMLScalarVolumeNode").GetDisplayNode()
     assert shown is not None and shown.GetID() == display.get("id")
     assert shown.GetColorNode().GetID() == "vtkMRMLColorTableNodeGrey"
+
+
+def test_user_tags_view_labels_and_ids_are_checked_and_scrubbed(tmp_path):
+    """Review finding 3: userTags, a non-singleton view's layoutName and layoutLabel and an id named
+    after the patient were skipped as structure by check (even for --term) and left by scrub."""
+    scene = dicom_scene("DOE^JOHN")
+    volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    volume.GetUserTagTable().AddOrUpdateTag("owner", "John Doe MRN12345", 0)
+    view = scene.AddNewNodeByClass("vtkMRMLViewNode")
+    view.SetLayoutLabel("Doe John")
+    view.SetLayoutName("DoeJohn")
+    folder = tmp_path / "scene"
+    folder.mkdir()
+    assert volume.AddDefaultStorageNode()
+    volume.GetStorageNode().SetFileName(str(folder / "volume.nrrd"))
+    assert volume.GetStorageNode().WriteData(volume)
+    scene.SetURL(str(folder / "scene.mrml"))
+    assert scene.Commit()
+    text = (folder / "scene.mrml").read_text()
+    assert 'userTags="owner=John Doe MRN12345"' in text and 'layoutLabel="Doe John"' in text
+    # only the places above: the DICOM values themselves go anyway; --term names the person
+    for where in ('userTags="owner=John Doe MRN12345"', 'layoutLabel="Doe John"', 'layoutName="DoeJohn"'):
+        attribute = where.partition("=")[0]
+        alone = folder.parent / attribute
+        alone.mkdir()
+        other = text
+        for place in ('userTags="owner=John Doe MRN12345"', 'layoutLabel="Doe John"', 'layoutName="DoeJohn"'):
+            if place != where:
+                other = other.replace(place, place.partition("=")[0] + '="x"')
+        (alone / "scene.mrml").write_text(other)
+        (alone / "volume.nrrd").write_bytes((folder / "volume.nrrd").read_bytes())
+        check = subprocess.run([str(CLI), "check", str(alone / "scene.mrml"), "--term", "John Doe"],
+                               capture_output=True, text=True)
+        assert check.returncode == 1 and "scene.mrml" in check.stdout and "John" not in check.stdout, where
+    run = subprocess.run([str(CLI), "scrub", str(folder / "scene.mrml"), "--output", str(tmp_path / "out" / "scene.mrml")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = (tmp_path / "out" / "scene.mrml").read_text()
+    assert "John" not in out and "Doe" not in out and "MRN12345" not in out
+    assert 'userTags="owner=' in out   # the tag's key stays, its value goes
+    reopened_scene = reopened(tmp_path / "out" / "scene.mrml")
+    assert reopened_scene.GetFirstNodeByClass("vtkMRMLViewNode").GetLayoutLabel() == "*"
+    again = subprocess.run([str(CLI), "check", str(tmp_path / "out" / "scene.mrml"), "--term", "John Doe"],
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout
