@@ -26,6 +26,10 @@ names, so the shape tells):
   * an ID (holds a digit): with or without separators, and its digits alone when
     they are five or more;
   * any other text (a description, a user's term): its words in order.
+Accents do not matter: text is read folded (Unicode NFKD, combining marks dropped, 'ß' as 'ss'),
+so NFD-decomposed text reads as composed text does, and a value is also spelled as people write it
+without accents, plainly and with the German transliterations: 'MÜLLER^JÖRG' matches 'Müller Jörg',
+'Muller, Jorg' and 'MUELLER JOERG' (`fold`, `transliterated`).
 Values that cannot tell identity from chance are left out: keys under the side's
 shortest length, numbers under its shortest number unless given as a term, 'yes'/'no'.
 
@@ -39,6 +43,7 @@ import datetime
 import functools
 import itertools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .written_dates import written_dates
@@ -55,6 +60,52 @@ _WORD = re.compile(r"%(?:25)?[0-9A-Fa-f]{2}|[A-Z]+(?=[A-Z][a-z])|[A-Z]*[a-z]+|[A
 # word of a name is matched on its own there).
 _GAP = re.compile(r"(?:[ _\-.^,:;/\\'()]|%(?:25)?[0-9A-Fa-f]{2})*")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+_GERMAN = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"}
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    if char in "ßẞ":
+        return "ss" if char == "ß" else "SS"
+    return "".join(part for part in unicodedata.normalize("NFKD", char) if not unicodedata.combining(part))
+
+
+def fold(text: str) -> str:
+    """`text` without accents, as its letters are written plainly (NFKD, combining marks dropped,
+    'ß' -> 'ss'): 'Mu\u0308ller Jörg' -> 'Muller Jorg'. ASCII text is returned as it is."""
+    return text if text.isascii() else "".join(_fold_char(char) for char in text)
+
+
+def transliterated(text: str) -> str:
+    """`text` with the German transliterations (ä -> ae, ö -> oe, ü -> ue, ß -> ss; upper case in an
+    upper-case word: 'MÜLLER' -> 'MUELLER', 'Jörg' -> 'Joerg'), then folded."""
+    if text.isascii():
+        return text
+
+    def word(match):
+        run = match.group(0)
+        out = "".join(_GERMAN.get(char.lower(), char) if char.lower() in _GERMAN else char for char in run)
+        if run.isupper():
+            return out.upper()
+        # a capital umlaut starting a word: 'Ärzt' -> 'Aerzt'
+        return "".join(_GERMAN[char.lower()].capitalize() if char.lower() in _GERMAN and char.isupper() else
+                       _GERMAN.get(char, char) for char in run)
+    return fold(_LETTER_RUN.sub(word, unicodedata.normalize("NFC", text)))
+
+
+def _folded(text: str) -> tuple:
+    """(folded text, origin): origin[i] is the index in `text` of the character folded character i
+    came from (one more entry: len(text))."""
+    pieces, origin = [], []
+    for index, char in enumerate(text):
+        piece = char if char.isascii() else _fold_char(char)
+        pieces.append(piece)
+        origin.extend([index] * len(piece))
+    origin.append(len(text))
+    return "".join(pieces), origin
 
 
 @dataclass(frozen=True)
@@ -111,7 +162,18 @@ def value_keys(value: str, kind: str | None = None, term: bool = False, rules: R
     """(keys matched in text, literal spellings for binary data) of one value; kind 'name', 'date',
     'id', 'text' or None (from the value's shape). `term`: given by the user or known to identify
     (any length from rules.min_key, numbers included). A date's keys are empty: dates are found
-    by the recogniser (`date_of`)."""
+    by the recogniser (`date_of`). A value with accents has the keys of its spellings without
+    them (`fold`, `transliterated`: text is matched folded) and the literals of all three."""
+    value = (value or "").strip()
+    if not value.isascii():
+        spelled = [_value_keys(variant, kind, term, rules) for variant in {fold(value), transliterated(value)}]
+        literals = _value_keys(value, kind, term, rules)[1]
+        return (frozenset().union(*(keys for keys, _literals in spelled)),
+                literals.union(*(more for _keys, more in spelled)))
+    return _value_keys(value, kind, term, rules)
+
+
+def _value_keys(value: str, kind: str | None, term: bool, rules: Rules) -> tuple:
     value = (value or "").strip()
     if not value or (rules.neutral_value is not None and rules.neutral_value.match(value)):
         return frozenset(), frozenset()
@@ -195,7 +257,14 @@ class SpellingMatcher:
         """Non-overlapping Hits in `text`, left to right, the longest spelling at each place."""
         if not text or not self:
             return []
-        found = self._word_hits(text) if self._keys else []
+        if not self._keys:
+            found = []
+        elif text.isascii():
+            found = self._word_hits(text)
+        else:   # read without accents (value_keys spells values so), hits placed back on `text`
+            folded, origin = _folded(text)
+            found = [Hit(origin[hit.start], _end_in(text, origin, hit.end), hit.value, hit.kind)
+                     for hit in self._word_hits(folded)]
         if self._dates:
             dated = self._date_hits(text)
             if dated:
@@ -270,7 +339,17 @@ class SpellingMatcher:
         return {literal.encode("utf-8"): value for literal, value in self._literals.items()}
 
 
-_RUN = re.compile(r"[^\W_]+")   # a run of letters and digits: one word of a name as written
+def _end_in(text: str, origin: list, end: int) -> int:
+    """Where a hit ending at `end` of the folded text ends in `text`: after the character it came
+    from and any combining marks that follow it."""
+    position = origin[end - 1] + 1
+    while position < len(text) and not text[position].isascii() and not _fold_char(text[position]):
+        position += 1
+    return position
+
+
+# a run of letters and digits, with the combining marks of NFD text: one word of a name as written
+_RUN = re.compile("[^\\W_](?:[^\\W_]|[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f])*")
 
 
 def _without_overlaps(hits: list) -> list:

@@ -17,7 +17,9 @@ import sys
 from pathlib import Path
 
 from .bundles import scrub_scene
-from .identity_matcher import IdentityMatcher, masked, matcher_for
+from DicomDeidentifyLib.spellings import key_of
+
+from .identity_matcher import MIN_KEY, IdentityMatcher, masked, matcher_for
 from .mrml_scrubber import SceneError
 from .policy import ScrubPolicy
 from .scene_check import check_scene, identifying_terms
@@ -47,9 +49,10 @@ def main(argv=None) -> int:
         command.add_argument("--allow-folder", action="append", default=[], type=Path, metavar="DIR",
                              help="a folder outside the scene's own from which its data may be read (repeatable)")
     args = parser.parse_args(argv)
-    short = [term for term in args.term if len(term.strip()) < 3]
+    # the matcher compares letters and digits ("A-1" is "a1"): a shorter key would be ignored silently
+    short = [term for term in args.term if len(key_of(term)) < MIN_KEY]
     if short:
-        parser.error("--term needs three or more characters")
+        parser.error(f"--term needs {MIN_KEY} or more letters or digits")
     policy = ScrubPolicy(keep_uids=args.keep_uids, date_offset_days=args.shift_dates)
     # What is known to identify, for masking every line printed (the input's own name included).
     known = IdentityMatcher(terms=args.term)

@@ -20,7 +20,8 @@ from urllib.parse import quote, unquote
 from dataclasses import dataclass, field
 
 from .mrml_codec import format_item_attributes, format_node_attributes, parse_item_attributes, parse_node_attributes
-from .identity_matcher import IdentityMatcher, is_neutral_name, matcher_for
+from .identity_matcher import REPLACEMENT, IdentityMatcher, is_neutral_name, matcher_for
+from .node_ids import id_spans, rename_identifying_ids, rename_identifying_singletons, without_spans
 from .phi_attributes import is_descriptive_attribute
 from .policy import ScrubPolicy
 
@@ -28,9 +29,14 @@ IDENTIFYING_UIDS = ("DICOM", "DICOMInstanceUID")
 RENAMED_LEVELS = ("Patient", "Study")
 _STORAGE_PATH = re.compile(r"^(fileName|fileListMember\d+)$")
 # Attributes whose values are Slicer's vocabulary or ids, never text someone typed: a patient named
-# Green must not rename the Green slice view or break its layout name.
-STRUCTURE_ATTRIBUTES = frozenset({"id", "references", "userTags", "singletonTag", "layoutName", "layoutLabel", "orientation",
+# Green must not rename the Green slice view or break its layout name. Ids and references hold node
+# ids only: those that carry identity are renamed consistently (node_ids), the rest are structure.
+# userTags (the user's own key=value pairs) is free text; so are a view's name, layoutName and
+# layoutLabel, except on Slicer's singleton nodes (SINGLETON_TEXT: "Red", "R"; their composite nodes
+# name the same layout).
+STRUCTURE_ATTRIBUTES = frozenset({"id", "references", "singletonTag", "orientation",
                         "orientationReference", "viewGroup", "className", "type"})
+SINGLETON_TEXT = frozenset({"name", "layoutName", "layoutLabel"})
 NEUTRAL_PART = "anon"   # what replaces an identifying value in a file or folder name
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 MAX_DEPTH = 256
@@ -121,7 +127,11 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=
     _rename_nodes_named_after(root, report, matcher_for(report.identifying_values | report.descriptive_values
                                                         | set(values), terms))
     _relocate_external_files(root, report)
-    _redact_everything_else(root, matcher)
+    renamed_tags = frozenset()
+    if matcher:
+        renamed_tags = rename_identifying_singletons(root, matcher)
+        rename_identifying_ids(root, matcher)
+    _redact_everything_else(root, matcher, renamed_tags)
     report.screenshot_files = [unquote(value) for element in root.iter("SceneViewStorage")
                                for _key, value in storage_paths(element)]
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n", report
@@ -280,7 +290,7 @@ def neutral_path(path: str, matcher: IdentityMatcher) -> str:
     return "/".join(part if part in ("", ".", "..") else matcher.redact(part, NEUTRAL_PART) for part in parts)
 
 
-def _redact_everything_else(root, matcher: IdentityMatcher) -> None:
+def _redact_everything_else(root, matcher: IdentityMatcher, renamed_tags=frozenset()) -> None:
     """Any other string the scene writes (descriptions, a text node's text, names of items that
     are not patients or studies, color and segment names kept in the scene): the spellings of
     identifying values become '*'. Ids, references and storage paths are structure, left alone
@@ -290,17 +300,31 @@ def _redact_everything_else(root, matcher: IdentityMatcher) -> None:
     cache: dict = {}   # scenes repeat most values ("true", "Level^Series|", "0 0 0")
     for element in root.iter():
         for key, value in element.attrib.items():
-            if key in STRUCTURE_ATTRIBUTES or _STORAGE_PATH.match(key) or not value or (key == "name" and element.get("singletonTag")):
+            if key in STRUCTURE_ATTRIBUTES or _STORAGE_PATH.match(key) or not value or (key in SINGLETON_TEXT and element.get("singletonTag")
+                                                                                       and element.get("singletonTag") not in renamed_tags):
                 continue
             redacted = cache.get(value)
             if redacted is None:
-                redacted = cache[value] = matcher.redact(value)
+                redacted = cache[value] = _redacted_outside_ids(value, matcher)
             if redacted != value:
                 element.set(key, redacted)
         if element.text and element.text.strip():
             element.text = matcher.redact(element.text)
         if element.tail and element.tail.strip():
             element.tail = matcher.redact(element.tail)
+
+
+def _redacted_outside_ids(value: str, matcher: IdentityMatcher) -> str:
+    """`value` with the spellings replaced by '*', except inside node ids (node_ids: renamed before
+    when they identify; a built-in one such as vtkMRMLColorTableNodeGrey stays whole)."""
+    spans = id_spans(value)
+    if not spans:
+        return matcher.redact(value)
+    pieces, last = [], 0
+    for hit in without_spans(value, matcher.hits(value), spans):
+        pieces += [value[last:hit.start], REPLACEMENT]
+        last = hit.end
+    return "".join(pieces) + value[last:]
 
 
 def storage_paths(element) -> list:

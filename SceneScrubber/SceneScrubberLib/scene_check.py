@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .identity_matcher import IdentityMatcher, matcher_for
-from .mrml_scrubber import STRUCTURE_ATTRIBUTES, identifying_values
+from .mrml_scrubber import SINGLETON_TEXT, STRUCTURE_ATTRIBUTES, identifying_values
+from .node_ids import id_spans, identifying_tags
 from .scene_sources import open_scene
 
 CHUNK_BYTES = 4 << 20
@@ -107,28 +108,56 @@ def _in_text(name: str, data: bytes, matcher: IdentityMatcher, base: int, scene:
     text = data.decode("utf-8", errors="replace")
     hits = matcher.hits(text)
     if scene and hits:
-        hits = _outside_vocabulary(text, hits)
+        hits = _outside_vocabulary(text, hits, matcher)
     return [Finding(name, hit.value, base + len(text[:hit.start].encode("utf-8"))) for hit in hits]
 
 
-_VOCABULARY_VALUE = re.compile(r'\s(?:%s)="[^"]*"' % "|".join(sorted(STRUCTURE_ATTRIBUTES)))
+_ID_ATTRIBUTES = frozenset({"id", "references", "singletonTag"})   # structure, except ids that scrub renames (node_ids)
+_VOCABULARY_VALUE = re.compile(r'\s(?:%s)="[^"]*"' % "|".join(sorted(STRUCTURE_ATTRIBUTES - _ID_ATTRIBUTES)))
+_ID_VALUE = re.compile(r'\s(id|references|singletonTag)="([^"]*)"')
 _SINGLETON = re.compile(r'<\w+\s[^>]*\ssingletonTag="[^"]*"[^>]*>')
-_NAME = re.compile(r'\sname="[^"]*"')
+_NAME = re.compile(r'\s(?:%s)="[^"]*"' % "|".join(sorted(SINGLETON_TEXT)))
 # The markup itself: element and attribute names are MRML's vocabulary, never a value
 # ('SourceRepresentationName' is no patient named Source).
 _MARKUP_NAME = re.compile(r'</?[A-Za-z_][\w.:-]*|\s[A-Za-z_][\w.:-]*(?==")')
 
 
-def _outside_vocabulary(text: str, hits: list) -> list:
+_SINGLETON_TAG = re.compile(r'\ssingletonTag="([^"]*)"')
+
+
+def _outside_vocabulary(text: str, hits: list, matcher: IdentityMatcher) -> list:
     """The hits in a scene file that are not in what the scrubber leaves as Slicer's own (element and
-    attribute names, ids,
-    references, layout names, orientations, the names of singleton nodes such as the Green view:
-    mrml_scrubber.STRUCTURE_ATTRIBUTES), so that check agrees with scrub on its output."""
+    attribute names, node ids and references except those that carry identity (node_ids), layout
+    names, orientations, the names and layout labels of singleton nodes such as the Green view:
+    mrml_scrubber.STRUCTURE_ATTRIBUTES, SINGLETON_TEXT), so that check agrees with scrub on its output.
+    userTags and the layout labels of other views are text like any other."""
     spans = [match.span() for match in _VOCABULARY_VALUE.finditer(text)]
     spans += [match.span() for match in _MARKUP_NAME.finditer(text)]
+    # node ids Slicer gives (vtkMRMLColorTableNodeGrey for a patient named Grey: node_ids)
+    all_tags = frozenset(_SINGLETON_TAG.findall(text))
+    chosen = identifying_tags(all_tags, matcher)   # scrub renames these (node_ids)
+    tags = all_tags - chosen
+    spans += id_spans(text, matcher, tags)
+    for value in _ID_VALUE.finditer(text):   # all but the ids and singleton tags scrub renames
+        start, content = value.start(2), value.group(2)
+        if value.group(1) == "singletonTag":
+            if content not in chosen:
+                spans.append(value.span(2))
+            continue
+        renamed = [span for span in id_spans(content) if span not in id_spans(content, matcher, tags)]
+        for end, next_start in zip([0] + [e for _s, e in renamed], [s for s, _e in renamed] + [len(content)]):
+            spans.append((start + end, start + next_start))
     for element in _SINGLETON.finditer(text):
+        if _SINGLETON_TAG.search(element.group(0)).group(1) in chosen:
+            continue
         spans += [(element.start() + m.start(), element.start() + m.end()) for m in _NAME.finditer(element.group(0))]
-    spans.sort()
+    merged = []   # one span where spans overlap (an id inside a references= value)
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    spans = merged
     starts = [start for start, _end in spans]
     kept = []
     for hit in hits:

@@ -193,6 +193,18 @@ def test_a_term_of_any_three_characters_is_taken_out_and_checked(tmp_path):
     assert short.returncode == 2
 
 
+@pytest.mark.parametrize("term", ["48", "A-1", "J.D", "K 9", "___"])
+def test_a_term_with_fewer_than_three_letters_or_digits_is_refused(tmp_path, term):
+    """Review finding 5: the matcher compares letters and digits, so "A-1" would match nothing; it is
+    refused with exit 2 and one line, never accepted and ignored."""
+    mrb = zipped(spelled_scene(tmp_path / "scene"), tmp_path / "scene.mrb")
+    for command in (["check", str(mrb)], ["scrub", str(mrb), "--output", str(tmp_path / "out.mrb")]):
+        run = subprocess.run([str(CLI), *command, "--term", term], capture_output=True, text=True)
+        assert run.returncode == 2 and "Traceback" not in run.stderr
+        assert run.stderr.strip().splitlines()[-1].endswith("--term needs 3 or more letters or digits")
+    assert not (tmp_path / "out.mrb").exists()
+
+
 def test_a_bundle_named_after_the_patient_comes_out_neutral(tmp_path):
     """Item 3: Slicer names the bundle's inner folder, scene file and screenshot after the bundle."""
     scene = new_scene("Doe^Jonathan")
@@ -342,3 +354,30 @@ def test_a_data_file_whose_name_holds_a_percent_escape_is_renamed_with_its_heade
     data_file = re.search(rb"^data file: (.+)$", header, re.M).group(1).decode()
     assert any(name.endswith("/" + data_file) for name in files), (data_file, sorted(files))
     assert check_scene(result.output, terms | {"aaa%20daa"}) == []
+
+
+def test_a_name_written_without_accents_or_decomposed_is_found_and_taken_out(tmp_path):
+    """Review finding 4: MÜLLER^JÖRG written as 'Muller, Jorg', 'MUELLER JOERG' and NFD 'Mu\u0308ller' in a
+    text node (kept in the .mrml) and a node name: check finds them, scrub takes them out, check agrees."""
+    scene = new_scene("MÜLLER^JÖRG")
+    folder = tmp_path / "scene"
+    text = scene.AddNewNodeByClass("vtkMRMLTextNode", "Note for Mu\u0308ller")
+    text.SetText("Patient Muller, Jorg; also MUELLER JOERG (Jo\u0308rg)")
+    volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    store(scene, volume, folder / "volume.nrrd")
+    scene.SetURL(str(folder / "scene.mrml"))
+    assert scene.Commit()
+    assert "MUELLER JOERG" in (folder / "scene.mrml").read_text()
+    found = subprocess.run([str(CLI), "check", str(folder / "scene.mrml")], capture_output=True, text=True)
+    assert found.returncode == 1 and "MUELLER" not in found.stdout, found.stdout
+    run = subprocess.run([str(CLI), "scrub", str(folder / "scene.mrml"), "--output", str(tmp_path / "out" / "scene.mrml")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    written = "".join(path.read_text(errors="replace") for path in (tmp_path / "out").rglob("*")
+                      if path.is_file() and path.suffix in (".mrml", ".txt"))
+    for piece in ("Muller", "MUELLER", "Jorg", "JOERG", "Mu\u0308ller", "Jo\u0308rg", "Müller", "Jörg"):
+        assert piece not in written, piece
+    assert "\u0308" not in written
+    assert "Patient *; also * (*)" in written
+    again = subprocess.run([str(CLI), "check", str(tmp_path / "out" / "scene.mrml")], capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout
