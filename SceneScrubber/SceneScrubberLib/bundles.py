@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from .identity_matcher import IdentityMatcher, matcher_for
 from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, neutral_path, scrub_mrml
+from .detached_headers import data_file, is_detached_header, with_data_file
 from .policy import ScrubPolicy
 from .scene_sources import SceneSource, open_scene
 from .screenshots import blanked, screenshot_names
@@ -150,15 +151,19 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
     plan.path_matcher = matcher_for(result.report.identifying_values | result.report.descriptive_values
                                     | set(values), terms)
     result.missing_files = sorted(old for old in plan.renames if old not in names)
-    for old, new in list(plan.renames.items()):
-        if old.lower().endswith(".nhdr") and old in names:
-            with scene.open(old) as stream:
-                data_file = _data_file(stream.read(MAX_HEADER_BYTES))
-            if data_file and "/" not in data_file:
-                new_data = posixpath.splitext(posixpath.basename(new))[0] + file_suffixes(data_file)
-                plan.renames[posixpath.join(posixpath.dirname(old), data_file)] = posixpath.join(
-                    posixpath.dirname(new), new_data)
-                plan.data_lines[old] = (data_file, new_data)
+    data_files = _data_files(scene, names)
+    for header, (reference, old_data) in data_files.items():
+        new_header = plan.target(header)
+        leaves = os.path.isabs(old_data) or old_data.split("/")[0] == ".."
+        if new_header != header and "/" not in reference.replace("\\", "/"):
+            new_data = posixpath.splitext(posixpath.basename(new_header))[0] + file_suffixes(reference)
+        elif leaves:   # brought in beside its header (scene_sources read it from an allowed folder)
+            new_data = posixpath.basename(old_data.replace("\\", "/"))
+        else:
+            continue
+        plan.renames[old_data] = posixpath.join(posixpath.dirname(new_header), new_data)
+    result.missing_files += sorted(old_data for _reference, old_data in data_files.values()
+                                   if old_data not in names and old_data not in result.missing_files)
     plan.screenshots = screenshot_names(names, scene.scene_names(), scene_view_images)
     # Every name, renamed or not, loses what still names an identifying value ('Doe Jonathan/...',
     # 'DOE_JOHN_chest/'): one function of the path, so folders stay together and the scene's
@@ -167,6 +172,10 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
         neutral = neutral_path(plan.target(name), plan.path_matcher)
         if neutral != name:
             plan.renames[name] = neutral
+    for header, (reference, old_data) in data_files.items():   # the header's line follows its data file
+        new_reference = posixpath.relpath(plan.target(old_data), posixpath.dirname(plan.target(header)) or ".")
+        if new_reference != reference:
+            plan.data_lines[header] = (reference, new_reference)
     targets = [plan.target(name) for name in names]
     # a reference to a file the input lacks must not end up naming another file of the scene
     referenced = [new for old, new in plan.renames.items() if old not in names]
@@ -182,18 +191,17 @@ def _join(folder: str, name: str) -> str:
     return name if os.path.isabs(name) else posixpath.normpath(posixpath.join(folder, name))
 
 
-def _data_file(header: bytes) -> str:
-    """The single detached data file a NRRD header names ('' for none, a list or a pattern)."""
-    match = re.search(rb"^data ?file: ?([^\n]+)$", header.split(b"\n\n")[0], re.MULTILINE)
-    value = match.group(1).decode("latin-1").strip() if match else ""
-    # Several files: 'LIST', or a pattern '<format> <min> <max> <step> [<subdim>]' (the NRRD format's
-    # "data file" field). A single name may hold '%' ('Doe%20John_T1.raw.gz', as Slicer writes spaces),
-    # so a name is a pattern only with the numeric fields after it.
-    fields = value.split()
-    if value.startswith("LIST") or (len(fields) in (4, 5) and "%" in fields[0]
-                                    and all(re.fullmatch(r"-?\d+", field) for field in fields[1:])):
-        return ""   # left as they are (the check reports a name that identifies)
-    return value
+def _data_files(scene: SceneSource, names: list) -> dict:
+    """{header name: (data file as the header writes it, its name in the scene)} of every detached
+    header (.nhdr, .mhd) that names a single data file (detached_headers)."""
+    out = {}
+    for header in names:
+        if is_detached_header(header):
+            with scene.open(header) as stream:
+                reference = data_file(stream.read(MAX_HEADER_BYTES), header)
+            if reference:
+                out[header] = (reference, _join(posixpath.dirname(header), reference.replace("\\", "/")))
+    return out
 
 
 def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) -> None:
@@ -218,10 +226,10 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
         if scrubbed != head:
             result.scrubbed_files.append(name)
         if name in plan.data_lines:
-            old, new = plan.data_lines[name]
-            scrubbed = re.sub(rb"^(data ?file: ?)" + re.escape(old.encode("latin-1")) + rb"$",
-                              lambda match: match.group(1) + new.encode("latin-1"), scrubbed, count=1, flags=re.M)
+            scrubbed = with_data_file(scrubbed, name, *plan.data_lines[name])
         target.write(scrubbed)
+    elif name in plan.data_lines:   # a MetaImage header: its ElementDataFile line follows the data file
+        target.write(with_data_file(source.read(MAX_HEADER_BYTES), name, *plan.data_lines[name]))
     elif plan.matcher and name.lower().endswith(TEXT_SUFFIXES):
         data = source.read(MAX_TEXT_BYTES + 1)
         if len(data) <= MAX_TEXT_BYTES:

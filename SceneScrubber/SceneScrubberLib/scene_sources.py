@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
+from .detached_headers import MAX_HEADER_BYTES, data_file, is_detached_header
 from .mrml_scrubber import SceneError, parse_mrml, storage_paths
 
 MAX_BUNDLE_BYTES = 64 * 1024 ** 3   # uncompressed: a zip bomb is refused before anything is written
@@ -350,6 +351,32 @@ def _add_references(scene: SceneSource, root: Path, scene_folder: Path, mrml: by
             if name not in scene.paths:
                 scene.names.append(name)
                 scene.paths[name] = lexical
+            _add_data_file(scene, root, allowed, name, lexical, node_id)
+    for name in list(scene.names):   # headers a folder source lists itself
+        if is_detached_header(name) and name in scene.paths and not os.path.isabs(name):
+            _add_data_file(scene, root, allowed, name, scene.paths[name], "?")
+
+
+def _add_data_file(scene: SceneSource, root: Path, allowed: list, name: str, path: Path, node_id: str) -> None:
+    """A detached header's data file (detached_headers), with the rules of storage nodes' files:
+    inside `root` or an allowed folder, no link, no system or key file; else refused."""
+    if not is_detached_header(name):
+        return
+    with scene.open(name) as stream:
+        reference = data_file(stream.read(MAX_HEADER_BYTES), name)
+    if not reference:
+        return
+    lexical = Path(os.path.normpath(reference if os.path.isabs(reference) else path.parent / reference))
+    base = _containing(lexical, [root]) or _containing(lexical, allowed)
+    if base is None:
+        raise SceneError(f"the data file of storage node {node_id}'s header is outside the scene's folder: "
+                         "refused (name the folder that holds it as allowed to bring it in)")
+    _refuse_unsafe(lexical, base, node_id)
+    data_name = reference if os.path.isabs(reference) else posixpath.normpath(
+        posixpath.join(posixpath.dirname(name), reference.replace("\\", "/")))
+    if _is_regular(lexical) and data_name not in scene.paths:
+        scene.names.append(data_name)
+        scene.paths[data_name] = lexical
 
 
 def _containing(path: Path, folders: list):
