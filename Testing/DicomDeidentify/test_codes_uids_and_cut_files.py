@@ -7,7 +7,6 @@ sampled way (every element parsed, changes recorded) and the fast way.
 """
 import re
 import zlib
-from pathlib import Path
 
 import pydicom
 import pytest
@@ -18,10 +17,9 @@ from pydicom.valuerep import validate_value
 
 from DicomDeidentifyLib import Deidentifier, DeidentifyOptions
 from DicomDeidentifyLib.actions import COMPOUND, DUMMY
-from DicomDeidentifyLib.pipeline import deidentify_file
 from DicomDeidentifyLib.structure_check import body_offset
 from DicomDeidentifyLib.tables import profile_table
-from support.data import KEY, read, save
+from support.data import KEY, deidentify_source, read, save
 from support.encodings import EXPLICIT_LE, IMPLICIT_LE, body, file_from, part10
 
 STAFF, STAFF_NAME = "STAFF4711", "Jonathan Doe"
@@ -37,12 +35,7 @@ def run_dataset(tmp_path, dataset, options=None, sampled=True):
 
 
 def run_file(tmp_path, source, options=None, sampled=True):
-    engine = Deidentifier(options or DeidentifyOptions(), KEY)
-    engine.record_changes = sampled
-    result = deidentify_file(engine, source, tmp_path / "out")
-    if result.status != "written":
-        return result, None, b""
-    return result, pydicom.dcmread(result.output), Path(result.output).read_bytes()
+    return deidentify_source(source, tmp_path / "out", options, sampled)
 
 
 def no_output(tmp_path) -> bool:

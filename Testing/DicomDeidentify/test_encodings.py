@@ -13,7 +13,7 @@ import pytest
 
 from DicomDeidentifyLib import Deidentifier, DeidentifyOptions
 from DicomDeidentifyLib.pipeline import deidentify_file
-from support.data import KEY, read
+from support.data import KEY, deidentify_source, read
 from support.encodings import (IMPLICIT_LE, explicit, file_from, implicit, item, sequence_value, un)
 
 NAME = b"Smith^Reviewer"
@@ -32,12 +32,7 @@ def run(tmp_path, overrides, options=None, sampled=True, transfer_syntax="1.2.84
     tmp_path.mkdir(parents=True, exist_ok=True)
     source = tmp_path / "in.dcm"
     source.write_bytes(file_from(ds, overrides, transfer_syntax))
-    engine = Deidentifier(options or DeidentifyOptions(), KEY)
-    engine.record_changes = sampled
-    result = deidentify_file(engine, source, tmp_path / "out")
-    if result.status != "written":
-        return result, None, b""
-    return result, pydicom.dcmread(result.output), Path(result.output).read_bytes()
+    return deidentify_source(source, tmp_path / "out", options, sampled)
 
 
 def as_sequence(dataset, tag):

@@ -90,6 +90,19 @@ def write_and_deidentify(dataset: pydicom.Dataset, folder: Path, options: Deiden
     return Path(result.output), result
 
 
+def deidentify_source(source: Path, out: Path, options: DeidentifyOptions | None = None, sampled: bool = True,
+                      key: bytes = KEY):
+    """De-identify the file `source` into the folder `out` through the file pipeline, sampled (every element
+    parsed, as for the report) or not (the fast reading): (result, output data set, output bytes), the last
+    two None and b"" when nothing was written."""
+    engine = Deidentifier(options or DeidentifyOptions(), key)
+    engine.record_changes = sampled
+    result = deidentify_file(engine, source, out)
+    if result.status != "written":
+        return result, None, b""
+    return result, pydicom.dcmread(result.output), Path(result.output).read_bytes()
+
+
 def save(dataset: pydicom.Dataset, path) -> None:
     """Write as a DICOM file; a bare data set gets the file meta it lacks."""
     meta = getattr(dataset, "file_meta", None)
