@@ -10,13 +10,15 @@ deidentify_file calls:
 
   read    check_input + read_source (the structure scan, element building, the input's digest)
   digest  of which: the SHA-256 of the input (hashlib.sha256 inside read_source)
-  engine  pixel plan, Deidentifier.deidentify, file meta, names and digests of the output
+  engine  the rest of deidentify_file: pixel plan, Deidentifier.deidentify, the new file meta, the
+          output name and its keyed digests, the "already present" test
   write   write_dataset without its check (pieces, temporary file, writev, rename)
   check   output_check.check_output (read back with pydicom's parser, search)
   total   the whole of deidentify_file
 
 The first --warm files are run untimed (imports, caches). With --py-spy, the timed loop is
-left to py-spy instead: `py-spy record -o profile.svg -- python profile_worker.py --files 2000`.
+left to py-spy instead:
+`/work/main/.venv/bin/py-spy record -o profile.svg -- python profile_worker.py --files 2000 --py-spy`.
 
 Usage (from the worktree root):
   PYTHONPATH=$PWD/DicomDeidentify:$PWD/SceneScrubber /work/main/.venv/bin/python \\
