@@ -617,7 +617,19 @@ def run_compare(args) -> int:
     key = None
     if args.key_file or default_key_file().exists():
         key, _ = load_or_create_key(args.key_file)
-    pairs = compare.pair_files(args.original, args.deidentified, key)
+    failed = []
+    store = _store(args.key_file) if args.original.is_dir() and args.deidentified.is_dir() else None
+    recorded = store.recorded_files() if store is not None else {}
+    if recorded:   # the store's own record of which input became which output; a UID only for the rest
+        pairs, failed, unknown = compare.pair_recorded(args.original, args.deidentified, recorded)
+        if unknown:
+            known = {p for pair in pairs for p in pair[1:]}
+            pairs += [pair for pair in compare.pair_files(args.original, args.deidentified, key)
+                      if pair[0] in unknown and pair[1] not in known]
+    else:
+        pairs = compare.pair_files(args.original, args.deidentified, key)
+    for path, reason in failed:
+        print(f"failed   {path}: {reason}")
     if not pairs:
         print("no pairs found (for folders, pass the --key-file the run used)", file=sys.stderr)
         return 1
