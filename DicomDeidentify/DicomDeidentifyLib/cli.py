@@ -459,13 +459,40 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
     print(f"Report (key holders only): {html_path}\n                           {json_path}")
 
 
+# an ultrasound with burned-in text, for demo --clean-pixel-data: pydicom-data's, not in pydicom's package
+PIXEL_DEMO_FILES = ["US1_UNCR.dcm"]
+
+
+def _pixel_demo_files() -> list:
+    """PIXEL_DEMO_FILES from pydicom's cache, downloaded from pydicom-data when not there (said on the
+    console); offline, the demo goes on without them, and says so."""
+    from pydicom.data import get_testdata_file
+    found = []
+    for name in PIXEL_DEMO_FILES:
+        path = get_testdata_file(name, download=False)
+        if not path:
+            print(f"Downloading {name} (an ultrasound with burned-in text) from pydicom-data "
+                  "(github.com/pydicom/pydicom-data) into pydicom's cache", file=sys.stderr)
+            try:
+                path = get_testdata_file(name)
+            except Exception as error:   # offline: the demo goes on with pydicom's own files
+                path = None
+                print(f"note: {name} could not be downloaded ({type(error).__name__}): the demo goes on without "
+                      "it", file=sys.stderr)
+        if path:
+            found.append(Path(path))
+    return found
+
+
 def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     from pydicom.data import get_testdata_file
     sources = []
     for name in DEMO_FILES:
-        path = get_testdata_file(name, download=False)   # shipped with pydicom: the demo never downloads
+        path = get_testdata_file(name, download=False)   # shipped with pydicom: never downloaded
         if path:
             sources.append(Path(path))
+    if clean_pixel_data:
+        sources += _pixel_demo_files()
     workdir = Path(workdir).resolve()
     samples = workdir / "originals"
     samples.mkdir(parents=True, exist_ok=True)

@@ -185,6 +185,10 @@ def test_both_pages_render_in_chromium_with_every_image_loaded(tmp_path, browser
     linked = dict((t.split(" ", 1)[1], e) for t, e in attention_links(browser))
     assert str(paths["ct"]) in linked and "may carry free text" in linked[str(paths["ct"])]
     assert str(paths["us"]) not in linked                                    # cleaned and proven: nothing to do
+    browser.set_window_size(1024, 900)   # the full-resolution pictures and crops scale into a 1024-pixel window
+    browser.get(page.as_uri())
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    browser.set_window_size(1280, 1024)
 
     # compare --html: both images of each pair, at full resolution, loaded
     [output] = [f["output"] for f in report["files"] if f["source"] == str(paths["us"])]
