@@ -60,11 +60,12 @@ from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key,
 from .extras import missing_pixel_modules, pixels_missing_message
 from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
-from .results import ATTENTION, FAILED, HELD, SKIPPED, attention
+from .results import ALREADY_PRESENT, ATTENTION, FAILED, HELD, SKIPPED, attention
 from .runs import deidentify_folder
 
+# all in pydicom's own package folder (pydicom/data/test_files): none comes from pydicom-data's download
 DEMO_FILES = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtdose.dcm",
-              "JPEG2000.dcm", "emri_small.dcm", "US1_UNCR.dcm", "test-SR.dcm", "MR_truncated.dcm"]
+              "JPEG2000.dcm", "SC_rgb_small_odd.dcm", "waveform_ecg.dcm", "test-SR.dcm", "MR_truncated.dcm"]
 
 
 def version_text() -> str:
@@ -306,6 +307,8 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
     missing = missing_pixel_modules() if options.clean_pixel_data or options.clean_graphics else []
     if missing and options.clean_pixel_data:
         raise UserError(pixels_missing_message("--clean-pixel-data", missing))
+    if options.pixel_rules_file and not options.clean_pixel_data:
+        raise UserError("--pixel-rules is for --clean-pixel-data: add --clean-pixel-data, or leave --pixel-rules out")
     if options.clean_pixel_data and options.pixel_rules_file:
         from .region_rules import load_rules
         if not Path(options.pixel_rules_file).is_file():
@@ -375,7 +378,12 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
     print_summary(run.summary, time.monotonic() - started, Path(output).resolve(), run.report_html,
                   run.report_json, dry_run, verbose)
     if run.linkage is not None:
-        print(f"Linkage store (key holders only): {run.linkage}" + ("" if linkage else " (linkage off: no original values)"))
+        if linkage:
+            print(f"Linkage store (key holders only): {run.linkage}")
+        else:   # what --no-linkage records, and what not (linkage.py, report.py)
+            print(f"Linkage off: no original value (name, ID, UID, input path) is recorded; the linkage store "
+                  f"{run.linkage} keeps only pseudonyms, new UIDs and each output's name and status, and the "
+                  "report numbers the inputs instead of naming them")
     return 1 if run.summary.failed else 0
 
 
@@ -401,7 +409,8 @@ def print_dry_run(report_json: Path, verbose: bool = False) -> None:
     if report["review"]:
         print("Would need review:")
         for item in report["review"]:
-            print(f"  {item['path']}: {item['reason']} ({item['count']} files, e.g. {item['example']!r})")
+            example = f", e.g. {item['example']!r}" if verbose else ""   # a kept value: only with --verbose
+            print(f"  {item['path']}: {item['reason']} ({item['count']} files{example})")
     for entry in report["files"]:
         name = f"#{entry.get('number', '')}" + (f" {entry['source']}" if verbose else "")
         print(f"  {entry['status']:8} {name} -> {entry['output'] or '-'} ({entry['removed']} removed, "
@@ -434,6 +443,10 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
             print(f"{kind:8} {name}{place}: written, NEEDS REVIEW before it is shared")
         for reason in dict.fromkeys(item.reason for item in result.review if item.kept_in_output):
             print(f"           {reason}")
+    present = sum(1 for r in summary.results if r.status == SKIPPED and r.reason.startswith(ALREADY_PRESENT))
+    if present:
+        print(f"{present} file{'s' if present != 1 else ''} already present (written by an earlier run, not read "
+              "again): review items are those of this run only; an earlier run's are in its report")
     rate = totals["files"] / seconds if seconds > 0 else 0.0
     verb = "would be written" if dry_run else "written"
     held = sum(1 for _, _, kind in numbered if kind == HELD)
@@ -446,13 +459,40 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
     print(f"Report (key holders only): {html_path}\n                           {json_path}")
 
 
+# an ultrasound with burned-in text, for demo --clean-pixel-data: pydicom-data's, not in pydicom's package
+PIXEL_DEMO_FILES = ["US1_UNCR.dcm"]
+
+
+def _pixel_demo_files() -> list:
+    """PIXEL_DEMO_FILES from pydicom's cache, downloaded from pydicom-data when not there (said on the
+    console); offline, the demo goes on without them, and says so."""
+    from pydicom.data import get_testdata_file
+    found = []
+    for name in PIXEL_DEMO_FILES:
+        path = get_testdata_file(name, download=False)
+        if not path:
+            print(f"Downloading {name} (an ultrasound with burned-in text) from pydicom-data "
+                  "(github.com/pydicom/pydicom-data) into pydicom's cache", file=sys.stderr)
+            try:
+                path = get_testdata_file(name)
+            except Exception as error:   # offline: the demo goes on with pydicom's own files
+                path = None
+                print(f"note: {name} could not be downloaded ({type(error).__name__}): the demo goes on without "
+                      "it", file=sys.stderr)
+        if path:
+            found.append(Path(path))
+    return found
+
+
 def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     from pydicom.data import get_testdata_file
     sources = []
     for name in DEMO_FILES:
-        path = get_testdata_file(name)
+        path = get_testdata_file(name, download=False)   # shipped with pydicom: never downloaded
         if path:
             sources.append(Path(path))
+    if clean_pixel_data:
+        sources += _pixel_demo_files()
     workdir = Path(workdir).resolve()
     samples = workdir / "originals"
     samples.mkdir(parents=True, exist_ok=True)
@@ -600,10 +640,23 @@ def run_compare(args) -> int:
         refuse_inside_destination(args.html, "the --html page", shared)
         if args.html.is_dir():
             raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
+        make_private_dir(args.html.parent)   # a missing folder is made (owner-only: the page shows originals)
     key = None
     if args.key_file or default_key_file().exists():
         key, _ = load_or_create_key(args.key_file)
-    pairs = compare.pair_files(args.original, args.deidentified, key)
+    failed = []
+    store = _store(args.key_file) if args.original.is_dir() and args.deidentified.is_dir() else None
+    recorded = store.recorded_files() if store is not None else {}
+    if recorded:   # the store's own record of which input became which output; a UID only for the rest
+        pairs, failed, unknown = compare.pair_recorded(args.original, args.deidentified, recorded)
+        if unknown:
+            known = {p for pair in pairs for p in pair[1:]}
+            pairs += [pair for pair in compare.pair_files(args.original, args.deidentified, key)
+                      if pair[0] in unknown and pair[1] not in known]
+    else:
+        pairs = compare.pair_files(args.original, args.deidentified, key)
+    for path, reason in failed:
+        print(f"failed   {path}: {reason}")
     if not pairs:
         print("no pairs found (for folders, pass the --key-file the run used)", file=sys.stderr)
         return 1
