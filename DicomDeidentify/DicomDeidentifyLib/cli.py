@@ -62,6 +62,7 @@ from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
 from .results import ALREADY_PRESENT, ATTENTION, FAILED, HELD, SKIPPED, attention
 from .runs import deidentify_folder
+from .worker_pool import machine_jobs
 
 # all in pydicom's own package folder (pydicom/data/test_files): none comes from pydicom-data's download
 DEMO_FILES = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtdose.dcm",
@@ -174,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--key-file", type=Path, help="the key location on this machine")
     demo = commands.add_parser("demo", help="de-identify sample files shipped with pydicom and show the report")
     demo.add_argument("--workdir", type=Path, default=Path("demo-output"))
-    demo.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1)
+    demo.add_argument("--jobs", type=_positive_int, default=None)
     demo.add_argument("--clean-pixel-data", action="store_true",
                       help="also clean burned-in text from the sample images (the [pixels] extra; the report "
                            "then shows them before and after)")
@@ -226,8 +227,9 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--key-file", type=Path, help=f"pseudonym key (default {secrets_home()}/pseudonym.key)")
     r.add_argument("--create-key", action="store_true", help="create --key-file if it does not exist")
     r.add_argument("--report-dir", type=Path, help="where the run report goes (default: beside the key)")
-    r.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
-                   help="worker processes (default: one per core)")
+    r.add_argument("--jobs", type=_positive_int, default=None,
+                   help="worker processes (default: chosen from the usable cores and the machine's load: "
+                        "one when it is busy)")
     r.add_argument("--dry-run", action="store_true", help="show what would change; write no DICOM file")
     r.add_argument("--max-file-size", type=float, metavar="MB",
                    help=f"a larger input fails with a reason, unread (default {DEFAULT_MAX_FILE_MB} MB)")
@@ -544,7 +546,7 @@ def _one_line(error: BaseException) -> str:
 
 def _run(args) -> int:
     if args.command == "demo":
-        return run_demo(args.workdir, args.jobs, args.clean_pixel_data)
+        return run_demo(args.workdir, args.jobs or machine_jobs(), args.clean_pixel_data)
     commands = {"lookup": run_lookup, "export-mapping": run_export_mapping, "compare": run_compare, "key": run_key}
     if args.command in commands:
         _run_started()
@@ -556,7 +558,7 @@ def _run(args) -> int:
 
     def anonymize(cluster=None) -> int:
         return run_anonymize(args.inputs, destination, options, args.key_file, args.create_key,
-                             args.report_dir, args.jobs, args.dry_run, args.quiet, side_database=args.into is not None,
+                             args.report_dir, args.jobs or machine_jobs(), args.dry_run, args.quiet, side_database=args.into is not None,
                              linkage=not args.no_linkage,
                              limits=ReadLimits.from_megabytes(args.max_file_size, args.max_inflated_size),
                              verbose=args.verbose, cluster=cluster)
