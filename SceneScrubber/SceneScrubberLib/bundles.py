@@ -46,6 +46,8 @@ class SceneResult:
     scrubbed_files: list = field(default_factory=list)   # names of files rewritten
     blanked_screenshots: list = field(default_factory=list)
     missing_files: list = field(default_factory=list)    # referenced by the scene, not in the input
+    brought_in: list = field(default_factory=list)       # read from an allowed folder outside the scene's, now in Data/
+    made_relative: list = field(default_factory=list)    # inside the scene's folder but named by an absolute path
 
 
 def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None, matcher: IdentityMatcher | None = None) -> tuple:
@@ -164,6 +166,10 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
         plan.renames[old_data] = posixpath.join(posixpath.dirname(new_header), new_data)
     result.missing_files += sorted(old_data for _reference, old_data in data_files.values()
                                    if old_data not in names and old_data not in result.missing_files)
+    # what the messages say happened: brought in only what was read from outside; a file inside the
+    # scene's folder named by an absolute path stays the scene's own (its reference is now relative)
+    result.brought_in = sorted(name for name in scene.brought_in if name in names)
+    result.made_relative = sorted(name for name in names if os.path.isabs(name) and name not in scene.brought_in)
     plan.screenshots = screenshot_names(names, scene.scene_names(), scene_view_images)
     # Every name, renamed or not, loses what still names an identifying value ('Doe Jonathan/...',
     # 'DOE_JOHN_chest/'): one function of the path, so folders stay together and the scene's

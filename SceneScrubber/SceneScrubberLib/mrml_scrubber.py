@@ -16,7 +16,7 @@ import io
 import posixpath
 import re
 import xml.etree.ElementTree as ET
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlparse
 from dataclasses import dataclass, field
 
 from .mrml_codec import format_item_attributes, format_node_attributes, parse_item_attributes, parse_node_attributes
@@ -268,7 +268,7 @@ def _rename_stored_file(storage_node, stem, report: ScrubReport, matcher: Identi
     identifying value gets `stem()` as name (its format's suffixes kept), and folders in it that
     hold one the neutral folder name (neutral_path). The same old path always gets the same new one."""
     for key, value in storage_paths(storage_node):
-        old = unquote(value)
+        old = reference_path(value)
         if old in report.renamed_files:
             new = report.renamed_files[old]
         else:
@@ -327,6 +327,21 @@ def _redacted_outside_ids(value: str, matcher: IdentityMatcher) -> str:
     return "".join(pieces) + value[last:]
 
 
+def reference_path(value: str) -> str:
+    """The file a storage node's fileName/fileListMember names, decoded: a path as written, or the
+    path of a local `file:` URI ('file:///data/x.nrrd' -> '/data/x.nrrd', RFC 8089), so that it is
+    read, brought in or refused like any path. SceneError for a URI of another machine or scheme."""
+    path = unquote(value)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", path):   # a scheme (one letter is a Windows drive)
+        parsed = urlparse(path)
+        if parsed.scheme.lower() != "file":
+            raise SceneError("a storage node names a URI, not a file: refused (only local files are read)")
+        if parsed.netloc not in ("", "localhost"):
+            raise SceneError("a storage node names a file on another machine (a file: URI with a host): refused")
+        return unquote(parsed.path)
+    return path
+
+
 def storage_paths(element) -> list:
     """(attribute, URL-encoded path) of every file a storage node names."""
     return [(key, value) for key, value in element.attrib.items() if _STORAGE_PATH.match(key) and value]
@@ -339,7 +354,7 @@ def _relocate_external_files(root, report: ScrubReport) -> None:
     original_of = {new: old for old, new in report.renamed_files.items()}
     for element in root.iter():
         for key, value in storage_paths(element):
-            current = unquote(value)
+            current = reference_path(value)
             if not _leaves_scene_folder(current):
                 continue
             new = "Data/" + current.replace("\\", "/").rpartition("/")[2]
