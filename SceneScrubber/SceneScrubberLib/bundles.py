@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from .identity_matcher import IdentityMatcher, matcher_for
 from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, neutral_path, scrub_mrml
 from .detached_headers import data_file, is_detached_header, with_data_file
+from .node_ids import BUILT_IN_COLOR_NAMES
 from .policy import ScrubPolicy
 from .scene_sources import SceneSource, open_scene
 from .screenshots import blanked, screenshot_names
@@ -74,7 +75,7 @@ def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None, matcher: I
         if new != text:
             removed.append(text)
         if new is not None:
-            if matcher:   # the header is UTF-8 (names typed in Slicer); bytes that are not stay as they are
+            if matcher and new.strip().lower() not in BUILT_IN_COLOR_NAMES:   # "Color:=grey" is vocabulary; UTF-8 (names typed in Slicer); bytes that are not stay as they are
                 new = matcher.redact(new.encode("latin-1").decode("utf-8", "surrogateescape"))
                 kept.append(key + b":=" + new.encode("utf-8", "surrogateescape"))
             else:

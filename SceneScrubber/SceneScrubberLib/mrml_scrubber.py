@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from .mrml_codec import format_item_attributes, format_node_attributes, parse_item_attributes, parse_node_attributes
 from .identity_matcher import REPLACEMENT, IdentityMatcher, is_neutral_name, matcher_for
-from .node_ids import id_spans, rename_identifying_ids, rename_identifying_singletons, without_spans
+from .node_ids import color_value_spans, id_spans, rename_identifying_ids, rename_identifying_singletons, without_spans
 from .phi_attributes import is_descriptive_attribute
 from .policy import ScrubPolicy
 
@@ -303,9 +303,10 @@ def _redact_everything_else(root, matcher: IdentityMatcher, renamed_tags=frozens
             if key in STRUCTURE_ATTRIBUTES or _STORAGE_PATH.match(key) or not value or (key in SINGLETON_TEXT and element.get("singletonTag")
                                                                                        and element.get("singletonTag") not in renamed_tags):
                 continue
-            redacted = cache.get(value)
+            node_attributes = key == "attributes" and element.tag != "SubjectHierarchyItem"
+            redacted = cache.get((node_attributes, value))
             if redacted is None:
-                redacted = cache[value] = _redacted_outside_ids(value, matcher)
+                redacted = cache[(node_attributes, value)] = _redacted_outside_ids(value, matcher, node_attributes)
             if redacted != value:
                 element.set(key, redacted)
         if element.text and element.text.strip():
@@ -314,10 +315,13 @@ def _redact_everything_else(root, matcher: IdentityMatcher, renamed_tags=frozens
             element.tail = matcher.redact(element.tail)
 
 
-def _redacted_outside_ids(value: str, matcher: IdentityMatcher) -> str:
+def _redacted_outside_ids(value: str, matcher: IdentityMatcher, node_attributes: bool = False) -> str:
     """`value` with the spellings replaced by '*', except inside node ids (node_ids: renamed before
-    when they identify; a built-in one such as vtkMRMLColorTableNodeGrey stays whole)."""
+    when they identify; a built-in one such as vtkMRMLColorTableNodeGrey stays whole) and, in a node's
+    attributes, values that are a built-in colour's name ("Color:grey" for a patient named Grey)."""
     spans = id_spans(value)
+    if node_attributes:
+        spans = sorted(spans + color_value_spans(value))
     if not spans:
         return matcher.redact(value)
     pieces, last = [], 0
