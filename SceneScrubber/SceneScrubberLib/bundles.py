@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from .identity_matcher import IdentityMatcher, matcher_for
 from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, neutral_path, scrub_mrml
 from .detached_headers import data_file, is_detached_header, with_data_file
+from .node_ids import BUILT_IN_COLOR_NAMES
 from .policy import ScrubPolicy
 from .scene_sources import SceneSource, open_scene
 from .screenshots import blanked, screenshot_names
@@ -46,6 +47,8 @@ class SceneResult:
     scrubbed_files: list = field(default_factory=list)   # names of files rewritten
     blanked_screenshots: list = field(default_factory=list)
     missing_files: list = field(default_factory=list)    # referenced by the scene, not in the input
+    brought_in: list = field(default_factory=list)       # read from an allowed folder outside the scene's, now in Data/
+    made_relative: list = field(default_factory=list)    # inside the scene's folder but named by an absolute path
 
 
 def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None, matcher: IdentityMatcher | None = None) -> tuple:
@@ -72,7 +75,7 @@ def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None, matcher: I
         if new != text:
             removed.append(text)
         if new is not None:
-            if matcher:   # the header is UTF-8 (names typed in Slicer); bytes that are not stay as they are
+            if matcher and new.strip().lower() not in BUILT_IN_COLOR_NAMES:   # "Color:=grey" is vocabulary; UTF-8 (names typed in Slicer); bytes that are not stay as they are
                 new = matcher.redact(new.encode("latin-1").decode("utf-8", "surrogateescape"))
                 kept.append(key + b":=" + new.encode("utf-8", "surrogateescape"))
             else:
@@ -164,6 +167,10 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
         plan.renames[old_data] = posixpath.join(posixpath.dirname(new_header), new_data)
     result.missing_files += sorted(old_data for _reference, old_data in data_files.values()
                                    if old_data not in names and old_data not in result.missing_files)
+    # what the messages say happened: brought in only what was read from outside; a file inside the
+    # scene's folder named by an absolute path stays the scene's own (its reference is now relative)
+    result.brought_in = sorted(name for name in scene.brought_in if name in names)
+    result.made_relative = sorted(name for name in names if os.path.isabs(name) and name not in scene.brought_in)
     plan.screenshots = screenshot_names(names, scene.scene_names(), scene_view_images)
     # Every name, renamed or not, loses what still names an identifying value ('Doe Jonathan/...',
     # 'DOE_JOHN_chest/'): one function of the path, so folders stay together and the scene's

@@ -64,9 +64,12 @@ def main(argv=None) -> int:
                           f"attributes and {result.report.removed_uids} UIDs removed, "
                           f"{len(result.report.renamed_items)} items renamed, {len(result.scrubbed_files)} files "
                           f"rewritten, {len(result.blanked_screenshots)} screenshots blanked")
-            if result.report.relocated_files:
-                print(f"{len(result.report.relocated_files)} data files stored outside the scene folder "
-                      "brought into Data/")
+            if result.brought_in:
+                print(f"{len(result.brought_in)} data files stored outside the scene folder (in an allowed "
+                      "folder) brought into Data/")
+            if result.made_relative:
+                print(f"{len(result.made_relative)} data files inside the scene folder but referenced by an "
+                      "absolute path moved into Data/ (references made relative)")
             for missing in result.missing_files:
                 _print(known, f"warning: the scene references {missing}, which is not in the input")
             return _report(check_scene(result.output, known), result.output, known)

@@ -16,12 +16,12 @@ import io
 import posixpath
 import re
 import xml.etree.ElementTree as ET
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlparse
 from dataclasses import dataclass, field
 
 from .mrml_codec import format_item_attributes, format_node_attributes, parse_item_attributes, parse_node_attributes
 from .identity_matcher import REPLACEMENT, IdentityMatcher, is_neutral_name, matcher_for
-from .node_ids import id_spans, rename_identifying_ids, rename_identifying_singletons, without_spans
+from .node_ids import color_value_spans, id_spans, rename_identifying_ids, rename_identifying_singletons, without_spans
 from .phi_attributes import is_descriptive_attribute
 from .policy import ScrubPolicy
 
@@ -268,7 +268,7 @@ def _rename_stored_file(storage_node, stem, report: ScrubReport, matcher: Identi
     identifying value gets `stem()` as name (its format's suffixes kept), and folders in it that
     hold one the neutral folder name (neutral_path). The same old path always gets the same new one."""
     for key, value in storage_paths(storage_node):
-        old = unquote(value)
+        old = reference_path(value)
         if old in report.renamed_files:
             new = report.renamed_files[old]
         else:
@@ -303,9 +303,10 @@ def _redact_everything_else(root, matcher: IdentityMatcher, renamed_tags=frozens
             if key in STRUCTURE_ATTRIBUTES or _STORAGE_PATH.match(key) or not value or (key in SINGLETON_TEXT and element.get("singletonTag")
                                                                                        and element.get("singletonTag") not in renamed_tags):
                 continue
-            redacted = cache.get(value)
+            node_attributes = key == "attributes" and element.tag != "SubjectHierarchyItem"
+            redacted = cache.get((node_attributes, value))
             if redacted is None:
-                redacted = cache[value] = _redacted_outside_ids(value, matcher)
+                redacted = cache[(node_attributes, value)] = _redacted_outside_ids(value, matcher, node_attributes)
             if redacted != value:
                 element.set(key, redacted)
         if element.text and element.text.strip():
@@ -314,10 +315,13 @@ def _redact_everything_else(root, matcher: IdentityMatcher, renamed_tags=frozens
             element.tail = matcher.redact(element.tail)
 
 
-def _redacted_outside_ids(value: str, matcher: IdentityMatcher) -> str:
+def _redacted_outside_ids(value: str, matcher: IdentityMatcher, node_attributes: bool = False) -> str:
     """`value` with the spellings replaced by '*', except inside node ids (node_ids: renamed before
-    when they identify; a built-in one such as vtkMRMLColorTableNodeGrey stays whole)."""
+    when they identify; a built-in one such as vtkMRMLColorTableNodeGrey stays whole) and, in a node's
+    attributes, values that are a built-in colour's name ("Color:grey" for a patient named Grey)."""
     spans = id_spans(value)
+    if node_attributes:
+        spans = sorted(spans + color_value_spans(value))
     if not spans:
         return matcher.redact(value)
     pieces, last = [], 0
@@ -325,6 +329,21 @@ def _redacted_outside_ids(value: str, matcher: IdentityMatcher) -> str:
         pieces += [value[last:hit.start], REPLACEMENT]
         last = hit.end
     return "".join(pieces) + value[last:]
+
+
+def reference_path(value: str) -> str:
+    """The file a storage node's fileName/fileListMember names, decoded: a path as written, or the
+    path of a local `file:` URI ('file:///data/x.nrrd' -> '/data/x.nrrd', RFC 8089), so that it is
+    read, brought in or refused like any path. SceneError for a URI of another machine or scheme."""
+    path = unquote(value)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", path):   # a scheme (one letter is a Windows drive)
+        parsed = urlparse(path)
+        if parsed.scheme.lower() != "file":
+            raise SceneError("a storage node names a URI, not a file: refused (only local files are read)")
+        if parsed.netloc not in ("", "localhost"):
+            raise SceneError("a storage node names a file on another machine (a file: URI with a host): refused")
+        return unquote(parsed.path)
+    return path
 
 
 def storage_paths(element) -> list:
@@ -339,7 +358,7 @@ def _relocate_external_files(root, report: ScrubReport) -> None:
     original_of = {new: old for old, new in report.renamed_files.items()}
     for element in root.iter():
         for key, value in storage_paths(element):
-            current = unquote(value)
+            current = reference_path(value)
             if not _leaves_scene_folder(current):
                 continue
             new = "Data/" + current.replace("\\", "/").rpartition("/")[2]

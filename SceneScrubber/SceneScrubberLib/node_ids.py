@@ -22,6 +22,24 @@ VIEW_TAGS = frozenset({"Red", "Green", "Yellow", "Singleton"})
 # Slicer tags a vtkMRMLViewNode with its layoutName), and renamed when it identifies.
 SLICER_TAG = re.compile(r"^(?:Red|Green|Yellow|Orange|Singleton|Default|Compare\d*|Slice\d*|View\d*|\d+|vtkMRML\w*)$")
 NEUTRAL_TAG = "View"
+# The names of the colour nodes Slicer makes when it starts (vtkMRMLColorLogic::AddDefaultColorNodes,
+# as slicer-core 5.13 lists them): Slicer's vocabulary, not identity, where a value is exactly one of
+# them (a node attribute "Color:grey"); free text holding one ("Grey scan of Grey John") is text.
+BUILT_IN_COLOR_NAMES = frozenset(name.lower() for name in (
+    "Labels FullRainbow Grey Iron Rainbow Ocean Desert InvertedGrey ReverseRainbow fMRI fMRIPA Random Red "
+    "Green Blue Yellow Cyan Magenta Warm1 Warm2 Warm3 Cool1 Cool2 Cool3 WarmShade1 WarmShade2 WarmShade3 "
+    "CoolShade1 CoolShade2 CoolShade3 WarmTint1 WarmTint2 WarmTint3 CoolTint1 CoolTint2 CoolTint3 "
+    "RandomIntegers RedGreenBlue PET-Heat PET-Rainbow PET-Rainbow2 PET-DICOM PET-HotMetalBlue "
+    "PET-MaximumIntensityProjection dGEMRIC-1.5T dGEMRIC-3T").split())
+# a node attribute's value ('name:value' between ';' in attributes="...": mrml_codec)
+_ATTRIBUTE_VALUE = re.compile(r"(?<=:)[^;:\"]+(?=;|\"|$)")
+
+
+def color_value_spans(attributes: str, base: int = 0) -> list:
+    """(start, end) of the node attribute values in `attributes` (a node's attributes="..." value)
+    that are exactly a built-in colour's name ("Color:grey"): vocabulary, never redacted or flagged."""
+    return [(base + match.start(), base + match.end()) for match in _ATTRIBUTE_VALUE.finditer(attributes)
+            if match.group(0).strip().lower() in BUILT_IN_COLOR_NAMES]
 
 
 def is_built_in(prefix: str, suffix: str, singleton_tags=frozenset()) -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .identity_matcher import IdentityMatcher, matcher_for
 from .mrml_scrubber import SINGLETON_TEXT, STRUCTURE_ATTRIBUTES, identifying_values
-from .node_ids import id_spans, identifying_tags
+from .node_ids import BUILT_IN_COLOR_NAMES, color_value_spans, id_spans, identifying_tags, without_spans
 from .scene_sources import open_scene
 
 CHUNK_BYTES = 4 << 20
@@ -86,7 +86,7 @@ def _find_in(name: str, scene, matcher: IdentityMatcher, literals: dict) -> list
                 header += more
             end = header.find(b"\n\n")
             end = len(header) if end < 0 else end
-            found = _in_text(name, header[:end], matcher, 0)
+            found = _in_text(name, header[:end], matcher, 0, header=True)
             return _once(found + _in_binary(name, header[end:], stream, literals, end))
         if lower.endswith(TEXT_SUFFIXES) or (b"\x00" not in head and _decodes(head)):
             data = head + stream.read(MAX_TEXT_BYTES)
@@ -104,9 +104,17 @@ def _decodes(data: bytes) -> bool:
     return True
 
 
-def _in_text(name: str, data: bytes, matcher: IdentityMatcher, base: int, scene: bool = False) -> list:
+_HEADER_COLOR = re.compile(r":=[ \t]*([^\n]*?)[ \t\r]*$", re.MULTILINE)
+
+
+def _in_text(name: str, data: bytes, matcher: IdentityMatcher, base: int, scene: bool = False,
+             header: bool = False) -> list:
     text = data.decode("utf-8", errors="replace")
     hits = matcher.hits(text)
+    if header and hits:   # a NRRD header's 'Color:=grey' (node attributes copied there) is vocabulary
+        spans = [match.span(1) for match in _HEADER_COLOR.finditer(text)
+                 if match.group(1).lower() in BUILT_IN_COLOR_NAMES]
+        hits = without_spans(text, hits, spans)
     if scene and hits:
         hits = _outside_vocabulary(text, hits, matcher)
     return [Finding(name, hit.value, base + len(text[:hit.start].encode("utf-8"))) for hit in hits]
@@ -123,6 +131,7 @@ _MARKUP_NAME = re.compile(r'</?[A-Za-z_][\w.:-]*|\s[A-Za-z_][\w.:-]*(?==")')
 
 
 _SINGLETON_TAG = re.compile(r'\ssingletonTag="([^"]*)"')
+_NODE_ATTRIBUTES = re.compile(r'<(?!SubjectHierarchyItem\b)\w+\s[^>]*?\sattributes="([^"]*)"')
 
 
 def _outside_vocabulary(text: str, hits: list, matcher: IdentityMatcher) -> list:
@@ -133,6 +142,8 @@ def _outside_vocabulary(text: str, hits: list, matcher: IdentityMatcher) -> list
     userTags and the layout labels of other views are text like any other."""
     spans = [match.span() for match in _VOCABULARY_VALUE.finditer(text)]
     spans += [match.span() for match in _MARKUP_NAME.finditer(text)]
+    for element in _NODE_ATTRIBUTES.finditer(text):   # "Color:grey": a built-in colour's name (node_ids)
+        spans += color_value_spans(element.group(1), element.start(1))
     # node ids Slicer gives (vtkMRMLColorTableNodeGrey for a patient named Grey: node_ids)
     all_tags = frozenset(_SINGLETON_TAG.findall(text))
     chosen = identifying_tags(all_tags, matcher)   # scrub renames these (node_ids)

@@ -43,10 +43,9 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote
 
 from .detached_headers import MAX_HEADER_BYTES, data_file, is_detached_header
-from .mrml_scrubber import SceneError, parse_mrml, storage_paths
+from .mrml_scrubber import SceneError, parse_mrml, reference_path, storage_paths
 
 MAX_BUNDLE_BYTES = 64 * 1024 ** 3   # uncompressed: a zip bomb is refused before anything is written
 SYSTEM_FOLDERS = ("/proc", "/sys", "/dev")
@@ -118,6 +117,7 @@ class SceneSource:
     archive: zipfile.ZipFile | None = None
     members: list = field(default_factory=list)     # (normalised name, ZipInfo), directories included (bundles)
     key_files: frozenset = frozenset()              # (device, inode) never opened: the key folder's files
+    brought_in: set = field(default_factory=set)    # names of files read from an allowed folder outside the scene's
 
     def open(self, name: str):
         what = f"file {self._position(name)} of the scene"
@@ -214,8 +214,13 @@ def open_scene(source: Path, allowed_folders=()) -> SceneSource:
     `allowed_folders`: folders outside the scene's own from which its storage nodes may bring data in."""
     source = Path(source)
     allowed = [Path(os.path.abspath(folder)) for folder in allowed_folders]
+    kind = {".mrb": "an .mrb bundle", ".mrml": "a .mrml scene", "": "a scene folder"}.get(source.suffix.lower())
     if not os.path.lexists(source):
-        raise SceneError("the input does not exist")
+        # the path is not printed: it can carry the patient's name, and nothing is known yet to mask it
+        raise SceneError(f"the input was not found: no file or folder at the path given ({kind} by its suffix)"
+                         if kind else
+                         f"the input was not found, and its suffix '{_suffix(source.name)}' is not a scene's: "
+                         "give a .mrml file, a scene folder or an .mrb bundle")
     if source.is_dir():
         scene = _folder(source, allowed, frozenset(key_files()))
     elif source.suffix.lower() == ".mrb":
@@ -223,7 +228,8 @@ def open_scene(source: Path, allowed_folders=()) -> SceneSource:
     elif source.suffix.lower() == ".mrml":
         scene = _mrml_with_references(source, allowed, frozenset(key_files()))
     else:
-        raise SceneError("the input is not a .mrml file, a scene folder or an .mrb bundle")
+        raise SceneError(f"the input is a file whose suffix '{_suffix(source.name)}' is not a scene's: "
+                         "give a .mrml file, a scene folder or an .mrb bundle")
     if not scene.scene_names():
         scene.close()
         raise SceneError(f"no .mrml scene file in the {'bundle' if scene.archive else 'input'}")
@@ -263,8 +269,29 @@ def _bundle(source: Path) -> SceneSource:
     except BaseException:
         archive.close()
         raise
-    return SceneSource(source, [name for name, info in members if not info.is_dir()], archive=archive,
-                       members=members)
+    scene = SceneSource(source, [name for name, info in members if not info.is_dir()], archive=archive,
+                        members=members)
+    try:
+        _refuse_headers_leaving_bundle(scene)
+    except BaseException:
+        archive.close()
+        raise
+    return scene
+
+
+def _refuse_headers_leaving_bundle(scene: SceneSource) -> None:
+    """A bundle's detached header whose data file lies outside the bundle ('../../etc/x.raw', an
+    absolute path) is refused as any outside reference is: a bundle's references are never
+    followed on disk, and the scrubbed bundle would hold a header pointing at nothing."""
+    for name in scene.names:
+        if not is_detached_header(name):
+            continue
+        with scene.open(name) as stream:
+            reference = data_file(stream.read(MAX_HEADER_BYTES), name).replace("\\", "/")
+        if reference and (reference.startswith("/") or re.match(r"^[A-Za-z]:", reference) or posixpath.normpath(
+                posixpath.join(posixpath.dirname(name), reference)).split("/")[0] == ".."):
+            raise SceneError(f"the data file of header {scene._position(name)} is outside the bundle: refused "
+                             "(a bundle's references are never followed on disk)")
 
 
 def member_name(raw: str) -> str:
@@ -337,6 +364,7 @@ def _add_references(scene: SceneSource, root: Path, scene_folder: Path, mrml: by
     folder; any other is refused (see the module's text). Missing files are left to the scrubber,
     which reports them."""
     for node_id, reference in storage_references_by_node(mrml):
+        reference = reference.replace("\\", "/")   # a Windows scene's separators: the same rules
         lexical = Path(os.path.normpath(reference if os.path.isabs(reference) else scene_folder / reference))
         base = _containing(lexical, [root])
         if base is None:
@@ -351,6 +379,8 @@ def _add_references(scene: SceneSource, root: Path, scene_folder: Path, mrml: by
             if name not in scene.paths:
                 scene.names.append(name)
                 scene.paths[name] = lexical
+                if base != root:
+                    scene.brought_in.add(name)
             _add_data_file(scene, root, allowed, name, lexical, node_id)
     for name in list(scene.names):   # headers a folder source lists itself
         if is_detached_header(name) and name in scene.paths and not os.path.isabs(name):
@@ -377,6 +407,8 @@ def _add_data_file(scene: SceneSource, root: Path, allowed: list, name: str, pat
     if _is_regular(lexical) and data_name not in scene.paths:
         scene.names.append(data_name)
         scene.paths[data_name] = lexical
+        if base not in (root,):
+            scene.brought_in.add(data_name)
 
 
 def _containing(path: Path, folders: list):
@@ -418,5 +450,5 @@ def storage_references(mrml: bytes) -> list:
 def storage_references_by_node(mrml: bytes) -> list:
     """(node id, decoded path) of every file a storage node of the scene names, scene views' included."""
     root = parse_mrml(mrml)
-    return [(element.get("id", "?"), unquote(value)) for element in root.iter()
+    return [(element.get("id", "?"), reference_path(value)) for element in root.iter()
             for _key, value in storage_paths(element)]
