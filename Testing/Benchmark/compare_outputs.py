@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,24 +61,27 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(HERE))
     from benchmark_deidentify import make_ct_series
     work = Path(tempfile.mkdtemp(prefix="compare-outputs-"))
-    make_ct_series(work / "ct", args.ct)
-    inputs = sorted(str(p) for p in (work / "ct").glob("*.dcm")) + sorted(pydicom.data.get_testdata_files())
-    manifests = []
-    for root in (HERE.parent.parent, Path(args.other).resolve()):
-        spec = work / f"spec-{len(manifests)}.json"
-        spec.write_text(json.dumps({"inputs": inputs, "out": str(work / f"out-{len(manifests)}")}))
-        env = dict(os.environ, PYTHONPATH=f"{root}/DicomDeidentify:{root}/SceneScrubber")
-        run = subprocess.run([sys.executable, __file__, str(root), "--child", str(spec)], env=env,
-                             capture_output=True, text=True, check=True)
-        manifests.append(json.loads(run.stdout.strip().splitlines()[-1]))
-    mine, other = manifests
-    differ = [source for source in inputs if mine[source] != other[source]]
-    written = sum(1 for value in mine.values() if value[3])
-    print(f"{len(inputs)} inputs ({args.ct} CT, {len(inputs) - args.ct} pydicom test files), {written} written; "
-          f"{len(differ)} differ from {args.other}")
-    for source in differ[:20]:
-        print(f"  {source}: {mine[source]} vs {other[source]}")
-    return 1 if differ else 0
+    try:
+        make_ct_series(work / "ct", args.ct)
+        inputs = sorted(str(p) for p in (work / "ct").glob("*.dcm")) + sorted(pydicom.data.get_testdata_files())
+        manifests = []
+        for root in (HERE.parent.parent, Path(args.other).resolve()):
+            spec = work / f"spec-{len(manifests)}.json"
+            spec.write_text(json.dumps({"inputs": inputs, "out": str(work / f"out-{len(manifests)}")}))
+            env = dict(os.environ, PYTHONPATH=f"{root}/DicomDeidentify:{root}/SceneScrubber")
+            run = subprocess.run([sys.executable, __file__, str(root), "--child", str(spec)], env=env,
+                                 capture_output=True, text=True, check=True)
+            manifests.append(json.loads(run.stdout.strip().splitlines()[-1]))
+        mine, other = manifests
+        differ = [source for source in inputs if mine[source] != other[source]]
+        written = sum(1 for value in mine.values() if value[3])
+        print(f"{len(inputs)} inputs ({args.ct} CT, {len(inputs) - args.ct} pydicom test files), {written} written; "
+              f"{len(differ)} differ from {args.other}")
+        for source in differ[:20]:
+            print(f"  {source}: {mine[source]} vs {other[source]}")
+        return 1 if differ else 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
