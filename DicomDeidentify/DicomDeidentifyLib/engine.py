@@ -140,9 +140,10 @@ class Deidentifier:
         """"keep" or "remove" for a top-level element whose value the walk would never look at,
         None when it must be parsed (changed, walked, reviewed, or read for context)."""
         key = (tag, vr)
-        if key not in self._unparsed:
-            self._unparsed[key] = self._unparsed_action(tag, vr)
-        return self._unparsed[key]
+        found = self._unparsed.get(key, _UNDECIDED)   # one look-up: this runs for every element read
+        if found is _UNDECIDED:
+            found = self._unparsed[key] = self._unparsed_action(tag, vr)
+        return found
 
     def sampled_unparsed_action(self, tag: int, vr: str):
         """For files whose changes the report shows: every element is parsed (the report lists
@@ -232,6 +233,9 @@ class Deidentifier:
             return result
         _FileRun(self, dataset, result, protected).run()
         return result
+
+
+_UNDECIDED = object()   # unparsed_action's cache: not yet decided (None is a decision)
 
 
 class _FileRun:

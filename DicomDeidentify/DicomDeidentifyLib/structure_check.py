@@ -55,7 +55,7 @@ def check_buffer(buffer, implicit: bool, little: bool, check_order: bool = False
     no instance: raises."""
     scanner = _Scanner(buffer, implicit, little, check_order)
     scanner.elements(body_offset(buffer), len(buffer), 0)
-    if not any(tag & 0xFFFF for tag, *_rest in scanner.top_level):   # group lengths are no data
+    if not any(span[0] & 0xFFFF for span in scanner.top_level):   # group lengths are no data
         raise StructureError("no data elements after the file meta information")
     return scanner.top_level
 
