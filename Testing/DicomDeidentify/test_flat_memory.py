@@ -1,0 +1,82 @@
+"""Memory flat in the number of files (issue 19): the run's per-file results and the report's rows go
+to disk as files finish; the report is written from them at the end; a killed run's rows are not
+presented as complete."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import tracemalloc
+from pathlib import Path
+
+import pydicom
+from pydicom.data import get_testdata_file
+from pydicom.uid import generate_uid
+
+from DicomDeidentifyLib.report import PARTIAL, ROWS
+from DicomDeidentifyLib.runs import deidentify_folder
+
+
+def tiny_series(folder: Path, count: int) -> Path:
+    """`count` small CT files built from pydicom's CT_small.dcm (8x8 pixels), one instance each."""
+    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    ds.Rows = ds.Columns = 8
+    ds.PixelData = ds.PixelData[:128]
+    folder.mkdir(parents=True)
+    for number in range(count):
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.PatientID = f"MRN{number % 7}"
+        ds.save_as(folder / f"ct{number:05}.dcm")
+    return folder
+
+
+def peak_of_run(tmp_path: Path, count: int) -> tuple:
+    inputs = tiny_series(tmp_path / f"in{count}", count)
+    tracemalloc.start()
+    try:
+        run = deidentify_folder(inputs, tmp_path / f"out{count}", key_file=tmp_path / "secrets" / "key",
+                                create_key=True, jobs=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak, run
+
+
+def test_parent_memory_does_not_grow_with_the_number_of_files(tmp_path):
+    # Before issue 19 the parent kept ~4.3 kB per file (summary results and report rows): 200 more
+    # files added ~0.9 MB to the peak. Now what stays per file is the instance tag's output path in
+    # batch (~0.3 kB); the bound, 100 kB for 200 more files (0.5 kB/file), fails for the old code.
+    small_peak, _ = peak_of_run(tmp_path, 50)
+    large_peak, run = peak_of_run(tmp_path, 250)
+    assert large_peak - small_peak < 100_000, (small_peak, large_peak)
+    # and the results still read back whole, in order, with their counts
+    assert run.summary.totals()["written"] == 250 == len(run.summary.results)
+    assert [Path(r.source).name for r in run.summary.results] == [f"ct{n:05}.dcm" for n in range(250)]
+    assert run.summary.results[-1].status == "written"
+    rows = run.report_json.with_name(ROWS)
+    assert oct(rows.stat().st_mode & 0o777) == "0o600"
+    lines = [json.loads(line) for line in rows.read_text(encoding="utf-8").splitlines()]
+    assert lines[-1]["files"] == 250 and lines[-1]["cancelled"] is False
+    assert lines[:-1] == json.loads(run.report_json.read_text(encoding="utf-8"))["files"]
+    assert not rows.with_name(ROWS + PARTIAL).exists()
+
+
+def _killed_run(inputs, output, key):
+    def progress(done, total, result):
+        if done == 3:
+            os._exit(3)   # killed mid-run: nothing after this line runs (no finally, no report)
+    deidentify_folder(inputs, output, key_file=key, create_key=True, jobs=1, progress=progress)
+
+
+def test_a_killed_run_leaves_rows_marked_partial_and_no_report(tmp_path):
+    inputs = tiny_series(tmp_path / "in", 8)
+    process = multiprocessing.get_context("fork").Process(
+        target=_killed_run, args=(inputs, tmp_path / "out", tmp_path / "secrets" / "key"))
+    process.start()
+    process.join(120)
+    assert process.exitcode == 3
+    (folder,) = (tmp_path / "secrets" / "reports").iterdir()
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [ROWS + PARTIAL]   # no report.json, report.html, nor a rows file named complete
+    text = (folder / (ROWS + PARTIAL)).read_text(encoding="utf-8")
+    assert '"end"' not in text
