@@ -22,6 +22,7 @@ from .input_files import iter_input_files, walk_inputs  # noqa: F401  (iter_inpu
 from .options import DeidentifyOptions
 from .pipeline import deidentify_file, remove_output
 from .results import FAILED, SKIPPED, WRITTEN, FileResult, RunSummary
+from .work_units import plan_units, unit_size
 from .worker_pool import run_unordered
 
 SAMPLE_CHANGES = 20   # files whose before/after changes are kept for the report
@@ -48,8 +49,10 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     progress(done, total, result) is called after each file; on_result gets the full
     result (with original values, for key-holder reports) before the summary keeps a
     slimmed copy; setting `cancel` stops after the files under way. Only regular files
-    are read (input_files); `limits` bounds what one file may cost (bounded_read). A worker
-    process that dies fails the file it held ("worker died") and another takes its place.
+    are read (input_files); `limits` bounds what one file may cost (bounded_read). Workers get
+    the files by series (work_units.plan_units), a unit at a time, and send back a unit's results at
+    once. A worker process that dies is replaced; the files of its unit are done again one by one,
+    and a file whose worker dies while it holds it alone fails ("worker died").
     `earlier_outputs` (instance tag, pipeline.instance_tag -> path, from the linkage store) are the
     outputs earlier runs wrote into `output_dir`: a file written anew for one of those instances
     replaces it (pipeline); two inputs of this run that are one instance leave one output
@@ -135,18 +138,30 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     gc.freeze()
     deaths = 0
 
-    def died(source: Path, exitcode) -> FileResult:
+    def died(unit: _Unit, exitcode) -> list:
         nonlocal deaths
         deaths += 1
-        return FileResult(str(source), status=FAILED, reason=f"worker died ({_exit_description(exitcode)})")
+        reason = f"worker died ({_exit_description(exitcode)})"
+        return [FileResult(str(source), status=FAILED, reason=reason) for source in unit.files]
 
+    def retry(unit: _Unit) -> list | None:
+        """A unit of several files whose worker died: each of its files again, alone (those it had
+        written are found already present); a file whose worker dies alone fails."""
+        nonlocal deaths
+        if len(unit.files) == 1:
+            return None
+        deaths += 1
+        return [_Unit([source]) for source in unit.files]
+
+    units = (_Unit(files_) for files_ in plan_units(files, unit_size(len(files), jobs)))
     finished = False
     try:
-        for result in run_unordered(files, _work, jobs=jobs, context=context, initializer=_start_worker,
-                                    initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs), limits,
-                                              pixel_cache),
-                                    died=died, cancel=cancel):
-            record(result)
+        for results in run_unordered(units, _work, jobs=jobs, context=context, initializer=_start_worker,
+                                     initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs), limits,
+                                               pixel_cache),
+                                     died=died, cancel=cancel, retry=retry):
+            for result in results:
+                record(result)
         finished = True
     except KeyboardInterrupt:
         summary.cancelled = True
@@ -239,8 +254,20 @@ def _start_worker(options, key, output, dry_run, samples, limits, pixel_cache=No
                    limits=limits)
 
 
-def _work(source: Path) -> FileResult:
+class _Unit:
+    """Files of one series (work_units.plan_units), sent to a worker and back as one message."""
+    __slots__ = ("files",)
+
+    def __init__(self, files: list):
+        self.files = files
+
+
+def _work(unit: _Unit) -> list:
+    """In a worker: deidentify_file for each file of the unit, in order; one FileResult per file."""
     engine = _worker["engine"]
-    engine.record_changes = _worker["done"] < _worker["samples"]   # each worker keeps a few samples
-    _worker["done"] += 1
-    return deidentify_file(engine, source, _worker["output"], _worker["dry_run"], _worker["limits"])
+    results = []
+    for source in unit.files:
+        engine.record_changes = _worker["done"] < _worker["samples"]   # each worker keeps a few samples
+        _worker["done"] += 1
+        results.append(deidentify_file(engine, source, _worker["output"], _worker["dry_run"], _worker["limits"]))
+    return results

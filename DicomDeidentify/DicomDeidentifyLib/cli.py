@@ -60,11 +60,13 @@ from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key,
 from .extras import missing_pixel_modules, pixels_missing_message
 from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
-from .results import ATTENTION, FAILED, HELD, SKIPPED, attention
+from .results import ALREADY_PRESENT, ATTENTION, FAILED, HELD, SKIPPED, attention
 from .runs import deidentify_folder
+from .worker_pool import machine_jobs
 
+# all in pydicom's own package folder (pydicom/data/test_files): none comes from pydicom-data's download
 DEMO_FILES = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtdose.dcm",
-              "JPEG2000.dcm", "emri_small.dcm", "US1_UNCR.dcm", "test-SR.dcm", "MR_truncated.dcm"]
+              "JPEG2000.dcm", "SC_rgb_small_odd.dcm", "waveform_ecg.dcm", "test-SR.dcm", "MR_truncated.dcm"]
 
 
 def version_text() -> str:
@@ -173,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--key-file", type=Path, help="the key location on this machine")
     demo = commands.add_parser("demo", help="de-identify sample files shipped with pydicom and show the report")
     demo.add_argument("--workdir", type=Path, default=Path("demo-output"))
-    demo.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1)
+    demo.add_argument("--jobs", type=_positive_int, default=None)
     demo.add_argument("--clean-pixel-data", action="store_true",
                       help="also clean burned-in text from the sample images (the [pixels] extra; the report "
                            "then shows them before and after)")
@@ -225,8 +227,9 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--key-file", type=Path, help=f"pseudonym key (default {secrets_home()}/pseudonym.key)")
     r.add_argument("--create-key", action="store_true", help="create --key-file if it does not exist")
     r.add_argument("--report-dir", type=Path, help="where the run report goes (default: beside the key)")
-    r.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
-                   help="worker processes (default: one per core)")
+    r.add_argument("--jobs", type=_positive_int, default=None,
+                   help="worker processes (default: chosen from the usable cores and the machine's load: "
+                        "one when it is busy)")
     r.add_argument("--dry-run", action="store_true", help="show what would change; write no DICOM file")
     r.add_argument("--max-file-size", type=float, metavar="MB",
                    help=f"a larger input fails with a reason, unread (default {DEFAULT_MAX_FILE_MB} MB)")
@@ -306,6 +309,8 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
     missing = missing_pixel_modules() if options.clean_pixel_data or options.clean_graphics else []
     if missing and options.clean_pixel_data:
         raise UserError(pixels_missing_message("--clean-pixel-data", missing))
+    if options.pixel_rules_file and not options.clean_pixel_data:
+        raise UserError("--pixel-rules is for --clean-pixel-data: add --clean-pixel-data, or leave --pixel-rules out")
     if options.clean_pixel_data and options.pixel_rules_file:
         from .region_rules import load_rules
         if not Path(options.pixel_rules_file).is_file():
@@ -375,7 +380,12 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
     print_summary(run.summary, time.monotonic() - started, Path(output).resolve(), run.report_html,
                   run.report_json, dry_run, verbose)
     if run.linkage is not None:
-        print(f"Linkage store (key holders only): {run.linkage}" + ("" if linkage else " (linkage off: no original values)"))
+        if linkage:
+            print(f"Linkage store (key holders only): {run.linkage}")
+        else:   # what --no-linkage records, and what not (linkage.py, report.py)
+            print(f"Linkage off: no original value (name, ID, UID, input path) is recorded; the linkage store "
+                  f"{run.linkage} keeps only pseudonyms, new UIDs and each output's name and status, and the "
+                  "report numbers the inputs instead of naming them")
     return 1 if run.summary.failed else 0
 
 
@@ -401,7 +411,8 @@ def print_dry_run(report_json: Path, verbose: bool = False) -> None:
     if report["review"]:
         print("Would need review:")
         for item in report["review"]:
-            print(f"  {item['path']}: {item['reason']} ({item['count']} files, e.g. {item['example']!r})")
+            example = f", e.g. {item['example']!r}" if verbose else ""   # a kept value: only with --verbose
+            print(f"  {item['path']}: {item['reason']} ({item['count']} files{example})")
     for entry in report["files"]:
         name = f"#{entry.get('number', '')}" + (f" {entry['source']}" if verbose else "")
         print(f"  {entry['status']:8} {name} -> {entry['output'] or '-'} ({entry['removed']} removed, "
@@ -436,6 +447,10 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
             print(f"{kind:8} {name}{place}: written, NEEDS REVIEW before it is shared")
         for reason in dict.fromkeys(item.reason for item in result.review if item.kept_in_output):
             print(f"           {reason}")
+    present = sum(1 for r in summary.results if r.status == SKIPPED and r.reason.startswith(ALREADY_PRESENT))
+    if present:
+        print(f"{present} file{'s' if present != 1 else ''} already present (written by an earlier run, not read "
+              "again): review items are those of this run only; an earlier run's are in its report")
     rate = totals["files"] / seconds if seconds > 0 else 0.0
     verb = "would be written" if dry_run else "written"
     held = sum(1 for _, _, kind in numbered if kind == HELD)
@@ -448,13 +463,40 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
     print(f"Report (key holders only): {html_path}\n                           {json_path}")
 
 
+# an ultrasound with burned-in text, for demo --clean-pixel-data: pydicom-data's, not in pydicom's package
+PIXEL_DEMO_FILES = ["US1_UNCR.dcm"]
+
+
+def _pixel_demo_files() -> list:
+    """PIXEL_DEMO_FILES from pydicom's cache, downloaded from pydicom-data when not there (said on the
+    console); offline, the demo goes on without them, and says so."""
+    from pydicom.data import get_testdata_file
+    found = []
+    for name in PIXEL_DEMO_FILES:
+        path = get_testdata_file(name, download=False)
+        if not path:
+            print(f"Downloading {name} (an ultrasound with burned-in text) from pydicom-data "
+                  "(github.com/pydicom/pydicom-data) into pydicom's cache", file=sys.stderr)
+            try:
+                path = get_testdata_file(name)
+            except Exception as error:   # offline: the demo goes on with pydicom's own files
+                path = None
+                print(f"note: {name} could not be downloaded ({type(error).__name__}): the demo goes on without "
+                      "it", file=sys.stderr)
+        if path:
+            found.append(Path(path))
+    return found
+
+
 def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     from pydicom.data import get_testdata_file
     sources = []
     for name in DEMO_FILES:
-        path = get_testdata_file(name)
+        path = get_testdata_file(name, download=False)   # shipped with pydicom: never downloaded
         if path:
             sources.append(Path(path))
+    if clean_pixel_data:
+        sources += _pixel_demo_files()
     workdir = Path(workdir).resolve()
     samples = workdir / "originals"
     samples.mkdir(parents=True, exist_ok=True)
@@ -506,7 +548,7 @@ def _one_line(error: BaseException) -> str:
 
 def _run(args) -> int:
     if args.command == "demo":
-        return run_demo(args.workdir, args.jobs, args.clean_pixel_data)
+        return run_demo(args.workdir, args.jobs or machine_jobs(), args.clean_pixel_data)
     commands = {"lookup": run_lookup, "export-mapping": run_export_mapping, "compare": run_compare, "key": run_key}
     if args.command in commands:
         _run_started()
@@ -518,7 +560,7 @@ def _run(args) -> int:
 
     def anonymize(cluster=None) -> int:
         return run_anonymize(args.inputs, destination, options, args.key_file, args.create_key,
-                             args.report_dir, args.jobs, args.dry_run, args.quiet, side_database=args.into is not None,
+                             args.report_dir, args.jobs or machine_jobs(), args.dry_run, args.quiet, side_database=args.into is not None,
                              linkage=not args.no_linkage,
                              limits=ReadLimits.from_megabytes(args.max_file_size, args.max_inflated_size),
                              verbose=args.verbose, cluster=cluster)
@@ -602,10 +644,23 @@ def run_compare(args) -> int:
         refuse_inside_destination(args.html, "the --html page", shared)
         if args.html.is_dir():
             raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
+        make_private_dir(args.html.parent)   # a missing folder is made (owner-only: the page shows originals)
     key = None
     if args.key_file or default_key_file().exists():
         key, _ = load_or_create_key(args.key_file)
-    pairs = compare.pair_files(args.original, args.deidentified, key)
+    failed = []
+    store = _store(args.key_file) if args.original.is_dir() and args.deidentified.is_dir() else None
+    recorded = store.recorded_files() if store is not None else {}
+    if recorded:   # the store's own record of which input became which output; a UID only for the rest
+        pairs, failed, unknown = compare.pair_recorded(args.original, args.deidentified, recorded)
+        if unknown:
+            known = {p for pair in pairs for p in pair[1:]}
+            pairs += [pair for pair in compare.pair_files(args.original, args.deidentified, key)
+                      if pair[0] in unknown and pair[1] not in known]
+    else:
+        pairs = compare.pair_files(args.original, args.deidentified, key)
+    for path, reason in failed:
+        print(f"failed   {path}: {reason}")
     if not pairs:
         print("no pairs found (for folders, pass the --key-file the run used)", file=sys.stderr)
         return 1

@@ -1,8 +1,8 @@
 """Where files are processed, when not here: the workers of a Dask cluster (dask.distributed).
 
 Only *where* changes. Each task runs pipeline.deidentify_file, the same per-file function as a
-local run, on a short list of files of one series (consecutive files of one folder, as the walk
-lists them), and returns its FileResults; the client records them (batch.deidentify_paths: the
+local run, on a work unit (work_units.plan_units: files of one Series Instance UID, in the walk's
+order, a bounded number), and returns its FileResults; the client records them (batch.deidentify_paths: the
 linkage store, the report, the summary) exactly as it records a local worker's. Workers write
 de-identified files only, atomically (dicom_io.write_dataset), into the destination, which every
 worker must reach at the same path (a shared file system); they never write the linkage store or
@@ -32,11 +32,11 @@ import contextlib
 import ipaddress
 import itertools
 import logging
-import math
 import os
 import secrets
 import signal
 import socket
+import sys
 import threading
 import warnings
 from dataclasses import dataclass
@@ -44,10 +44,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .results import FAILED, FileResult
+from .work_units import plan_units, unit_size
 
 CLUSTER_EXTRA = "slicer-deidentify[cluster]"
-MAX_FILES_PER_TASK = 50     # a lost worker costs at most this many files' work; results stay small
-TASKS_PER_THREAD = 16       # enough tasks that the last ones leave no worker idle for long
 IN_FLIGHT_PER_THREAD = 2    # one running, one queued: workers never wait for the client
 STOP_SECONDS = 60           # on Ctrl-C or cancel, how long the tasks under way may take to return
 PROBE_PREFIX = ".cluster-probe-"
@@ -285,7 +284,13 @@ class DaskCluster:
         try:
             if self.local_workers is not None:
                 # one thread per process: the engine is pure Python, threads would share one core
-                with _sigint_ignored():   # the worker processes start ignoring Ctrl-C (see _LocalWorker)
+                import dask
+                # Forked workers start with the library already imported (0.8 s for two here, against
+                # 3.5 s to spawn them and 1.6 s more to import the engine in each); not once this process
+                # has loaded onnxruntime, whose thread pools do not survive a fork (as in batch.py).
+                from . import pipeline  # noqa: F401  (imported before the fork, for the workers)
+                method = "fork" if hasattr(os, "fork") and "onnxruntime" not in sys.modules else "spawn"
+                with _sigint_ignored(), dask.config.set({"distributed.worker.multiprocessing-method": method}):
                     self.cluster = distributed.LocalCluster(
                         n_workers=self.local_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                         dashboard_address=None, silence_logs=logging.ERROR)
@@ -379,7 +384,7 @@ class DaskCluster:
         distributed = _distributed()
         client = self.client
         threads = self.threads()
-        per_task = min(MAX_FILES_PER_TASK, max(1, math.ceil(len(files) / (threads * TASKS_PER_THREAD))))
+        per_task = unit_size(len(files), threads)
         tasks = _tasks(files, per_task, output, dry_run, limits, samples)
         run_token = secrets.token_hex(6)
         workers = self._worker_ids()
@@ -475,16 +480,10 @@ class DaskCluster:
 
 
 def _tasks(files: list, per_task: int, output, dry_run, limits, samples) -> Iterator[_Task]:
-    """Consecutive files of one folder (a series, as archives and exports store them), at most
-    `per_task` to a task; the first tasks keep `samples` before/after changes in all."""
-    folder, batch = None, []
+    """One task per work unit (work_units.plan_units: files of one series, in the walk's order, at
+    most `per_task`); the first tasks keep `samples` before/after changes in all."""
     destination = str(output) if output is not None else None
-    for source in files:
-        if batch and (source.parent != folder or len(batch) >= per_task):
-            yield _Task([os.path.abspath(s) for s in batch], destination, dry_run, limits, max(0, samples), batch)
-            samples -= len(batch)
-            batch = []
-        folder = source.parent
-        batch.append(str(source))
-    if batch:
+    for unit in plan_units(files, per_task):
+        batch = [str(source) for source in unit]
         yield _Task([os.path.abspath(s) for s in batch], destination, dry_run, limits, max(0, samples), batch)
+        samples -= len(batch)

@@ -86,6 +86,29 @@ def pair_files(original: Path, deidentified: Path, key: bytes | None) -> list:
     return pairs
 
 
+def pair_recorded(original: Path, deidentified: Path, recorded: dict) -> tuple:
+    """Folders paired by what the linkage store recorded (LinkageStore.recorded_files: input path ->
+    (status, output, reason)), never by position or by a UID two inputs may share (a truncated copy):
+    ([(original, de-identified)], [(original, reason)] of inputs whose latest run failed or wrote
+    nothing in `deidentified`, [originals the store does not know])."""
+    by_path = {os.path.realpath(source): entry for source, entry in recorded.items()}
+    inside = os.path.realpath(deidentified)
+    pairs, failed, unknown = [], [], []
+    for path in iter_input_files([Path(original)]):
+        entry = by_path.get(os.path.realpath(path))
+        if entry is None:
+            unknown.append(path)
+            continue
+        status, output, reason = entry
+        if status == "failed":
+            failed.append((path, reason))
+        elif output and os.path.realpath(output).startswith(inside + os.sep) and Path(output).is_file():
+            pairs.append((path, Path(output)))
+        else:
+            failed.append((path, f"{status}: no output in {deidentified}" + (f" ({reason})" if reason else "")))
+    return pairs, failed, unknown
+
+
 def _sop_instance_uid(path: Path) -> str:
     try:
         dataset = pydicom.dcmread(str(path), stop_before_pixels=True, force=True)

@@ -198,6 +198,12 @@ class LinkageStore:
             (destination,)).fetchall()
         return uids, patients
 
+    def recorded_files(self) -> dict:
+        """input path (as recorded) -> (status, output, reason) of its latest run with this key; empty
+        with linkage off (no input path is recorded then)."""
+        rows = self.db.execute("SELECT source, status, output, reason FROM files WHERE source != '' ORDER BY time, id")
+        return {source: (status, output or "", reason or "") for source, status, output, reason in rows}
+
     def destinations(self) -> list:
         """The destination folders (paths as recorded) of every run in this store, oldest first."""
         return [row[0] for row in self.db.execute(

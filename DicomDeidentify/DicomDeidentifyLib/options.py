@@ -158,13 +158,17 @@ class DeidentifyOptions:
         known = {f.name: f.type for f in fields(cls)}
         unknown = sorted(str(name) for name in data if name not in known)
         if unknown:
-            close = [match for name in unknown for match in difflib.get_close_matches(name, known, n=1)]
+            # a command-line option's name where the profile's differs (--retain-dates is "dates")
+            close = [_FLAG_SETTINGS.get(name) or next(iter(difflib.get_close_matches(name, known, n=1)), None)
+                     for name in unknown]
+            close = [match for match in close if match]
             raise ValueError(f"unknown profile settings: {', '.join(unknown)}"
                              + (f" (did you mean {', '.join(close)}?)" if close else ""))
         for name, value in data.items():
             expected = {"bool": bool, "str": str}.get(str(known[name]))
             if expected and not isinstance(value, expected):
                 raise ValueError(f"{name} must be {'true or false' if expected is bool else 'text'}, not {value!r}")
+        _check_lists(data)
         try:
             return cls(**data)
         except TypeError as error:   # e.g. review_decisions entries of the wrong shape
@@ -217,3 +221,34 @@ def _private_tag(value) -> tuple:
         return int(group, 16), ",".join(creator), int(element, 16) & 0xFF
     group, creator, element = value
     return int(group), str(creator), int(element) & 0xFF
+
+
+# profile settings whose command-line option has another name: the hint for a profile that uses the option's
+_FLAG_SETTINGS = {"retain_dates": "dates", "keep_sex": "pseudonym_keeps_sex", "pixel_rules": "pixel_rules_file",
+                  "patient_name": "fixed_patient_name", "patient_id": "fixed_patient_id"}
+_DECISION_FIELDS = ("attribute", "decision", "value", "new_value")
+
+
+def _check_lists(data: dict) -> None:
+    """ValueError naming the setting when extra_safe_private or review_decisions is not a list of the
+    right entries (text; tables with attribute, decision, value, new_value), before the dataclass sees them."""
+    for name in ("extra_safe_private", "review_decisions"):
+        value = data.get(name, ())
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{name} must be a list, not {value!r}")
+    for entry in data.get("extra_safe_private", ()):
+        if not isinstance(entry, str):
+            raise ValueError(f"extra_safe_private entries must be text GGGG,CREATOR,EE, not {entry!r}")
+    # entries named by number: a decision's value may be identifying text
+    for number, entry in enumerate(data.get("review_decisions", ()), 1):
+        if not isinstance(entry, dict):
+            raise ValueError(f"review_decisions entry {number} must be a table with {', '.join(_DECISION_FIELDS)}, "
+                             f"not {type(entry).__name__}")
+        unknown = sorted(str(k) for k in entry if k not in _DECISION_FIELDS)
+        missing = [k for k in ("attribute", "decision") if k not in entry]
+        if unknown or missing:
+            raise ValueError(f"review_decisions entry {number}: "
+                             + (f"unknown keys {', '.join(unknown)}" if unknown else "")
+                             + ("; " if unknown and missing else "")
+                             + (f"missing {', '.join(missing)}" if missing else "")
+                             + f" (an entry has {', '.join(_DECISION_FIELDS)})")

@@ -15,7 +15,7 @@ from .errors import error_kind
 from .options import DateMode
 from .output_check import OutputLeak, ProtectedValues, check_output
 from .pixel_stage import Refused
-from .results import DRY_RUN, FAILED, SKIPPED, WRITTEN, FileResult
+from .results import ALREADY_PRESENT, DRY_RUN, FAILED, SKIPPED, WRITTEN, FileResult
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -129,7 +129,7 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
         if dry_run:
             result.status = DRY_RUN
         elif target.exists():
-            result.status, result.reason = SKIPPED, "already present (same input, same profile and key)"
+            result.status, result.reason = SKIPPED, f"{ALREADY_PRESENT} (same input, same profile and key)"
         else:
             protected.unread = read.removed_values()
             protected.source, protected.removed = source, set(result.removed)

@@ -5,7 +5,9 @@ from dataclasses import asdict, dataclass, field
 
 WRITTEN, SKIPPED, FAILED, DRY_RUN = "written", "skipped", "failed", "dry-run"
 HELD, REVIEW = "held", "review"
-ATTENTION = (HELD, REVIEW, FAILED, SKIPPED)   # what needs a person, in the order the summary and report list it
+ATTENTION = (HELD, REVIEW, FAILED, SKIPPED)
+# the reason (pipeline) of an input whose output an earlier run wrote: skipped, unread again
+ALREADY_PRESENT = "already present"   # what needs a person, in the order the summary and report list it
 
 
 @dataclass
@@ -82,6 +84,8 @@ def attention(result) -> str:
     "failed" and "skipped" follow its status; "held": written, but held back until its review is decided
     (FileResult.held); "review": written with a value or pixels that a person must still check
     (ReviewItem.kept_in_output). The command line's summary and the report both list files by this."""
+    if result.status == SKIPPED and result.reason.startswith(ALREADY_PRESENT):
+        return ""   # written by an earlier run: nothing new to do (its review items are that run's report's)
     if result.status in (FAILED, SKIPPED):
         return result.status
     if result.held:

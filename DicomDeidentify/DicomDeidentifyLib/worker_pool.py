@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import os
 import signal
 from multiprocessing.connection import wait
 from typing import Any, Callable, Iterable, Iterator
@@ -78,12 +79,14 @@ class _Worker:
 
 
 def run_unordered(items: Iterable, work: Callable, *, jobs: int, context, initializer=None, initargs=(),
-                  died: Callable[[Any, int | None], Any], cancel=None) -> Iterator:
+                  died: Callable[[Any, int | None], Any], cancel=None,
+                  retry: Callable[[Any], list | None] | None = None) -> Iterator:
     """work(item) for each item in `jobs` worker processes, results in the order they finish.
 
     `work`, `initializer` run in the workers (with the fork context they may be closures). A
     worker that dies holding an item yields died(item, exitcode) instead (exitcode -9: SIGKILL),
-    and a new worker is started if items remain. Once `cancel` (a threading.Event) is set, no
+    and a new worker is started if items remain; with `retry`, a dead worker's item for which
+    retry(item) gives a list is replaced by the items of that list (handed out first) instead. Once `cancel` (a threading.Event) is set, no
     new item is handed out; the items under way finish and are yielded. If the caller stops
     iterating (or an exception, KeyboardInterrupt included, comes through), the workers are
     terminated at once: an item under way may leave a partial output behind, for the caller
@@ -145,9 +148,14 @@ def run_unordered(items: Iterable, work: Callable, *, jobs: int, context, initia
                 item, code = worker.item, worker.process.exitcode
                 workers.remove(worker)
                 worker.close()
+                again = retry(item) if retry is not None else None
+                if again:
+                    returned.extend(again)
+                    exhausted = False
                 if not exhausted and not (cancel is not None and cancel.is_set()):
                     start()   # in the dead one's place
-                yield died(item, code)
+                if not again:
+                    yield died(item, code)
         finished = True
     finally:
         for worker in workers:
@@ -161,3 +169,26 @@ def run_unordered(items: Iterable, work: Callable, *, jobs: int, context, initia
 
 
 _NOTHING = object()
+
+
+def choose_jobs(usable_cores: int, load_average: float) -> int:
+    """How many worker processes to start: the usable cores not already busy (`load_average`, the
+    last minute's, os.getloadavg()[0], counts the processes running or waiting), rounded to the
+    nearest, never more than `usable_cores`, and one (no pool: files done in this process) when the
+    machine is busy. 1 or more."""
+    idle = max(0.0, usable_cores - max(0.0, load_average))
+    return max(1, min(usable_cores, int(idle + 0.5)))
+
+
+def machine_jobs() -> int:
+    """choose_jobs for this machine and its load now: the cores this process may run on
+    (os.sched_getaffinity, else os.cpu_count) and os.getloadavg (0 where unknown)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = 0.0
+    return choose_jobs(cores, load)

@@ -396,6 +396,40 @@ def memory_case(count: int, work: Path, jobs: int) -> None:
           f"({(large_parent - small_parent) * 1000 / max(1, large - small) * 1024:+.1f} kB per 1000 files)")
 
 
+def burned_in_command(copies: int, jobs: int, work: Path) -> None:
+    """The target of issue 12 point 7 as a user meets it: the command line (`anonymize --clean-pixel-data
+    --jobs N`, a new key, so no cached outcome) on `copies` 512x512 CTs (693_UNCI.dcm) with the corpus's
+    six lines planted (places and sizes varied), printing images/s of the run (its summary line's
+    seconds: without start-up) and of the whole command (start-up, models loaded, report included)."""
+    import random
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # Testing/: support.burned_in
+    from support.burned_in import CORPUS_LINES, planted_dataset
+    rng = random.Random(7)
+    inputs = work / "burned-in-cli" / "in"
+    inputs.mkdir(parents=True, exist_ok=True)
+    for n in range(copies):
+        lines = [(t, min(0.7, max(0.0, x + rng.uniform(-0.02, 0.05))), min(0.9, max(0.0, y + rng.uniform(-0.02, 0.02))),
+                  size * rng.uniform(0.85, 1.2), face, ink) for t, x, y, size, face, ink in CORPUS_LINES]
+        _save(planted_dataset("693_UNCI.dcm", lines)[0], inputs / f"{n:04d}.dcm")
+    out, secrets = work / "burned-in-cli" / "out", work / "burned-in-cli" / "secrets"
+    load = os.getloadavg()[0]
+    subprocess.run(["sync"])
+    start = time.perf_counter()
+    done = subprocess.run([str(CLI), "anonymize", str(inputs), "--output", str(out), "--key-file",
+                           str(secrets / "pseudonym.key"), "--create-key", "--quiet", "--jobs", str(jobs),
+                           "--report-dir", str(secrets / "reports"), "--clean-pixel-data"],
+                          check=False, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    found = re.search(r"^(\d+) files in ([\d.]+) s", done.stdout, re.MULTILINE)
+    assert done.returncode == 0 and found, done.stdout + done.stderr
+    written = len(list(out.rglob("*.dcm")))
+    assert written == copies, f"{written} of {copies} files written"
+    run = float(found.group(2))
+    print(f"  command line, --jobs {jobs}, {copies} 512x512 CTs with six lines (load {load:.2f} before, "
+          f"{os.getloadavg()[0]:.2f} after): the run {copies / run:.2f} images/s ({run:.1f} s), "
+          f"the whole command {copies / seconds:.2f} images/s ({seconds:.1f} s)")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=1000)
@@ -403,6 +437,10 @@ def main(argv=None) -> int:
     parser.add_argument("--frames", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3, help="rounds of each case; medians are reported")
     parser.add_argument("--burned-in", type=int, metavar="N", help="only the Clean Pixel Data case, on N images")
+    parser.add_argument("--burned-in-copies", type=int, default=40, metavar="N",
+                        help="with --burned-in: CTs with text for the command-line measurement")
+    parser.add_argument("--burned-in-jobs", type=int, default=2, metavar="N",
+                        help="with --burned-in: workers of the command-line measurement")
     parser.add_argument("--cluster", action="store_true",
                         help="only the local pool against a Dask LocalCluster of --jobs workers (the [cluster] extra)")
     parser.add_argument("--memory", type=int, metavar="N",
@@ -430,6 +468,7 @@ def main(argv=None) -> int:
     if args.burned_in:
         try:
             burned_in(args.burned_in, work)
+            burned_in_command(args.burned_in_copies, args.burned_in_jobs, work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return 0

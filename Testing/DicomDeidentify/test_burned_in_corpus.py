@@ -109,3 +109,34 @@ def test_a_file_whose_check_keeps_finding_text_is_held_and_never_no(tmp_path, mo
                               source, tmp_path / "refused")
     assert refused.status == "skipped" and "not proven clean" in refused.reason
     assert not (tmp_path / "refused").exists()
+
+
+def test_a_blank_too_small_leaves_a_remnant_that_the_check_finds(tmp_path, monkeypatch):
+    """A blank that covers only the left half of a line (simulated: the first pass's region for the
+    MRN line over tissue cut to its left half, then blanked by the library's own code): the check's
+    detector finds the rest ("4567"), it is blanked, and the line ends fully blanked or the file is
+    not NO. (A detector run on a crop around the blank missed this remnant: why the check detects
+    the whole frame; measured 2026-12-03.)"""
+    from DicomDeidentifyLib import pixel_cleaner
+    from DicomDeidentifyLib.pixel_detector import TextRegion
+    ds, planted = planted_dataset("693_UNCI.dcm")
+    source = tmp_path / "in.dcm"
+    save(ds, source)
+    real = pixel_cleaner.detect_text
+    runs = []
+
+    def cutting_the_mrn(grey, scale=1.0, read=True):
+        runs.append(1)
+        found = real(grey, scale, read)
+        if len(runs) > 1:
+            return found
+        return [TextRegion(r.x, r.y, r.width // 2, r.height, r.text, r.confidence, r.reader)
+                if "1234567" in r.text else r for r in found]
+    monkeypatch.setattr(pixel_cleaner, "detect_text", cutting_the_mrn)
+    result = deidentify_file(Deidentifier(CLEAN, KEY), source, tmp_path / "out")
+    out = pydicom.dcmread(result.output)
+    mrn = next(p for p in planted if p.text == "MRN1234567")
+    checked = [r for r in result.pixel["regions"] if r["why"] == "text (detector, check)"]
+    assert any(r["x"] + r["width"] > mrn.box[0] + mrn.box[2] // 2 and abs(r["y"] - mrn.box[1]) < 2 * mrn.box[3]
+               for r in checked), checked
+    assert box_blanked(frames_of(out)[0], mrn, frames_of(pydicom.dcmread(source)).min()) or out.BurnedInAnnotation != "NO"

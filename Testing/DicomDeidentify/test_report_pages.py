@@ -185,6 +185,10 @@ def test_both_pages_render_in_chromium_with_every_image_loaded(tmp_path, browser
     linked = dict((t.split(" ", 1)[1], e) for t, e in attention_links(browser))
     assert str(paths["ct"]) in linked and "may carry free text" in linked[str(paths["ct"])]
     assert str(paths["us"]) not in linked                                    # cleaned and proven: nothing to do
+    browser.set_window_size(1024, 900)   # the full-resolution pictures and crops scale into a 1024-pixel window
+    browser.get(page.as_uri())
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    browser.set_window_size(1280, 1024)
 
     # compare --html: both images of each pair, at full resolution, loaded
     [output] = [f["output"] for f in report["files"] if f["source"] == str(paths["us"])]
@@ -241,3 +245,30 @@ def test_a_compare_page_is_refused_in_a_destination_no_linkage_store_recorded(tm
     done = subprocess.run([str(CLI), "compare", str(original), str(output), "--key-file", str(other_key),
                            "--html", str(allowed)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and allowed.exists(), done.stderr
+
+
+def test_pages_with_long_paths_are_no_wider_than_a_1024_pixel_window(tmp_path, browser):
+    # a path with no space to break at, longer than the window: its cells must wrap
+    folder = tmp_path / "in" / ("in_" + "x" * 150) / ("series_" + "y" * 150)
+    folder.mkdir(parents=True)
+    source = folder / ("DOE_JANE_" + "z" * 120 + ".dcm")
+    source.write_bytes(data_file("CT_small.dcm").read_bytes())
+    (folder / ("DOE_JANE_notes_" + "w" * 120 + ".txt")).write_text("not DICOM\n")   # skipped: an attention row
+    key = tmp_path / "secrets" / "key"
+    assert main(["anonymize", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--key-file", str(key),
+                 "--create-key", "--quiet", "--jobs", "1"]) == 0
+    page, report = report_of(key)
+    [output] = [f["output"] for f in report["files"] if f["output"]]
+    compare_page = tmp_path / "secrets" / "compare.html"
+    assert main(["compare", str(source), output, "--key-file", str(key), "--html", str(compare_page)]) == 0
+    browser.set_window_size(1024, 900)
+    for shown in (page, compare_page):
+        browser.get(shown.as_uri())
+        inner, scroll = browser.execute_script(
+            "return [window.innerWidth, document.documentElement.scrollWidth]")
+        assert inner <= 1024 and scroll <= inner, (shown.name, inner, scroll)
+        assert str(source) in shown.read_text() or source.name in shown.read_text()
+        # every in-page link names an element of the page
+        assert browser.execute_script(
+            "return Array.from(document.querySelectorAll('a[href^=\"#\"]'))"
+            ".map(a => a.getAttribute('href').slice(1)).filter(id => !document.getElementById(id))") == []

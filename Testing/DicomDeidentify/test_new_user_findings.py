@@ -1,0 +1,208 @@
+"""Issue 18's review findings (what a new user sees): a re-run's summary, links and widths of the pages,
+the demo offline, compare into a new folder and pairing by the linkage store, dry-run and --no-linkage
+console text, and every user error as one line, exit 2 (a table of cases)."""
+import json
+import os
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from DicomDeidentifyLib import cli
+from DicomDeidentifyLib.cli import main
+from support.data import data_file, read, save
+
+
+def copy(name: str, folder: Path, as_name: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (as_name or name)
+    target.write_bytes(data_file(name).read_bytes())
+    return target
+
+
+def save_in(dataset, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save(dataset, path)
+
+
+def newest_report(key: Path) -> dict:
+    pages = sorted((key.parent / "reports").glob("*/report.json"), key=lambda p: p.stat().st_mtime)
+    return json.loads(pages[-1].read_text())
+
+
+def anonymize(tmp_path, inputs, *args):
+    return main(["anonymize", *map(str, inputs), "--output", str(tmp_path / "out"), "--key-file",
+                 str(tmp_path / "secrets" / "key"), "--create-key", "--quiet", "--jobs", "1", *map(str, args)])
+
+
+class _Links(HTMLParser):
+    """Every href="#x" and every id="x" of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.targets, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if (attrs.get("href") or "").startswith("#"):
+            self.targets.append(attrs["href"][1:])
+
+
+def dangling_links(page: Path) -> list:
+    """The in-page links of `page` that name no element (href="#x" without id="x")."""
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return [target for target in parser.targets if target not in parser.ids]
+
+
+def test_a_rerun_lists_no_already_present_file_and_says_review_items_are_this_runs(tmp_path, capsys):
+    ct = read("CT_small.dcm")
+    ct.InstitutionName = "St. Elsewhere"
+    save_in(ct, tmp_path / "in" / "ct.dcm")
+    args = ("--retain-institution-identity",)   # a kept institution: needs review
+    assert anonymize(tmp_path, [tmp_path / "in"], *args) == 0
+    first = capsys.readouterr().out
+    assert "Needs attention (1 file" in first and "already present" not in first
+    assert anonymize(tmp_path, [tmp_path / "in"], *args) == 0
+    again = capsys.readouterr().out
+    assert "Needs attention" not in again            # already present: nothing to do about it
+    assert "1 file already present" in again and "review items are those of this run only" in again
+    report = newest_report(tmp_path / "secrets" / "key")
+    [entry] = report["files"]
+    assert entry["reason"].startswith("already present") and entry["attention"] == ""
+    page = sorted((tmp_path / "secrets" / "reports").glob("*/report.html"), key=lambda p: p.stat().st_mtime)[-1]
+    text = page.read_text()
+    assert "Needs your attention: nothing" in text and "Review items are those of this run only" in text
+
+
+def test_every_link_of_a_report_with_a_proven_clean_image_names_an_element(tmp_path):
+    from support.burned_in import burned_in_dataset
+    save_in(burned_in_dataset(color=True), tmp_path / "in" / "us.dcm")
+    copy("MR_truncated.dcm", tmp_path / "in")          # a failure: a row of its own, linked
+    assert anonymize(tmp_path, [tmp_path / "in"], "--clean-pixel-data") == 1
+    report = newest_report(tmp_path / "secrets" / "key")
+    [image] = report["pixels"]
+    assert image.get("proven", image.get("verified"))  # proven clean: no attention row
+    page = sorted((tmp_path / "secrets" / "reports").glob("*/report.html"))[-1]
+    assert f'href="#image-{image["number"]}"' not in page.read_text()   # no row links to it either
+    assert 'href="#file-' in page.read_text()
+    assert dangling_links(page) == []
+
+
+def test_the_demo_asks_only_for_files_that_ship_with_pydicom():
+    # pydicom's own package folder (pydicom/data/test_files), not pydicom-data's download cache
+    import pydicom.data
+    bundled = Path(pydicom.data.__file__).parent / "test_files"
+    assert [name for name in cli.DEMO_FILES if not (bundled / name).is_file()] == []
+    from pydicom.data import get_testdata_file
+    for name in cli.DEMO_FILES:   # download=False finds them all
+        assert Path(get_testdata_file(name, download=False)).parent == bundled
+
+
+def test_pixel_rules_without_clean_pixel_data_is_refused(tmp_path, capsys):
+    rules = tmp_path / "rules.json"
+    rules.write_text("[]")
+    assert anonymize(tmp_path, [copy("CT_small.dcm", tmp_path / "in")], "--pixel-rules", rules) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: --pixel-rules is for --clean-pixel-data: add --clean-pixel-data, or leave --pixel-rules "
+                   "out"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_dry_run_shows_kept_values_only_with_verbose(tmp_path, capsys):
+    ct = read("CT_small.dcm")
+    ct.InstitutionName = "St. Elsewhere Hospital"
+    save_in(ct, tmp_path / "in" / "ct.dcm")
+    assert anonymize(tmp_path, [tmp_path / "in"], "--retain-institution-identity", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "Would need review:" in out and "InstitutionName" in out
+    assert "Elsewhere" not in out
+    assert anonymize(tmp_path, [tmp_path / "in"], "--retain-institution-identity", "--dry-run", "--verbose") == 0
+    assert "St. Elsewhere Hospital" in capsys.readouterr().out
+
+
+def test_no_linkage_says_what_is_and_is_not_recorded(tmp_path, capsys):
+    assert anonymize(tmp_path, [copy("CT_small.dcm", tmp_path / "in")], "--no-linkage") == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("Linkage off"))
+    assert "no original value" in line and "keeps only pseudonyms, new UIDs" in line
+    assert "numbers the inputs" in line
+    assert "Linkage store (key holders only)" not in out
+
+
+def test_compare_into_a_missing_folder_makes_it_owner_only(tmp_path, capsys):
+    ct = copy("rtplan.dcm", tmp_path / "in")   # no pixels: nothing needs numpy
+    assert anonymize(tmp_path, [ct]) == 0
+    [output] = [f["output"] for f in newest_report(tmp_path / "secrets" / "key")["files"]]
+    capsys.readouterr()
+    page = tmp_path / "secrets" / "pages" / "new" / "compare.html"
+    assert main(["compare", str(ct), output, "--key-file", str(tmp_path / "secrets" / "key"),
+                 "--html", str(page)]) == 0
+    assert page.is_file() and oct(page.parent.stat().st_mode & 0o777) == "0o700"
+
+
+def test_folder_compare_pairs_by_the_linkage_store_and_shows_a_failed_input_as_failed(tmp_path, capsys):
+    # MR_truncated.dcm is MR_small.dcm cut off: the same SOP Instance UID, so a UID pairs it with MR_small's output
+    originals = tmp_path / "in"
+    copy("MR_small.dcm", originals)
+    copy("MR_truncated.dcm", originals)
+    assert pydicom.dcmread(originals / "MR_small.dcm").SOPInstanceUID == pydicom.dcmread(
+        originals / "MR_truncated.dcm", force=True).SOPInstanceUID
+    assert anonymize(tmp_path, [originals]) == 1
+    capsys.readouterr()
+    assert main(["compare", str(originals), str(tmp_path / "out"), "--key-file",
+                 str(tmp_path / "secrets" / "key")]) == 0
+    out = capsys.readouterr().out
+    assert f"failed   {originals / 'MR_truncated.dcm'}: truncated" in out
+    paired = [line[3:] for line in out.splitlines() if line.startswith("== ")]
+    assert paired == [str(originals / "MR_small.dcm")]
+
+
+ERRORS = [   # (what is wrong, the arguments after `anonymize IN`, the profile file's text or None, in the line)
+    ("missing input", ["{missing}", "--output", "{out}"], None, "does not exist: check the path"),
+    ("profile: unknown key", ["--output", "{out}"], '{"retian_uids": true}', "did you mean retain_uids?"),
+    ("profile: option name", ["--output", "{out}"], '{"retain_dates": "full"}', "did you mean dates?"),
+    ("profile: wrong type", ["--output", "{out}"], '{"retain_uids": "yes"}', "must be true or false"),
+    ("profile: bad value", ["--output", "{out}"], '{"dates": "some"}', "dates must be one of"),
+    ("profile: bad JSON", ["--output", "{out}"], '{"retain_uids": tru}', "is not valid JSON"),
+    ("profile: bad TOML", ["--output", "{out}"], "toml:retain_uids = \n", "is not valid TOML"),
+    ("profile: not a table", ["--output", "{out}"], "[1]", "a table of settings"),
+    ("profile: decisions not a list", ["--output", "{out}"], '{"review_decisions": "keep"}',
+     "review_decisions must be a list"),
+    ("profile: decision keys", ["--output", "{out}"], '{"review_decisions": [{"path": "X", "decision": "keep"}]}',
+     "review_decisions entry 1: unknown keys path; missing attribute"),
+    ("profile: decision value", ["--output", "{out}"],
+     '{"review_decisions": [{"attribute": "X", "decision": "maybe"}]}', "must be keep, remove or edit"),
+    ("profile: private not a list", ["--output", "{out}"], '{"extra_safe_private": "0019,X,0C"}',
+     "extra_safe_private must be a list"),
+    ("profile missing", ["--output", "{out}", "--profile", "{missing}"], None, "does not exist"),
+    ("unknown option value", ["--output", "{out}", "--retain-dates", "some"], None, "invalid choice"),
+    ("unreadable key", ["--output", "{out}", "--key-file", "{badkey}"], None, "is not a key"),
+    ("pixel rules alone", ["--output", "{out}", "--pixel-rules", "{badkey}"], None, "--pixel-rules is for"),
+]
+
+
+@pytest.mark.parametrize("what, arguments, profile, expected", ERRORS, ids=[e[0] for e in ERRORS])
+def test_every_user_error_is_one_line_exit_2(tmp_path, capsys, what, arguments, profile, expected):
+    source = copy("CT_small.dcm", tmp_path / "in")
+    (tmp_path / "badkey").write_text("not a key\n")
+    places = {"out": tmp_path / "out", "missing": tmp_path / "nothing-here.dcm", "badkey": tmp_path / "badkey"}
+    arguments = [a.format(**places) for a in arguments]
+    if profile is not None:
+        name = "p.toml" if profile.startswith("toml:") else "p.json"
+        (tmp_path / name).write_text(profile.removeprefix("toml:"))
+        arguments += ["--profile", str(tmp_path / name)]
+    if "--key-file" not in arguments:
+        arguments += ["--key-file", str(tmp_path / "secrets" / "key"), "--create-key"]
+    try:
+        status = main(["anonymize", str(source), *arguments, "--quiet"])
+    except SystemExit as exit_:   # argparse's errors (unknown option values)
+        status = exit_.code
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert status == 2 and len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    assert expected in lines[0] and "Traceback" not in captured.err and captured.out == ""
+    assert not (tmp_path / "out").exists()
