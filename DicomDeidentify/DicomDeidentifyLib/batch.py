@@ -41,7 +41,8 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
                      progress: Callable[[int, int, FileResult], None] | None = None,
                      on_result: Callable[[FileResult], None] | None = None,
                      cancel: threading.Event | None = None, limits: ReadLimits | None = None,
-                     earlier_outputs: dict | None = None, pixel_cache=None, cluster=None) -> RunSummary:
+                     earlier_outputs: dict | None = None, pixel_cache=None, cluster=None,
+                     summary: RunSummary | None = None) -> RunSummary:
     """De-identify every file under `inputs` into `output_dir` (None: nothing is written).
     `pixel_cache`: the folder where Clean Pixel Data keeps its results for the next run (Deidentifier).
 
@@ -61,6 +62,9 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
     With `cluster` (an open cluster.DaskCluster), the files are processed on its workers instead of
     here (`jobs` is then unused); they are recorded here, the same way. ClusterError if its workers
     cannot see the inputs or write into `output_dir` (cluster.DaskCluster.check).
+
+    `summary`: the RunSummary to record into (runs.deidentify_folder gives one whose results are a
+    result_spool.ResultSpool, on disk); by default a new one, its results a list.
     """
     options.check_fixed_values()
     limits = limits or ReadLimits()
@@ -76,9 +80,10 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
             remove_partial_files(output)   # left by a run that was killed: never a finished file
     if cluster is not None:
         cluster.check(inputs, None if dry_run else output)
-    summary = RunSummary()
+    summary = summary if summary is not None else RunSummary()
     total = len(entries)
-    # instance tag (pipeline.instance_tag) -> the result of this run that holds its one version
+    # instance tag (pipeline.instance_tag) -> the output path of the result of this run that holds its
+    # one version (the path only, once recorded: no result stays in memory)
     instances: dict = {}
 
     def record(result: FileResult) -> None:
@@ -86,6 +91,8 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
             _one_version_per_instance(instances, earlier_outputs or {}, result, output)
         if on_result:
             on_result(result)
+        if result.input_tag and instances.get(result.input_tag) is result:
+            instances[result.input_tag] = result.output   # where on_result placed it
         # The full result went to on_result (report, linkage store); the summary keeps outcome and
         # review only: memory stays small, and no original identity lingers in it.
         result.changes, result.uid_map, result.removed, result.replaced, result.kept = [], {}, [], [], []
@@ -195,9 +202,10 @@ def _one_version_per_instance(instances: dict, earlier: dict, result: FileResult
     removed."""
     if not result.output or result.status not in (WRITTEN, SKIPPED):
         return
-    first = instances.get(result.input_tag)
-    if first is not None and first.output and Path(first.output).is_file():
-        if result.output != first.output:
+    first = instances.get(result.input_tag)   # its output path (record), or its result while recorded
+    first = getattr(first, "output", first)
+    if first and Path(first).is_file():
+        if result.output != first:
             remove_output(Path(result.output), output)
             result.status, result.output, result.review = SKIPPED, "", []
             result.reason = "another file of this run is the same instance (one version of an instance per destination)"

@@ -426,7 +426,9 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
     patient: without it nothing identifying reaches a log)."""
     from .report import reason_kind
     totals = summary.totals()
-    numbered = [(number, result, attention(result)) for number, result in enumerate(summary.results, 1)]
+    # only the files that need a person, read back from the results (on disk after a run: ResultSpool)
+    numbered = [(number, result, kind) for number, result in enumerate(summary.results, 1)
+                for kind in [attention(result)] if kind]
     listed = [(n, r, kind) for kind_wanted in ATTENTION for n, r, kind in numbered if kind == kind_wanted]
     if listed:
         print(f"Needs attention ({len(listed)} file{'s' if len(listed) != 1 else ''}; the report names each by "

@@ -5,6 +5,14 @@ for a sample of files, show original values beside the new. The page opens with 
 needs a person (held, to review, failed, skipped: results.attention), a link to each
 file's entry; cleaned images are shown whole and as crops of every blanked region, at
 full resolution (report_images). The page is the template templates/report.html.j2.
+
+Memory stays flat in the number of files (issue 19): each file's row goes, as it finishes, to
+report.files.jsonl.partial (JSON Lines, owner-only) beside the report, and only counts and bounded
+samples stay in memory. At the end (RunReport.write) report.json is written by streaming the rows
+back from that file, the page is rendered from the rows that need a person, and a last line
+{"end": ...} is appended before the file is renamed report.files.jsonl. A run that was killed leaves
+only the ".partial" file, without that line and without report.json: never a report that claims
+to be complete.
 """
 from __future__ import annotations
 
@@ -23,6 +31,8 @@ from .results import ATTENTION, FileResult, RunSummary, attention
 from .tables import profile_table
 
 SAMPLE_FILES = 5
+ROWS = "report.files.jsonl"   # one line per file (the rows of report.json's "files"), then {"end": ...}
+PARTIAL = ".partial"          # the rows' file is named so until the report is written
 
 
 class RunReport:
@@ -37,7 +47,9 @@ class RunReport:
         self.input_count = len(inputs)
         self.output = output
         self.started = _now()
-        self.files: list = []
+        self.file_count = 0
+        self.rows_path = self.folder / (ROWS + PARTIAL)
+        self._rows = _open_private(self.rows_path, "a")
         self.samples: list = []
         self.pixels: list = []   # every image blanked or not proven clean: regions, thumbnails' file names
         self.pixels_checked = 0  # images Clean Pixel Data looked at (found nothing, or cleaned)
@@ -49,14 +61,15 @@ class RunReport:
         """Called for each file as it finishes. Per file it keeps the outcome and counts; what
         changed is counted per attribute across files, so memory stays flat; a few sample files
         keep their before/after values."""
-        self.files.append({"number": len(self.files) + 1, "source": self._source(result), "status": result.status,
+        row = {"number": self.file_count + 1, "source": self._source(result), "status": result.status,
                            "attention": attention(result),
                            "reason": result.reason if self.with_originals else reason_kind(result.reason),
                            "output": result.output, "removed": len(result.removed),
                            "replaced": len(result.replaced), "kept": len(result.kept),
                            "review": len(result.review), "held": result.held,
                            "needs_review": [item.reason if self.with_originals else reason_kind(item.reason)
-                                            for item in result.review if item.kept_in_output]})
+                                            for item in result.review if item.kept_in_output]}
+        self.file_count += 1
         for what, counter in self.attributes.items():
             counter.update(_attribute_name(path) for path in getattr(result, what))
         if self.with_originals and result.changes and len(self.samples) < SAMPLE_FILES:
@@ -65,9 +78,10 @@ class RunReport:
         if "frames" in result.pixel:   # Clean Pixel Data ran (overlay-only results carry overlay_regions)
             self.pixels_checked += 1
             if result.pixel.get("changed") or not result.pixel.get("proven", result.pixel.get("verified")):
-                self._add_pixels(result)
+                self._add_pixels(result, row)
         if result.pixel.get("overlay_regions"):
-            self.files[-1]["overlay_regions_blanked"] = result.pixel["overlay_regions"]
+            row["overlay_regions_blanked"] = result.pixel["overlay_regions"]
+        self._rows.write(json.dumps(row, ensure_ascii=False) + "\n")
         for item in result.review:
             key = (item.path, item.reason)
             self.review[key] += 1
@@ -75,14 +89,14 @@ class RunReport:
 
     def _source(self, result: FileResult) -> str:
         """The input's path, or (linkage off) its number in this run: the path may name the patient."""
-        return result.source if self.with_originals else f"input #{len(self.files) + 1}"
+        return result.source if self.with_originals else f"input #{self.file_count + 1}"
 
-    def _add_pixels(self, result: FileResult) -> None:
+    def _add_pixels(self, result: FileResult, row: dict) -> None:
         """A cleaned image: its regions, and its pictures (report_images) written now as files beside
         the report (images/<n>-*.png; owner-only), so that memory stays flat."""
         from .report_images import write_pictures
         pixel = {k: v for k, v in result.pixel.items() if not k.endswith("_png")}
-        pixel.update(source=self.files[-1]["source"], output=result.output, file=self.files[-1]["number"])
+        pixel.update(source=row["source"], output=result.output, file=row["number"])
         if not self.with_originals:   # what was read in the pixels is identity: only with originals
             for key in ("regions", "kept", "unexplained"):
                 pixel[key] = [{k: v for k, v in r.items() if k != "text"} for r in pixel.get(key, [])]
@@ -95,7 +109,7 @@ class RunReport:
             pixel.update(write_pictures(self.folder, number, pictures, pixel.get("regions", []),
                                         _write_private_bytes))
         pixel["number"] = number
-        self.files[-1]["image"] = number
+        row["image"] = number
         self.pixels.append(pixel)
 
     def write(self, summary: RunSummary) -> tuple[Path, Path]:
@@ -113,24 +127,69 @@ class RunReport:
             "review": [{"path": p, "reason": r, "count": n, "example": self.review_values[(p, r)]}
                        for (p, r), n in sorted(self.review.items())],
             "attributes": {what: dict(counter.most_common()) for what, counter in self.attributes.items()},
-            "files": self.files,
+            "files": _FILES,
             "samples": self.samples,
             "pixels": self.pixels,
             "pixels_checked": self.pixels_checked,
         }
         json_path = self.folder / "report.json"
         html_path = self.folder / "report.html"
-        _write_private(json_path, json.dumps(document, indent=1, ensure_ascii=False))
+        self._rows.close()
+        head, tail = json.dumps(document, indent=1, ensure_ascii=False).split(json.dumps(_FILES, ensure_ascii=False), 1)
+        with _open_private(json_path, "w") as stream:   # what json.dumps(document, indent=1) gives, row by row
+            stream.write(head)
+            _write_rows(stream, self.rows())
+            stream.write(tail)
         try:
-            page = render_html(document)
+            page = render_html(dict(document, files=[r for r in self.rows() if r.get("attention")]))
         except ImportError:
             # Jinja2 missing: Slicer does not bundle it (5.8, 5.10, main). The run has done its work and
             # report.json holds everything; the page is what is missing, and the run says so.
             logging.getLogger(__name__).warning("the HTML report needs Jinja2 (pip install jinja2): only %s "
                                                 "was written", json_path.name)
             return json_path, json_path
+        finally:
+            self._finish_rows(summary)
         _write_private(html_path, page)
         return json_path, html_path
+
+    def rows(self):
+        """The file rows recorded so far (report.json's "files"), read back one at a time."""
+        path = self.rows_path if self.rows_path.exists() else self.folder / ROWS
+        return read_rows(path)
+
+    def _finish_rows(self, summary: RunSummary) -> None:
+        """The rows' last line says the report was written, and whether the run was cancelled; then
+        the file loses its ".partial"."""
+        with open(self.rows_path, "a", encoding="utf-8") as stream:
+            stream.write(json.dumps({"end": _now(), "files": self.file_count, "cancelled": summary.cancelled}) + "\n")
+        final = self.folder / ROWS
+        os.replace(self.rows_path, final)
+        self.rows_path = final
+
+
+_FILES = "\u2063files\u2063"   # stands for the rows in the document until they are streamed in
+
+
+def read_rows(path: Path):
+    """The file rows of a report.files.jsonl (or its .partial) one at a time, without the {"end"} line.
+    Raises ValueError for a line that is not JSON (a run killed mid-line leaves one at the end of
+    a .partial file)."""
+    with open(path, encoding="utf-8") as stream:
+        for line in stream:
+            row = json.loads(line)
+            if "end" not in row:
+                yield row
+
+
+def _write_rows(stream, rows) -> None:
+    """A JSON list of `rows` as json.dumps(..., indent=1) writes it as the value of a top-level key."""
+    first = True
+    for row in rows:
+        stream.write("[\n  " if first else ",\n  ")
+        stream.write(json.dumps(row, indent=1, ensure_ascii=False).replace("\n", "\n  "))
+        first = False
+    stream.write("[]" if first else "\n ]")
 
 
 _PRIVATE = re.compile(r"\(([0-9A-F]{3}[13579BDF]),[0-9A-F]{4}\)$")
@@ -160,6 +219,12 @@ def _write_private_bytes(path: Path, data: bytes) -> None:
     handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(handle, "wb") as stream:
         stream.write(data)
+
+
+def _open_private(path: Path, mode: str):
+    """A text file open for writing ("w") or appending ("a"), owner-only when it is created."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
+    return os.fdopen(os.open(path, flags, 0o600), mode, encoding="utf-8")
 
 
 def _write_private(path: Path, text: str) -> None:

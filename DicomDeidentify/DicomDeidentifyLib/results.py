@@ -56,10 +56,15 @@ class FileResult:
 
 @dataclass
 class RunSummary:
+    # FileResult, in the order recorded: a list, or a result_spool.ResultSpool (on disk; a run of
+    # runs.deidentify_folder), which keeps the counts too, so that memory stays flat
     results: list = field(default_factory=list)
     cancelled: bool = False
 
     def count(self, status: str) -> int:
+        statuses = getattr(self.results, "statuses", None)
+        if statuses is not None:
+            return statuses[status]
         return sum(1 for r in self.results if r.status == status)
 
     @property
@@ -69,7 +74,8 @@ class RunSummary:
     def totals(self) -> dict:
         totals = {s: self.count(s) for s in (WRITTEN, SKIPPED, FAILED, DRY_RUN)}
         totals["files"] = len(self.results)
-        totals["review_items"] = sum(len(r.review) for r in self.results)
+        spooled = getattr(self.results, "review_items", None)
+        totals["review_items"] = spooled if spooled is not None else sum(len(r.review) for r in self.results)
         return totals
 
 

@@ -28,6 +28,7 @@ from .options import DeidentifyOptions
 from .page_places import recorded_destinations, refuse_inside_destination
 from .pixel_cache import cache_folder
 from .report import RunReport
+from .result_spool import ResultSpool
 from .results import FileResult, RunSummary
 
 
@@ -115,12 +116,14 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     earlier = {} if store is None else {
         tag: output for tag, output in store.earlier_outputs(destination).items()
         if _inside(output, destination) or _inside(output, key_path.parent)}
-    summary = RunSummary(cancelled=True)
+    # the results on disk, beside the report (owner-only, anonymous): memory stays flat in the number of files
+    recorded = RunSummary(results=ResultSpool(report.folder))
+    summary = RunSummary(results=recorded.results, cancelled=True)   # what stays if the run raises
     try:
         summary = deidentify_paths(inputs, destination, options, key, jobs=jobs, dry_run=dry_run,
                                    progress=progress, on_result=on_result, cancel=cancel, limits=limits,
                                    earlier_outputs=earlier, pixel_cache=None if dry_run else cache_folder(key_path),
-                                   cluster=cluster)
+                                   cluster=cluster, summary=recorded)
     finally:
         if holder is not None:   # also after Ctrl-C: what is held must stay findable
             holder.finish()

@@ -25,9 +25,15 @@ extra), in turn, --repeat times: files/s of the whole command (the cluster's sta
 of the run itself (the command's own summary line: from the first file to the last, the cluster
 already up), and the ratio of each to the local pool's.
 
+With --memory N, instead: flat memory (issue 19) on 1000 and N small files (8x8-pixel CT, one instance
+each): the peak RSS of the command's own process (the parent: the report and summary go to disk as files
+finish) and of its largest worker (getrusage RUSAGE_SELF and RUSAGE_CHILDREN, read in the command's
+process as it exits), and the parent's growth per 1000 files.
+
 Usage: .venv/bin/python Testing/Benchmark/benchmark_deidentify.py [--files 1000] [--jobs 2] [--repeat 3]
        .venv/bin/python Testing/Benchmark/benchmark_deidentify.py --burned-in 12
        .venv/bin/python Testing/Benchmark/benchmark_deidentify.py --cluster [--files 1000] [--jobs 2]
+       .venv/bin/python Testing/Benchmark/benchmark_deidentify.py --memory 20000 [--jobs 2]
 """
 from __future__ import annotations
 
@@ -344,6 +350,52 @@ def burned_in(count: int, work: Path) -> None:
           f"tesseract {read_by['tesseract']}/{boxes}")
 
 
+def make_tiny_series(folder: Path, count: int) -> None:
+    """`count` small CT files (CT_small.dcm cut to 8x8 pixels), one instance each, 10 patients."""
+    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    ds.Rows = ds.Columns = 8
+    ds.PixelData = ds.PixelData[:128]
+    folder.mkdir(parents=True)
+    for number in range(count):
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.PatientID = f"MRN{number % 10:04}"
+        ds.save_as(folder / f"ct{number:06}.dcm")
+
+
+# the command line in a process that reports, as it exits, its own peak RSS and its largest child's
+_MEASURED = ("import resource, runpy, sys\n"
+             "sys.argv = ['dicom-deidentify'] + sys.argv[1:]\n"
+             "try:\n    runpy.run_module('DicomDeidentifyLib', run_name='__main__')\n"
+             "finally:\n    print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,\n"
+             "          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n")
+
+
+def memory_case(count: int, work: Path, jobs: int) -> None:
+    """Peak RSS (MB) of the parent and of the largest worker for 1000 and `count` small files."""
+    rows = []
+    for files in (1000, count):
+        inputs = work / f"tiny-{files}"
+        make_tiny_series(inputs, files)
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", _MEASURED, "anonymize", str(inputs), "--output",
+                               str(work / f"tiny-out-{files}"), "--key-file", str(work / "secrets" / "pseudonym.key"),
+                               "--create-key", "--quiet", "--jobs", str(jobs), "--report-dir",
+                               str(work / "secrets" / "reports" / f"tiny-{files}")],
+                              capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        found = re.search(r"^RSS (\d+) (\d+)$", done.stderr, re.MULTILINE)
+        assert done.returncode == 0 and found, done.stdout + done.stderr
+        parent, worker = int(found.group(1)) / 1024, int(found.group(2)) / 1024   # ru_maxrss: kB on Linux
+        rows.append((files, parent, worker))
+        print(f"{files:6d} small files in {seconds:6.1f} s ({files / seconds:5.0f} files/s), {jobs} jobs: peak RSS "
+              f"parent {parent:6.1f} MB, largest worker {worker:6.1f} MB")
+        shutil.rmtree(inputs)
+        shutil.rmtree(work / f"tiny-out-{files}")
+    (small, small_parent, _), (large, large_parent, _) = rows
+    print(f"parent's growth: {large_parent - small_parent:+.1f} MB from {small} to {large} files "
+          f"({(large_parent - small_parent) * 1000 / max(1, large - small) * 1024:+.1f} kB per 1000 files)")
+
+
 def burned_in_command(copies: int, jobs: int, work: Path) -> None:
     """The target of issue 12 point 7 as a user meets it: the command line (`anonymize --clean-pixel-data
     --jobs N`, a new key, so no cached outcome) on `copies` 512x512 CTs (693_UNCI.dcm) with the corpus's
@@ -391,8 +443,18 @@ def main(argv=None) -> int:
                         help="with --burned-in: workers of the command-line measurement")
     parser.add_argument("--cluster", action="store_true",
                         help="only the local pool against a Dask LocalCluster of --jobs workers (the [cluster] extra)")
+    parser.add_argument("--memory", type=int, metavar="N",
+                        help="only the flat-memory case: peak RSS of parent and workers for 1000 and N small files")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="deid-bench-"))
+    if args.memory:
+        try:
+            print(f"pydicom {pydicom.__version__}, {os.cpu_count()} cores, load average "
+                  f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            memory_case(args.memory, work, args.jobs)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     if args.cluster:
         try:
             print(f"pydicom {pydicom.__version__}, {os.cpu_count()} cores, {args.jobs} workers, load average "
