@@ -101,17 +101,23 @@ def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None, a
     the output exists."""
     source, output = Path(source), Path(output)
     policy = policy or ScrubPolicy()
-    if output.exists():
+    if os.path.lexists(output):
         raise SceneError("the output exists already: choose a new output")
+    # a bundle or a .mrml is written into an existing folder (a folder output makes its parents)
+    if (output.suffix.lower() in (".mrb", ".mrml") or source.suffix.lower() == ".mrb") and not os.path.isdir(output.parent):
+        raise SceneError("the output's folder does not exist (or is no folder): choose an existing folder")
     with open_scene(source, allowed_folders) as scene:
         result = SceneResult(output)
         plan = _plan(scene, result, policy, terms, values)
-        if output.suffix.lower() == ".mrb" or scene.archive is not None:
-            _write_bundle(scene, plan, output, result)
-        elif source.suffix.lower() == ".mrml" and output.suffix.lower() == ".mrml":
-            _write_beside(scene, plan, output, result)
-        else:
-            _write_folder(scene, plan, output, result)
+        try:
+            if output.suffix.lower() == ".mrb" or scene.archive is not None:
+                _write_bundle(scene, plan, output, result)
+            elif source.suffix.lower() == ".mrml" and output.suffix.lower() == ".mrml":
+                _write_beside(scene, plan, output, result)
+            else:
+                _write_folder(scene, plan, output, result)
+        except OSError as error:   # reading the input raises SceneError: an OSError here is the output's
+            raise SceneError(f"the output cannot be written: {error.strerror or type(error).__name__}") from None
     return result
 
 

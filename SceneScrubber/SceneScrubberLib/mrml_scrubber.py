@@ -132,9 +132,15 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=
         renamed_tags = rename_identifying_singletons(root, matcher)
         rename_identifying_ids(root, matcher)
     _redact_everything_else(root, matcher, renamed_tags)
-    report.screenshot_files = [unquote(value) for element in root.iter("SceneViewStorage")
-                               for _key, value in storage_paths(element)]
+    # screenshots: legacy scene views' images and Slicer 4 Annotations snapshots (a .png each)
+    report.screenshot_files = [unquote(value) for element in root.iter()
+                               if element.tag in SCREENSHOT_STORAGE_TAGS for _key, value in storage_paths(element)]
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n", report
+
+
+# Storage nodes whose files are screenshots of the views (vtkMRMLSceneViewStorageNode,
+# vtkMRMLAnnotationSnapshotStorageNode: XML tags are the class names without 'vtkMRML' and 'Node').
+SCREENSHOT_STORAGE_TAGS = frozenset({"SceneViewStorage", "AnnotationSnapshotStorage"})
 
 
 def parse_mrml(data: bytes):
