@@ -234,7 +234,26 @@ def open_scene(source: Path, allowed_folders=()) -> SceneSource:
     if not scene.scene_names():
         scene.close()
         raise SceneError(f"no .mrml scene file in the {'bundle' if scene.archive else 'input'}")
+    unsupported = _unsupported(scene.names)
+    if unsupported:
+        scene.close()
+        raise SceneError(unsupported)
     return scene
+
+
+def _unsupported(names: list) -> str:
+    """Why a scene holds files the scrubber cannot clean yet (refused rather than copied as they are),
+    or ''. A nested bundle (a sequence saved as '.seq.mrb') holds a scene of its own; a segmentation
+    saved as closed surfaces ('.seg.vtm' and its '.vtp' files) keeps segment names and descriptions
+    in VTK XML field data, compressed."""
+    for name in names:
+        lower = name.lower()
+        if lower.endswith(".mrb"):
+            return "a bundle inside the scene (a sequence saved as .seq.mrb) is not supported yet: refused"
+        if lower.endswith(".vtm") or (lower.endswith(".vtp") and ".seg/" in lower):
+            return ("a segmentation saved as closed surfaces (.seg.vtm, .vtp) is not supported yet: refused "
+                    "(save it as a binary labelmap, .seg.nrrd)")
+    return ""
 
 
 def _folder(source: Path, allowed: list, refused_files: frozenset) -> SceneSource:

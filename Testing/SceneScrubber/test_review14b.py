@@ -112,3 +112,48 @@ def test_9_a_fifo_or_link_input_and_an_unwritable_output_say_what_is_wrong(tmp_p
         done = run("scrub", good, "--output", output, "--term", "Doe John")
         assert done.returncode == 2 and done.stderr.startswith(f"error: {reason}"), done.stderr
         assert done.stderr.count("\n") == 1 and "Doe John" not in done.stderr
+
+
+def _closed_surface_scene(tmp_path: Path) -> Path:
+    scene = dicom_scene()
+    segmentation = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "Segmentation")
+    sphere = vtk.vtkSphereSource()
+    sphere.Update()
+    segment = slicer.vtkSegment()
+    segment.SetName("John Doe tumor")
+    segment.SetTag("Description", "lesion of Doe")
+    inner = segmentation.GetSegmentation()
+    (getattr(inner, "SetSourceRepresentationName", None) or inner.SetMasterRepresentationName)("Closed surface")
+    segment.AddRepresentation("Closed surface", sphere.GetOutput())
+    inner.AddSegment(segment)
+    return saved(scene, tmp_path / "scene", (segmentation, "Segmentation.seg.vtm"))
+
+
+def _sequence_scene(tmp_path: Path) -> Path:
+    scene = dicom_scene()
+    sequence = scene.AddNewNodeByClass("vtkMRMLSequenceNode", "Timeline")
+    for index in range(2):
+        text = slicer.vtkMRMLTextNode()
+        text.SetName(f"Note {index}")
+        text.SetText(f"John Doe visit {index}, MRN12345")
+        sequence.SetDataNodeAtValue(text, str(index))
+    return saved(scene, tmp_path / "scene", (sequence, "Timeline.seq.mrb"))
+
+
+@pytest.mark.parametrize("build, reason", [(_closed_surface_scene, "closed surfaces"),
+                                           (_sequence_scene, "bundle inside the scene")])
+def test_1_and_2_closed_surfaces_and_nested_bundles_are_refused_never_called_clean(tmp_path, build, reason):
+    folder = build(tmp_path)
+    names = [path.name for path in (folder / "Data").rglob("*")]
+    assert any(name.endswith((".vtm", ".seq.mrb")) for name in names), names
+    bundle = tmp_path / "scene.mrb"
+    assert slicer.vtkMRMLApplicationLogic().Zip(str(bundle), str(folder))
+    for source in (folder, bundle):
+        with pytest.raises(SceneError, match=reason):
+            scrub_scene(source, tmp_path / "out.mrb")
+        with pytest.raises(SceneError, match=reason):
+            check_scene(source, ["Doe^John"])
+        for command in (["scrub", source, "--output", tmp_path / "out.mrb"], ["check", source, "--term", "John Doe"]):
+            done = run(*command)
+            assert done.returncode == 2 and reason in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert not (tmp_path / "out.mrb").exists()
