@@ -153,6 +153,7 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
         for old, new in report.renamed_files.items():
             plan.renames[_join(folder, old)] = _join(folder, new)
         scene_view_images |= {_join(folder, image) for image in report.screenshot_files}
+    terms = set(terms) | result.report.identifier_values   # IDs at any length, as terms (phi_attributes)
     plan.matcher = matcher_for(result.report.identifying_values | set(values), terms)
     plan.path_matcher = matcher_for(result.report.identifying_values | result.report.descriptive_values
                                     | set(values), terms)
@@ -354,4 +355,5 @@ def _merge(into: ScrubReport, other: ScrubReport) -> None:
     into.renamed_items += other.renamed_items
     into.identifying_values |= other.identifying_values
     into.descriptive_values |= other.descriptive_values
+    into.identifier_values |= other.identifier_values
     into.relocated_files += other.relocated_files

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .identity_matcher import IdentityMatcher, matcher_for
-from .mrml_scrubber import SINGLETON_TEXT, STRUCTURE_ATTRIBUTES, identifying_values
+from .mrml_scrubber import SINGLETON_TEXT, STRUCTURE_ATTRIBUTES, identifier_values, identifying_values
 from .node_ids import id_spans, identifying_tags
 from .scene_sources import open_scene
 
@@ -36,13 +36,16 @@ class Finding:
     offset: int    # byte offset in the file, -1 for the file's name
 
 
-def identifying_terms(source: Path, policy=None, allowed_folders=()) -> set:
-    """The identifying values a scene's own .mrml files hold (what scrubbing with `policy` takes out)."""
-    terms = set()
+def identifying_terms(source: Path, policy=None, allowed_folders=(), with_identifiers: bool = False):
+    """The identifying values a scene's own .mrml files hold (what scrubbing with `policy` takes out).
+    With `with_identifiers`: (those values, the IDs among them, matched as terms at any length)."""
+    terms, ids = set(), set()
     with open_scene(source, allowed_folders) as scene:
         for name in scene.scene_names():
-            terms |= identifying_values(scene.read(name), policy)
-    return terms
+            data = scene.read(name)
+            terms |= identifying_values(data, policy)
+            ids |= identifier_values(data, policy)
+    return (terms, ids) if with_identifiers else terms
 
 
 def check_scene(source: Path, terms, allowed_folders=()) -> list:

@@ -157,3 +157,30 @@ def test_1_and_2_closed_surfaces_and_nested_bundles_are_refused_never_called_cle
             done = run(*command)
             assert done.returncode == 2 and reason in done.stderr and done.stderr.count("\n") == 1, done.stderr
     assert not (tmp_path / "out.mrb").exists()
+
+
+def test_5_a_five_digit_patient_id_is_matched_at_any_length(tmp_path):
+    scene = dicom_scene()
+    sh = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
+    ids = vtk.vtkIdList()
+    sh.GetItemChildren(sh.GetSceneItemID(), ids, False)
+    patient = ids.GetId(0)
+    sh.SetItemAttribute(patient, "DICOM.PatientID", "48151")
+    sh.SetItemAttribute(patient, "DICOM.AccessionNumber", "7342")
+    text = scene.AddNewNodeByClass("vtkMRMLTextNode", "t")
+    text.SetText("case 48151 reviewed, accession 7342")
+    folder = saved(scene, tmp_path / "scene")
+    volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    volume.GetStorageNode().SetFileName(str(folder / "Data" / "48151_T1.nrrd"))
+    assert volume.GetStorageNode().WriteData(volume)
+    (folder / "Data" / "vol.nrrd").unlink()
+    assert scene.Commit()
+    found = run("check", folder)
+    assert found.returncode == 1 and "48151" not in found.stdout, found.stdout + found.stderr
+    done = run("scrub", folder, "--output", tmp_path / "clean")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for path in (tmp_path / "clean").rglob("*"):
+        assert "48151" not in path.name
+        if path.is_file():
+            assert b"48151" not in path.read_bytes() and b"7342" not in path.read_bytes(), path.name
+    assert run("check", tmp_path / "clean").returncode == 0
