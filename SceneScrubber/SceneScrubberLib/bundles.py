@@ -29,6 +29,7 @@ from .detached_headers import data_file, is_detached_header, with_data_file
 from .policy import ScrubPolicy
 from .scene_sources import SceneSource, open_scene
 from .screenshots import blanked, screenshot_names
+from .text_encodings import decoded, encoded
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
 # Sequence files store each frame's node attributes as "axis 3 item 0025 <attribute>:=<value>"
@@ -103,8 +104,8 @@ def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None, a
     policy = policy or ScrubPolicy()
     if os.path.lexists(output):
         raise SceneError("the output exists already: choose a new output")
-    # a bundle or a .mrml is written into an existing folder (a folder output makes its parents)
-    if (output.suffix.lower() in (".mrb", ".mrml") or source.suffix.lower() == ".mrb") and not os.path.isdir(output.parent):
+    # a bundle is written into an existing folder (a folder or .mrml output makes its parents)
+    if (output.suffix.lower() == ".mrb" or source.suffix.lower() == ".mrb") and not os.path.isdir(output.parent):
         raise SceneError("the output's folder does not exist (or is no folder): choose an existing folder")
     with open_scene(source, allowed_folders) as scene:
         result = SceneResult(output)
@@ -240,16 +241,13 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
     elif plan.matcher and name.lower().endswith(TEXT_SUFFIXES):
         data = source.read(MAX_TEXT_BYTES + 1)
         if len(data) <= MAX_TEXT_BYTES:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = None
-            if text is not None:
-                redacted = _redacted_text(name, text, plan.matcher)
-                if redacted != text:
-                    result.scrubbed_files.append(name)
-                target.write(redacted.encode("utf-8"))
-                return
+            text, encoding = decoded(data)   # BOM, UTF-8, cp1252, latin-1; written back in the same
+            redacted = _redacted_text(name, text, plan.matcher)
+            if redacted != text:
+                result.scrubbed_files.append(name)
+                data = encoded(redacted, encoding)
+            target.write(data)
+            return
         target.write(data)
     shutil.copyfileobj(source, target, 1 << 20)
 

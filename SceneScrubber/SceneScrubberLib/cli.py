@@ -70,10 +70,10 @@ def main(argv=None) -> int:
                       "brought into Data/")
             for missing in result.missing_files:
                 _print(known, f"warning: the scene references {missing}, which is not in the input")
-            return _report(check_scene(result.output, known), result.output, known)
+            return _report(check_scene(result.output, known, policy=policy), result.output, known)
         values, ids = identifying_terms(args.input, policy, args.allow_folder, with_identifiers=True)
         known = matcher_for(values, set(args.term) | ids)
-        return _report(check_scene(args.input, known, args.allow_folder), args.input, known)
+        return _report(check_scene(args.input, known, args.allow_folder, policy), args.input, known)
     except SceneError as error:
         return _refused(known, str(error))
     except OSError as error:

@@ -13,6 +13,7 @@ import vtk
 
 from SceneScrubberLib.bundles import scrub_scene
 from SceneScrubberLib.mrml_scrubber import SceneError
+from SceneScrubberLib.policy import ScrubPolicy
 from SceneScrubberLib.scene_check import check_scene
 from support.scenes import dicom_scene
 
@@ -184,3 +185,40 @@ def test_5_a_five_digit_patient_id_is_matched_at_any_length(tmp_path):
         if path.is_file():
             assert b"48151" not in path.read_bytes() and b"7342" not in path.read_bytes(), path.name
     assert run("check", tmp_path / "clean").returncode == 0
+
+
+def test_6_check_finds_dicom_keys_in_a_header_put_back_after_scrubbing(tmp_path):
+    folder = saved(dicom_scene(), tmp_path / "scene")
+    original = (folder / "Data/vol.nrrd").read_bytes()
+    assert b"DICOM.instanceUIDs:=1.2.840.99.3 1.2.840.99.4" in original
+    assert run("scrub", folder, "--output", tmp_path / "clean").returncode == 0
+    assert b"1.2.840.99.3" not in (tmp_path / "clean/Data/vol.nrrd").read_bytes()
+    (tmp_path / "clean/Data/vol.nrrd").write_bytes(original)   # the original header put back
+    (tmp_path / "clean/Data/note.txt").write_text("see 1.2.840.99.3 1.2.840.99.4\n")
+    findings = check_scene(tmp_path / "clean", [], policy=ScrubPolicy())
+    assert {(finding.file, finding.term) for finding in findings} >= {
+        ("Data/vol.nrrd", "1.2.840.99.3 1.2.840.99.4"), ("Data/note.txt", "1.2.840.99.3 1.2.840.99.4")}
+    done = run("check", tmp_path / "clean")
+    assert done.returncode == 1 and "Data/vol.nrrd" in done.stdout and "1.2.840.99.3" not in done.stdout, done.stdout
+
+
+def test_3_text_files_not_in_utf8_are_scrubbed_in_their_own_encoding(tmp_path):
+    scene = dicom_scene("M\u00dcLLER^J\u00d6RG")
+    table = scene.AddNewNodeByClass("vtkMRMLTableNode", "T")
+    table.AddColumn().SetName("who")
+    table.AddEmptyRow()
+    table.SetCellText(0, 0, "M\u00fcller J\u00f6rg")
+    note = scene.AddNewNodeByClass("vtkMRMLTextNode", "N")
+    note.SetText("Patient M\u00fcller, J\u00f6rg")
+    for node, kind in ((table, "vtkMRMLTableStorageNode"), (note, "vtkMRMLTextStorageNode")):
+        node.SetAndObserveStorageNodeID(scene.AddNewNodeByClass(kind).GetID())
+    folder = saved(scene, tmp_path / "scene", (table, "T.csv"), (note, "N.txt"))
+    (folder / "Data/T.csv").write_bytes("who\nM\u00fcller J\u00f6rg\n".encode("cp1252"))
+    (folder / "Data/N.txt").write_bytes("Patient M\u00fcller, J\u00f6rg".encode("utf-16"))
+    assert run("check", folder).returncode == 1
+    done = run("scrub", folder, "--output", tmp_path / "clean")
+    assert done.returncode == 0, done.stdout + done.stderr
+    table_bytes, note_bytes = (tmp_path / "clean/Data/T.csv").read_bytes(), (tmp_path / "clean/Data/N.txt").read_bytes()
+    assert note_bytes.startswith(b"\xff\xfe") and note_bytes.decode("utf-16").startswith("Patient ")
+    for text in (table_bytes.decode("cp1252"), note_bytes.decode("utf-16")):
+        assert "ller" not in text and "rg" not in text.replace("\n", " ").split(" ")[-1], text
