@@ -50,7 +50,7 @@ def finish_saved_scene(path, identifying_values, policy: ScrubPolicy | None = No
             if screenshot.is_file():
                 _replace(screenshot, blanked(screenshot.read_bytes()))
                 blanked_files.append(screenshot.name)
-    return check_scene(path, identifying_values), blanked_files
+    return check_scene(path, identifying_values, policy=policy), blanked_files
 
 
 def _replace(path: Path, data: bytes) -> None:

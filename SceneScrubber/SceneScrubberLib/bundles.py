@@ -30,6 +30,7 @@ from .node_ids import BUILT_IN_COLOR_NAMES
 from .policy import ScrubPolicy
 from .scene_sources import SceneSource, open_scene
 from .screenshots import blanked, screenshot_names
+from .text_encodings import decoded, encoded
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
 # Sequence files store each frame's node attributes as "axis 3 item 0025 <attribute>:=<value>"
@@ -104,17 +105,23 @@ def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None, a
     the output exists."""
     source, output = Path(source), Path(output)
     policy = policy or ScrubPolicy()
-    if output.exists():
+    if os.path.lexists(output):
         raise SceneError("the output exists already: choose a new output")
+    # a bundle is written into an existing folder (a folder or .mrml output makes its parents)
+    if (output.suffix.lower() == ".mrb" or source.suffix.lower() == ".mrb") and not os.path.isdir(output.parent):
+        raise SceneError("the output's folder does not exist (or is no folder): choose an existing folder")
     with open_scene(source, allowed_folders) as scene:
         result = SceneResult(output)
         plan = _plan(scene, result, policy, terms, values)
-        if output.suffix.lower() == ".mrb" or scene.archive is not None:
-            _write_bundle(scene, plan, output, result)
-        elif source.suffix.lower() == ".mrml" and output.suffix.lower() == ".mrml":
-            _write_beside(scene, plan, output, result)
-        else:
-            _write_folder(scene, plan, output, result)
+        try:
+            if output.suffix.lower() == ".mrb" or scene.archive is not None:
+                _write_bundle(scene, plan, output, result)
+            elif source.suffix.lower() == ".mrml" and output.suffix.lower() == ".mrml":
+                _write_beside(scene, plan, output, result)
+            else:
+                _write_folder(scene, plan, output, result)
+        except OSError as error:   # reading the input raises SceneError: an OSError here is the output's
+            raise SceneError(f"the output cannot be written: {error.strerror or type(error).__name__}") from None
     return result
 
 
@@ -150,6 +157,7 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
         for old, new in report.renamed_files.items():
             plan.renames[_join(folder, old)] = _join(folder, new)
         scene_view_images |= {_join(folder, image) for image in report.screenshot_files}
+    terms = set(terms) | result.report.identifier_values   # IDs at any length, as terms (phi_attributes)
     plan.matcher = matcher_for(result.report.identifying_values | set(values), terms)
     plan.path_matcher = matcher_for(result.report.identifying_values | result.report.descriptive_values
                                     | set(values), terms)
@@ -240,16 +248,13 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
     elif plan.matcher and name.lower().endswith(TEXT_SUFFIXES):
         data = source.read(MAX_TEXT_BYTES + 1)
         if len(data) <= MAX_TEXT_BYTES:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = None
-            if text is not None:
-                redacted = _redacted_text(name, text, plan.matcher)
-                if redacted != text:
-                    result.scrubbed_files.append(name)
-                target.write(redacted.encode("utf-8"))
-                return
+            text, encoding = decoded(data)   # BOM, UTF-8, cp1252, latin-1; written back in the same
+            redacted = _redacted_text(name, text, plan.matcher)
+            if redacted != text:
+                result.scrubbed_files.append(name)
+                data = encoded(redacted, encoding)
+            target.write(data)
+            return
         target.write(data)
     shutil.copyfileobj(source, target, 1 << 20)
 
@@ -355,4 +360,5 @@ def _merge(into: ScrubReport, other: ScrubReport) -> None:
     into.renamed_items += other.renamed_items
     into.identifying_values |= other.identifying_values
     into.descriptive_values |= other.descriptive_values
+    into.identifier_values |= other.identifier_values
     into.relocated_files += other.relocated_files

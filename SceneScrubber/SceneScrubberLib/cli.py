@@ -59,7 +59,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "scrub":
             result = scrub_scene(args.input, args.output, policy, args.allow_folder, terms=args.term)
-            known = matcher_for(result.report.identifying_values, args.term)
+            known = matcher_for(result.report.identifying_values,
+                                set(args.term) | result.report.identifier_values)
             _print(known, f"scrubbed {args.input} -> {result.output}: {result.report.removed_attributes} "
                           f"attributes and {result.report.removed_uids} UIDs removed, "
                           f"{len(result.report.renamed_items)} items renamed, {len(result.scrubbed_files)} files "
@@ -72,9 +73,10 @@ def main(argv=None) -> int:
                       "absolute path moved into Data/ (references made relative)")
             for missing in result.missing_files:
                 _print(known, f"warning: the scene references {missing}, which is not in the input")
-            return _report(check_scene(result.output, known), result.output, known)
-        known = matcher_for(identifying_terms(args.input, policy, args.allow_folder), args.term)
-        return _report(check_scene(args.input, known, args.allow_folder), args.input, known)
+            return _report(check_scene(result.output, known, policy=policy), result.output, known)
+        values, ids = identifying_terms(args.input, policy, args.allow_folder, with_identifiers=True)
+        known = matcher_for(values, set(args.term) | ids)
+        return _report(check_scene(args.input, known, args.allow_folder, policy), args.input, known)
     except SceneError as error:
         return _refused(known, str(error))
     except OSError as error:

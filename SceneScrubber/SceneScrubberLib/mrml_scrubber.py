@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from .mrml_codec import format_item_attributes, format_node_attributes, parse_item_attributes, parse_node_attributes
 from .identity_matcher import REPLACEMENT, IdentityMatcher, is_neutral_name, matcher_for
 from .node_ids import color_value_spans, id_spans, rename_identifying_ids, rename_identifying_singletons, without_spans
-from .phi_attributes import is_descriptive_attribute
+from .phi_attributes import is_descriptive_attribute, is_identifier_attribute
 from .policy import ScrubPolicy
 
 IDENTIFYING_UIDS = ("DICOM", "DICOMInstanceUID")
@@ -85,12 +85,19 @@ class ScrubReport:
     relocated_files: list = field(default_factory=list)  # referenced from outside the scene folder, moved to Data/
     renamed_nodes: dict = field(default_factory=dict)    # node id -> neutral name (live scenes)
     screenshot_files: list = field(default_factory=list)  # images of scene view storage nodes, as the scene names them
+    identifier_values: set = field(default_factory=set)  # IDs (phi_attributes.IDENTIFIER_KEYWORDS): matched as terms
 
 
 def identifying_values(data: bytes, policy: ScrubPolicy | None = None) -> set:
     """What scrubbing a .mrml with `policy` takes out (its DICOM values and UIDs, the names of its
     patient and study items), without scrubbing it."""
     return _scrub_dicom(parse_mrml(data), policy or ScrubPolicy())[1].identifying_values
+
+
+def identifier_values(data: bytes, policy: ScrubPolicy | None = None) -> set:
+    """The IDs among identifying_values (phi_attributes.IDENTIFIER_KEYWORDS), matched at any length
+    from three characters, as terms are."""
+    return _scrub_dicom(parse_mrml(data), policy or ScrubPolicy())[1].identifier_values
 
 
 def _scrub_dicom(root, policy: ScrubPolicy) -> tuple:
@@ -123,6 +130,7 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=
     Node copies in scene views (the automatic "Master Scene View" of older Slicer versions
     included) get the same neutral names as the live nodes they copy."""
     root, report = _scrub_dicom(parse_mrml(data), policy or ScrubPolicy())
+    terms = set(terms) | report.identifier_values
     matcher = matcher_for(report.identifying_values | set(values), terms)
     _rename_nodes_named_after(root, report, matcher_for(report.identifying_values | report.descriptive_values
                                                         | set(values), terms))
@@ -132,9 +140,15 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=
         renamed_tags = rename_identifying_singletons(root, matcher)
         rename_identifying_ids(root, matcher)
     _redact_everything_else(root, matcher, renamed_tags)
-    report.screenshot_files = [unquote(value) for element in root.iter("SceneViewStorage")
-                               for _key, value in storage_paths(element)]
+    # screenshots: legacy scene views' images and Slicer 4 Annotations snapshots (a .png each)
+    report.screenshot_files = [unquote(value) for element in root.iter()
+                               if element.tag in SCREENSHOT_STORAGE_TAGS for _key, value in storage_paths(element)]
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n", report
+
+
+# Storage nodes whose files are screenshots of the views (vtkMRMLSceneViewStorageNode,
+# vtkMRMLAnnotationSnapshotStorageNode: XML tags are the class names without 'vtkMRML' and 'Node').
+SCREENSHOT_STORAGE_TAGS = frozenset({"SceneViewStorage", "AnnotationSnapshotStorage"})
 
 
 def parse_mrml(data: bytes):
@@ -167,6 +181,8 @@ def parse_mrml(data: bytes):
 def taken_out(report: ScrubReport, attribute: str, value: str) -> None:
     """Note a value the policy took out: identifying, or only descriptive (phi_attributes)."""
     (report.descriptive_values if is_descriptive_attribute(attribute) else report.identifying_values).add(value)
+    if is_identifier_attribute(attribute) and value:
+        report.identifier_values.add(value)
 
 
 def _scrub_item(item, report: ScrubReport, counters: dict, policy: ScrubPolicy, new_names: dict) -> None:
@@ -192,6 +208,8 @@ def _scrub_item(item, report: ScrubReport, counters: dict, policy: ScrubPolicy, 
                      if name and (name not in IDENTIFYING_UIDS or policy.item_uid(name, level))]
         report.removed_uids += len(uids) - len(remaining)
         report.identifying_values.update(value for name, value in uids if (name, value) not in remaining)
+        if level == "Patient":   # a patient item's DICOM UID is its PatientID (Slicer's DICOM plugins)
+            report.identifier_values.update(value for name, value in uids if name == "DICOM" and value)
         item.set("uids", format_item_attributes(remaining))
     if level in counters:
         # the same item in a scene view's copy of the hierarchy (other item ids, same DICOM UIDs)

@@ -37,3 +37,13 @@ def names_identifying_value(name: str, values) -> bool:
     from .identity_matcher import IdentityMatcher
     matcher = values if isinstance(values, IdentityMatcher) else IdentityMatcher(values)
     return matcher.found_in(name or "")
+
+
+# Attributes whose value is an ID whatever its shape: matched at any length from three characters, as
+# the user's terms are (a five-digit PatientID '48151' is an ID, not a count), not only from six digits.
+IDENTIFIER_KEYWORDS = frozenset({"PatientID", "OtherPatientIDs", "AccessionNumber", "MedicalRecordLocator"})
+
+
+def is_identifier_attribute(name: str) -> bool:
+    """Whether an attribute (DICOM.<keyword>) holds an ID (IDENTIFIER_KEYWORDS)."""
+    return name.startswith(DICOM_ATTRIBUTE_PREFIX) and name[len(DICOM_ATTRIBUTE_PREFIX):] in IDENTIFIER_KEYWORDS

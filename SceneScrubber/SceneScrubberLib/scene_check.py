@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .identity_matcher import IdentityMatcher, matcher_for
-from .mrml_scrubber import SINGLETON_TEXT, STRUCTURE_ATTRIBUTES, identifying_values
+from .mrml_scrubber import SINGLETON_TEXT, STRUCTURE_ATTRIBUTES, identifier_values, identifying_values
 from .node_ids import BUILT_IN_COLOR_NAMES, color_value_spans, id_spans, identifying_tags, without_spans
 from .scene_sources import open_scene
+from .text_encodings import decoded
 
 CHUNK_BYTES = 4 << 20
 MAX_TEXT_BYTES = 64 << 20     # a text file larger than this is searched as binary data
@@ -36,30 +37,58 @@ class Finding:
     offset: int    # byte offset in the file, -1 for the file's name
 
 
-def identifying_terms(source: Path, policy=None, allowed_folders=()) -> set:
-    """The identifying values a scene's own .mrml files hold (what scrubbing with `policy` takes out)."""
-    terms = set()
+def identifying_terms(source: Path, policy=None, allowed_folders=(), with_identifiers: bool = False):
+    """The identifying values a scene's own .mrml files hold (what scrubbing with `policy` takes out).
+    With `with_identifiers`: (those values, the IDs among them, matched as terms at any length)."""
+    terms, ids = set(), set()
     with open_scene(source, allowed_folders) as scene:
         for name in scene.scene_names():
-            terms |= identifying_values(scene.read(name), policy)
-    return terms
+            data = scene.read(name)
+            terms |= identifying_values(data, policy)
+            ids |= identifier_values(data, policy)
+    return (terms, ids) if with_identifiers else terms
 
 
-def check_scene(source: Path, terms, allowed_folders=()) -> list:
+def check_scene(source: Path, terms, allowed_folders=(), policy=None) -> list:
     """[Finding] for every file of the scene in which, or in whose name, one of `terms` stands (see
-    the module's text). `terms`: identifying values, or an IdentityMatcher."""
+    the module's text). `terms`: identifying values, or an IdentityMatcher.
+
+    With a `policy` (the CLI passes the one it scrubs with), a NRRD header's DICOM.* key that the
+    policy would take out is a finding itself, wherever the .mrml stands (a header put back after scrubbing), and its values
+    are looked for in every file too."""
     matcher = terms if isinstance(terms, IdentityMatcher) else matcher_for(terms)
     findings = []
-    if not matcher:
-        return findings
-    literals = matcher.literal_forms()
     with open_scene(source, allowed_folders) as scene:
-        for name in scene.names:
-            findings += _find_in(name, scene, matcher, literals)
-            findings += _once([Finding(name, hit.value, -1) for hit in matcher.hits(name)])
-        for name, info in scene.members:   # a bundle's folder entries have names too
-            if info.is_dir():
-                findings += _once([Finding(name + "/", hit.value, -1) for hit in matcher.hits(name)])
+        in_headers = _header_findings(scene, policy) if policy is not None else []
+        findings += in_headers
+        matchers = [found for found in (matcher, matcher_for({finding.term for finding in in_headers})) if found]
+        for every in matchers:
+            literals = every.literal_forms()
+            for name in scene.names:
+                findings += _find_in(name, scene, every, literals)
+                findings += _once([Finding(name, hit.value, -1) for hit in every.hits(name)])
+            for name, info in scene.members:   # a bundle's folder entries have names too
+                if info.is_dir():
+                    findings += _once([Finding(name + "/", hit.value, -1) for hit in every.hits(name)])
+    # one finding per value, file and kind of place (content, name): a header's value is found twice
+    return list({(finding.file, finding.term, finding.offset < 0): finding for finding in reversed(findings)}
+                .values())[::-1]
+
+
+def _header_findings(scene, policy) -> list:
+    """[Finding] for each DICOM.* value a NRRD header of the scene still holds that `policy` takes out
+    (bundles.scrub_nrrd_header: the scrubber's own rule), at its offset in the file."""
+    from .bundles import MAX_HEADER_BYTES, scrub_nrrd_header   # bundles is the scrubber; it never imports this
+    findings = []
+    for name in scene.names:
+        if not name.lower().endswith(NRRD_SUFFIXES):
+            continue
+        with scene.open(name) as stream:
+            head = stream.read(MAX_HEADER_BYTES)
+        _scrubbed, removed = scrub_nrrd_header(head, policy)
+        for value in dict.fromkeys(removed):
+            offset = head.find(value.encode("latin-1", "replace"))
+            findings.append(Finding(name, value, offset))
     return findings
 
 
@@ -91,7 +120,8 @@ def _find_in(name: str, scene, matcher: IdentityMatcher, literals: dict) -> list
         if lower.endswith(TEXT_SUFFIXES) or (b"\x00" not in head and _decodes(head)):
             data = head + stream.read(MAX_TEXT_BYTES)
             if len(data) <= MAX_TEXT_BYTES:
-                return _once(_in_text(name, data, matcher, 0, lower.endswith(".mrml")))
+                return _once(_in_text(name, data, matcher, 0, lower.endswith(".mrml"),
+                                       any_encoding=lower.endswith(TEXT_SUFFIXES)))
             return _once(_in_binary(name, data, stream, literals, 0))
         return _once(_in_binary(name, head, stream, literals, 0))
 
@@ -108,8 +138,10 @@ _HEADER_COLOR = re.compile(r":=[ \t]*([^\n]*?)[ \t\r]*$", re.MULTILINE)
 
 
 def _in_text(name: str, data: bytes, matcher: IdentityMatcher, base: int, scene: bool = False,
-             header: bool = False) -> list:
-    text = data.decode("utf-8", errors="replace")
+             header: bool = False, any_encoding: bool = False) -> list:
+    # a text file is read as the scrubber reads it (text_encodings: BOM, UTF-8, cp1252, latin-1);
+    # offsets are then those of the UTF-8 text
+    text = decoded(data)[0] if any_encoding and not scene else data.decode("utf-8", errors="replace")
     hits = matcher.hits(text)
     if header and hits:   # a NRRD header's 'Color:=grey' (node attributes copied there) is vocabulary
         spans = [match.span(1) for match in _HEADER_COLOR.finditer(text)

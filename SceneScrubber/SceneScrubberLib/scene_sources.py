@@ -7,8 +7,9 @@ A scene source names its files by paths relative to the scene ('case.mrml',
     pipe, socket) anywhere in it refuses the scene: nothing is followed.
   * An .mrb (a zip archive): its members, by their normalised names
     ('scene/./scene.png' is 'scene/scene.png'). A member whose name is absolute,
-    contains '..', is a link, or appears twice once normalised (letter case
-    aside: Windows and macOS extract both to one file) is refused, and so is an
+    contains '..', is a link, or appears twice once normalised (letter case and
+    Unicode normalisation aside, NFC: Windows and macOS extract both to one file),
+    or is both a file and a folder ('X/Data' and 'X/Data/vol.nrrd') is refused, and so is an
     archive that does not open or whose content would exceed a size limit.
   * A .mrml file: the file, the screenshot Slicer writes beside it ('<scene>.png'),
     the '<scene>_Private' folder of hidden nodes, and every data file its storage
@@ -39,6 +40,7 @@ import os
 import posixpath
 import re
 import stat
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -221,6 +223,11 @@ def open_scene(source: Path, allowed_folders=()) -> SceneSource:
                          if kind else
                          f"the input was not found, and its suffix '{_suffix(source.name)}' is not a scene's: "
                          "give a .mrml file, a scene folder or an .mrb bundle")
+    mode = os.lstat(source).st_mode
+    if stat.S_ISLNK(mode):
+        raise SceneError("the input is a link: refused (links are never followed)")
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        raise SceneError("the input is not a regular file or folder (device, pipe or socket): refused")
     if source.is_dir():
         scene = _folder(source, allowed, frozenset(key_files()))
     elif source.suffix.lower() == ".mrb":
@@ -233,7 +240,26 @@ def open_scene(source: Path, allowed_folders=()) -> SceneSource:
     if not scene.scene_names():
         scene.close()
         raise SceneError(f"no .mrml scene file in the {'bundle' if scene.archive else 'input'}")
+    unsupported = _unsupported(scene.names)
+    if unsupported:
+        scene.close()
+        raise SceneError(unsupported)
     return scene
+
+
+def _unsupported(names: list) -> str:
+    """Why a scene holds files the scrubber cannot clean yet (refused rather than copied as they are),
+    or ''. A nested bundle (a sequence saved as '.seq.mrb') holds a scene of its own; a segmentation
+    saved as closed surfaces ('.seg.vtm' and its '.vtp' files) keeps segment names and descriptions
+    in VTK XML field data, compressed."""
+    for name in names:
+        lower = name.lower()
+        if lower.endswith(".mrb"):
+            return "a bundle inside the scene (a sequence saved as .seq.mrb) is not supported yet: refused"
+        if lower.endswith(".vtm") or (lower.endswith(".vtp") and ".seg/" in lower):
+            return ("a segmentation saved as closed surfaces (.seg.vtm, .vtp) is not supported yet: refused "
+                    "(save it as a binary labelmap, .seg.nrrd)")
+    return ""
 
 
 def _folder(source: Path, allowed: list, refused_files: frozenset) -> SceneSource:
@@ -302,7 +328,7 @@ def member_name(raw: str) -> str:
 def checked_members(archive: zipfile.ZipFile, source: Path = None) -> list:
     """[(normalised name, ZipInfo)] of every member; SceneError for a member that would be written
     outside the bundle, is a link, or duplicates another once normalised (any letter case)."""
-    members, seen, total = [], set(), 0
+    members, seen, total, files, folders = [], set(), 0, set(), set()
     for index, member in enumerate(archive.infolist(), 1):
         raw = member.filename
         path = PurePosixPath(raw.replace("\\", "/"))
@@ -313,14 +339,27 @@ def checked_members(archive: zipfile.ZipFile, source: Path = None) -> list:
         name = member_name(raw)
         if not name:
             continue   # the archive's own root ('./')
-        if name.lower() in seen:
+        # one name as an extractor on macOS or Windows sees it: NFC (macOS writes NFD) and any case
+        folded = unicodedata.normalize("NFC", name).casefold()
+        if folded in seen:
             raise SceneError(f"member {index} of the bundle appears twice (once its name is normalised): refused")
-        seen.add(name.lower())
+        seen.add(folded)
+        if not member.is_dir():
+            files.add(folded)
+        folders.update(_parents(folded))
         total += member.file_size
         if total > MAX_BUNDLE_BYTES:
             raise SceneError(f"the bundle's content is larger than {MAX_BUNDLE_BYTES} bytes: refused")
         members.append((name, member))
+    if files & folders:   # 'X/Data' a file and 'X/Data/vol.nrrd' under it: no extractor can write both
+        raise SceneError("a member of the bundle is both a file and a folder: refused (damaged bundle)")
     return members
+
+
+def _parents(name: str) -> list:
+    """'a/b/c' -> ['a', 'a/b']: the folders a member's path needs."""
+    parts = name.split("/")
+    return ["/".join(parts[:count]) for count in range(1, len(parts))]
 
 
 def _mrml_with_references(source: Path, allowed: list, refused_files: frozenset) -> SceneSource:
