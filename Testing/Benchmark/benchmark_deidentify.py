@@ -350,18 +350,6 @@ def burned_in(count: int, work: Path) -> None:
           f"tesseract {read_by['tesseract']}/{boxes}")
 
 
-def make_tiny_series(folder: Path, count: int) -> None:
-    """`count` small CT files (CT_small.dcm cut to 8x8 pixels), one instance each, 10 patients."""
-    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
-    ds.Rows = ds.Columns = 8
-    ds.PixelData = ds.PixelData[:128]
-    folder.mkdir(parents=True)
-    for number in range(count):
-        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-        ds.PatientID = f"MRN{number % 10:04}"
-        ds.save_as(folder / f"ct{number:06}.dcm")
-
-
 # the command line in a process that reports, as it exits, its own peak RSS and its largest child's
 _MEASURED = ("import resource, runpy, sys\n"
              "sys.argv = ['dicom-deidentify'] + sys.argv[1:]\n"
@@ -375,7 +363,9 @@ def memory_case(count: int, work: Path, jobs: int) -> None:
     rows = []
     for files in (1000, count):
         inputs = work / f"tiny-{files}"
-        make_tiny_series(inputs, files)
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # Testing/: support.data
+        from support.data import tiny_series
+        tiny_series(inputs, files, patients=10)
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", _MEASURED, "anonymize", str(inputs), "--output",
                                str(work / f"tiny-out-{files}"), "--key-file", str(work / "secrets" / "pseudonym.key"),

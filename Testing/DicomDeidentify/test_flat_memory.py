@@ -12,25 +12,9 @@ import sys
 import tracemalloc
 from pathlib import Path
 
-import pydicom
-from pydicom.data import get_testdata_file
-from pydicom.uid import generate_uid
-
 from DicomDeidentifyLib.report import PARTIAL, ROWS
 from DicomDeidentifyLib.runs import deidentify_folder
-
-
-def tiny_series(folder: Path, count: int) -> Path:
-    """`count` small CT files built from pydicom's CT_small.dcm (8x8 pixels), one instance each."""
-    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
-    ds.Rows = ds.Columns = 8
-    ds.PixelData = ds.PixelData[:128]
-    folder.mkdir(parents=True)
-    for number in range(count):
-        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-        ds.PatientID = f"MRN{number % 7}"
-        ds.save_as(folder / f"ct{number:05}.dcm")
-    return folder
+from support.data import tiny_series
 
 
 def memory_slope_during_run(tmp_path: Path, count: int, first: int) -> tuple:

@@ -136,3 +136,18 @@ def ct_study(folder: Path, patient_id: str, name: str, study_date: str = "202401
         paths.append(Path(folder) / f"{name.replace('^', '_')}_{n}.dcm")
         save(ds, paths[-1])
     return paths
+
+
+def tiny_series(folder: Path, count: int, patients: int = 7) -> Path:
+    """`count` small CT files built from pydicom's CT_small.dcm cut to 8x8 pixels, one instance each
+    (new SOP Instance UIDs), `patients` Patient IDs in turn, named ct00000.dcm, ct00001.dcm, ..."""
+    from pydicom.uid import generate_uid
+    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    ds.Rows = ds.Columns = 8
+    ds.PixelData = ds.PixelData[:128]
+    folder.mkdir(parents=True)
+    for number in range(count):
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.PatientID = f"MRN{number % patients}"
+        ds.save_as(folder / f"ct{number:05}.dcm")
+    return folder
