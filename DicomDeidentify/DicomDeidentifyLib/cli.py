@@ -642,6 +642,11 @@ def run_compare(args) -> int:
         shared += [args.deidentified if args.deidentified.is_dir() else args.deidentified.parent,
                    destination_of_outputs(args.deidentified)]
         refuse_inside_destination(args.html, "the --html page", shared)
+        images = args.html.parent / f"{args.html.stem}_images"   # compare.pair_pictures writes the originals there
+        if images.is_symlink():
+            raise UserError(f"{images} is a link: refused (the page's images show original pixels and are never "
+                            "written through a link); remove it or name another page")
+        refuse_inside_destination(images, "the --html page's images folder", shared)
         if args.html.is_dir():
             raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
         make_private_dir(args.html.parent)   # a missing folder is made (owner-only: the page shows originals)

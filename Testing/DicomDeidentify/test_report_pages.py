@@ -247,6 +247,26 @@ def test_a_compare_page_is_refused_in_a_destination_no_linkage_store_recorded(tm
     assert done.returncode == 0 and allowed.exists(), done.stderr
 
 
+def test_a_compare_page_whose_images_folder_links_into_the_destination_is_refused(tmp_path):
+    """The page's <name>_images folder, where compare writes the original pixels, made a link into the
+    destination: refused before anything is written (second review of issue 18, finding 1)."""
+    make_inputs(tmp_path / "in")
+    original = tmp_path / "in" / "DOE_JANE_ct.dcm"
+    key = tmp_path / "secrets" / "key"
+    run = subprocess.run([str(CLI), "anonymize", str(original), "--output", str(tmp_path / "out"), "--key-file",
+                          str(key), "--create-key", "--quiet"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "c_images").symlink_to(tmp_path / "out")
+    before = sorted(p.name for p in (tmp_path / "out").rglob("*"))
+    refused = subprocess.run([str(CLI), "compare", str(original), str(tmp_path / "out"), "--key-file", str(key),
+                              "--html", str(tmp_path / "pages" / "c.html")], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "is a link: refused" in refused.stderr, refused.stderr
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == before   # no original picture in the destination
+    assert not (tmp_path / "pages" / "c.html").exists()
+
+
 def test_pages_with_long_paths_are_no_wider_than_a_1024_pixel_window(tmp_path, browser):
     # a path with no space to break at, longer than the window: its cells must wrap
     folder = tmp_path / "in" / ("in_" + "x" * 150) / ("series_" + "y" * 150)
