@@ -36,7 +36,7 @@ make_venv() {  # make_venv DIR EXTRAS [extra pip requirement...]
   "$dir/bin/python" -c 'import DicomDeidentifyLib, SceneScrubberLib, defusedxml, jinja2, pydicom, pytest, selenium, distributed' # fails loudly if the install did not work
 }
 
-make_venv .venv test,scene,pixels,cluster
+make_venv .venv test,scene,surfaces,pixels,cluster
 .venv/bin/python -c 'import slicer; slicer.vtkMRMLScene()'
 make_venv .venv-pydicom2 test,pixels,cluster 'pydicom>=2.4,<2.5'
 echo "setup done: $(.venv/bin/python -c 'import pydicom; print("pydicom", pydicom.__version__)') in .venv," \

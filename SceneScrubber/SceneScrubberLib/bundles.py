@@ -19,6 +19,7 @@ import os
 import posixpath
 import re
 import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -31,6 +32,7 @@ from .policy import ScrubPolicy
 from .scene_sources import SceneSource, open_scene
 from .screenshots import blanked, screenshot_names
 from .text_encodings import decoded, encoded
+from . import vtk_xml_files
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
 # Sequence files store each frame's node attributes as "axis 3 item 0025 <attribute>:=<value>"
@@ -110,9 +112,9 @@ def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None, a
     # a bundle is written into an existing folder (a folder or .mrml output makes its parents)
     if (output.suffix.lower() == ".mrb" or source.suffix.lower() == ".mrb") and not os.path.isdir(output.parent):
         raise SceneError("the output's folder does not exist (or is no folder): choose an existing folder")
-    with open_scene(source, allowed_folders) as scene:
+    with open_scene(source, allowed_folders) as scene, tempfile.TemporaryDirectory(prefix="scene-scrubber-") as work:
         result = SceneResult(output)
-        plan = _plan(scene, result, policy, terms, values)
+        plan = _plan(scene, result, policy, terms, values, Path(work))
         try:
             if output.suffix.lower() == ".mrb" or scene.archive is not None:
                 _write_bundle(scene, plan, output, result)
@@ -139,12 +141,13 @@ class _Plan:
     policy: ScrubPolicy = field(default_factory=ScrubPolicy)
     matcher: IdentityMatcher = field(default_factory=IdentityMatcher)        # contents
     path_matcher: IdentityMatcher = field(default_factory=IdentityMatcher)   # names: descriptions too
+    generated: dict = field(default_factory=dict)    # name -> file written by VTK (vtk_xml_files) to copy instead
 
     def target(self, name: str) -> str:
         return self.renames.get(name, name)
 
 
-def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=(), values=()) -> _Plan:
+def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=(), values=(), work: Path = None) -> _Plan:
     plan = _Plan(policy=policy)
     names = scene.names
     scene_view_images = set()
@@ -187,6 +190,8 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
         neutral = neutral_path(plan.target(name), plan.path_matcher)
         if neutral != name:
             plan.renames[name] = neutral
+    if work is not None:
+        _plan_vtk_files(scene, plan, work)
     for header, (reference, old_data) in data_files.items():   # the header's line follows its data file
         new_reference = posixpath.relpath(plan.target(old_data), posixpath.dirname(plan.target(header)) or ".")
         if new_reference != reference:
@@ -200,6 +205,71 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
         if PurePosixPath(target).is_absolute() or ".." in PurePosixPath(target).parts:
             raise SceneError("a file would be written outside the output: refused")
     return plan
+
+
+def _plan_vtk_files(scene: SceneSource, plan: _Plan, work: Path) -> None:
+    """VTK XML files (vtk_xml_files): each multiblock file (a closed-surface segmentation's .seg.vtm,
+    or .seg.vtp) is read with its pieces, every string in them (segment names, tags, block names)
+    has each spelling replaced, and it is written again by VTK's writer under its target name, the
+    pieces with it (so renamed as the writer names them, '<name>/<name>_<i>.vtp'); poly data files
+    that are no piece are rewritten when a string changed. A piece that is missing or lies outside
+    its multiblock file's folder is refused; a file VTK cannot read is refused."""
+    names = [name for name in scene.names if vtk_xml_files.is_vtk_xml(name)]
+    if not names or not (plan.matcher or any(plan.target(name) != name for name in names)):
+        return   # nothing could change: VTK is not even needed
+    members, staged, claimed = set(scene.names), {}, set()
+
+    def stage(name: str, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with scene.open(name) as reader, open(path, "wb") as writer:
+            shutil.copyfileobj(reader, writer, 1 << 20)
+        staged[name] = path
+        return path
+
+    groups = []
+    for index, name in enumerate(names):
+        folder = work / f"in{index}"
+        top = stage(name, folder / "file" / posixpath.basename(name))
+        if vtk_xml_files.file_type(top) != vtk_xml_files.MULTIBLOCK:
+            continue
+        pieces = []
+        for reference in vtk_xml_files.piece_references(top):
+            relative = posixpath.normpath(reference.replace("\\", "/"))
+            if posixpath.isabs(relative) or relative.split("/")[0] == "..":
+                raise SceneError(f"a piece of VTK multiblock file {scene._position(name)} lies outside its folder: "
+                                 "refused")
+            piece = _join(posixpath.dirname(name), relative)
+            if piece not in members:
+                raise SceneError(f"a piece of VTK multiblock file {scene._position(name)} is not in the scene: refused")
+            stage(piece, folder / "file" / relative)
+            pieces.append(piece)
+        claimed.update(pieces)
+        groups.append((index, name, top, pieces))
+    for index, name, top, pieces in groups:
+        data = vtk_xml_files.read(top)
+        changed = vtk_xml_files.redact(data, plan.matcher.redact)
+        target = plan.target(name)
+        if not (changed or target != name or any(plan.target(piece) != piece for piece in pieces)):
+            continue
+        written = work / f"out{index}" / posixpath.basename(target)
+        written.parent.mkdir(parents=True)
+        vtk_xml_files.write(data, written)
+        references = vtk_xml_files.piece_references(written)
+        if len(references) != len(pieces):
+            raise SceneError(f"VTK multiblock file {scene._position(name)} cannot be rewritten piece for piece: refused")
+        plan.generated[name] = written
+        for piece, reference in zip(pieces, references):
+            plan.renames[piece] = _join(posixpath.dirname(target), reference)
+            plan.generated[piece] = written.parent / reference
+    for index, name in enumerate(names):
+        if name in claimed or any(name == group[1] for group in groups):
+            continue
+        data = vtk_xml_files.read(staged[name])
+        if vtk_xml_files.redact(data, plan.matcher.redact):
+            written = work / f"out{index}" / posixpath.basename(plan.target(name))
+            written.parent.mkdir(parents=True)
+            vtk_xml_files.write(data, written)
+            plan.generated[name] = written
 
 
 def _join(folder: str, name: str) -> str:
@@ -227,6 +297,11 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
     every spelling replaced, anything else streamed as it is. Memory stays small for large volumes."""
     if name in plan.scenes:
         target.write(plan.scenes[name])
+        return
+    if name in plan.generated:   # written by VTK's writer (vtk_xml_files)
+        with open(plan.generated[name], "rb") as written:
+            shutil.copyfileobj(written, target, 1 << 20)
+        result.scrubbed_files.append(name)
         return
     if name in plan.screenshots:
         target.write(blanked(source.read(MAX_HEADER_BYTES)))

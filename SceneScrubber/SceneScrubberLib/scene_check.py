@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import bisect
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from .mrml_scrubber import SINGLETON_TEXT, STRUCTURE_ATTRIBUTES, identifier_valu
 from .node_ids import BUILT_IN_COLOR_NAMES, color_value_spans, id_spans, identifying_tags, without_spans
 from .scene_sources import open_scene
 from .text_encodings import decoded
+from . import vtk_xml_files
 
 CHUNK_BYTES = 4 << 20
 MAX_TEXT_BYTES = 64 << 20     # a text file larger than this is searched as binary data
@@ -103,6 +106,28 @@ def _once(findings: list) -> list:
 
 
 def _find_in(name: str, scene, matcher: IdentityMatcher, literals: dict) -> list:
+    found = _in_vtk_strings(name, scene, matcher) if vtk_xml_files.is_vtk_xml(name) else []
+    return _once(found + _find_in_bytes(name, scene, matcher, literals))
+
+
+def _in_vtk_strings(name: str, scene, matcher: IdentityMatcher) -> list:
+    """[Finding] (at byte 0: the strings are compressed) for each value whose spelling stands in a
+    string of a VTK XML poly data file (segment names and tags, any string array: vtk_xml_files),
+    read by VTK from a private copy. A multiblock file holds no data of its own (its text is searched
+    as text), its pieces are read one by one."""
+    if not matcher:
+        return []
+    with tempfile.TemporaryDirectory(prefix="scene-check-") as work:
+        copy = Path(work) / "file.vtp"
+        with scene.open(name) as reader, open(copy, "wb") as writer:
+            shutil.copyfileobj(reader, writer, 1 << 20)
+        if vtk_xml_files.file_type(copy) == vtk_xml_files.MULTIBLOCK:
+            return []
+        strings = vtk_xml_files.strings(vtk_xml_files.read(copy))
+    return [Finding(name, hit.value, 0) for text in dict.fromkeys(strings) for hit in matcher.hits(text)]
+
+
+def _find_in_bytes(name: str, scene, matcher: IdentityMatcher, literals: dict) -> list:
     with scene.open(name) as stream:
         head = stream.read(SNIFF_BYTES)
         lower = name.lower()

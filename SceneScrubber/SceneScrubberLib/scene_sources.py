@@ -46,6 +46,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import vtk_xml_files
 from .detached_headers import MAX_HEADER_BYTES, data_file, is_detached_header
 from .mrml_scrubber import SceneError, parse_mrml, reference_path, storage_paths
 
@@ -256,9 +257,6 @@ def _unsupported(names: list) -> str:
         lower = name.lower()
         if lower.endswith(".mrb"):
             return "a bundle inside the scene (a sequence saved as .seq.mrb) is not supported yet: refused"
-        if lower.endswith(".vtm") or (lower.endswith(".vtp") and ".seg/" in lower):
-            return ("a segmentation saved as closed surfaces (.seg.vtm, .vtp) is not supported yet: refused "
-                    "(save it as a binary labelmap, .seg.nrrd)")
     return ""
 
 
@@ -427,27 +425,33 @@ def _add_references(scene: SceneSource, root: Path, scene_folder: Path, mrml: by
 
 
 def _add_data_file(scene: SceneSource, root: Path, allowed: list, name: str, path: Path, node_id: str) -> None:
-    """A detached header's data file (detached_headers), with the rules of storage nodes' files:
-    inside `root` or an allowed folder, no link, no system or key file; else refused."""
-    if not is_detached_header(name):
+    """A detached header's data file (detached_headers) or a VTK multiblock file's pieces
+    (vtk_xml_files), with the rules of storage nodes' files: inside `root` or an allowed folder, no
+    link, no system or key file; else refused."""
+    if is_detached_header(name):
+        with scene.open(name) as stream:
+            references = [data_file(stream.read(MAX_HEADER_BYTES), name)]
+    elif vtk_xml_files.is_vtk_xml(name) and _is_regular(path):
+        references = vtk_xml_files.piece_references(path)
+    else:
         return
-    with scene.open(name) as stream:
-        reference = data_file(stream.read(MAX_HEADER_BYTES), name)
-    if not reference:
-        return
-    lexical = Path(os.path.normpath(reference if os.path.isabs(reference) else path.parent / reference))
-    base = _containing(lexical, [root]) or _containing(lexical, allowed)
-    if base is None:
-        raise SceneError(f"the data file of storage node {node_id}'s header is outside the scene's folder: "
-                         "refused (name the folder that holds it as allowed to bring it in)")
-    _refuse_unsafe(lexical, base, node_id)
-    data_name = reference if os.path.isabs(reference) else posixpath.normpath(
-        posixpath.join(posixpath.dirname(name), reference.replace("\\", "/")))
-    if _is_regular(lexical) and data_name not in scene.paths:
-        scene.names.append(data_name)
-        scene.paths[data_name] = lexical
-        if base not in (root,):
-            scene.brought_in.add(data_name)
+    for reference in references:
+        if not reference:
+            continue
+        reference = reference.replace("\\", "/")
+        lexical = Path(os.path.normpath(reference if os.path.isabs(reference) else path.parent / reference))
+        base = _containing(lexical, [root]) or _containing(lexical, allowed)
+        if base is None:
+            raise SceneError(f"a data file of storage node {node_id}'s file is outside the scene's folder: "
+                             "refused (name the folder that holds it as allowed to bring it in)")
+        _refuse_unsafe(lexical, base, node_id)
+        data_name = reference if os.path.isabs(reference) else posixpath.normpath(
+            posixpath.join(posixpath.dirname(name), reference))
+        if _is_regular(lexical) and data_name not in scene.paths:
+            scene.names.append(data_name)
+            scene.paths[data_name] = lexical
+            if base not in (root,):
+                scene.brought_in.add(data_name)
 
 
 def _containing(path: Path, folders: list):
