@@ -98,13 +98,15 @@ def _header_end(data: bytes):
 
 
 def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None, allowed_folders=(),
-                terms=(), values=()) -> SceneResult:
+                terms=(), values=(), _depth: int = 0, _path_values=()) -> SceneResult:
     """Scrub a .mrml file, a scene folder or an .mrb into `output` (which must not exist).
     `allowed_folders`: folders outside the scene's own whose data its storage nodes may bring in
     (see scene_sources); `terms`: more identifying values to take out (the user's own, 3+
     characters); `values`: more values known to identify, with the rules of scene values (a live
     scene's, after Slicer saved it scrubbed). SceneError for anything refused or unreadable, before
-    the output exists."""
+    the output exists. A bundle inside the scene (a sequence saved as '.seq.mrb') is scrubbed the
+    same way, with the same policy and the outer scene's values (`_depth`: how many bundles enclose
+    this one; scene_sources.MAX_NESTING bounds it)."""
     source, output = Path(source), Path(output)
     policy = policy or ScrubPolicy()
     if os.path.lexists(output):
@@ -112,9 +114,10 @@ def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None, a
     # a bundle is written into an existing folder (a folder or .mrml output makes its parents)
     if (output.suffix.lower() == ".mrb" or source.suffix.lower() == ".mrb") and not os.path.isdir(output.parent):
         raise SceneError("the output's folder does not exist (or is no folder): choose an existing folder")
-    with open_scene(source, allowed_folders) as scene, tempfile.TemporaryDirectory(prefix="scene-scrubber-") as work:
+    with open_scene(source, allowed_folders, _depth) as scene, \
+            tempfile.TemporaryDirectory(prefix="scene-scrubber-") as work:
         result = SceneResult(output)
-        plan = _plan(scene, result, policy, terms, values, Path(work))
+        plan = _plan(scene, result, policy, terms, values, Path(work), _depth, _path_values)
         try:
             if output.suffix.lower() == ".mrb" or scene.archive is not None:
                 _write_bundle(scene, plan, output, result)
@@ -147,7 +150,8 @@ class _Plan:
         return self.renames.get(name, name)
 
 
-def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=(), values=(), work: Path = None) -> _Plan:
+def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=(), values=(), work: Path = None,
+          depth: int = 0, path_values=()) -> _Plan:
     plan = _Plan(policy=policy)
     names = scene.names
     scene_view_images = set()
@@ -163,7 +167,9 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
     terms = set(terms) | result.report.identifier_values   # IDs at any length, as terms (phi_attributes)
     plan.matcher = matcher_for(result.report.identifying_values | set(values), terms)
     plan.path_matcher = matcher_for(result.report.identifying_values | result.report.descriptive_values
-                                    | set(values), terms)
+                                    | set(values) | set(path_values), terms)
+    if work is not None:
+        _plan_nested_bundles(scene, plan, result, work, depth, terms, set(values), set(path_values))
     result.missing_files = sorted(old for old in plan.renames if old not in names)
     data_files = _data_files(scene, names)
     for header, (reference, old_data) in data_files.items():
@@ -205,6 +211,33 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
         if PurePosixPath(target).is_absolute() or ".." in PurePosixPath(target).parts:
             raise SceneError("a file would be written outside the output: refused")
     return plan
+
+
+def _plan_nested_bundles(scene: SceneSource, plan: _Plan, result: SceneResult, work: Path, depth: int, terms: set,
+                         values: set, path_values: set) -> None:
+    """Each bundle inside the scene (a sequence's '.seq.mrb', whose own scene lists the sequence's
+    data nodes: vtkMRMLSequenceStorageNode::WriteDataInternal, WriteToMRB) scrubbed into the work
+    folder by scrub_scene itself: the same policy, the outer scene's identifying values and terms
+    (so the same spellings go and the same renames happen), one level deeper. Its member is then
+    copied from there; what it found counts in this scene's report."""
+    for index, name in enumerate(scene.names):
+        if not name.lower().endswith(".mrb"):
+            continue
+        folder = work / f"nested{index}"
+        folder.mkdir()
+        staged = folder / "in.mrb"   # a neutral name: the member's own can carry the patient's
+        with scene.open(name) as reader, open(staged, "wb") as writer:
+            shutil.copyfileobj(reader, writer, 1 << 20)
+        try:
+            inner = scrub_scene(staged, folder / "out.mrb", plan.policy, terms=terms,
+                                values=values | result.report.identifying_values, _depth=depth + 1,
+                                _path_values=path_values | result.report.descriptive_values)
+        except SceneError as error:
+            raise SceneError(f"in the bundle inside the scene ({scene._position(name)}): {error}") from None
+        _merge(result.report, inner.report)
+        result.blanked_screenshots += [f"{name}/{shot}" for shot in inner.blanked_screenshots]
+        result.missing_files += [f"{name}/{missing}" for missing in inner.missing_files]
+        plan.generated[name] = folder / "out.mrb"
 
 
 def _plan_vtk_files(scene: SceneSource, plan: _Plan, work: Path) -> None:

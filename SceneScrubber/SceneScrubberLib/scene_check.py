@@ -40,19 +40,46 @@ class Finding:
     offset: int    # byte offset in the file, -1 for the file's name
 
 
-def identifying_terms(source: Path, policy=None, allowed_folders=(), with_identifiers: bool = False):
+def identifying_terms(source: Path, policy=None, allowed_folders=(), with_identifiers: bool = False, _depth: int = 0):
     """The identifying values a scene's own .mrml files hold (what scrubbing with `policy` takes out).
     With `with_identifiers`: (those values, the IDs among them, matched as terms at any length)."""
     terms, ids = set(), set()
-    with open_scene(source, allowed_folders) as scene:
+    with open_scene(source, allowed_folders, _depth) as scene:
         for name in scene.scene_names():
             data = scene.read(name)
             terms |= identifying_values(data, policy)
             ids |= identifier_values(data, policy)
+        for name, staged in _nested_bundles(scene):   # a sequence's .seq.mrb: its scene's values too
+            with staged:
+                inner = identifying_terms(staged.path, policy, (), True, _depth + 1)
+            terms |= inner[0]
+            ids |= inner[1]
     return (terms, ids) if with_identifiers else terms
 
 
-def check_scene(source: Path, terms, allowed_folders=(), policy=None) -> list:
+class _Staged:
+    """A member copied to a private temporary file (a bundle inside the scene, a VTK file), removed after."""
+
+    def __init__(self, scene, name: str, file_name: str):
+        self._folder = tempfile.TemporaryDirectory(prefix="scene-check-")
+        self.path = Path(self._folder.name) / file_name   # a neutral name: the member's can carry identity
+        with scene.open(name) as reader, open(self.path, "wb") as writer:
+            shutil.copyfileobj(reader, writer, 1 << 20)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._folder.cleanup()
+
+
+def _nested_bundles(scene):
+    for name in scene.names:
+        if name.lower().endswith(".mrb"):
+            yield name, _Staged(scene, name, "nested.mrb")
+
+
+def check_scene(source: Path, terms, allowed_folders=(), policy=None, _depth: int = 0) -> list:
     """[Finding] for every file of the scene in which, or in whose name, one of `terms` stands (see
     the module's text). `terms`: identifying values, or an IdentityMatcher.
 
@@ -61,7 +88,11 @@ def check_scene(source: Path, terms, allowed_folders=(), policy=None) -> list:
     are looked for in every file too."""
     matcher = terms if isinstance(terms, IdentityMatcher) else matcher_for(terms)
     findings = []
-    with open_scene(source, allowed_folders) as scene:
+    with open_scene(source, allowed_folders, _depth) as scene:
+        for name, staged in _nested_bundles(scene):   # a bundle inside (a sequence's .seq.mrb): checked in turn
+            with staged:
+                findings += [Finding(f"{name}/{finding.file}", finding.term, finding.offset)
+                             for finding in check_scene(staged.path, matcher, (), policy, _depth + 1)]
         in_headers = _header_findings(scene, policy) if policy is not None else []
         findings += in_headers
         matchers = [found for found in (matcher, matcher_for({finding.term for finding in in_headers})) if found]
@@ -117,13 +148,10 @@ def _in_vtk_strings(name: str, scene, matcher: IdentityMatcher) -> list:
     as text), its pieces are read one by one."""
     if not matcher:
         return []
-    with tempfile.TemporaryDirectory(prefix="scene-check-") as work:
-        copy = Path(work) / "file.vtp"
-        with scene.open(name) as reader, open(copy, "wb") as writer:
-            shutil.copyfileobj(reader, writer, 1 << 20)
-        if vtk_xml_files.file_type(copy) == vtk_xml_files.MULTIBLOCK:
+    with _Staged(scene, name, "file.vtp") as staged:
+        if vtk_xml_files.file_type(staged.path) == vtk_xml_files.MULTIBLOCK:
             return []
-        strings = vtk_xml_files.strings(vtk_xml_files.read(copy))
+        strings = vtk_xml_files.strings(vtk_xml_files.read(staged.path))
     return [Finding(name, hit.value, 0) for text in dict.fromkeys(strings) for hit in matcher.hits(text)]
 
 

@@ -52,6 +52,7 @@ from .mrml_scrubber import SceneError, parse_mrml, reference_path, storage_paths
 
 MAX_BUNDLE_BYTES = 64 * 1024 ** 3   # uncompressed: a zip bomb is refused before anything is written
 SYSTEM_FOLDERS = ("/proc", "/sys", "/dev")
+MAX_NESTING = 3   # bundles inside bundles: a scene's '.seq.mrb' is one level
 # What reading a damaged or unusual archive member raises (zipfile's own, zlib's, encryption's
 # RuntimeError, an unsupported method's NotImplementedError, a truncated stream's EOFError).
 _READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError,
@@ -212,9 +213,10 @@ def key_files() -> set:
     return found
 
 
-def open_scene(source: Path, allowed_folders=()) -> SceneSource:
+def open_scene(source: Path, allowed_folders=(), depth: int = 0) -> SceneSource:
     """The files of a scene folder, an .mrb or a .mrml (see the module's text); SceneError if unusable.
-    `allowed_folders`: folders outside the scene's own from which its storage nodes may bring data in."""
+    `allowed_folders`: folders outside the scene's own from which its storage nodes may bring data in;
+    `depth`: how many bundles enclose this scene (a bundle inside one deeper than MAX_NESTING is refused)."""
     source = Path(source)
     allowed = [Path(os.path.abspath(folder)) for folder in allowed_folders]
     kind = {".mrb": "an .mrb bundle", ".mrml": "a .mrml scene", "": "a scene folder"}.get(source.suffix.lower())
@@ -241,22 +243,20 @@ def open_scene(source: Path, allowed_folders=()) -> SceneSource:
     if not scene.scene_names():
         scene.close()
         raise SceneError(f"no .mrml scene file in the {'bundle' if scene.archive else 'input'}")
-    unsupported = _unsupported(scene.names)
+    unsupported = _unsupported(scene.names, depth)
     if unsupported:
         scene.close()
         raise SceneError(unsupported)
     return scene
 
 
-def _unsupported(names: list) -> str:
-    """Why a scene holds files the scrubber cannot clean yet (refused rather than copied as they are),
-    or ''. A nested bundle (a sequence saved as '.seq.mrb') holds a scene of its own; a segmentation
-    saved as closed surfaces ('.seg.vtm' and its '.vtp' files) keeps segment names and descriptions
-    in VTK XML field data, compressed."""
-    for name in names:
-        lower = name.lower()
-        if lower.endswith(".mrb"):
-            return "a bundle inside the scene (a sequence saved as .seq.mrb) is not supported yet: refused"
+def _unsupported(names: list, depth: int = 0) -> str:
+    """Why a scene holds files the scrubber refuses (rather than copy them as they are), or ''. A
+    bundle inside the scene (a sequence saved as '.seq.mrb') holds a scene of its own, scrubbed in
+    turn; bundles nested more than MAX_NESTING deep are refused (Slicer writes one level: a
+    sequence inside a scene)."""
+    if depth >= MAX_NESTING and any(name.lower().endswith(".mrb") for name in names):
+        return f"bundles nested more than {MAX_NESTING} deep (a bundle inside a bundle inside ...): refused"
     return ""
 
 

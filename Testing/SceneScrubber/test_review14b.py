@@ -115,35 +115,6 @@ def test_9_a_fifo_or_link_input_and_an_unwritable_output_say_what_is_wrong(tmp_p
         assert done.stderr.count("\n") == 1 and "Doe John" not in done.stderr
 
 
-def _sequence_scene(tmp_path: Path) -> Path:
-    scene = dicom_scene()
-    sequence = scene.AddNewNodeByClass("vtkMRMLSequenceNode", "Timeline")
-    for index in range(2):
-        text = slicer.vtkMRMLTextNode()
-        text.SetName(f"Note {index}")
-        text.SetText(f"John Doe visit {index}, MRN12345")
-        sequence.SetDataNodeAtValue(text, str(index))
-    return saved(scene, tmp_path / "scene", (sequence, "Timeline.seq.mrb"))
-
-
-@pytest.mark.parametrize("build, reason", [(_sequence_scene, "bundle inside the scene")])
-def test_2_nested_bundles_are_refused_never_called_clean(tmp_path, build, reason):
-    folder = build(tmp_path)
-    names = [path.name for path in (folder / "Data").rglob("*")]
-    assert any(name.endswith(".seq.mrb") for name in names), names
-    bundle = tmp_path / "scene.mrb"
-    assert slicer.vtkMRMLApplicationLogic().Zip(str(bundle), str(folder))
-    for source in (folder, bundle):
-        with pytest.raises(SceneError, match=reason):
-            scrub_scene(source, tmp_path / "out.mrb")
-        with pytest.raises(SceneError, match=reason):
-            check_scene(source, ["Doe^John"])
-        for command in (["scrub", source, "--output", tmp_path / "out.mrb"], ["check", source, "--term", "John Doe"]):
-            done = run(*command)
-            assert done.returncode == 2 and reason in done.stderr and done.stderr.count("\n") == 1, done.stderr
-    assert not (tmp_path / "out.mrb").exists()
-
-
 def test_5_a_five_digit_patient_id_is_matched_at_any_length(tmp_path):
     scene = dicom_scene()
     sh = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
