@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 
 from .identity_matcher import IdentityMatcher, matcher_for
 from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, neutral_path, scrub_mrml
-from .detached_headers import data_file, is_detached_header, with_data_file
+from .detached_headers import data_files as header_data_files, is_detached_header, with_data_files
 from .node_ids import BUILT_IN_COLOR_NAMES
 from .policy import ScrubPolicy
 from .scene_sources import SceneSource, open_scene
@@ -139,7 +139,7 @@ class _Plan:
     identifying values out of headers and text files."""
     scenes: dict = field(default_factory=dict)       # name -> scrubbed .mrml bytes
     renames: dict = field(default_factory=dict)      # old name -> new name
-    data_lines: dict = field(default_factory=dict)   # header name -> (old data file, new data file)
+    data_lines: dict = field(default_factory=dict)   # header name -> {old written data file: new} (with_data_files)
     screenshots: set = field(default_factory=set)
     policy: ScrubPolicy = field(default_factory=ScrubPolicy)
     matcher: IdentityMatcher = field(default_factory=IdentityMatcher)        # contents
@@ -172,18 +172,14 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
         _plan_nested_bundles(scene, plan, result, work, depth, terms, set(values), set(path_values))
     result.missing_files = sorted(old for old in plan.renames if old not in names)
     data_files = _data_files(scene, names)
-    for header, (reference, old_data) in data_files.items():
+    for header, (found, entries) in data_files.items():
         new_header = plan.target(header)
-        leaves = os.path.isabs(old_data) or old_data.split("/")[0] == ".."
-        if new_header != header and "/" not in reference.replace("\\", "/"):
-            new_data = posixpath.splitext(posixpath.basename(new_header))[0] + file_suffixes(reference)
-        elif leaves:   # brought in beside its header (scene_sources read it from an allowed folder)
-            new_data = posixpath.basename(old_data.replace("\\", "/"))
-        else:
-            continue
-        plan.renames[old_data] = posixpath.join(posixpath.dirname(new_header), new_data)
-    result.missing_files += sorted(old_data for _reference, old_data in data_files.values()
-                                   if old_data not in names and old_data not in result.missing_files)
+        for index, (reference, old_data) in enumerate(entries):
+            new_data = _data_file_name(found, index, reference, header, new_header)
+            if new_data is not None:
+                plan.renames[old_data] = posixpath.join(posixpath.dirname(new_header), new_data)
+    result.missing_files += sorted({old_data for _found, entries in data_files.values() for _reference, old_data in entries
+                                    if old_data not in names and old_data not in result.missing_files})
     # what the messages say happened: brought in only what was read from outside; a file inside the
     # scene's folder named by an absolute path stays the scene's own (its reference is now relative)
     result.brought_in = sorted(name for name in scene.brought_in if name in names)
@@ -198,10 +194,10 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
             plan.renames[name] = neutral
     if work is not None:
         _plan_vtk_files(scene, plan, work)
-    for header, (reference, old_data) in data_files.items():   # the header's line follows its data file
-        new_reference = posixpath.relpath(plan.target(old_data), posixpath.dirname(plan.target(header)) or ".")
-        if new_reference != reference:
-            plan.data_lines[header] = (reference, new_reference)
+    for header, (found, entries) in data_files.items():   # the header's lines follow its data files
+        lines = _data_lines(found, entries, header, plan)
+        if lines:
+            plan.data_lines[header] = lines
     targets = [plan.target(name) for name in names]
     # a reference to a file the input lacks must not end up naming another file of the scene
     referenced = [new for old, new in plan.renames.items() if old not in names]
@@ -310,16 +306,82 @@ def _join(folder: str, name: str) -> str:
 
 
 def _data_files(scene: SceneSource, names: list) -> dict:
-    """{header name: (data file as the header writes it, its name in the scene)} of every detached
-    header (.nhdr, .mhd) that names a single data file (detached_headers)."""
+    """{header name: (DataFiles, [(each data file as the header writes it, its name in the scene)])} of
+    every detached header (.nhdr, .mhd) that names data files (detached_headers: one, a LIST or a
+    pattern, expanded)."""
     out = {}
     for header in names:
         if is_detached_header(header):
             with scene.open(header) as stream:
-                reference = data_file(stream.read(MAX_HEADER_BYTES), header)
-            if reference:
-                out[header] = (reference, _join(posixpath.dirname(header), reference.replace("\\", "/")))
+                try:
+                    found = header_data_files(stream.read(MAX_HEADER_BYTES), header)
+                except ValueError:
+                    raise SceneError(f"the data file pattern of header {scene._position(header)} cannot be "
+                                     "followed: refused") from None
+            if found:
+                out[header] = (found, [(reference, _join(posixpath.dirname(header), reference.replace("\\", "/")))
+                                       for reference in found.files])
     return out
+
+
+def _conversion(form: str):
+    return re.search(r"%0?\d*d", form)
+
+
+def _data_file_name(found, index, reference: str, header: str, new_header: str):
+    """A data file's new name beside its header, before neutral names: named with the renamed header
+    ('<header stem><suffixes>'; a LIST's files '<stem>_<n>', a pattern's '<stem>_%03d' as the
+    format's conversion says), or its own base name when it was brought in from outside; None
+    when it keeps its place and name. A pattern's format itself with `index` None."""
+    leaves = os.path.isabs(reference) or posixpath.normpath(
+        posixpath.join(posixpath.dirname(header), reference.replace("\\", "/"))).split("/")[0] == ".."
+    stem = posixpath.splitext(posixpath.basename(new_header))[0]
+    form = found.written[0] if found.pattern else None
+    if new_header != header and "/" not in (form or reference).replace("\\", "/"):
+        if form is not None:
+            conversion = _conversion(form)
+            return _numbered(f"{stem}_{conversion.group(0)}{form[conversion.end():]}", found, index)
+        if len(found.files) > 1:
+            return f"{stem}_{index + 1:03d}{file_suffixes(reference)}"
+        return stem + file_suffixes(reference)
+    if leaves:   # brought in beside its header (scene_sources read it from an allowed folder)
+        if form is not None:
+            return _numbered(posixpath.basename(form.replace("\\", "/")), found, index)
+        return posixpath.basename(reference.replace("\\", "/"))
+    return None
+
+
+def _numbered(form: str, found, index):
+    """A pattern's file name for its `index`-th file (the format itself for None)."""
+    if index is None:
+        return form
+    low, _high, step = found.pattern
+    return form % (low + index * step)
+
+
+def _data_lines(found, entries: list, header: str, plan: _Plan) -> dict:
+    """{old written name: new} for a header whose data files were renamed ({} when none was). A
+    pattern stays a pattern: its format goes through the same renaming as its files, and the
+    result must name exactly the files' new names, else the scene is refused."""
+    folder = posixpath.dirname(plan.target(header)) or "."
+    if found.pattern is None:
+        lines = {}
+        for reference, old_data in entries:
+            new_reference = posixpath.relpath(plan.target(old_data), folder)
+            if new_reference != reference:
+                lines[reference] = new_reference
+        return lines
+    form = found.written[0]
+    new_name = _data_file_name(found, None, form, header, plan.target(header))
+    path = (posixpath.join(posixpath.dirname(plan.target(header)), new_name) if new_name is not None
+            else _join(posixpath.dirname(header), form.replace("\\", "/")))
+    new_form = posixpath.relpath(neutral_path(path, plan.path_matcher), folder)
+    low, _high, step = found.pattern
+    named = [new_form % (low + index * step) for index in range(len(entries))]
+    if named != [posixpath.relpath(plan.target(old_data), folder) for _reference, old_data in entries]:
+        raise SceneError("the data files of a header's pattern cannot all be given neutral names in one "
+                         "pattern: refused")
+    return {form: new_form} if new_form != form else {}
 
 
 def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) -> None:
@@ -349,10 +411,10 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
         if scrubbed != head:
             result.scrubbed_files.append(name)
         if name in plan.data_lines:
-            scrubbed = with_data_file(scrubbed, name, *plan.data_lines[name])
+            scrubbed = with_data_files(scrubbed, name, plan.data_lines[name])
         target.write(scrubbed)
-    elif name in plan.data_lines:   # a MetaImage header: its ElementDataFile line follows the data file
-        target.write(with_data_file(source.read(MAX_HEADER_BYTES), name, *plan.data_lines[name]))
+    elif name in plan.data_lines:   # a MetaImage header: its ElementDataFile line follows the data files
+        target.write(with_data_files(source.read(MAX_HEADER_BYTES), name, plan.data_lines[name]))
     elif plan.matcher and name.lower().endswith(TEXT_SUFFIXES):
         data = source.read(MAX_TEXT_BYTES + 1)
         if len(data) <= MAX_TEXT_BYTES:

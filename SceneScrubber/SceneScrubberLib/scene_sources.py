@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from . import vtk_xml_files
-from .detached_headers import MAX_HEADER_BYTES, data_file, is_detached_header
+from .detached_headers import MAX_HEADER_BYTES, data_files, is_detached_header
 from .mrml_scrubber import SceneError, parse_mrml, reference_path, storage_paths
 
 MAX_BUNDLE_BYTES = 64 * 1024 ** 3   # uncompressed: a zip bomb is refused before anything is written
@@ -310,12 +310,27 @@ def _refuse_headers_leaving_bundle(scene: SceneSource) -> None:
     for name in scene.names:
         if not is_detached_header(name):
             continue
-        with scene.open(name) as stream:
-            reference = data_file(stream.read(MAX_HEADER_BYTES), name).replace("\\", "/")
-        if reference and (reference.startswith("/") or re.match(r"^[A-Za-z]:", reference) or posixpath.normpath(
-                posixpath.join(posixpath.dirname(name), reference)).split("/")[0] == ".."):
-            raise SceneError(f"the data file of header {scene._position(name)} is outside the bundle: refused "
-                             "(a bundle's references are never followed on disk)")
+        for reference in _header_references(scene, name):
+            _refuse_leaving_bundle(scene, name, reference.replace("\\", "/"))
+
+
+def _header_references(scene: SceneSource, name: str) -> list:
+    """Every data file a detached header names (detached_headers.data_files: one, a LIST, a pattern's
+    files); SceneError for a pattern that cannot be followed."""
+    with scene.open(name) as stream:
+        try:
+            found = data_files(stream.read(MAX_HEADER_BYTES), name)
+        except ValueError:
+            raise SceneError(f"the data file pattern of header {scene._position(name)} cannot be followed: "
+                             "refused") from None
+    return list(found.files) if found else []
+
+
+def _refuse_leaving_bundle(scene: SceneSource, name: str, reference: str) -> None:
+    if reference and (reference.startswith("/") or re.match(r"^[A-Za-z]:", reference) or posixpath.normpath(
+            posixpath.join(posixpath.dirname(name), reference)).split("/")[0] == ".."):
+        raise SceneError(f"the data file of header {scene._position(name)} is outside the bundle: refused "
+                         "(a bundle's references are never followed on disk)")
 
 
 def member_name(raw: str) -> str:
@@ -429,8 +444,7 @@ def _add_data_file(scene: SceneSource, root: Path, allowed: list, name: str, pat
     (vtk_xml_files), with the rules of storage nodes' files: inside `root` or an allowed folder, no
     link, no system or key file; else refused."""
     if is_detached_header(name):
-        with scene.open(name) as stream:
-            references = [data_file(stream.read(MAX_HEADER_BYTES), name)]
+        references = _header_references(scene, name)
     elif vtk_xml_files.is_vtk_xml(name) and _is_regular(path):
         references = vtk_xml_files.piece_references(path)
     else:
