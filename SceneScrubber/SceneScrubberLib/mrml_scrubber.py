@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from .mrml_codec import format_item_attributes, format_node_attributes, parse_item_attributes, parse_node_attributes
 from .identity_matcher import REPLACEMENT, IdentityMatcher, is_neutral_name, matcher_for
-from .node_ids import color_value_spans, id_spans, rename_identifying_ids, rename_identifying_singletons, without_spans
+from .node_ids import (color_value_spans, id_spans, rename_identifying_ids, rename_identifying_other_ids,
+                       rename_identifying_singletons, without_spans)
 from .phi_attributes import is_descriptive_attribute, is_identifier_attribute
 from .policy import ScrubPolicy
 
@@ -139,6 +140,7 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=
     if matcher:
         renamed_tags = rename_identifying_singletons(root, matcher)
         rename_identifying_ids(root, matcher)
+        rename_identifying_other_ids(root, matcher)
     _redact_everything_else(root, matcher, renamed_tags)
     # screenshots: legacy scene views' images and Slicer 4 Annotations snapshots (a .png each)
     report.screenshot_files = [unquote(value) for element in root.iter()

@@ -9,6 +9,9 @@ one breaks the reference (Slicer then shows the volume without its colour table)
 suffix can be what a script or another program chose ("vtkMRMLTextNodeDoeJohn"): when it holds
 an identifying value the id gets a neutral one, and every reference to it (references=,
 colorNodeID=, a subject hierarchy item's dataNode=, scene view copies) the same new id.
+An id of another form (an extension's own, a hand-edited scene's: "DoeJohnDisplay") is treated
+the same way (`rename_identifying_other_ids`, `other_identifying_id_spans`): when it holds an
+identifying value it gets a neutral id of Slicer's form, 'vtkMRML<element>Node<n>', everywhere.
 """
 from __future__ import annotations
 
@@ -117,6 +120,51 @@ def rename_identifying_ids(root, matcher) -> dict:
                 if new != value:
                     element.set(key, new)
     return renamed
+
+
+_TOKEN = r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])"
+_ID_TOKEN = re.compile(r"[^;\s:]+")   # a reference list's pieces: 'display:DoeJohnDisplay;x'
+
+
+def _other_identifying(value: str, matcher) -> bool:
+    """Whether a node id not of Slicer's form holds a spelling `matcher` finds (a number alone is a
+    subject hierarchy item's id: structure)."""
+    return not value.isdigit() and not NODE_ID.fullmatch(value) and matcher.found_in(value)
+
+
+def rename_identifying_other_ids(root, matcher) -> dict:
+    """Give every node id that is not of Slicer's form ('vtkMRML...Node...': rename_identifying_ids)
+    and holds a spelling `matcher` finds a neutral one ('DoeJohnDisplay' -> 'vtkMRMLVolumeDisplayNode1'
+    for a <VolumeDisplay> element, a number no id of the scene has), and every whole-word occurrence
+    of it in any attribute of any element the same. Subject hierarchy items' numeric ids are left.
+    Returns {old id: new id} (old ids are PHI)."""
+    defined = {element.get("id") for element in root.iter() if element.get("id")}
+    renamed = {}
+    for element in root.iter():
+        old = element.get("id")
+        if not old or old in renamed or element.tag == "SubjectHierarchyItem" or not _other_identifying(old, matcher):
+            continue
+        prefix = "vtkMRML" + re.sub(r"[^A-Za-z0-9]", "", str(element.tag)) + "Node"
+        number = 1
+        while f"{prefix}{number}" in defined or f"{prefix}{number}" in renamed.values():
+            number += 1
+        renamed[old] = f"{prefix}{number}"
+    if not renamed:
+        return renamed
+    pattern = re.compile(_TOKEN % "(%s)" % "|".join(re.escape(old) for old in sorted(renamed, key=len, reverse=True)))
+    for element in root.iter():
+        for key, value in element.attrib.items():
+            if any(old in value for old in renamed):
+                new = pattern.sub(lambda m: renamed[m.group(1)], value)
+                if new != value:
+                    element.set(key, new)
+    return renamed
+
+
+def other_identifying_id_spans(text: str, matcher) -> list:
+    """(start, end) of the pieces of an id or references value that are node ids not of Slicer's form
+    holding a spelling `matcher` finds (what check flags: scrub renames them)."""
+    return [match.span() for match in _ID_TOKEN.finditer(text) if _other_identifying(match.group(0), matcher)]
 
 
 def id_spans(text: str, matcher=None, tags=frozenset()) -> list:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from .identity_matcher import IdentityMatcher, matcher_for
 from .mrml_scrubber import SINGLETON_TEXT, STRUCTURE_ATTRIBUTES, identifier_values, identifying_values
-from .node_ids import BUILT_IN_COLOR_NAMES, color_value_spans, id_spans, identifying_tags, without_spans
+from .node_ids import (BUILT_IN_COLOR_NAMES, color_value_spans, id_spans, identifying_tags,
+                       other_identifying_id_spans, without_spans)
 from .scene_sources import open_scene
 from .text_encodings import decoded
 from . import vtk_xml_files
@@ -241,6 +242,8 @@ def _outside_vocabulary(text: str, hits: list, matcher: IdentityMatcher) -> list
                 spans.append(value.span(2))
             continue
         renamed = [span for span in id_spans(content) if span not in id_spans(content, matcher, tags)]
+        # ids of other forms that carry identity (scrub renames them too: node_ids)
+        renamed = sorted(set(renamed) | set(other_identifying_id_spans(content, matcher)))
         for end, next_start in zip([0] + [e for _s, e in renamed], [s for s, _e in renamed] + [len(content)]):
             spans.append((start + end, start + next_start))
     for element in _SINGLETON.finditer(text):

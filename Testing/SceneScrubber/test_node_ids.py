@@ -153,3 +153,34 @@ def test_user_tags_view_labels_and_ids_are_checked_and_scrubbed(tmp_path):
     again = subprocess.run([str(CLI), "check", str(tmp_path / "out" / "scene.mrml"), "--term", "John Doe"],
                            capture_output=True, text=True)
     assert again.returncode == 0, again.stdout
+
+
+@pytest.mark.parametrize("new_id", ["DoeJohnDisplay", "display-Doe_John"])
+def test_an_id_of_another_form_named_after_the_patient_is_renamed_with_every_reference(tmp_path, new_id):
+    """Issue 14, item 4: an id that does not start with vtkMRML (an extension's own, a hand-edited
+    scene's) but holds the patient's name was skipped as structure by check and kept by scrub."""
+    mrml = colour_scene(tmp_path / "scene", "Doe^John")
+    text = mrml.read_text().replace("vtkMRMLScalarVolumeDisplayNode1", new_id)
+    assert text.count(new_id) >= 2   # its id and the volume's reference
+    mrml.write_text(text)
+    assert only(reopened(mrml), "vtkMRMLScalarVolumeNode").GetDisplayNode().GetID() == new_id   # Slicer keeps it
+    found = subprocess.run([str(CLI), "check", str(mrml)], capture_output=True, text=True)
+    assert found.returncode == 1 and "Doe" not in found.stdout
+    run = subprocess.run([str(CLI), "scrub", str(mrml), "--output", str(tmp_path / "out" / "scene.mrml")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = (tmp_path / "out" / "scene.mrml").read_text()
+    assert "Doe" not in out and "John" not in out and new_id not in out
+    root = ET.fromstring(out)
+    ids = [element.get("id") for element in root.iter() if element.get("id")]
+    assert len(ids) == len(set(ids))
+    display = [element for element in root.iter("VolumeDisplay")][0]
+    assert display.get("id").startswith("vtkMRMLVolumeDisplayNode"), display.get("id")
+    shown = only(reopened(tmp_path / "out" / "scene.mrml"), "vtkMRMLScalarVolumeNode").GetDisplayNode()
+    assert shown is not None and shown.GetID() == display.get("id")
+    assert shown.GetColorNode().GetID() == "vtkMRMLColorTableNodeGrey"
+    # the scrubbed scene with only that id put back: check finds the name in the id alone
+    (tmp_path / "out" / "scene.mrml").write_text(out.replace(display.get("id"), new_id))
+    alone = subprocess.run([str(CLI), "check", str(tmp_path / "out" / "scene.mrml"), "--term", "Doe^John"],
+                           capture_output=True, text=True)
+    assert alone.returncode == 1 and "scene.mrml" in alone.stdout and "Doe" not in alone.stdout, alone.stdout
