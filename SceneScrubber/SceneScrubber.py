@@ -244,7 +244,7 @@ class SceneScrubberLogic(ScriptedLoadableModuleLogic):
         from SceneScrubberLib.policy import ScrubPolicy
         policy = ScrubPolicy(keep_uids=keepUIDs, date_offset_days=dateOffsetDays)
         # the user's terms as terms: any 3+ characters, numbers included (identity_matcher)
-        return check_scene(path, IdentityMatcher(identifying_terms(path, policy), terms=terms))
+        return check_scene(path, IdentityMatcher(identifying_terms(path, policy), terms=terms), policy=policy)
 
     def findIdentifyingAttributes(self, scene):
         """[(item name, attribute name)] for every subject hierarchy attribute that can carry identity."""

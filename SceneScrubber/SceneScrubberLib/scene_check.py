@@ -22,6 +22,7 @@ from .identity_matcher import IdentityMatcher, matcher_for
 from .mrml_scrubber import SINGLETON_TEXT, STRUCTURE_ATTRIBUTES, identifier_values, identifying_values
 from .node_ids import (BUILT_IN_COLOR_NAMES, color_value_spans, id_spans, identifying_tags,
                        other_identifying_id_spans, without_spans)
+from .policy import ScrubPolicy
 from .scene_sources import open_scene
 from .text_encodings import decoded
 from . import vtk_xml_files
@@ -84,9 +85,11 @@ def check_scene(source: Path, terms, allowed_folders=(), policy=None, _depth: in
     """[Finding] for every file of the scene in which, or in whose name, one of `terms` stands (see
     the module's text). `terms`: identifying values, or an IdentityMatcher.
 
-    With a `policy` (the CLI passes the one it scrubs with), a NRRD header's DICOM.* key that the
-    policy would take out is a finding itself, wherever the .mrml stands (a header put back after scrubbing), and its values
-    are looked for in every file too."""
+    A NRRD header's DICOM.* key that `policy` would take out is a finding itself, wherever the .mrml
+    stands (a header put back after scrubbing), and its values are looked for in every file too.
+    The CLI and the panel pass the policy they scrub with; without one, ScrubPolicy() (nothing kept:
+    the strictest), so that a caller never skips this check by leaving the argument out."""
+    policy = policy if policy is not None else ScrubPolicy()
     matcher = terms if isinstance(terms, IdentityMatcher) else matcher_for(terms)
     findings = []
     with open_scene(source, allowed_folders, _depth) as scene:
@@ -94,7 +97,7 @@ def check_scene(source: Path, terms, allowed_folders=(), policy=None, _depth: in
             with staged:
                 findings += [Finding(f"{name}/{finding.file}", finding.term, finding.offset)
                              for finding in check_scene(staged.path, matcher, (), policy, _depth + 1)]
-        in_headers = _header_findings(scene, policy) if policy is not None else []
+        in_headers = _header_findings(scene, policy)
         findings += in_headers
         matchers = [found for found in (matcher, matcher_for({finding.term for finding in in_headers})) if found]
         for every in matchers:
