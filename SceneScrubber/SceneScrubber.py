@@ -229,7 +229,8 @@ class SceneScrubberLogic(ScriptedLoadableModuleLogic):
         policy = ScrubPolicy(keep_uids=keepUIDs, date_offset_days=dateOffsetDays)
         with scrubbed_for_saving(slicer.mrmlScene, policy) as report:
             saved = slicer.util.saveScene(path)
-        return saved, finish_saved_scene(path, report.identifying_values, policy)[0] if saved else []
+        return saved, (finish_saved_scene(path, report.identifying_values, policy, report.identifier_values)[0]
+                       if saved else [])
 
     def scrubScene(self, keepUIDs=False, dateOffsetDays=None):
         """Remove patient information from the live scene for good; returns the ScrubReport."""

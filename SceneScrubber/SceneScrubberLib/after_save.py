@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from .bundles import scrub_scene
+from .identity_matcher import matcher_for
 from .policy import ScrubPolicy
 from .scene_check import check_scene
 from .screenshots import blanked
@@ -27,8 +28,10 @@ def is_saved_scene(path) -> bool:
     return path.suffix.lower() in SCENE_SUFFIXES or (path.is_dir() and any(path.glob("*.mrml")))
 
 
-def finish_saved_scene(path, identifying_values, policy: ScrubPolicy | None = None) -> tuple:
-    """(findings of the check, screenshots blanked) for a scene Slicer has just written scrubbed."""
+def finish_saved_scene(path, identifying_values, policy: ScrubPolicy | None = None, identifier_values=()) -> tuple:
+    """(findings of the check, screenshots blanked) for a scene Slicer has just written scrubbed.
+    `identifier_values`: the IDs among the live scene's values (its ScrubReport's), matched from 3
+    characters as the offline scrubber matches them (mrml_scrubber.report_matchers)."""
     path = Path(path)
     blanked_files = []
     if path.suffix.lower() == ".mrb":
@@ -38,7 +41,8 @@ def finish_saved_scene(path, identifying_values, policy: ScrubPolicy | None = No
         try:
             # the live scene's values: the written scene holds none any more, but segment names,
             # markups labels, tables and file names written from the live nodes can
-            result = scrub_scene(path, Path(temporary), policy, values=identifying_values)
+            result = scrub_scene(path, Path(temporary), policy, values=identifying_values,
+                                 terms=identifier_values)
             os.replace(temporary, path)
         finally:
             Path(temporary).unlink(missing_ok=True)
@@ -50,7 +54,7 @@ def finish_saved_scene(path, identifying_values, policy: ScrubPolicy | None = No
             if screenshot.is_file():
                 _replace(screenshot, blanked(screenshot.read_bytes()))
                 blanked_files.append(screenshot.name)
-    return check_scene(path, identifying_values, policy=policy), blanked_files
+    return check_scene(path, matcher_for(identifying_values, identifier_values), policy=policy), blanked_files
 
 
 def _replace(path: Path, data: bytes) -> None:

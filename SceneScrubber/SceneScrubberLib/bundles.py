@@ -24,8 +24,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .identity_matcher import IdentityMatcher, matcher_for
-from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, neutral_path, scrub_mrml
+from .identity_matcher import IdentityMatcher
+from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, neutral_path, report_matchers, scrub_mrml
 from .detached_headers import data_files as header_data_files, is_detached_header, with_data_files
 from .node_ids import BUILT_IN_COLOR_NAMES
 from .policy import ScrubPolicy
@@ -165,9 +165,9 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
             plan.renames[_join(folder, old)] = _join(folder, new)
         scene_view_images |= {_join(folder, image) for image in report.screenshot_files}
     terms = set(terms) | result.report.identifier_values   # IDs at any length, as terms (phi_attributes)
-    plan.matcher = matcher_for(result.report.identifying_values | set(values), terms)
-    plan.path_matcher = matcher_for(result.report.identifying_values | result.report.descriptive_values
-                                    | set(values) | set(path_values), terms)
+    plan.matcher, plan.path_matcher = report_matchers(result.report, values, terms)   # the live scene's rule too
+    if path_values:
+        plan.path_matcher = report_matchers(result.report, set(values) | set(path_values), terms)[1]
     if work is not None:
         _plan_nested_bundles(scene, plan, result, work, depth, terms, set(values), set(path_values))
     result.missing_files = sorted(old for old in plan.renames if old not in names)

@@ -21,8 +21,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .mrml_scrubber import IDENTIFYING_UIDS, RENAMED_LEVELS, ScrubReport, taken_out
-from .identity_matcher import is_neutral_name, matcher_for
+from .mrml_scrubber import IDENTIFYING_UIDS, RENAMED_LEVELS, ScrubReport, report_matchers, taken_out, taken_out_uid
+from .identity_matcher import is_neutral_name
 from .node_texts import node_texts, set_node_text
 from .policy import ScrubPolicy
 from .storage_files import restore_storage, take_storage
@@ -127,7 +127,7 @@ def plan_scrub(snapshot: Snapshot, policy: ScrubPolicy | None = None) -> ScrubPl
             if uid_name in IDENTIFYING_UIDS and not policy.item_uid(uid_name, level):
                 plan.item_uids.setdefault(item, []).append(uid_name)
                 report.removed_uids += 1
-                report.identifying_values.add(uid)
+                taken_out_uid(report, uid_name, uid, level)
         if level in counters:
             counters[level] += 1
             plan.item_names[item] = f"{level} {counters[level]}"
@@ -144,8 +144,8 @@ def plan_scrub(snapshot: Snapshot, policy: ScrubPolicy | None = None) -> ScrubPl
                 report.removed_attributes += new is None
     report.identifying_values.discard("")
     report.descriptive_values -= report.identifying_values | {""}
-    _rename_nodes_named_after(snapshot, plan)
-    matcher = matcher_for(report.identifying_values)
+    matcher, name_matcher = report_matchers(report)   # the offline scrubber's rule (mrml_scrubber)
+    _rename_nodes_named_after(snapshot, plan, name_matcher)
     for node_id, texts in snapshot.texts.items():
         for key, text in texts.items():
             redacted = matcher.redact(text)
@@ -154,11 +154,10 @@ def plan_scrub(snapshot: Snapshot, policy: ScrubPolicy | None = None) -> ScrubPl
     return plan
 
 
-def _rename_nodes_named_after(snapshot: Snapshot, plan: ScrubPlan) -> None:
+def _rename_nodes_named_after(snapshot: Snapshot, plan: ScrubPlan, matcher) -> None:
     """Data nodes are named from DICOM values ("3: <series description>"), and saving names
     their files after them: such names become "<node type> <n>" (e.g. "Volume 1")."""
     counters: dict = {}
-    matcher = matcher_for(plan.report.identifying_values | plan.report.descriptive_values)
     for node_id, (name, _attributes) in snapshot.nodes.items():
         if not matcher.found_in(name):
             continue

@@ -131,10 +131,8 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=
     Node copies in scene views (the automatic "Master Scene View" of older Slicer versions
     included) get the same neutral names as the live nodes they copy."""
     root, report = _scrub_dicom(parse_mrml(data), policy or ScrubPolicy())
-    terms = set(terms) | report.identifier_values
-    matcher = matcher_for(report.identifying_values | set(values), terms)
-    _rename_nodes_named_after(root, report, matcher_for(report.identifying_values | report.descriptive_values
-                                                        | set(values), terms))
+    matcher, name_matcher = report_matchers(report, values, terms)
+    _rename_nodes_named_after(root, report, name_matcher)
     _relocate_external_files(root, report)
     renamed_tags = frozenset()
     if matcher:
@@ -180,6 +178,26 @@ def parse_mrml(data: bytes):
     return root
 
 
+def report_matchers(report: ScrubReport, values=(), terms=()) -> tuple:
+    """(matcher of contents, matcher of names) for what a scrub took out: one rule for the offline
+    scrubber, its bundles and the live scene (Save dialog, panel). Contents: the identifying values
+    and `values` (more known to identify), with the IDs among them (report.identifier_values:
+    PatientID, OtherPatientIDs, AccessionNumber, MedicalRecordLocator, a patient item's DICOM UID)
+    and `terms` matched as terms, from 3 characters, as the DICOM text cleaner matches them
+    (identity_matcher); names (nodes, files, folders) also lose the descriptive values."""
+    terms = set(terms) | report.identifier_values
+    return (matcher_for(report.identifying_values | set(values), terms),
+            matcher_for(report.identifying_values | report.descriptive_values | set(values), terms))
+
+
+def taken_out_uid(report: ScrubReport, uid_name: str, uid: str, level: str) -> None:
+    """Note a subject hierarchy UID the policy took out: identifying, and an ID when it is a patient
+    item's DICOM UID (its PatientID, as Slicer's DICOM plugins set it)."""
+    report.identifying_values.add(uid)
+    if level == "Patient" and uid_name == "DICOM" and uid:
+        report.identifier_values.add(uid)
+
+
 def taken_out(report: ScrubReport, attribute: str, value: str) -> None:
     """Note a value the policy took out: identifying, or only descriptive (phi_attributes)."""
     (report.descriptive_values if is_descriptive_attribute(attribute) else report.identifying_values).add(value)
@@ -209,9 +227,9 @@ def _scrub_item(item, report: ScrubReport, counters: dict, policy: ScrubPolicy, 
         remaining = [(name, value) for name, value in uids
                      if name and (name not in IDENTIFYING_UIDS or policy.item_uid(name, level))]
         report.removed_uids += len(uids) - len(remaining)
-        report.identifying_values.update(value for name, value in uids if (name, value) not in remaining)
-        if level == "Patient":   # a patient item's DICOM UID is its PatientID (Slicer's DICOM plugins)
-            report.identifier_values.update(value for name, value in uids if name == "DICOM" and value)
+        for name, value in uids:
+            if (name, value) not in remaining:
+                taken_out_uid(report, name, value, level)
         item.set("uids", format_item_attributes(remaining))
     if level in counters:
         # the same item in a scene view's copy of the hierarchy (other item ids, same DICOM UIDs)

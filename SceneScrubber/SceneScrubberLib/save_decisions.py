@@ -220,14 +220,16 @@ class SaveOutcome:
     not_removed: list = field(default_factory=list)
 
 
-def carry_out(decision: SaveDecision, identifying_values, policy: ScrubPolicy | None = None) -> SaveOutcome:
-    """Finish and check each scene of the decision, remove its stray files (and their folder once
+def carry_out(decision: SaveDecision, identifying_values, policy: ScrubPolicy | None = None,
+              identifier_values=()) -> SaveOutcome:
+    """Finish and check each scene of the decision (after_save.finish_saved_scene: `identifier_values`
+    are the IDs among the values), remove its stray files (and their folder once
     empty, if this save created it; files that were there before the save are left alone). Never raises for one file: the error
     is reported in the outcome and the rest goes on."""
     outcome = SaveOutcome()
     for path in decision.finish:
         try:
-            findings, _blanked = finish_saved_scene(path, identifying_values, policy)
+            findings, _blanked = finish_saved_scene(path, identifying_values, policy, identifier_values)
             outcome.scenes.append((path, findings, None))
         except Exception as error:   # reported to the user; the other files are still handled
             log.error("could not finish a saved scene (%s)", type(error).__name__)

@@ -254,7 +254,7 @@ class SaveDialogHook:
                 decision = after_scrubbed_save(
                     bool(run.saved), sceneRow is not None and sceneRow.checked, sceneRow.directory if sceneRow else "",
                     sceneRow.file_name if sceneRow else "", state["url"], self.savedFiles, state["privateBefore"])
-                self._finish(decision, plan.report.identifying_values, policy)
+                self._finish(decision, plan.report.identifying_values, policy, plan.report.identifier_values)
                 if run.failed("save"):
                     slicer.util.errorDisplay(_("The scrubbed save failed: {error}")
                                              .format(error=dict(run.errors)["save"]), parent=self.dialog)
@@ -267,8 +267,8 @@ class SaveDialogHook:
                       "check it before saving it over your own files.").format(
                         errors="; ".join(f"{name}: {text}" for name, text in problems)))
 
-    def _finish(self, decision, values, policy):
-        outcome = carry_out(decision, values, policy)
+    def _finish(self, decision, values, policy, identifiers=()):
+        outcome = carry_out(decision, values, policy, identifiers)
         for path, findings, error in outcome.scenes:
             if error is not None:
                 slicer.util.warningDisplay(_("{path} was saved but could not be checked ({error}): check it "
