@@ -31,7 +31,7 @@ from .node_ids import BUILT_IN_COLOR_NAMES
 from .policy import ScrubPolicy
 from .scene_sources import SceneSource, open_scene
 from .screenshots import blanked, screenshot_names
-from .text_encodings import decoded, encoded
+from .text_encodings import SNIFF_BYTES, decoded, encoded, is_text
 from . import vtk_xml_files
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
@@ -40,7 +40,6 @@ NRRD_SUFFIXES = (".nrrd", ".nhdr")
 _FRAME_PREFIX = re.compile(r"^axis \d+ item \d+ ")
 MAX_HEADER_BYTES = 1024 * 1024
 MAX_TEXT_BYTES = 64 << 20   # a larger text file is copied as it is (and the check reports what it holds)
-TEXT_SUFFIXES = (".json", ".txt", ".tsv", ".csv", ".ctbl", ".fcsv", ".acsv", ".xml", ".html", ".md")
 
 
 @dataclass
@@ -415,8 +414,13 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
         target.write(scrubbed)
     elif name in plan.data_lines:   # a MetaImage header: its ElementDataFile line follows the data files
         target.write(with_data_files(source.read(MAX_HEADER_BYTES), name, plan.data_lines[name]))
-    elif plan.matcher and name.lower().endswith(TEXT_SUFFIXES):
-        data = source.read(MAX_TEXT_BYTES + 1)
+    elif plan.matcher and not is_detached_header(name):
+        head = source.read(SNIFF_BYTES)
+        if not is_text(name, head):   # by content, not suffix (text_encodings)
+            target.write(head)
+            shutil.copyfileobj(source, target, 1 << 20)
+            return
+        data = head + source.read(MAX_TEXT_BYTES + 1 - len(head))
         if len(data) <= MAX_TEXT_BYTES:
             text, encoding = decoded(data)   # BOM, UTF-8, cp1252, latin-1; written back in the same
             redacted = _redacted_text(name, text, plan.matcher)

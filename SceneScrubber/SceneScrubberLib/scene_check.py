@@ -24,7 +24,7 @@ from .node_ids import (BUILT_IN_COLOR_NAMES, color_value_spans, id_spans, identi
                        other_identifying_id_spans, without_spans)
 from .policy import ScrubPolicy
 from .scene_sources import open_scene
-from .text_encodings import decoded
+from .text_encodings import decoded, is_text
 from . import vtk_xml_files
 
 CHUNK_BYTES = 4 << 20
@@ -174,11 +174,12 @@ def _find_in_bytes(name: str, scene, matcher: IdentityMatcher, literals: dict) -
             end = len(header) if end < 0 else end
             found = _in_text(name, header[:end], matcher, 0, header=True)
             return _once(found + _in_binary(name, header[end:], stream, literals, end))
-        if lower.endswith(TEXT_SUFFIXES) or (b"\x00" not in head and _decodes(head)):
+        text = is_text(name, head)   # by content, as the scrubber decides (text_encodings)
+        if text or lower.endswith(TEXT_SUFFIXES) or (b"\x00" not in head and _decodes(head)):
             data = head + stream.read(MAX_TEXT_BYTES)
             if len(data) <= MAX_TEXT_BYTES:
                 return _once(_in_text(name, data, matcher, 0, lower.endswith(".mrml"),
-                                       any_encoding=lower.endswith(TEXT_SUFFIXES)))
+                                       any_encoding=text or lower.endswith(TEXT_SUFFIXES)))
             return _once(_in_binary(name, data, stream, literals, 0))
         return _once(_in_binary(name, head, stream, literals, 0))
 
