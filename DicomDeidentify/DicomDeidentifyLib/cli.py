@@ -54,6 +54,7 @@ import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from . import __version__  # noqa: E402
+from .command_line import OneLineParser, positive_int, positive_megabytes  # noqa: E402
 from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimits
 from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home,
                    write_key)
@@ -95,39 +96,13 @@ class UserError(Exception):
     The message names the problem and what to do."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse's parser, but a usage error (unknown option, bad value) is one line, exit 2: the problem
-    and where the help is, without the usage block that hides it. Subcommands use the same class."""
-
-    def error(self, message):
-        self.exit(2, f"error: {message}; see {self.prog} --help\n")
-
-    def parse_args(self, args=None, namespace=None):
-        """As argparse's, but an unrecognized argument is reported by the command it was given to."""
-        namespace, extras = self.parse_known_args(args, namespace)
-        if extras:
-            command = self.commands.get(getattr(namespace, "command", None), self)
-            command.error(f"unrecognized arguments: {' '.join(extras)}")
-        return namespace
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is less than 1")
-    return value
-
-
 def _add_debug(parser: argparse.ArgumentParser, default) -> None:
     parser.add_argument("--debug", action="store_true", default=default,
                         help="on an error, also show the Python traceback")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="dicom-deidentify", description=__doc__,
+    parser = OneLineParser(prog="dicom-deidentify", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_VersionAction,
                         help="the package version, the editions of the PS3.15 tables and pydicom's version")
@@ -175,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--key-file", type=Path, help="the key location on this machine")
     demo = commands.add_parser("demo", help="de-identify sample files shipped with pydicom and show the report")
     demo.add_argument("--workdir", type=Path, default=Path("demo-output"))
-    demo.add_argument("--jobs", type=_positive_int, default=None)
+    demo.add_argument("--jobs", type=positive_int, default=None)
     demo.add_argument("--clean-pixel-data", action="store_true",
                       help="also clean burned-in text from the sample images (the [pixels] extra; the report "
                            "then shows them before and after)")
@@ -227,13 +202,13 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--key-file", type=Path, help=f"pseudonym key (default {secrets_home()}/pseudonym.key)")
     r.add_argument("--create-key", action="store_true", help="create --key-file if it does not exist")
     r.add_argument("--report-dir", type=Path, help="where the run report goes (default: beside the key)")
-    r.add_argument("--jobs", type=_positive_int, default=None,
+    r.add_argument("--jobs", type=positive_int, default=None,
                    help="worker processes (default: chosen from the usable cores and the machine's load: "
                         "one when it is busy)")
     r.add_argument("--dry-run", action="store_true", help="show what would change; write no DICOM file")
-    r.add_argument("--max-file-size", type=float, metavar="MB",
+    r.add_argument("--max-file-size", type=positive_megabytes, metavar="MB",
                    help=f"a larger input fails with a reason, unread (default {DEFAULT_MAX_FILE_MB} MB)")
-    r.add_argument("--max-inflated-size", type=float, metavar="MB",
+    r.add_argument("--max-inflated-size", type=positive_megabytes, metavar="MB",
                    help="a deflated input that inflates to more fails with a reason "
                         f"(default {DEFAULT_MAX_INFLATED_MB} MB)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -206,3 +206,67 @@ def test_every_user_error_is_one_line_exit_2(tmp_path, capsys, what, arguments, 
     assert status == 2 and len(lines) == 1 and lines[0].startswith("error: "), captured.err
     assert expected in lines[0] and "Traceback" not in captured.err and captured.out == ""
     assert not (tmp_path / "out").exists()
+
+
+NUMBERS = [   # (the command's arguments before the value, the option, a bad value, in the line): every numeric option
+    (["anonymize", "{in}", "--output", "{out}"], "--jobs", "0", "less than 1"),
+    (["anonymize", "{in}", "--output", "{out}"], "--jobs", "-2", "less than 1"),
+    (["anonymize", "{in}", "--output", "{out}"], "--jobs", "two", "not a whole number"),
+    (["anonymize", "{in}", "--output", "{out}"], "--max-file-size", "-5", "give a number of megabytes above 0"),
+    (["anonymize", "{in}", "--output", "{out}"], "--max-file-size", "0", "give a number of megabytes above 0"),
+    (["anonymize", "{in}", "--output", "{out}"], "--max-file-size", "big", "not a number of megabytes"),
+    (["anonymize", "{in}", "--output", "{out}"], "--max-file-size", "inf", "give a number of megabytes above 0"),
+    (["anonymize", "{in}", "--output", "{out}"], "--max-inflated-size", "-1", "give a number of megabytes above 0"),
+    (["anonymize", "{in}", "--output", "{out}"], "--max-inflated-size", "nan", "give a number of megabytes above 0"),
+    (["demo", "--workdir", "{out}"], "--jobs", "0", "less than 1"),
+    (["scene:scrub", "{in}", "--output", "{out}"], "--shift-dates", "0", "less than 1"),
+    (["scene:check", "{in}"], "--shift-dates", "-3", "less than 1"),
+    (["scene:check", "{in}"], "--shift-dates", "1.5", "not a whole number"),
+]
+
+
+def run_command(arguments: list) -> int:
+    """dicom-deidentify's main, or scene-scrubber's for arguments that start "scene:"; argparse's exit as a status."""
+    from SceneScrubberLib.cli import main as scene_main
+    command = main
+    if arguments[0].startswith("scene:"):
+        command, arguments = scene_main, [arguments[0].removeprefix("scene:"), *arguments[1:]]
+    try:
+        return command(arguments)
+    except SystemExit as exit_:
+        return exit_.code
+
+
+@pytest.mark.parametrize("before, option, value, expected", NUMBERS, ids=[f"{n[1]} {n[2]} ({n[0][0]})" for n in NUMBERS])
+def test_every_numeric_option_refuses_a_bad_value_in_one_line_exit_2(tmp_path, capsys, before, option, value,
+                                                                     expected):
+    source = copy("CT_small.dcm", tmp_path / "in")
+    places = {"in": source, "out": tmp_path / "out"}
+    status = run_command([a.format(**places) for a in before] + [f"{option}={value}"])
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert status == 2 and len(lines) == 1 and lines[0].startswith(f"error: argument {option}: "), captured.err
+    assert expected in lines[0] and "usage:" not in captured.err and captured.out == ""
+    assert not (tmp_path / "out").exists()
+
+
+SCENE_USAGE = [   # scene-scrubber's usage errors: one line naming the subcommand's help, as dicom-deidentify's
+    (["scrub", "{in}"], "the following arguments are required: --output", "scene-scrubber scrub --help"),
+    (["check"], "the following arguments are required: input", "scene-scrubber check --help"),
+    (["check", "{in}", "--bogus"], "unrecognized arguments: --bogus", "scene-scrubber check --help"),
+    (["check", "{in}", "--term", "ab"], "--term needs 3 or more letters or digits", "scene-scrubber check --help"),
+    (["tidy"], "invalid choice: 'tidy'", "scene-scrubber --help"),
+]
+
+
+@pytest.mark.parametrize("arguments, problem, help_", SCENE_USAGE, ids=[" ".join(s[0]) for s in SCENE_USAGE])
+def test_scene_scrubber_usage_errors_are_one_line_without_the_usage_block(tmp_path, capsys, arguments, problem,
+                                                                         help_):
+    from SceneScrubberLib.cli import main as scene_main
+    places = {"in": copy("CT_small.dcm", tmp_path / "in")}
+    with pytest.raises(SystemExit) as exit_:
+        scene_main([a.format(**places) for a in arguments])
+    captured = capsys.readouterr()
+    assert exit_.value.code == 2 and captured.out == ""
+    assert captured.err == f"error: {captured.err.removeprefix('error: ').splitlines()[0]}\n"   # one line
+    assert problem in captured.err and captured.err.rstrip().endswith(f"see {help_}") and "usage:" not in captured.err
