@@ -342,7 +342,7 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
         print("\ncancelled: no partial file was left; run the same command again to resume", file=sys.stderr)
         return 130
     except (KeyFileError, FileNotFoundError, ValueError) as error:   # the key, the paths: named by the library
-        raise UserError(str(error)) from error
+        raise UserError(_one_line(error)) from error
     finally:
         for bar in bars:
             if bar is not None:

@@ -182,6 +182,18 @@ ERRORS = [   # (what is wrong, the arguments after `anonymize IN`, the profile f
     ("unknown option value", ["--output", "{out}", "--retain-dates", "some"], None, "invalid choice"),
     ("unreadable key", ["--output", "{out}", "--key-file", "{badkey}"], None, "is not a key"),
     ("pixel rules alone", ["--output", "{out}", "--pixel-rules", "{badkey}"], None, "--pixel-rules is for"),
+    ("output in /proc", ["--output", "/proc/deidentified"], None,
+     "the destination folder /proc/deidentified cannot be made (in /proc): no such file or directory; name a folder"),
+    ("output in /sys", ["--output", "/sys/deidentified"], None, "cannot be made (in /sys)"),
+    ("into /proc", ["--into", "/proc/side"], None, "cannot be made (in /proc)"),
+    ("output is a file", ["--output", "{badkey}"], None, "is a file, not a folder: name a folder"),
+    ("output inside a file", ["--output", "{badkey}/out"], None, "a file, not a folder"),
+    ("report folder holds the output", ["--output", "{out}", "--report-dir", "{here}"], None,
+     "holds the destination folder"),
+    ("report folder is the output", ["--output", "{out}", "--report-dir", "{out}"], None,
+     "must live apart from what is shared"),
+    ("report folder inside the output", ["--output", "{out}", "--report-dir", "{out}/reports"], None,
+     "must live apart from what is shared"),
 ]
 
 
@@ -189,7 +201,8 @@ ERRORS = [   # (what is wrong, the arguments after `anonymize IN`, the profile f
 def test_every_user_error_is_one_line_exit_2(tmp_path, capsys, what, arguments, profile, expected):
     source = copy("CT_small.dcm", tmp_path / "in")
     (tmp_path / "badkey").write_text("not a key\n")
-    places = {"out": tmp_path / "out", "missing": tmp_path / "nothing-here.dcm", "badkey": tmp_path / "badkey"}
+    places = {"out": tmp_path / "out", "missing": tmp_path / "nothing-here.dcm", "badkey": tmp_path / "badkey",
+              "here": tmp_path}
     arguments = [a.format(**places) for a in arguments]
     if profile is not None:
         name = "p.toml" if profile.startswith("toml:") else "p.json"
@@ -270,3 +283,51 @@ def test_scene_scrubber_usage_errors_are_one_line_without_the_usage_block(tmp_pa
     assert exit_.value.code == 2 and captured.out == ""
     assert captured.err == f"error: {captured.err.removeprefix('error: ').splitlines()[0]}\n"   # one line
     assert problem in captured.err and captured.err.rstrip().endswith(f"see {help_}") and "usage:" not in captured.err
+
+
+def test_a_page_inside_a_destination_of_another_key_is_refused(tmp_path, capsys):
+    # finding 2 of review 18b: the destination is known by its marker, looking up from the page's folder
+    ct = copy("rtplan.dcm", tmp_path / "in")   # no pixels: nothing needs numpy
+    assert anonymize(tmp_path, [ct]) == 0                      # key one, into out/
+    marker = tmp_path / "out" / ".slicer-deidentify-destination.json"
+    assert json.loads(marker.read_text()) == {"created_by": "SlicerDeidentify", "layout": "patient/study/series/instance",
+                                              "contents": "de-identified DICOM files only"}   # nothing identifying
+    other_key = tmp_path / "other" / "key"                     # key two never recorded out/
+    assert main(["anonymize", str(ct), "--output", str(tmp_path / "out2"), "--key-file", str(other_key),
+                 "--create-key", "--quiet", "--jobs", "1"]) == 0
+    [output] = [f["output"] for f in newest_report(other_key)["files"]]
+    capsys.readouterr()
+    deep = tmp_path / "out" / "pages" / "deeper"
+    status = main(["anonymize", str(ct), "--output", str(tmp_path / "out3"), "--key-file", str(other_key),
+                   "--report-dir", str(deep), "--quiet", "--jobs", "1"])
+    err = capsys.readouterr().err
+    assert status == 2 and f"inside the destination folder {tmp_path / 'out'}" in err and err.count("\n") == 1
+    assert not (tmp_path / "out" / "pages").exists() and not (tmp_path / "out3").exists()
+    page = deep / "compare.html"                               # compare's page too, with either key
+    for key in (other_key, tmp_path / "secrets" / "key"):
+        status = main(["compare", str(ct), output, "--key-file", str(key), "--html", str(page)])
+        err = capsys.readouterr().err
+        assert status == 2 and f"inside the destination folder {tmp_path / 'out'}" in err, err
+        assert not (tmp_path / "out" / "pages").exists()
+    # beside it is fine
+    assert main(["compare", str(ct), output, "--key-file", str(other_key), "--html",
+                 str(tmp_path / "pages" / "compare.html")]) == 0
+
+
+def test_a_rerun_with_everything_already_present_marks_an_unmarked_destination(tmp_path, capsys):
+    ct = copy("rtplan.dcm", tmp_path / "in")
+    assert anonymize(tmp_path, [ct]) == 0
+    marker = tmp_path / "out" / ".slicer-deidentify-destination.json"
+    marker.unlink()                                            # a destination written before the marker existed
+    assert anonymize(tmp_path, [ct]) == 0
+    assert "1 file already present" in capsys.readouterr().out and marker.is_file()
+
+
+def test_a_dry_run_or_a_run_that_writes_nothing_leaves_no_marker(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.txt").write_text("not DICOM\n")
+    assert anonymize(tmp_path, [tmp_path / "in"]) == 0        # skipped: nothing written
+    assert not (tmp_path / "out" / ".slicer-deidentify-destination.json").exists()
+    ct = copy("rtplan.dcm", tmp_path / "in2")
+    assert anonymize(tmp_path, [ct], "--dry-run") == 0
+    assert not (tmp_path / "out" / ".slicer-deidentify-destination.json").exists()
