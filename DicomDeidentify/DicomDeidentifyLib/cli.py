@@ -1,7 +1,7 @@
 """dicom-deidentify: the command line, without Slicer.
 
   dicom-deidentify anonymize INPUT... (--output DIR | --into SIDE_DB) [--key-file F] [options]
-  dicom-deidentify lookup PSEUDONYM-or-UID [--into SIDE_DB] [--key-file F]
+  dicom-deidentify lookup PSEUDONYM-or-UID [--into DESTINATION] [--key-file F]
   dicom-deidentify export-mapping --into SIDE_DB --output DIR [--key-file F]
   dicom-deidentify compare ORIGINAL DEIDENTIFIED [--html FILE] [--key-file F]
   dicom-deidentify key export FILE | key import FILE [--key-file F]
@@ -11,7 +11,7 @@
 Header de-identification needs pydicom alone; --clean-pixel-data needs the [pixels] extra
 (numpy, Pillow, OCR and decoders: pip install '.[pixels]'). Also runs as python -m DicomDeidentifyLib.
 
-Exit status: 0 all files done (skips included), 1 some file failed,
+Exit status: 0 all files done (skips included), 1 some file failed (lookup: the term is not in the store),
 2 a usage problem (one line: what is wrong and what to do; --debug adds the traceback),
 3 an unexpected error (a bug: run again with --debug and report it), 130 cancelled with Ctrl-C.
 """
@@ -132,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--tls-key", type=Path, metavar="FILE", help="TLS: this client's private key")
     lookup = commands.add_parser("lookup", help="key holders: the original identity behind a pseudonym or UID")
     lookup.add_argument("term", help="a pseudonymous Patient ID, a pseudonym name or a new UID")
-    lookup.add_argument("--into", type=Path, help="the side database (informative)")
+    lookup.add_argument("--into", type=Path, help="a destination of the runs (side database or output folder): "
+                        "checked to be one this key's runs recorded")
     lookup.add_argument("--key-file", type=Path, help="the key; the linkage store sits beside it")
     export = commands.add_parser("export-mapping", help="uid_mapping.csv and patid_mapping.csv of a destination")
     export.add_argument("--into", type=Path, required=True, help="the side database or output folder of the runs")
@@ -560,14 +561,34 @@ def _store(key_file) -> LinkageStore | None:
     return LinkageStore(path) if path.exists() else None
 
 
-def run_lookup(args) -> int:
-    store = _store(args.key_file)
+def _store_of(key_file) -> LinkageStore:
+    """The linkage store beside `key_file` (the default key when None); UserError (a usage problem, exit 2)
+    naming the key when it or its store is missing."""
+    key_path = Path(key_file) if key_file else default_key_file()
+    if not key_path.exists():
+        raise UserError(f"no key at {key_path}, so no linkage store beside it: pass the --key-file the runs used")
+    store = _store(key_path)
     if store is None:
-        print("no linkage store beside the key: nothing can be looked up", file=sys.stderr)
-        return 1
+        raise UserError(f"no linkage store beside the key {key_path} (no run with this key was recorded): pass the "
+                        "--key-file the runs used")
+    return store
+
+
+def run_lookup(args) -> int:
+    """Exit 0 found, 1 looked and not found; a missing key, store or --into folder is a usage error (2)."""
+    store = _store_of(args.key_file)
+    if args.into is not None:
+        if not args.into.is_dir():
+            raise UserError(f"--into {args.into} does not exist or is not a folder: name the side database or "
+                            "output folder the runs wrote, or leave --into out")
+        recorded = {os.path.realpath(d) for d in store.destinations()}
+        if os.path.realpath(args.into) not in recorded:
+            raise UserError(f"--into {args.into} is not a destination of the runs this key recorded: name one "
+                            "they wrote, pass the --key-file they used, or leave --into out")
     found = store.lookup(args.term)
     if not found:
-        print("not found" + ("" if store.holds_originals() else " (the linkage store holds no original values: "
+        print("not found: no pseudonymous Patient ID, pseudonym name or new UID is that in the linkage store"
+              + ("" if store.holds_originals() else " (the linkage store holds no original values: "
                              "linkage was off)"), file=sys.stderr)
         return 1
     print("PHI: original identity, for key holders only")
@@ -580,9 +601,7 @@ def run_export_mapping(args) -> int:
     destination, output = args.into.resolve(), args.output.resolve()
     if output == destination or destination in output.parents:
         raise ValueError("the mapping holds original identities: write it outside the side database")
-    store = _store(args.key_file)
-    if store is None:
-        raise ValueError("no linkage store beside the key")
+    store = _store_of(args.key_file)
     uids, patients = store.mapping(destination)
     if not uids and not patients:
         raise ValueError(f"the linkage store has no original values for {destination} (unknown destination, "

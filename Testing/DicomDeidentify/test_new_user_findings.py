@@ -331,3 +331,31 @@ def test_a_dry_run_or_a_run_that_writes_nothing_leaves_no_marker(tmp_path, capsy
     ct = copy("rtplan.dcm", tmp_path / "in2")
     assert anonymize(tmp_path, [ct], "--dry-run") == 0
     assert not (tmp_path / "out" / ".slicer-deidentify-destination.json").exists()
+
+
+def test_lookup_usage_errors_are_exit_2_and_not_found_is_exit_1(tmp_path, capsys):
+    ct = copy("rtplan.dcm", tmp_path / "in")
+    assert anonymize(tmp_path, [ct]) == 0
+    key = tmp_path / "secrets" / "key"
+    pseudonym = pydicom.dcmread(newest_report(key)["files"][0]["output"]).PatientID
+    (tmp_path / "lonely").mkdir()
+    lonely = tmp_path / "lonely" / "key"
+    lonely.write_text("00" * 32 + "\n")   # a key no run used: no linkage store beside it
+    (tmp_path / "elsewhere").mkdir()
+    capsys.readouterr()
+    cases = [   # (arguments, exit status, in stderr's one line)
+        ([pseudonym, "--key-file", tmp_path / "missing" / "key"], 2, "no key at"),
+        ([pseudonym, "--key-file", lonely], 2, "no linkage store beside the key"),
+        ([pseudonym, "--key-file", key, "--into", tmp_path / "nowhere"], 2, "does not exist or is not a folder"),
+        ([pseudonym, "--key-file", key, "--into", tmp_path / "elsewhere"], 2, "is not a destination of the runs"),
+        (["ANONNOSUCHONE", "--key-file", key], 1, "not found"),
+        (["ANONNOSUCHONE", "--key-file", key, "--into", tmp_path / "out"], 1, "not found"),
+    ]
+    for arguments, expected, words in cases:
+        status = main(["lookup", *map(str, arguments)])
+        captured = capsys.readouterr()
+        lines = captured.err.strip().splitlines()
+        assert (status, len(lines)) == (expected, 1) and words in lines[0], (arguments, captured.err)
+        assert lines[0].startswith("error: ") == (expected == 2) and captured.out == ""
+    assert main(["lookup", pseudonym, "--key-file", str(key), "--into", str(tmp_path / "out")]) == 0
+    assert "PHI" in capsys.readouterr().out
