@@ -528,7 +528,9 @@ def _run(args) -> int:
     commands = {"lookup": run_lookup, "export-mapping": run_export_mapping, "compare": run_compare, "key": run_key}
     if args.command in commands:
         _run_started()
-        return commands[args.command](args)
+        with warnings.catch_warnings():   # pydicom's raw warnings never reach the console: reasons are said in words
+            warnings.simplefilter("ignore")
+            return commands[args.command](args)
     options = options_from_args(args)
     check_anonymize(args, options)
     _run_started()
@@ -649,7 +651,8 @@ def run_compare(args) -> int:
         key, _ = load_or_create_key(args.key_file)
     failed = []
     store = _store(args.key_file) if args.original.is_dir() and args.deidentified.is_dir() else None
-    recorded = store.recorded_files() if store is not None else {}
+    # the records of the runs into THIS folder (an earlier destination of the same inputs too)
+    recorded = store.recorded_files(args.deidentified) if store is not None else {}
     if recorded:   # the store's own record of which input became which output; a UID only for the rest
         pairs, failed, unknown = compare.pair_recorded(args.original, args.deidentified, recorded)
         if unknown:
@@ -663,13 +666,27 @@ def run_compare(args) -> int:
     if not pairs:
         print("no pairs found (for folders, pass the --key-file the run used)", file=sys.stderr)
         return 1
-    import pydicom
+    from .dicom_io import DicomReadError
     results, images = [], []
-    for number, pair in enumerate(pairs, 1):
-        original, deidentified = (pydicom.dcmread(str(path), force=True) for path in pair)
+    for pair in pairs:
+        sides = []
+        for path in pair:
+            try:
+                sides.append(compare.read_side(path))
+            except DicomReadError as error:   # said in words, never pydicom's warning
+                if not args.original.is_dir():   # one of the two files given: a usage problem
+                    raise UserError(f"{path}: {error.reason}: compare two DICOM files") from error
+                print(f"failed   {path}: {error.reason}")
+                break
+        if len(sides) < 2:
+            continue
+        original, deidentified = sides
         results.append((pair, compare.compare_datasets(original, deidentified)))
         if args.html:
-            images.append(compare.pair_pictures(args.html, number, original, deidentified))
+            images.append(compare.pair_pictures(args.html, len(results), original, deidentified))
+    if not results:
+        print("no pair could be read", file=sys.stderr)
+        return 1
     sys.stdout.write(compare.render_text(results, show_kept=args.all))
     if args.html:
         compare.write_page(args.html, results, images)

@@ -359,3 +359,61 @@ def test_lookup_usage_errors_are_exit_2_and_not_found_is_exit_1(tmp_path, capsys
         assert lines[0].startswith("error: ") == (expected == 2) and captured.out == ""
     assert main(["lookup", pseudonym, "--key-file", str(key), "--into", str(tmp_path / "out")]) == 0
     assert "PHI" in capsys.readouterr().out
+
+
+def test_folder_compare_pairs_with_an_earlier_destination_of_the_same_inputs(tmp_path, capsys):
+    # finding 5 of review 18b: pairing followed each input's latest run only, into another folder
+    originals = tmp_path / "in"
+    copy("rtplan.dcm", originals)
+    copy("rtdose.dcm", originals)
+    key = tmp_path / "secrets" / "key"
+    for folder in ("first", "second"):
+        assert main(["anonymize", str(originals), "--output", str(tmp_path / folder), "--key-file", str(key),
+                     "--create-key", "--quiet", "--jobs", "1"]) == 0
+    for folder in ("first", "second"):
+        capsys.readouterr()
+        assert main(["compare", str(originals), str(tmp_path / folder), "--key-file", str(key)]) == 0
+        out = capsys.readouterr().out
+        assert "failed" not in out
+        pairs = [(line[3:], following.strip()) for line, following in zip(out.splitlines(), out.splitlines()[1:])
+                 if line.startswith("== ")]
+        assert sorted(original for original, _ in pairs) == [str(originals / "rtdose.dcm"),
+                                                              str(originals / "rtplan.dcm")]
+        assert all(Path(output).is_relative_to(tmp_path / folder) for _, output in pairs)
+
+
+def test_compare_says_not_dicom_in_one_line_and_no_library_warning(tmp_path, capsys):
+    # finding 9 of review 18b: pydicom's raw warning, and no "not DICOM" line
+    dicom = copy("rtplan.dcm", tmp_path / "in")
+    text = tmp_path / "in" / "notes.txt"
+    text.write_text("Doe John, MRN 12345\n")
+    for pair in ((text, dicom), (dicom, text)):
+        with _no_warnings():
+            status = main(["compare", *map(str, pair)])
+        captured = capsys.readouterr()
+        assert status == 2 and captured.out == "" and captured.err == (
+            f"error: {text}: not a DICOM file (no 'DICM' prefix and no data set at the start): compare two DICOM "
+            "files\n")
+    # in folders: the file is listed as failed with its reason, the rest compared
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "notes.txt").write_bytes(text.read_bytes())
+    (tmp_path / "copy" / "plan.dcm").write_bytes(dicom.read_bytes())
+    with _no_warnings():
+        status = main(["compare", str(tmp_path / "in"), str(tmp_path / "copy")])
+    captured = capsys.readouterr()
+    assert status == 0 and captured.err == "" and f"== {dicom}" in captured.out
+
+
+class _no_warnings:
+    """Fails if a warning (pydicom's) is issued inside the block."""
+
+    def __enter__(self):
+        import warnings
+        self._catcher = warnings.catch_warnings(record=True)
+        self.caught = self._catcher.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc):
+        self._catcher.__exit__(*exc)
+        assert not self.caught, [str(w.message) for w in self.caught]
