@@ -61,7 +61,7 @@ from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key,
 from .extras import missing_pixel_modules, pixels_missing_message
 from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
-from .results import ALREADY_PRESENT, ATTENTION, FAILED, HELD, SKIPPED, attention
+from .results import ALREADY_PRESENT_TOTAL, ATTENTION, FAILED, HELD, SKIPPED, attention
 from .runs import deidentify_folder
 from .worker_pool import machine_jobs
 
@@ -423,16 +423,19 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
             print(f"{kind:8} {name}{place}: written, NEEDS REVIEW before it is shared")
         for reason in dict.fromkeys(item.reason for item in result.review if item.kept_in_output):
             print(f"           {reason}")
-    present = sum(1 for r in summary.results if r.status == SKIPPED and r.reason.startswith(ALREADY_PRESENT))
-    if present:
-        print(f"{present} file{'s' if present != 1 else ''} already present (written by an earlier run, not read "
-              "again): review items are those of this run only; an earlier run's are in its report")
+    present = totals[ALREADY_PRESENT_TOTAL]
+    if present:   # the same words as the report's (templates/report.html.j2)
+        print(f"{present} file{'s' if present != 1 else ''} already present (written by an earlier run from the "
+              "same input, profile and key): not written again, and nothing of them is counted in this run; "
+              "their review items are in the earlier run's report")
     rate = totals["files"] / seconds if seconds > 0 else 0.0
     verb = "would be written" if dry_run else "written"
     held = sum(1 for _, _, kind in numbered if kind == HELD)
     to_review = sum(1 for _, _, kind in numbered if kind == "review")
     print(f"\n{totals['files']} files in {seconds:.1f} s ({rate:.0f} files/s): {totals['written'] + totals['dry-run']} "
-          f"{verb}, {totals['skipped']} skipped, {totals['failed']} failed, {totals['review_items']} review items"
+          f"{verb}, {totals['skipped']} skipped"
+          + (f" ({present} already present, not written again)" if present else "")
+          + f", {totals['failed']} failed, {totals['review_items']} review items"
           + (f"; of the written, {held} held back for review, {to_review} needing review" if held or to_review else ""))
     if not dry_run:
         print(f"De-identified files: {output}")

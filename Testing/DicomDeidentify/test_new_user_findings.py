@@ -69,7 +69,7 @@ def test_a_rerun_lists_no_already_present_file_and_says_review_items_are_this_ru
     assert anonymize(tmp_path, [tmp_path / "in"], *args) == 0
     again = capsys.readouterr().out
     assert "Needs attention" not in again            # already present: nothing to do about it
-    assert "1 file already present" in again and "review items are those of this run only" in again
+    assert "1 file already present" in again and "their review items are in the earlier run's report" in again
     report = newest_report(tmp_path / "secrets" / "key")
     [entry] = report["files"]
     assert entry["reason"].startswith("already present") and entry["attention"] == ""
@@ -417,3 +417,34 @@ class _no_warnings:
     def __exit__(self, *exc):
         self._catcher.__exit__(*exc)
         assert not self.caught, [str(w.message) for w in self.caught]
+
+
+def test_a_rerun_counts_and_lists_only_what_it_did_the_same_in_console_and_report(tmp_path, capsys):
+    # finding 4 of review 18b: a re-run counted review items of files already present, and the report said
+    # "Skipped (1)" where the console said 5 skipped
+    ct = read("CT_small.dcm")
+    ct.InstitutionName = "St. Elsewhere"
+    save_in(ct, tmp_path / "in" / "ct.dcm")
+    copy("rtplan.dcm", tmp_path / "in")
+    (tmp_path / "in" / "notes.txt").write_text("not DICOM\n")
+    args = ("--retain-institution-identity",)   # kept institutions: review items
+    assert anonymize(tmp_path, [tmp_path / "in"], *args) == 0
+    first = capsys.readouterr().out
+    assert "2 written, 1 skipped, 0 failed" in first and " 0 review items" not in first
+    assert anonymize(tmp_path, [tmp_path / "in"], *args) == 0
+    again = capsys.readouterr().out
+    assert "0 written, 3 skipped (2 already present, not written again), 0 failed, 0 review items" in again, again
+    assert "2 files already present (written by an earlier run from the same input, profile and key): not written " \
+           "again" in again and "not read again" not in again
+    report = newest_report(tmp_path / "secrets" / "key")
+    assert report["totals"] == {"written": 0, "skipped": 3, "failed": 0, "dry-run": 0, "files": 3,
+                                "already_present": 2, "review_items": 0}
+    assert report["review"] == [] and not any(report["attributes"].values()) and report["samples"] == []
+    assert [entry["review"] for entry in report["files"]] == [0, 0, 0]
+    page = sorted((tmp_path / "secrets" / "reports").glob("*/report.html"), key=lambda p: p.stat().st_mtime)[-1]
+    text = " ".join(page.read_text().split())
+    assert "<h3 id=\"skipped\">Skipped (1)</h3>" in text                      # the one the console lists too
+    assert "2 files already present (written by an earlier run from the same input, profile and key): not " \
+           "written again" in text
+    assert "<th>skipped</th><td>3</td>" in text and "<th>review_items</th><td>0</td>" in text
+    assert "<th>of the skipped: already present, not written again</th><td>2</td>" in text
