@@ -156,7 +156,8 @@ def test_a_run_killed_with_sigkill_resumes_without_partial_files_or_duplicates(t
     assert not [p for p in files if p.name.endswith(".partial")]
     assert len(files) == 600
     assert len({pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID for p in files}) == 600
-    assert f"{600 - written_before} written, {written_before} skipped, 0 failed" in result.stdout
+    assert (f"{600 - written_before} written, {written_before} skipped ({written_before} already present, not "
+            "written again), 0 failed") in result.stdout
 
 
 def test_dry_run_shows_what_would_change_per_attribute_and_file(tmp_path, inputs):
