@@ -191,8 +191,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                         "the name shows the sex; Patient's Sex itself is kept only with "
                         "--retain-patient-characteristics (the basic profile empties it); no effect with "
                         "--identity clear or fixed")
-    p.add_argument("--patient-name", help="with --identity fixed (default ANONYMOUS)")
-    p.add_argument("--patient-id", help="with --identity fixed (default ANONYMOUS)")
+    p.add_argument("--patient-name", help="with --identity fixed (default ANONYMOUS); refused without it")
+    p.add_argument("--patient-id", help="with --identity fixed (default ANONYMOUS); refused without it")
     p.add_argument("--extra-safe-private", action="append", default=[], metavar="GGGG,CREATOR,EE",
                    help="another private attribute to keep under --retain-safe-private (repeatable)")
     p.add_argument("--allow-creator-on-higher-level", action="store_true",
@@ -279,6 +279,9 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
     for path in args.inputs:
         if not path.exists():
             raise UserError(f"input {path} does not exist: check the path (give DICOM files or folders)")
+    if (args.patient_name is not None or args.patient_id is not None) and options.identity is not IdentityMode.FIXED:
+        raise UserError(f"--patient-name and --patient-id are for --identity fixed (the identity is "
+                        f"{options.identity.value}, so they would be ignored): add --identity fixed, or leave them out")
     for name, problem in options.fixed_value_problems():   # the library refuses them too (check_fixed_values)
         flag = {"fixed_patient_name": "--patient-name", "fixed_patient_id": "--patient-id"}[name]
         raise UserError(f"{flag} {problem}: give another value")
@@ -477,6 +480,10 @@ def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     if clean_pixel_data:
         sources += _pixel_demo_files()
     workdir = Path(workdir).resolve()
+    for folder in (workdir, workdir / "originals", workdir / "deidentified", workdir / "secrets"):
+        if folder.exists() and not folder.is_dir():   # other content is fine: the demo writes only these three
+            raise UserError(f"demo --workdir {workdir}: {folder} is a file, not a folder: name a new folder, or one "
+                            "an earlier demo made")
     samples = workdir / "originals"
     samples.mkdir(parents=True, exist_ok=True)
     for path in sources:   # a copy, so the demo's inputs are plain files beside its outputs

@@ -165,6 +165,14 @@ ERRORS = [   # (what is wrong, the arguments after `anonymize IN`, the profile f
     ("missing input", ["{missing}", "--output", "{out}"], None, "does not exist: check the path"),
     ("profile: unknown key", ["--output", "{out}"], '{"retian_uids": true}', "did you mean retain_uids?"),
     ("profile: option name", ["--output", "{out}"], '{"retain_dates": "full"}', "did you mean dates?"),
+    ("profile: option spelled as on the command line", ["--output", "{out}"], '{"--retain-dates": "full"}',
+     "did you mean dates?"),
+    ("profile: option with dashes", ["--output", "{out}"], '{"retain-uids": true}', "did you mean retain_uids?"),
+    ("profile: flag name", ["--output", "{out}"], '{"keep-sex": true}', "did you mean pseudonym_keeps_sex?"),
+    ("patient name without fixed identity", ["--output", "{out}", "--patient-name", "Study^Subject"], None,
+     "--patient-name and --patient-id are for --identity fixed"),
+    ("patient id with identity clear", ["--output", "{out}", "--identity", "clear", "--patient-id", "S1"], None,
+     "--patient-name and --patient-id are for --identity fixed"),
     ("profile: wrong type", ["--output", "{out}"], '{"retain_uids": "yes"}', "must be true or false"),
     ("profile: bad value", ["--output", "{out}"], '{"dates": "some"}', "dates must be one of"),
     ("profile: bad JSON", ["--output", "{out}"], '{"retain_uids": tru}', "is not valid JSON"),
@@ -448,3 +456,14 @@ def test_a_rerun_counts_and_lists_only_what_it_did_the_same_in_console_and_repor
            "written again" in text
     assert "<th>skipped</th><td>3</td>" in text and "<th>review_items</th><td>0</td>" in text
     assert "<th>of the skipped: already present, not written again</th><td>2</td>" in text
+
+
+def test_demo_into_a_folder_with_a_file_in_its_way_is_one_line_exit_2(tmp_path, capsys):
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "mine.txt").write_text("kept\n")
+    (tmp_path / "work" / "originals").write_text("a file where the demo's folder goes\n")
+    assert main(["demo", "--workdir", str(tmp_path / "work")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (f"error: demo --workdir {tmp_path / 'work'}: {tmp_path / 'work' / 'originals'} is a file, "
+                            "not a folder: name a new folder, or one an earlier demo made\n") and captured.out == ""
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["mine.txt", "originals"]
