@@ -54,8 +54,8 @@ import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from . import __version__  # noqa: E402
-from .command_line import OneLineParser, positive_int, positive_megabytes  # noqa: E402
 from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimits
+from .command_line import OneLineParser, positive_int, positive_megabytes
 from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home,
                    write_key)
 from .extras import missing_pixel_modules, pixels_missing_message
@@ -103,7 +103,7 @@ def _add_debug(parser: argparse.ArgumentParser, default) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="dicom-deidentify", description=__doc__,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_VersionAction,
                         help="the package version, the editions of the PS3.15 tables and pydicom's version")
     _add_debug(parser, False)

@@ -63,9 +63,13 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
 
     Raises errors.ProfileError for an unfit fixed Patient's Name or ID (options.check_fixed_values),
     KeyFileError for a missing or unreadable key, ValueError for secrets placed inside
-    the destination (the report folder: inside any destination, page_places), a destination inside Slicer's DICOM database (check_destination), an input
-    inside the destination, or a destination inside an input (unless `destination_inside_input`:
-    the import routing's case, where the walk leaves the destination out).
+    the destination (the report folder: inside any destination, or holding this run's or a recorded
+    one, page_places), a destination that is a file or cannot be made or written
+    (destinations.check_destination_folder), a destination inside Slicer's DICOM database
+    (check_destination), an input inside the destination, or a destination inside an input (unless
+    `destination_inside_input`: the import routing's case, where the walk leaves the destination out).
+    An --output folder gets destinations.OUTPUT_MARKER with its first output (written now or already
+    present), so that pages are never placed in it, whichever key they belong to.
 
     `cluster` (an open cluster.DaskCluster): the files are processed on its workers; the key,
     linkage store, report and placing stay here, as in a local run (batch.deidentify_paths).

@@ -30,7 +30,7 @@ EXIT_CLEAN, EXIT_FOUND, EXIT_REFUSED = 0, 1, 2
 
 def main(argv=None) -> int:
     parser = OneLineParser(prog="scene-scrubber", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"scene-scrubber {_version()} (slicer-deidentify)")
     commands = parser.add_subparsers(dest="command", required=True)
     scrub = commands.add_parser("scrub", help="write a copy without patient information")
