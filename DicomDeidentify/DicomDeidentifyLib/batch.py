@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .bounded_read import ReadLimits
+from .destinations import make_destination_folder
 from .dicom_io import remove_partial_files
 from .engine import Deidentifier
 from .input_files import iter_input_files, walk_inputs  # noqa: F401  (iter_input_files: used by compare)
@@ -76,7 +77,7 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
             if _within(Path(source), output):
                 raise ValueError(f"{source} is inside the output folder {output}: choose another output")
         if not dry_run:
-            output.mkdir(parents=True, exist_ok=True)
+            make_destination_folder(output)   # ValueError, one line, when it cannot be made
             remove_partial_files(output)   # left by a run that was killed: never a finished file
     if cluster is not None:
         cluster.check(inputs, None if dry_run else output)

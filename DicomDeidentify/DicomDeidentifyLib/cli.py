@@ -1,7 +1,7 @@
 """dicom-deidentify: the command line, without Slicer.
 
   dicom-deidentify anonymize INPUT... (--output DIR | --into SIDE_DB) [--key-file F] [options]
-  dicom-deidentify lookup PSEUDONYM-or-UID [--into SIDE_DB] [--key-file F]
+  dicom-deidentify lookup PSEUDONYM-or-UID [--into DESTINATION] [--key-file F]
   dicom-deidentify export-mapping --into SIDE_DB --output DIR [--key-file F]
   dicom-deidentify compare ORIGINAL DEIDENTIFIED [--html FILE] [--key-file F]
   dicom-deidentify key export FILE | key import FILE [--key-file F]
@@ -11,7 +11,7 @@
 Header de-identification needs pydicom alone; --clean-pixel-data needs the [pixels] extra
 (numpy, Pillow, OCR and decoders: pip install '.[pixels]'). Also runs as python -m DicomDeidentifyLib.
 
-Exit status: 0 all files done (skips included), 1 some file failed,
+Exit status: 0 all files done (skips included), 1 some file failed (lookup: the term is not in the store),
 2 a usage problem (one line: what is wrong and what to do; --debug adds the traceback),
 3 an unexpected error (a bug: run again with --debug and report it), 130 cancelled with Ctrl-C.
 """
@@ -55,12 +55,13 @@ from pathlib import Path  # noqa: E402
 
 from . import __version__  # noqa: E402
 from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimits
+from .command_line import OneLineParser, positive_int, positive_megabytes
 from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home,
                    write_key)
 from .extras import missing_pixel_modules, pixels_missing_message
 from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
-from .results import ALREADY_PRESENT, ATTENTION, FAILED, HELD, SKIPPED, attention
+from .results import ALREADY_PRESENT_TOTAL, ATTENTION, FAILED, HELD, SKIPPED, attention
 from .runs import deidentify_folder
 from .worker_pool import machine_jobs
 
@@ -95,40 +96,14 @@ class UserError(Exception):
     The message names the problem and what to do."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse's parser, but a usage error (unknown option, bad value) is one line, exit 2: the problem
-    and where the help is, without the usage block that hides it. Subcommands use the same class."""
-
-    def error(self, message):
-        self.exit(2, f"error: {message}; see {self.prog} --help\n")
-
-    def parse_args(self, args=None, namespace=None):
-        """As argparse's, but an unrecognized argument is reported by the command it was given to."""
-        namespace, extras = self.parse_known_args(args, namespace)
-        if extras:
-            command = self.commands.get(getattr(namespace, "command", None), self)
-            command.error(f"unrecognized arguments: {' '.join(extras)}")
-        return namespace
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is less than 1")
-    return value
-
-
 def _add_debug(parser: argparse.ArgumentParser, default) -> None:
     parser.add_argument("--debug", action="store_true", default=default,
                         help="on an error, also show the Python traceback")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="dicom-deidentify", description=__doc__,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(prog="dicom-deidentify", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_VersionAction,
                         help="the package version, the editions of the PS3.15 tables and pydicom's version")
     _add_debug(parser, False)
@@ -157,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--tls-key", type=Path, metavar="FILE", help="TLS: this client's private key")
     lookup = commands.add_parser("lookup", help="key holders: the original identity behind a pseudonym or UID")
     lookup.add_argument("term", help="a pseudonymous Patient ID, a pseudonym name or a new UID")
-    lookup.add_argument("--into", type=Path, help="the side database (informative)")
+    lookup.add_argument("--into", type=Path, help="a destination of the runs (side database or output folder): "
+                        "checked to be one this key's runs recorded")
     lookup.add_argument("--key-file", type=Path, help="the key; the linkage store sits beside it")
     export = commands.add_parser("export-mapping", help="uid_mapping.csv and patid_mapping.csv of a destination")
     export.add_argument("--into", type=Path, required=True, help="the side database or output folder of the runs")
@@ -175,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--key-file", type=Path, help="the key location on this machine")
     demo = commands.add_parser("demo", help="de-identify sample files shipped with pydicom and show the report")
     demo.add_argument("--workdir", type=Path, default=Path("demo-output"))
-    demo.add_argument("--jobs", type=_positive_int, default=None)
+    demo.add_argument("--jobs", type=positive_int, default=None)
     demo.add_argument("--clean-pixel-data", action="store_true",
                       help="also clean burned-in text from the sample images (the [pixels] extra; the report "
                            "then shows them before and after)")
@@ -215,8 +191,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                         "the name shows the sex; Patient's Sex itself is kept only with "
                         "--retain-patient-characteristics (the basic profile empties it); no effect with "
                         "--identity clear or fixed")
-    p.add_argument("--patient-name", help="with --identity fixed (default ANONYMOUS)")
-    p.add_argument("--patient-id", help="with --identity fixed (default ANONYMOUS)")
+    p.add_argument("--patient-name", help="with --identity fixed (default ANONYMOUS); refused without it")
+    p.add_argument("--patient-id", help="with --identity fixed (default ANONYMOUS); refused without it")
     p.add_argument("--extra-safe-private", action="append", default=[], metavar="GGGG,CREATOR,EE",
                    help="another private attribute to keep under --retain-safe-private (repeatable)")
     p.add_argument("--allow-creator-on-higher-level", action="store_true",
@@ -227,13 +203,13 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--key-file", type=Path, help=f"pseudonym key (default {secrets_home()}/pseudonym.key)")
     r.add_argument("--create-key", action="store_true", help="create --key-file if it does not exist")
     r.add_argument("--report-dir", type=Path, help="where the run report goes (default: beside the key)")
-    r.add_argument("--jobs", type=_positive_int, default=None,
+    r.add_argument("--jobs", type=positive_int, default=None,
                    help="worker processes (default: chosen from the usable cores and the machine's load: "
                         "one when it is busy)")
     r.add_argument("--dry-run", action="store_true", help="show what would change; write no DICOM file")
-    r.add_argument("--max-file-size", type=float, metavar="MB",
+    r.add_argument("--max-file-size", type=positive_megabytes, metavar="MB",
                    help=f"a larger input fails with a reason, unread (default {DEFAULT_MAX_FILE_MB} MB)")
-    r.add_argument("--max-inflated-size", type=float, metavar="MB",
+    r.add_argument("--max-inflated-size", type=positive_megabytes, metavar="MB",
                    help="a deflated input that inflates to more fails with a reason "
                         f"(default {DEFAULT_MAX_INFLATED_MB} MB)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -303,6 +279,9 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
     for path in args.inputs:
         if not path.exists():
             raise UserError(f"input {path} does not exist: check the path (give DICOM files or folders)")
+    if (args.patient_name is not None or args.patient_id is not None) and options.identity is not IdentityMode.FIXED:
+        raise UserError(f"--patient-name and --patient-id are for --identity fixed (the identity is "
+                        f"{options.identity.value}, so they would be ignored): add --identity fixed, or leave them out")
     for name, problem in options.fixed_value_problems():   # the library refuses them too (check_fixed_values)
         flag = {"fixed_patient_name": "--patient-name", "fixed_patient_id": "--patient-id"}[name]
         raise UserError(f"{flag} {problem}: give another value")
@@ -367,7 +346,7 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
         print("\ncancelled: no partial file was left; run the same command again to resume", file=sys.stderr)
         return 130
     except (KeyFileError, FileNotFoundError, ValueError) as error:   # the key, the paths: named by the library
-        raise UserError(str(error)) from error
+        raise UserError(_one_line(error)) from error
     finally:
         for bar in bars:
             if bar is not None:
@@ -447,16 +426,19 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
             print(f"{kind:8} {name}{place}: written, NEEDS REVIEW before it is shared")
         for reason in dict.fromkeys(item.reason for item in result.review if item.kept_in_output):
             print(f"           {reason}")
-    present = sum(1 for r in summary.results if r.status == SKIPPED and r.reason.startswith(ALREADY_PRESENT))
-    if present:
-        print(f"{present} file{'s' if present != 1 else ''} already present (written by an earlier run, not read "
-              "again): review items are those of this run only; an earlier run's are in its report")
+    present = totals[ALREADY_PRESENT_TOTAL]
+    if present:   # the same words as the report's (templates/report.html.j2)
+        print(f"{present} file{'s' if present != 1 else ''} already present (written by an earlier run from the "
+              "same input, profile and key): not written again, and nothing of them is counted in this run; "
+              "their review items are in the earlier run's report")
     rate = totals["files"] / seconds if seconds > 0 else 0.0
     verb = "would be written" if dry_run else "written"
     held = sum(1 for _, _, kind in numbered if kind == HELD)
     to_review = sum(1 for _, _, kind in numbered if kind == "review")
     print(f"\n{totals['files']} files in {seconds:.1f} s ({rate:.0f} files/s): {totals['written'] + totals['dry-run']} "
-          f"{verb}, {totals['skipped']} skipped, {totals['failed']} failed, {totals['review_items']} review items"
+          f"{verb}, {totals['skipped']} skipped"
+          + (f" ({present} already present, not written again)" if present else "")
+          + f", {totals['failed']} failed, {totals['review_items']} review items"
           + (f"; of the written, {held} held back for review, {to_review} needing review" if held or to_review else ""))
     if not dry_run:
         print(f"De-identified files: {output}")
@@ -498,6 +480,10 @@ def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     if clean_pixel_data:
         sources += _pixel_demo_files()
     workdir = Path(workdir).resolve()
+    for folder in (workdir, workdir / "originals", workdir / "deidentified", workdir / "secrets"):
+        if folder.exists() and not folder.is_dir():   # other content is fine: the demo writes only these three
+            raise UserError(f"demo --workdir {workdir}: {folder} is a file, not a folder: name a new folder, or one "
+                            "an earlier demo made")
     samples = workdir / "originals"
     samples.mkdir(parents=True, exist_ok=True)
     for path in sources:   # a copy, so the demo's inputs are plain files beside its outputs
@@ -552,7 +538,9 @@ def _run(args) -> int:
     commands = {"lookup": run_lookup, "export-mapping": run_export_mapping, "compare": run_compare, "key": run_key}
     if args.command in commands:
         _run_started()
-        return commands[args.command](args)
+        with warnings.catch_warnings():   # pydicom's raw warnings never reach the console: reasons are said in words
+            warnings.simplefilter("ignore")
+            return commands[args.command](args)
     options = options_from_args(args)
     check_anonymize(args, options)
     _run_started()
@@ -585,14 +573,34 @@ def _store(key_file) -> LinkageStore | None:
     return LinkageStore(path) if path.exists() else None
 
 
-def run_lookup(args) -> int:
-    store = _store(args.key_file)
+def _store_of(key_file) -> LinkageStore:
+    """The linkage store beside `key_file` (the default key when None); UserError (a usage problem, exit 2)
+    naming the key when it or its store is missing."""
+    key_path = Path(key_file) if key_file else default_key_file()
+    if not key_path.exists():
+        raise UserError(f"no key at {key_path}, so no linkage store beside it: pass the --key-file the runs used")
+    store = _store(key_path)
     if store is None:
-        print("no linkage store beside the key: nothing can be looked up", file=sys.stderr)
-        return 1
+        raise UserError(f"no linkage store beside the key {key_path} (no run with this key was recorded): pass the "
+                        "--key-file the runs used")
+    return store
+
+
+def run_lookup(args) -> int:
+    """Exit 0 found, 1 looked and not found; a missing key, store or --into folder is a usage error (2)."""
+    store = _store_of(args.key_file)
+    if args.into is not None:
+        if not args.into.is_dir():
+            raise UserError(f"--into {args.into} does not exist or is not a folder: name the side database or "
+                            "output folder the runs wrote, or leave --into out")
+        recorded = {os.path.realpath(d) for d in store.destinations()}
+        if os.path.realpath(args.into) not in recorded:
+            raise UserError(f"--into {args.into} is not a destination of the runs this key recorded: name one "
+                            "they wrote, pass the --key-file they used, or leave --into out")
     found = store.lookup(args.term)
     if not found:
-        print("not found" + ("" if store.holds_originals() else " (the linkage store holds no original values: "
+        print("not found: no pseudonymous Patient ID, pseudonym name or new UID is that in the linkage store"
+              + ("" if store.holds_originals() else " (the linkage store holds no original values: "
                              "linkage was off)"), file=sys.stderr)
         return 1
     print("PHI: original identity, for key holders only")
@@ -605,9 +613,7 @@ def run_export_mapping(args) -> int:
     destination, output = args.into.resolve(), args.output.resolve()
     if output == destination or destination in output.parents:
         raise ValueError("the mapping holds original identities: write it outside the side database")
-    store = _store(args.key_file)
-    if store is None:
-        raise ValueError("no linkage store beside the key")
+    store = _store_of(args.key_file)
     uids, patients = store.mapping(destination)
     if not uids and not patients:
         raise ValueError(f"the linkage store has no original values for {destination} (unknown destination, "
@@ -655,7 +661,8 @@ def run_compare(args) -> int:
         key, _ = load_or_create_key(args.key_file)
     failed = []
     store = _store(args.key_file) if args.original.is_dir() and args.deidentified.is_dir() else None
-    recorded = store.recorded_files() if store is not None else {}
+    # the records of the runs into THIS folder (an earlier destination of the same inputs too)
+    recorded = store.recorded_files(args.deidentified) if store is not None else {}
     if recorded:   # the store's own record of which input became which output; a UID only for the rest
         pairs, failed, unknown = compare.pair_recorded(args.original, args.deidentified, recorded)
         if unknown:
@@ -669,13 +676,27 @@ def run_compare(args) -> int:
     if not pairs:
         print("no pairs found (for folders, pass the --key-file the run used)", file=sys.stderr)
         return 1
-    import pydicom
+    from .dicom_io import DicomReadError
     results, images = [], []
-    for number, pair in enumerate(pairs, 1):
-        original, deidentified = (pydicom.dcmread(str(path), force=True) for path in pair)
+    for pair in pairs:
+        sides = []
+        for path in pair:
+            try:
+                sides.append(compare.read_side(path))
+            except DicomReadError as error:   # said in words, never pydicom's warning
+                if not args.original.is_dir():   # one of the two files given: a usage problem
+                    raise UserError(f"{path}: {error.reason}: compare two DICOM files") from error
+                print(f"failed   {path}: {error.reason}")
+                break
+        if len(sides) < 2:
+            continue
+        original, deidentified = sides
         results.append((pair, compare.compare_datasets(original, deidentified)))
         if args.html:
-            images.append(compare.pair_pictures(args.html, number, original, deidentified))
+            images.append(compare.pair_pictures(args.html, len(results), original, deidentified))
+    if not results:
+        print("no pair could be read", file=sys.stderr)
+        return 1
     sys.stdout.write(compare.render_text(results, show_kept=args.all))
     if args.html:
         compare.write_page(args.html, results, images)

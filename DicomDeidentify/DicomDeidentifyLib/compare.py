@@ -7,6 +7,7 @@ page (templates/compare.html.j2) shows both images of each pair too (write_page)
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,9 +110,21 @@ def pair_recorded(original: Path, deidentified: Path, recorded: dict) -> tuple:
     return pairs, failed, unknown
 
 
+def read_side(path: Path):
+    """One side of a pair, read as `anonymize` reads its inputs (dicom_io.read_dataset), pydicom's
+    warnings silenced (a raw library warning never reaches the console); DicomReadError with the
+    reason in words ("not a DICOM file (...)", "truncated ...") when it cannot be compared."""
+    from .dicom_io import read_dataset
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read_dataset(Path(path))
+
+
 def _sop_instance_uid(path: Path) -> str:
     try:
-        dataset = pydicom.dcmread(str(path), stop_before_pixels=True, force=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dataset = pydicom.dcmread(str(path), stop_before_pixels=True, force=True)
     except Exception:
         return ""
     return str(dataset.get("SOPInstanceUID", "") or "")

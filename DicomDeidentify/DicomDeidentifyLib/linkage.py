@@ -198,10 +198,17 @@ class LinkageStore:
             (destination,)).fetchall()
         return uids, patients
 
-    def recorded_files(self) -> dict:
-        """input path (as recorded) -> (status, output, reason) of its latest run with this key; empty
-        with linkage off (no input path is recorded then)."""
-        rows = self.db.execute("SELECT source, status, output, reason FROM files WHERE source != '' ORDER BY time, id")
+    def recorded_files(self, destination=None) -> dict:
+        """input path (as recorded) -> (status, output, reason) of its latest run with this key (with
+        `destination`, a folder: its latest run into that folder, so an earlier destination of the same
+        inputs pairs too); empty with linkage off (no input path is recorded then)."""
+        if destination is None:
+            rows = self.db.execute("SELECT source, status, output, reason FROM files WHERE source != '' "
+                                   "ORDER BY time, id")
+        else:   # runs record their destination resolved (runs.deidentify_folder)
+            rows = self.db.execute("SELECT f.source, f.status, f.output, f.reason FROM files f JOIN runs r ON "
+                                   "r.run_id = f.run_id WHERE f.source != '' AND r.destination = ? "
+                                   "ORDER BY f.time, f.id", (os.path.realpath(destination),))
         return {source: (status, output or "", reason or "") for source, status, output, reason in rows}
 
     def destinations(self) -> list:

@@ -158,9 +158,7 @@ class DeidentifyOptions:
         known = {f.name: f.type for f in fields(cls)}
         unknown = sorted(str(name) for name in data if name not in known)
         if unknown:
-            # a command-line option's name where the profile's differs (--retain-dates is "dates")
-            close = [_FLAG_SETTINGS.get(name) or next(iter(difflib.get_close_matches(name, known, n=1)), None)
-                     for name in unknown]
+            close = [_closest_setting(name, known) for name in unknown]
             close = [match for match in close if match]
             raise ValueError(f"unknown profile settings: {', '.join(unknown)}"
                              + (f" (did you mean {', '.join(close)}?)" if close else ""))
@@ -226,6 +224,19 @@ def _private_tag(value) -> tuple:
 # profile settings whose command-line option has another name: the hint for a profile that uses the option's
 _FLAG_SETTINGS = {"retain_dates": "dates", "keep_sex": "pseudonym_keeps_sex", "pixel_rules": "pixel_rules_file",
                   "patient_name": "fixed_patient_name", "patient_id": "fixed_patient_id"}
+
+
+def _closest_setting(name: str, known) -> str | None:
+    """The profile setting a wrong key most likely means: a command-line option's spelling (--retain-dates,
+    retain-uids) read as the setting it sets (dates, retain_uids), else the closest known name."""
+    spelled = name.strip().lstrip("-").replace("-", "_")
+    if spelled in _FLAG_SETTINGS:
+        return _FLAG_SETTINGS[spelled]
+    if spelled in known:
+        return spelled
+    return next(iter(difflib.get_close_matches(spelled, known, n=1)), None)
+
+
 _DECISION_FIELDS = ("attribute", "decision", "value", "new_value")
 
 

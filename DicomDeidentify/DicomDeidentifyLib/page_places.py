@@ -1,9 +1,11 @@
 """Where a page that shows original values (the run report, the compare page) may not be written.
 
 Such a page names input paths and shows identifying values and pictures: it belongs with the key
-holders' secrets, never in a destination, which is what people share: a side database (a folder
-marked as one, at any depth above the page) or the output folder of any run this key recorded
-(the linkage store's runs), or a folder the caller names (compare's de-identified folder).
+holders' secrets, never in a destination, which is what people share: a folder above the page
+marked as a destination (destinations.is_destination: an --output folder or a side database, made
+with any key; only the page's own ancestors are looked at, never a folder's contents), the output
+folder of any run this key recorded (the linkage store's runs: also one made before the marker
+existed), or a folder the caller names (compare's de-identified folder).
 """
 from __future__ import annotations
 
@@ -12,16 +14,18 @@ import os
 import re
 from pathlib import Path
 
-from .side_database import is_side_database
+from .destinations import is_destination
 
 
 def destination_around(page: Path, destinations=()) -> Path | None:
-    """The destination folder that would hold `page` (a file or folder path, existing or not): a side
-    database at any depth above it, or one of `destinations` (folders) that holds it; None if none."""
+    """The destination folder that would hold `page` (a file or folder path, existing or not): a folder
+    marked as a destination (an --output folder or side database of any key) at any depth above it, or
+    one of `destinations` (folders) that holds it; None if none. Only `page` and its ancestors are
+    looked at, up to the file system's root."""
     page = Path(os.path.realpath(page))
     folders = [Path(os.path.realpath(d)) for d in destinations if d]
     for folder in (page, *page.parents):
-        if folder in folders or (folder.is_dir() and is_side_database(folder)):
+        if folder in folders or is_destination(folder):
             return folder
     return None
 
@@ -55,6 +59,21 @@ def refuse_inside_destination(page: Path, what: str, destinations=()) -> None:
     if folder is not None:
         raise ValueError(f"{what} {page} would be inside the destination folder {folder}, which is shared: "
                          "it shows original values; write it outside (e.g. beside the key)")
+
+
+def refuse_holding_destination(folder: Path, what: str, destinations=()) -> None:
+    """ValueError (one line) if `folder` (where pages go) is one of `destinations` or holds one at any
+    depth: a parent of a destination is where a person shares from (copies or zips it), and the pages
+    would go along. Only the named destinations are compared (no folder's contents are listed)."""
+    folder = Path(os.path.realpath(folder))
+    for destination in destinations:
+        if not destination:
+            continue
+        destination = Path(os.path.realpath(destination))
+        if destination == folder or folder in destination.parents:
+            raise ValueError(f"{what} {folder} {'is' if destination == folder else 'holds'} the destination folder "
+                             f"{destination}, which is shared: whoever gets a copy of it gets the report (original "
+                             "values); name a folder apart from the destination (the default is beside the key)")
 
 
 def recorded_destinations(key_file) -> list:

@@ -130,6 +130,10 @@ def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path |
             result.status = DRY_RUN
         elif target.exists():
             result.status, result.reason = SKIPPED, f"{ALREADY_PRESENT} (same input, same profile and key)"
+            # nothing is written now: this run's counts and lists (review items, changes, pixels) leave it out;
+            # the earlier run that wrote it reported them. Its pseudonym and UIDs stay (the linkage store).
+            result.removed, result.replaced, result.kept, result.review, result.changes = [], [], [], [], []
+            result.pixel = {}
         else:
             protected.unread = read.removed_values()
             protected.source, protected.removed = source, set(result.removed)

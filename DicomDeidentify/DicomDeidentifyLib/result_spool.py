@@ -18,6 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from .results import ALREADY_PRESENT, SKIPPED
+
 
 class ResultSpool:
     """A list-like store of FileResult: append, len, iteration (and indexing, by reading back).
@@ -28,12 +30,14 @@ class ResultSpool:
         self._length = 0
         self.statuses: collections.Counter = collections.Counter()   # status -> files
         self.review_items = 0
+        self.already_present = 0   # skipped: an earlier run wrote the output (results.ALREADY_PRESENT)
 
     def append(self, result) -> None:
         pickle.dump(result, self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self._length += 1
         self.statuses[result.status] += 1
         self.review_items += len(result.review)
+        self.already_present += result.status == SKIPPED and result.reason.startswith(ALREADY_PRESENT)
 
     def __len__(self) -> int:
         return self._length

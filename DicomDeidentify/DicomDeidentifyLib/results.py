@@ -6,8 +6,10 @@ from dataclasses import asdict, dataclass, field
 WRITTEN, SKIPPED, FAILED, DRY_RUN = "written", "skipped", "failed", "dry-run"
 HELD, REVIEW = "held", "review"
 ATTENTION = (HELD, REVIEW, FAILED, SKIPPED)
-# the reason (pipeline) of an input whose output an earlier run wrote: skipped, unread again
-ALREADY_PRESENT = "already present"   # what needs a person, in the order the summary and report list it
+# the reason (pipeline) of an input whose output an earlier run wrote: skipped, not written again (read, to
+# know its output's name), nothing of it counted or listed in this run
+ALREADY_PRESENT = "already present"
+ALREADY_PRESENT_TOTAL = "already_present"   # RunSummary.totals' key: of the skipped, those an earlier run wrote
 
 
 @dataclass
@@ -74,6 +76,10 @@ class RunSummary:
     def totals(self) -> dict:
         totals = {s: self.count(s) for s in (WRITTEN, SKIPPED, FAILED, DRY_RUN)}
         totals["files"] = len(self.results)
+        # of the skipped, those an earlier run wrote (pipeline: nothing written or counted now)
+        present = getattr(self.results, "already_present", None)
+        totals[ALREADY_PRESENT_TOTAL] = present if present is not None else sum(
+            1 for r in self.results if r.status == SKIPPED and r.reason.startswith(ALREADY_PRESENT))
         spooled = getattr(self.results, "review_items", None)
         totals["review_items"] = spooled if spooled is not None else sum(len(r.review) for r in self.results)
         return totals

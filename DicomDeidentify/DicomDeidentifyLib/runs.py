@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .batch import deidentify_paths
+from .destinations import check_destination_folder, mark_destination
 from .errors import SideDatabaseRefused
 # the side database's marker and rules live in a module without pydicom (the hook imports them at
 # Slicer's start, review NC1); re-exported here, where callers have always found them
@@ -25,7 +26,7 @@ from .bounded_read import ReadLimits
 from .keys import default_key_file, load_or_create_key
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
-from .page_places import recorded_destinations, refuse_inside_destination
+from .page_places import recorded_destinations, refuse_holding_destination, refuse_inside_destination
 from .pixel_cache import cache_folder
 from .report import RunReport
 from .result_spool import ResultSpool
@@ -62,9 +63,13 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
 
     Raises errors.ProfileError for an unfit fixed Patient's Name or ID (options.check_fixed_values),
     KeyFileError for a missing or unreadable key, ValueError for secrets placed inside
-    the destination (the report folder: inside any destination, page_places), a destination inside Slicer's DICOM database (check_destination), an input
-    inside the destination, or a destination inside an input (unless `destination_inside_input`:
-    the import routing's case, where the walk leaves the destination out).
+    the destination (the report folder: inside any destination, or holding this run's or a recorded
+    one, page_places), a destination that is a file or cannot be made or written
+    (destinations.check_destination_folder), a destination inside Slicer's DICOM database
+    (check_destination), an input inside the destination, or a destination inside an input (unless
+    `destination_inside_input`: the import routing's case, where the walk leaves the destination out).
+    An --output folder gets destinations.OUTPUT_MARKER with its first output (written now or already
+    present), so that pages are never placed in it, whichever key they belong to.
 
     `cluster` (an open cluster.DaskCluster): the files are processed on its workers; the key,
     linkage store, report and placing stay here, as in a local run (batch.deidentify_paths).
@@ -82,8 +87,13 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
                              "what is shared")
     # the report shows original values: never inside any destination (a side database, or the output
     # folder of an earlier run with this key), not only this run's
-    refuse_inside_destination(reports, "the report folder", recorded_destinations(key_path))
+    recorded = recorded_destinations(key_path)
+    refuse_inside_destination(reports, "the report folder", recorded)
+    # nor around it: a report folder that holds a destination is shared along with it (a zip of the parent)
+    refuse_holding_destination(reports, "the report folder", [destination, *recorded])
     check_destination(inputs, destination, destination_inside_input)
+    if not dry_run:
+        check_destination_folder(destination)   # a file, /proc, a read-only disk: one line, before the key
     if side_database and not dry_run:
         refusal = side_database_refusal(destination)
         if refusal:
@@ -104,7 +114,13 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         store = LinkageStore(linkage_path(key_path), keep_originals=linkage)
         store.start_run(run_id, destination, side_database, options.to_dict(), inputs)
 
+    marked = []   # an --output folder is marked as a destination with its first output (destinations.py)
+
     def on_result(result: FileResult) -> None:
+        # written now or by an earlier run (already present): a file of ours is there
+        if not (marked or dry_run or side_database) and result.output and _inside(result.output, destination):
+            mark_destination(destination)
+            marked.append(destination)
         if place is not None:
             place(result)
         report.add(result)

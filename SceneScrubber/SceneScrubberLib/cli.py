@@ -7,8 +7,8 @@ scrub writes a scrubbed copy, then checks it; check scans every file of a scene
 for the identifying values its own hierarchy holds and for the given terms.
 Only the scene's own files are read: data a storage node references outside the
 scene's folder is refused unless --allow-folder names a folder that holds it.
-Exit status: 0 clean, 1 identifying values found, 2 the input could not be read
-or was refused (one line on stderr says why; identifying values in it are masked).
+Exit status: 0 clean, 1 identifying values found, 2 a usage problem or the input could not
+be read or was refused (one line on stderr says why; identifying values in it are masked).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from .bundles import scrub_scene
+from DicomDeidentifyLib.command_line import OneLineParser, positive_int
 from DicomDeidentifyLib.spellings import key_of
 
 from .identity_matcher import MIN_KEY, IdentityMatcher, masked, matcher_for
@@ -28,8 +29,8 @@ EXIT_CLEAN, EXIT_FOUND, EXIT_REFUSED = 0, 1, 2
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="scene-scrubber", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(prog="scene-scrubber", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"scene-scrubber {_version()} (slicer-deidentify)")
     commands = parser.add_subparsers(dest="command", required=True)
     scrub = commands.add_parser("scrub", help="write a copy without patient information")
@@ -44,15 +45,16 @@ def main(argv=None) -> int:
     for command in (scrub, check):
         command.add_argument("--keep-uids", action="store_true",
                              help="keep study, series and instance UIDs (links to the DICOM database)")
-        command.add_argument("--shift-dates", type=int, metavar="DAYS",
-                             help="move DICOM dates back by DAYS instead of removing them")
+        command.add_argument("--shift-dates", type=positive_int, metavar="DAYS",
+                             help="move DICOM dates back by DAYS (1 or more) instead of removing them")
         command.add_argument("--allow-folder", action="append", default=[], type=Path, metavar="DIR",
                              help="a folder outside the scene's own from which its data may be read (repeatable)")
+    parser.commands = commands.choices   # an unrecognized argument names its subcommand's --help
     args = parser.parse_args(argv)
     # the matcher compares letters and digits ("A-1" is "a1"): a shorter key would be ignored silently
     short = [term for term in args.term if len(key_of(term)) < MIN_KEY]
     if short:
-        parser.error(f"--term needs {MIN_KEY} or more letters or digits")
+        commands.choices[args.command].error(f"--term needs {MIN_KEY} or more letters or digits")
     policy = ScrubPolicy(keep_uids=args.keep_uids, date_offset_days=args.shift_dates)
     # What is known to identify, for masking every line printed (the input's own name included).
     known = IdentityMatcher(terms=args.term)

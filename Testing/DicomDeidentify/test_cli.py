@@ -12,6 +12,7 @@ import pydicom
 import pytest
 from pydicom.uid import generate_uid
 
+from DicomDeidentifyLib.destinations import OUTPUT_MARKER
 from support.data import data_file, read, save
 
 CLI = Path(sys.executable).parent / "dicom-deidentify"
@@ -47,8 +48,9 @@ def test_anonymize_a_folder(tmp_path, inputs):
     assert "4 files" in result.stdout and "2 written, 1 skipped, 1 failed" in result.stdout
     assert "file/s" in result.stderr                        # the progress bar
     assert tree_digest(inputs) == before                     # inputs never touched
-    outputs = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    outputs = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and p.name != OUTPUT_MARKER]
     assert len(outputs) == 2 and all(p.suffix == ".dcm" for p in outputs)
+    assert (tmp_path / "out" / OUTPUT_MARKER).is_file()     # what marks the folder as a destination, any key
     assert not any("DOE" in str(p) or "CT_small" in str(p) for p in outputs)   # no input names reused
     # secrets: owner-only, beside the key, never in the output
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
@@ -150,11 +152,12 @@ def test_a_run_killed_with_sigkill_resumes_without_partial_files_or_duplicates(t
     assert 0 < written_before < 600
     result = run("anonymize", tmp_path / "in", "--output", out, "--key-file", key, "--quiet")
     assert result.returncode == 0, result.stdout
-    files = [p for p in out.rglob("*") if p.is_file()]
+    files = [p for p in out.rglob("*") if p.is_file() and p.name != OUTPUT_MARKER]
     assert not [p for p in files if p.name.endswith(".partial")]
     assert len(files) == 600
     assert len({pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID for p in files}) == 600
-    assert f"{600 - written_before} written, {written_before} skipped, 0 failed" in result.stdout
+    assert (f"{600 - written_before} written, {written_before} skipped ({written_before} already present, not "
+            "written again), 0 failed") in result.stdout
 
 
 def test_dry_run_shows_what_would_change_per_attribute_and_file(tmp_path, inputs):

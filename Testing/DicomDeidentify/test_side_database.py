@@ -182,7 +182,7 @@ def test_secrets_are_owner_only_the_side_database_holds_no_original_and_lookup_m
 
 def test_lookup_without_a_linkage_store_says_so(tmp_path):
     result = run("lookup", "ANON123", "--key-file", tmp_path / "nothing" / "k", check_ok=False)
-    assert result.returncode == 1 and "no linkage store" in result.stderr
+    assert result.returncode == 2 and "no linkage store" in result.stderr   # a usage problem: the wrong key
 
 
 def test_export_mapping_writes_the_midi_b_csv_files(tmp_path):

@@ -201,7 +201,7 @@ def test_a_term_with_fewer_than_three_letters_or_digits_is_refused(tmp_path, ter
     for command in (["check", str(mrb)], ["scrub", str(mrb), "--output", str(tmp_path / "out.mrb")]):
         run = subprocess.run([str(CLI), *command, "--term", term], capture_output=True, text=True)
         assert run.returncode == 2 and "Traceback" not in run.stderr
-        assert run.stderr.strip().splitlines()[-1].endswith("--term needs 3 or more letters or digits")
+        assert run.stderr == f"error: --term needs 3 or more letters or digits; see scene-scrubber {command[0]} --help\n"
     assert not (tmp_path / "out.mrb").exists()
 
 
