@@ -179,46 +179,22 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         self.options.review_decisions = self.logic.loadOptions().review_decisions
 
     # -- the options: the panel shows a DeidentifyOptions and reads one back -----------------------
-    _CHECKBOXES = {
-        "retain_safe_private": "retainSafePrivateCheckBox", "retain_uids": "retainUIDsCheckBox",
-        "retain_device_identity": "retainDeviceIdentityCheckBox",
-        "retain_institution_identity": "retainInstitutionIdentityCheckBox",
-        "retain_patient_characteristics": "retainPatientCharacteristicsCheckBox",
-        "clean_descriptors": "cleanDescriptorsCheckBox", "clean_structured_content": "cleanStructuredContentCheckBox",
-        "clean_graphics": "cleanGraphicsCheckBox", "clean_pixel_data": "cleanPixelDataCheckBox",
-        "pseudonym_keeps_sex": "pseudonymKeepsSexCheckBox",
-        "allow_creator_on_higher_level": "allowCreatorOnHigherLevelCheckBox",
-    }
-    _DATES = ["remove", "full", "modified"]
-    _IDENTITIES = ["pseudonym", "clear", "fixed"]
-    _BURNED_IN = ["hold", "refuse"]
-
+    # Which widget shows which setting, through which property, is declared with the setting
+    # (DicomDeidentifyLib.options: OptionInfo.widget, panel_widgets, panel_values, panel_settings).
     def _showOptions(self, options):
+        from DicomDeidentifyLib.options import panel_values
         self.options = options
-        for field, name in self._CHECKBOXES.items():
-            getattr(self.ui, name).checked = getattr(options, field)
-        self.ui.datesComboBox.currentIndex = self._DATES.index(options.dates.value)
-        self.ui.identityComboBox.currentIndex = self._IDENTITIES.index(options.identity.value)
-        self.ui.burnedInComboBox.currentIndex = self._BURNED_IN.index(options.burned_in)
-        self.ui.fixedNameLineEdit.text = options.fixed_patient_name
-        self.ui.fixedIDLineEdit.text = options.fixed_patient_id
-        self.ui.extraSafePrivateLineEdit.text = "; ".join(options.to_dict()["extra_safe_private"])
+        for name, prop, value in panel_values(options):
+            setattr(getattr(self.ui, name), prop, value)
 
     def _readOptions(self):
         """The panel's options (the saved review decisions kept) and save them (options into the
         settings, decisions beside the key)."""
         from DicomDeidentifyLib import DeidentifyOptions
-        data = self.options.to_dict()
-        for field, name in self._CHECKBOXES.items():
-            data[field] = getattr(self.ui, name).checked
-        data["dates"] = self._DATES[self.ui.datesComboBox.currentIndex]
-        data["identity"] = self._IDENTITIES[self.ui.identityComboBox.currentIndex]
-        data["burned_in"] = self._BURNED_IN[self.ui.burnedInComboBox.currentIndex]
-        data["fixed_patient_name"] = self.ui.fixedNameLineEdit.text
-        data["fixed_patient_id"] = self.ui.fixedIDLineEdit.text
-        data["extra_safe_private"] = [t.strip() for t in self.ui.extraSafePrivateLineEdit.text.split(";") if t.strip()]
+        from DicomDeidentifyLib.options import panel_settings, panel_widgets
+        shown = {name: getattr(getattr(self.ui, name), prop) for name, (_setting, prop) in panel_widgets().items()}
         try:
-            options = DeidentifyOptions.from_dict(data)
+            options = DeidentifyOptions.from_dict(panel_settings(self.options, shown))
         except (ValueError, IndexError) as error:
             from DicomDeidentifyLib.errors import ProfileError
             raise ProfileError(_("The profile is not valid: {error}").format(error=error)) from None
