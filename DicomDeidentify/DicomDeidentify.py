@@ -520,12 +520,6 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
     def setLinkageEnabled(self, enabled):
         slicer.app.userSettings().setValue(self._key(SETTINGS_LINKAGE), "true" if enabled else "false")
 
-    def _createKey(self, keyFile):
-        # First use of a key location (its folder does not exist yet, or holds only saved review
-        # decisions) creates the key; after that a missing key is an error, never silently a new one.
-        from DicomDeidentifyLib.review_store import key_location_unused
-        return key_location_unused(keyFile)
-
     # -- runs --------------------------------------------------------------------------------------
     def deidentifyFolder(self, inputFolder, outputFolder, options=None, keyFile=None, progress=None, cancel=None,
                          sideDatabase=False, linkage=None):
@@ -536,8 +530,8 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         options = options or self.loadOptions()
         self.ensurePixelPackages(options)
         # One process inside Slicer: worker processes would each start a copy of the application.
-        run = deidentify_folder([inputFolder], outputFolder, options, key_file=keyFile,
-                                create_key=self._createKey(keyFile), side_database=sideDatabase,
+        # A missing key is created on first use of its location only (keys.may_create_key, the library's rule).
+        run = deidentify_folder([inputFolder], outputFolder, options, key_file=keyFile, side_database=sideDatabase,
                                 linkage=self.linkageEnabled() if linkage is None else linkage, jobs=1,
                                 progress=progress, cancel=cancel)
         # The key file setting is the panel's (keyFileSelector) alone: a run with another key, e.g. the
@@ -546,9 +540,8 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
 
     def importController(self):
         from DicomDeidentifyLib.import_controller import ImportController
-        keyFile = self.keyFile()
-        return ImportController(self.sideDatabaseDirectory(), self.loadOptions(), key_file=keyFile,
-                                linkage=self.linkageEnabled(), create_key=self._createKey(keyFile))
+        return ImportController(self.sideDatabaseDirectory(), self.loadOptions(), key_file=self.keyFile(),
+                                linkage=self.linkageEnabled())   # a missing key: keys.may_create_key decides
 
     def importPaths(self, paths, progress=None, cancel=None):
         """De-identify `paths` into the side database and index what was released; the ImportOutcome."""

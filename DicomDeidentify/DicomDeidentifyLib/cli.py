@@ -55,8 +55,7 @@ from pathlib import Path  # noqa: E402
 
 from . import __version__  # noqa: E402
 from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimits
-from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home,
-                   write_key)
+from .keys import KeyFileError, default_key_file, load_key, make_private_dir, secrets_home, write_key
 from .extras import missing_pixel_modules, pixels_missing_message
 from .linkage import LinkageStore, linkage_path
 from .options import OPTIONS, DeidentifyOptions, IdentityMode
@@ -622,8 +621,8 @@ def run_compare(args) -> int:
             raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
         make_private_dir(args.html.parent)   # a missing folder is made (owner-only: the page shows originals)
     key = None
-    if args.key_file or default_key_file().exists():
-        key, _ = load_or_create_key(args.key_file)
+    if args.key_file or default_key_file().exists():   # read only: comparing never creates a key
+        key = load_key(Path(args.key_file) if args.key_file else default_key_file())
     failed = []
     store = _store(args.key_file) if args.original.is_dir() and args.deidentified.is_dir() else None
     recorded = store.recorded_files() if store is not None else {}

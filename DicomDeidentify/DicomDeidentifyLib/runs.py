@@ -60,8 +60,11 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     (import_controller.Holder): a file with a kept value or pixels not proven clean is held in
     held/pending/ beside the key, outside the side database; RunResult.held lists them.
 
+    A missing key is created when `create_key` asks for it or on first use of its location
+    (keys.may_create_key: the one rule; RunResult.key_created says so).
+
     Raises errors.ProfileError for an unfit fixed Patient's Name or ID (options.check_fixed_values),
-    KeyFileError for a missing or unreadable key, ValueError for secrets placed inside
+    KeyFileError for a missing key that may not be created or an unreadable one, ValueError for secrets placed inside
     the destination (the report folder: inside any destination, page_places), a destination inside Slicer's DICOM database (check_destination), an input
     inside the destination, or a destination inside an input (unless `destination_inside_input`:
     the import routing's case, where the walk leaves the destination out).
