@@ -167,13 +167,15 @@ def load_key(path: Path) -> bytes:
 
 
 def key_location_unused(key_file) -> bool:
-    """Whether a key location has never been used: its folder does not exist, or holds nothing but
-    saved review decisions (saving decisions before the first run must not turn "first use, create
-    the key" into "the key is missing")."""
+    """Whether a key location has never been used: its folder does not exist, or holds saved review
+    decisions and nothing else (saving decisions before the first run must not turn "first use, create
+    the key" into "the key is missing"). An existing empty folder is not a first use: someone made it
+    (or emptied it), and the command line has always refused a missing key there."""
     folder = Path(key_file).parent
     if not folder.exists():
         return True
-    return not Path(key_file).exists() and all(entry.name == REVIEW_STORE_FILE_NAME for entry in folder.iterdir())
+    entries = [entry.name for entry in folder.iterdir()]
+    return not Path(key_file).exists() and entries == [REVIEW_STORE_FILE_NAME]
 
 
 def may_create_key(path, create: bool = False) -> bool:
@@ -181,7 +183,7 @@ def may_create_key(path, create: bool = False) -> bool:
 
     True when asked (`create`: the command line's --create-key, create_key=True of runs.deidentify_folder
     or import_controller.ImportController), or on first use of the location (key_location_unused: the
-    key's folder does not exist yet, or holds nothing but saved review decisions). Otherwise a missing
+    key's folder does not exist yet, or holds saved review decisions and nothing else). Otherwise a missing
     key is an error: a new key would silently give other pseudonyms, UIDs and date shifts than the
     earlier runs' (the key's folder holds their linkage store, reports or held files). The caller
     announces a key it created (RunResult.key_created). Nothing else decides it: the Slicer panel

@@ -2,6 +2,11 @@
 
 One typed object, saved and loaded as JSON so the CLI, the Slicer module and
 the run report all record exactly the profile that was applied.
+
+Each setting is declared once, with its OptionInfo as the field's metadata (standard name, Table
+E.1-1 column, CID 7050 code, command-line flag and help, panel widget, report label); OPTIONS,
+OPTION_CODES, NOT_IMPLEMENTED, the method codes, the panel's mapping (panel_widgets) and the report's
+profile table (profile_rows) are read from it, and so are cli.py's flags.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """One rule decides whether a missing key is created (issue 17, item 4): keys.may_create_key. Asked for
 (--create-key, create_key=True), or on first use of the key's location (its folder does not exist, or
-holds only saved review decisions); otherwise a missing key is an error, since a new key would give other
+holds saved review decisions and nothing else); otherwise a missing key is an error, since a new key would give other
 pseudonyms than the earlier runs'. The command line, the Python API, the import controller and the
 Slicer panel all go through it; compare never creates a key."""
 import ast
@@ -41,6 +41,9 @@ def test_the_rule_asked_or_first_use_of_the_location(tmp_path):
     assert may_create_key(fresh)              # decisions saved before the first run: still first use
     used = used_location(tmp_path)
     assert not may_create_key(used) and may_create_key(used, create=True)
+    empty = tmp_path / "empty" / "pseudonym.key"
+    empty.parent.mkdir(mode=0o700)
+    assert not may_create_key(empty)          # someone made (or emptied) the folder: not a first use
     used.write_text("00" * 32)
     assert not key_location_unused(used)
     assert review_store.key_location_unused is key_location_unused   # one function, where the panel found it

@@ -177,3 +177,11 @@ def test_the_reports_profile_table_lists_every_setting_by_its_label(tmp_path):
     assert {name: label.replace("&#39;", "'") for name, label, _ in rows} == {n: i.label for n, i in OPTIONS.items()}
     assert dict((name, value) for name, _, value in rows)["retain_uids"] == "True"
     assert json.loads(Path(run.report_json).read_text())["profile"]["retain_uids"] is True
+
+
+def test_the_engines_retain_columns_are_declared_columns():
+    """engine.RETAIN_COLUMNS (the columns whose kept values are reviewed as "kept by option") is the
+    engine's decision, not a list of options: but it names only columns the declaration has."""
+    from DicomDeidentifyLib.engine import RETAIN_COLUMNS
+    declared = {column for info in OPTIONS.values() for column in info.columns.values()}
+    assert RETAIN_COLUMNS < declared and "retain_long_modified_dates" not in RETAIN_COLUMNS
