@@ -212,7 +212,6 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                         "patient: keep them out of shared logs; the report lists them, for key holders)")
 
 
-
 def _flag_kind(name: str, info) -> dict:
     """argparse's arguments for the flag of setting `name` (its options.OptionInfo `info`), after the
     setting's kind: on/off (store_true), one of choices, a list (repeatable), a path, or text."""

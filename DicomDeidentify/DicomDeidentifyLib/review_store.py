@@ -13,7 +13,8 @@ import json
 import os
 from pathlib import Path
 
-from .keys import REVIEW_STORE_FILE_NAME, key_location_unused, make_private_dir   # noqa: F401 (the rule lives in keys)
+from .keys import REVIEW_STORE_FILE_NAME, make_private_dir
+from .keys import key_location_unused  # noqa: F401 (the rule lives in keys; the name stays here for earlier callers)
 from .options import DeidentifyOptions
 from .review import ANY_VALUE, ReviewDecision
 
