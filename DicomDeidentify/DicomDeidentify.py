@@ -179,46 +179,22 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         self.options.review_decisions = self.logic.loadOptions().review_decisions
 
     # -- the options: the panel shows a DeidentifyOptions and reads one back -----------------------
-    _CHECKBOXES = {
-        "retain_safe_private": "retainSafePrivateCheckBox", "retain_uids": "retainUIDsCheckBox",
-        "retain_device_identity": "retainDeviceIdentityCheckBox",
-        "retain_institution_identity": "retainInstitutionIdentityCheckBox",
-        "retain_patient_characteristics": "retainPatientCharacteristicsCheckBox",
-        "clean_descriptors": "cleanDescriptorsCheckBox", "clean_structured_content": "cleanStructuredContentCheckBox",
-        "clean_graphics": "cleanGraphicsCheckBox", "clean_pixel_data": "cleanPixelDataCheckBox",
-        "pseudonym_keeps_sex": "pseudonymKeepsSexCheckBox",
-        "allow_creator_on_higher_level": "allowCreatorOnHigherLevelCheckBox",
-    }
-    _DATES = ["remove", "full", "modified"]
-    _IDENTITIES = ["pseudonym", "clear", "fixed"]
-    _BURNED_IN = ["hold", "refuse"]
-
+    # Which widget shows which setting, through which property, is declared with the setting
+    # (DicomDeidentifyLib.options: OptionInfo.widget, panel_widgets, panel_values, panel_settings).
     def _showOptions(self, options):
+        from DicomDeidentifyLib.options import panel_values
         self.options = options
-        for field, name in self._CHECKBOXES.items():
-            getattr(self.ui, name).checked = getattr(options, field)
-        self.ui.datesComboBox.currentIndex = self._DATES.index(options.dates.value)
-        self.ui.identityComboBox.currentIndex = self._IDENTITIES.index(options.identity.value)
-        self.ui.burnedInComboBox.currentIndex = self._BURNED_IN.index(options.burned_in)
-        self.ui.fixedNameLineEdit.text = options.fixed_patient_name
-        self.ui.fixedIDLineEdit.text = options.fixed_patient_id
-        self.ui.extraSafePrivateLineEdit.text = "; ".join(options.to_dict()["extra_safe_private"])
+        for name, prop, value in panel_values(options):
+            setattr(getattr(self.ui, name), prop, value)
 
     def _readOptions(self):
         """The panel's options (the saved review decisions kept) and save them (options into the
         settings, decisions beside the key)."""
         from DicomDeidentifyLib import DeidentifyOptions
-        data = self.options.to_dict()
-        for field, name in self._CHECKBOXES.items():
-            data[field] = getattr(self.ui, name).checked
-        data["dates"] = self._DATES[self.ui.datesComboBox.currentIndex]
-        data["identity"] = self._IDENTITIES[self.ui.identityComboBox.currentIndex]
-        data["burned_in"] = self._BURNED_IN[self.ui.burnedInComboBox.currentIndex]
-        data["fixed_patient_name"] = self.ui.fixedNameLineEdit.text
-        data["fixed_patient_id"] = self.ui.fixedIDLineEdit.text
-        data["extra_safe_private"] = [t.strip() for t in self.ui.extraSafePrivateLineEdit.text.split(";") if t.strip()]
+        from DicomDeidentifyLib.options import panel_settings, panel_widgets
+        shown = {name: getattr(getattr(self.ui, name), prop) for name, (_setting, prop) in panel_widgets().items()}
         try:
-            options = DeidentifyOptions.from_dict(data)
+            options = DeidentifyOptions.from_dict(panel_settings(self.options, shown))
         except (ValueError, IndexError) as error:
             from DicomDeidentifyLib.errors import ProfileError
             raise ProfileError(_("The profile is not valid: {error}").format(error=error)) from None
@@ -544,12 +520,6 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
     def setLinkageEnabled(self, enabled):
         slicer.app.userSettings().setValue(self._key(SETTINGS_LINKAGE), "true" if enabled else "false")
 
-    def _createKey(self, keyFile):
-        # First use of a key location (its folder does not exist yet, or holds only saved review
-        # decisions) creates the key; after that a missing key is an error, never silently a new one.
-        from DicomDeidentifyLib.review_store import key_location_unused
-        return key_location_unused(keyFile)
-
     # -- runs --------------------------------------------------------------------------------------
     def deidentifyFolder(self, inputFolder, outputFolder, options=None, keyFile=None, progress=None, cancel=None,
                          sideDatabase=False, linkage=None):
@@ -560,8 +530,8 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         options = options or self.loadOptions()
         self.ensurePixelPackages(options)
         # One process inside Slicer: worker processes would each start a copy of the application.
-        run = deidentify_folder([inputFolder], outputFolder, options, key_file=keyFile,
-                                create_key=self._createKey(keyFile), side_database=sideDatabase,
+        # A missing key is created on first use of its location only (keys.may_create_key, the library's rule).
+        run = deidentify_folder([inputFolder], outputFolder, options, key_file=keyFile, side_database=sideDatabase,
                                 linkage=self.linkageEnabled() if linkage is None else linkage, jobs=1,
                                 progress=progress, cancel=cancel)
         # The key file setting is the panel's (keyFileSelector) alone: a run with another key, e.g. the
@@ -570,9 +540,8 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
 
     def importController(self):
         from DicomDeidentifyLib.import_controller import ImportController
-        keyFile = self.keyFile()
-        return ImportController(self.sideDatabaseDirectory(), self.loadOptions(), key_file=keyFile,
-                                linkage=self.linkageEnabled(), create_key=self._createKey(keyFile))
+        return ImportController(self.sideDatabaseDirectory(), self.loadOptions(), key_file=self.keyFile(),
+                                linkage=self.linkageEnabled())   # a missing key: keys.may_create_key decides
 
     def importPaths(self, paths, progress=None, cancel=None):
         """De-identify `paths` into the side database and index what was released; the ImportOutcome."""

@@ -56,11 +56,10 @@ from pathlib import Path  # noqa: E402
 from . import __version__  # noqa: E402
 from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimits
 from .command_line import OneLineParser, positive_int, positive_megabytes
-from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home,
-                   write_key)
+from .keys import KeyFileError, default_key_file, load_key, make_private_dir, secrets_home, write_key
 from .extras import missing_pixel_modules, pixels_missing_message
 from .linkage import LinkageStore, linkage_path
-from .options import DateMode, DeidentifyOptions, IdentityMode
+from .options import OPTIONS, DeidentifyOptions, IdentityMode
 from .results import ALREADY_PRESENT_TOTAL, ATTENTION, FAILED, HELD, SKIPPED, attention
 from .runs import deidentify_folder
 from .worker_pool import machine_jobs
@@ -162,42 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
-    o = parser.add_argument_group("PS3.15 Table E.1-1 options (default: the basic profile alone)")
-    o.add_argument("--retain-safe-private", action="store_true")
-    o.add_argument("--retain-uids", action="store_true")
-    o.add_argument("--retain-device-identity", action="store_true")
-    o.add_argument("--retain-institution-identity", action="store_true")
-    o.add_argument("--retain-patient-characteristics", action="store_true")
-    o.add_argument("--retain-dates", choices=["full", "modified"], help="retain longitudinal temporal information")
-    o.add_argument("--clean-descriptors", action="store_true")
-    o.add_argument("--clean-structured-content", action="store_true")
-    o.add_argument("--clean-graphics", action="store_true")
-    o.add_argument("--clean-pixel-data", action="store_true",
-                   help="look for burned-in text in every image (text detector, region rules) and blank it; an "
-                        "image is marked clean only when a second check finds none left; cleaned images are "
-                        "written uncompressed")
-    o.add_argument("--burned-in", choices=["hold", "refuse"],
-                   help="images likely to show identity that are not cleaned: hold (write, flagged for review; "
-                        "the default) or refuse (write nothing)")
-    o.add_argument("--pixel-rules", type=Path, metavar="FILE", help="extra region rules (JSON) for --clean-pixel-data")
-    o.add_argument("--clean-recognizable-visual-features", action="store_true",
-                   help="accepted; not implemented yet, never claimed")
-    p = parser.add_argument_group("patient identity and private tags")
-    p.add_argument("--identity", choices=[m.value for m in IdentityMode],
-                   help="pseudonym (default): fantasy name and ID from the key; clear: empty; "
-                        "fixed: --patient-name/--patient-id")
-    p.add_argument("--keep-sex", action="store_true",
-                   help="the pseudonym's given name gets a female or male ending after Patient's Sex (F or M), so "
-                        "the name shows the sex; Patient's Sex itself is kept only with "
-                        "--retain-patient-characteristics (the basic profile empties it); no effect with "
-                        "--identity clear or fixed")
-    p.add_argument("--patient-name", help="with --identity fixed (default ANONYMOUS); refused without it")
-    p.add_argument("--patient-id", help="with --identity fixed (default ANONYMOUS); refused without it")
-    p.add_argument("--extra-safe-private", action="append", default=[], metavar="GGGG,CREATOR,EE",
-                   help="another private attribute to keep under --retain-safe-private (repeatable)")
-    p.add_argument("--allow-creator-on-higher-level", action="store_true",
-                   help="look for a private creator in enclosing data sets too")
-    p.add_argument("--skip-deidentified", action="store_true", help="skip files with Patient Identity Removed = YES")
+    groups = {"profile": parser.add_argument_group("PS3.15 Table E.1-1 options (default: the basic profile alone)"),
+              "identity": parser.add_argument_group("patient identity and private tags")}
+    for name, info in OPTIONS.items():   # each flag as its setting declares it (options.OptionInfo)
+        if info.flag:
+            groups[info.group].add_argument(info.flag, help=info.help, **_flag_kind(name, info))
+    p = groups["identity"]
     p.add_argument("--profile", type=Path, help="a profile saved as JSON or TOML; flags given here change it")
     r = parser.add_argument_group("run")
     r.add_argument("--key-file", type=Path, help=f"pseudonym key (default {secrets_home()}/pseudonym.key)")
@@ -217,6 +186,20 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                    help="name the files that need attention by their input path (and reason in full) in the "
                         "summary; without it, by output name and number only (input paths often name the "
                         "patient: keep them out of shared logs; the report lists them, for key holders)")
+
+
+def _flag_kind(name: str, info) -> dict:
+    """argparse's arguments for the flag of setting `name` (its options.OptionInfo `info`), after the
+    setting's kind: on/off (store_true), one of choices, a list (repeatable), a path, or text."""
+    default = DeidentifyOptions.__dataclass_fields__[name].default
+    if default is False:
+        return {"action": "store_true"}
+    if info.flag_choices or info.choices:
+        return {"choices": list(info.flag_choices or info.choices)}
+    kind = {"metavar": info.metavar} if info.metavar else {}
+    if isinstance(default, tuple):
+        return {"action": "append", "default": [], **kind}
+    return {"type": Path, **kind} if info.path else kind
 
 
 def load_profile(path: Path) -> DeidentifyOptions:
@@ -243,34 +226,21 @@ def load_profile(path: Path) -> DeidentifyOptions:
 
 
 def options_from_args(args) -> DeidentifyOptions:
+    """The profile of --profile (or the basic profile) with every option flag given applied on top:
+    a flag changes its setting only when given (an on/off flag switches on; a repeatable one adds to
+    the profile's list); UserError naming the flag for a value the setting refuses."""
     options = load_profile(args.profile) if args.profile else DeidentifyOptions()
-    for flag in ("retain_safe_private", "retain_uids", "retain_device_identity", "retain_institution_identity",
-                 "retain_patient_characteristics", "clean_descriptors", "clean_structured_content",
-                 "clean_graphics", "clean_pixel_data", "clean_recognizable_visual_features",
-                 "allow_creator_on_higher_level", "skip_deidentified"):
-        if getattr(args, flag):
-            setattr(options, flag, True)
-    if args.retain_dates:
-        options.dates = DateMode(args.retain_dates)
-    if args.burned_in:
-        options.burned_in = args.burned_in
-    if args.pixel_rules:
-        options.pixel_rules_file = str(args.pixel_rules)
-    # A flag changes the profile only when given: a profile file's settings stay otherwise.
-    if args.identity:
-        options.identity = IdentityMode(args.identity)
-    if args.keep_sex:
-        options.pseudonym_keeps_sex = True
-    if args.patient_name is not None:
-        options.fixed_patient_name = args.patient_name
-    if args.patient_id is not None:
-        options.fixed_patient_id = args.patient_id
-    if args.extra_safe_private:
-        options.extra_safe_private = tuple(options.extra_safe_private) + tuple(args.extra_safe_private)
-        try:
+    for name, info in OPTIONS.items():
+        value = getattr(args, info.dest) if info.flag else None
+        if value is None or value is False or value == []:
+            continue
+        if isinstance(value, list):
+            value = tuple(getattr(options, name)) + tuple(value)
+        setattr(options, name, str(value) if info.path else value)
+        try:   # DateMode and IdentityMode from their values, the private tags parsed, as from a profile
             options.__post_init__()
         except ValueError as error:
-            raise UserError(f"--extra-safe-private: {error}") from error
+            raise UserError(f"{info.flag}: {error}") from error
     return options
 
 
@@ -283,8 +253,7 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
         raise UserError(f"--patient-name and --patient-id are for --identity fixed (the identity is "
                         f"{options.identity.value}, so they would be ignored): add --identity fixed, or leave them out")
     for name, problem in options.fixed_value_problems():   # the library refuses them too (check_fixed_values)
-        flag = {"fixed_patient_name": "--patient-name", "fixed_patient_id": "--patient-id"}[name]
-        raise UserError(f"{flag} {problem}: give another value")
+        raise UserError(f"{OPTIONS[name].flag} {problem}: give another value")
     missing = missing_pixel_modules() if options.clean_pixel_data or options.clean_graphics else []
     if missing and options.clean_pixel_data:
         raise UserError(pixels_missing_message("--clean-pixel-data", missing))
@@ -313,7 +282,7 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
                   side_database: bool = False, linkage: bool = True, limits: ReadLimits | None = None,
                   verbose: bool = False, cluster=None) -> int:
     for name in options.requested_but_not_implemented():
-        print(f"warning: --{name.replace('_', '-')} is not implemented yet: the option is not claimed in the output",
+        print(f"warning: {OPTIONS[name].flag} is not implemented yet: the option is not claimed in the output",
               file=sys.stderr)
     if options.clean_pixel_data:
         from .pixel_detector import detector_available
@@ -657,8 +626,8 @@ def run_compare(args) -> int:
             raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
         make_private_dir(args.html.parent)   # a missing folder is made (owner-only: the page shows originals)
     key = None
-    if args.key_file or default_key_file().exists():
-        key, _ = load_or_create_key(args.key_file)
+    if args.key_file or default_key_file().exists():   # read only: comparing never creates a key
+        key = load_key(Path(args.key_file) if args.key_file else default_key_file())
     failed = []
     store = _store(args.key_file) if args.original.is_dir() and args.deidentified.is_dir() else None
     # the records of the runs into THIS folder (an earlier destination of the same inputs too)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from .dicom_io import read_dataset, write_dataset
-from .keys import default_key_file, make_private_dir
+from .keys import default_key_file, make_private_dir, may_create_key
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
 from .results import SKIPPED, WRITTEN, FileResult, ReviewItem
@@ -122,7 +122,9 @@ class Holder:
 
 class ImportController:
     def __init__(self, side_database, options: DeidentifyOptions | None = None, *, key_file=None,
-                 linkage: bool = True, jobs: int = 1, create_key: bool = True):
+                 linkage: bool = True, jobs: int = 1, create_key: bool = False):
+        """`create_key`: create a missing key even where its location was used before; without it, the
+        key is created only on first use of its location (keys.may_create_key, the one rule)."""
         self.side_database = Path(side_database).resolve()
         self.options = options or DeidentifyOptions()
         self.key_file = Path(key_file) if key_file else default_key_file()
@@ -132,10 +134,12 @@ class ImportController:
     def import_paths(self, paths, progress: Callable | None = None,
                      cancel: threading.Event | None = None) -> ImportOutcome:
         """De-identify `paths` into the side database; hold back files that need a decision."""
+        # the rule, before the Holder makes the held files' folders beside the key (no longer a first use then)
+        create_key = may_create_key(self.key_file, self.create_key)
         holder = Holder(self, ImportOutcome())
         try:
             holder.outcome.run = deidentify_folder(paths, self.side_database, self.options, key_file=self.key_file,
-                                                   create_key=self.create_key, side_database=True,
+                                                   create_key=create_key, side_database=True,
                                                    linkage=self.linkage, jobs=self.jobs, progress=progress,
                                                    cancel=cancel, place=holder.place,
                                                    destination_inside_input=True)   # import_routing: walk leaves it out

@@ -2,8 +2,10 @@
 
 Every pseudonym, UID and date offset derives from this key, so losing or
 replacing it breaks consistency with earlier runs: a missing key is an error,
-except on true first use (the secrets folder does not exist yet), when a new
-key is created and announced.
+except when asked for (--create-key) or on true first use of its location (the
+key's folder does not exist yet, or holds only saved review decisions), when a
+new key is created and announced: may_create_key, the one rule every caller
+(command line, Slicer panel, import, Python API) goes through.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 
 KEY_BYTES = 32
 KEY_FILE_NAME = "pseudonym.key"
+REVIEW_STORE_FILE_NAME = "review_decisions.json"   # review_store's file beside the key; may precede the key
 KEY_WRITE_WAIT_SECONDS = 5   # an empty key file may be one another process is writing
 ENV_HOME = "SLICER_DEIDENTIFY_HOME"
 
@@ -163,13 +166,39 @@ def load_key(path: Path) -> bytes:
     return key
 
 
+def key_location_unused(key_file) -> bool:
+    """Whether a key location has never been used: its folder does not exist, or holds saved review
+    decisions and nothing else (saving decisions before the first run must not turn "first use, create
+    the key" into "the key is missing"). An existing empty folder is not a first use: someone made it
+    (or emptied it), and the command line has always refused a missing key there."""
+    folder = Path(key_file).parent
+    if not folder.exists():
+        return True
+    entries = [entry.name for entry in folder.iterdir()]
+    return not Path(key_file).exists() and entries == [REVIEW_STORE_FILE_NAME]
+
+
+def may_create_key(path, create: bool = False) -> bool:
+    """Whether a missing key at `path` may be created: the one key-creation rule.
+
+    True when asked (`create`: the command line's --create-key, create_key=True of runs.deidentify_folder
+    or import_controller.ImportController), or on first use of the location (key_location_unused: the
+    key's folder does not exist yet, or holds saved review decisions and nothing else). Otherwise a missing
+    key is an error: a new key would silently give other pseudonyms, UIDs and date shifts than the
+    earlier runs' (the key's folder holds their linkage store, reports or held files). The caller
+    announces a key it created (RunResult.key_created). Nothing else decides it: the Slicer panel
+    and the import pass no rule of their own."""
+    return bool(create) or key_location_unused(path)
+
+
 def load_or_create_key(path: Path | None = None, create: bool = False) -> tuple[bytes, bool]:
-    """(key, created). Creates only when asked, or on first use of the default location."""
+    """(key, created): the key at `path` (default_key_file() when None), created when it is missing
+    and may_create_key(path, create) allows it. Raises KeyFileError for a missing key that may not be
+    created, or one that cannot be used (load_key)."""
     path = Path(path) if path else default_key_file()
     if path.exists():
         return load_key(path), False
-    first_use = path == default_key_file() and not path.parent.exists()
-    if create or first_use:
+    if may_create_key(path, create):
         try:
             return create_key(path), True
         except FileExistsError:   # another run created it a moment ago: use that key, finished

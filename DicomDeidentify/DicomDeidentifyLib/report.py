@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .keys import make_private_dir
-from .options import DeidentifyOptions
+from .options import DeidentifyOptions, profile_rows
 from .results import ATTENTION, FileResult, RunSummary, attention
 from .tables import profile_table
 
@@ -239,6 +239,7 @@ def render_html(doc: dict) -> str:
     return render("report.html.j2", doc=doc,
                   groups=[(kind, [f for f in files if f.get("attention") == kind]) for kind in ATTENTION],
                   attention_files=[f for f in files if f.get("attention")],
+                  profile_rows=profile_rows(doc["profile"]),   # each setting by its label (options.OptionInfo)
                   attribute_rows=[(name, attributes["removed"].get(name, ""), attributes["replaced"].get(name, ""),
                                    attributes["kept"].get(name, ""))
                                   for name in sorted(set().union(*attributes.values()))])

@@ -13,11 +13,10 @@ import json
 import os
 from pathlib import Path
 
-from .keys import make_private_dir
+from .keys import REVIEW_STORE_FILE_NAME, make_private_dir
+from .keys import key_location_unused  # noqa: F401 (the rule lives in keys; the name stays here for earlier callers)
 from .options import DeidentifyOptions
 from .review import ANY_VALUE, ReviewDecision
-
-REVIEW_STORE_FILE_NAME = "review_decisions.json"
 
 
 def review_store_path(key_file) -> Path:
@@ -90,13 +89,3 @@ def add_decisions(path, decisions) -> tuple:
     combined = merged(load_decisions(path), decisions)
     save_decisions(path, combined)
     return combined
-
-
-def key_location_unused(key_file) -> bool:
-    """Whether a key location has never been used: its folder does not exist, or holds nothing but
-    saved review decisions (saving decisions before the first run must not turn "first use, create
-    the key" into "the key is missing")."""
-    folder = Path(key_file).parent
-    if not folder.exists():
-        return True
-    return not Path(key_file).exists() and all(entry.name == REVIEW_STORE_FILE_NAME for entry in folder.iterdir())

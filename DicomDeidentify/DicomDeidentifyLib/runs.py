@@ -61,8 +61,11 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     (import_controller.Holder): a file with a kept value or pixels not proven clean is held in
     held/pending/ beside the key, outside the side database; RunResult.held lists them.
 
+    A missing key is created when `create_key` asks for it or on first use of its location
+    (keys.may_create_key: the one rule; RunResult.key_created says so).
+
     Raises errors.ProfileError for an unfit fixed Patient's Name or ID (options.check_fixed_values),
-    KeyFileError for a missing or unreadable key, ValueError for secrets placed inside
+    KeyFileError for a missing key that may not be created or an unreadable one, ValueError for secrets placed inside
     the destination (the report folder: inside any destination, or holding this run's or a recorded
     one, page_places), a destination that is a file or cannot be made or written
     (destinations.check_destination_folder), a destination inside Slicer's DICOM database
