@@ -58,11 +58,11 @@ from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimi
 from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home,
                    write_key)
 from .extras import missing_pixel_modules, pixels_missing_message
-from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
 from .results import ALREADY_PRESENT, ATTENTION, FAILED, HELD, SKIPPED, attention
-from .runs import deidentify_folder
 from .worker_pool import machine_jobs
+# Imported where used, not here: .runs (the engine, pydicom and, on pydicom 3, numpy) and .linkage
+# (sqlite3). --help, --version and a usage error load none of them (issue 19; test_start_up.py).
 
 # all in pydicom's own package folder (pydicom/data/test_files): none comes from pydicom-data's download
 DEMO_FILES = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtdose.dcm",
@@ -70,13 +70,19 @@ DEMO_FILES = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtd
 
 
 def version_text() -> str:
-    """The package version, the editions of the PS3.15 tables it applies, and pydicom's version."""
-    import pydicom
+    """The package version, the editions of the PS3.15 tables it applies, and pydicom's version (from its
+    installed metadata: importing pydicom 3 takes ~0.2 s of CPU and numpy; imported only without metadata)."""
     from .tables import profile_table, safe_private_table
+    try:
+        from importlib.metadata import version
+        pydicom_version = version("pydicom")
+    except Exception:   # PackageNotFoundError: a pydicom on the path without its metadata (a source tree)
+        import pydicom
+        pydicom_version = pydicom.__version__
     return (f"dicom-deidentify {__version__} (slicer-deidentify)\n"
             f"PS3.15 Table E.1-1 (profile and options): {profile_table().editions}\n"
             f"PS3.15 Table E.3.10-1 (safe private attributes): {safe_private_table().editions}\n"
-            f"pydicom {pydicom.__version__}")
+            f"pydicom {pydicom_version}")
 
 
 class _VersionAction(argparse.Action):
@@ -356,6 +362,7 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
         if bars[0] is not None:
             bars[0].update(1)
 
+    from .runs import deidentify_folder   # the engine and pydicom: only once a run starts
     try:
         _run_started()
         with warnings.catch_warnings():
@@ -581,6 +588,7 @@ def _run(args) -> int:
 
 
 def _store(key_file) -> LinkageStore | None:
+    from .linkage import LinkageStore, linkage_path
     path = linkage_path(Path(key_file) if key_file else default_key_file())
     return LinkageStore(path) if path.exists() else None
 
