@@ -32,6 +32,7 @@ from .tables import profile_table
 
 SAMPLE_FILES = 5
 ROWS = "report.files.jsonl"   # one line per file (the rows of report.json's "files"), then {"end": ...}
+PAGE_TEMPLATES = ("report.html.j2", "style.css.j2", "pixels.html.j2")   # the page and what it includes
 PARTIAL = ".partial"          # the rows' file is named so until the report is written
 
 
@@ -111,6 +112,16 @@ class RunReport:
         pixel["number"] = number
         row["image"] = number
         self.pixels.append(pixel)
+
+    def prepare_page(self) -> None:
+        """Load Jinja2 and compile the page's templates now (pages.prepare), e.g. while a run's last files
+        finish, so that write() only fills them in. Never raises: without Jinja2 or with a broken
+        template, write() meets the same error and handles it (a missing Jinja2 is said once, there)."""
+        try:
+            from .pages import prepare
+            prepare(*PAGE_TEMPLATES)
+        except Exception as error:   # ImportError, jinja2.TemplateError: write() says it
+            logging.getLogger(__name__).debug("report page not prepared (%s)", type(error).__name__)
 
     def write(self, summary: RunSummary) -> tuple[Path, Path]:
         """Write report.json and report.html (owner-only) into the report folder; returns their paths.

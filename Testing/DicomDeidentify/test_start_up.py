@@ -81,3 +81,40 @@ def test_scene_scrubber_help_imports_no_dicom_library(arguments):
     assert run.returncode == (2 if arguments == ["check"] else 0), run.stdout + run.stderr[-2000:]
     assert "SceneScrubberLib" in packages
     assert not packages & HEAVY, sorted(packages & HEAVY)
+
+
+def test_a_pool_run_prepares_the_report_page_once_while_the_workers_work(tmp_path):
+    """batch.deidentify_paths calls while_waiting once in a pool run, when the workers have their first units
+    (the report's templates are compiled then, instead of after the last file); never with one job."""
+    from DicomDeidentifyLib.batch import deidentify_paths
+    from DicomDeidentifyLib.options import DeidentifyOptions
+    from pydicom.data import get_testdata_file
+    (tmp_path / "in").mkdir()
+    for number in range(6):
+        dataset = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+        dataset.SOPInstanceUID = f"{dataset.SOPInstanceUID}.{number}"
+        dataset.SeriesInstanceUID = f"{dataset.SeriesInstanceUID}.{number % 3}"   # three series: three units
+        dataset.save_as(tmp_path / "in" / f"{number}.dcm")
+    for jobs, expected in ((2, 1), (1, 0)):
+        calls, recorded = [], []
+        summary = deidentify_paths([tmp_path / "in"], tmp_path / f"out{jobs}", DeidentifyOptions(), b"k" * 32,
+                                   jobs=jobs, progress=lambda done, total, result: recorded.append(done),
+                                   while_waiting=lambda: calls.append(len(recorded)))
+        assert calls == [0] * expected and summary.totals()["written"] == 6   # before any result came back
+
+
+def test_preparing_the_report_page_without_jinja2_leaves_it_to_the_report():
+    """RunReport.prepare_page never raises: without Jinja2 the run goes on and write() says what is missing."""
+    code = ("import sys, tempfile, pathlib; sys.modules['jinja2'] = None\n"
+            "from DicomDeidentifyLib.report import RunReport\n"
+            "from DicomDeidentifyLib.options import DeidentifyOptions\n"
+            "from DicomDeidentifyLib.results import RunSummary\n"
+            "folder = pathlib.Path(tempfile.mkdtemp()) / 'r' / 'run'\n"
+            "report = RunReport(folder, DeidentifyOptions(), [], None)\n"
+            "report.prepare_page()\n"
+            "print(*report.write(RunSummary()))\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    json_path, html_path = run.stdout.split()
+    assert json_path == html_path and json_path.endswith("report.json")
+    assert "the HTML report needs Jinja2" in run.stderr
