@@ -339,6 +339,7 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
                   create_key: bool, report_dir: Path | None, jobs: int, dry_run: bool, quiet: bool,
                   side_database: bool = False, linkage: bool = True, limits: ReadLimits | None = None,
                   verbose: bool = False, cluster=None) -> int:
+    from .runs import deidentify_folder   # the engine and pydicom: once a run starts, before its clock
     for name in options.requested_but_not_implemented():
         print(f"warning: --{name.replace('_', '-')} is not implemented yet: the option is not claimed in the output",
               file=sys.stderr)
@@ -362,7 +363,6 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
         if bars[0] is not None:
             bars[0].update(1)
 
-    from .runs import deidentify_folder   # the engine and pydicom: only once a run starts
     try:
         _run_started()
         with warnings.catch_warnings():
