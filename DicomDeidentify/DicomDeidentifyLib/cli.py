@@ -73,10 +73,14 @@ def version_text() -> str:
     """The package version, the editions of the PS3.15 tables it applies, and pydicom's version (from its
     installed metadata: importing pydicom 3 takes ~0.2 s of CPU and numpy; imported only without metadata)."""
     from .tables import profile_table, safe_private_table
-    try:
-        from importlib.metadata import version
-        pydicom_version = version("pydicom")
-    except Exception:   # PackageNotFoundError: a pydicom on the path without its metadata (a source tree)
+    try:   # the metadata only if it describes the pydicom an import would load (find_spec does not run it)
+        from importlib.metadata import distribution
+        from importlib.util import find_spec
+        installed = distribution("pydicom")
+        if os.path.realpath(installed.locate_file("pydicom/__init__.py")) != os.path.realpath(find_spec("pydicom").origin):
+            raise LookupError("another pydicom comes first on the path")
+        pydicom_version = installed.version
+    except Exception:   # no metadata (a source tree), or it is another copy's
         import pydicom
         pydicom_version = pydicom.__version__
     return (f"dicom-deidentify {__version__} (slicer-deidentify)\n"

@@ -118,3 +118,15 @@ def test_preparing_the_report_page_without_jinja2_leaves_it_to_the_report():
     json_path, html_path = run.stdout.split()
     assert json_path == html_path and json_path.endswith("report.json")
     assert "the HTML report needs Jinja2" in run.stderr
+
+
+def test_the_version_is_the_pydicom_an_import_would_load(tmp_path):
+    """Another pydicom first on the path (a source tree, Slicer's): its version, not the installed metadata's."""
+    (tmp_path / "pydicom").mkdir()
+    (tmp_path / "pydicom" / "__init__.py").write_text('__version__ = "9.9.9-shadow"\n')
+    import os
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path)] + [p for p in sys.path if p]))
+    run = subprocess.run([sys.executable, "-m", "DicomDeidentifyLib", "--version"], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "pydicom 9.9.9-shadow" in run.stdout.splitlines()
