@@ -83,11 +83,24 @@ def test_scene_scrubber_help_imports_no_dicom_library(arguments):
     assert not packages & HEAVY, sorted(packages & HEAVY)
 
 
+_POOL_RUN = """
+import json, sys
+from pathlib import Path
+from DicomDeidentifyLib.batch import deidentify_paths
+from DicomDeidentifyLib.options import DeidentifyOptions
+jobs, inputs, output = int(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+calls, recorded = [], []
+summary = deidentify_paths([inputs], output, DeidentifyOptions(), b"k" * 32, jobs=jobs,
+                           progress=lambda done, total, result: recorded.append(done),
+                           while_waiting=lambda: calls.append(len(recorded)))
+print(json.dumps([calls, summary.totals()["written"]]))
+"""
+
+
 def test_a_pool_run_prepares_the_report_page_once_while_the_workers_work(tmp_path):
     """batch.deidentify_paths calls while_waiting once in a pool run, when the workers have their first units
-    (the report's templates are compiled then, instead of after the last file); never with one job."""
-    from DicomDeidentifyLib.batch import deidentify_paths
-    from DicomDeidentifyLib.options import DeidentifyOptions
+    (the report's templates are compiled then, instead of after the last file); never with one job. In a new
+    interpreter: a process that has loaded the text detector (earlier tests) runs with one job."""
     from pydicom.data import get_testdata_file
     (tmp_path / "in").mkdir()
     for number in range(6):
@@ -96,11 +109,11 @@ def test_a_pool_run_prepares_the_report_page_once_while_the_workers_work(tmp_pat
         dataset.SeriesInstanceUID = f"{dataset.SeriesInstanceUID}.{number % 3}"   # three series: three units
         dataset.save_as(tmp_path / "in" / f"{number}.dcm")
     for jobs, expected in ((2, 1), (1, 0)):
-        calls, recorded = [], []
-        summary = deidentify_paths([tmp_path / "in"], tmp_path / f"out{jobs}", DeidentifyOptions(), b"k" * 32,
-                                   jobs=jobs, progress=lambda done, total, result: recorded.append(done),
-                                   while_waiting=lambda: calls.append(len(recorded)))
-        assert calls == [0] * expected and summary.totals()["written"] == 6   # before any result came back
+        run = subprocess.run([sys.executable, "-c", _POOL_RUN, str(jobs), str(tmp_path / "in"),
+                              str(tmp_path / f"out{jobs}")], capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        calls, written = json.loads(run.stdout.splitlines()[-1])
+        assert calls == [0] * expected and written == 6   # before any result came back
 
 
 def test_preparing_the_report_page_without_jinja2_leaves_it_to_the_report():
