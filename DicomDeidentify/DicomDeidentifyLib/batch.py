@@ -43,7 +43,8 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
                      on_result: Callable[[FileResult], None] | None = None,
                      cancel: threading.Event | None = None, limits: ReadLimits | None = None,
                      earlier_outputs: dict | None = None, pixel_cache=None, cluster=None,
-                     summary: RunSummary | None = None) -> RunSummary:
+                     summary: RunSummary | None = None,
+                     while_waiting: Callable[[], None] | None = None) -> RunSummary:
     """De-identify every file under `inputs` into `output_dir` (None: nothing is written).
     `pixel_cache`: the folder where Clean Pixel Data keeps its results for the next run (Deidentifier).
 
@@ -66,6 +67,11 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
 
     `summary`: the RunSummary to record into (runs.deidentify_folder gives one whose results are a
     result_spool.ResultSpool, on disk); by default a new one, its results a list.
+
+    `while_waiting()`, if given, is called once in this process in a pool run (jobs > 1), when every
+    worker has its first unit and this process waits for their results (worker_pool.run_unordered's
+    `first_wait`): runs.deidentify_folder prepares the report's page then, instead of after the last
+    file (issue 19). It must not raise.
     """
     options.check_fixed_values()
     limits = limits or ReadLimits()
@@ -160,7 +166,7 @@ def deidentify_paths(inputs: Iterable, output_dir, options: DeidentifyOptions, k
         for results in run_unordered(units, _work, jobs=jobs, context=context, initializer=_start_worker,
                                      initargs=(options, key, output, dry_run, max(1, SAMPLE_CHANGES // jobs), limits,
                                                pixel_cache),
-                                     died=died, cancel=cancel, retry=retry):
+                                     died=died, cancel=cancel, retry=retry, first_wait=while_waiting):
             for result in results:
                 record(result)
         finished = True

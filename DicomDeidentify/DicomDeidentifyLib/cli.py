@@ -52,17 +52,21 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 from . import __version__  # noqa: E402
 from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimits
 from .command_line import OneLineParser, positive_int, positive_megabytes
 from .keys import KeyFileError, default_key_file, load_key, make_private_dir, secrets_home, write_key
 from .extras import missing_pixel_modules, pixels_missing_message
-from .linkage import LinkageStore, linkage_path
 from .options import OPTIONS, DeidentifyOptions, IdentityMode
 from .results import ALREADY_PRESENT_TOTAL, ATTENTION, FAILED, HELD, SKIPPED, attention
-from .runs import deidentify_folder
 from .worker_pool import machine_jobs
+
+if TYPE_CHECKING:   # annotations only
+    from .linkage import LinkageStore
+# Imported where used, not here: .runs (the engine, pydicom and, on pydicom 3, numpy) and .linkage
+# (sqlite3). --help, --version and a usage error load none of them (issue 19; test_start_up.py).
 
 # all in pydicom's own package folder (pydicom/data/test_files): none comes from pydicom-data's download
 DEMO_FILES = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtdose.dcm",
@@ -70,13 +74,23 @@ DEMO_FILES = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtd
 
 
 def version_text() -> str:
-    """The package version, the editions of the PS3.15 tables it applies, and pydicom's version."""
-    import pydicom
+    """The package version, the editions of the PS3.15 tables it applies, and pydicom's version (from its
+    installed metadata: importing pydicom 3 takes ~0.2 s of CPU and numpy; imported only without metadata)."""
     from .tables import profile_table, safe_private_table
+    try:   # the metadata only if it describes the pydicom an import would load (find_spec does not run it)
+        from importlib.metadata import distribution
+        from importlib.util import find_spec
+        installed = distribution("pydicom")
+        if os.path.realpath(installed.locate_file("pydicom/__init__.py")) != os.path.realpath(find_spec("pydicom").origin):
+            raise LookupError("another pydicom comes first on the path")
+        pydicom_version = installed.version
+    except Exception:   # no metadata (a source tree), or it is another copy's
+        import pydicom
+        pydicom_version = pydicom.__version__
     return (f"dicom-deidentify {__version__} (slicer-deidentify)\n"
             f"PS3.15 Table E.1-1 (profile and options): {profile_table().editions}\n"
             f"PS3.15 Table E.3.10-1 (safe private attributes): {safe_private_table().editions}\n"
-            f"pydicom {pydicom.__version__}")
+            f"pydicom {pydicom_version}")
 
 
 class _VersionAction(argparse.Action):
@@ -281,6 +295,7 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
                   create_key: bool, report_dir: Path | None, jobs: int, dry_run: bool, quiet: bool,
                   side_database: bool = False, linkage: bool = True, limits: ReadLimits | None = None,
                   verbose: bool = False, cluster=None) -> int:
+    from .runs import deidentify_folder   # the engine and pydicom: once a run starts, before its clock
     for name in options.requested_but_not_implemented():
         print(f"warning: {OPTIONS[name].flag} is not implemented yet: the option is not claimed in the output",
               file=sys.stderr)
@@ -538,6 +553,7 @@ def _run(args) -> int:
 
 
 def _store(key_file) -> LinkageStore | None:
+    from .linkage import LinkageStore, linkage_path
     path = linkage_path(Path(key_file) if key_file else default_key_file())
     return LinkageStore(path) if path.exists() else None
 

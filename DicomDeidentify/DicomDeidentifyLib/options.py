@@ -188,14 +188,16 @@ class DeidentifyOptions:
     review_decisions: tuple = _option((), OptionInfo("Review decisions"))
 
     def __post_init__(self):
-        from .review import ReviewDecision
         self.dates = _choice(DateMode, self.dates, "dates")
         self.identity = _choice(IdentityMode, self.identity, "identity")
         self.extra_safe_private = tuple(_parse_private_tag(t) for t in self.extra_safe_private)
         if self.burned_in not in BURNED_IN_POLICIES:
             raise ValueError(f"burned_in must be one of {', '.join(BURNED_IN_POLICIES)}, not {self.burned_in!r}")
-        self.review_decisions = tuple(ReviewDecision(**dict(d)).to_dict() if not isinstance(d, ReviewDecision)
-                                      else d.to_dict() for d in self.review_decisions)
+        self.review_decisions = tuple(self.review_decisions)
+        if self.review_decisions:   # review (pydicom) only when there are some: --help and usage errors load none
+            from .review import ReviewDecision
+            self.review_decisions = tuple(ReviewDecision(**dict(d)).to_dict() if not isinstance(d, ReviewDecision)
+                                          else d.to_dict() for d in self.review_decisions)
 
     def enabled_columns(self) -> list[str]:
         """The Table E.1-1 option columns this profile switches on (OptionInfo.columns)."""

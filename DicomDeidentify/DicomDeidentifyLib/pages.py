@@ -19,6 +19,14 @@ def _environment():
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
+def prepare(*templates: str) -> None:
+    """Import Jinja2 and compile `templates` now (file names in templates/), so that a later render of them
+    only fills them in (a run does this while its last files finish: ~60 ms of CPU for the report page).
+    Raises ImportError without Jinja2, jinja2.TemplateError for a broken template."""
+    for template in templates:
+        _environment().get_template(template)
+
+
 def render(template: str, **context) -> str:
     """The page `template` (a file name in templates/, e.g. "report.html.j2") filled with `context`.
     A value the template names that is not given is empty (older report documents lack newer keys).

@@ -142,7 +142,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         summary = deidentify_paths(inputs, destination, options, key, jobs=jobs, dry_run=dry_run,
                                    progress=progress, on_result=on_result, cancel=cancel, limits=limits,
                                    earlier_outputs=earlier, pixel_cache=None if dry_run else cache_folder(key_path),
-                                   cluster=cluster, summary=recorded)
+                                   cluster=cluster, summary=recorded, while_waiting=report.prepare_page)
     finally:
         if holder is not None:   # also after Ctrl-C: what is held must stay findable
             holder.finish()

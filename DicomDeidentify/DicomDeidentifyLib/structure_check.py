@@ -12,7 +12,6 @@ import mmap
 import struct
 from functools import lru_cache
 
-from pydicom.datadict import dictionary_VR
 
 UNDEFINED = 0xFFFFFFFF
 ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
@@ -122,6 +121,7 @@ def _vr_text(vr: bytes) -> str:
 def is_sequence_tag(tag: int) -> bool:
     """Whether the data dictionary knows `tag` as a sequence (how an implicit VR reader finds one)."""
     try:
+        from pydicom.datadict import dictionary_VR   # here, not at the top: --help must not load pydicom
         return dictionary_VR(tag) == "SQ"
     except KeyError:
         return False

@@ -65,21 +65,28 @@ _UNSURE = object()
 
 def _scan(head: bytes, syntax: str):
     """The raw value of (0020,000E) at the top level of `head`, None if the data set has none,
-    _UNSURE if the scan cannot tell (an undefined length, or the element lies past `head`)."""
+    _UNSURE if the scan cannot tell (an undefined length, or the element lies past `head`).
+    One struct call an element (tag, VR and short length at once): the ~150 elements before the
+    Series Instance UID of a CT are most of the planner's time (issue 19)."""
     implicit = syntax == "1.2.840.10008.1.2"
-    order = ">" if syntax == "1.2.840.10008.1.2.2" else "<"
+    big = syntax == "1.2.840.10008.1.2.2"
+    element_header = _IMPLICIT if implicit else _EXPLICIT_BIG if big else _EXPLICIT
+    long_length = _LONG_BIG if big else _LONG
+    unpack, long_vrs = element_header.unpack_from, _LONG_VR_TEXTS
     position, size = body_offset(head), len(head)
     while position + 8 <= size:
-        group, element = struct.unpack_from(order + "HH", head, position)
-        tag = group << 16 | element
         if implicit:
-            length, start = struct.unpack_from(order + "I", head, position + 4)[0], position + 8
-        elif head[position + 4:position + 6] in _LONG_VRS:
-            if position + 12 > size:
-                return _UNSURE
-            length, start = struct.unpack_from(order + "I", head, position + 8)[0], position + 12
+            group, element, length = unpack(head, position)
+            start = position + 8
         else:
-            length, start = struct.unpack_from(order + "H", head, position + 6)[0], position + 8
+            group, element, vr, length = unpack(head, position)
+            if vr in long_vrs:
+                if position + 12 > size:
+                    return _UNSURE
+                length, start = long_length.unpack_from(head, position + 8)[0], position + 12
+            else:
+                start = position + 8
+        tag = group << 16 | element
         if tag > _SERIES_INSTANCE_UID:
             return None
         if length == UNDEFINED:
@@ -88,6 +95,12 @@ def _scan(head: bytes, syntax: str):
             return head[start:start + length] if start + length <= size else _UNSURE
         position = start + length
     return _UNSURE
+
+
+_EXPLICIT, _EXPLICIT_BIG = struct.Struct("<HH2sH"), struct.Struct(">HH2sH")   # group, element, VR, short length
+_IMPLICIT = struct.Struct("<HHI")   # group, element, length (implicit VR is always little endian)
+_LONG, _LONG_BIG = struct.Struct("<I"), struct.Struct(">I")
+_LONG_VR_TEXTS = frozenset(_LONG_VRS)
 
 
 def _read_partial(handle):

@@ -80,7 +80,8 @@ class _Worker:
 
 def run_unordered(items: Iterable, work: Callable, *, jobs: int, context, initializer=None, initargs=(),
                   died: Callable[[Any, int | None], Any], cancel=None,
-                  retry: Callable[[Any], list | None] | None = None) -> Iterator:
+                  retry: Callable[[Any], list | None] | None = None,
+                  first_wait: Callable[[], None] | None = None) -> Iterator:
     """work(item) for each item in `jobs` worker processes, results in the order they finish.
 
     `work`, `initializer` run in the workers (with the fork context they may be closures). A
@@ -90,7 +91,9 @@ def run_unordered(items: Iterable, work: Callable, *, jobs: int, context, initia
     new item is handed out; the items under way finish and are yielded. If the caller stops
     iterating (or an exception, KeyboardInterrupt included, comes through), the workers are
     terminated at once: an item under way may leave a partial output behind, for the caller
-    to remove.
+    to remove. `first_wait()`, if given, is called once, the first time this process waits with every
+    worker holding an item (or every item handed out): work of its own that then overlaps theirs. It
+    must not raise.
     """
     queue = iter(items)
     returned: collections.deque = collections.deque()   # items a worker died before receiving
@@ -130,6 +133,9 @@ def run_unordered(items: Iterable, work: Callable, *, jobs: int, context, initia
                 if stopping:
                     break
                 continue
+            if first_wait is not None:
+                first_wait, waiting = None, first_wait
+                waiting()
             ready = set(wait([w.connection for w in busy] + [w.process.sentinel for w in busy], POLL_SECONDS))
             for worker in busy:
                 if worker.connection not in ready and worker.process.sentinel not in ready:

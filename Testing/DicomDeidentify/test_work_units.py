@@ -61,6 +61,19 @@ def test_series_uid_reads_what_pydicom_reads_and_none_where_it_cannot_cheaply(tm
     assert series_uid(tmp_path / "missing.dcm") is None
 
 
+def test_series_uid_agrees_with_pydicom_on_every_test_file():
+    """The planner's scan (one struct call an element, issue 19) on every byte order and VR encoding of
+    pydicom's test files: pydicom's Series Instance UID, or None (then the file is a unit of its own)."""
+    found = 0
+    for path in sorted(Path(get_testdata_file("CT_small.dcm")).parent.glob("*.dcm")):   # pydicom's own: no download
+        uid = series_uid(path)
+        if uid is None:
+            continue
+        found += 1
+        assert uid == str(pydicom.dcmread(path, force=True).SeriesInstanceUID).strip(), path
+    assert found > 50
+
+
 @pytest.mark.parametrize("largest", [50, 4, 1])
 def test_each_unit_holds_one_series_in_the_walks_order_and_every_file_once(tmp_path, largest):
     saved = archive(tmp_path)
