@@ -23,7 +23,8 @@ With --cluster, instead: the N-file CT set with the basic profile through the lo
 and through a Dask LocalCluster of as many worker processes (--scheduler local:N, the [cluster]
 extra), in turn, --repeat times: files/s of the whole command (the cluster's start included) and
 of the run itself (the command's own summary line: from the first file to the last, the cluster
-already up), and the ratio of each to the local pool's.
+already up), and the ratio of each to the local pool's; and the CPU-seconds of the whole command with all
+its processes (workers, the cluster's scheduler and nannies), which move less with other sessions' load.
 
 With --memory N, instead: flat memory (issue 19) on 1000 and N small files (8x8-pixel CT, one instance
 each): the peak RSS of the command's own process (the parent: the report and summary go to disk as files
@@ -236,10 +237,16 @@ def cluster_case(inputs: Path, count: int, work: Path, jobs: int, repeat: int) -
     """The local pool (--jobs) against a LocalCluster of as many workers (--scheduler local:N), in turn."""
     key = work / "secrets" / "pseudonym.key"
     rates = {"local pool": ([], []), f"local:{jobs}": ([], [])}
+    cpu = {label: [] for label in rates}   # CPU-seconds of the command and all its processes: steadier than files/s
+
+    def children_cpu() -> float:
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return used.ru_utime + used.ru_stime
     for _round in range(repeat):
         for label, where in (("local pool", ["--jobs", str(jobs)]),
                              (f"local:{jobs}", ["--scheduler", f"local:{jobs}"])):
             out = work / "cluster-out"
+            before = children_cpu()
             seconds, in_run = run_rate([str(CLI), "anonymize", str(inputs), "--output", str(out), "--key-file",
                                         str(key), "--create-key", "--quiet", "--report-dir",
                                         str(work / "secrets" / "reports"), *where])
@@ -247,13 +254,15 @@ def cluster_case(inputs: Path, count: int, work: Path, jobs: int, repeat: int) -
             assert written == count, f"{label}: {written} of {count} files written"
             rates[label][0].append(count / seconds)
             rates[label][1].append(in_run)
+            cpu[label].append(children_cpu() - before)
             shutil.rmtree(out)
     base = [statistics.median(r) for r in rates["local pool"]]
     for label, (whole, in_run) in rates.items():
         command, run = statistics.median(whole), statistics.median(in_run)
         print(f"{label:12} {count:6d} files  whole command: {command:7.1f} files/s ({min(whole):.0f}-{max(whole):.0f}, "
               f"{command / base[0] * 100:5.1f}% of the pool)   the run alone: {run:7.1f} files/s "
-              f"({min(in_run):.0f}-{max(in_run):.0f}, {run / base[1] * 100:5.1f}% of the pool)")
+              f"({min(in_run):.0f}-{max(in_run):.0f}, {run / base[1] * 100:5.1f}% of the pool)   CPU: "
+              f"{statistics.median(cpu[label]):.2f} s ({statistics.median(cpu[label]) / statistics.median(cpu['local pool']) * 100:.0f}% of the pool's)")
 
 
 def burned_in(count: int, work: Path) -> None:

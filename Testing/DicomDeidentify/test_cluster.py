@@ -4,6 +4,7 @@ The same run as a local one, only elsewhere: byte-identical files, the same link
 entries; a worker killed mid-run loses no file; the key never reaches the destination or the output.
 """
 import os
+import secrets
 import shutil
 import signal
 import sqlite3
@@ -11,6 +12,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import distributed
@@ -23,6 +25,7 @@ from DicomDeidentifyLib.cluster import DaskCluster
 from DicomDeidentifyLib.keys import load_key, write_key
 from DicomDeidentifyLib.linkage import linkage_path
 from DicomDeidentifyLib.runs import deidentify_folder
+from support.cluster_probe import key_holders
 from support.data import KEY, corpus_files, instance_rounds, read, save
 
 CLI = Path(sys.executable).parent / "dicom-deidentify"
@@ -335,3 +338,55 @@ def test_workers_on_other_machines_without_tls_are_refused():
     _refuse_remote_workers({"tcp://127.0.0.1:40123": {}, "tcp://localhost:40124": {}})   # all here: accepted
     with pytest.raises(ClusterError, match="workers on other machines .1, e.g. tcp://192.0.2.2:4000"):
         _refuse_remote_workers({"tcp://127.0.0.1:40123": {}, "tcp://192.0.2.2:4000": {}})
+
+
+NOTHING_OF_THE_KEY = {"engines": 0, "deidentifiers": 0, "holders": 0, "tasks": 0}
+CLIENT = """
+import sys
+from DicomDeidentifyLib.cluster import DaskCluster
+from DicomDeidentifyLib.runs import deidentify_folder
+with DaskCluster(sys.argv[1]) as cluster:
+    deidentify_folder([sys.argv[2]], sys.argv[3], key_file=sys.argv[4], cluster=cluster)
+"""
+
+
+def test_a_client_killed_mid_run_leaves_no_key_on_the_workers_of_a_cluster_that_outlives_it(tmp_path, scheduler):
+    ct_series(tmp_path / "in" / "a", 400, "P10")
+    key = tmp_path / "s" / "pseudonym.key"   # a key of its own: no module of the workers holds it already
+    key.parent.mkdir()
+    write_key(key, secrets.token_bytes(32))
+    secret = load_key(key)
+    out = tmp_path / "out"
+    client = distributed.Client(scheduler)   # this test's own, to look at the workers: it never sees the key
+    try:
+        pids = client.run(os.getpid)
+        assert list(client.run(key_holders, secret.hex()).values()) == [NOTHING_OF_THE_KEY] * 2
+        path = os.pathsep.join([str(Path(__file__).resolve().parents[2] / "DicomDeidentify"),
+                                os.environ.get("PYTHONPATH", "")])
+        process = subprocess.Popen([sys.executable, "-c", CLIENT, scheduler, str(tmp_path / "in"), str(out), str(key)],
+                                   env={**os.environ, "PYTHONPATH": path}, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        try:
+            while process.poll() is None and len(list(out.rglob("*.dcm"))) < 40:
+                time.sleep(0.05)
+            # mid-run: both workers de-identify with the run's key
+            during = client.run(key_holders, secret.hex())
+            assert all(answer["engines"] == 1 and answer["holders"] > 0 for answer in during.values()), during
+            process.kill()   # SIGKILL: the client cannot tell the workers anything
+            output = process.communicate(timeout=60)[0]
+        finally:
+            process.kill()
+        assert process.returncode == -signal.SIGKILL, output
+        assert len(list(out.rglob("*.dcm"))) < 400   # killed mid-run, not after
+        # the scheduler sees the client gone and releases its tasks; each worker then drops the run's
+        # de-identifiers once the task under way is done (a few seconds at most, on a busy machine)
+        deadline = time.monotonic() + 60
+        while True:
+            after = client.run(key_holders, secret.hex())
+            if list(after.values()) == [NOTHING_OF_THE_KEY] * 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert list(after.values()) == [NOTHING_OF_THE_KEY] * 2, after
+        assert client.run(os.getpid) == pids   # the same workers: not restarted, which would have dropped it too
+    finally:
+        client.close()
