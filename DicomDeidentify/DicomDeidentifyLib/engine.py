@@ -121,6 +121,7 @@ class Deidentifier:
         # Keyed hashes already computed, shared by the files of a run (see UidMapper, pseudonym).
         self.uid_cache: dict = {}
         self._pseudonyms: dict = {}
+        self._contexts: dict = {}   # the identity's bytes -> its texts (_FileRun._context_key)
 
     def map_uid(self, uid: str) -> str:
         """The UID that `uid` becomes (itself under Retain UIDs)."""
@@ -236,6 +237,9 @@ class Deidentifier:
 
 
 _UNDECIDED = object()   # unparsed_action's cache: not yet decided (None is a decision)
+_CONTEXT_IDENTITY_TAGS = tuple(tag_for_keyword(keyword) for keyword in (
+    "PatientID", "IssuerOfPatientID", "PatientName", "PatientBirthDate", "StudyInstanceUID", "PatientSex"))
+CONTEXT_CACHE_SIZE = 10_000   # identities of a run's series (bounded: cleared when full)
 
 
 class _FileRun:
@@ -252,14 +256,47 @@ class _FileRun:
         self.written_nested: list = []   # (data sets from the top down, path, value) in sequence items
         self.cleaner = TextCleaner.from_dataset(dataset) if self._cleans_text() else None
         # The original identity, for the linkage store of key holders (never written to an output).
-        self.original = {"patient_id": self._context_text("PatientID"),
-                         "issuer": self._context_text("IssuerOfPatientID"),
-                         "name": self._context_text("PatientName"),
-                         "birth_date": self._context_text("PatientBirthDate")}
-        original = self.original
-        identity = patient_identity(original["patient_id"], original["issuer"], original["name"],
-                                    original["birth_date"], fallback=self._context_text("StudyInstanceUID"))
-        self.pseudonym = engine.pseudonym(identity, self._context_text("PatientSex"))
+        # The files of a series hold the same bytes for it: decoded once (see _context_key).
+        key = self._context_key()
+        found = engine._contexts.get(key) if key is not None else None
+        if found is None:
+            original = {"patient_id": self._context_text("PatientID"),
+                        "issuer": self._context_text("IssuerOfPatientID"),
+                        "name": self._context_text("PatientName"),
+                        "birth_date": self._context_text("PatientBirthDate")}
+            identity = patient_identity(original["patient_id"], original["issuer"], original["name"],
+                                        original["birth_date"], fallback=self._context_text("StudyInstanceUID"))
+            found = (original, identity, self._context_text("PatientSex"))
+            if key is not None:
+                if len(engine._contexts) >= CONTEXT_CACHE_SIZE:
+                    engine._contexts.clear()
+                engine._contexts[key] = found
+        self.original = dict(found[0])
+        self.pseudonym = engine.pseudonym(found[1], found[2])
+
+    def _context_key(self):
+        """The bytes the identity is decoded from (the context elements as read, VR and value, and
+        the character set), or None when one of them is not plainly raw: decoded already, or
+        stored as another VR than its dictionary's or as UN (_context_text decodes such an element
+        in place, which the walk then sees). The same key gives the same texts: pydicom's decoding
+        depends on nothing else."""
+        dataset, parts = self.dataset, []
+        for tag in _CONTEXT_IDENTITY_TAGS:
+            try:
+                raw = dataset.get_item(tag)
+            except KeyError:
+                raw = None
+            if raw is None:
+                parts.append(None)
+                continue
+            if not getattr(raw, "is_raw", False) or (raw.value is None and raw.length):
+                return None   # (a value not read yet, deferred: its bytes are not here to compare)
+            vr = plain_vr(raw.VR)
+            if vr and (vr == "UN" or vr not in KNOWN_VRS or _stored_vr_differs(tag, vr)):
+                return None
+            parts.append((vr, raw.value, raw.is_little_endian))
+        charset = dataset._character_set
+        return tuple(parts), tuple(charset) if isinstance(charset, (list, tuple)) else charset
 
     def _context_text(self, keyword: str) -> str:
         """A top-level value the run reads before the walk, as text. One stored as another VR than

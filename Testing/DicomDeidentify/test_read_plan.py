@@ -1,16 +1,19 @@
 """One reading plan per file: the file meta is walked once for where the data set starts and for its
 transfer syntax (structure_check.meta_layout), and the readers (dicom_io, bounded_read, the output
-check) use that walk's answer instead of walking again (issue 13, perf13c). These tests prove the
-one walk answers as pydicom's own reader does, on every pydicom test file and on cut and long metas."""
+check) use that walk's answer instead of walking again (issue 13, perf13c); the engine decodes the
+identity of a series once. These tests prove the one walk answers as pydicom's own reader does, on
+every pydicom test file and on cut and long metas, and that the cached identity is each file's own."""
 import io
 import struct
 
 import pydicom
+from pydicom.dataelem import DataElement
 from pydicom.filereader import _read_file_meta_info, read_preamble
 
-from DicomDeidentifyLib import output_check
+from DicomDeidentifyLib import Deidentifier, DeidentifyOptions, output_check
+from DicomDeidentifyLib.dicom_io import read_source
 from DicomDeidentifyLib.structure_check import body_offset, meta_layout, meta_transfer_syntax
-from support.data import corpus_files, data_file, save
+from support.data import KEY, corpus_files, data_file, save
 
 
 def _pydicom_meta(data: bytes) -> tuple:
@@ -68,3 +71,59 @@ def test_the_output_check_reads_a_file_whose_meta_is_longer_than_its_first_read(
     assert str(parsed.PatientName) == str(expected.PatientName)
     pixel_header = struct.pack("<HH", 0x7FE0, 0x0010)
     assert searched[:start] == data[:start] and pixel_header not in searched[start:]
+
+
+def _identity_of(engine, path):
+    read = read_source(path, engine.unparsed_action)
+    result = engine.deidentify(read.dataset, str(path))
+    return result.patient["identity_hash"], result.patient["original"], str(read.dataset.PatientName)
+
+
+def test_the_identity_decoded_once_per_series_is_each_file_s_own(tmp_path):
+    """The engine keeps the decoded identity of a series (keyed by its bytes as read): a file whose
+    identity bytes differ in any one element, or in the character set, is decoded afresh, and every
+    file gets what a new engine (no cache) gives it."""
+    base = pydicom.dcmread(data_file("CT_small.dcm"))
+    variants = {"same": {}, "id": {"PatientID": "OTHER-77"}, "name": {"PatientName": "Roe^Richard"},
+                "birth": {"PatientBirthDate": "19700101"}, "sex": {"PatientSex": "F"},
+                "charset": {"SpecificCharacterSet": "ISO_IR 192"}, "issuer": {"IssuerOfPatientID": "HOSP"}}
+    paths = {}
+    for name, changes in [("first", {})] + list(variants.items()):
+        dataset = pydicom.dcmread(data_file("CT_small.dcm"))
+        dataset.SOPInstanceUID = f"1.2.826.0.1.3680043.8.498.{len(paths) + 1}"
+        for keyword, value in changes.items():
+            setattr(dataset, keyword, value)
+        paths[name] = tmp_path / f"{name}.dcm"
+        save(dataset, paths[name])
+    engine = Deidentifier(DeidentifyOptions(), KEY)
+    engine.record_changes = False
+    first = _identity_of(engine, paths["first"])
+    assert len(engine._contexts) == 1
+    for name in variants:
+        cached = _identity_of(engine, paths[name])
+        fresh_engine = Deidentifier(DeidentifyOptions(), KEY)
+        fresh_engine.record_changes = False
+        assert cached == _identity_of(fresh_engine, paths[name]), name
+        # (the identity is the Patient ID and its issuer when there is an ID; the name and birth
+        # date are still the linkage store's originals)
+        assert (cached[0] == first[0]) == (name not in ("id", "issuer")), name
+        assert (cached[1] == first[1]) == (name in ("same", "sex", "charset")), name
+    assert first[1]["patient_id"] == str(base.PatientID) and first[1]["name"] == str(base.PatientName)
+    # one entry per distinct identity's bytes (the same file again adds none)
+    assert len(engine._contexts) == len(variants)
+
+
+def test_an_identity_stored_as_un_is_not_taken_from_the_cache(tmp_path):
+    dataset = pydicom.dcmread(data_file("CT_small.dcm"))
+    save(dataset, tmp_path / "plain.dcm")
+    name = str(dataset.PatientName).encode("ascii")
+    # the bytes of a PN, stored as UN (decoded in place by the engine)
+    dataset[0x00100010] = DataElement(0x00100010, "UN", name + b" " * (len(name) % 2))
+    save(dataset, tmp_path / "as-un.dcm")
+    engine = Deidentifier(DeidentifyOptions(), KEY)
+    engine.record_changes = False
+    plain = _identity_of(engine, tmp_path / "plain.dcm")
+    as_un = _identity_of(engine, tmp_path / "as-un.dcm")
+    assert len(engine._contexts) == 1   # the UN file's identity was decoded, not looked up
+    assert as_un[:2] == plain[:2]
+
