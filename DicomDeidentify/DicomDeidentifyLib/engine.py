@@ -23,16 +23,16 @@ from functools import lru_cache
 
 from pydicom import config
 from pydicom.datadict import dictionary_VR, keyword_for_tag, private_dictionary_VR, tag_for_keyword
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.tag import Tag
+from pydicom.tag import BaseTag, Tag
 from pydicom.values import convert_UI
 
 from . import actions as A
 from .character_sets import CHARACTER_SET_VRS, fit_character_set, terms_of
 from .dates import shift_value
-from .dicom_writer import dictionary_vr_or_empty
+from .dicom_writer import dictionary_vr_or_empty, plain_text_value
 from .errors import error_kind
 from .element_decoding import KNOWN_VRS, Undecodable, decode_as, looks_like_sequence, plain_vr, stored_bytes
 from .dummies import DATE_TIME_VRS, DUMMY_CODE, TEXT_VRS, dummy_for, is_code_sequence
@@ -462,7 +462,14 @@ class _FileRun:
                     pass
             self.protected.add(where, protected_kind(int(tag), vr), old)
             self.protected.wrote(value)
-        dataset[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
+        data = plain_text_value(vr, value) if getattr(raw, "is_raw", False) else None
+        if data is not None:
+            # set as the bytes the writer would encode (dicom_writer.plain_text_value): pydicom
+            # converts them only if something reads the value (the output's name does, for three)
+            dataset[tag] = RawDataElement(BaseTag(tag), vr, len(data), data, 0, raw.is_implicit_VR,
+                                          raw.is_little_endian)
+        else:
+            dataset[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
         self.result.replaced.append(where)
         return True
 

@@ -127,3 +127,30 @@ def test_an_identity_stored_as_un_is_not_taken_from_the_cache(tmp_path):
     assert len(engine._contexts) == 1   # the UN file's identity was decoded, not looked up
     assert as_un[:2] == plain[:2]
 
+
+def test_values_the_engine_sets_as_bytes_are_the_bytes_pydicom_writes():
+    """_replaced_undecoded sets its dummies, pseudonyms and new UIDs as raw bytes
+    (dicom_writer.plain_text_value): they must be what pydicom's writer makes of the DataElement
+    the engine set before, in both byte orders and VR encodings, or None (the DataElement way)."""
+    from pydicom import config
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_data_element
+    from DicomDeidentifyLib.dicom_writer import PLAIN_TEXT_VRS, plain_text_value
+    values = [None, "", "A", "AB", "19000101", "1.2.840.10008.5.1.4.1.1.2", "2.25.1234567", ["2.25.1", "2.25.22"],
+              "Mopeijeim^Dreirus", "ANON08V6W3NA03", "a\\b", "Müller", ["A", "Müller"], 7]
+    encoded = refused = 0
+    for vr in sorted(PLAIN_TEXT_VRS) + ["DS", "IS", "US", "OB"]:
+        for value in values:
+            data = plain_text_value(vr, value)
+            if data is None:
+                refused += 1
+                continue
+            for implicit, little in ((False, True), (True, True), (False, False)):
+                buffer = DicomBytesIO()
+                buffer.is_implicit_VR, buffer.is_little_endian = implicit, little
+                write_data_element(buffer, DataElement(0x00081030, vr, value, validation_mode=config.IGNORE))
+                written = buffer.getvalue()
+                assert written[-len(data):] == data if data else True, (vr, value)
+                assert len(written) - (8 if implicit or vr not in ("UC", "UR", "UT") else 12) == len(data), (vr, value)
+            encoded += 1
+    assert encoded > 80 and refused > 20
