@@ -111,6 +111,7 @@ class Deidentifier:
         # Decisions depend on tag, VR and options only: made once per kind of element, not per file.
         self._decisions: dict = {}
         self._unparsed: dict = {}
+        self._routes: dict = {}   # (tag, stored VR, mode) -> route()
         # The settings an output was made with, in its name (pipeline.output_path): a re-run finds its
         # output only when input, profile, key, region rules, tool and tables are the same.
         self.settings_digest = self.hasher.digest(
@@ -173,6 +174,21 @@ class Deidentifier:
         if action == "overlay" and not self.options.clean_graphics:
             return "remove"
         return None
+
+    def route(self, tag: int, stored_vr, mode: str) -> tuple:
+        """(VR, action, column, keyword) of a public element from its tag and the VR it is stored
+        with (None in implicit VR), as the walk judges it (_FileRun._public); action None when the
+        element must first be decoded as its dictionary VR (stored as UN, as no VR, or as another
+        VR than the dictionary's). Kept per (tag, stored VR, mode): the files of a series repeat them."""
+        vr = _vr_of(_Stored(stored_vr), tag)
+        if vr == "UN" or vr not in KNOWN_VRS or _stored_vr_differs(tag, vr):
+            found = (vr, None, None, keyword_for_tag(tag))
+        else:
+            found = (vr, *self.decide(tag, vr, mode), keyword_for_tag(tag))
+        if len(self._routes) >= 65536:
+            self._routes.clear()
+        self._routes[(tag, stored_vr, mode)] = found
+        return found
 
     def decide(self, tag: int, vr: str, mode: str = "normal") -> tuple:
         """(action, column) for a public element, from its tag and VR alone (never its value).
@@ -367,8 +383,12 @@ class _FileRun:
         if number & 0xFFFF == 0 or group == 0x0002:
             del dataset[tag]   # group lengths are recomputed; file meta is rebuilt by dicom_io
             return
-        vr = _vr_of(raw, number)
-        if vr == "UN" or vr not in KNOWN_VRS or _stored_vr_differs(number, vr):
+        # What the tag and the stored VR alone decide, made once per kind of element (engine.route)
+        route = self.engine._routes.get((number, raw.VR, mode))
+        if route is None:
+            route = self.engine.route(number, raw.VR, mode)
+        vr, action, column, keyword = route
+        if action is None:
             # Stored as UN, with VR bytes that are no VR ('LK'), or as any VR other than the
             # dictionary's (a date as OB, a name as FD, a text as SQ): judged as what it is (PS3.5
             # 6.2.2), not as it is stored, or removed when its bytes are no value of that VR (a tag
@@ -377,12 +397,11 @@ class _FileRun:
             if vr is None:
                 return
             raw = dataset.get_item(tag)
-        action, column = self.engine.decide(number, vr, mode)
+            action, column = self.engine.decide(number, vr, mode)
         if action == A.REMOVE and number in A.TYPE_2_FOR_ANIMALS and self._is_animal():
             action = A.EMPTY
         if action == A.KEEP and vr != "SQ" and column not in RETAIN_COLUMNS:
             return   # kept as read: never decoded, written back byte for byte
-        keyword = keyword_for_tag(number)
         if action == A.REMOVE or (action == "overlay" and not self.options.clean_graphics):
             if column in REVIEWED_REMOVALS:
                 self._review(path, tag, keyword, vr, REVIEWED_REMOVALS[column])
@@ -796,6 +815,14 @@ def _private_dictionary_vr(tag, creator: str) -> str:
         return private_dictionary_VR(tag, creator)
     except KeyError:
         return ""
+
+
+class _Stored:
+    """An element's stored VR alone, for _vr_of."""
+    __slots__ = ("VR",)
+
+    def __init__(self, vr):
+        self.VR = vr
 
 
 def _vr_of(raw, tag) -> str:
