@@ -342,10 +342,10 @@ class _FileRun:
     def run(self) -> None:
         self._review_unimplemented_options()
         self._walk(self.dataset, "", NORMAL, [])
-        add_deidentification_markers(self.dataset, self.options)
+        method = add_deidentification_markers(self.dataset, self.options)
         self._fit_character_set()
         if self.protected is not None:   # what the markers say is ours, not the input's
-            self.protected.wrote(self.dataset.DeidentificationMethod)
+            self.protected.wrote(method)
             self.protected.wrote([item.CodeMeaning for item in self.dataset.DeidentificationMethodCodeSequence])
         self.result.sop_class_uid = raw_values.text(self.dataset, 0x00080016)   # SOP Class UID, left raw
         self.result.uid_map = dict(self.uids.mapped)
