@@ -19,7 +19,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from .structure_check import OUT_OF_ORDER_ALLOWED, body_offset, is_sequence_tag, meta_transfer_syntax
+from .structure_check import OUT_OF_ORDER_ALLOWED, is_sequence_tag, meta_layout, meta_transfer_syntax
 
 MB = 1024 * 1024
 DEFAULT_MAX_FILE_MB = 16 * 1024     # well above the largest real objects (whole-slide images, 4D ultrasound)
@@ -126,7 +126,7 @@ def _check_body(buffer, limits: ReadLimits, scan_order: bool) -> None:
     """A deflated body must inflate within the limit (whatever the file's size: deflate packs up
     to ~1000:1); the tags of a large body must ascend (what pydicom makes of a small one stays small)."""
     if bytes(buffer[128:132]) == b"DICM":
-        ts, start = meta_transfer_syntax(buffer), body_offset(buffer)
+        start, ts = meta_layout(buffer)
         if ts == DEFLATED:
             buffer, start = inflate_bounded(buffer, start, limits.max_inflated_bytes), 0
             if buffer is None:

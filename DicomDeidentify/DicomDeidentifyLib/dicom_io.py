@@ -37,7 +37,7 @@ from .dicom_writer import LONG_LENGTH_VRS, SourceLayout, dictionary_vr_or_empty,
 from . import raw_values
 from .bounded_read import DEFAULT_MAX_INFLATED_MB, MB, InputRefused, inflate_bounded, read_regular, scan_tag_order
 from .output_check import SEARCHED_VRS, protected_kind
-from .structure_check import StructureError, body_offset, check_buffer, check_file, meta_transfer_syntax
+from .structure_check import StructureError, body_offset, check_buffer, check_file, meta_layout
 
 PYDICOM_MAJOR = int(pydicom.__version__.split(".")[0])
 
@@ -171,15 +171,15 @@ def _read_selected(path: Path, data, unparsed, check_order: bool = False):
     to parse become pydicom raw elements (decoded when first asked for, as dcmread's are), the
     others are left out or kept as byte ranges. None when the file needs pydicom's own
     reading: an encoding other than its meta says, unknown VRs, deflate."""
-    ts = meta_transfer_syntax(data)
+    start, ts = meta_layout(data)   # one walk of the file meta for the scan, the meta and the syntax
     if not ts or ts == DEFLATED:
         return None
     implicit, little = ts == IMPLICIT_LITTLE, ts != EXPLICIT_BIG
     try:
-        spans = check_buffer(data, implicit, little, check_order)
+        spans = check_buffer(data, implicit, little, check_order, start)
     except (StructureError, struct.error):
         return None   # (tags out of order included: bounded_read's scan of every encoding decides)
-    meta = _file_meta(data)
+    meta = _file_meta(data, start)
     if meta is None:
         return None
     layout = SourceLayout(memoryview(data), implicit, little)
@@ -224,12 +224,12 @@ def _read_selected(path: Path, data, unparsed, check_order: bool = False):
     return dataset, removed, layout
 
 
-def _file_meta(data: bytes):
+def _file_meta(data: bytes, end: int | None = None):
     """The file meta group as a FileMetaDataset of raw elements, or None where pydicom's reader
-    would have to guess (an unknown VR, a length that does not fit)."""
+    would have to guess (an unknown VR, a length that does not fit). `end`: body_offset(data)."""
     if data[128:132] != b"DICM":
         return None
-    elements, position, end = {}, 132, body_offset(data)
+    elements, position, end = {}, 132, body_offset(data) if end is None else end
     while position + 8 <= end:
         group, element, vr = struct.unpack_from("<HH2s", data, position)
         vr = vr.decode("latin-1")

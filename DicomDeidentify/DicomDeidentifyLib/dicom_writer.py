@@ -265,6 +265,32 @@ def _plain_text(tag: int, element, order: str, implicit: bool):
     return _header(tag, vr, len(data), order, implicit) + data
 
 
+def plain_text_value(vr: str, value):
+    """The value bytes _plain_text writes for a value the engine makes (None, a str, or a list
+    of str for a multi-valued VR; its dummies, pseudonyms and new UIDs), encoded once, so that the
+    element can be set as bytes (a raw element) instead of a DataElement pydicom converts and the
+    writer encodes again. None where _plain_text would not be the writer (not ASCII, a VR it does
+    not encode, backslashes in a VR of one value): the caller sets a DataElement then."""
+    if vr not in PLAIN_TEXT_VRS:
+        return None
+    if value is None or value == "":
+        text = ""
+    elif type(value) in PLAIN_STRINGS:
+        text = str(value)
+        if "\\" in text and vr not in MULTI_VALUED:
+            return None   # pydicom makes several values of it (a PN): its own writer decides
+    elif type(value) is list and vr in MULTI_VALUED and all(type(v) in PLAIN_STRINGS for v in value):
+        text = "\\".join(str(v) for v in value)
+    else:
+        return None
+    if not text.isascii():
+        return None
+    data = text.encode("ascii")
+    if len(data) % 2:
+        data += b"\x00" if vr == "UI" else b" "
+    return data
+
+
 def _header(tag: int, vr: str, length: int, order: str, implicit: bool) -> bytes:
     if implicit:
         return struct.pack(order + "HHI", tag >> 16, tag & 0xFFFF, length)

@@ -23,16 +23,16 @@ from functools import lru_cache
 
 from pydicom import config
 from pydicom.datadict import dictionary_VR, keyword_for_tag, private_dictionary_VR, tag_for_keyword
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.tag import Tag
+from pydicom.tag import BaseTag, Tag
 from pydicom.values import convert_UI
 
 from . import actions as A
 from .character_sets import CHARACTER_SET_VRS, fit_character_set, terms_of
 from .dates import shift_value
-from .dicom_writer import dictionary_vr_or_empty
+from .dicom_writer import dictionary_vr_or_empty, plain_text_value
 from .errors import error_kind
 from .element_decoding import KNOWN_VRS, Undecodable, decode_as, looks_like_sequence, plain_vr, stored_bytes
 from .dummies import DATE_TIME_VRS, DUMMY_CODE, TEXT_VRS, dummy_for, is_code_sequence
@@ -111,6 +111,7 @@ class Deidentifier:
         # Decisions depend on tag, VR and options only: made once per kind of element, not per file.
         self._decisions: dict = {}
         self._unparsed: dict = {}
+        self._routes: dict = {}   # (tag, stored VR, mode) -> route()
         # The settings an output was made with, in its name (pipeline.output_path): a re-run finds its
         # output only when input, profile, key, region rules, tool and tables are the same.
         self.settings_digest = self.hasher.digest(
@@ -121,6 +122,7 @@ class Deidentifier:
         # Keyed hashes already computed, shared by the files of a run (see UidMapper, pseudonym).
         self.uid_cache: dict = {}
         self._pseudonyms: dict = {}
+        self._contexts: dict = {}   # the identity's bytes -> its texts (_FileRun._context_key)
 
     def map_uid(self, uid: str) -> str:
         """The UID that `uid` becomes (itself under Retain UIDs)."""
@@ -172,6 +174,21 @@ class Deidentifier:
         if action == "overlay" and not self.options.clean_graphics:
             return "remove"
         return None
+
+    def route(self, tag: int, stored_vr, mode: str) -> tuple:
+        """(VR, action, column, keyword) of a public element from its tag and the VR it is stored
+        with (None in implicit VR), as the walk judges it (_FileRun._public); action None when the
+        element must first be decoded as its dictionary VR (stored as UN, as no VR, or as another
+        VR than the dictionary's). Kept per (tag, stored VR, mode): the files of a series repeat them."""
+        vr = _vr_of(_Stored(stored_vr), tag)
+        if vr == "UN" or vr not in KNOWN_VRS or _stored_vr_differs(tag, vr):
+            found = (vr, None, None, keyword_for_tag(tag))
+        else:
+            found = (vr, *self.decide(tag, vr, mode), keyword_for_tag(tag))
+        if len(self._routes) >= 65536:
+            self._routes.clear()
+        self._routes[(tag, stored_vr, mode)] = found
+        return found
 
     def decide(self, tag: int, vr: str, mode: str = "normal") -> tuple:
         """(action, column) for a public element, from its tag and VR alone (never its value).
@@ -236,6 +253,9 @@ class Deidentifier:
 
 
 _UNDECIDED = object()   # unparsed_action's cache: not yet decided (None is a decision)
+_CONTEXT_IDENTITY_TAGS = tuple(tag_for_keyword(keyword) for keyword in (
+    "PatientID", "IssuerOfPatientID", "PatientName", "PatientBirthDate", "StudyInstanceUID", "PatientSex"))
+CONTEXT_CACHE_SIZE = 10_000   # identities of a run's series (bounded: cleared when full)
 
 
 class _FileRun:
@@ -252,14 +272,47 @@ class _FileRun:
         self.written_nested: list = []   # (data sets from the top down, path, value) in sequence items
         self.cleaner = TextCleaner.from_dataset(dataset) if self._cleans_text() else None
         # The original identity, for the linkage store of key holders (never written to an output).
-        self.original = {"patient_id": self._context_text("PatientID"),
-                         "issuer": self._context_text("IssuerOfPatientID"),
-                         "name": self._context_text("PatientName"),
-                         "birth_date": self._context_text("PatientBirthDate")}
-        original = self.original
-        identity = patient_identity(original["patient_id"], original["issuer"], original["name"],
-                                    original["birth_date"], fallback=self._context_text("StudyInstanceUID"))
-        self.pseudonym = engine.pseudonym(identity, self._context_text("PatientSex"))
+        # The files of a series hold the same bytes for it: decoded once (see _context_key).
+        key = self._context_key()
+        found = engine._contexts.get(key) if key is not None else None
+        if found is None:
+            original = {"patient_id": self._context_text("PatientID"),
+                        "issuer": self._context_text("IssuerOfPatientID"),
+                        "name": self._context_text("PatientName"),
+                        "birth_date": self._context_text("PatientBirthDate")}
+            identity = patient_identity(original["patient_id"], original["issuer"], original["name"],
+                                        original["birth_date"], fallback=self._context_text("StudyInstanceUID"))
+            found = (original, identity, self._context_text("PatientSex"))
+            if key is not None:
+                if len(engine._contexts) >= CONTEXT_CACHE_SIZE:
+                    engine._contexts.clear()
+                engine._contexts[key] = found
+        self.original = dict(found[0])
+        self.pseudonym = engine.pseudonym(found[1], found[2])
+
+    def _context_key(self):
+        """The bytes the identity is decoded from (the context elements as read, VR and value, and
+        the character set), or None when one of them is not plainly raw: decoded already, or
+        stored as another VR than its dictionary's or as UN (_context_text decodes such an element
+        in place, which the walk then sees). The same key gives the same texts: pydicom's decoding
+        depends on nothing else."""
+        dataset, parts = self.dataset, []
+        for tag in _CONTEXT_IDENTITY_TAGS:
+            try:
+                raw = dataset.get_item(tag)
+            except KeyError:
+                raw = None
+            if raw is None:
+                parts.append(None)
+                continue
+            if not getattr(raw, "is_raw", False) or (raw.value is None and raw.length):
+                return None   # (a value not read yet, deferred: its bytes are not here to compare)
+            vr = plain_vr(raw.VR)
+            if vr and (vr == "UN" or vr not in KNOWN_VRS or _stored_vr_differs(tag, vr)):
+                return None
+            parts.append((vr, raw.value, raw.is_little_endian))
+        charset = dataset._character_set
+        return tuple(parts), tuple(charset) if isinstance(charset, (list, tuple)) else charset
 
     def _context_text(self, keyword: str) -> str:
         """A top-level value the run reads before the walk, as text. One stored as another VR than
@@ -289,10 +342,10 @@ class _FileRun:
     def run(self) -> None:
         self._review_unimplemented_options()
         self._walk(self.dataset, "", NORMAL, [])
-        add_deidentification_markers(self.dataset, self.options)
+        method = add_deidentification_markers(self.dataset, self.options)
         self._fit_character_set()
         if self.protected is not None:   # what the markers say is ours, not the input's
-            self.protected.wrote(self.dataset.DeidentificationMethod)
+            self.protected.wrote(method)
             self.protected.wrote([item.CodeMeaning for item in self.dataset.DeidentificationMethodCodeSequence])
         self.result.sop_class_uid = raw_values.text(self.dataset, 0x00080016)   # SOP Class UID, left raw
         self.result.uid_map = dict(self.uids.mapped)
@@ -330,8 +383,12 @@ class _FileRun:
         if number & 0xFFFF == 0 or group == 0x0002:
             del dataset[tag]   # group lengths are recomputed; file meta is rebuilt by dicom_io
             return
-        vr = _vr_of(raw, number)
-        if vr == "UN" or vr not in KNOWN_VRS or _stored_vr_differs(number, vr):
+        # What the tag and the stored VR alone decide, made once per kind of element (engine.route)
+        route = self.engine._routes.get((number, raw.VR, mode))
+        if route is None:
+            route = self.engine.route(number, raw.VR, mode)
+        vr, action, column, keyword = route
+        if action is None:
             # Stored as UN, with VR bytes that are no VR ('LK'), or as any VR other than the
             # dictionary's (a date as OB, a name as FD, a text as SQ): judged as what it is (PS3.5
             # 6.2.2), not as it is stored, or removed when its bytes are no value of that VR (a tag
@@ -340,12 +397,11 @@ class _FileRun:
             if vr is None:
                 return
             raw = dataset.get_item(tag)
-        action, column = self.engine.decide(number, vr, mode)
+            action, column = self.engine.decide(number, vr, mode)
         if action == A.REMOVE and number in A.TYPE_2_FOR_ANIMALS and self._is_animal():
             action = A.EMPTY
         if action == A.KEEP and vr != "SQ" and column not in RETAIN_COLUMNS:
             return   # kept as read: never decoded, written back byte for byte
-        keyword = keyword_for_tag(number)
         if action == A.REMOVE or (action == "overlay" and not self.options.clean_graphics):
             if column in REVIEWED_REMOVALS:
                 self._review(path, tag, keyword, vr, REVIEWED_REMOVALS[column])
@@ -425,7 +481,14 @@ class _FileRun:
                     pass
             self.protected.add(where, protected_kind(int(tag), vr), old)
             self.protected.wrote(value)
-        dataset[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
+        data = plain_text_value(vr, value) if getattr(raw, "is_raw", False) else None
+        if data is not None:
+            # set as the bytes the writer would encode (dicom_writer.plain_text_value): pydicom
+            # converts them only if something reads the value (the output's name does, for three)
+            dataset[tag] = RawDataElement(BaseTag(tag), vr, len(data), data, 0, raw.is_implicit_VR,
+                                          raw.is_little_endian)
+        else:
+            dataset[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
         self.result.replaced.append(where)
         return True
 
@@ -752,6 +815,14 @@ def _private_dictionary_vr(tag, creator: str) -> str:
         return private_dictionary_VR(tag, creator)
     except KeyError:
         return ""
+
+
+class _Stored:
+    """An element's stored VR alone, for _vr_of."""
+    __slots__ = ("VR",)
+
+    def __init__(self, vr):
+        self.VR = vr
 
 
 def _vr_of(raw, tag) -> str:

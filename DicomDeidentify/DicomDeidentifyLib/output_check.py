@@ -42,7 +42,7 @@ from pydicom.charset import convert_encodings, decode_bytes
 from .dummies import CODE_MEANING, CODE_VALUE, is_code_sequence
 from .element_decoding import Undecodable, decode_as, plain_vr
 from .errors import error_kind
-from .structure_check import body_offset, meta_transfer_syntax
+from .structure_check import body_offset, meta_layout
 from .tables import profile_table
 from .uids import is_standard_uid, names_no_instance
 
@@ -318,7 +318,9 @@ def _read_back(path):
     whatever follows it. A deflated file is read whole by dcmread and its body inflated."""
     with open(path, "rb") as handle:
         head = handle.read(4096)
-        transfer_syntax = meta_transfer_syntax(head)
+        start, transfer_syntax = meta_layout(head)
+        if start + 12 > len(head):
+            start = None   # the walk may have stopped at the head's end, not the meta's: measured below
         if transfer_syntax == DEFLATED or not transfer_syntax:
             data = head + handle.read()
             dataset = pydicom.dcmread(io.BytesIO(data))
@@ -328,8 +330,10 @@ def _read_back(path):
         implicit, little = transfer_syntax == IMPLICIT_LITTLE, transfer_syntax != EXPLICIT_BIG
         handle.seek(0)
         front = handle.read(FRONT_READ)   # parsed in memory: faster than through the file object
+        if start is None:
+            start = body_offset(front)
         source = io.BytesIO(front)
-        source.seek(body_offset(front))
+        source.seek(start)
         try:
             dataset = read_dataset(source, implicit, little, stop_when=_at_pixel_data)
             pixel_start = source.tell()
@@ -339,7 +343,7 @@ def _read_back(path):
             pixel_start = -1   # cut off where the read ended: read again below
         if len(front) == FRONT_READ and front[pixel_start:pixel_start + 4] != PIXEL_TAG[little]:
             # a header longer than what was read: parsed from the file itself
-            handle.seek(body_offset(front))
+            handle.seek(start)
             dataset = read_dataset(handle, implicit, little, stop_when=_at_pixel_data)
             pixel_start = handle.tell()
         value_end = _pixel_value_end(handle, pixel_start, implicit, little)

@@ -44,16 +44,16 @@ def check_file(path, implicit: bool, little: bool) -> list:
             return check_buffer(buffer, implicit, little)
 
 
-def check_buffer(buffer, implicit: bool, little: bool, check_order: bool = False) -> list:
+def check_buffer(buffer, implicit: bool, little: bool, check_order: bool = False, start: int | None = None) -> list:
     """Raise StructureError if the element lengths in `buffer` (a whole file) do not fit, and
     (check_order) TagsOutOfOrder if the tags of a data set do not ascend (bounded_read's rule,
     checked in the same walk). Returns the top-level elements as tuples (tag, vr, start, end,
     length): vr is the VR text (None when implicit), [start, end) holds header and value, length
     is the declared value length (UNDEFINED for sequences and encapsulated pixel data). A file
     with no element after its file meta (a meta-only file, or one cut right after the meta) is
-    no instance: raises."""
+    no instance: raises. `start`: body_offset(buffer), when the caller has it (meta_layout)."""
     scanner = _Scanner(buffer, implicit, little, check_order)
-    scanner.elements(body_offset(buffer), len(buffer), 0)
+    scanner.elements(body_offset(buffer) if start is None else start, len(buffer), 0)
     if not any(span[0] & 0xFFFF for span in scanner.top_level):   # group lengths are no data
         raise StructureError("no data elements after the file meta information")
     return scanner.top_level
@@ -70,38 +70,36 @@ def check_items(value: bytes, implicit: bool, little: bool, undefined: bool) -> 
 
 def meta_transfer_syntax(buffer) -> str:
     """The Transfer Syntax UID of the file meta, read without pydicom ('' if none)."""
-    if bytes(buffer[128:132]) != b"DICM":
-        return ""
-    position, end = 132, body_offset(buffer)
-    while position + 8 <= end:
-        group, element = struct.unpack_from("<HH", buffer, position)
-        vr = bytes(buffer[position + 4:position + 6])
-        if vr in _LONG_VRS:
-            length, start = struct.unpack_from("<I", buffer, position + 8)[0], position + 12
-        else:
-            length, start = struct.unpack_from("<H", buffer, position + 6)[0], position + 8
-        if (group, element) == (0x0002, 0x0010):
-            return bytes(buffer[start:start + length]).decode("ascii", "replace").strip("\x00 ")
-        position = start + length
-    return ""
+    return meta_layout(buffer)[1]
 
 
 def body_offset(buffer) -> int:
     """Skip preamble and the (always explicit little endian) file meta group."""
+    return meta_layout(buffer)[0]
+
+
+def meta_layout(buffer) -> tuple:
+    """(body_offset, meta_transfer_syntax) of a file's bytes (bytes or mmap), from one walk of the
+    file meta group (PS3.10 7.1: explicit VR little endian, group 0002): where the data set starts
+    (0 without the 'DICM' prefix) and the Transfer Syntax UID ('' if none). The readers need both
+    for every file: one walk instead of one per question."""
     if bytes(buffer[128:132]) != b"DICM":
-        return 0
-    position, size = 132, len(buffer)
+        return 0, ""
+    position, size, syntax = 132, len(buffer), None
     while position + 8 <= size:
-        group = struct.unpack_from("<H", buffer, position)[0]
+        group, element = struct.unpack_from("<HH", buffer, position)
         if group != 0x0002:
             break
         if bytes(buffer[position + 4:position + 6]) in _LONG_VRS:
             if position + 12 > size:
                 break
-            position += 12 + struct.unpack_from("<I", buffer, position + 8)[0]
+            length, start = struct.unpack_from("<I", buffer, position + 8)[0], position + 12
         else:
-            position += 8 + struct.unpack_from("<H", buffer, position + 6)[0]
-    return position
+            length, start = struct.unpack_from("<H", buffer, position + 6)[0], position + 8
+        if element == 0x0010 and syntax is None:
+            syntax = bytes(buffer[start:start + length]).decode("ascii", "replace").strip("\x00 ")
+        position = start + length
+    return position, syntax or ""
 
 
 # One unpack reads a whole 8-byte element header: (group, element, VR, 16-bit length) when

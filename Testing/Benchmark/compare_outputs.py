@@ -6,8 +6,11 @@ file (pydicom.data.get_testdata_files()) with pipeline.deidentify_file (basic pr
 the output check on), once with each checkout's library on its own PYTHONPATH (a subprocess each),
 and compares, per input: status, reason, the output's name (the library-source hash in its tag fixed) and its bytes (SHA-256).
 
+With --options '{"dates": "modified", "identity": "fixed", ...}' (DeidentifyOptions fields as JSON;
+enum fields by value), another profile than the basic one is compared.
+
 Usage (from the worktree root):
-  /work/main/.venv/bin/python Testing/Benchmark/compare_outputs.py /work/main [--ct 40]
+  /work/main/.venv/bin/python Testing/Benchmark/compare_outputs.py /work/main [--ct 40] [--options JSON]
 Prints the number of inputs, of differences, and the first differences; exit status 1 if any.
 """
 from __future__ import annotations
@@ -25,7 +28,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def _manifest(inputs: list, out: Path) -> dict:
+def _options(fields: dict):
+    from DicomDeidentifyLib.options import DateMode, DeidentifyOptions, IdentityMode
+    kinds = {"dates": DateMode, "identity": IdentityMode}
+    return DeidentifyOptions(**{name: kinds[name](value) if name in kinds else value for name, value in fields.items()})
+
+
+def _manifest(inputs: list, out: Path, fields: dict | None = None) -> dict:
     from DicomDeidentifyLib import output_fingerprint, pipeline
     from DicomDeidentifyLib.bounded_read import ReadLimits
     from DicomDeidentifyLib.engine import Deidentifier
@@ -33,7 +42,7 @@ def _manifest(inputs: list, out: Path) -> dict:
     # the output name's tag includes a hash of the library's own source, which differs by design
     # between two checkouts: fixed here, so that names compare too (the bytes never depend on it)
     output_fingerprint.code_and_tables = lambda: "the same code"
-    engine = Deidentifier(DeidentifyOptions(), b"k" * 32)
+    engine = Deidentifier(_options(fields or {}) if fields else DeidentifyOptions(), b"k" * 32)
     engine.record_changes = False
     found = {}
     for index, source in enumerate(inputs):
@@ -51,11 +60,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("other", help="the other checkout's root (e.g. /work/main)")
     parser.add_argument("--ct", type=int, default=40, help="benchmark CT files")
+    parser.add_argument("--options", default="{}", help="DeidentifyOptions fields as JSON (default: the basic profile)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:   # one checkout's run: inputs from a JSON file, manifest to stdout
         spec = json.loads(Path(args.child).read_text())
-        print(json.dumps(_manifest(spec["inputs"], Path(spec["out"]))))
+        print(json.dumps(_manifest(spec["inputs"], Path(spec["out"]), spec.get("options"))))
         return 0
     import pydicom.data
     sys.path.insert(0, str(HERE))
@@ -67,7 +77,8 @@ def main(argv=None) -> int:
         manifests = []
         for root in (HERE.parent.parent, Path(args.other).resolve()):
             spec = work / f"spec-{len(manifests)}.json"
-            spec.write_text(json.dumps({"inputs": inputs, "out": str(work / f"out-{len(manifests)}")}))
+            spec.write_text(json.dumps({"inputs": inputs, "out": str(work / f"out-{len(manifests)}"),
+                                        "options": json.loads(args.options)}))
             env = dict(os.environ, PYTHONPATH=f"{root}/DicomDeidentify:{root}/SceneScrubber")
             run = subprocess.run([sys.executable, __file__, str(root), "--child", str(spec)], env=env,
                                  capture_output=True, text=True, check=True)
