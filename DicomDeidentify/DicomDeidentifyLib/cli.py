@@ -58,7 +58,7 @@ from .command_line import OneLineParser, positive_int, positive_megabytes  # noq
 from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimits
 from .keys import (KeyFileError, default_key_file, load_key, load_or_create_key, make_private_dir, secrets_home,
                    write_key)
-from .extras import missing_pixel_modules, pixels_missing_message
+from .extras import missing_detector_modules, missing_pixel_modules, pixels_missing_message
 from .linkage import LinkageStore, linkage_path
 from .options import DateMode, DeidentifyOptions, IdentityMode
 from .results import ALREADY_PRESENT, ATTENTION, FAILED, HELD, SKIPPED, attention
@@ -285,6 +285,8 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
     missing = missing_pixel_modules() if options.clean_pixel_data or options.clean_graphics else []
     if missing and options.clean_pixel_data:
         raise UserError(pixels_missing_message("--clean-pixel-data", missing))
+    if options.clean_pixel_data and missing_detector_modules():   # nothing would be cleaned: refused, not a run
+        raise UserError(pixels_missing_message("--clean-pixel-data (its text detector)", missing_detector_modules()))
     if options.pixel_rules_file and not options.clean_pixel_data:
         raise UserError("--pixel-rules is for --clean-pixel-data: add --clean-pixel-data, or leave --pixel-rules out")
     if options.clean_pixel_data and options.pixel_rules_file:
@@ -313,12 +315,8 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
         print(f"warning: --{name.replace('_', '-')} is not implemented yet: the option is not claimed in the output",
               file=sys.stderr)
     if options.clean_pixel_data:
-        from .pixel_detector import detector_available
-        from .pixel_text import ocr_available
-        if not detector_available():
-            print("warning: --clean-pixel-data: the text detector (rapidocr-onnxruntime) is not installed; images are "
-                  f"{'refused' if options.burned_in == 'refuse' else 'held for review'}, not cleaned", file=sys.stderr)
-        elif not ocr_available():
+        from .pixel_text import ocr_available   # the detector itself: check_anonymize refused the run without it
+        if not ocr_available():
             print("note: --clean-pixel-data: tesseract is not installed; the check after blanking reads a second "
                   "time with the detector on an enlarged, inverted image", file=sys.stderr)
     bars = []   # made on the first file, once the total is known
@@ -454,17 +452,31 @@ def _pixel_demo_files() -> list:
             print(f"Downloading {name} (an ultrasound with burned-in text) from pydicom-data "
                   "(github.com/pydicom/pydicom-data) into pydicom's cache", file=sys.stderr)
             try:
-                path = get_testdata_file(name)
+                import logging
+                quiet, logging.getLogger("pydicom").disabled = logging.getLogger("pydicom").disabled, True
+                try:   # pydicom's and urllib's retry warnings and log lines: the note below says it once
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        path = get_testdata_file(name)
+                finally:
+                    logging.getLogger("pydicom").disabled = quiet
             except Exception as error:   # offline: the demo goes on with pydicom's own files
-                path = None
-                print(f"note: {name} could not be downloaded ({type(error).__name__}): the demo goes on without "
-                      "it", file=sys.stderr)
+                path, reason = None, type(error).__name__
+            else:
+                reason = "not found"   # pydicom 3 returns None when the download failed
+            if not path:
+                print(f"note: {name} could not be downloaded ({reason}): the demo goes on without it (no image "
+                      "with burned-in text to clean)", file=sys.stderr)
         if path:
             found.append(Path(path))
     return found
 
 
 def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
+    if clean_pixel_data:   # before any download or file: the extra, and its text detector
+        missing = missing_pixel_modules() or missing_detector_modules()
+        if missing:
+            raise UserError(pixels_missing_message("--clean-pixel-data", missing))
     from pydicom.data import get_testdata_file
     sources = []
     for name in DEMO_FILES:
@@ -483,8 +495,6 @@ def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     (samples / "notes.txt").write_text("not a DICOM file: the run skips it and says why\n")
     secrets = workdir / "secrets"
     print(f"Sample inputs: {samples}")
-    if clean_pixel_data and missing_pixel_modules():
-        raise UserError(pixels_missing_message("--clean-pixel-data", missing_pixel_modules()))
     status = run_anonymize([samples], workdir / "deidentified", DeidentifyOptions(clean_pixel_data=clean_pixel_data),
                            secrets / "pseudonym.key",
                            True, None, jobs, False, False, verbose=True)   # sample files: no patient
@@ -599,8 +609,9 @@ def run_lookup(args) -> int:
 
 def run_export_mapping(args) -> int:
     destination, output = args.into.resolve(), args.output.resolve()
-    if output == destination or destination in output.parents:
-        raise ValueError("the mapping holds original identities: write it outside the side database")
+    # the mapping holds original identities: never inside --into nor any other destination (page_places)
+    _refuse_shared(output, "the mapping folder", args.key_file, [destination],
+                   "it holds original UIDs and Patient IDs; write it outside (e.g. beside the key)")
     store = _store_of(args.key_file)
     uids, patients = store.mapping(destination)
     if not uids and not patients:
@@ -630,17 +641,16 @@ def run_compare(args) -> int:
         if not path.exists():
             raise UserError(f"{path} does not exist: give the original and the de-identified file or folder")
     if args.html:   # the page shows original values: never into what is shared (told before any file is read)
-        from .page_places import destination_of_outputs, recorded_destinations, refuse_inside_destination
-        shared = recorded_destinations(args.key_file or default_key_file())
+        from .page_places import destination_of_outputs
         # the de-identified folder (a file's own), and the destination its outputs lie in, recorded or not
-        shared += [args.deidentified if args.deidentified.is_dir() else args.deidentified.parent,
-                   destination_of_outputs(args.deidentified)]
-        refuse_inside_destination(args.html, "the --html page", shared)
+        shared = [args.deidentified if args.deidentified.is_dir() else args.deidentified.parent,
+                  destination_of_outputs(args.deidentified)]
+        _refuse_shared(args.html, "the --html page", args.key_file, shared)
         images = args.html.parent / f"{args.html.stem}_images"   # compare.pair_pictures writes the originals there
         if images.is_symlink():
             raise UserError(f"{images} is a link: refused (the page's images show original pixels and are never "
                             "written through a link); remove it or name another page")
-        refuse_inside_destination(images, "the --html page's images folder", shared)
+        _refuse_shared(images, "the --html page's images folder", args.key_file, shared)
         if args.html.is_dir():
             raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
         make_private_dir(args.html.parent)   # a missing folder is made (owner-only: the page shows originals)
@@ -677,8 +687,21 @@ def run_compare(args) -> int:
     return 0
 
 
+def _refuse_shared(path: Path, what: str, key_file, more=(), why: str | None = None) -> None:
+    """ValueError (one line) if `path`, where a secret is to be written, lies inside a destination: one
+    the runs of `key_file` recorded, one of `more`, or one found by its marker or outputs (any key):
+    page_places.destination_around, the one check of every secret's place."""
+    from .page_places import SHOWS_ORIGINALS, recorded_destinations, refuse_inside_destination
+    key_path = Path(key_file) if key_file else default_key_file()
+    refuse_inside_destination(path, what, [*recorded_destinations(key_path), *more], why or SHOWS_ORIGINALS)
+
+
 def run_key(args) -> int:
+    from .runs import KEY_APART
     key_path = Path(args.key_file) if args.key_file else default_key_file()
+    # a key written into what is shared (a destination of any key, a copy of one) undoes its de-identification
+    _refuse_shared(args.file if args.action == "export" else key_path,
+                   "the exported key" if args.action == "export" else "the key file", key_path, (), KEY_APART)
     if args.action == "export":
         if not key_path.exists():
             raise UserError(f"no key at {key_path} to export: pass the --key-file the runs used")
