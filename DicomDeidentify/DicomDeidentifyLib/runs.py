@@ -139,7 +139,10 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     try:
         summary = deidentify_paths(inputs, destination, options, key, jobs=jobs, dry_run=dry_run,
                                    progress=progress, on_result=on_result, cancel=cancel, limits=limits,
-                                   earlier_outputs=earlier, pixel_cache=None if dry_run else cache_folder(key_path),
+                                   earlier_outputs=earlier,
+                                   # the cache keeps what OCR read (identifying text): only where the key
+                                   # holders keep originals; --no-linkage keeps none (pixel_cache.py)
+                                   pixel_cache=None if dry_run or not linkage else cache_folder(key_path),
                                    cluster=cluster, summary=recorded)
     finally:
         if holder is not None:   # also after Ctrl-C: what is held must stay findable
