@@ -106,6 +106,9 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         holder = Holder(ImportController(destination, options, key_file=key_path, linkage=linkage),
                         ImportOutcome())
         place = holder.place
+    elif side_database and place is None:   # a dry run says what the real run would hold (same decision)
+        from .import_controller import preview_placer
+        place = preview_placer(options)
     run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
     report = RunReport(reports / run_id, options, inputs, str(destination), with_originals=linkage)
     store = None
