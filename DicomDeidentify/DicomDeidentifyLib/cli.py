@@ -434,7 +434,10 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
           + (f"; of the written, {held} held back for review, {to_review} needing review" if held or to_review else ""))
     if not dry_run:
         print(f"De-identified files: {output}")
-    print(f"Report (key holders only): {html_path}\n                           {json_path}")
+    if Path(html_path) == Path(json_path):   # no page: Jinja2 is missing (report.py); the run said so
+        print(f"Report (key holders only): {json_path} (no HTML page: Jinja2 is not installed)")
+    else:
+        print(f"Report (key holders only): {html_path}\n                           {json_path}")
 
 
 # an ultrasound with burned-in text, for demo --clean-pixel-data: pydicom-data's, not in pydicom's package
@@ -641,6 +644,10 @@ def run_compare(args) -> int:
         if not path.exists():
             raise UserError(f"{path} does not exist: give the original and the de-identified file or folder")
     if args.html:   # the page shows original values: never into what is shared (told before any file is read)
+        from .pages import jinja2_missing
+        if jinja2_missing():   # before its images (original pixels) are written: never pictures without a page
+            raise UserError("compare --html needs Jinja2 (pip install jinja2; in Slicer: pip_install('jinja2')): "
+                            "install it, or leave --html out")
         from .page_places import destination_of_outputs
         # the de-identified folder (a file's own), and the destination its outputs lie in, recorded or not
         shared = [args.deidentified if args.deidentified.is_dir() else args.deidentified.parent,
