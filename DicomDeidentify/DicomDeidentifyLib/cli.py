@@ -349,6 +349,9 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
     if run.key_created:
         print(f"Created a new pseudonym key at {run.key_file} (owner-only). Back it up: the same key gives the "
               "same pseudonyms, UIDs and date shifts in later runs.", file=sys.stderr)
+    if not run.summary.totals()["files"]:   # the inputs' names stay out (they may name the patient)
+        print(f"note: no files found in the input{'s' if len(inputs) != 1 else ''}: nothing was written (give "
+              "DICOM files or folders holding them)", file=sys.stderr)
     if dry_run:
         print_dry_run(run.report_json, verbose)
     print_summary(run.summary, time.monotonic() - started, Path(output).resolve(), run.report_html,
