@@ -5,6 +5,7 @@
   dicom-deidentify export-mapping --into SIDE_DB --output DIR [--key-file F]
   dicom-deidentify compare ORIGINAL DEIDENTIFIED [--html FILE] [--key-file F]
   dicom-deidentify key export FILE | key import FILE [--key-file F]
+  dicom-deidentify held list --into SIDE_DB | held release --into SIDE_DB (--keep A | --remove A)... [--key-file F]
   dicom-deidentify demo [--workdir DIR]
   dicom-deidentify --version
 
@@ -149,6 +150,23 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("action", choices=["export", "import"])
     key.add_argument("file", type=Path, help="export: where to write the key; import: the key file to take")
     key.add_argument("--key-file", type=Path, help="the key location on this machine")
+    held = commands.add_parser(
+        "held", help="the files held back from a side database for review: list them, or release them",
+        description="Files written into a side database with a kept value (or pixels not proven clean) are held "
+                    "back beside the key until a person decides (as in Slicer's review panel, with the same "
+                    "library function). 'list' names each held file and the attributes waiting; 'release' "
+                    "applies --keep/--remove decisions to every held file all of whose waiting attributes they "
+                    "cover and moves it into the side database (written atomically); the others stay held.")
+    held.add_argument("action", choices=["list", "release"])
+    held.add_argument("--into", type=Path, required=True, help="the side database the files were held back from")
+    held.add_argument("--key-file", type=Path, help="the key of the runs (held/ is beside it)")
+    held.add_argument("--keep", action="append", default=[], metavar="ATTRIBUTE",
+                      help="release: keep this attribute's value as written (an attribute path as 'list' shows it, "
+                           "e.g. StudyDescription or ContentSequence[*].TextValue; repeatable)")
+    held.add_argument("--remove", action="append", default=[], metavar="ATTRIBUTE",
+                      help="release: remove this attribute from the files (PixelData: the file is discarded)")
+    held.add_argument("--verbose", action="store_true",
+                      help="list: also show the kept values (they may identify the patient: not for shared logs)")
     demo = commands.add_parser("demo", help="de-identify sample files shipped with pydicom and show the report")
     demo.add_argument("--workdir", type=Path, default=Path("demo-output"))
     demo.add_argument("--jobs", type=positive_int, default=None)
@@ -418,7 +436,8 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
             continue
         if kind == HELD:
             place = f" -> held back at {result.output}" if verbose else ": held back"
-            print(f"{kind:8} {name}{place} (not in the side database until released)")
+            print(f"{kind:8} {name}{place} (not in the side database until released: 'held list --into' shows "
+                  "what waits, 'held release' or Slicer's review panel releases it)")
         else:
             place = f" -> {result.output}" if verbose else ""
             print(f"{kind:8} {name}{place}: written, NEEDS REVIEW before it is shared")
@@ -541,7 +560,8 @@ def _one_line(error: BaseException) -> str:
 def _run(args) -> int:
     if args.command == "demo":
         return run_demo(args.workdir, args.jobs or machine_jobs(), args.clean_pixel_data)
-    commands = {"lookup": run_lookup, "export-mapping": run_export_mapping, "compare": run_compare, "key": run_key}
+    commands = {"lookup": run_lookup, "export-mapping": run_export_mapping, "compare": run_compare, "key": run_key,
+                "held": run_held}
     if args.command in commands:
         _run_started()
         return commands[args.command](args)
@@ -704,6 +724,43 @@ def _refuse_shared(path: Path, what: str, key_file, more=(), why: str | None = N
     from .page_places import SHOWS_ORIGINALS, recorded_destinations, refuse_inside_destination
     key_path = Path(key_file) if key_file else default_key_file()
     refuse_inside_destination(path, what, [*recorded_destinations(key_path), *more], why or SHOWS_ORIGINALS)
+
+
+def run_held(args) -> int:
+    """held list / held release: the files a side database's runs held back beside the key, through
+    import_controller (ImportController.pending and .release: what Slicer's review panel calls)."""
+    from .import_controller import ImportController
+    from .review import KEEP, REMOVE, ReviewDecision, grouped, needs_decision
+    from .side_database import is_side_database
+    key_path = Path(args.key_file) if args.key_file else default_key_file()
+    if not is_side_database(args.into):
+        raise UserError(f"--into {args.into} is not a side database: name the folder the runs wrote with --into")
+    if not key_path.exists():
+        raise UserError(f"no key at {key_path}: pass the --key-file the runs used (held/ is beside it)")
+    controller = ImportController(args.into, key_file=key_path, create_key=False)
+    pending = controller.pending()
+    if args.action == "list":
+        if args.keep or args.remove:
+            raise UserError("--keep and --remove are for 'held release'")
+        print(f"{len(pending.held)} file{'s' if len(pending.held) != 1 else ''} held back from {controller.side_database}"
+              f" (beside the key, in {controller.held_root / 'pending'})")
+        for held in pending.held:
+            print(f"  {held.destination.relative_to(controller.side_database)}")
+            for item in held.review:
+                if needs_decision(item):
+                    value = f" = {item.value!r}" if args.verbose else ""
+                    print(f"      {grouped(item.path)}{value}: {item.reason}")
+        if pending.held:
+            print(f"release: dicom-deidentify held release --into "
+                  f"{args.into} --keep ATTRIBUTE | --remove ATTRIBUTE ... (or Slicer's review panel)")
+        return 0
+    if not (args.keep or args.remove):
+        raise UserError("held release needs a decision: --keep ATTRIBUTE or --remove ATTRIBUTE (see 'held list')")
+    decisions = [ReviewDecision(a, KEEP) for a in args.keep] + [ReviewDecision(a, REMOVE) for a in args.remove]
+    released = controller.release(pending, decisions)
+    print(f"{len(released)} released into {controller.side_database}, {len(pending.discarded)} discarded, "
+          f"{len(pending.held)} still held (attributes no decision covers: see 'held list')")
+    return 0
 
 
 def run_key(args) -> int:
