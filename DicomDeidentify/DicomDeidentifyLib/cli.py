@@ -143,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="attribute-by-attribute differences of two files or folders")
     compare.add_argument("original", type=Path)
     compare.add_argument("deidentified", type=Path)
-    compare.add_argument("--html", type=Path, help="also write a side-by-side HTML page here")
+    compare.add_argument("--html", type=Path, help="also write a side-by-side HTML page here, with both images "
+                         "(it shows the original values and pixels: for key holders; refused inside a destination)")
     compare.add_argument("--key-file", type=Path, help="to pair folders by mapped SOP Instance UID")
     compare.add_argument("--all", action="store_true", help="also list attributes that did not change")
     key = commands.add_parser("key", help="move the key to another machine")
@@ -168,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     held.add_argument("--verbose", action="store_true",
                       help="list: also show the kept values (they may identify the patient: not for shared logs)")
     demo = commands.add_parser("demo", help="de-identify sample files shipped with pydicom and show the report")
-    demo.add_argument("--workdir", type=Path, default=Path("demo-output"))
+    demo.add_argument("--workdir", type=Path, default=Path("demo-output"),
+                      help="where the sample inputs, their de-identified copies and the demo's own key and report "
+                           "go (default ./demo-output)")
     demo.add_argument("--jobs", type=positive_int, default=None)
     demo.add_argument("--clean-pixel-data", action="store_true",
                       help="also clean burned-in text from the sample images (the [pixels] extra; the report "
@@ -309,12 +312,15 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
         raise UserError("--pixel-rules is for --clean-pixel-data: add --clean-pixel-data, or leave --pixel-rules out")
     if options.clean_pixel_data and options.pixel_rules_file:
         from .region_rules import load_rules
+        # named as the person gave it: the option, or the profile file's setting
+        given, what = (("--pixel-rules", "option") if args.pixel_rules else
+                       (f"the profile's pixel_rules_file ({args.profile})", "setting"))
         if not Path(options.pixel_rules_file).is_file():
-            raise UserError(f"--pixel-rules file {options.pixel_rules_file} does not exist: check the path")
+            raise UserError(f"{given} file {options.pixel_rules_file} does not exist: check the path")
         try:   # read here once: a bad file would otherwise fail in every worker process
             load_rules(options.pixel_rules_file)
         except (OSError, ValueError) as error:
-            raise UserError(f"--pixel-rules: {error}: fix the file or leave the option out") from error
+            raise UserError(f"{given}: {error}: fix the file or leave the {what} out") from error
     # notes only once nothing above refused the run: an error stays the one line on stderr
     if missing:
         print(f"note: --clean-graphics: overlay bitmaps are not read without the [pixels] extra "
@@ -685,6 +691,9 @@ def run_compare(args) -> int:
             raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
         make_private_dir(args.html.parent)   # a missing folder is made (owner-only: the page shows originals)
     key = None
+    if args.key_file and not Path(args.key_file).exists():   # compare never makes a key
+        raise UserError(f"no key at {args.key_file}: pass the --key-file the runs used, or leave it out (files are "
+                        "then paired by name and UID only)")
     if args.key_file or default_key_file().exists():
         key, _ = load_or_create_key(args.key_file)
     failed = []

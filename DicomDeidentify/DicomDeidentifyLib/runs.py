@@ -77,7 +77,9 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     """
     options = options or DeidentifyOptions()
     options.check_fixed_values()   # before any key, folder or file is touched
-    inputs = [Path(i) for i in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
+    # absolute (not resolved: the names given): the report and the linkage store name each input by a path
+    # that still finds it from another folder (compare, lookup, a later run)
+    inputs = [Path(os.path.abspath(i)) for i in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
     destination = Path(destination).resolve()
     key_path = Path(key_file) if key_file else default_key_file()
     reports = Path(report_dir) if report_dir else reports_folder(key_path)
