@@ -23,15 +23,14 @@ if ! command -v dciodvfy >/dev/null || ! command -v dcmdump >/dev/null || ! comm
     dicom3tools dcmtk tesseract-ocr tesseract-ocr-eng fonts-dejavu-core libgdcm-tools openssl chromium chromium-driver >/dev/null
 fi
 
-# Clean Pixel Data's text detector; --no-deps keeps the GUI build of OpenCV that its metadata names
-# out (the "pixels" extra brings its other requirements and opencv-python-headless).
-RAPIDOCR="rapidocr-onnxruntime==1.4.4"
+# Clean Pixel Data's text detector (rapidocr-onnxruntime) comes with the "pixels" extra, as for any pip
+# user; pip also brings the GUI build of OpenCV its metadata names (harmless outside Slicer, whose own
+# install leaves it out: Resources' requirements, --no-deps) beside the headless one.
 
 make_venv() {  # make_venv DIR EXTRAS [extra pip requirement...]
   local dir=$1 extras=$2; shift 2
   [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
   "$dir/bin/python" -m pip install -q --disable-pip-version-check -e ".[$extras]" "$@" 2>&1 | grep -v '^WARNING: Location' || true
-  "$dir/bin/python" -m pip install -q --disable-pip-version-check --no-deps "$RAPIDOCR" 2>&1 | grep -v '^WARNING: Location' || true
   "$dir/bin/python" -c 'import rapidocr_onnxruntime, cv2, tesserocr' # the detector, headless OpenCV, Tesseract in process
   "$dir/bin/python" -c 'import DicomDeidentifyLib, SceneScrubberLib, defusedxml, jinja2, pydicom, pytest, selenium, distributed' # fails loudly if the install did not work
 }

@@ -45,7 +45,16 @@ class ReadLimits:
 
     @classmethod
     def from_megabytes(cls, max_file_mb: float | None = None, max_inflated_mb: float | None = None) -> "ReadLimits":
-        return cls(int((max_file_mb or DEFAULT_MAX_FILE_MB) * MB), int((max_inflated_mb or DEFAULT_MAX_INFLATED_MB) * MB))
+        """Limits in megabytes (MB = 2**20 bytes); None: the default. ValueError for 0, a negative size,
+        nan or inf (never read as the default: a 0 that meant "no limit" would be a 16 GB one)."""
+        def size(value, default, name):
+            if value is None:
+                return int(default * MB)
+            if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
+                raise ValueError(f"{name} must be a number of megabytes above 0, not {value!r}")
+            return int(value * MB)
+        return cls(size(max_file_mb, DEFAULT_MAX_FILE_MB, "max_file_mb"),
+                   size(max_inflated_mb, DEFAULT_MAX_INFLATED_MB, "max_inflated_mb"))
 
 
 class InputRefused(Exception):

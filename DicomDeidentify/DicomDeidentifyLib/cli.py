@@ -5,6 +5,7 @@
   dicom-deidentify export-mapping --into SIDE_DB --output DIR [--key-file F]
   dicom-deidentify compare ORIGINAL DEIDENTIFIED [--html FILE] [--key-file F]
   dicom-deidentify key export FILE | key import FILE [--key-file F]
+  dicom-deidentify held list --into SIDE_DB | held release --into SIDE_DB (--keep A | --remove A)... [--key-file F]
   dicom-deidentify demo [--workdir DIR]
   dicom-deidentify --version
 
@@ -58,7 +59,7 @@ from . import __version__  # noqa: E402
 from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimits
 from .command_line import OneLineParser, positive_int, positive_megabytes
 from .keys import KeyFileError, default_key_file, load_key, make_private_dir, secrets_home, write_key
-from .extras import missing_pixel_modules, pixels_missing_message
+from .extras import missing_detector_modules, missing_pixel_modules, pixels_missing_message
 from .options import OPTIONS, DeidentifyOptions, IdentityMode
 from .results import ALREADY_PRESENT_TOTAL, ATTENTION, FAILED, HELD, SKIPPED, attention
 from .worker_pool import machine_jobs
@@ -155,15 +156,35 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="attribute-by-attribute differences of two files or folders")
     compare.add_argument("original", type=Path)
     compare.add_argument("deidentified", type=Path)
-    compare.add_argument("--html", type=Path, help="also write a side-by-side HTML page here")
+    compare.add_argument("--html", type=Path, help="also write a side-by-side HTML page here, with both images "
+                         "(it shows the original values and pixels: for key holders; refused inside a destination)")
     compare.add_argument("--key-file", type=Path, help="to pair folders by mapped SOP Instance UID")
     compare.add_argument("--all", action="store_true", help="also list attributes that did not change")
     key = commands.add_parser("key", help="move the key to another machine")
     key.add_argument("action", choices=["export", "import"])
     key.add_argument("file", type=Path, help="export: where to write the key; import: the key file to take")
     key.add_argument("--key-file", type=Path, help="the key location on this machine")
+    held = commands.add_parser(
+        "held", help="the files held back from a side database for review: list them, or release them",
+        description="Files written into a side database with a kept value (or pixels not proven clean) are held "
+                    "back beside the key until a person decides (as in Slicer's review panel, with the same "
+                    "library function). 'list' names each held file and the attributes waiting; 'release' "
+                    "applies --keep/--remove decisions to every held file all of whose waiting attributes they "
+                    "cover and moves it into the side database (written atomically); the others stay held.")
+    held.add_argument("action", choices=["list", "release"])
+    held.add_argument("--into", type=Path, required=True, help="the side database the files were held back from")
+    held.add_argument("--key-file", type=Path, help="the key of the runs (held/ is beside it)")
+    held.add_argument("--keep", action="append", default=[], metavar="ATTRIBUTE",
+                      help="release: keep this attribute's value as written (an attribute path as 'list' shows it, "
+                           "e.g. StudyDescription or ContentSequence[*].TextValue; repeatable)")
+    held.add_argument("--remove", action="append", default=[], metavar="ATTRIBUTE",
+                      help="release: remove this attribute from the files (PixelData: the file is discarded)")
+    held.add_argument("--verbose", action="store_true",
+                      help="list: also show the kept values (they may identify the patient: not for shared logs)")
     demo = commands.add_parser("demo", help="de-identify sample files shipped with pydicom and show the report")
-    demo.add_argument("--workdir", type=Path, default=Path("demo-output"))
+    demo.add_argument("--workdir", type=Path, default=Path("demo-output"),
+                      help="where the sample inputs, their de-identified copies and the demo's own key and report "
+                           "go (default ./demo-output)")
     demo.add_argument("--jobs", type=positive_int, default=None)
     demo.add_argument("--clean-pixel-data", action="store_true",
                       help="also clean burned-in text from the sample images (the [pixels] extra; the report "
@@ -271,16 +292,21 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
     missing = missing_pixel_modules() if options.clean_pixel_data or options.clean_graphics else []
     if missing and options.clean_pixel_data:
         raise UserError(pixels_missing_message("--clean-pixel-data", missing))
+    if options.clean_pixel_data and missing_detector_modules():   # nothing would be cleaned: refused, not a run
+        raise UserError(pixels_missing_message("--clean-pixel-data (its text detector)", missing_detector_modules()))
     if options.pixel_rules_file and not options.clean_pixel_data:
         raise UserError("--pixel-rules is for --clean-pixel-data: add --clean-pixel-data, or leave --pixel-rules out")
     if options.clean_pixel_data and options.pixel_rules_file:
         from .region_rules import load_rules
+        # named as the person gave it: the option, or the profile file's setting
+        given, what = (("--pixel-rules", "option") if args.pixel_rules else
+                       (f"the profile's pixel_rules_file ({args.profile})", "setting"))
         if not Path(options.pixel_rules_file).is_file():
-            raise UserError(f"--pixel-rules file {options.pixel_rules_file} does not exist: check the path")
+            raise UserError(f"{given} file {options.pixel_rules_file} does not exist: check the path")
         try:   # read here once: a bad file would otherwise fail in every worker process
             load_rules(options.pixel_rules_file)
         except (OSError, ValueError) as error:
-            raise UserError(f"--pixel-rules: {error}: fix the file or leave the option out") from error
+            raise UserError(f"{given}: {error}: fix the file or leave the {what} out") from error
     # notes only once nothing above refused the run: an error stays the one line on stderr
     if missing:
         print(f"note: --clean-graphics: overlay bitmaps are not read without the [pixels] extra "
@@ -300,12 +326,8 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
         print(f"warning: {OPTIONS[name].flag} is not implemented yet: the option is not claimed in the output",
               file=sys.stderr)
     if options.clean_pixel_data:
-        from .pixel_detector import detector_available
-        from .pixel_text import ocr_available
-        if not detector_available():
-            print("warning: --clean-pixel-data: the text detector (rapidocr-onnxruntime) is not installed; images are "
-                  f"{'refused' if options.burned_in == 'refuse' else 'held for review'}, not cleaned", file=sys.stderr)
-        elif not ocr_available():
+        from .pixel_text import ocr_available   # the detector itself: check_anonymize refused the run without it
+        if not ocr_available():
             print("note: --clean-pixel-data: tesseract is not installed; the check after blanking reads a second "
                   "time with the detector on an enlarged, inverted image", file=sys.stderr)
     bars = []   # made on the first file, once the total is known
@@ -338,6 +360,9 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
     if run.key_created:
         print(f"Created a new pseudonym key at {run.key_file} (owner-only). Back it up: the same key gives the "
               "same pseudonyms, UIDs and date shifts in later runs.", file=sys.stderr)
+    if not run.summary.totals()["files"]:   # the inputs' names stay out (they may name the patient)
+        print(f"note: no files found in the input{'s' if len(inputs) != 1 else ''}: nothing was written (give "
+              "DICOM files or folders holding them)", file=sys.stderr)
     if dry_run:
         print_dry_run(run.report_json, verbose)
     print_summary(run.summary, time.monotonic() - started, Path(output).resolve(), run.report_html,
@@ -404,7 +429,8 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
             continue
         if kind == HELD:
             place = f" -> held back at {result.output}" if verbose else ": held back"
-            print(f"{kind:8} {name}{place} (not in the side database until released)")
+            print(f"{kind:8} {name}{place} (not in the side database until released: 'held list --into' shows "
+                  "what waits, 'held release' or Slicer's review panel releases it)")
         else:
             place = f" -> {result.output}" if verbose else ""
             print(f"{kind:8} {name}{place}: written, NEEDS REVIEW before it is shared")
@@ -426,7 +452,10 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
           + (f"; of the written, {held} held back for review, {to_review} needing review" if held or to_review else ""))
     if not dry_run:
         print(f"De-identified files: {output}")
-    print(f"Report (key holders only): {html_path}\n                           {json_path}")
+    if Path(html_path) == Path(json_path):   # no page: Jinja2 is missing (report.py); the run said so
+        print(f"Report (key holders only): {json_path} (no HTML page: Jinja2 is not installed)")
+    else:
+        print(f"Report (key holders only): {html_path}\n                           {json_path}")
 
 
 # an ultrasound with burned-in text, for demo --clean-pixel-data: pydicom-data's, not in pydicom's package
@@ -444,17 +473,31 @@ def _pixel_demo_files() -> list:
             print(f"Downloading {name} (an ultrasound with burned-in text) from pydicom-data "
                   "(github.com/pydicom/pydicom-data) into pydicom's cache", file=sys.stderr)
             try:
-                path = get_testdata_file(name)
+                import logging
+                quiet, logging.getLogger("pydicom").disabled = logging.getLogger("pydicom").disabled, True
+                try:   # pydicom's and urllib's retry warnings and log lines: the note below says it once
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        path = get_testdata_file(name)
+                finally:
+                    logging.getLogger("pydicom").disabled = quiet
             except Exception as error:   # offline: the demo goes on with pydicom's own files
-                path = None
-                print(f"note: {name} could not be downloaded ({type(error).__name__}): the demo goes on without "
-                      "it", file=sys.stderr)
+                path, reason = None, type(error).__name__
+            else:
+                reason = "not found"   # pydicom 3 returns None when the download failed
+            if not path:
+                print(f"note: {name} could not be downloaded ({reason}): the demo goes on without it (no image "
+                      "with burned-in text to clean)", file=sys.stderr)
         if path:
             found.append(Path(path))
     return found
 
 
 def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
+    if clean_pixel_data:   # before any download or file: the extra, and its text detector
+        missing = missing_pixel_modules() or missing_detector_modules()
+        if missing:
+            raise UserError(pixels_missing_message("--clean-pixel-data", missing))
     from pydicom.data import get_testdata_file
     sources = []
     for name in DEMO_FILES:
@@ -477,8 +520,6 @@ def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     (samples / "notes.txt").write_text("not a DICOM file: the run skips it and says why\n")
     secrets = workdir / "secrets"
     print(f"Sample inputs: {samples}")
-    if clean_pixel_data and missing_pixel_modules():
-        raise UserError(pixels_missing_message("--clean-pixel-data", missing_pixel_modules()))
     status = run_anonymize([samples], workdir / "deidentified", DeidentifyOptions(clean_pixel_data=clean_pixel_data),
                            secrets / "pseudonym.key",
                            True, None, jobs, False, False, verbose=True)   # sample files: no patient
@@ -519,7 +560,8 @@ def _one_line(error: BaseException) -> str:
 def _run(args) -> int:
     if args.command == "demo":
         return run_demo(args.workdir, args.jobs or machine_jobs(), args.clean_pixel_data)
-    commands = {"lookup": run_lookup, "export-mapping": run_export_mapping, "compare": run_compare, "key": run_key}
+    commands = {"lookup": run_lookup, "export-mapping": run_export_mapping, "compare": run_compare, "key": run_key,
+                "held": run_held}
     if args.command in commands:
         _run_started()
         with warnings.catch_warnings():   # pydicom's raw warnings never reach the console: reasons are said in words
@@ -596,8 +638,9 @@ def run_lookup(args) -> int:
 
 def run_export_mapping(args) -> int:
     destination, output = args.into.resolve(), args.output.resolve()
-    if output == destination or destination in output.parents:
-        raise ValueError("the mapping holds original identities: write it outside the side database")
+    # the mapping holds original identities: never inside --into nor any other destination (page_places)
+    _refuse_shared(output, "the mapping folder", args.key_file, [destination],
+                   "it holds original UIDs and Patient IDs; write it outside (e.g. beside the key)")
     store = _store_of(args.key_file)
     uids, patients = store.mapping(destination)
     if not uids and not patients:
@@ -627,21 +670,27 @@ def run_compare(args) -> int:
         if not path.exists():
             raise UserError(f"{path} does not exist: give the original and the de-identified file or folder")
     if args.html:   # the page shows original values: never into what is shared (told before any file is read)
-        from .page_places import destination_of_outputs, recorded_destinations, refuse_inside_destination
-        shared = recorded_destinations(args.key_file or default_key_file())
+        from .pages import jinja2_missing
+        if jinja2_missing():   # before its images (original pixels) are written: never pictures without a page
+            raise UserError("compare --html needs Jinja2 (pip install jinja2; in Slicer: pip_install('jinja2')): "
+                            "install it, or leave --html out")
+        from .page_places import destination_of_outputs
         # the de-identified folder (a file's own), and the destination its outputs lie in, recorded or not
-        shared += [args.deidentified if args.deidentified.is_dir() else args.deidentified.parent,
-                   destination_of_outputs(args.deidentified)]
-        refuse_inside_destination(args.html, "the --html page", shared)
+        shared = [args.deidentified if args.deidentified.is_dir() else args.deidentified.parent,
+                  destination_of_outputs(args.deidentified)]
+        _refuse_shared(args.html, "the --html page", args.key_file, shared)
         images = args.html.parent / f"{args.html.stem}_images"   # compare.pair_pictures writes the originals there
         if images.is_symlink():
             raise UserError(f"{images} is a link: refused (the page's images show original pixels and are never "
                             "written through a link); remove it or name another page")
-        refuse_inside_destination(images, "the --html page's images folder", shared)
+        _refuse_shared(images, "the --html page's images folder", args.key_file, shared)
         if args.html.is_dir():
             raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
         make_private_dir(args.html.parent)   # a missing folder is made (owner-only: the page shows originals)
     key = None
+    if args.key_file and not Path(args.key_file).exists():   # compare never makes a key
+        raise UserError(f"no key at {args.key_file}: pass the --key-file the runs used, or leave it out (files are "
+                        "then paired by name and UID only)")
     if args.key_file or default_key_file().exists():   # read only: comparing never creates a key
         key = load_key(Path(args.key_file) if args.key_file else default_key_file())
     failed = []
@@ -689,8 +738,58 @@ def run_compare(args) -> int:
     return 0
 
 
-def run_key(args) -> int:
+def _refuse_shared(path: Path, what: str, key_file, more=(), why: str | None = None) -> None:
+    """ValueError (one line) if `path`, where a secret is to be written, lies inside a destination: one
+    the runs of `key_file` recorded, one of `more`, or one found by its marker or outputs (any key):
+    page_places.destination_around, the one check of every secret's place."""
+    from .page_places import SHOWS_ORIGINALS, recorded_destinations, refuse_inside_destination
+    key_path = Path(key_file) if key_file else default_key_file()
+    refuse_inside_destination(path, what, [*recorded_destinations(key_path), *more], why or SHOWS_ORIGINALS)
+
+
+def run_held(args) -> int:
+    """held list / held release: the files a side database's runs held back beside the key, through
+    import_controller (ImportController.pending and .release: what Slicer's review panel calls)."""
+    from .import_controller import ImportController
+    from .review import KEEP, REMOVE, ReviewDecision, grouped, needs_decision
+    from .side_database import is_side_database
     key_path = Path(args.key_file) if args.key_file else default_key_file()
+    if not is_side_database(args.into):
+        raise UserError(f"--into {args.into} is not a side database: name the folder the runs wrote with --into")
+    if not key_path.exists():
+        raise UserError(f"no key at {key_path}: pass the --key-file the runs used (held/ is beside it)")
+    controller = ImportController(args.into, key_file=key_path, create_key=False)
+    pending = controller.pending()
+    if args.action == "list":
+        if args.keep or args.remove:
+            raise UserError("--keep and --remove are for 'held release'")
+        print(f"{len(pending.held)} file{'s' if len(pending.held) != 1 else ''} held back from {controller.side_database}"
+              f" (beside the key, in {controller.held_root / 'pending'})")
+        for held in pending.held:
+            print(f"  {held.destination.relative_to(controller.side_database)}")
+            for item in held.review:
+                if needs_decision(item):
+                    value = f" = {item.value!r}" if args.verbose else ""
+                    print(f"      {grouped(item.path)}{value}: {item.reason}")
+        if pending.held:
+            print(f"release: dicom-deidentify held release --into "
+                  f"{args.into} --keep ATTRIBUTE | --remove ATTRIBUTE ... (or Slicer's review panel)")
+        return 0
+    if not (args.keep or args.remove):
+        raise UserError("held release needs a decision: --keep ATTRIBUTE or --remove ATTRIBUTE (see 'held list')")
+    decisions = [ReviewDecision(a, KEEP) for a in args.keep] + [ReviewDecision(a, REMOVE) for a in args.remove]
+    released = controller.release(pending, decisions)
+    print(f"{len(released)} released into {controller.side_database}, {len(pending.discarded)} discarded, "
+          f"{len(pending.held)} still held (attributes no decision covers: see 'held list')")
+    return 0
+
+
+def run_key(args) -> int:
+    from .runs import KEY_APART
+    key_path = Path(args.key_file) if args.key_file else default_key_file()
+    # a key written into what is shared (a destination of any key, a copy of one) undoes its de-identification
+    _refuse_shared(args.file if args.action == "export" else key_path,
+                   "the exported key" if args.action == "export" else "the key file", key_path, (), KEY_APART)
     if args.action == "export":
         if not key_path.exists():
             raise UserError(f"no key at {key_path} to export: pass the --key-file the runs used")

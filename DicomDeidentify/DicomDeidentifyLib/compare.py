@@ -153,25 +153,45 @@ def render_html(pairs_with_differences: list, images: list | None = None) -> str
 
 
 def pair_pictures(page: Path, number: int, original, deidentified) -> dict:
-    """Write the first frame of pair `number`'s two data sets (read with their pixels) at full resolution
-    into <page name>_images beside `page` (owner-only); returns {"original": name, "deidentified": name}
-    relative to the page for the sides that have decodable pixels, or {"note": why} without the
-    [pixels] extra (numpy, Pillow). Called pair by pair, so that no data set waits in memory."""
+    """Write one frame of pair `number`'s two data sets (read with their pixels) at full resolution into
+    <page name>_images beside `page` (owner-only): the frame where they differ most (burned-in text
+    blanked on frame 3 shows frame 3), the first when none differs or they cannot be compared. Returns
+    {"original": name, "deidentified": name, "frame": its index from 0} (names relative to the page, for
+    the sides that have decodable pixels), or {"note": why} without the [pixels] extra (numpy, Pillow).
+    Called pair by pair, so that no data set waits in memory."""
     from .extras import missing_pixel_modules
     if missing_pixel_modules():
         return {"note": "no pictures: the [pixels] extra (numpy, Pillow) is not installed"}
     from .keys import make_private_dir
-    from .report_images import first_frame_png
+    from .pixel_io import PixelDecodeError, decode_frames
+    from .report_images import picture
     page = Path(page)
     folder = f"{page.stem}_images"
-    names = {}
+    frames = {}
     for side, dataset in (("original", original), ("deidentified", deidentified)):
-        data = first_frame_png(dataset)
-        if data:
-            make_private_dir(page.parent / folder)
-            names[side] = f"{folder}/{number}-{side}.png"
-            _write_private(page.parent / names[side], data)
+        try:
+            frames[side] = decode_frames(dataset)
+        except PixelDecodeError:
+            continue
+    shown = _most_changed_frame(frames.get("original"), frames.get("deidentified"))
+    names = {"frame": shown}
+    for side, pixels in frames.items():
+        make_private_dir(page.parent / folder)
+        names[side] = f"{folder}/{number}-{side}.png"
+        _write_private(page.parent / names[side], picture(pixels[min(shown, len(pixels) - 1)]))
     return names
+
+
+def _most_changed_frame(before, after) -> int:
+    """The index of the frame whose pixels differ most between two decoded series (frames, rows, columns[,
+    samples]); 0 when they are missing, of other shapes, or the same."""
+    import numpy as np
+    if before is None or after is None or before.shape != after.shape or len(before) < 2:
+        return 0
+    # by how much, not how many pixels: a blank made on every frame changes as many pixels on each, but
+    # most where the text was (its values, far from the fill)
+    changed = [float(np.abs(b.astype(np.float64) - a).sum()) for b, a in zip(before, after)]
+    return int(np.argmax(changed)) if max(changed) else 0
 
 
 def write_page(page: Path, pairs_with_differences: list, images: list | None = None) -> None:

@@ -28,7 +28,7 @@ from .dicom_io import read_dataset, write_dataset
 from .keys import default_key_file, make_private_dir, may_create_key
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
-from .results import SKIPPED, WRITTEN, FileResult, ReviewItem
+from .results import DRY_RUN, SKIPPED, WRITTEN, FileResult, ReviewItem
 from .review import ReviewDecision, apply_decisions, decisions_from_profile, discards_file, review_rows, undecided
 from .runs import RunResult, deidentify_folder
 
@@ -80,6 +80,38 @@ class _HeldResult:
         self.output, self.review = str(held.output), held.review
 
 
+HOLD, DISCARD, RELEASE = "hold", "discard", "release"
+
+
+def placement(review, decisions) -> str:
+    """Where a written file with these review items goes in a side database, under the profile's saved
+    `decisions` (review.ReviewDecision): HOLD while an item waits for a decision, DISCARD when a decision
+    removes it, RELEASE otherwise. The one decision of the real run (Holder.place) and of a dry run
+    (preview_placer)."""
+    if undecided(review, decisions):
+        return HOLD
+    return DISCARD if discards_file(review, decisions) else RELEASE
+
+
+def preview_placer(options: DeidentifyOptions) -> Callable[[FileResult], None]:
+    """For a dry run into a side database: marks each result as the real run would place it (held:
+    FileResult.held; discarded: skipped with the real run's reason), moving and writing nothing."""
+    decisions = decisions_from_profile(options.review_decisions)
+
+    def place(result: FileResult) -> None:
+        if result.status not in (WRITTEN, DRY_RUN):
+            return
+        where = placement(result.review, decisions)
+        if where == HOLD:
+            result.held = True
+        elif where == DISCARD:
+            result.status, result.output, result.reason = SKIPPED, "", DISCARDED
+    return place
+
+
+DISCARDED = "discarded: a saved review decision removes images like this one (their pixels)"
+
+
 class Holder:
     """Where each written file of a run into a side database goes: held back (beside the key, in
     held/pending/) while a kept value or its pixels wait for a decision, discarded or released
@@ -97,16 +129,17 @@ class Holder:
         if result.status != WRITTEN or not result.output:
             return
         written, outcome = Path(result.output), self.outcome
-        if undecided(result.review, self.decisions):
+        where = placement(result.review, self.decisions)
+        if where == HOLD:
             target = self.folder / written.relative_to(self.controller.side_database)
             _move(written, target)
             result.output, result.held = str(target), True
             outcome.held.append(HeldFile(target, written, list(result.review)))
             return
-        if discards_file(result.review, self.decisions):
+        if where == DISCARD:
             written.unlink(missing_ok=True)
             result.status, result.output = SKIPPED, ""
-            result.reason = "discarded: a saved review decision removes images like this one (their pixels)"
+            result.reason = DISCARDED
             outcome.discarded.append(written)
             return
         if _apply_to_file(written, written, result.review, self.decisions):

@@ -79,7 +79,7 @@ def check_private_dir(folder: Path, key_material: bool = False) -> None:
                                 "only you can write to (e.g. a new one; the tool creates it owner-only)")
     if key_material and mode & 0o077:
         raise UnsafeFolderError(f"{folder} can be read by others (mode {mode:04o}): the key needs a folder "
-                                "only you can open (chmod 700 it, or name a new folder)")
+                                "only you can open (name a new folder: the tool makes it owner-only)")
 
 
 def create_key(path: Path) -> bytes:

@@ -212,9 +212,14 @@ class LinkageStore:
         return {source: (status, output or "", reason or "") for source, status, output, reason in rows}
 
     def destinations(self) -> list:
-        """The destination folders (paths as recorded) of every run in this store, oldest first."""
+        """The destination folders (paths as recorded) of the runs in this store that made one, oldest
+        first: a side database (marked when its run starts), or an --output folder a file was written
+        into. A run that wrote nothing (no input file, every file failed, stopped before its first) is
+        no destination: what it named may be anything (a folder of the person's own, later a report's)."""
         return [row[0] for row in self.db.execute(
-            "SELECT destination FROM runs WHERE destination IS NOT NULL GROUP BY destination ORDER BY MIN(started)")]
+            "SELECT destination FROM runs r WHERE destination IS NOT NULL AND (side_database = 1 OR EXISTS "
+            "(SELECT 1 FROM files f WHERE f.run_id = r.run_id AND f.output IS NOT NULL AND f.output != '')) "
+            "GROUP BY destination ORDER BY MIN(started)")]
 
     def holds_originals(self) -> bool:
         return self.db.execute("SELECT COUNT(*) FROM runs WHERE linkage = 1").fetchone()[0] > 0

@@ -19,13 +19,16 @@ from .destinations import is_destination
 
 def destination_around(page: Path, destinations=()) -> Path | None:
     """The destination folder that would hold `page` (a file or folder path, existing or not): a folder
-    marked as a destination (an --output folder or side database of any key) at any depth above it, or
-    one of `destinations` (folders) that holds it; None if none. Only `page` and its ancestors are
-    looked at, up to the file system's root."""
+    above it (or `page` itself) that is marked as a destination (an --output folder or side database
+    of any key), that holds this tool's outputs in their layout (holds_outputs: a destination made
+    before the marker existed, another key's, a copy), or that is one of `destinations` (folders);
+    None if none. Only `page` and its ancestors (and, for outputs, a bounded look three levels under
+    each) are looked at, up to the file system's root. The one check of every place where a secret
+    is written: key, linkage store, reports, pixel cache, mappings, pages (refuse_inside_destination)."""
     page = Path(os.path.realpath(page))
     folders = [Path(os.path.realpath(d)) for d in destinations if d]
     for folder in (page, *page.parents):
-        if folder in folders or is_destination(folder):
+        if folder in folders or is_destination(folder) or holds_outputs(folder):
             return folder
     return None
 
@@ -34,6 +37,34 @@ def destination_around(page: Path, destinations=()) -> Path | None:
 OUTPUT_NAME = re.compile(r"^[0-9A-Za-z._-]+\.[0-9a-f]{10}\.dcm$")
 LAYOUT_DEPTH = 3   # patient, study, series
 SEARCHED = 2000    # entries looked at under a folder, at most
+
+
+def holds_outputs(folder: Path) -> bool:
+    """Whether `folder` holds, exactly LAYOUT_DEPTH folders down (patient/study/series), a file named as
+    pipeline.output_path names outputs: the top of a destination whatever marked it or not. At most
+    SEARCHED entries are looked at (a folder near the root is not walked through)."""
+    budget = [SEARCHED]
+
+    def found(path: str, depth: int) -> bool:
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    budget[0] -= 1
+                    if budget[0] < 0:
+                        return False
+                    try:
+                        if depth == LAYOUT_DEPTH:
+                            if OUTPUT_NAME.match(entry.name) and entry.is_file(follow_symlinks=False):
+                                return True
+                        elif entry.is_dir(follow_symlinks=False) and found(entry.path, depth + 1):
+                            return True
+                    except OSError:
+                        continue
+        except OSError:
+            return False
+        return False
+
+    return os.path.isdir(folder) and found(os.fspath(folder), 0)
 
 
 def destination_of_outputs(path: Path) -> Path | None:
@@ -52,13 +83,17 @@ def destination_of_outputs(path: Path) -> Path | None:
     return found.parents[LAYOUT_DEPTH]
 
 
-def refuse_inside_destination(page: Path, what: str, destinations=()) -> None:
+SHOWS_ORIGINALS = "it shows original values; write it outside (e.g. beside the key)"
+
+
+def refuse_inside_destination(page: Path, what: str, destinations=(), why: str = SHOWS_ORIGINALS) -> None:
     """ValueError (one line: what is wrong and what to do) if `page` lies inside a destination
-    (destination_around)."""
+    (destination_around, which also finds one by its marker or its outputs, of any key). `why` says what
+    the thing holds and where it goes instead (never to change a folder's permissions: a destination
+    is shared whatever its mode, and its copies are too)."""
     folder = destination_around(page, destinations)
     if folder is not None:
-        raise ValueError(f"{what} {page} would be inside the destination folder {folder}, which is shared: "
-                         "it shows original values; write it outside (e.g. beside the key)")
+        raise ValueError(f"{what} {page} would be inside the destination folder {folder}, which is shared: {why}")
 
 
 def refuse_holding_destination(folder: Path, what: str, destinations=()) -> None:

@@ -12,6 +12,12 @@ from pathlib import Path
 TEMPLATES = Path(__file__).with_name("templates")
 
 
+def jinja2_missing() -> bool:
+    """Whether Jinja2 cannot be imported (Slicer does not bundle it): a page cannot be written."""
+    import importlib.util
+    return importlib.util.find_spec("jinja2") is None
+
+
 @lru_cache(maxsize=1)
 def _environment():
     import jinja2

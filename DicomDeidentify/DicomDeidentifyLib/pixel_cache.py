@@ -18,7 +18,8 @@ pixel modules (their thresholds and rules are code). Entries are named by a keye
 Where: `<key folder>/pixel_cache/`, beside the linkage store, the reports and held/, made
 owner-only (0700 folders, 0600 files, keys.make_private_dir), never in a destination. An entry
 holds what was read in each region (the key holders' report shows it, as on the first run):
-identifying text, kept only there. Delete the folder to forget every entry; a damaged entry
+identifying text, kept only there, and only by runs that keep originals (runs.deidentify_folder
+passes no cache with linkage off: --no-linkage records no original value anywhere). Delete the folder to forget every entry; a damaged entry
 is ignored and written again.
 """
 from __future__ import annotations

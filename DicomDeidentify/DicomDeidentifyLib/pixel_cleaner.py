@@ -22,7 +22,7 @@ Pixels are written back (uncompressed) only when something was blanked.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .pixel_detector import TextRegion, detect_text, detector_image, second_reader_name, second_reading
 from .pixel_io import OUTPUT_TRANSFER_SYNTAX, decode_frames, encode_native
@@ -57,6 +57,7 @@ class MaskedRegion:
     why: str           # "rule: <name>", "text (detector)", "text (second reader: ...)"
     text: str = ""     # what was read there: identity, for the key holders' report only
     confidence: float = 0.0
+    frame: int = 0     # index of the frame it was found on (blanked on every frame); a rule's: 0
 
 
 @dataclass
@@ -70,8 +71,12 @@ class PixelCleaning:
     changed: bool = False        # pixels were blanked (and written back uncompressed)
     second_reader: str = ""
     transfer_syntax: str = str(OUTPUT_TRANSFER_SYNTAX)
-    before_png: bytes = b""      # first frame at full resolution, colour kept, for the key holders' report
+    before_png: bytes = b""      # the shown frame at full resolution, colour kept, for the key holders' report
     after_png: bytes = b""       # (shows what was there: identity)
+    shown_frame: int = 0         # the first frame a region was found on (0 when none): what the pictures show
+    # {frame: {"before": PNG, "after": PNG}} of every frame a region was found on, the shown one included:
+    # each region's crop comes from its own frame (report_images)
+    frame_pictures: dict = field(default_factory=dict)
 
 
 def sampled_frames(count: int, limit: int = MAX_OCR_FRAMES, frame_pixels: int = 0) -> list:
@@ -101,7 +106,10 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
                             frames_read=sampled_frames(frames.shape[0], frame_pixels=frames.shape[1] * frames.shape[2]),
                             second_reader=second_reader_name())
     fill = frames.min()
-    original = frames[0].copy()   # for the "before" picture; the frames are cleaned in place (memory)
+    # the read frames before anything is blanked, for the "before" pictures of the frames text is found
+    # on (the frames are cleaned in place: memory); at most MAX_OCR_FRAMES of them
+    originals = {index: frames[index].copy() for index in outcome.frames_read}
+    originals.setdefault(0, frames[0].copy())
     # The first frame in 8-bit grey before anything is blanked: for a grey frame, what the detector sees
     # (detector_image is to_grey8 then).
     first = to_grey8(frames[0])
@@ -111,7 +119,7 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
     for index in outcome.frames_read:
         image = first if index == 0 and frames.ndim == 3 and not rule_regions else detector_image(frames[index])
         for region in _detected_lines(image, rows):
-            _judge(frames, outcome, region, "text (detector)", vocabulary, judge, fill)
+            _judge(frames, outcome, region, "text (detector)", vocabulary, judge, fill, index)
     greys = {}
     for attempt in range(VERIFY_PASSES):
         found = {}
@@ -126,7 +134,7 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
             left += [(r, f"text (second reader: {r.reader})") for r in second_reading(grey)]
             found[index] = [(r, why) for r, why in left
                             if not _blob(r, rows) and not _explained(r, outcome, vocabulary, judge)]
-        outcome.unexplained = [_masked(r, why) for boxes in found.values() for r, why in boxes]
+        outcome.unexplained = [_masked(r, why, index) for index, boxes in found.items() for r, why in boxes]
         if not outcome.unexplained:
             outcome.verified = True
             break
@@ -134,8 +142,7 @@ def clean_pixels(dataset, judge: IdentifyingText, rule_regions=(), vocabulary: V
             break   # text still found after blanking: not verified; the caller holds the file for review
         for region in outcome.unexplained:   # blanked on every frame: every read frame is checked again
             _blank(frames, outcome, region, fill)
-    span = (float(original.min()), float(original.max()))   # one scale for both pictures: only the blanks differ
-    outcome.before_png, outcome.after_png = picture(original, span), picture(frames[0], span)
+    _pictures(outcome, originals, frames)
     if outcome.changed:
         encode_native(dataset, frames)
     if cache is not None:
@@ -158,20 +165,34 @@ def _replayed(dataset, frames, entry: dict) -> PixelCleaning:
                             verified=bool(entry["verified"]), second_reader=entry["second_reader"],
                             **{part: [MaskedRegion(**r) for r in entry[part]] for part in ("regions", "kept", "unexplained")})
     fill = frames.min()
-    first = frames[0].copy()
+    originals = {index: frames[index].copy() for index in {0, *(r.frame for r in outcome.regions + outcome.unexplained)}
+                 if index < frames.shape[0]}
     for region in outcome.regions:
         frames[:, region.y:region.y + region.height, region.x:region.x + region.width] = fill
     outcome.changed = bool(outcome.regions)
-    span = (float(first.min()), float(first.max()))   # as clean_pixels: one scale for both pictures
-    outcome.before_png, outcome.after_png = picture(first, span), picture(frames[0], span)
+    _pictures(outcome, originals, frames)   # as clean_pixels
     if outcome.changed:
         encode_native(dataset, frames)
     return outcome
 
 
-def _masked(region, why: str) -> MaskedRegion:
+def _pictures(outcome: PixelCleaning, originals: dict, frames) -> None:
+    """The before and after pictures of every frame a region was found on (originals: {frame: its pixels
+    before blanking}); the first of them is the shown frame (frame 0 when none). Each frame on one scale
+    for both pictures, so only the blanks differ."""
+    found = sorted({r.frame for r in outcome.regions + outcome.unexplained if r.frame in originals}) or [0]
+    for index in found:
+        original = originals[index]
+        span = (float(original.min()), float(original.max()))
+        outcome.frame_pictures[index] = {"before": picture(original, span), "after": picture(frames[index], span)}
+    outcome.shown_frame = found[0]
+    outcome.before_png = outcome.frame_pictures[found[0]]["before"]
+    outcome.after_png = outcome.frame_pictures[found[0]]["after"]
+
+
+def _masked(region, why: str, frame: int = 0) -> MaskedRegion:
     return MaskedRegion(region.x, region.y, region.width, region.height, why, region.text,
-                        round(region.confidence, 3))
+                        round(region.confidence, 3), frame)
 
 
 def _explained(region, outcome: PixelCleaning, vocabulary: Vocabulary, judge) -> bool:
@@ -236,11 +257,11 @@ def _overlap(a, b) -> float:
     return max(0, width) * max(0, height) / max(1, a.width * a.height)
 
 
-def _judge(frames, outcome, region, why, vocabulary, judge, fill) -> None:
+def _judge(frames, outcome, region, why, vocabulary, judge, fill, frame: int = 0) -> None:
     if vocabulary.explains(region.text, region.confidence, judge):
-        outcome.kept.append(_masked(region, "annotation on the vocabulary (kept)"))
+        outcome.kept.append(_masked(region, "annotation on the vocabulary (kept)", frame))
     else:
-        _blank(frames, outcome, _masked(region, why), fill)
+        _blank(frames, outcome, _masked(region, why, frame), fill)
 
 
 def _blank(frames, outcome, region: MaskedRegion, fill, margin: bool = True) -> None:
@@ -253,8 +274,10 @@ def _blank(frames, outcome, region: MaskedRegion, fill, margin: bool = True) -> 
         return
     frames[:, top:bottom, left:right] = fill
     outcome.changed = True
-    blanked = MaskedRegion(left, top, right - left, bottom - top, region.why, region.text, region.confidence)
-    if blanked not in outcome.regions:
+    blanked = MaskedRegion(left, top, right - left, bottom - top, region.why, region.text, region.confidence,
+                           region.frame)
+    # the same rectangle found again (on another frame, by the check): listed once, with its first frame
+    if not any(replace(r, frame=region.frame) == blanked for r in outcome.regions):
         outcome.regions.append(blanked)
 
 

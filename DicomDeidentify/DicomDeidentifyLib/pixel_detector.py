@@ -26,11 +26,10 @@ by default, a 512x512 frame cost four times as much and found the same lines); c
 
 RapidOCR's own requirements name the GUI build of OpenCV (`opencv-python`); inside Slicer
 its Qt plugins clash with Slicer's Qt, so the project installs `opencv-python-headless`
-and RapidOCR with --no-deps (setup.sh, Resources' requirements).
+and RapidOCR with --no-deps there (Resources' requirements); the [pixels] extra of pip brings both builds.
 """
 from __future__ import annotations
 
-import importlib.util
 import threading
 from dataclasses import dataclass
 
@@ -83,8 +82,8 @@ class TextRegion:
 
 
 def detector_available() -> bool:
-    return all(importlib.util.find_spec(name) is not None
-               for name in ("rapidocr_onnxruntime", "onnxruntime", "cv2", "pyclipper", "shapely"))
+    from .extras import missing_detector_modules
+    return not missing_detector_modules()
 
 
 def detector_version() -> str:

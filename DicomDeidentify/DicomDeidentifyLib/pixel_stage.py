@@ -114,7 +114,10 @@ class PixelStage:
                         "regions": [vars(region) for region in cleaning.regions],
                         "kept": [vars(region) for region in cleaning.kept],
                         "unexplained": [vars(region) for region in cleaning.unexplained],
-                        "before_png": cleaning.before_png, "after_png": cleaning.after_png}
+                        "before_png": cleaning.before_png, "after_png": cleaning.after_png,
+                        "shown_frame": cleaning.shown_frame,
+                        # {frame: {"before", "after"}}: PHI like before_png (the key "_png" keeps it off reports)
+                        "frames_png": cleaning.frame_pictures}
         transfer_syntax = cleaning.transfer_syntax if cleaning.changed else None
         problems = []
         if len(cleaning.frames_read) < cleaning.frames:   # a long series: not every frame was read

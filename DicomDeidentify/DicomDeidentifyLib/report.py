@@ -105,10 +105,14 @@ class RunReport:
         pictures = {"after": result.pixel.get("after_png", b"")}
         if self.with_originals:   # the "before" picture shows what was burned in
             pictures["before"] = result.pixel.get("before_png", b"")
+        # each frame text was found on, for its regions' crops (the "before" ones only with originals)
+        frames = {frame: {when: data for when, data in sides.items() if when in pictures}
+                  for frame, sides in result.pixel.get("frames_png", {}).items()}
         if any(pictures.values()):
             make_private_dir(self.folder / "images")
             pixel.update(write_pictures(self.folder, number, pictures, pixel.get("regions", []),
-                                        _write_private_bytes))
+                                        _write_private_bytes, frames=frames,
+                                        shown_frame=result.pixel.get("shown_frame", 0)))
         pixel["number"] = number
         row["image"] = number
         self.pixels.append(pixel)

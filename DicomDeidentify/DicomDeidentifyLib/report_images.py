@@ -1,8 +1,8 @@
 """The pictures of a cleaned image in the run report: whole frames and each blanked region, before and after.
 
-picture() makes a frame's PNG (numpy); write_pictures() writes them as owner-only PNG files in images/ beside the report (memory stays flat): the first frame at
-full resolution (colour kept), a crop at full resolution around every blanked region (a margin of
-context around it), and small copies for the Slicer panel. Pillow only: it is there whenever pixels
+picture() makes a frame's PNG (numpy); write_pictures() writes them as owner-only PNG files in images/ beside the report (memory stays flat): the first frame
+text was found on at full resolution (colour kept), a crop at full resolution around every blanked region
+cut from the frame it was found on (a margin of context around it), and small copies for the Slicer panel. Pillow only: it is there whenever pixels
 were cleaned (the [pixels] extra).
 """
 from __future__ import annotations
@@ -17,15 +17,18 @@ ENLARGE_BELOW = 48         # a crop lower than this (pixels) is shown twice its 
 
 
 def write_pictures(folder: Path, number: int, pictures: dict, regions: list,
-                   write: Callable[[Path, bytes], None]) -> dict:
+                   write: Callable[[Path, bytes], None], frames: dict | None = None, shown_frame: int = 0) -> dict:
     """Write the pictures of the report's image `number` into `folder`/images (which exists) with
     `write(path, data)`.
 
     pictures: {"before": PNG bytes, "after": PNG bytes} (either may be absent: no "before" without
-    linkage); regions: [{"x", "y", "width", "height", ...}] in pixels of the frame. Returns the names,
-    relative to `folder`: {"before_image", "after_image", "before_thumbnail", "after_thumbnail",
-    "width", "height", "crops": [{"region" (its index in `regions`), "x", "y", "width", "height" (the crop
-    in the frame, margin included), "scale" (how much larger the page shows it), "before"?, "after"?}]}.
+    linkage), of frame `shown_frame` (index from 0); regions: [{"x", "y", "width", "height", "frame"?,
+    ...}] in pixels of a frame; frames: {frame index: {"before"?, "after"?: PNG bytes}} of the frames the
+    regions were found on (pixel_cleaner.PixelCleaning.frame_pictures): each crop is cut from its
+    region's own frame (the shown pictures when that frame is missing). Returns the names, relative to
+    `folder`: {"before_image", "after_image", "before_thumbnail", "after_thumbnail", "width", "height",
+    "shown_frame", "crops": [{"region" (its index in `regions`), "frame", "x", "y", "width", "height" (the
+    crop in the frame, margin included), "scale" (how much larger the page shows it), "before"?, "after"?}]}.
     """
     from PIL import Image
     images = {when: Image.open(io.BytesIO(data)) for when, data in pictures.items() if data}
@@ -33,7 +36,11 @@ def write_pictures(folder: Path, number: int, pictures: dict, regions: list,
     if not images:
         return names
     width, height = next(iter(images.values())).size
-    names.update(width=width, height=height)
+    names.update(width=width, height=height, shown_frame=int(shown_frame))
+    by_frame = {int(shown_frame): images}
+    for frame, sides in (frames or {}).items():
+        if int(frame) != int(shown_frame):
+            by_frame[int(frame)] = {when: Image.open(io.BytesIO(data)) for when, data in sides.items() if data}
     for when, image in images.items():
         name = f"images/{number}-{when}.png"
         write(folder / name, pictures[when])
@@ -46,9 +53,12 @@ def write_pictures(folder: Path, number: int, pictures: dict, regions: list,
         if box is None:
             continue
         left, top, right, bottom = box
-        crop = {"region": index - 1, "x": left, "y": top, "width": right - left, "height": bottom - top,
-                "scale": 2 if bottom - top < ENLARGE_BELOW else 1}
-        for when, image in images.items():
+        frame = int(region.get("frame", shown_frame))
+        source = by_frame.get(frame) or images
+        frame = frame if frame in by_frame else int(shown_frame)
+        crop = {"region": index - 1, "frame": frame, "x": left, "y": top, "width": right - left,
+                "height": bottom - top, "scale": 2 if bottom - top < ENLARGE_BELOW else 1}
+        for when, image in source.items():
             crop[when] = _save(folder, f"images/{number}-region{index}-{when}.png", image.crop(box), write)
         names["crops"].append(crop)
     return names

@@ -26,12 +26,17 @@ from .bounded_read import ReadLimits
 from .keys import default_key_file, load_or_create_key
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
-from .page_places import recorded_destinations, refuse_holding_destination, refuse_inside_destination
+from .page_places import (SHOWS_ORIGINALS, recorded_destinations, refuse_holding_destination,
+                          refuse_inside_destination)
 from .pixel_cache import cache_folder
 from .report import RunReport
 from .result_spool import ResultSpool
 from .results import FileResult, RunSummary
 
+
+# what the messages say of the key's secrets (key, linkage store, pixel cache) found inside a destination
+KEY_APART = ("it holds the key's secrets (what undoes the de-identification); keep it in a folder of its own, "
+             "apart from anything shared (the default is ~/.slicer-deidentify)")
 
 
 @dataclass
@@ -79,21 +84,23 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     """
     options = options or DeidentifyOptions()
     options.check_fixed_values()   # before any key, folder or file is touched
-    inputs = [Path(i) for i in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
+    # absolute (not resolved: the names given): the report and the linkage store name each input by a path
+    # that still finds it from another folder (compare, lookup, a later run)
+    inputs = [Path(os.path.abspath(i)) for i in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
     destination = Path(destination).resolve()
     key_path = Path(key_file) if key_file else default_key_file()
     reports = Path(report_dir) if report_dir else reports_folder(key_path)
-    for secret in (key_path.resolve(), reports.resolve(), linkage_path(key_path).resolve(),
-                   cache_folder(key_path).resolve()):
-        if secret == destination or destination in secret.parents:
-            raise ValueError(f"{secret} is inside {destination}: secrets and reports must live apart from "
-                             "what is shared")
-    # the report shows original values: never inside any destination (a side database, or the output
-    # folder of an earlier run with this key), not only this run's
+    # the key, the linkage store, the pixel cache and the report are secrets: never inside this run's
+    # destination nor any other (recorded by this key, marked, or holding outputs: page_places), checked
+    # before any of them is made or read
     recorded = recorded_destinations(key_path)
-    refuse_inside_destination(reports, "the report folder", recorded)
+    shared = [destination, *recorded]
+    for secret, what, why in ((key_path, "the key file", KEY_APART), (linkage_path(key_path), "the linkage store", KEY_APART),
+                              (cache_folder(key_path), "the pixel cache", KEY_APART),
+                              (reports, "the report folder", SHOWS_ORIGINALS)):
+        refuse_inside_destination(secret, what, shared, why)
     # nor around it: a report folder that holds a destination is shared along with it (a zip of the parent)
-    refuse_holding_destination(reports, "the report folder", [destination, *recorded])
+    refuse_holding_destination(reports, "the report folder", shared)
     check_destination(inputs, destination, destination_inside_input)
     if not dry_run:
         check_destination_folder(destination)   # a file, /proc, a read-only disk: one line, before the key
@@ -108,6 +115,9 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         holder = Holder(ImportController(destination, options, key_file=key_path, linkage=linkage),
                         ImportOutcome())
         place = holder.place
+    elif side_database and place is None:   # a dry run says what the real run would hold (same decision)
+        from .import_controller import preview_placer
+        place = preview_placer(options)
     run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
     report = RunReport(reports / run_id, options, inputs, str(destination), with_originals=linkage)
     store = None
@@ -141,7 +151,10 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     try:
         summary = deidentify_paths(inputs, destination, options, key, jobs=jobs, dry_run=dry_run,
                                    progress=progress, on_result=on_result, cancel=cancel, limits=limits,
-                                   earlier_outputs=earlier, pixel_cache=None if dry_run else cache_folder(key_path),
+                                   earlier_outputs=earlier,
+                                   # the cache keeps what OCR read (identifying text): only where the key
+                                   # holders keep originals; --no-linkage keeps none (pixel_cache.py)
+                                   pixel_cache=None if dry_run or not linkage else cache_folder(key_path),
                                    cluster=cluster, summary=recorded, while_waiting=report.prepare_page)
     finally:
         if holder is not None:   # also after Ctrl-C: what is held must stay findable

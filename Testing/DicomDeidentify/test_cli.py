@@ -95,7 +95,7 @@ def test_a_missing_key_is_an_error_not_a_new_key(tmp_path, inputs):
 def test_secrets_inside_the_output_are_refused(tmp_path, inputs):
     result = run("anonymize", inputs, "--output", tmp_path / "out", "--key-file", tmp_path / "out" / "k",
                  "--create-key")
-    assert result.returncode == 2 and "must live apart from what is shared" in result.stderr
+    assert result.returncode == 2 and "would be inside the destination folder" in result.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -199,9 +199,9 @@ ERRORS = [   # (what is wrong, the arguments after `anonymize IN`, the profile f
     ("report folder holds the output", ["--output", "{out}", "--report-dir", "{here}"], None,
      "holds the destination folder"),
     ("report folder is the output", ["--output", "{out}", "--report-dir", "{out}"], None,
-     "must live apart from what is shared"),
+     "would be inside the destination folder"),
     ("report folder inside the output", ["--output", "{out}", "--report-dir", "{out}/reports"], None,
-     "must live apart from what is shared"),
+     "would be inside the destination folder"),
 ]
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pydicom
 
 from DicomDeidentifyLib import DeidentifyOptions, pixel_cache, pixel_detector
+from DicomDeidentifyLib.destinations import OUTPUT_MARKER
 from DicomDeidentifyLib.pixel_cache import cache_folder
 from DicomDeidentifyLib.runs import deidentify_folder
 from support.burned_in import planted_dataset
@@ -82,8 +83,23 @@ def test_the_cache_is_beside_the_key_owner_only_and_not_in_the_destination(tmp_p
     for entry in entries:
         assert stat.S_IMODE(entry.stat().st_mode) == 0o600
         assert len(entry.stem) == 64 and entry.parent.name == entry.stem[:2]   # a keyed hash names it
-    assert not [p for p in (tmp_path / "out").rglob("*") if p.suffix == ".json" or "cache" in p.name]
+    assert not [p for p in (tmp_path / "out").rglob("*") if (p.suffix == ".json" and p.name != OUTPUT_MARKER)
+                or "cache" in p.name]   # the marker: constant bytes, nothing of the cache
     # A damaged entry is read again, not trusted.
     entries[0].write_text("{not json")
     (detected, _), _ = run(source, tmp_path / "out2", key)
     assert detected >= 1 and json.loads(entries[0].read_text())["format"] == pixel_cache.FORMAT
+
+
+def test_without_linkage_no_text_that_was_read_is_kept(tmp_path):
+    """--no-linkage (review 18c finding 4): the cache would keep each region's OCR text, an original
+    value; so such a run keeps no cache, and its report none of the text either."""
+    source, key = inputs(tmp_path / "in"), tmp_path / "secrets" / "pseudonym.key"
+    deidentify_folder([source], tmp_path / "out1", CLEAN, key_file=key, create_key=True, linkage=False)
+    assert not cache_folder(key).exists()
+    written = [p.read_bytes() for p in (key.parent / "reports").rglob("*") if p.is_file()]
+    assert written and not any(b"MRN1234567" in data or b"DOE, JANE" in data.upper() for data in written)
+    # with linkage, the same images' entries are kept (and hold what was read)
+    deidentify_folder([source], tmp_path / "out2", CLEAN, key_file=key)
+    entries = list(cache_folder(key).rglob("*.json"))
+    assert entries and any(region.get("text") for e in entries for region in json.loads(e.read_text())["regions"])

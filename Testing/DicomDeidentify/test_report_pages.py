@@ -292,3 +292,55 @@ def test_pages_with_long_paths_are_no_wider_than_a_1024_pixel_window(tmp_path, b
         assert browser.execute_script(
             "return Array.from(document.querySelectorAll('a[href^=\"#\"]'))"
             ".map(a => a.getAttribute('href').slice(1)).filter(id => !document.getElementById(id))") == []
+
+
+def multi_frame_with_text(path: Path, text_frame: int = 2, frames: int = 5) -> None:
+    """pydicom's CT_small as `frames` frames, the patient's name and ID drawn (DejaVu Sans) on one frame only."""
+    import numpy as np
+    from PIL import ImageDraw, ImageFont
+    ds = read("CT_small.dcm")
+    ds.PatientName, ds.PatientID = "ROE^JANE", "MRN777888"
+    pixels = ds.pixel_array
+    mask = Image.new("L", (pixels.shape[1], pixels.shape[0]), 0)
+    ImageDraw.Draw(mask).text((2, 100), "ROE JANE MRN777888", fill=255,
+                              font=ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 9))
+    stack = np.stack([pixels] * frames)
+    stack[text_frame][np.array(mask) > 100] = pixels.max() + 500
+    ds.NumberOfFrames = frames
+    ds.PixelData = stack.astype(pixels.dtype).tobytes()
+    save(ds, path)
+
+
+@pytest.mark.slow   # Clean Pixel Data on five frames, compare and a browser: about 20 s
+def test_crops_and_the_whole_view_come_from_the_frame_the_text_was_on(tmp_path, browser):
+    """Review 18c finding 5: text on frame 3 of 5 only; the report's whole view and every crop show frame 3
+    (labelled), not frame 1, and so does the compare page; every image loads in Chromium."""
+    import numpy as np
+    from selenium.webdriver.common.by import By
+    (tmp_path / "in").mkdir()
+    source = tmp_path / "in" / "mf.dcm"
+    multi_frame_with_text(source)
+    key = tmp_path / "secrets" / "key"
+    assert main(["anonymize", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--key-file", str(key),
+                 "--create-key", "--clean-pixel-data", "--quiet", "--jobs", "1"]) in (0, 1)
+    page, report = report_of(key)
+    [cleaned] = report["pixels"]
+    assert cleaned["regions"] and {r["frame"] for r in cleaned["regions"]} == {2}
+    assert cleaned["shown_frame"] == 2 and {c["frame"] for c in cleaned["crops"]} == {2}
+    # the "before" crop holds the drawn text (its brightest value), which frame 1 does not have there
+    for crop in cleaned["crops"]:
+        before = np.asarray(Image.open(page.parent / crop["before"]))
+        assert np.count_nonzero(before == 255) > 20, crop
+    shown = images_on(browser, page)
+    assert shown and all(width > 0 and height > 0 for _, width, height in shown), shown
+    assert browser.find_element(By.CSS_SELECTOR, ".shown-frame").text == "frame 3 of 5 shown"
+    assert {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".crop-frame")} == {"frame 3"}
+    # compare --html: the pair is shown at the frame where the two differ most
+    [output] = [f["output"] for f in report["files"]]
+    compare_page = tmp_path / "secrets" / "compare.html"
+    assert main(["compare", str(source), output, "--key-file", str(key), "--html", str(compare_page)]) == 0
+    shown = images_on(browser, compare_page)
+    assert len(shown) == 2 and all(width > 0 for _, width, _ in shown)
+    assert {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".shown-frame")} == {"frame 3"}
+    original = np.asarray(Image.open(compare_page.parent / "compare_images" / "1-original.png"))
+    assert np.count_nonzero(original == 255) > 20   # the text, as on frame 3
