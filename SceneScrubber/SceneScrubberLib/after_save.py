@@ -19,6 +19,7 @@ from .identity_matcher import matcher_for
 from .policy import ScrubPolicy
 from .scene_check import check_scene
 from .screenshots import blanked
+from .temporary_outputs import fresh_file
 
 SCENE_SUFFIXES = (".mrml", ".mrb")
 
@@ -58,6 +59,9 @@ def finish_saved_scene(path, identifying_values, policy: ScrubPolicy | None = No
 
 
 def _replace(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    temporary = fresh_file(path.parent)   # never a file of the user's (temporary_outputs)
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

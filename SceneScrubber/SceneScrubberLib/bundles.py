@@ -32,6 +32,7 @@ from .policy import ScrubPolicy
 from .scene_sources import SceneSource, open_scene
 from .screenshots import blanked, screenshot_names
 from .text_encodings import SNIFF_BYTES, decoded, encoded, is_text
+from .temporary_outputs import fresh_file, fresh_folder
 from . import vtk_xml_files
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
@@ -457,10 +458,9 @@ def _write_files(scene: SceneSource, plan: _Plan, folder: Path, result: SceneRes
 
 
 def _write_folder(scene: SceneSource, plan: _Plan, output: Path, result: SceneResult) -> None:
-    temporary = output.with_name(f".{output.name}.partial")
-    shutil.rmtree(temporary, ignore_errors=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    temporary = fresh_folder(output.parent)   # created here: the only folder this removes
     try:
-        temporary.mkdir(parents=True)
         _write_files(scene, plan, temporary, result)
         os.replace(temporary, output)
     except BaseException:
@@ -484,10 +484,9 @@ def _write_beside(scene: SceneSource, plan: _Plan, output: Path, result: SceneRe
     existing = [rename(name) for name in scene.names if (output.parent / rename(name)).exists()]
     if existing:
         raise SceneError(f"{len(existing)} of the files to write beside the output exist already: choose a new output")
-    temporary = output.parent / f".{output.name}.partial"
-    shutil.rmtree(temporary, ignore_errors=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    temporary = fresh_folder(output.parent)
     try:
-        temporary.mkdir(parents=True)
         written = _write_files(scene, plan, temporary, result, rename)
         for relative in sorted(written, key=lambda name: name == output.name):   # the scene file last
             (output.parent / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -499,7 +498,7 @@ def _write_beside(scene: SceneSource, plan: _Plan, output: Path, result: SceneRe
 def _write_bundle(scene: SceneSource, plan: _Plan, output: Path, result: SceneResult) -> None:
     """An .mrb: members keep their (normalised) names, dates and modes; a folder or .mrml input is put
     under a top folder named after the output, as Slicer packs bundles."""
-    temporary = output.with_name(f".{output.name}.partial")
+    temporary = fresh_file(output.parent)   # created here: the only file this removes
     if scene.members:
         members, prefix = scene.members, ""
     else:

@@ -1,0 +1,74 @@
+"""Review 14c findings: what a third review of the scene scrubber found, each with a scene built by
+slicer-core's real MRML classes (the finding's number in each test's name)."""
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import slicer
+import vtk
+
+from SceneScrubberLib.bundles import scrub_scene
+from SceneScrubberLib.mrml_scrubber import SceneError
+from SceneScrubberLib.scene_check import check_scene
+from support.scenes import dicom_scene, load_scene
+
+CLI = Path(sys.executable).parent / "scene-scrubber"
+
+
+def run(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CLI), *map(str, args)], capture_output=True, text=True)
+
+
+def saved(scene, folder: Path, *nodes) -> Path:
+    """The scene saved as Slicer saves a scene folder: each storable node written by its storage node
+    into Data/, then the .mrml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Data").mkdir(exist_ok=True)
+    volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    for node, file_name in ((volume, "vol.nrrd"),) + tuple(nodes):
+        storage = node.GetStorageNode()
+        if storage is None:
+            assert node.AddDefaultStorageNode()
+            storage = node.GetStorageNode()
+        storage.SetFileName(str(folder / "Data" / file_name))
+        assert storage.WriteData(node), file_name
+    scene.SetURL(str(folder / "scene.mrml"))
+    assert scene.Commit()
+    return folder
+
+
+def _tree(folder: Path) -> dict:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_7_nothing_beside_the_output_is_removed_or_overwritten_not_even_the_input(tmp_path):
+    scene_folder = saved(dicom_scene(), tmp_path / "scene")
+    # a folder of the user's that has the name the old writer used for its temporary folder
+    mine = tmp_path / ".victim.partial"
+    mine.mkdir()
+    (mine / "thesis.docx").write_bytes(b"my work")
+    scrub_scene(scene_folder, tmp_path / "victim")
+    assert (mine / "thesis.docx").read_bytes() == b"my work"
+    assert (tmp_path / "victim" / "scene.mrml").is_file()
+    # the input itself named so: it must be read, never removed
+    own = tmp_path / ".c2.partial"
+    os.rename(scene_folder, own)
+    before = _tree(own)
+    scrub_scene(own, tmp_path / "c2")
+    assert _tree(own) == before
+    assert (tmp_path / "c2" / "scene.mrml").is_file()
+    # a bundle output: a file of that name is not overwritten
+    (tmp_path / ".clean.mrb.partial").write_bytes(b"keep me")
+    scrub_scene(own, tmp_path / "clean.mrb")
+    assert (tmp_path / ".clean.mrb.partial").read_bytes() == b"keep me"
+    assert zipfile.is_zipfile(tmp_path / "clean.mrb")
+    # a .mrml output beside its files
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / ".new.mrml.partial").mkdir()
+    (tmp_path / "out" / ".new.mrml.partial" / "notes").write_bytes(b"mine")
+    scrub_scene(own / "scene.mrml", tmp_path / "out" / "new.mrml")
+    assert (tmp_path / "out" / ".new.mrml.partial" / "notes").read_bytes() == b"mine"
+    assert not [path for path in tmp_path.rglob(".scene-scrubber-*")]   # its own temporary names are gone
