@@ -85,7 +85,7 @@ class ScrubReport:
     descriptive_values: set = field(default_factory=set)  # series and study descriptions...: rename nodes only
     relocated_files: list = field(default_factory=list)  # referenced from outside the scene folder, moved to Data/
     renamed_nodes: dict = field(default_factory=dict)    # node id -> neutral name (live scenes)
-    screenshot_files: list = field(default_factory=list)  # images of scene view storage nodes, as the scene names them
+    screenshot_files: list = field(default_factory=list)  # images of scene view storage nodes, as the input names them
     identifier_values: set = field(default_factory=set)  # IDs (phi_attributes.IDENTIFIER_KEYWORDS): matched as terms
 
 
@@ -132,6 +132,10 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=
     included) get the same neutral names as the live nodes they copy."""
     root, report = _scrub_dicom(parse_mrml(data), policy or ScrubPolicy())
     matcher, name_matcher = report_matchers(report, values, terms)
+    # screenshots: legacy scene views' images and Slicer 4 Annotations snapshots (a .png each), by the
+    # names the input has (before renaming: a view named after the patient names its image so too)
+    report.screenshot_files = [reference_path(value).replace("\\", "/") for element in root.iter()
+                               if element.tag in SCREENSHOT_STORAGE_TAGS for _key, value in storage_paths(element)]
     _rename_nodes_named_after(root, report, name_matcher)
     _relocate_external_files(root, report)
     renamed_tags = frozenset()
@@ -140,9 +144,6 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=
         rename_identifying_ids(root, matcher)
         rename_identifying_other_ids(root, matcher)
     _redact_everything_else(root, matcher, renamed_tags)
-    # screenshots: legacy scene views' images and Slicer 4 Annotations snapshots (a .png each)
-    report.screenshot_files = [unquote(value) for element in root.iter()
-                               if element.tag in SCREENSHOT_STORAGE_TAGS for _key, value in storage_paths(element)]
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n", report
 
 

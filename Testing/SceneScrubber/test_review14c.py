@@ -72,3 +72,63 @@ def test_7_nothing_beside_the_output_is_removed_or_overwritten_not_even_the_inpu
     scrub_scene(own / "scene.mrml", tmp_path / "out" / "new.mrml")
     assert (tmp_path / "out" / ".new.mrml.partial" / "notes").read_bytes() == b"mine"
     assert not [path for path in tmp_path.rglob(".scene-scrubber-*")]   # its own temporary names are gone
+
+
+def _png_range(data: bytes, tmp_path: Path):
+    path = tmp_path / "shot.png"
+    path.write_bytes(data)
+    reader = vtk.vtkPNGReader()
+    reader.SetFileName(str(path))
+    reader.Update()
+    return reader.GetOutput().GetPointData().GetScalars().GetRange()
+
+
+def _scene_with_views(*view_names):
+    scene = dicom_scene("DOE^JOHN")
+    for class_name in ("vtkMRMLSceneViewNode", "vtkMRMLSceneViewStorageNode"):
+        scene.RegisterNodeClass(getattr(slicer, class_name)())
+    for name in view_names:
+        view = scene.AddNewNodeByClass("vtkMRMLSceneViewNode", name)
+        image = vtk.vtkImageData()
+        image.SetDimensions(16, 16, 1)
+        image.AllocateScalars(vtk.VTK_UNSIGNED_CHAR, 3)
+        image.GetPointData().GetScalars().Fill(200)
+        view.SetScreenShot(image)
+        view.StoreScene()
+    return scene
+
+
+def _bundle_of(scene, folder: Path) -> Path:
+    """The scene saved as Slicer saves an .mrb (vtkMRMLApplicationLogic: bundle folder, then zip)."""
+    logic = slicer.vtkMRMLApplicationLogic()
+    logic.SetMRMLScene(scene)
+    (folder / "scene").mkdir(parents=True)
+    assert logic.SaveSceneToSlicerDataBundleDirectory(str(folder / "scene"), None)
+    assert logic.Zip(str(folder / "scene.mrb"), str(folder / "scene"))
+    return folder / "scene.mrb"
+
+
+def _pngs(bundle: Path) -> dict:
+    with zipfile.ZipFile(bundle) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if name.endswith(".png")}
+
+
+def test_1_a_scene_view_named_after_the_patient_has_its_screenshot_blanked(tmp_path):
+    bundle = _bundle_of(_scene_with_views("Follow-up", "Doe John view"), tmp_path)
+    originals = _pngs(bundle)
+    assert any("Doe John view" in name for name in originals)   # Slicer names the image after the view
+    result = scrub_scene(bundle, tmp_path / "clean.mrb")
+    cleaned = _pngs(tmp_path / "clean.mrb")
+    views = [name for name in cleaned if "/Data/" in name]
+    assert len(views) == 2 and not any("Doe" in name for name in cleaned)
+    for name in views:
+        assert cleaned[name] not in originals.values()
+        assert _png_range(cleaned[name], tmp_path) == (0.0, 0.0)
+    assert len([name for name in result.blanked_screenshots if "/Data/" in name]) == 2
+    # the Save dialog's path for an .mrb (after_save) scrubs with the same scrubber
+    from SceneScrubberLib.after_save import finish_saved_scene
+    again = _bundle_of(_scene_with_views("Doe John view"), tmp_path / "saved")
+    findings, blanked_files = finish_saved_scene(again, {"DOE^JOHN", "MRN12345"})
+    assert [name for name in blanked_files if "/Data/" in name]
+    for name, data in _pngs(again).items():
+        assert _png_range(data, tmp_path) == (0.0, 0.0), name
