@@ -32,6 +32,8 @@ from .policy import ScrubPolicy
 from .scene_sources import SceneSource, open_scene
 from .screenshots import blanked, screenshot_names
 from .text_encodings import SNIFF_BYTES, decoded, encoded, is_text
+from .identity_matcher import REPLACEMENT
+from .structure_values import is_json, json_text_hits, nrrd_structure_line
 from .temporary_outputs import fresh_file, fresh_folder
 from . import vtk_xml_files
 
@@ -69,8 +71,10 @@ def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None, matcher: I
         if not separator:
             data_file = re.match(rb"^data ?file: ?(.*)$", line)
             file_list = file_list or bool(data_file and data_file.group(1).startswith(b"LIST"))
-            if matcher and not data_file and not file_list:   # file names stay as the files are named
-                line = matcher.redact(line.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+            text = line.decode("utf-8", "surrogateescape")
+            # file names stay as the files are named; the format's fields are structure (structure_values)
+            if matcher and not data_file and not file_list and not nrrd_structure_line(text):
+                line = matcher.redact(text).encode("utf-8", "surrogateescape")
             kept.append(line)
             continue
         name, text = key.decode("latin-1").strip(), value.decode("latin-1").strip()
@@ -438,6 +442,13 @@ def _redacted_text(name: str, text: str, matcher: IdentityMatcher) -> str:
     """A text file with every spelling replaced; a table (.csv, .tsv) cell by cell, so that a name
     spread over two cells ('Doe,John') never merges them (quotes and delimiters are never touched)."""
     delimiter = {".csv": ",", ".tsv": "\t"}.get(posixpath.splitext(name.lower())[1])
+    if name.lower().endswith(".json") and is_json(text):   # only string values, by key (structure_values)
+        hits = json_text_hits(text, matcher.hits(text))
+        pieces, last = [], 0
+        for hit in hits:
+            pieces += [text[last:hit.start], REPLACEMENT]
+            last = hit.end
+        return "".join(pieces) + text[last:]
     if delimiter is None:
         return matcher.redact(text)
     return "\n".join(delimiter.join(matcher.redact(cell) for cell in line.split(delimiter))

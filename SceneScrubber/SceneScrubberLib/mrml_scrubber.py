@@ -25,6 +25,7 @@ from .node_ids import (color_value_spans, id_spans, rename_identifying_ids, rena
                        rename_identifying_singletons, without_spans)
 from .phi_attributes import is_descriptive_attribute, is_identifier_attribute
 from .policy import ScrubPolicy
+from .structure_values import is_text_attribute, text_hits
 
 IDENTIFYING_UIDS = ("DICOM", "DICOMInstanceUID")
 RENAMED_LEVELS = ("Patient", "Study")
@@ -343,9 +344,11 @@ def _redact_everything_else(root, matcher: IdentityMatcher, renamed_tags=frozens
                                                                                        and element.get("singletonTag") not in renamed_tags):
                 continue
             node_attributes = key == "attributes" and element.tag != "SubjectHierarchyItem"
-            redacted = cache.get((node_attributes, value))
+            text = is_text_attribute(key)   # else an enumeration, boolean, number or id (structure_values)
+            redacted = cache.get((node_attributes, text, value))
             if redacted is None:
-                redacted = cache[(node_attributes, value)] = _redacted_outside_ids(value, matcher, node_attributes)
+                redacted = cache[(node_attributes, text, value)] = _redacted_outside_ids(
+                    value, matcher, node_attributes, key if not text else "name")
             if redacted != value:
                 element.set(key, redacted)
         if element.text and element.text.strip():
@@ -354,17 +357,24 @@ def _redact_everything_else(root, matcher: IdentityMatcher, renamed_tags=frozens
             element.tail = matcher.redact(element.tail)
 
 
-def _redacted_outside_ids(value: str, matcher: IdentityMatcher, node_attributes: bool = False) -> str:
-    """`value` with the spellings replaced by '*', except inside node ids (node_ids: renamed before
-    when they identify; a built-in one such as vtkMRMLColorTableNodeGrey stays whole) and, in a node's
-    attributes, values that are a built-in colour's name ("Color:grey" for a patient named Grey)."""
+def _redacted_outside_ids(value: str, matcher: IdentityMatcher, node_attributes: bool = False,
+                          key: str = "name") -> str:
+    """`value` (of attribute `key`) with the spellings replaced by '*', except inside node ids
+    (node_ids: renamed before when they identify; a built-in one such as vtkMRMLColorTableNodeGrey
+    stays whole), in a node's attributes, values that are a built-in colour's name ("Color:grey" for a
+    patient named Grey), and Slicer's vocabulary in attributes that are not text ('selectable="true"'
+    for TRUE^ANNA: structure_values.text_hits)."""
+    text = is_text_attribute(key)
     spans = id_spans(value)
     if node_attributes:
         spans = sorted(spans + color_value_spans(value))
-    if not spans:
+    if not spans and text:
         return matcher.redact(value)
+    hits = matcher.hits(value)
+    if not text:
+        hits = text_hits(key, value, hits)
     pieces, last = [], 0
-    for hit in without_spans(value, matcher.hits(value), spans):
+    for hit in without_spans(value, hits, spans):
         pieces += [value[last:hit.start], REPLACEMENT]
         last = hit.end
     return "".join(pieces) + value[last:]

@@ -18,12 +18,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .identity_matcher import IdentityMatcher, matcher_for
+from .identity_matcher import Hit, IdentityMatcher, matcher_for
 from .mrml_scrubber import SINGLETON_TEXT, STRUCTURE_ATTRIBUTES, identifier_values, identifying_values
 from .node_ids import (BUILT_IN_COLOR_NAMES, color_value_spans, id_spans, identifying_tags,
                        other_identifying_id_spans, without_spans)
 from .policy import ScrubPolicy
 from .scene_sources import open_scene
+from .structure_values import is_json, json_text_hits, nrrd_structure_line, text_hits
 from .text_encodings import decoded, is_text
 from . import vtk_xml_files
 
@@ -192,6 +193,7 @@ def _decodes(data: bytes) -> bool:
     return True
 
 
+_LINE = re.compile(r"^[^\n]*$", re.MULTILINE)
 _HEADER_COLOR = re.compile(r":=[ \t]*([^\n]*?)[ \t\r]*$", re.MULTILINE)
 
 
@@ -204,9 +206,13 @@ def _in_text(name: str, data: bytes, matcher: IdentityMatcher, base: int, scene:
     if header and hits:   # a NRRD header's 'Color:=grey' (node attributes copied there) is vocabulary
         spans = [match.span(1) for match in _HEADER_COLOR.finditer(text)
                  if match.group(1).lower() in BUILT_IN_COLOR_NAMES]
-        hits = without_spans(text, hits, spans)
+        # the format's fields ('endian: little', 'type: short') are structure (structure_values)
+        spans += [match.span() for match in _LINE.finditer(text) if nrrd_structure_line(match.group(0))]
+        hits = without_spans(text, hits, sorted(spans))
     if scene and hits:
         hits = _outside_vocabulary(text, hits, matcher)
+    if hits and name.lower().endswith(".json") and is_json(text):   # string values only, as scrub reads them
+        hits = json_text_hits(text, hits)
     return [Finding(name, hit.value, base + len(text[:hit.start].encode("utf-8"))) for hit in hits]
 
 
@@ -231,6 +237,7 @@ def _outside_vocabulary(text: str, hits: list, matcher: IdentityMatcher) -> list
     mrml_scrubber.STRUCTURE_ATTRIBUTES, SINGLETON_TEXT), so that check agrees with scrub on its output.
     userTags and the layout labels of other views are text like any other."""
     spans = [match.span() for match in _VOCABULARY_VALUE.finditer(text)]
+    spans += _vocabulary_spans(text, hits)
     spans += [match.span() for match in _MARKUP_NAME.finditer(text)]
     for element in _NODE_ATTRIBUTES.finditer(text):   # "Color:grey": a built-in colour's name (node_ids)
         spans += color_value_spans(element.group(1), element.start(1))
@@ -268,6 +275,26 @@ def _outside_vocabulary(text: str, hits: list, matcher: IdentityMatcher) -> list
         if index < 0 or spans[index][1] < hit.end:
             kept.append(hit)
     return kept
+
+
+_ATTRIBUTE = re.compile(r'\s([A-Za-z_][\w.:-]*)="([^"<]*)"')
+
+
+def _vocabulary_spans(text: str, hits: list) -> list:
+    """Spans of attribute values that are Slicer's vocabulary though they spell a name's word
+    ('selectable="true"' for TRUE^ANNA; structure_values.is_vocabulary, as scrub decides)."""
+    values = [(match.start(2), match.end(2), match.group(1)) for match in _ATTRIBUTE.finditer(text)]
+    starts = [start for start, _end, _key in values]
+    spans = []
+    for hit in hits:
+        index = bisect.bisect_right(starts, hit.start) - 1
+        if index < 0:
+            continue
+        start, end, key = values[index]
+        if hit.end <= end and not text_hits(key, text[start:end], [Hit(hit.start - start, hit.end - start,
+                                                                          hit.value, hit.kind)]):
+            spans.append((hit.start, hit.end))
+    return spans
 
 
 def _in_binary(name: str, first: bytes, stream, literals: dict, base: int) -> list:

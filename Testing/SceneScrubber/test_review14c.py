@@ -132,3 +132,71 @@ def test_1_a_scene_view_named_after_the_patient_has_its_screenshot_blanked(tmp_p
     assert [name for name in blanked_files if "/Data/" in name]
     for name, data in _pngs(again).items():
         assert _png_range(data, tmp_path) == (0.0, 0.0), name
+
+
+def _collide_bundle(folder: Path, patient_name: str) -> Path:
+    """A bundle with a volume, markups, a segmentation and the views, for a patient whose name part
+    is a word Slicer writes (review 14c, repro 04)."""
+    scene = dicom_scene(patient_name)
+    scene.RegisterNodeClass(slicer.vtkMRMLMarkupsJsonStorageNode())
+    points = scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "F")
+    points.AddControlPoint(vtk.vtkVector3d(1, 2, 3), "F-1")
+    points.CreateDefaultDisplayNodes()
+    segmentation = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "Segmentation")
+    segmentation.CreateDefaultDisplayNodes()
+    labelmap = slicer.vtkOrientedImageData()
+    labelmap.SetDimensions(4, 4, 2)
+    labelmap.AllocateScalars(vtk.VTK_UNSIGNED_CHAR, 1)
+    labelmap.GetPointData().GetScalars().Fill(1)
+    segment = slicer.vtkSegment()
+    segment.SetName("Liver")
+    segment.AddRepresentation("Binary labelmap", labelmap)
+    segmentation.GetSegmentation().AddSegment(segment)
+    for tag in ("Red", "Green", "Yellow"):
+        node = slicer.vtkMRMLSliceNode()
+        node.SetLayoutName(tag)
+        node.SetName(tag)
+        scene.AddNode(node)
+    view = slicer.vtkMRMLViewNode()
+    view.SetLayoutName("1")
+    scene.AddNode(view)
+    for node in (slicer.vtkMRMLSelectionNode(), slicer.vtkMRMLInteractionNode(), slicer.vtkMRMLCameraNode()):
+        scene.AddNode(node)
+    scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode").CreateDefaultDisplayNodes()
+    return _bundle_of(scene, folder)
+
+
+@pytest.mark.parametrize("patient_name", ["LITTLE^ANNA", "SHORT^ANNA", "TRUE^ANNA", "FALSE^ANNA", "WHITE^ANNA",
+                                          "NONE^ANNA", "POINT^ANNA", "LINEAR^ANNA", "VIEW^ANNA"])
+def test_4_a_name_part_that_is_a_word_slicer_writes_leaves_the_scene_readable(tmp_path, patient_name):
+    bundle = _collide_bundle(tmp_path / "in", patient_name)
+    result = scrub_scene(bundle, tmp_path / "clean.mrb")
+    assert result.report.identifying_values
+    scene = slicer.vtkMRMLScene()
+    scene.RegisterNodeClass(slicer.vtkMRMLMarkupsJsonStorageNode())
+    logic = slicer.vtkMRMLApplicationLogic()
+    logic.SetMRMLScene(scene)
+    (tmp_path / "opened").mkdir()
+    assert logic.OpenSlicerDataBundle(str(tmp_path / "clean.mrb"), str(tmp_path / "opened"))
+    volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    assert volume is not None and volume.GetImageData() is not None
+    assert volume.GetImageData().GetDimensions() == (8, 8, 3)
+    points = scene.GetFirstNodeByClass("vtkMRMLMarkupsFiducialNode")
+    assert points.GetNumberOfControlPoints() == 1 and points.GetNthControlPointLabel(0) == "F-1"
+    assert scene.GetFirstNodeByClass("vtkMRMLSegmentationNode").GetSegmentation().GetNumberOfSegments() == 1
+    with zipfile.ZipFile(tmp_path / "clean.mrb") as archive:
+        text = b"".join(archive.read(name) for name in archive.namelist() if name.endswith((".mrml", ".json")))
+    assert b"ANNA" not in text.upper()   # the name is still taken out where it is text
+    assert check_scene(tmp_path / "clean.mrb", result.report.identifying_values) == []
+    # every attribute that is no text (booleans, enumerations: 'rulerColor="white"') is as Slicer wrote it
+    before, after = _structure_attributes(bundle), _structure_attributes(tmp_path / "clean.mrb")
+    assert {key: value for key, value in before.items() if after.get(key) != value} == {}
+
+
+def _structure_attributes(bundle: Path) -> dict:
+    import xml.etree.ElementTree as ET
+    with zipfile.ZipFile(bundle) as archive:
+        root = ET.fromstring(archive.read(next(name for name in archive.namelist() if name.endswith(".mrml"))))
+    text = {"name", "attributes", "description", "fileName", "userTags"}
+    return {(element.tag, element.get("id"), key): value for element in root.iter() if element.tag != "SubjectHierarchyItem"
+            for key, value in element.attrib.items() if key not in text}
