@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from .bundles import scrub_scene
-from DicomDeidentifyLib.spellings import key_of
+from DicomDeidentifyLib.spellings import key_of, long_enough
 
 from .identity_matcher import MIN_KEY, IdentityMatcher, masked, matcher_for
 from .mrml_scrubber import SceneError
@@ -50,7 +50,7 @@ def main(argv=None) -> int:
                              help="a folder outside the scene's own from which its data may be read (repeatable)")
     args = parser.parse_args(argv)
     # the matcher compares letters and digits ("A-1" is "a1"): a shorter key would be ignored silently
-    short = [term for term in args.term if len(key_of(term)) < MIN_KEY]
+    short = [term for term in args.term if not long_enough(key_of(term), MIN_KEY)]
     if short:
         parser.error(f"--term needs {MIN_KEY} or more letters or digits")
     policy = ScrubPolicy(keep_uids=args.keep_uids, date_offset_days=args.shift_dates)
