@@ -15,6 +15,7 @@ temporary name first, and an existing output is never replaced.
 """
 from __future__ import annotations
 
+import gzip
 import os
 import posixpath
 import re
@@ -35,7 +36,7 @@ from .text_encodings import SNIFF_BYTES, decoded, encoded, is_text
 from .identity_matcher import REPLACEMENT
 from .structure_values import is_json, json_text_hits, nrrd_structure_line
 from .temporary_outputs import fresh_file, fresh_folder
-from . import vtk_xml_files
+from . import compressed_files, vtk_xml_files
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
 # Sequence files store each frame's node attributes as "axis 3 item 0025 <attribute>:=<value>"
@@ -421,6 +422,9 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
         target.write(with_data_files(source.read(MAX_HEADER_BYTES), name, plan.data_lines[name]))
     elif plan.matcher and not is_detached_header(name):
         head = source.read(SNIFF_BYTES)
+        if compressed_files.is_gzip(head) or compressed_files.nifti_kind(head):   # read, never certified unread
+            _copy_compressed(name, head, source, target, plan, result)
+            return
         if not is_text(name, head):   # by content, not suffix (text_encodings)
             target.write(head)
             shutil.copyfileobj(source, target, 1 << 20)
@@ -436,6 +440,68 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
             return
         target.write(data)
     shutil.copyfileobj(source, target, 1 << 20)
+
+
+def _copy_compressed(name: str, head: bytes, source, target, plan: _Plan, result: SceneResult) -> None:
+    """A gzip or NIfTI file (compressed_files): a NIfTI header's text fields scrubbed, a compressed
+    text file scrubbed and compressed again, any other compressed data searched; what cannot be
+    rewritten but holds a spelling is refused. Unchanged files are copied byte for byte."""
+    where = f"({plan.path_matcher.redact(file_suffixes(name)) or 'no suffix'})"   # never the name itself
+    if not compressed_files.is_gzip(head):   # an uncompressed .nii: the header is rewritten in place
+        first = compressed_files.read_nifti_start(head, source)
+        _refuse_extensions(first, plan, where)
+        if compressed_files.cleaned_nifti_header(first, plan.matcher.redact):
+            result.scrubbed_files.append(name)
+        target.write(first)
+        shutil.copyfileobj(source, target, 1 << 20)
+        return
+    try:
+        raw, plain = compressed_files.decompressed(head, source)
+    except compressed_files.CompressedError as error:
+        raise SceneError(f"{error}: refused") from None
+    with raw, plain:
+        inner = plain.read(SNIFF_BYTES)
+        inner_name = name[:-3] if name.lower().endswith(".gz") else name
+        new = None
+        if compressed_files.nifti_kind(inner):
+            first = compressed_files.read_nifti_start(inner, plain)
+            _refuse_extensions(first, plan, where)
+            if compressed_files.cleaned_nifti_header(first, plan.matcher.redact):
+                new = bytes(first)
+        elif is_text(inner_name, inner):
+            data = inner + plain.read(MAX_TEXT_BYTES + 1 - len(inner))
+            if len(data) > MAX_TEXT_BYTES:
+                raise SceneError(f"compressed text {where} is larger than the scrubber reads: refused")
+            text, encoding = decoded(data)
+            redacted = _redacted_text(inner_name, text, plan.matcher)
+            if redacted != text:
+                new = encoded(redacted, encoding)
+        else:
+            literals = plan.matcher.literal_forms()
+            chunk, tail = inner, b""
+            overlap = max((len(literal) for literal in literals), default=1) - 1
+            while chunk:
+                window = tail + chunk.lower()
+                if any(literal in window for literal in literals):
+                    raise SceneError(f"compressed data {where} holds an identifying value the scrubber cannot "
+                                     "rewrite: refused")
+                tail = window[-overlap:] if overlap else b""
+                chunk = plain.read(1 << 20)
+        if new is None:
+            shutil.copyfileobj(raw, target, 1 << 20)
+            return
+        result.scrubbed_files.append(name)
+        with gzip.GzipFile(filename="", fileobj=target, mode="wb", mtime=0) as writer:
+            writer.write(new)
+            shutil.copyfileobj(plain, writer, 1 << 20)   # a NIfTI's image data after its header
+
+
+def _refuse_extensions(first: bytes, plan: _Plan, where: str) -> None:
+    extensions = compressed_files.nifti_extensions(bytes(first))
+    if extensions and (plan.matcher.found_in(extensions.decode("latin-1"))
+                       or any(literal in extensions.lower() for literal in plan.matcher.literal_forms())):
+        raise SceneError(f"the header extensions of NIfTI {where} hold an identifying value (they are not "
+                         "rewritten): refused")
 
 
 def _redacted_text(name: str, text: str, matcher: IdentityMatcher) -> str:

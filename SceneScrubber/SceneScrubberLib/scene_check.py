@@ -26,7 +26,8 @@ from .policy import ScrubPolicy
 from .scene_sources import open_scene
 from .structure_values import is_json, json_text_hits, nrrd_structure_line, text_hits
 from .text_encodings import decoded, is_text
-from . import vtk_xml_files
+from . import compressed_files, vtk_xml_files
+from .mrml_scrubber import SceneError
 
 CHUNK_BYTES = 4 << 20
 MAX_TEXT_BYTES = 64 << 20     # a text file larger than this is searched as binary data
@@ -175,6 +176,8 @@ def _find_in_bytes(name: str, scene, matcher: IdentityMatcher, literals: dict) -
             end = len(header) if end < 0 else end
             found = _in_text(name, header[:end], matcher, 0, header=True)
             return _once(found + _in_binary(name, header[end:], stream, literals, end))
+        if compressed_files.is_gzip(head) or compressed_files.nifti_kind(head):   # read as the scrubber reads it
+            return _once(_in_compressed(name, head, stream, matcher, literals))
         text = is_text(name, head)   # by content, as the scrubber decides (text_encodings)
         if text or lower.endswith(TEXT_SUFFIXES) or (b"\x00" not in head and _decodes(head)):
             data = head + stream.read(MAX_TEXT_BYTES)
@@ -183,6 +186,32 @@ def _find_in_bytes(name: str, scene, matcher: IdentityMatcher, literals: dict) -
                                        any_encoding=text or lower.endswith(TEXT_SUFFIXES)))
             return _once(_in_binary(name, data, stream, literals, 0))
         return _once(_in_binary(name, head, stream, literals, 0))
+
+
+def _in_compressed(name: str, head: bytes, stream, matcher: IdentityMatcher, literals: dict) -> list:
+    """[Finding] in a gzip file's decompressed content (a NIfTI header's text fields and extensions,
+    text, or data searched for the long spellings; offsets are in the decompressed content) or in an
+    uncompressed NIfTI's header. SceneError for a damaged stream: what is not read is never clean."""
+    if not compressed_files.is_gzip(head):
+        first = compressed_files.read_nifti_start(head, stream)
+        found = _in_text(name, compressed_files.nifti_text(bytes(first)).encode("utf-8"), matcher, 0)
+        return found + _in_binary(name, bytes(first), stream, literals, 0)
+    try:
+        raw, plain = compressed_files.decompressed(head, stream)
+    except compressed_files.CompressedError as error:
+        raise SceneError(f"{error}: cannot be checked") from None
+    with raw, plain:
+        inner = plain.read(SNIFF_BYTES)
+        inner_name = name[:-3] if name.lower().endswith(".gz") else name
+        if compressed_files.nifti_kind(inner):
+            first = compressed_files.read_nifti_start(inner, plain)
+            found = _in_text(name, compressed_files.nifti_text(bytes(first)).encode("utf-8"), matcher, 0)
+            return found + _in_binary(name, bytes(first), plain, literals, 0)
+        if is_text(inner_name, inner):
+            data = inner + plain.read(MAX_TEXT_BYTES)
+            if len(data) <= MAX_TEXT_BYTES:
+                return _in_text(name, data, matcher, 0, any_encoding=True)
+        return _in_binary(name, inner, plain, literals, 0)
 
 
 def _decodes(data: bytes) -> bool:

@@ -200,3 +200,64 @@ def _structure_attributes(bundle: Path) -> dict:
     text = {"name", "attributes", "description", "fileName", "userTags"}
     return {(element.tag, element.get("id"), key): value for element in root.iter() if element.tag != "SubjectHierarchyItem"
             for key, value in element.attrib.items() if key not in text}
+
+
+def test_3_a_two_character_chinese_name_is_taken_out_of_names_files_and_text(tmp_path):
+    scene = dicom_scene("WANG^WEI=王^伟")
+    volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    volume.SetName("王伟 CT")
+    scene.AddNewNodeByClass("vtkMRMLTextNode", "Note").SetText("患者王伟, 王 伟, 王^伟")
+    folder = saved(scene, tmp_path / "scene")
+    os.rename(folder / "Data" / "vol.nrrd", folder / "Data" / "王伟_CT.nrrd")
+    mrml = (folder / "scene.mrml").read_text(encoding="utf-8").replace("vol.nrrd", "%E7%8E%8B%E4%BC%9F_CT.nrrd")
+    (folder / "scene.mrml").write_text(mrml, encoding="utf-8")
+    result = scrub_scene(folder, tmp_path / "clean")
+    written = (tmp_path / "clean" / "scene.mrml").read_text(encoding="utf-8")
+    names = [str(path.relative_to(tmp_path / "clean")) for path in (tmp_path / "clean").rglob("*")]
+    assert "王伟" not in written and "王 伟" not in written and "伟" not in written
+    assert not [name for name in names if "王" in name or "伟" in name]
+    assert check_scene(tmp_path / "clean", result.report.identifying_values) == []
+    assert check_scene(folder, result.report.identifying_values)   # and the input is flagged
+    reopened, ok = load_scene(tmp_path / "clean" / "scene.mrml")
+    assert ok and reopened.GetFirstNodeByClass("vtkMRMLScalarVolumeNode").GetImageData() is not None
+
+
+def test_5_compressed_content_is_read_scrubbed_and_checked(tmp_path):
+    import gzip
+    scene = dicom_scene("DOE^JOHN")
+    folder = tmp_path / "scene"
+    (folder / "Data").mkdir(parents=True)
+    volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    writer = vtk.vtkNIFTIImageWriter()   # as NIfTI tools write it: the header's descrip holds the name
+    writer.SetInputData(volume.GetImageData())
+    writer.SetDescription("DOE^JOHN MRN12345")
+    writer.SetFileName(str(folder / "Data" / "vol.nii.gz"))
+    writer.Write()
+    scene.RemoveNode(scene.GetNodeByID(volume.GetStorageNodeID()))
+    storage = scene.AddNewNodeByClass("vtkMRMLVolumeArchetypeStorageNode")
+    storage.SetFileName(str(folder / "Data" / "vol.nii.gz"))
+    volume.SetAndObserveStorageNodeID(storage.GetID())
+    scene.SetURL(str(folder / "scene.mrml"))
+    assert scene.Commit()
+    (folder / "notes.txt.gz").write_bytes(gzip.compress("Notes on John Doe, MRN12345\n".encode()))
+    values = {"DOE^JOHN", "MRN12345"}
+    flagged = {finding.file for finding in check_scene(folder, values)}
+    assert {"Data/vol.nii.gz", "notes.txt.gz"} <= flagged   # the input's compressed content is read
+    result = scrub_scene(folder, tmp_path / "clean")
+    assert {"Data/vol.nii.gz", "notes.txt.gz"} <= set(result.scrubbed_files)
+    notes = gzip.decompress((tmp_path / "clean" / "notes.txt.gz").read_bytes()).decode()
+    assert notes == "Notes on *, *\n"
+    header = gzip.decompress((tmp_path / "clean" / "Data" / "vol.nii.gz").read_bytes())[:348]
+    assert b"DOE" not in header and b"MRN" not in header
+    assert check_scene(tmp_path / "clean", result.report.identifying_values | values) == []
+    reopened, ok = load_scene(tmp_path / "clean" / "scene.mrml")
+    assert ok
+    image = reopened.GetFirstNodeByClass("vtkMRMLScalarVolumeNode").GetImageData()
+    assert image is not None and image.GetDimensions() == (8, 8, 3)
+    # a damaged compressed member is refused, never certified
+    (folder / "notes.txt.gz").write_bytes(gzip.compress(b"John Doe")[:-6] + b"\0" * 6)
+    with pytest.raises(SceneError):
+        scrub_scene(folder, tmp_path / "again")
+    assert not (tmp_path / "again").exists()
+    with pytest.raises(SceneError):
+        check_scene(folder, values)
