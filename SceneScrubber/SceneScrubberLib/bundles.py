@@ -4,8 +4,11 @@ What is rewritten: every .mrml (see mrml_scrubber), the header of every NRRD
 file (vtkMRMLNRRDStorageNode copies node attributes, DICOM.* included, into it as
 'key:=value' lines), and scene screenshots (blanked: see screenshots). Data files
 named after a node whose name held an identifying value get that node's neutral
-name (the scene's reference and a detached header's 'data file' line follow);
-data stored outside the scene folder moves into its 'Data/' folder. Every other
+name (the scene's reference and a detached header's 'data file' lines follow);
+data stored outside the scene folder moves into its 'Data/' folder. Text files
+(decided by content: text_encodings) have every spelling replaced; VTK XML files
+(closed-surface segmentations, models) are rewritten by VTK (vtk_xml_files); a
+bundle inside the scene (a sequence's '.seq.mrb') is scrubbed in turn. Every other
 file is copied with its content unchanged, streamed.
 
 Outputs: an .mrb when the output name ends in .mrb (or the input is one), a

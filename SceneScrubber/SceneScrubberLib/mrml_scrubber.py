@@ -306,9 +306,17 @@ def _rename_stored_file(storage_node, stem, report: ScrubReport, matcher: Identi
     """Paths are URL-encoded and relative to the scene ("Data/3%253a%20Axial.nhdr"), in fileName and,
     for readers that take a file list, in fileListMember<n> too: every one whose file name holds an
     identifying value gets `stem()` as name (its format's suffixes kept), and folders in it that
-    hold one the neutral folder name (neutral_path). The same old path always gets the same new one."""
-    for key, value in storage_paths(storage_node):
+    hold one the neutral folder name (neutral_path). The same old path always gets the same new one.
+    The pieces of a VTK multiblock file (a closed-surface segmentation's '.seg.vtm' lists them as
+    fileListMember1...: '<name>/<name>_<i>.vtp' beside it, as vtkXMLMultiBlockDataWriter names them)
+    follow its new name the same way ('<new name>/<new name>_<i>.vtp'), as the scrubber writes them
+    (bundles, vtk_xml_files)."""
+    paths = sorted(storage_paths(storage_node), key=lambda path: path[0] != "fileName")   # the file first
+    pieces = None   # (old prefix, new prefix) of a multiblock file's pieces
+    for key, value in paths:
         old = reference_path(value)
+        if pieces and old.startswith(pieces[0]) and old not in report.renamed_files:
+            report.renamed_files[old] = pieces[1] + old[len(pieces[0]):]
         if old in report.renamed_files:
             new = report.renamed_files[old]
         else:
@@ -316,10 +324,19 @@ def _rename_stored_file(storage_node, stem, report: ScrubReport, matcher: Identi
             if matcher.found_in(base):
                 base = stem() + file_suffixes(base)
             new = (neutral_path(folder, matcher) + "/" + base) if folder else base
-            if new == old:
-                continue
-            report.renamed_files[old] = new
-        storage_node.set(key, quote(new, safe="/"))
+            if new != old:
+                report.renamed_files[old] = new
+        if key == "fileName" and old.lower().endswith((".vtm", ".vtp")) and new != old:
+            pieces = (_pieces_prefix(old), _pieces_prefix(new))
+        if new != old:
+            storage_node.set(key, quote(new, safe="/"))
+
+
+def _pieces_prefix(path: str) -> str:
+    """'Data/x.seg.vtm' -> 'Data/x.seg/x.seg': where vtkXMLMultiBlockDataWriter puts a file's pieces."""
+    folder, _, base = path.replace("\\", "/").rpartition("/")
+    name = base.rsplit(".", 1)[0]
+    return f"{folder}/{name}/{name}" if folder else f"{name}/{name}"
 
 
 def neutral_path(path: str, matcher: IdentityMatcher) -> str:
@@ -406,11 +423,15 @@ def _relocate_external_files(root, report: ScrubReport) -> None:
     instead (the folder and bundle writers put the file there)."""
     original_of = {new: old for old, new in report.renamed_files.items()}
     for element in root.iter():
+        file_name = reference_path(element.get("fileName") or "")
+        # a multiblock file's pieces keep their folder beside it ('Data/x.seg/x.seg_0.vtp': _rename_stored_file)
+        pieces = _pieces_prefix(file_name) if file_name.lower().endswith((".vtm", ".vtp")) else None
         for key, value in storage_paths(element):
             current = reference_path(value)
             if not _leaves_scene_folder(current):
                 continue
-            new = "Data/" + current.replace("\\", "/").rpartition("/")[2]
+            keep = 2 if pieces and current.replace("\\", "/").startswith(pieces) else 1
+            new = "Data/" + "/".join(current.replace("\\", "/").split("/")[-keep:])
             element.set(key, quote(new, safe="/"))
             original = original_of.get(current, current)
             report.renamed_files[original] = new

@@ -123,6 +123,7 @@ def rename_identifying_ids(root, matcher) -> dict:
 
 
 _TOKEN = r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])"
+_STORAGE_PATH = re.compile(r"^(fileName|fileListMember\d+)$")   # mrml_scrubber's: paths, not references
 _ID_TOKEN = re.compile(r"[^;\s:]+")   # a reference list's pieces: 'display:DoeJohnDisplay;x'
 
 
@@ -154,7 +155,8 @@ def rename_identifying_other_ids(root, matcher) -> dict:
     pattern = re.compile(_TOKEN % "(%s)" % "|".join(re.escape(old) for old in sorted(renamed, key=len, reverse=True)))
     for element in root.iter():
         for key, value in element.attrib.items():
-            if any(old in value for old in renamed):
+            # a storage node's file name is a path, renamed with its file (mrml_scrubber), never here
+            if not _STORAGE_PATH.match(key) and any(old in value for old in renamed):
                 new = pattern.sub(lambda m: renamed[m.group(1)], value)
                 if new != value:
                     element.set(key, new)

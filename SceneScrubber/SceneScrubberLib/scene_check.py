@@ -7,7 +7,9 @@ attributes, segment names and descriptions), markups JSON (labels,
 descriptions), text and table nodes' files, color tables, and any other file
 that reads as text. Binary data (image data, a NRRD file's payload) is searched
 for the long spellings of each value, byte for byte, in chunks: random bytes
-spell short words by chance.
+spell short words by chance. The strings of VTK XML poly data files (segment names
+and tags, zlib-compressed) are read with VTK (vtk_xml_files), and a bundle inside
+the scene (a sequence's '.seq.mrb') is checked in turn.
 """
 from __future__ import annotations
 

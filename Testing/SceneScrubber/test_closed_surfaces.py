@@ -2,7 +2,10 @@
 refused: segment names and tags are read and rewritten with VTK's XML readers and writers, pieces are
 renamed with their file, the check agrees, and Slicer's segmentation storage node reads the output."""
 import os
+import shutil
 import subprocess
+import xml.etree.ElementTree as ET
+from urllib.parse import unquote
 import sys
 import zipfile
 from pathlib import Path
@@ -71,6 +74,15 @@ def segments(path: Path) -> list:
     return out
 
 
+def assert_listed_files_exist(mrml: Path) -> None:
+    """The segmentation storage node's fileName and fileListMember<n> (its pieces) name files that exist."""
+    [storage] = ET.parse(mrml).getroot().iter("SegmentationStorage")
+    listed = [value for key, value in storage.attrib.items() if key == "fileName" or key.startswith("fileListMember")]
+    assert len(listed) >= 4, listed   # fileName, the file and two pieces
+    for value in listed:
+        assert (mrml.parent / unquote(value)).is_file(), (value, listed)
+
+
 def every_file(folder: Path) -> list:
     return [path for path in folder.rglob("*") if path.is_file()]
 
@@ -106,6 +118,7 @@ def test_a_closed_surface_segmentation_is_cleaned_and_slicer_reads_it(tmp_path, 
     assert cleaned[1][:2] == ("Liver", "normal")
     assert "tumor" in cleaned[0][0] and "lesion of" in cleaned[0][1]
     assert not any(part in (name + tag).lower() for name, tag, _points in cleaned for part in SPELLINGS), cleaned
+    assert_listed_files_exist(next(output.glob("*.mrml")))
     # the whole scene, as Slicer opens it: the segmentation node reads the renamed file
     scene, ok = load_scene(next(output.glob("*.mrml")))
     assert ok
@@ -130,3 +143,21 @@ def test_a_damaged_piece_is_refused_and_a_missing_one_too(tmp_path):
     assert not os.path.lexists(tmp_path / "out")
     done = run("scrub", folder, "--output", tmp_path / "out")
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_a_segmentation_brought_in_from_an_allowed_folder_keeps_its_pieces(tmp_path):
+    folder = closed_surface_scene(tmp_path / "scene", "DOE_JOHN.seg.vtm")
+    (tmp_path / "outside").mkdir()
+    for name in ("DOE_JOHN.seg.vtm", "DOE_JOHN.seg"):
+        shutil.move(str(folder / "Data" / name), tmp_path / "outside")
+    mrml = folder / "scene.mrml"
+    mrml.write_text(mrml.read_text().replace("Data/DOE_JOHN.seg", "../outside/DOE_JOHN.seg"))   # as if saved there
+    refused = run("scrub", mrml, "--output", tmp_path / "refused" / "scene.mrml")
+    assert refused.returncode == 2 and "outside the scene's folder" in refused.stderr, refused.stderr
+    done = run("scrub", mrml, "--output", tmp_path / "out" / "scene.mrml", "--allow-folder", tmp_path / "outside")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_listed_files_exist(tmp_path / "out" / "scene.mrml")
+    [surface] = (tmp_path / "out").rglob("*.vtm")
+    shutil.rmtree(tmp_path / "outside")
+    cleaned = segments(surface)
+    assert [name for name, _tag, _points in cleaned][1] == "Liver" and "Doe" not in cleaned[0][0]
