@@ -261,3 +261,43 @@ def test_5_compressed_content_is_read_scrubbed_and_checked(tmp_path):
     assert not (tmp_path / "again").exists()
     with pytest.raises(SceneError):
         check_scene(folder, values)
+
+
+@pytest.mark.parametrize("as_folder", [False, True])
+def test_2_a_save_dialog_mrml_or_folder_gets_the_same_scrub_as_an_mrb(tmp_path, as_folder):
+    from SceneScrubberLib.after_save import finish_saved_scene
+    from SceneScrubberLib.live_scene import identifying_values, scrubbed_for_saving
+    out = tmp_path / "saved"
+    (out / "Data").mkdir(parents=True)
+    scene = _scene_with_views("Follow-up")
+    values = identifying_values(scene)
+    with scrubbed_for_saving(scene):   # as the Save dialog writes a scrubbed scene
+        for index in range(scene.GetNumberOfNodes()):
+            node = scene.GetNthNode(index)
+            if not node.IsA("vtkMRMLStorableNode"):
+                continue
+            if node.GetStorageNode() is None:
+                node.AddDefaultStorageNode()
+            storage = node.GetStorageNode()
+            if storage is not None:
+                file_name = node.GetName().replace(":", "").replace(" ", "_") + "." + storage.GetDefaultWriteFileExtension()
+                storage.SetFileName(str(out / "Data" / file_name))
+                assert storage.WriteData(node)
+        scene.SetURL(str(out / "scene.mrml"))
+        assert scene.Commit()
+    assert "DICOM." in (out / "scene.mrml").read_text()   # Slicer's scene view copies kept the attributes
+    originals = {path.name: path.read_bytes() for path in out.rglob("*.png")}
+    findings, blanked_files = finish_saved_scene(out if as_folder else out / "scene.mrml", values)
+    assert findings == []
+    text = (out / "scene.mrml").read_text()
+    assert "DICOM." not in text and "DOE" not in text.upper().replace("DOEJ", "")
+    assert "Data/Follow-up.png" in blanked_files
+    for path in out.rglob("*.png"):
+        assert path.read_bytes() != originals.get(path.name) and _png_range(path.read_bytes(), tmp_path) == (0.0, 0.0)
+    assert not [path for path in tmp_path.rglob(".scene-scrubber-*")]
+    reopened = slicer.vtkMRMLScene()
+    for class_name in ("vtkMRMLSceneViewNode", "vtkMRMLSceneViewStorageNode"):
+        reopened.RegisterNodeClass(getattr(slicer, class_name)())
+    reopened.SetURL(str(out / "scene.mrml"))
+    assert reopened.Connect()
+    assert reopened.GetFirstNodeByClass("vtkMRMLScalarVolumeNode").GetImageData() is not None
