@@ -39,7 +39,7 @@ from .text_encodings import SNIFF_BYTES, decoded, encoded, is_text
 from .identity_matcher import REPLACEMENT
 from .structure_values import is_json, json_text_hits, nrrd_structure_line
 from .temporary_outputs import fresh_file, fresh_folder
-from . import compressed_files, vtk_xml_files
+from . import compressed_files, vtk_legacy_files, vtk_xml_files
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
 # Sequence files store each frame's node attributes as "axis 3 item 0025 <attribute>:=<value>"
@@ -202,6 +202,7 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
             plan.renames[name] = neutral
     if work is not None:
         _plan_vtk_files(scene, plan, work)
+        _plan_vtk_legacy_files(scene, plan, work)
     for header, (found, entries) in data_files.items():   # the header's lines follow its data files
         lines = _data_lines(found, entries, header, plan)
         if lines:
@@ -306,6 +307,26 @@ def _plan_vtk_files(scene: SceneSource, plan: _Plan, work: Path) -> None:
             written = work / f"out{index}" / posixpath.basename(plan.target(name))
             written.parent.mkdir(parents=True)
             vtk_xml_files.write(data, written)
+            plan.generated[name] = written
+
+
+def _plan_vtk_legacy_files(scene: SceneSource, plan: _Plan, work: Path) -> None:
+    """Legacy VTK files (vtk_legacy_files: a model's .vtk): read with VTK's legacy reader; when the
+    header, an array's name or a string value holds a spelling, written again by VTK's legacy writer
+    (same header form and file type) to copy instead. A file VTK cannot read is refused."""
+    names = [name for name in scene.names if vtk_legacy_files.is_vtk_legacy(name)]
+    if not names or not plan.matcher:
+        return
+    for index, name in enumerate(names):
+        staged = work / f"legacy{index}" / "in.vtk"   # a neutral name: the member's can carry identity
+        staged.parent.mkdir(parents=True)
+        with scene.open(name) as reader, open(staged, "wb") as writer:
+            shutil.copyfileobj(reader, writer, 1 << 20)
+        data, reader = vtk_legacy_files.read(staged)
+        changed, header = vtk_legacy_files.redact(data, reader, plan.matcher.redact)
+        if changed:
+            written = staged.with_name("out.vtk")
+            vtk_legacy_files.write(data, reader, header, written)
             plan.generated[name] = written
 
 

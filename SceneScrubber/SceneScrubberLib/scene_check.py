@@ -28,7 +28,7 @@ from .policy import ScrubPolicy
 from .scene_sources import open_scene
 from .structure_values import is_json, json_text_hits, nrrd_structure_line, text_hits
 from .text_encodings import decoded, is_text
-from . import compressed_files, vtk_xml_files
+from . import compressed_files, vtk_legacy_files, vtk_xml_files
 from .mrml_scrubber import SceneError
 
 CHUNK_BYTES = 4 << 20
@@ -146,6 +146,11 @@ def _once(findings: list) -> list:
 
 def _find_in(name: str, scene, matcher: IdentityMatcher, literals: dict) -> list:
     found = _in_vtk_strings(name, scene, matcher) if vtk_xml_files.is_vtk_xml(name) else []
+    if vtk_legacy_files.is_vtk_legacy(name) and matcher:   # array names ('John%20Doe'), header, strings
+        with _Staged(scene, name, "file.vtk") as staged:
+            data, reader = vtk_legacy_files.read(staged.path)
+            texts = vtk_legacy_files.strings(data, reader)
+        found += [Finding(name, hit.value, 0) for text in dict.fromkeys(texts) for hit in matcher.hits(text)]
     return _once(found + _find_in_bytes(name, scene, matcher, literals))
 
 

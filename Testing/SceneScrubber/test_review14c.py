@@ -301,3 +301,44 @@ def test_2_a_save_dialog_mrml_or_folder_gets_the_same_scrub_as_an_mrb(tmp_path, 
     reopened.SetURL(str(out / "scene.mrml"))
     assert reopened.Connect()
     assert reopened.GetFirstNodeByClass("vtkMRMLScalarVolumeNode").GetImageData() is not None
+
+
+def test_6_legacy_vtk_model_array_names_are_found_and_rewritten(tmp_path):
+    folder = tmp_path / "scene"
+    (folder / "Data").mkdir(parents=True)
+    scene = dicom_scene("DOE^JOHN")
+    labels = ["John Doe thickness", "doe-john curvature", "Doe, John", "MRN12345 map"]
+    for index, label in enumerate(labels):
+        model = scene.AddNewNodeByClass("vtkMRMLModelNode", f"Model {index}")
+        sphere = vtk.vtkSphereSource()
+        sphere.Update()
+        data = sphere.GetOutput()
+        array = vtk.vtkFloatArray()
+        array.SetName(label)   # the legacy writer writes 'John%20Doe%20thickness'
+        array.SetNumberOfTuples(data.GetNumberOfPoints())
+        array.Fill(index + 1)
+        data.GetPointData().AddArray(array)
+        model.SetAndObservePolyData(data)
+        storage = scene.AddNewNodeByClass("vtkMRMLModelStorageNode")
+        model.SetAndObserveStorageNodeID(storage.GetID())
+        storage.SetFileName(str(folder / "Data" / f"m{index}.vtk"))
+        assert storage.WriteData(model)
+    saved(scene, folder)   # the volume too, then the scene
+    assert b"John%20Doe%20thickness" in (folder / "Data" / "m0.vtk").read_bytes()
+    values = {"DOE^JOHN", "MRN12345"}
+    assert {f"Data/m{index}.vtk" for index in range(4)} <= {finding.file for finding in check_scene(folder, values)}
+    result = scrub_scene(folder, tmp_path / "clean")
+    assert check_scene(tmp_path / "clean", result.report.identifying_values | values) == []
+    reopened, ok = load_scene(tmp_path / "clean" / "scene.mrml")
+    assert ok
+    models = [reopened.GetNthNodeByClass(index, "vtkMRMLModelNode") for index in range(4)]
+    for index, model in enumerate(models):
+        arrays = model.GetPolyData().GetPointData()
+        names = [arrays.GetArrayName(position) for position in range(arrays.GetNumberOfArrays())]
+        assert not [name for name in names if "doe" in name.lower() or "john" in name.lower() or "MRN" in name], names
+        kept = [arrays.GetArray(position) for position in range(arrays.GetNumberOfArrays())
+                if arrays.GetArrayName(position) not in ("Normals", "TextureCoordinates")]
+        assert kept and kept[0].GetRange() == (index + 1.0, index + 1.0)   # the data is as it was
+        assert model.GetPolyData().GetNumberOfPoints() == 50
+    header = (tmp_path / "clean" / "Data" / "m0.vtk").read_bytes()[:80]
+    assert b"SPACE=LPS" in header and b"Version 4.2" in header
