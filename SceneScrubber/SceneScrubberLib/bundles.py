@@ -46,6 +46,7 @@ NRRD_SUFFIXES = (".nrrd", ".nhdr")
 # (vtkMRMLVolumeSequenceStorageNode): the attribute is what follows the prefix.
 _FRAME_PREFIX = re.compile(r"^axis \d+ item \d+ ")
 MAX_HEADER_BYTES = 1024 * 1024
+MAX_NRRD_HEADER_BYTES = 64 << 20   # a longer NRRD header is refused (read_nrrd_header)
 MAX_TEXT_BYTES = 64 << 20   # a larger text file is copied as it is (and the check reports what it holds)
 
 
@@ -95,14 +96,33 @@ def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None, matcher: I
 
 
 def _header_end(data: bytes):
-    """Where a NRRD header ends (its blank line; the end for a detached header), or None if the
-    data is not a NRRD file."""
+    """Where a NRRD header ends (its blank line; the end for a detached header, read whole by
+    read_nrrd_header), or None if the data is not a NRRD file."""
     if not data.startswith(b"NRRD"):
         return None
-    end = data.find(b"\n\n", 0, MAX_HEADER_BYTES)
-    if end >= 0:
-        return end
-    return len(data) if len(data) < MAX_HEADER_BYTES else None
+    end = data.find(b"\n\n")
+    return end if end >= 0 else len(data)
+
+
+def read_nrrd_header(stream, first: bytes = b"") -> bytes:
+    """The first bytes of a NRRD file, its whole header among them: read until the blank line that
+    ends it, or the end of a detached header, up to MAX_NRRD_HEADER_BYTES (a header is text; a big
+    node attribute makes it large, and Teem reads any length). SceneError for a longer header:
+    what is not read is neither scrubbed nor called clean. Data that is no NRRD: its first chunk.
+    `first`: bytes read from the stream already."""
+    data = first + stream.read(MAX_HEADER_BYTES)
+    if not data.startswith(b"NRRD"):
+        return data
+    while b"\n\n" not in data and len(data) <= MAX_NRRD_HEADER_BYTES:
+        more = stream.read(MAX_HEADER_BYTES)
+        if not more:
+            break   # a detached header: the whole file
+        data += more
+    end = data.find(b"\n\n")
+    if (end if end >= 0 else len(data)) > MAX_NRRD_HEADER_BYTES:
+        raise SceneError(f"a NRRD header is longer than {MAX_NRRD_HEADER_BYTES >> 20} MiB, which the scrubber "
+                         "does not read: refused")
+    return data
 
 
 def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None, allowed_folders=(),
@@ -432,7 +452,7 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
         result.blanked_screenshots.append(name)
         return
     if name.lower().endswith(NRRD_SUFFIXES):
-        head = source.read(MAX_HEADER_BYTES)
+        head = read_nrrd_header(source)   # the whole header, however long (bounded)
         scrubbed, removed = scrub_nrrd_header(head, plan.policy, plan.matcher)
         if removed:
             result.report.identifying_values.update(removed)

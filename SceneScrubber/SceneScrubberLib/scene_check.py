@@ -120,13 +120,13 @@ def check_scene(source: Path, terms, allowed_folders=(), policy=None, _depth: in
 def _header_findings(scene, policy) -> list:
     """[Finding] for each DICOM.* value a NRRD header of the scene still holds that `policy` takes out
     (bundles.scrub_nrrd_header: the scrubber's own rule), at its offset in the file."""
-    from .bundles import MAX_HEADER_BYTES, scrub_nrrd_header   # bundles is the scrubber; it never imports this
+    from .bundles import read_nrrd_header, scrub_nrrd_header   # bundles is the scrubber; it never imports this
     findings = []
     for name in scene.names:
         if not name.lower().endswith(NRRD_SUFFIXES):
             continue
         with scene.open(name) as stream:
-            head = stream.read(MAX_HEADER_BYTES)
+            head = read_nrrd_header(stream)   # the whole header (SceneError beyond its bound)
         _scrubbed, removed = scrub_nrrd_header(head, policy)
         for value in dict.fromkeys(removed):
             offset = head.find(value.encode("latin-1", "replace"))
@@ -173,12 +173,8 @@ def _find_in_bytes(name: str, scene, matcher: IdentityMatcher, literals: dict) -
         head = stream.read(SNIFF_BYTES)
         lower = name.lower()
         if lower.endswith(NRRD_SUFFIXES) and head.startswith(b"NRRD"):
-            header = head
-            while b"\n\n" not in header and len(header) < MAX_TEXT_BYTES:
-                more = stream.read(CHUNK_BYTES)
-                if not more:
-                    break
-                header += more
+            from .bundles import read_nrrd_header
+            header = read_nrrd_header(stream, head) if b"\n\n" not in head else head
             end = header.find(b"\n\n")
             end = len(header) if end < 0 else end
             found = _in_text(name, header[:end], matcher, 0, header=True)

@@ -342,3 +342,27 @@ def test_6_legacy_vtk_model_array_names_are_found_and_rewritten(tmp_path):
         assert model.GetPolyData().GetNumberOfPoints() == 50
     header = (tmp_path / "clean" / "Data" / "m0.vtk").read_bytes()[:80]
     assert b"SPACE=LPS" in header and b"Version 4.2" in header
+
+
+def test_8_a_nrrd_header_over_a_mebibyte_is_read_whole_or_refused(tmp_path, monkeypatch):
+    from SceneScrubberLib import bundles
+    scene = dicom_scene("DOE^JOHN")
+    volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    volume.SetAttribute("Analysis", "x" * (1100 * 1024))   # vtkMRMLNRRDStorageNode copies it into the header
+    volume.SetAttribute("Reviewer", "seen with John Doe")
+    folder = saved(scene, tmp_path / "scene")
+    assert b"John Doe" in (folder / "Data" / "vol.nrrd").read_bytes()[1 << 20:]
+    values = {"DOE^JOHN", "MRN12345"}
+    assert "Data/vol.nrrd" in {finding.file for finding in check_scene(folder, values)}
+    result = scrub_scene(folder, tmp_path / "clean")
+    data = (tmp_path / "clean" / "Data" / "vol.nrrd").read_bytes()
+    assert b"John Doe" not in data and b"Reviewer:=seen with *" in data
+    assert check_scene(tmp_path / "clean", result.report.identifying_values | values) == []
+    reopened, ok = load_scene(tmp_path / "clean" / "scene.mrml")
+    assert ok and reopened.GetFirstNodeByClass("vtkMRMLScalarVolumeNode").GetImageData().GetDimensions() == (8, 8, 3)
+    # beyond the documented bound: refused by scrub and check, never called clean
+    monkeypatch.setattr(bundles, "MAX_NRRD_HEADER_BYTES", 1 << 20)
+    with pytest.raises(SceneError):
+        scrub_scene(folder, tmp_path / "again")
+    with pytest.raises(SceneError):
+        check_scene(tmp_path / "clean", values)
