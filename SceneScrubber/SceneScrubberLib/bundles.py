@@ -37,7 +37,7 @@ from .scene_sources import SceneSource, open_scene
 from .screenshots import blanked, screenshot_names
 from .text_encodings import SNIFF_BYTES, decoded, encoded, is_text
 from .identity_matcher import REPLACEMENT
-from .structure_values import is_json, json_text_hits, nrrd_structure_line
+from .structure_values import is_json, is_slicer_header_key, json_text_hits, nrrd_structure_line
 from .temporary_outputs import fresh_file, fresh_folder
 from . import compressed_files, vtk_legacy_files, vtk_xml_files
 
@@ -84,6 +84,9 @@ def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None, matcher: I
             continue
         name, text = key.decode("latin-1").strip(), value.decode("latin-1").strip()
         new = policy.attribute(_FRAME_PREFIX.sub("", name), text)
+        if matcher and new is not None and not is_slicer_header_key(name):
+            # a node attribute's name ('note DOE_JOHN'), as in the .mrml; Slicer's own keys stay
+            key = matcher.redact(key.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
         if new != text:
             removed.append(text)
         if new is not None:

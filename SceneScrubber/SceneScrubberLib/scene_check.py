@@ -26,7 +26,7 @@ from .node_ids import (BUILT_IN_COLOR_NAMES, color_value_spans, id_spans, identi
                        other_identifying_id_spans, without_spans)
 from .policy import ScrubPolicy
 from .scene_sources import open_scene
-from .structure_values import is_json, json_text_hits, nrrd_structure_line, text_hits
+from .structure_values import is_json, is_slicer_header_key, json_text_hits, nrrd_structure_line, text_hits
 from .text_encodings import decoded, is_text
 from . import compressed_files, vtk_legacy_files, vtk_xml_files
 from .mrml_scrubber import SceneError
@@ -226,6 +226,7 @@ def _decodes(data: bytes) -> bool:
 
 
 _LINE = re.compile(r"^[^\n]*$", re.MULTILINE)
+_HEADER_KEY = re.compile(r"^([^\n:]*):=", re.MULTILINE)
 _HEADER_COLOR = re.compile(r":=[ \t]*([^\n]*?)[ \t\r]*$", re.MULTILINE)
 
 
@@ -240,6 +241,8 @@ def _in_text(name: str, data: bytes, matcher: IdentityMatcher, base: int, scene:
                  if match.group(1).lower() in BUILT_IN_COLOR_NAMES]
         # the format's fields ('endian: little', 'type: short') are structure (structure_values)
         spans += [match.span() for match in _LINE.finditer(text) if nrrd_structure_line(match.group(0))]
+        # Slicer's own keys ('Segment0_LabelValue' for a patient LABEL^ANNA: structure_values)
+        spans += [match.span(1) for match in _HEADER_KEY.finditer(text) if is_slicer_header_key(match.group(1))]
         hits = without_spans(text, hits, sorted(spans))
     if scene and hits:
         hits = _outside_vocabulary(text, hits, matcher)

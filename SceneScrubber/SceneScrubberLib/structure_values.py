@@ -117,3 +117,17 @@ def is_json(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# Keys Slicer's storage nodes write into NRRD headers for themselves (vtkMRMLSegmentationStorageNode:
+# 'Segment0_LabelValue', 'Segmentation_MasterRepresentation'; sequences' 'DataNodeClassName', ...): the
+# format's vocabulary. Any other 'key:=value' key is a node attribute's name, which a user or a
+# program chose (it can carry the name: scrubbed in the .mrml, so here too).
+_SLICER_HEADER_KEY = re.compile(r"^(?:Segment\d+_[A-Za-z]+|Segmentation_[A-Za-z]+|DataNodeClassName|"
+                                r"axis \d+ (?:index (?:name|unit|type)|item \d+ DataNodeClassName)|"
+                                r"axis \d+ index \w+)$")
+
+
+def is_slicer_header_key(key: str) -> bool:
+    """Whether a NRRD 'key:=value' key is one Slicer writes for itself (never redacted, never a finding)."""
+    return bool(_SLICER_HEADER_KEY.match(key.strip()))

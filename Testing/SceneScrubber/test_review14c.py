@@ -366,3 +366,38 @@ def test_8_a_nrrd_header_over_a_mebibyte_is_read_whole_or_refused(tmp_path, monk
         scrub_scene(folder, tmp_path / "again")
     with pytest.raises(SceneError):
         check_scene(tmp_path / "clean", values)
+
+
+def _segmentation(scene, name: str = "Segmentation"):
+    segmentation = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", name)
+    labelmap = slicer.vtkOrientedImageData()
+    labelmap.SetDimensions(4, 4, 2)
+    labelmap.AllocateScalars(vtk.VTK_UNSIGNED_CHAR, 1)
+    labelmap.GetPointData().GetScalars().Fill(1)
+    segment = slicer.vtkSegment()
+    segment.SetName("Liver")
+    segment.AddRepresentation("Binary labelmap", labelmap)
+    segmentation.GetSegmentation().AddSegment(segment)
+    return segmentation
+
+
+def test_9_an_attribute_key_with_the_name_goes_from_headers_and_slicer_keys_are_structure(tmp_path):
+    scene = dicom_scene("DOE^JOHN")
+    scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode").SetAttribute("note DOE_JOHN", "reviewed")
+    folder = saved(scene, tmp_path / "scene")
+    assert b"note DOE_JOHN:=reviewed" in (folder / "Data" / "vol.nrrd").read_bytes()
+    result = scrub_scene(folder, tmp_path / "clean")
+    header = (tmp_path / "clean" / "Data" / "vol.nrrd").read_bytes()
+    assert b"DOE_JOHN" not in header and b"note *:=reviewed" in header
+    assert "DOE_JOHN" not in (tmp_path / "clean" / "scene.mrml").read_text()
+    assert check_scene(tmp_path / "clean", result.report.identifying_values) == []
+    # LABEL^ANNA: 'Segment0_LabelValue' is Slicer's key, neither rewritten nor flagged
+    scene = dicom_scene("LABEL^ANNA")
+    segmentation = _segmentation(scene)
+    labelled = saved(scene, tmp_path / "labelled", (segmentation, "seg.seg.nrrd"))
+    result = scrub_scene(labelled, tmp_path / "labelled.clean")
+    header = (tmp_path / "labelled.clean" / "Data" / "seg.seg.nrrd").read_bytes()
+    assert b"Segment0_LabelValue:=1" in header
+    assert check_scene(tmp_path / "labelled.clean", result.report.identifying_values) == []
+    reopened, ok = load_scene(tmp_path / "labelled.clean" / "scene.mrml")
+    assert ok and reopened.GetFirstNodeByClass("vtkMRMLSegmentationNode").GetSegmentation().GetNumberOfSegments() == 1
