@@ -11,9 +11,10 @@ data stored outside the scene folder moves into its 'Data/' folder. Text files
 bundle inside the scene (a sequence's '.seq.mrb') is scrubbed in turn. Every other
 file is copied with its content unchanged, streamed.
 
-Outputs: an .mrb when the output name ends in .mrb (or the input is one), a
-.mrml with its files beside it when input and output are .mrml files, else a
-folder. Nothing is ever written outside the output, outputs are written to a
+Outputs: an .mrb when the output name ends in .mrb (an .mrb input needs one; the
+inner folder of a bundle packed from a folder is the output's name without identity), a
+.mrml with its files beside it when input and output are .mrml files (a .mrml output needs a
+.mrml input), else a folder; the output's kind is checked before anything is written. Nothing is ever written outside the output, outputs are written to a
 temporary name first, and an existing output is never replaced.
 """
 from __future__ import annotations
@@ -142,6 +143,12 @@ def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None, a
     policy = policy or ScrubPolicy()
     if os.path.lexists(output):
         raise SceneError("the output exists already: choose a new output")
+    # the output's kind follows from its name: checked before anything is written
+    if source.suffix.lower() == ".mrb" and output.suffix.lower() != ".mrb":
+        raise SceneError("an .mrb is scrubbed into an .mrb: give an output whose name ends in .mrb")
+    if output.suffix.lower() == ".mrml" and source.suffix.lower() != ".mrml":
+        raise SceneError("an output ending in .mrml needs a .mrml input (a scene folder is written to a folder "
+                         "or an .mrb)")
     # a bundle is written into an existing folder (a folder or .mrml output makes its parents)
     if (output.suffix.lower() == ".mrb" or source.suffix.lower() == ".mrb") and not os.path.isdir(output.parent):
         raise SceneError("the output's folder does not exist (or is no folder): choose an existing folder")
@@ -626,7 +633,7 @@ def _write_bundle(scene: SceneSource, plan: _Plan, output: Path, result: SceneRe
     if scene.members:
         members, prefix = scene.members, ""
     else:
-        prefix = f"{output.stem}/"
+        prefix = f"{neutral_path(output.stem, plan.path_matcher)}/"   # the output's name without identity
         members = [(name, zipfile.ZipInfo(prefix + name)) for name in scene.names]
     try:
         with zipfile.ZipFile(temporary, "w") as target:

@@ -401,3 +401,22 @@ def test_9_an_attribute_key_with_the_name_goes_from_headers_and_slicer_keys_are_
     assert check_scene(tmp_path / "labelled.clean", result.report.identifying_values) == []
     reopened, ok = load_scene(tmp_path / "labelled.clean" / "scene.mrml")
     assert ok and reopened.GetFirstNodeByClass("vtkMRMLSegmentationNode").GetSegmentation().GetNumberOfSegments() == 1
+
+
+def test_12_the_output_name_is_checked_before_writing_and_inner_names_are_neutral(tmp_path):
+    folder = saved(dicom_scene("DOE^JOHN"), tmp_path / "scene")
+    scrub_scene(folder, tmp_path / "scene.mrb")
+    # an .mrb input and an output without .mrb; a folder input and an output ending in .mrml
+    for source, output in ((tmp_path / "scene.mrb", tmp_path / "up2"), (folder, tmp_path / "up3.mrml")):
+        completed = run("scrub", source, "--output", output)
+        assert completed.returncode == 2, completed.stderr
+        assert not os.path.lexists(output)
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".scene-scrubber-")]
+    # an output named after the patient: its inner folder is not, and check passes on what it wrote
+    output = tmp_path / "DOE_JOHN clean.mrb"
+    completed = run("scrub", folder, "--output", output)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    with zipfile.ZipFile(output) as archive:
+        names = archive.namelist()
+    assert names and all(name.startswith("anon clean/") for name in names), names
+    assert "check: no identifying value found" in completed.stdout
