@@ -34,7 +34,7 @@ from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, neutral_path,
 from .detached_headers import data_files as header_data_files, is_detached_header, with_data_files
 from .node_ids import BUILT_IN_COLOR_NAMES
 from .policy import ScrubPolicy
-from .scene_sources import SceneSource, open_scene
+from .scene_sources import SceneSource, open_scene, storage_references_by_node
 from .screenshots import blanked, screenshot_names
 from .text_encodings import SNIFF_BYTES, decoded, encoded, is_text
 from .identity_matcher import REPLACEMENT
@@ -218,6 +218,13 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
                 plan.renames[old_data] = posixpath.join(posixpath.dirname(new_header), new_data)
     result.missing_files += sorted({old_data for _found, entries in data_files.values() for _reference, old_data in entries
                                     if old_data not in names and old_data not in result.missing_files})
+    # every file a storage node names that the input lacks (a volume that would be silently gone)
+    for scene_name in scene.scene_names():
+        folder = posixpath.dirname(scene_name)
+        for _node, reference in storage_references_by_node(scene.read(scene_name)):
+            referenced = _join(folder, reference.replace("\\", "/"))
+            if referenced not in names and referenced not in result.missing_files:
+                result.missing_files.append(referenced)
     # what the messages say happened: brought in only what was read from outside; a file inside the
     # scene's folder named by an absolute path stays the scene's own (its reference is now relative)
     result.brought_in = sorted(name for name in scene.brought_in if name in names)

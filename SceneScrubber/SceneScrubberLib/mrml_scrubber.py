@@ -313,8 +313,13 @@ def _rename_stored_file(storage_node, stem, report: ScrubReport, matcher: Identi
     (bundles, vtk_xml_files)."""
     paths = sorted(storage_paths(storage_node), key=lambda path: path[0] != "fileName")   # the file first
     pieces = None   # (old prefix, new prefix) of a multiblock file's pieces
+    beside = members_beside_file(storage_node)
+    old_folder = posixpath.dirname(reference_path(storage_node.get("fileName") or "").replace("\\", "/"))
     for key, value in paths:
         old = reference_path(value)
+        if beside and key != "fileName" and not _leaves_scene_folder(old) and old_folder:
+            # an archetype's file list is relative to its file's folder: renamed as the scene's path
+            old = posixpath.normpath(posixpath.join(old_folder, old.replace("\\", "/")))
         if pieces and old.startswith(pieces[0]) and old not in report.renamed_files:
             report.renamed_files[old] = pieces[1] + old[len(pieces[0]):]
         if old in report.renamed_files:
@@ -329,7 +334,31 @@ def _rename_stored_file(storage_node, stem, report: ScrubReport, matcher: Identi
         if key == "fileName" and old.lower().endswith((".vtm", ".vtp")) and new != old:
             pieces = (_pieces_prefix(old), _pieces_prefix(new))
         if new != old:
-            storage_node.set(key, quote(new, safe="/"))
+            written = new
+            if beside and key != "fileName" and old_folder and not _leaves_scene_folder(reference_path(value)):
+                new_folder = posixpath.dirname(reference_path(storage_node.get("fileName") or "").replace("\\", "/"))
+                written = posixpath.relpath(new, new_folder or ".")
+            storage_node.set(key, quote(written, safe="/"))
+
+
+# Storage nodes whose file list (fileListMember<n>) names files relative to the folder of their
+# fileName, not the scene's (vtkMRMLVolumeArchetypeStorageNode: 'Data/x.nrrd' lists 'x.nrrd').
+MEMBERS_BESIDE_FILE = frozenset({"VolumeArchetypeStorage"})
+
+
+def members_beside_file(element) -> bool:
+    return element.tag in MEMBERS_BESIDE_FILE
+
+
+def scene_reference(element, key: str, value: str) -> str:
+    """The file a storage node's fileName/fileListMember names, relative to the scene (or absolute):
+    an archetype's relative list member joined to its fileName's folder (MEMBERS_BESIDE_FILE)."""
+    path = reference_path(value)
+    if key != "fileName" and members_beside_file(element) and not _leaves_scene_folder(path):
+        folder = posixpath.dirname(reference_path(element.get("fileName") or "").replace("\\", "/"))
+        if folder:
+            return posixpath.normpath(posixpath.join(folder, path.replace("\\", "/")))
+    return path
 
 
 def _pieces_prefix(path: str) -> str:
@@ -429,7 +458,7 @@ def _relocate_external_files(root, report: ScrubReport) -> None:
         for key, value in storage_paths(element):
             current = reference_path(value)
             if not _leaves_scene_folder(current):
-                continue
+                continue   # (an archetype's relative list members follow their fileName: scene_reference)
             keep = 2 if pieces and current.replace("\\", "/").startswith(pieces) else 1
             new = "Data/" + "/".join(current.replace("\\", "/").split("/")[-keep:])
             element.set(key, quote(new, safe="/"))

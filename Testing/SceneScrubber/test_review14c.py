@@ -420,3 +420,28 @@ def test_12_the_output_name_is_checked_before_writing_and_inner_names_are_neutra
         names = archive.namelist()
     assert names and all(name.startswith("anon clean/") for name in names), names
     assert "check: no identifying value found" in completed.stdout
+
+
+def test_10_a_missing_file_is_named_and_a_present_list_member_is_not_reported(tmp_path):
+    scene = dicom_scene("DOE^JOHN")
+    scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode").SetName("DOE JOHN")
+    labels = scene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "MRN12345")
+    image = vtk.vtkImageData()
+    image.SetDimensions(4, 4, 2)
+    image.AllocateScalars(vtk.VTK_UNSIGNED_CHAR, 1)
+    image.GetPointData().GetScalars().Fill(1)
+    labels.SetAndObserveImageData(image)
+    folder = saved(scene, tmp_path / "scene", (labels, "MRN12345.nrrd"))
+    # the archetype storage node lists its file relative to its own folder ('MRN12345.nrrd')
+    assert 'fileListMember0="MRN12345.nrrd"' in (folder / "scene.mrml").read_text()
+    completed = run("scrub", folder, "--output", tmp_path / "clean")
+    assert completed.returncode == 0 and "warning" not in completed.stdout + completed.stderr, completed.stdout
+    text = (tmp_path / "clean" / "scene.mrml").read_text()
+    assert "MRN12345" not in text and 'fileListMember0="LabelMapVolume_1.nrrd"' in text
+    reopened, ok = load_scene(tmp_path / "clean" / "scene.mrml")
+    assert ok and reopened.GetFirstNodeByClass("vtkMRMLLabelMapVolumeNode").GetImageData() is not None
+    # a storage node's file that is not there: named (its path as the scene has it), exit 0 as the README says
+    (folder / "Data" / "vol.nrrd").unlink()
+    completed = run("scrub", folder / "scene.mrml", "--output", tmp_path / "out" / "scene.mrml")
+    assert completed.returncode == 0, completed.stderr
+    assert "warning: the scene references Data/vol.nrrd, which is not in the input" in completed.stdout
