@@ -317,7 +317,7 @@ def _rename_stored_file(storage_node, stem, report: ScrubReport, matcher: Identi
     old_folder = posixpath.dirname(reference_path(storage_node.get("fileName") or "").replace("\\", "/"))
     for key, value in paths:
         old = reference_path(value)
-        if beside and key != "fileName" and not _leaves_scene_folder(old) and old_folder:
+        if beside and key != "fileName" and _beside(old) and old_folder:
             # an archetype's file list is relative to its file's folder: renamed as the scene's path
             old = posixpath.normpath(posixpath.join(old_folder, old.replace("\\", "/")))
         if pieces and old.startswith(pieces[0]) and old not in report.renamed_files:
@@ -335,15 +335,22 @@ def _rename_stored_file(storage_node, stem, report: ScrubReport, matcher: Identi
             pieces = (_pieces_prefix(old), _pieces_prefix(new))
         if new != old:
             written = new
-            if beside and key != "fileName" and old_folder and not _leaves_scene_folder(reference_path(value)):
+            if beside and key != "fileName" and old_folder and _beside(reference_path(value)):
                 new_folder = posixpath.dirname(reference_path(storage_node.get("fileName") or "").replace("\\", "/"))
                 written = posixpath.relpath(new, new_folder or ".")
             storage_node.set(key, quote(written, safe="/"))
 
 
-# Storage nodes whose file list (fileListMember<n>) names files relative to the folder of their
-# fileName, not the scene's (vtkMRMLVolumeArchetypeStorageNode: 'Data/x.nrrd' lists 'x.nrrd').
+# Storage nodes whose file list (fileListMember<n>) can name files relative to the folder of their
+# fileName (vtkMRMLVolumeArchetypeStorageNode lists the files of the archetype's folder by name:
+# 'Data/x.nrrd' lists 'x.nrrd' after WriteData); a member with a folder is the scene's path, as
+# the scene's Commit writes it ('case_Private/x.nrrd').
 MEMBERS_BESIDE_FILE = frozenset({"VolumeArchetypeStorage"})
+
+
+def _beside(member: str) -> bool:
+    """Whether a list member names a file by name alone (no folder: beside its fileName)."""
+    return "/" not in member.replace("\\", "/") and not _leaves_scene_folder(member)
 
 
 def members_beside_file(element) -> bool:
@@ -354,7 +361,7 @@ def scene_reference(element, key: str, value: str) -> str:
     """The file a storage node's fileName/fileListMember names, relative to the scene (or absolute):
     an archetype's relative list member joined to its fileName's folder (MEMBERS_BESIDE_FILE)."""
     path = reference_path(value)
-    if key != "fileName" and members_beside_file(element) and not _leaves_scene_folder(path):
+    if key != "fileName" and members_beside_file(element) and _beside(path):
         folder = posixpath.dirname(reference_path(element.get("fileName") or "").replace("\\", "/"))
         if folder:
             return posixpath.normpath(posixpath.join(folder, path.replace("\\", "/")))
