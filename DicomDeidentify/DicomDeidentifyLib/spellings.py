@@ -198,6 +198,14 @@ def _value_keys(value: str, kind: str | None, term: bool, rules: Rules) -> tuple
                 if count == len(parts) or set(chosen) == set(parts[:2]):
                     literals |= {separator.join(chosen) for separator in (" ", "_", "", "^", ", ", "-")}
         keys |= {part for part in named if long_enough(part, rules.min_key) and part not in rules.neutral_words}
+        # the given name's initial run into the family name, as user names and file names write it
+        # ('jsmith', 'JSmith', 'J. Smith'; the initials alone, 'JS', would match too much)
+        groups = value.split("=")[0].split("^")
+        family = [word for _s, _e, word in words(groups[0]) if word.isalpha()]
+        given = [word for _s, _e, word in words(groups[1])] if len(groups) > 1 else []
+        if family and given and given[0][0].isalpha() and len("".join(family)) >= rules.min_key and \
+                "".join(family) not in rules.neutral_words:
+            keys.add(given[0][0] + "".join(family))
     elif kind == "date":
         literals |= _date_literals(value)
     else:
@@ -210,6 +218,10 @@ def _value_keys(value: str, kind: str | None, term: bool, rules: Rules) -> tuple
         if kind == "id" and digits != key and len(digits) >= 5:
             keys.add(digits)
             literals.add(digits)
+        significant = digits.lstrip("0")   # '0012345' is written '12345' by programs that read it as a number
+        if kind == "id" and significant != digits and len(significant) >= 5:
+            keys.add(significant)
+            literals.add(significant)
     keys = {key for key in keys if long_enough(key, rules.min_key)}
     literals = {literal for literal in literals if len(literal) >= STRONG_KEY}
     return frozenset(keys), frozenset(literals)
