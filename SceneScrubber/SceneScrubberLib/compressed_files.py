@@ -117,12 +117,6 @@ def decompressed(head: bytes, source) -> tuple:
     return raw, plain
 
 
-def compress_to(plain, target) -> None:
-    """Write the stream `plain` to `target` gzip-compressed, without the original-name field."""
-    with gzip.GzipFile(filename="", fileobj=target, mode="wb", mtime=0) as writer:
-        shutil.copyfileobj(plain, writer, 1 << 20)
-
-
 def nifti_text(first: bytes) -> str:
     """The text a NIfTI file's header holds: its text fields and its extensions (read as Latin-1),
     one a line, to search for spellings."""

@@ -317,7 +317,7 @@ _ATTRIBUTE = re.compile(r'\s([A-Za-z_][\w.:-]*)="([^"<]*)"')
 
 def _vocabulary_spans(text: str, hits: list) -> list:
     """Spans of attribute values that are Slicer's vocabulary though they spell a name's word
-    ('selectable="true"' for TRUE^ANNA; structure_values.is_vocabulary, as scrub decides)."""
+    ('selectable="true"' for TRUE^ANNA; structure_values.text_hits, as scrub decides)."""
     values = [(match.start(2), match.end(2), match.group(1)) for match in _ATTRIBUTE.finditer(text)]
     starts = [start for start, _end, _key in values]
     spans = []

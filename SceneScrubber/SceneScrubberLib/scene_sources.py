@@ -48,7 +48,7 @@ from pathlib import Path, PurePosixPath
 
 from . import vtk_xml_files
 from .detached_headers import MAX_HEADER_BYTES, data_files, is_detached_header
-from .mrml_scrubber import SceneError, parse_mrml, reference_path, scene_reference, storage_paths
+from .mrml_scrubber import SceneError, parse_mrml, scene_reference, storage_paths
 
 MAX_BUNDLE_BYTES = 64 * 1024 ** 3   # uncompressed: a zip bomb is refused before anything is written
 SYSTEM_FOLDERS = ("/proc", "/sys", "/dev")

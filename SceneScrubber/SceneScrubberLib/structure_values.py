@@ -13,7 +13,7 @@ POINT, LINEAR, VIEW): redacting that word where Slicer wrote it breaks the scene
     'sceneViewDescription', 'xColumnName'); any other attribute holds an enumeration, a boolean, a
     number or an id ('selectable', 'rulerColor', 'windowMappingMethod'). In such an attribute a
     value that is one word, and that word is one word of a name ('true' for TRUE^ANNA), is Slicer's
-    vocabulary (`is_vocabulary`); anything else found there (a whole name, 'DoeJohn', an ID, a
+    vocabulary (`text_hits`); anything else found there (a whole name, 'DoeJohn', an ID, a
     date) is still redacted.
 
 Scrub and check both use these, so check agrees with scrub on its output.
@@ -65,11 +65,6 @@ def text_hits(key: str, value: str, hits: list) -> list:
     if is_text_attribute(key):
         return hits
     return [hit for hit in hits if not _one_name_word(value[hit.start:hit.end], hit)]
-
-
-def is_vocabulary(key: str, value: str, hits: list) -> bool:
-    """Whether every hit in `value` of attribute `key` is Slicer's vocabulary (`text_hits` keeps none)."""
-    return bool(hits) and not text_hits(key, value, hits)
 
 
 def _one_name_word(spelled: str, hit) -> bool:

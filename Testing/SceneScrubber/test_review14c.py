@@ -445,3 +445,20 @@ def test_10_a_missing_file_is_named_and_a_present_list_member_is_not_reported(tm
     completed = run("scrub", folder / "scene.mrml", "--output", tmp_path / "out" / "scene.mrml")
     assert completed.returncode == 0, completed.stderr
     assert "warning: the scene references Data/vol.nrrd, which is not in the input" in completed.stdout
+
+
+def test_11_initial_and_surname_an_id_without_leading_zeros_and_an_unpadded_date_go(tmp_path):
+    scene = dicom_scene("DOE^JOHN")
+    sh = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
+    patient = next(item for item in (sh.GetItemByName("DOE^JOHN"),) if item)
+    sh.SetItemAttribute(patient, "DICOM.PatientID", "0012345")
+    sh.SetItemUID(patient, "DICOM", "0012345")
+    scene.AddNewNodeByClass("vtkMRMLTextNode", "Note").SetText("by jdoe (J. Doe), id 12345, born 1970/1/1; JD agrees")
+    folder = saved(scene, tmp_path / "scene")
+    result = scrub_scene(folder, tmp_path / "clean")
+    text = (tmp_path / "clean" / "scene.mrml").read_text()
+    assert "jdoe" not in text and "J. Doe" not in text and "12345" not in text and "1970/1/1" not in text
+    assert "JD agrees" in text   # initials alone stay
+    assert check_scene(tmp_path / "clean", result.report.identifying_values) == []
+    reopened, ok = load_scene(tmp_path / "clean" / "scene.mrml")
+    assert ok
