@@ -55,7 +55,10 @@ REPLACEMENT = "*"
 
 # A word: upper-case run before a capitalised word, a capitalised or lower-case word, an upper-case
 # run, digits, or a run of other letters. URL escapes ('%20', '%2520') are separators, not words.
-_WORD = re.compile(r"%(?:25)?[0-9A-Fa-f]{2}|[A-Z]+(?=[A-Z][a-z])|[A-Z]*[a-z]+|[A-Z]+|[0-9]+|[^\W\d_A-Za-z]+")
+# Ideographs and kana are a word each: CJK text has no spaces between words ('患者王伟').
+_WORD = re.compile(r"%(?:25)?[0-9A-Fa-f]{2}|[A-Z]+(?=[A-Z][a-z])|[A-Z]*[a-z]+|[A-Z]+|[0-9]+"
+                   "|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
+                   r"|[^\W\d_A-Za-z]+")
 # A separator inside one value: never a tab or a line break, which part table cells and lines (each
 # word of a name is matched on its own there).
 _GAP = re.compile(r"(?:[ _\-.^,:;/\\'()]|%(?:25)?[0-9A-Fa-f]{2})*")
@@ -182,7 +185,7 @@ def _value_keys(value: str, kind: str | None, term: bool, rules: Rules) -> tuple
         kind = "id"   # told it is a date, but no YYYYMMDD day: matched as what it is spelled of
     keys, literals = set(), {value.lower()}
     if kind == "name":
-        every = [word for _s, _e, word in words(value.replace("^", " "))]
+        every = _cjk_runs_joined(words(value.replace("^", " ")))
         keys.add("".join(every))
         literals.add(value.lower().replace("^", " ").strip())
         # numbers in a name ('Doe10^John10' of test data) are no name words: combined, '10'+'10' would
@@ -194,7 +197,15 @@ def _value_keys(value: str, kind: str | None, term: bool, rules: Rules) -> tuple
                 keys.add("".join(chosen))
                 if count == len(parts) or set(chosen) == set(parts[:2]):
                     literals |= {separator.join(chosen) for separator in (" ", "_", "", "^", ", ", "-")}
-        keys |= {part for part in named if len(part) >= rules.min_key and part not in rules.neutral_words}
+        keys |= {part for part in named if long_enough(part, rules.min_key) and part not in rules.neutral_words}
+        # the given name's initial run into the family name, as user names and file names write it
+        # ('jsmith', 'JSmith', 'J. Smith'; the initials alone, 'JS', would match too much)
+        groups = value.split("=")[0].split("^")
+        family = [word for _s, _e, word in words(groups[0]) if word.isalpha()]
+        given = [word for _s, _e, word in words(groups[1])] if len(groups) > 1 else []
+        if family and given and given[0][0].isalpha() and len("".join(family)) >= rules.min_key and \
+                "".join(family) not in rules.neutral_words:
+            keys.add(given[0][0] + "".join(family))
     elif kind == "date":
         literals |= _date_literals(value)
     else:
@@ -207,9 +218,41 @@ def _value_keys(value: str, kind: str | None, term: bool, rules: Rules) -> tuple
         if kind == "id" and digits != key and len(digits) >= 5:
             keys.add(digits)
             literals.add(digits)
-    keys = {key for key in keys if len(key) >= rules.min_key}
+        significant = digits.lstrip("0")   # '0012345' is written '12345' by programs that read it as a number
+        if kind == "id" and significant != digits and len(significant) >= 5:
+            keys.add(significant)
+            literals.add(significant)
+    keys = {key for key in keys if long_enough(key, rules.min_key)}
     literals = {literal for literal in literals if len(literal) >= STRONG_KEY}
     return frozenset(keys), frozenset(literals)
+
+
+# Ideographs, kana and hangul (CJK): one character is about a syllable, and names are short ('王伟',
+# '太郎', '민준'): a key of these alone is long enough at two characters.
+CJK_MIN_KEY = 2
+_CJK = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+                  "\U00020000-\U0003134f]+")
+
+
+def _cjk_runs_joined(found: list) -> list:
+    """The words of a name, each run of ideographs or kana one word again ('山田^太郎' -> 山田, 太郎:
+    `words` cuts CJK text into characters, to find names in text without spaces)."""
+    out, last_end = [], None
+    for start, end, word in found:
+        if out and start == last_end and _CJK.fullmatch(word) and _CJK.fullmatch(out[-1]):
+            out[-1] += word
+        else:
+            out.append(word)
+        last_end = end
+    return out
+
+
+def long_enough(key: str, min_key: int) -> bool:
+    """Whether a key is long enough to match: `min_key` characters, or CJK_MIN_KEY when it is all
+    ideographs, kana or hangul (a two-character Chinese or Japanese name part, '王伟' of 王^伟)."""
+    if len(key) >= min_key:
+        return True
+    return len(key) >= min(min_key, CJK_MIN_KEY) and bool(_CJK.fullmatch(key))
 
 
 def _date_literals(value: str) -> set:

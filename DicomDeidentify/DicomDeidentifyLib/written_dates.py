@@ -83,6 +83,8 @@ _DIGIT_FORMS = [
     # three parts with the same separator twice
     ("numeric", re.compile(rf"(?P<a>{_FIRST}\d{{0,3}})(?P<s>[-./_ ])(?P<b>\d{{1,2}})(?P=s)(?P<c>\d{{2}}|\d{{4}}){_NUM_END}")),
     ("digits", re.compile(rf"(?P<n>{_FIRST}(?:\d{{7}}|\d{{5}})){_NUM_END}")),
+    # year first with a one-digit day ('1970/1/1', '1970-01-1'; with '-' or '/' only: '2019.1.2' is a version)
+    ("ymd_unpadded", re.compile(rf"(?P<y>{_FIRST_YEAR4})(?P<s>[-/])(?P<m>\d{{1,2}})(?P=s)(?P<d>\d){_NUM_END}")),
     # year and month ('1999-09', '9/1999'; a month out of 1 to 12 is no reading; with a dot the month has
     # two digits: '1.2019' is a decimal)
     ("ym_numeric", re.compile(rf"(?P<y>{_FIRST_YEAR4})(?:[-/_](?P<m>\d{{1,2}})|\.(?P<m2>\d{{2}})){_NUM_END}(?![-./_]\d)")),
@@ -173,6 +175,8 @@ def _readings(form: str, match) -> list:
         return _numeric_readings(groups["a"], groups["b"], groups["c"])
     if form == "digits":
         return _digit_readings(groups["n"])
+    if form == "ymd_unpadded":
+        return [_reading(groups["y"], int(groups["m"]), int(groups["d"]))]
     if form in ("ym_numeric", "my_numeric"):
         return [_reading(groups["y"], int(groups["m"] or groups.get("m2")), None)]
     month = _MONTH_OF[groups["mon"].rstrip(".").lower()]

@@ -2,25 +2,33 @@
 
 Slicer's scene writer adds a screenshot of the views to every saved scene (the Save dialog
 grabs the layout), and the views can show a patient's name in their corner annotations.
-So once the scene is written: an .mrb is scrubbed again in place with the live scene's
-identifying values (which blanks its screenshot and takes those values out of what the
-live scrub does not reach: segment names, markups labels, tables, text, file names), a .mrml's or a scene
-folder's '<scene>.png' is blanked, and then every written file is checked for the values
-the live scene held.
+So once the scene is written, an .mrb, a .mrml with its files or a scene folder alike is
+scrubbed again in place by the offline scrubber with the live scene's identifying values (which
+blanks its screenshots, scene views' included, renames the node copies inside scene views and
+takes those values out of what the live scrub does not reach: segment names, markups labels,
+tables, text, file names), and then every written file is checked for the values the live scene
+held. A .mrml whose files the offline scrubber refuses (data saved outside its folder) has its
+'<scene>.png' blanked and is checked as written.
 """
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 from .bundles import scrub_scene
 from .identity_matcher import matcher_for
+from .mrml_scrubber import SceneError
 from .policy import ScrubPolicy
+from .scene_sources import open_scene
 from .scene_check import check_scene
 from .screenshots import blanked
+from .temporary_outputs import fresh_file, fresh_folder
 
 SCENE_SUFFIXES = (".mrml", ".mrb")
+logger = logging.getLogger(__name__)
 
 
 def is_saved_scene(path) -> bool:
@@ -48,16 +56,66 @@ def finish_saved_scene(path, identifying_values, policy: ScrubPolicy | None = No
             Path(temporary).unlink(missing_ok=True)
         blanked_files = result.blanked_screenshots
     else:
-        scenes = [path] if path.is_file() else sorted(path.glob("*.mrml"))
-        for scene in scenes:
+        try:   # the same offline scrub as for an .mrb: scene view copies, their screenshots, file names
+            blanked_files = _scrub_in_place(path, policy, identifying_values, identifier_values)
+        except SceneError as error:   # e.g. data saved outside the scene's folder: blank, and the check says
+            logger.warning("the saved scene could not be scrubbed again in place (%s); checked as written",
+                           type(error).__name__)
+            blanked_files = _blank_thumbnails(path)
+    return check_scene(path, matcher_for(identifying_values, identifier_values), policy=policy), blanked_files
+
+
+def _scrub_in_place(path: Path, policy, values, terms) -> list:
+    """Scrub a just-saved .mrml (with its files) or scene folder again with bundles.scrub_scene into a
+    fresh folder beside it, then put the result in its place: every file the scrub wrote replaces
+    the saved one, and the saved files it renamed (they carry a name) are removed. Only files the
+    Save wrote, the scene's own, are touched (scene_sources reads no others). The screenshots blanked."""
+    folder = path if path.is_dir() else path.parent
+    with open_scene(path) as scene:
+        read = [name for name in scene.names if not os.path.isabs(name)]
+    work = fresh_folder(folder.parent if path.is_dir() else folder)
+    try:
+        output = work / ("scene" if path.is_dir() else path.name)
+        result = scrub_scene(path, output, policy, values=values, terms=terms)
+        root = output if path.is_dir() else work
+        written = {file.relative_to(root).as_posix() for file in root.rglob("*") if file.is_file()}
+        for relative in sorted(written, key=lambda name: name.lower().endswith(".mrml")):   # scenes last
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(root / relative, folder / relative)
+        for name in read:
+            old = folder / name
+            if name not in written and old.is_file() and not old.is_symlink():
+                old.unlink()
+                _remove_empty_parents(old.parent, folder)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)   # created above: only what this run made
+    return result.blanked_screenshots
+
+
+def _remove_empty_parents(folder: Path, top: Path) -> None:
+    while folder != top and top in folder.parents:
+        try:
+            folder.rmdir()   # only when empty
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _blank_thumbnails(path: Path) -> list:
+    blanked_files = []
+    scenes = [path] if path.is_file() else sorted(path.glob("*.mrml"))
+    for scene in scenes:
             screenshot = scene.with_suffix(".png")
             if screenshot.is_file():
                 _replace(screenshot, blanked(screenshot.read_bytes()))
                 blanked_files.append(screenshot.name)
-    return check_scene(path, matcher_for(identifying_values, identifier_values), policy=policy), blanked_files
+    return blanked_files
 
 
 def _replace(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    temporary = fresh_file(path.parent)   # never a file of the user's (temporary_outputs)
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

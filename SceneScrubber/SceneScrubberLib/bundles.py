@@ -11,13 +11,15 @@ data stored outside the scene folder moves into its 'Data/' folder. Text files
 bundle inside the scene (a sequence's '.seq.mrb') is scrubbed in turn. Every other
 file is copied with its content unchanged, streamed.
 
-Outputs: an .mrb when the output name ends in .mrb (or the input is one), a
-.mrml with its files beside it when input and output are .mrml files, else a
-folder. Nothing is ever written outside the output, outputs are written to a
+Outputs: an .mrb when the output name ends in .mrb (an .mrb input needs one; the
+inner folder of a bundle packed from a folder is the output's name without identity), a
+.mrml with its files beside it when input and output are .mrml files (a .mrml output needs a
+.mrml input), else a folder; the output's kind is checked before anything is written. Nothing is ever written outside the output, outputs are written to a
 temporary name first, and an existing output is never replaced.
 """
 from __future__ import annotations
 
+import gzip
 import os
 import posixpath
 import re
@@ -32,16 +34,20 @@ from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, neutral_path,
 from .detached_headers import data_files as header_data_files, is_detached_header, with_data_files
 from .node_ids import BUILT_IN_COLOR_NAMES
 from .policy import ScrubPolicy
-from .scene_sources import SceneSource, open_scene
+from .scene_sources import SceneSource, open_scene, storage_references_by_node
 from .screenshots import blanked, screenshot_names
 from .text_encodings import SNIFF_BYTES, decoded, encoded, is_text
-from . import vtk_xml_files
+from .identity_matcher import REPLACEMENT
+from .structure_values import is_json, is_slicer_header_key, json_text_hits, nrrd_structure_line
+from .temporary_outputs import fresh_file, fresh_folder
+from . import compressed_files, vtk_legacy_files, vtk_xml_files
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
 # Sequence files store each frame's node attributes as "axis 3 item 0025 <attribute>:=<value>"
 # (vtkMRMLVolumeSequenceStorageNode): the attribute is what follows the prefix.
 _FRAME_PREFIX = re.compile(r"^axis \d+ item \d+ ")
 MAX_HEADER_BYTES = 1024 * 1024
+MAX_NRRD_HEADER_BYTES = 64 << 20   # a longer NRRD header is refused (read_nrrd_header)
 MAX_TEXT_BYTES = 64 << 20   # a larger text file is copied as it is (and the check reports what it holds)
 
 
@@ -71,12 +77,17 @@ def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None, matcher: I
         if not separator:
             data_file = re.match(rb"^data ?file: ?(.*)$", line)
             file_list = file_list or bool(data_file and data_file.group(1).startswith(b"LIST"))
-            if matcher and not data_file and not file_list:   # file names stay as the files are named
-                line = matcher.redact(line.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+            text = line.decode("utf-8", "surrogateescape")
+            # file names stay as the files are named; the format's fields are structure (structure_values)
+            if matcher and not data_file and not file_list and not nrrd_structure_line(text):
+                line = matcher.redact(text).encode("utf-8", "surrogateescape")
             kept.append(line)
             continue
         name, text = key.decode("latin-1").strip(), value.decode("latin-1").strip()
         new = policy.attribute(_FRAME_PREFIX.sub("", name), text)
+        if matcher and new is not None and not is_slicer_header_key(name):
+            # a node attribute's name ('note DOE_JOHN'), as in the .mrml; Slicer's own keys stay
+            key = matcher.redact(key.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
         if new != text:
             removed.append(text)
         if new is not None:
@@ -89,14 +100,33 @@ def scrub_nrrd_header(data: bytes, policy: ScrubPolicy | None = None, matcher: I
 
 
 def _header_end(data: bytes):
-    """Where a NRRD header ends (its blank line; the end for a detached header), or None if the
-    data is not a NRRD file."""
+    """Where a NRRD header ends (its blank line; the end for a detached header, read whole by
+    read_nrrd_header), or None if the data is not a NRRD file."""
     if not data.startswith(b"NRRD"):
         return None
-    end = data.find(b"\n\n", 0, MAX_HEADER_BYTES)
-    if end >= 0:
-        return end
-    return len(data) if len(data) < MAX_HEADER_BYTES else None
+    end = data.find(b"\n\n")
+    return end if end >= 0 else len(data)
+
+
+def read_nrrd_header(stream, first: bytes = b"") -> bytes:
+    """The first bytes of a NRRD file, its whole header among them: read until the blank line that
+    ends it, or the end of a detached header, up to MAX_NRRD_HEADER_BYTES (a header is text; a big
+    node attribute makes it large, and Teem reads any length). SceneError for a longer header:
+    what is not read is neither scrubbed nor called clean. Data that is no NRRD: its first chunk.
+    `first`: bytes read from the stream already."""
+    data = first + stream.read(MAX_HEADER_BYTES)
+    if not data.startswith(b"NRRD"):
+        return data
+    while b"\n\n" not in data and len(data) <= MAX_NRRD_HEADER_BYTES:
+        more = stream.read(MAX_HEADER_BYTES)
+        if not more:
+            break   # a detached header: the whole file
+        data += more
+    end = data.find(b"\n\n")
+    if (end if end >= 0 else len(data)) > MAX_NRRD_HEADER_BYTES:
+        raise SceneError(f"a NRRD header is longer than {MAX_NRRD_HEADER_BYTES >> 20} MiB, which the scrubber "
+                         "does not read: refused")
+    return data
 
 
 def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None, allowed_folders=(),
@@ -113,6 +143,12 @@ def scrub_scene(source: Path, output: Path, policy: ScrubPolicy | None = None, a
     policy = policy or ScrubPolicy()
     if os.path.lexists(output):
         raise SceneError("the output exists already: choose a new output")
+    # the output's kind follows from its name: checked before anything is written
+    if source.suffix.lower() == ".mrb" and output.suffix.lower() != ".mrb":
+        raise SceneError("an .mrb is scrubbed into an .mrb: give an output whose name ends in .mrb")
+    if output.suffix.lower() == ".mrml" and source.suffix.lower() != ".mrml":
+        raise SceneError("an output ending in .mrml needs a .mrml input (a scene folder is written to a folder "
+                         "or an .mrb)")
     # a bundle is written into an existing folder (a folder or .mrml output makes its parents)
     if (output.suffix.lower() == ".mrb" or source.suffix.lower() == ".mrb") and not os.path.isdir(output.parent):
         raise SceneError("the output's folder does not exist (or is no folder): choose an existing folder")
@@ -182,6 +218,13 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
                 plan.renames[old_data] = posixpath.join(posixpath.dirname(new_header), new_data)
     result.missing_files += sorted({old_data for _found, entries in data_files.values() for _reference, old_data in entries
                                     if old_data not in names and old_data not in result.missing_files})
+    # every file a storage node names that the input lacks (a volume that would be silently gone)
+    for scene_name in scene.scene_names():
+        folder = posixpath.dirname(scene_name)
+        for _node, reference in storage_references_by_node(scene.read(scene_name)):
+            referenced = _join(folder, reference.replace("\\", "/"))
+            if referenced not in names and referenced not in result.missing_files:
+                result.missing_files.append(referenced)
     # what the messages say happened: brought in only what was read from outside; a file inside the
     # scene's folder named by an absolute path stays the scene's own (its reference is now relative)
     result.brought_in = sorted(name for name in scene.brought_in if name in names)
@@ -196,6 +239,7 @@ def _plan(scene: SceneSource, result: SceneResult, policy: ScrubPolicy, terms=()
             plan.renames[name] = neutral
     if work is not None:
         _plan_vtk_files(scene, plan, work)
+        _plan_vtk_legacy_files(scene, plan, work)
     for header, (found, entries) in data_files.items():   # the header's lines follow its data files
         lines = _data_lines(found, entries, header, plan)
         if lines:
@@ -303,6 +347,26 @@ def _plan_vtk_files(scene: SceneSource, plan: _Plan, work: Path) -> None:
             plan.generated[name] = written
 
 
+def _plan_vtk_legacy_files(scene: SceneSource, plan: _Plan, work: Path) -> None:
+    """Legacy VTK files (vtk_legacy_files: a model's .vtk): read with VTK's legacy reader; when the
+    header, an array's name or a string value holds a spelling, written again by VTK's legacy writer
+    (same header form and file type) to copy instead. A file VTK cannot read is refused."""
+    names = [name for name in scene.names if vtk_legacy_files.is_vtk_legacy(name)]
+    if not names or not plan.matcher:
+        return
+    for index, name in enumerate(names):
+        staged = work / f"legacy{index}" / "in.vtk"   # a neutral name: the member's can carry identity
+        staged.parent.mkdir(parents=True)
+        with scene.open(name) as reader, open(staged, "wb") as writer:
+            shutil.copyfileobj(reader, writer, 1 << 20)
+        data, reader = vtk_legacy_files.read(staged)
+        changed, header = vtk_legacy_files.redact(data, reader, plan.matcher.redact)
+        if changed:
+            written = staged.with_name("out.vtk")
+            vtk_legacy_files.write(data, reader, header, written)
+            plan.generated[name] = written
+
+
 def _join(folder: str, name: str) -> str:
     return name if os.path.isabs(name) else posixpath.normpath(posixpath.join(folder, name))
 
@@ -405,7 +469,7 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
         result.blanked_screenshots.append(name)
         return
     if name.lower().endswith(NRRD_SUFFIXES):
-        head = source.read(MAX_HEADER_BYTES)
+        head = read_nrrd_header(source)   # the whole header, however long (bounded)
         scrubbed, removed = scrub_nrrd_header(head, plan.policy, plan.matcher)
         if removed:
             result.report.identifying_values.update(removed)
@@ -419,6 +483,9 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
         target.write(with_data_files(source.read(MAX_HEADER_BYTES), name, plan.data_lines[name]))
     elif plan.matcher and not is_detached_header(name):
         head = source.read(SNIFF_BYTES)
+        if compressed_files.is_gzip(head) or compressed_files.nifti_kind(head):   # read, never certified unread
+            _copy_compressed(name, head, source, target, plan, result)
+            return
         if not is_text(name, head):   # by content, not suffix (text_encodings)
             target.write(head)
             shutil.copyfileobj(source, target, 1 << 20)
@@ -436,10 +503,79 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
     shutil.copyfileobj(source, target, 1 << 20)
 
 
+def _copy_compressed(name: str, head: bytes, source, target, plan: _Plan, result: SceneResult) -> None:
+    """A gzip or NIfTI file (compressed_files): a NIfTI header's text fields scrubbed, a compressed
+    text file scrubbed and compressed again, any other compressed data searched; what cannot be
+    rewritten but holds a spelling is refused. Unchanged files are copied byte for byte."""
+    where = f"({plan.path_matcher.redact(file_suffixes(name)) or 'no suffix'})"   # never the name itself
+    if not compressed_files.is_gzip(head):   # an uncompressed .nii: the header is rewritten in place
+        first = compressed_files.read_nifti_start(head, source)
+        _refuse_extensions(first, plan, where)
+        if compressed_files.cleaned_nifti_header(first, plan.matcher.redact):
+            result.scrubbed_files.append(name)
+        target.write(first)
+        shutil.copyfileobj(source, target, 1 << 20)
+        return
+    try:
+        raw, plain = compressed_files.decompressed(head, source)
+    except compressed_files.CompressedError as error:
+        raise SceneError(f"{error}: refused") from None
+    with raw, plain:
+        inner = plain.read(SNIFF_BYTES)
+        inner_name = name[:-3] if name.lower().endswith(".gz") else name
+        new = None
+        if compressed_files.nifti_kind(inner):
+            first = compressed_files.read_nifti_start(inner, plain)
+            _refuse_extensions(first, plan, where)
+            if compressed_files.cleaned_nifti_header(first, plan.matcher.redact):
+                new = bytes(first)
+        elif is_text(inner_name, inner):
+            data = inner + plain.read(MAX_TEXT_BYTES + 1 - len(inner))
+            if len(data) > MAX_TEXT_BYTES:
+                raise SceneError(f"compressed text {where} is larger than the scrubber reads: refused")
+            text, encoding = decoded(data)
+            redacted = _redacted_text(inner_name, text, plan.matcher)
+            if redacted != text:
+                new = encoded(redacted, encoding)
+        else:
+            literals = plan.matcher.literal_forms()
+            chunk, tail = inner, b""
+            overlap = max((len(literal) for literal in literals), default=1) - 1
+            while chunk:
+                window = tail + chunk.lower()
+                if any(literal in window for literal in literals):
+                    raise SceneError(f"compressed data {where} holds an identifying value the scrubber cannot "
+                                     "rewrite: refused")
+                tail = window[-overlap:] if overlap else b""
+                chunk = plain.read(1 << 20)
+        if new is None:
+            shutil.copyfileobj(raw, target, 1 << 20)
+            return
+        result.scrubbed_files.append(name)
+        with gzip.GzipFile(filename="", fileobj=target, mode="wb", mtime=0) as writer:
+            writer.write(new)
+            shutil.copyfileobj(plain, writer, 1 << 20)   # a NIfTI's image data after its header
+
+
+def _refuse_extensions(first: bytes, plan: _Plan, where: str) -> None:
+    extensions = compressed_files.nifti_extensions(bytes(first))
+    if extensions and (plan.matcher.found_in(extensions.decode("latin-1"))
+                       or any(literal in extensions.lower() for literal in plan.matcher.literal_forms())):
+        raise SceneError(f"the header extensions of NIfTI {where} hold an identifying value (they are not "
+                         "rewritten): refused")
+
+
 def _redacted_text(name: str, text: str, matcher: IdentityMatcher) -> str:
     """A text file with every spelling replaced; a table (.csv, .tsv) cell by cell, so that a name
     spread over two cells ('Doe,John') never merges them (quotes and delimiters are never touched)."""
     delimiter = {".csv": ",", ".tsv": "\t"}.get(posixpath.splitext(name.lower())[1])
+    if name.lower().endswith(".json") and is_json(text):   # only string values, by key (structure_values)
+        hits = json_text_hits(text, matcher.hits(text))
+        pieces, last = [], 0
+        for hit in hits:
+            pieces += [text[last:hit.start], REPLACEMENT]
+            last = hit.end
+        return "".join(pieces) + text[last:]
     if delimiter is None:
         return matcher.redact(text)
     return "\n".join(delimiter.join(matcher.redact(cell) for cell in line.split(delimiter))
@@ -460,10 +596,9 @@ def _write_files(scene: SceneSource, plan: _Plan, folder: Path, result: SceneRes
 
 
 def _write_folder(scene: SceneSource, plan: _Plan, output: Path, result: SceneResult) -> None:
-    temporary = output.with_name(f".{output.name}.partial")
-    shutil.rmtree(temporary, ignore_errors=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    temporary = fresh_folder(output.parent)   # created here: the only folder this removes
     try:
-        temporary.mkdir(parents=True)
         _write_files(scene, plan, temporary, result)
         os.replace(temporary, output)
     except BaseException:
@@ -487,10 +622,9 @@ def _write_beside(scene: SceneSource, plan: _Plan, output: Path, result: SceneRe
     existing = [rename(name) for name in scene.names if (output.parent / rename(name)).exists()]
     if existing:
         raise SceneError(f"{len(existing)} of the files to write beside the output exist already: choose a new output")
-    temporary = output.parent / f".{output.name}.partial"
-    shutil.rmtree(temporary, ignore_errors=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    temporary = fresh_folder(output.parent)
     try:
-        temporary.mkdir(parents=True)
         written = _write_files(scene, plan, temporary, result, rename)
         for relative in sorted(written, key=lambda name: name == output.name):   # the scene file last
             (output.parent / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -502,11 +636,11 @@ def _write_beside(scene: SceneSource, plan: _Plan, output: Path, result: SceneRe
 def _write_bundle(scene: SceneSource, plan: _Plan, output: Path, result: SceneResult) -> None:
     """An .mrb: members keep their (normalised) names, dates and modes; a folder or .mrml input is put
     under a top folder named after the output, as Slicer packs bundles."""
-    temporary = output.with_name(f".{output.name}.partial")
+    temporary = fresh_file(output.parent)   # created here: the only file this removes
     if scene.members:
         members, prefix = scene.members, ""
     else:
-        prefix = f"{output.stem}/"
+        prefix = f"{neutral_path(output.stem, plan.path_matcher)}/"   # the output's name without identity
         members = [(name, zipfile.ZipInfo(prefix + name)) for name in scene.names]
     try:
         with zipfile.ZipFile(temporary, "w") as target:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .bundles import scrub_scene
 from DicomDeidentifyLib.command_line import OneLineParser, positive_int
-from DicomDeidentifyLib.spellings import key_of
+from DicomDeidentifyLib.spellings import key_of, long_enough
 
 from .identity_matcher import MIN_KEY, IdentityMatcher, masked, matcher_for
 from .mrml_scrubber import SceneError
@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     parser.commands = commands.choices   # an unrecognized argument names its subcommand's --help
     args = parser.parse_args(argv)
     # the matcher compares letters and digits ("A-1" is "a1"): a shorter key would be ignored silently
-    short = [term for term in args.term if len(key_of(term)) < MIN_KEY]
+    short = [term for term in args.term if not long_enough(key_of(term), MIN_KEY)]
     if short:
         commands.choices[args.command].error(f"--term needs {MIN_KEY} or more letters or digits")
     policy = ScrubPolicy(keep_uids=args.keep_uids, date_offset_days=args.shift_dates)

@@ -25,6 +25,7 @@ from .node_ids import (color_value_spans, id_spans, rename_identifying_ids, rena
                        rename_identifying_singletons, without_spans)
 from .phi_attributes import is_descriptive_attribute, is_identifier_attribute
 from .policy import ScrubPolicy
+from .structure_values import is_text_attribute, text_hits
 
 IDENTIFYING_UIDS = ("DICOM", "DICOMInstanceUID")
 RENAMED_LEVELS = ("Patient", "Study")
@@ -85,7 +86,7 @@ class ScrubReport:
     descriptive_values: set = field(default_factory=set)  # series and study descriptions...: rename nodes only
     relocated_files: list = field(default_factory=list)  # referenced from outside the scene folder, moved to Data/
     renamed_nodes: dict = field(default_factory=dict)    # node id -> neutral name (live scenes)
-    screenshot_files: list = field(default_factory=list)  # images of scene view storage nodes, as the scene names them
+    screenshot_files: list = field(default_factory=list)  # images of scene view storage nodes, as the input names them
     identifier_values: set = field(default_factory=set)  # IDs (phi_attributes.IDENTIFIER_KEYWORDS): matched as terms
 
 
@@ -132,6 +133,10 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=
     included) get the same neutral names as the live nodes they copy."""
     root, report = _scrub_dicom(parse_mrml(data), policy or ScrubPolicy())
     matcher, name_matcher = report_matchers(report, values, terms)
+    # screenshots: legacy scene views' images and Slicer 4 Annotations snapshots (a .png each), by the
+    # names the input has (before renaming: a view named after the patient names its image so too)
+    report.screenshot_files = [reference_path(value).replace("\\", "/") for element in root.iter()
+                               if element.tag in SCREENSHOT_STORAGE_TAGS for _key, value in storage_paths(element)]
     _rename_nodes_named_after(root, report, name_matcher)
     _relocate_external_files(root, report)
     renamed_tags = frozenset()
@@ -140,9 +145,6 @@ def scrub_mrml(data: bytes, policy: ScrubPolicy | None = None, terms=(), values=
         rename_identifying_ids(root, matcher)
         rename_identifying_other_ids(root, matcher)
     _redact_everything_else(root, matcher, renamed_tags)
-    # screenshots: legacy scene views' images and Slicer 4 Annotations snapshots (a .png each)
-    report.screenshot_files = [unquote(value) for element in root.iter()
-                               if element.tag in SCREENSHOT_STORAGE_TAGS for _key, value in storage_paths(element)]
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n", report
 
 
@@ -311,8 +313,13 @@ def _rename_stored_file(storage_node, stem, report: ScrubReport, matcher: Identi
     (bundles, vtk_xml_files)."""
     paths = sorted(storage_paths(storage_node), key=lambda path: path[0] != "fileName")   # the file first
     pieces = None   # (old prefix, new prefix) of a multiblock file's pieces
+    beside = members_beside_file(storage_node)
+    old_folder = posixpath.dirname(reference_path(storage_node.get("fileName") or "").replace("\\", "/"))
     for key, value in paths:
         old = reference_path(value)
+        if beside and key != "fileName" and _beside(old) and old_folder:
+            # an archetype's file list is relative to its file's folder: renamed as the scene's path
+            old = posixpath.normpath(posixpath.join(old_folder, old.replace("\\", "/")))
         if pieces and old.startswith(pieces[0]) and old not in report.renamed_files:
             report.renamed_files[old] = pieces[1] + old[len(pieces[0]):]
         if old in report.renamed_files:
@@ -327,7 +334,38 @@ def _rename_stored_file(storage_node, stem, report: ScrubReport, matcher: Identi
         if key == "fileName" and old.lower().endswith((".vtm", ".vtp")) and new != old:
             pieces = (_pieces_prefix(old), _pieces_prefix(new))
         if new != old:
-            storage_node.set(key, quote(new, safe="/"))
+            written = new
+            if beside and key != "fileName" and old_folder and _beside(reference_path(value)):
+                new_folder = posixpath.dirname(reference_path(storage_node.get("fileName") or "").replace("\\", "/"))
+                written = posixpath.relpath(new, new_folder or ".")
+            storage_node.set(key, quote(written, safe="/"))
+
+
+# Storage nodes whose file list (fileListMember<n>) can name files relative to the folder of their
+# fileName (vtkMRMLVolumeArchetypeStorageNode lists the files of the archetype's folder by name:
+# 'Data/x.nrrd' lists 'x.nrrd' after WriteData); a member with a folder is the scene's path, as
+# the scene's Commit writes it ('case_Private/x.nrrd').
+MEMBERS_BESIDE_FILE = frozenset({"VolumeArchetypeStorage"})
+
+
+def _beside(member: str) -> bool:
+    """Whether a list member names a file by name alone (no folder: beside its fileName)."""
+    return "/" not in member.replace("\\", "/") and not _leaves_scene_folder(member)
+
+
+def members_beside_file(element) -> bool:
+    return element.tag in MEMBERS_BESIDE_FILE
+
+
+def scene_reference(element, key: str, value: str) -> str:
+    """The file a storage node's fileName/fileListMember names, relative to the scene (or absolute):
+    an archetype's relative list member joined to its fileName's folder (MEMBERS_BESIDE_FILE)."""
+    path = reference_path(value)
+    if key != "fileName" and members_beside_file(element) and _beside(path):
+        folder = posixpath.dirname(reference_path(element.get("fileName") or "").replace("\\", "/"))
+        if folder:
+            return posixpath.normpath(posixpath.join(folder, path.replace("\\", "/")))
+    return path
 
 
 def _pieces_prefix(path: str) -> str:
@@ -359,9 +397,11 @@ def _redact_everything_else(root, matcher: IdentityMatcher, renamed_tags=frozens
                                                                                        and element.get("singletonTag") not in renamed_tags):
                 continue
             node_attributes = key == "attributes" and element.tag != "SubjectHierarchyItem"
-            redacted = cache.get((node_attributes, value))
+            text = is_text_attribute(key)   # else an enumeration, boolean, number or id (structure_values)
+            redacted = cache.get((node_attributes, text, value))
             if redacted is None:
-                redacted = cache[(node_attributes, value)] = _redacted_outside_ids(value, matcher, node_attributes)
+                redacted = cache[(node_attributes, text, value)] = _redacted_outside_ids(
+                    value, matcher, node_attributes, key if not text else "name")
             if redacted != value:
                 element.set(key, redacted)
         if element.text and element.text.strip():
@@ -370,17 +410,24 @@ def _redact_everything_else(root, matcher: IdentityMatcher, renamed_tags=frozens
             element.tail = matcher.redact(element.tail)
 
 
-def _redacted_outside_ids(value: str, matcher: IdentityMatcher, node_attributes: bool = False) -> str:
-    """`value` with the spellings replaced by '*', except inside node ids (node_ids: renamed before
-    when they identify; a built-in one such as vtkMRMLColorTableNodeGrey stays whole) and, in a node's
-    attributes, values that are a built-in colour's name ("Color:grey" for a patient named Grey)."""
+def _redacted_outside_ids(value: str, matcher: IdentityMatcher, node_attributes: bool = False,
+                          key: str = "name") -> str:
+    """`value` (of attribute `key`) with the spellings replaced by '*', except inside node ids
+    (node_ids: renamed before when they identify; a built-in one such as vtkMRMLColorTableNodeGrey
+    stays whole), in a node's attributes, values that are a built-in colour's name ("Color:grey" for a
+    patient named Grey), and Slicer's vocabulary in attributes that are not text ('selectable="true"'
+    for TRUE^ANNA: structure_values.text_hits)."""
+    text = is_text_attribute(key)
     spans = id_spans(value)
     if node_attributes:
         spans = sorted(spans + color_value_spans(value))
-    if not spans:
+    if not spans and text:
         return matcher.redact(value)
+    hits = matcher.hits(value)
+    if not text:
+        hits = text_hits(key, value, hits)
     pieces, last = [], 0
-    for hit in without_spans(value, matcher.hits(value), spans):
+    for hit in without_spans(value, hits, spans):
         pieces += [value[last:hit.start], REPLACEMENT]
         last = hit.end
     return "".join(pieces) + value[last:]
@@ -418,7 +465,7 @@ def _relocate_external_files(root, report: ScrubReport) -> None:
         for key, value in storage_paths(element):
             current = reference_path(value)
             if not _leaves_scene_folder(current):
-                continue
+                continue   # (an archetype's relative list members follow their fileName: scene_reference)
             keep = 2 if pieces and current.replace("\\", "/").startswith(pieces) else 1
             new = "Data/" + "/".join(current.replace("\\", "/").split("/")[-keep:])
             element.set(key, quote(new, safe="/"))

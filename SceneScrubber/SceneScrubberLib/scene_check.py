@@ -20,14 +20,16 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .identity_matcher import IdentityMatcher, matcher_for
+from .identity_matcher import Hit, IdentityMatcher, matcher_for
 from .mrml_scrubber import SINGLETON_TEXT, STRUCTURE_ATTRIBUTES, identifier_values, identifying_values
 from .node_ids import (BUILT_IN_COLOR_NAMES, color_value_spans, id_spans, identifying_tags,
                        other_identifying_id_spans, without_spans)
 from .policy import ScrubPolicy
 from .scene_sources import open_scene
+from .structure_values import is_json, is_slicer_header_key, json_text_hits, nrrd_structure_line, text_hits
 from .text_encodings import decoded, is_text
-from . import vtk_xml_files
+from . import compressed_files, vtk_legacy_files, vtk_xml_files
+from .mrml_scrubber import SceneError
 
 CHUNK_BYTES = 4 << 20
 MAX_TEXT_BYTES = 64 << 20     # a text file larger than this is searched as binary data
@@ -118,13 +120,13 @@ def check_scene(source: Path, terms, allowed_folders=(), policy=None, _depth: in
 def _header_findings(scene, policy) -> list:
     """[Finding] for each DICOM.* value a NRRD header of the scene still holds that `policy` takes out
     (bundles.scrub_nrrd_header: the scrubber's own rule), at its offset in the file."""
-    from .bundles import MAX_HEADER_BYTES, scrub_nrrd_header   # bundles is the scrubber; it never imports this
+    from .bundles import read_nrrd_header, scrub_nrrd_header   # bundles is the scrubber; it never imports this
     findings = []
     for name in scene.names:
         if not name.lower().endswith(NRRD_SUFFIXES):
             continue
         with scene.open(name) as stream:
-            head = stream.read(MAX_HEADER_BYTES)
+            head = read_nrrd_header(stream)   # the whole header (SceneError beyond its bound)
         _scrubbed, removed = scrub_nrrd_header(head, policy)
         for value in dict.fromkeys(removed):
             offset = head.find(value.encode("latin-1", "replace"))
@@ -144,6 +146,11 @@ def _once(findings: list) -> list:
 
 def _find_in(name: str, scene, matcher: IdentityMatcher, literals: dict) -> list:
     found = _in_vtk_strings(name, scene, matcher) if vtk_xml_files.is_vtk_xml(name) else []
+    if vtk_legacy_files.is_vtk_legacy(name) and matcher:   # array names ('John%20Doe'), header, strings
+        with _Staged(scene, name, "file.vtk") as staged:
+            data, reader = vtk_legacy_files.read(staged.path)
+            texts = vtk_legacy_files.strings(data, reader)
+        found += [Finding(name, hit.value, 0) for text in dict.fromkeys(texts) for hit in matcher.hits(text)]
     return _once(found + _find_in_bytes(name, scene, matcher, literals))
 
 
@@ -166,16 +173,14 @@ def _find_in_bytes(name: str, scene, matcher: IdentityMatcher, literals: dict) -
         head = stream.read(SNIFF_BYTES)
         lower = name.lower()
         if lower.endswith(NRRD_SUFFIXES) and head.startswith(b"NRRD"):
-            header = head
-            while b"\n\n" not in header and len(header) < MAX_TEXT_BYTES:
-                more = stream.read(CHUNK_BYTES)
-                if not more:
-                    break
-                header += more
+            from .bundles import read_nrrd_header
+            header = read_nrrd_header(stream, head) if b"\n\n" not in head else head
             end = header.find(b"\n\n")
             end = len(header) if end < 0 else end
             found = _in_text(name, header[:end], matcher, 0, header=True)
             return _once(found + _in_binary(name, header[end:], stream, literals, end))
+        if compressed_files.is_gzip(head) or compressed_files.nifti_kind(head):   # read as the scrubber reads it
+            return _once(_in_compressed(name, head, stream, matcher, literals))
         text = is_text(name, head)   # by content, as the scrubber decides (text_encodings)
         if text or lower.endswith(TEXT_SUFFIXES) or (b"\x00" not in head and _decodes(head)):
             data = head + stream.read(MAX_TEXT_BYTES)
@@ -186,6 +191,32 @@ def _find_in_bytes(name: str, scene, matcher: IdentityMatcher, literals: dict) -
         return _once(_in_binary(name, head, stream, literals, 0))
 
 
+def _in_compressed(name: str, head: bytes, stream, matcher: IdentityMatcher, literals: dict) -> list:
+    """[Finding] in a gzip file's decompressed content (a NIfTI header's text fields and extensions,
+    text, or data searched for the long spellings; offsets are in the decompressed content) or in an
+    uncompressed NIfTI's header. SceneError for a damaged stream: what is not read is never clean."""
+    if not compressed_files.is_gzip(head):
+        first = compressed_files.read_nifti_start(head, stream)
+        found = _in_text(name, compressed_files.nifti_text(bytes(first)).encode("utf-8"), matcher, 0)
+        return found + _in_binary(name, bytes(first), stream, literals, 0)
+    try:
+        raw, plain = compressed_files.decompressed(head, stream)
+    except compressed_files.CompressedError as error:
+        raise SceneError(f"{error}: cannot be checked") from None
+    with raw, plain:
+        inner = plain.read(SNIFF_BYTES)
+        inner_name = name[:-3] if name.lower().endswith(".gz") else name
+        if compressed_files.nifti_kind(inner):
+            first = compressed_files.read_nifti_start(inner, plain)
+            found = _in_text(name, compressed_files.nifti_text(bytes(first)).encode("utf-8"), matcher, 0)
+            return found + _in_binary(name, bytes(first), plain, literals, 0)
+        if is_text(inner_name, inner):
+            data = inner + plain.read(MAX_TEXT_BYTES)
+            if len(data) <= MAX_TEXT_BYTES:
+                return _in_text(name, data, matcher, 0, any_encoding=True)
+        return _in_binary(name, inner, plain, literals, 0)
+
+
 def _decodes(data: bytes) -> bool:
     try:
         data.decode("utf-8")
@@ -194,6 +225,8 @@ def _decodes(data: bytes) -> bool:
     return True
 
 
+_LINE = re.compile(r"^[^\n]*$", re.MULTILINE)
+_HEADER_KEY = re.compile(r"^([^\n:]*):=", re.MULTILINE)
 _HEADER_COLOR = re.compile(r":=[ \t]*([^\n]*?)[ \t\r]*$", re.MULTILINE)
 
 
@@ -206,9 +239,15 @@ def _in_text(name: str, data: bytes, matcher: IdentityMatcher, base: int, scene:
     if header and hits:   # a NRRD header's 'Color:=grey' (node attributes copied there) is vocabulary
         spans = [match.span(1) for match in _HEADER_COLOR.finditer(text)
                  if match.group(1).lower() in BUILT_IN_COLOR_NAMES]
-        hits = without_spans(text, hits, spans)
+        # the format's fields ('endian: little', 'type: short') are structure (structure_values)
+        spans += [match.span() for match in _LINE.finditer(text) if nrrd_structure_line(match.group(0))]
+        # Slicer's own keys ('Segment0_LabelValue' for a patient LABEL^ANNA: structure_values)
+        spans += [match.span(1) for match in _HEADER_KEY.finditer(text) if is_slicer_header_key(match.group(1))]
+        hits = without_spans(text, hits, sorted(spans))
     if scene and hits:
         hits = _outside_vocabulary(text, hits, matcher)
+    if hits and name.lower().endswith(".json") and is_json(text):   # string values only, as scrub reads them
+        hits = json_text_hits(text, hits)
     return [Finding(name, hit.value, base + len(text[:hit.start].encode("utf-8"))) for hit in hits]
 
 
@@ -233,6 +272,7 @@ def _outside_vocabulary(text: str, hits: list, matcher: IdentityMatcher) -> list
     mrml_scrubber.STRUCTURE_ATTRIBUTES, SINGLETON_TEXT), so that check agrees with scrub on its output.
     userTags and the layout labels of other views are text like any other."""
     spans = [match.span() for match in _VOCABULARY_VALUE.finditer(text)]
+    spans += _vocabulary_spans(text, hits)
     spans += [match.span() for match in _MARKUP_NAME.finditer(text)]
     for element in _NODE_ATTRIBUTES.finditer(text):   # "Color:grey": a built-in colour's name (node_ids)
         spans += color_value_spans(element.group(1), element.start(1))
@@ -270,6 +310,26 @@ def _outside_vocabulary(text: str, hits: list, matcher: IdentityMatcher) -> list
         if index < 0 or spans[index][1] < hit.end:
             kept.append(hit)
     return kept
+
+
+_ATTRIBUTE = re.compile(r'\s([A-Za-z_][\w.:-]*)="([^"<]*)"')
+
+
+def _vocabulary_spans(text: str, hits: list) -> list:
+    """Spans of attribute values that are Slicer's vocabulary though they spell a name's word
+    ('selectable="true"' for TRUE^ANNA; structure_values.text_hits, as scrub decides)."""
+    values = [(match.start(2), match.end(2), match.group(1)) for match in _ATTRIBUTE.finditer(text)]
+    starts = [start for start, _end, _key in values]
+    spans = []
+    for hit in hits:
+        index = bisect.bisect_right(starts, hit.start) - 1
+        if index < 0:
+            continue
+        start, end, key = values[index]
+        if hit.end <= end and not text_hits(key, text[start:end], [Hit(hit.start - start, hit.end - start,
+                                                                          hit.value, hit.kind)]):
+            spans.append((hit.start, hit.end))
+    return spans
 
 
 def _in_binary(name: str, first: bytes, stream, literals: dict, base: int) -> list:

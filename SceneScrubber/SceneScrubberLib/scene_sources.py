@@ -48,7 +48,7 @@ from pathlib import Path, PurePosixPath
 
 from . import vtk_xml_files
 from .detached_headers import MAX_HEADER_BYTES, data_files, is_detached_header
-from .mrml_scrubber import SceneError, parse_mrml, reference_path, storage_paths
+from .mrml_scrubber import SceneError, parse_mrml, scene_reference, storage_paths
 
 MAX_BUNDLE_BYTES = 64 * 1024 ** 3   # uncompressed: a zip bomb is refused before anything is written
 SYSTEM_FOLDERS = ("/proc", "/sys", "/dev")
@@ -507,5 +507,5 @@ def storage_references(mrml: bytes) -> list:
 def storage_references_by_node(mrml: bytes) -> list:
     """(node id, decoded path) of every file a storage node of the scene names, scene views' included."""
     root = parse_mrml(mrml)
-    return [(element.get("id", "?"), reference_path(value)) for element in root.iter()
-            for _key, value in storage_paths(element)]
+    return [(element.get("id", "?"), scene_reference(element, key, value)) for element in root.iter()
+            for key, value in storage_paths(element)]

@@ -76,3 +76,16 @@ def test_clean_structured_content_cleans_sr_text_in_any_form():
     assert "no change since" in text
     assert not [piece for piece in ("doe", "4815", "2024", "jane") if piece in text.lower()], text
     assert any(item.kept_in_output and item.path.endswith("TextValue") for item in result.review)
+
+
+def test_clean_descriptors_takes_out_a_two_character_chinese_name_written_without_spaces():
+    """Review 14c, finding 3: 'WANG^WEI=王^伟' (the ideographic group of a PN) written as 王伟 in a
+    description; CJK text has no spaces, so each ideograph is a word of the text, and an ideographic
+    name part is long enough at two characters (spellings.long_enough)."""
+    ds = patient()
+    ds.SpecificCharacterSet = "ISO_IR 192"   # UTF-8
+    ds.PatientName = "WANG^WEI=王^伟"
+    ds.StudyDescription = "CT 患者王伟 随访"
+    out, _result = deidentify(ds, DeidentifyOptions(clean_descriptors=True))
+    assert "王伟" not in str(out.StudyDescription) and "随访" in str(out.StudyDescription)
+    assert TextCleaner.from_dataset(ds).clean("伟大") == "伟大"   # other words with one of its characters stay

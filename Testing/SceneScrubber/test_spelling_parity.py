@@ -92,3 +92,65 @@ def test_names_without_accents_and_nfd_text_are_found_by_both(text):
 @pytest.mark.parametrize("text", NOT_ACCENTED_PATIENT)
 def test_folding_finds_no_other_words(text):
     assert not IdentityMatcher([ACCENTED]).found_in(text) and accented_cleaner().clean(text) == text
+
+
+# Review 14c, finding 3: two-character Chinese and Japanese names (a key of ideographs or kana is long
+# enough at two characters; CJK text has no spaces, so each ideograph is a word of the text).
+CJK_NAMES = ["WANG^WEI=王^伟", "YAMADA^TARO=山田^太郎=やまだ^たろう"]
+CJK_SPELLINGS = [("患者 王伟", "王伟"), ("患者王伟医生", "王伟"), ("王 伟", "王伟"), ("王^伟", "王伟"), ("王伟_CT.nrrd", "王伟"),
+                 ("太郎", "太郎"), ("山田太郎さん", "太郎"), ("やまだ たろう", "たろう")]
+NOT_THE_CJK_PATIENT = ["伟大", "王", "田太", "大郎"]
+
+
+def cjk_cleaner() -> TextCleaner:
+    ds = read("CT_small.dcm")
+    ds.PatientName = CJK_NAMES[0]
+    for keyword in ("InstitutionName", "InstitutionAddress", "StationName", "ReferringPhysicianName",
+                    "OperatorsName", "PerformingPhysicianName", "AccessionNumber", "StudyID", "PatientID"):
+        if keyword in ds:
+            delattr(ds, keyword)
+    return TextCleaner.from_dataset(ds)
+
+
+@pytest.mark.parametrize("text,name", CJK_SPELLINGS)
+def test_two_character_cjk_names_are_found_by_both(text, name):
+    scene_side = IdentityMatcher(CJK_NAMES).redact(text)
+    assert name not in scene_side and scene_side != text, (text, scene_side)
+    if "王" in name or "伟" in name:   # the DICOM side knows the Chinese patient's name
+        cleaned = cjk_cleaner().clean(text)
+        assert name not in cleaned and cleaned != text, (text, cleaned)
+
+
+@pytest.mark.parametrize("text", NOT_THE_CJK_PATIENT)
+def test_other_cjk_words_are_left_by_both(text):
+    assert not IdentityMatcher(CJK_NAMES).found_in(text), text
+    assert cjk_cleaner().clean(text) == text
+
+
+# Review 14c, finding 11: the given name's initial run into the family name, an ID with leading zeros
+# written as a number, a year-first date without padding; initials alone are no match on either side.
+MORE_SPELLINGS = ["jdoe", "JDoe", "J. Doe", "user jdoe", "id 12345", "born 1970/1/1", "born 1970-1-1"]
+STILL_NOT_THE_PATIENT = ["JD", "jdoes", "2019.1.2", "1234"]
+
+
+def zero_id_cleaner() -> TextCleaner:
+    ds = read("CT_small.dcm")
+    ds.PatientName, ds.PatientID, ds.PatientBirthDate = NAME, "0012345", BIRTH_DATE
+    for keyword in ("InstitutionName", "InstitutionAddress", "StationName", "ReferringPhysicianName",
+                    "OperatorsName", "PerformingPhysicianName", "AccessionNumber", "StudyID"):
+        if keyword in ds:
+            delattr(ds, keyword)
+    return TextCleaner.from_dataset(ds)
+
+
+@pytest.mark.parametrize("text", MORE_SPELLINGS)
+def test_initial_and_surname_unpadded_ids_and_dates_are_found_by_both(text):
+    scene_side = IdentityMatcher([NAME, BIRTH_DATE], terms=["0012345"]).redact(text)
+    cleaned = zero_id_cleaner().clean(text)
+    for side in (scene_side, cleaned):
+        assert side != text and not [piece for piece in ("doe", "12345", "1970") if piece in side.lower()], side
+
+
+@pytest.mark.parametrize("text", STILL_NOT_THE_PATIENT)
+def test_initials_alone_and_version_numbers_are_left_by_the_scene(text):
+    assert not IdentityMatcher([NAME, BIRTH_DATE], terms=["0012345"]).found_in(text), text

@@ -28,6 +28,7 @@ def dicom_scene(patient_name: str = "Doe^John", series_description: str = ""):
     image = vtk.vtkImageData()
     image.SetDimensions(8, 8, 3)
     image.AllocateScalars(vtk.VTK_SHORT, 1)
+    image.GetPointData().GetScalars().Fill(0)   # AllocateScalars leaves memory as it was: it can hold any string
     volume.SetAndObserveImageData(image)
     volume.SetAttribute("DICOM.instanceUIDs", "1.2.840.99.3 1.2.840.99.4")
     volume.SetAttribute("Color", "grey")

@@ -1,0 +1,103 @@
+"""Legacy VTK files of a scene (.vtk: a model as vtkMRMLModelStorageNode writes it by default),
+read and written with VTK's legacy reader and writer (vtkDataSetReader/vtkDataSetWriter, the
+classes Slicer's model storage node uses), never hand-parsed: data is binary.
+
+What can carry identity there: the header line (Slicer writes '3D Slicer output. SPACE=LPS'),
+the names of the data arrays (a thickness map named after the patient; the legacy format writes a
+space as '%20', 'John%20Doe%20thickness', which the reader decodes) and the values of string arrays.
+All are replaced with `replace(text)`; the file is written again with the same header (the
+coordinate system Slicer reads from it stays), the same file type (binary or ASCII) and format version (Slicer's 4.2), every array.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .mrml_scrubber import SceneError
+from .vtk_xml_files import _Errors, _quiet, _text
+
+LEGACY_SUFFIXES = (".vtk",)
+
+
+def is_vtk_legacy(name: str) -> bool:
+    return name.lower().endswith(LEGACY_SUFFIXES)
+
+
+def _io():
+    try:
+        from vtkmodules import vtkCommonCore, vtkIOLegacy
+    except ImportError:
+        raise SceneError("the scene holds legacy VTK files (.vtk models) and VTK is not installed: refused "
+                         "(install the 'surfaces' extra)") from None
+    return vtkCommonCore, vtkIOLegacy
+
+
+def read(path: Path) -> tuple:
+    """(data set, reader) of a legacy VTK file, every array read (ReadAll*: the reader reads only the
+    first scalars otherwise). SceneError if VTK reports an error or reads nothing."""
+    reader = _io()[1].vtkDataSetReader()
+    reader.SetFileName(str(path))
+    for option in ("Scalars", "Vectors", "Normals", "Tensors", "ColorScalars", "TCoords", "Fields"):
+        getattr(reader, f"ReadAll{option}On")()
+    errors = _Errors(reader)
+    _quiet(reader.Update)
+    data = reader.GetOutput()
+    if errors.count or data is None:
+        raise SceneError("a legacy VTK file of the scene cannot be read: refused (damaged file)")
+    return data, reader
+
+
+def _groups(data) -> list:
+    groups = [data.GetFieldData()]
+    if data.IsA("vtkDataSet"):
+        groups += [data.GetPointData(), data.GetCellData()]
+    return groups
+
+
+def strings(data, reader) -> list:
+    """The header, every array's name and every string array's values."""
+    common = _io()[0]
+    found = [_text(reader.GetHeader() or "")]
+    for group in _groups(data):
+        for index in range(group.GetNumberOfArrays()):
+            array = group.GetAbstractArray(index)
+            found.append(_text(array.GetName() or ""))
+            if isinstance(array, common.vtkStringArray):
+                found += [_text(array.GetValue(value)) for value in range(array.GetNumberOfValues())]
+    return found
+
+
+def redact(data, reader, replace) -> tuple:
+    """(how many strings changed, new header): array names and string values replaced in place."""
+    common = _io()[0]
+    changed = 0
+    header = _text(reader.GetHeader() or "")
+    new_header = replace(header)
+    changed += new_header != header
+    for group in _groups(data):
+        for index in range(group.GetNumberOfArrays()):
+            array = group.GetAbstractArray(index)
+            name = _text(array.GetName() or "")
+            if name and replace(name) != name:
+                array.SetName(replace(name))
+                changed += 1
+            if isinstance(array, common.vtkStringArray):
+                for value in range(array.GetNumberOfValues()):
+                    old = _text(array.GetValue(value))
+                    if replace(old) != old:
+                        array.SetValue(value, replace(old))
+                        changed += 1
+    return changed, new_header
+
+
+def write(data, reader, header: str, path: Path) -> None:
+    """Write as it was read: the same header and file type (binary or ASCII). SceneError if it fails."""
+    writer = _io()[1].vtkDataSetWriter()
+    writer.SetFileName(str(path))
+    writer.SetInputData(data)
+    writer.SetHeader(header)
+    writer.SetFileType(reader.GetFileType())
+    if reader.GetFileMajorVersion() < 5:   # Slicer writes version 4.2, which older readers read too
+        writer.SetFileVersion(writer.VTK_LEGACY_READER_VERSION_4_2)
+    errors = _Errors(writer)
+    if not _quiet(writer.Write) or errors.count or not Path(path).is_file():
+        raise SceneError("a legacy VTK file of the scene cannot be written")
