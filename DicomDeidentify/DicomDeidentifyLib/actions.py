@@ -35,6 +35,11 @@ COMPOUND = {"X/Z": REMOVE_OR_EMPTY, "X/D": DUMMY, "Z/D": DUMMY, "X/Z/D": DUMMY, 
 
 
 class ActionResolver:
+    """Decides, for one set of profile options, which action each Table E.1-1 row gets (PS3.15 E.1, E.3).
+
+    `resolve(row)` returns (action code, column name): an enabled option's column wins over "basic", and
+    compound codes are narrowed as the module docstring says. Results are cached per row tag, so one
+    resolver serves a whole run; build a new one when the options change."""
     def __init__(self, options: DeidentifyOptions):
         self.columns = options.enabled_columns()
         self._cache: dict[str, tuple[str, str]] = {}

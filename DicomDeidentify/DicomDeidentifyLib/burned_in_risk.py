@@ -30,6 +30,9 @@ SCREEN_IMAGE_TYPES = {"SECONDARY", "SCREEN", "SCREEN SHOT", "CAPTURE", "DOSE", "
 
 @dataclass
 class BurnedInRisk:
+    """What assess_burned_in decided: `likely` (burned-in identity may be in the pixels) and `reasons`,
+    a list of short English phrases naming the header attributes that decided it (never their values
+    beyond the modality, image type and conversion type codes)."""
     likely: bool
     reasons: list = field(default_factory=list)
 

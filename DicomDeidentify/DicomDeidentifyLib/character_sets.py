@@ -67,6 +67,8 @@ def _encodes(term: str, text: str) -> bool:
 
 
 def has_code_extensions(terms: list) -> bool:
+    """Whether the Specific Character Set `terms` (a non-empty list of defined terms, as terms_of returns)
+    uses ISO 2022 code extensions (PS3.3 C.12.1.1.2): more than one term, or a single 'ISO 2022 ...' term."""
     return len(terms) > 1 or terms[0].startswith("ISO 2022")
 
 

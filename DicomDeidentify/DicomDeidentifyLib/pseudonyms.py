@@ -24,6 +24,10 @@ MAX_DATE_OFFSET_DAYS = 365
 
 @dataclass(frozen=True)
 class PatientPseudonym:
+    """What one patient becomes: `name` (PN 'Family^Given', ASCII), `patient_id` ('ANON' and 10
+    Crockford base-32 characters), `date_offset_days` (1 to MAX_DATE_OFFSET_DAYS, days dates move back
+    under Retain Longitudinal Temporal Information with Modified Dates) and `identity_hash` (hex keyed
+    hash of the original identity, the linkage store's key)."""
     name: str          # DICOM PN "Family^Given"
     patient_id: str
     date_offset_days: int
@@ -41,10 +45,14 @@ def patient_identity(patient_id: str, issuer: str, name: str, birth_date: str, f
 
 
 class Pseudonymizer:
+    """Derives PatientPseudonym values from a patient's identity string with a KeyedHasher."""
     def __init__(self, hasher: KeyedHasher):
         self._hasher = hasher
 
     def pseudonym(self, identity: str, sex: str = "", keep_sex: bool = False) -> PatientPseudonym:
+        """The pseudonym of `identity` (a string from patient_identity): the same identity and key always give
+        the same one. With `keep_sex` and `sex` 'F' or 'M' (Patient's Sex, PS3.3 C.7.1.1) the given name gets
+        an ending of that sex; otherwise the ending says nothing about it."""
         digest = self._hasher.digest("patient", identity)
         numbers = list(digest)
         family = self._word(numbers[0:6], syllables=2 + numbers[6] % 2)

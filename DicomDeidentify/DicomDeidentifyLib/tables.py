@@ -21,10 +21,19 @@ class ProfileRow:
     actions: dict = field(hash=False, compare=False)
 
     def action(self, column: str) -> str:
+        """The action code (e.g. 'X', 'X/Z/D', 'K', 'C') this row gives in `column` ('basic' or an
+        option column of Table E.1-1), or '' when that column leaves the row blank."""
         return self.actions.get(column, "")
 
 
 class ProfileTable:
+    """PS3.15 Table E.1-1, as generated into data/ps315_profile.json (`document`: its parsed JSON).
+
+    `editions` (str) and `sources` (list of dicts) name the editions of the standard and the source
+    files (with SHA-256) the table was made from; `columns` the action columns ('basic' and each
+    option). Rows are looked up by tag (lookup); rows with 'x' in the tag, such as (50xx,xxxx),
+    match through their masks. len() is the row count.
+    Raises KeyError or ValueError on a document without those fields or with a malformed tag value."""
     def __init__(self, document: dict):
         self.editions = document["editions"]
         self.sources = document["sources"]
@@ -41,6 +50,8 @@ class ProfileTable:
                 self._exact[value] = row
 
     def lookup(self, tag: int) -> ProfileRow | None:
+        """The row for `tag` (an int, group << 16 | element), or None when Table E.1-1 does not list it.
+        An exact tag wins over a masked (repeating group) row."""
         row = self._exact.get(tag)
         if row is not None:
             return row
@@ -66,6 +77,8 @@ class SafePrivateTable:
             self._safe.add((group, creator.strip().upper(), element & 0xFF))
 
     def is_safe(self, group: int, creator: str, element: int) -> bool:
+        """Whether the private attribute is safe to keep (PS3.15 Table E.3.10-1, or `extra`): `group` (int),
+        its private `creator` (compared stripped and upper-case), `element` (int; only its low byte counts)."""
         return (group, creator.strip().upper(), element & 0xFF) in self._safe
 
     def vr(self, group: int, creator: str, element: int) -> str:
@@ -83,8 +96,13 @@ def _document(name: str) -> dict:
 
 @lru_cache(maxsize=None)
 def profile_table() -> ProfileTable:
+    """PS3.15 Table E.1-1 from data/ps315_profile.json, loaded once per process (cached).
+    Raises OSError or ValueError if the packaged data file is missing or not valid JSON."""
     return ProfileTable(_document("ps315_profile.json"))
 
 
 def safe_private_table(extra: tuple = ()) -> SafePrivateTable:
+    """PS3.15 Table E.3.10-1 (safe private attributes) from data/ps315_safe_private.json, plus `extra`:
+    (group int, private creator str, element int) triples the user declared safe
+    (DeidentifyOptions.extra_safe_private). The JSON is read once per process; the table is built per call."""
     return SafePrivateTable(_document("ps315_safe_private.json"), extra)

@@ -51,6 +51,11 @@ class UidMapper:
         self.mapped: dict[str, str] = {}
 
     def map(self, uid: str) -> str:
+        """The new UID for `uid`: '2.25.' and 128 bits of the keyed hash (PS3.5 B.2), at most 44 characters.
+
+        Leading/trailing spaces and trailing NULs are ignored; an empty UID maps to ''. The same UID and key
+        always give the same result; the mapping is recorded in `mapped`. Does not check whether `uid` is a
+        standard one (is_standard_uid): the caller decides what to replace."""
         uid = uid.strip().rstrip("\x00")
         if not uid:
             return uid
