@@ -13,9 +13,12 @@ class OneLineParser(argparse.ArgumentParser):
     argument is reported by the subcommand it was given to (its --help is the one to read)."""
 
     def error(self, message):
+        """Exit 2 with `error: <message>; see <prog> --help` on stderr (SystemExit; argparse's API)."""
         self.exit(2, f"error: {message}; see {self.prog} --help\n")
 
     def parse_args(self, args=None, namespace=None):
+        """argparse's parse_args, but unrecognized arguments are reported (error, exit 2) by the subcommand
+        they were given to, looked up in this parser's `commands` attribute (name -> subparser) when set."""
         namespace, extras = self.parse_known_args(args, namespace)
         if extras:
             commands = getattr(self, "commands", {}) or {}

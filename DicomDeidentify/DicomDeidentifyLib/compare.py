@@ -23,6 +23,9 @@ MAX_SHOWN = 120
 
 @dataclass
 class Difference:
+    """One attribute of a compared pair: `path` (flatten's attribute path, e.g. 'OtherPatientIDsSequence[0].PatientID'),
+    `status` (REMOVED, REPLACED, KEPT or ADDED) and the `original` and `new` values as shown (str, at most
+    MAX_SHOWN characters; '' on the side where the attribute is absent)."""
     path: str
     status: str
     original: str
@@ -48,6 +51,9 @@ def flatten(dataset, prefix: str = "") -> dict:
 
 
 def compare_datasets(original, deidentified) -> list:
+    """One Difference per attribute path of either data set (pydicom Datasets, every nesting depth),
+    sorted by path: removed, added, replaced (shown values differ) or kept. Values are compared as
+    flatten shows them, so binary values compare by their length only."""
     before, after = flatten(original), flatten(deidentified)
     differences = []
     for path in sorted(set(before) | set(after)):
@@ -131,6 +137,10 @@ def _sop_instance_uid(path: Path) -> str:
 
 
 def render_text(pairs_with_differences: list, show_kept: bool = False) -> str:
+    """The plain-text listing of `compare`: for each ((original path, de-identified path), [Difference])
+    a '== original / de-identified' header, then one line per difference with both values quoted.
+    Kept attributes are left out unless `show_kept`. The text holds the original values: it is for
+    the user comparing their own files, never for a log."""
     lines = []
     for (original, deidentified), differences in pairs_with_differences:
         lines.append(f"== {original}\n   {deidentified}")

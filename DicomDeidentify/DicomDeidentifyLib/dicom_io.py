@@ -69,11 +69,18 @@ class DicomReadError(Exception):
 
 
 def read_dataset(path: Path) -> Dataset:
+    """The whole data set of the file at `path`, parsed by pydicom after the same checks read_source
+    makes. Raises DicomReadError (reason in words) for a file that is not DICOM, truncated or damaged,
+    OSError when it cannot be opened."""
     return read_source(path).dataset
 
 
 @dataclass
 class SourceFile:
+    """A file as read_source read it: the `dataset` (pydicom; elements left out unread are not in it),
+    the SHA-256 `digest` (hex) of the file's bytes, the tags and byte spans of the top-level elements
+    left out (`removed_unread`, `removed_spans`) and, for a selective read, the `layout` the writer
+    copies unchanged elements from."""
     dataset: Dataset
     digest: str                                   # SHA-256 of the file's bytes
     removed_unread: list = field(default_factory=list)   # tags of top-level elements left out
@@ -452,6 +459,8 @@ def _meta_value(dataset: Dataset, keyword: str) -> str:
 
 
 def transfer_syntax_of(dataset: Dataset) -> str:
+    """The Transfer Syntax UID (str) of the data set: from its file meta (read raw if never decoded), else
+    the one its body was read in (Implicit VR Little, Explicit VR Little or Explicit VR Big Endian, PS3.5 A.1-A.3)."""
     ts = _meta_value(dataset, "TransferSyntaxUID")
     if ts:
         return ts
@@ -542,6 +551,8 @@ def _save(dataset: Dataset, handle, layout: SourceLayout | None = None) -> None:
 
 
 def needs_decoding(dataset: Dataset) -> bool:
+    """Whether the body must be decoded before it is written: it was read in another encoding than its
+    transfer syntax says, or (explicit VR) pydicom left raw elements without a VR."""
     return _needs_decoding(dataset, UID(transfer_syntax_of(dataset)))
 
 

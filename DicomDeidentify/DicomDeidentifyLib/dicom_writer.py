@@ -79,6 +79,8 @@ class InputChanged(SafeError, OSError):
 
 
 def dataset_bytes(dataset: Dataset, layout: SourceLayout | None = None) -> bytes:
+    """The whole file write_to writes (preamble, 'DICM', file meta, body) as one bytes object; for tests
+    and small files. Raises what pydicom's writer raises for a value it cannot encode."""
     return b"".join(piece.view if isinstance(piece, FileRange) else piece for piece in file_pieces(dataset, layout))
 
 
@@ -88,6 +90,10 @@ def write_to(handle, dataset: Dataset, layout: SourceLayout | None = None) -> No
 
 
 def write_pieces(handle, pieces: list) -> None:
+    """Write `pieces` (bytes or memoryviews, and FileRange spans of the input) in order to the open binary
+    file `handle`, through its descriptor: buffers with os.writev in batches (handle.write without it),
+    FileRange spans with os.copy_file_range where the system has it. Flushes `handle` first. Raises
+    InputChanged if the input got shorter since it was read, OSError when writing fails."""
     handle.flush()
     buffers = []
     for piece in pieces:

@@ -38,6 +38,9 @@ PENDING_INDEX = "pending.json"   # the held files, so that a review can wait for
 
 @dataclass
 class HeldFile:
+    """A de-identified file held back for review: `output` (where it waits, under held/pending/ beside
+    the key, outside the side database), `destination` (its path in the side database once released)
+    and `review` (its review.ReviewItem list: the kept values or pixels a person must judge)."""
     output: Path          # where it waits (outside the side database)
     destination: Path     # where it goes once released
     review: list          # its ReviewItems
@@ -45,6 +48,9 @@ class HeldFile:
 
 @dataclass
 class ImportOutcome:
+    """What an import into the side database did: the `run` (runs.RunResult, None before a run), the
+    files `released` into the side database (to index), those `held` (HeldFile), the count settled by
+    the profile's saved decisions, and the held files a decision `discarded` (their side database paths)."""
     run: RunResult | None = None
     released: list = field(default_factory=list)   # files now in the side database: index them
     held: list = field(default_factory=list)       # HeldFile
@@ -126,6 +132,10 @@ class Holder:
             make_private_dir(folder)
 
     def place(self, result: FileResult) -> None:
+        """Place one file's result (a batch `place` callback): a WRITTEN output is moved to the held folder
+        (HOLD), deleted and marked SKIPPED with reason DISCARDED (DISCARD), or released with the saved
+        decisions applied (RELEASE); other results are left alone. Updates `result` and the outcome.
+        Raises OSError when the move or the rewrite fails, DicomReadError if the written file cannot be read back."""
         if result.status != WRITTEN or not result.output:
             return
         written, outcome = Path(result.output), self.outcome
@@ -154,6 +164,10 @@ class Holder:
 
 
 class ImportController:
+    """Imports into one side database folder with one profile (`options`) and one key file (`key_file`,
+    default keys.default_key_file()): import_paths runs, pending lists earlier held files, release
+    applies review decisions. Held files and their index (pending.json) live in held/ beside the key.
+    `linkage`: keep the linkage store's originals; `jobs`: worker processes for the run."""
     def __init__(self, side_database, options: DeidentifyOptions | None = None, *, key_file=None,
                  linkage: bool = True, jobs: int = 1, create_key: bool = False):
         """`create_key`: create a missing key even where its location was used before; without it, the

@@ -56,6 +56,7 @@ class ObservedSetting:
         self._observers: list = []
 
     def get(self) -> bool:
+        """The stored value, as a bool."""
         return bool(self._read())
 
     def set(self, enabled) -> bool:
@@ -73,6 +74,7 @@ class ObservedSetting:
             self._observers.append(callback)
 
     def remove_observer(self, callback) -> None:
+        """Stop calling `callback`; nothing happens if it was not registered."""
         if callback in self._observers:
             self._observers.remove(callback)
 
@@ -129,6 +131,8 @@ class PendingImports:
         self._paths: list = []
 
     def add(self, paths: Iterable) -> bool:
+        """Gather the routed `paths` (normalized); returns True when this call is the first since the last
+        take and brought at least one path (the caller then schedules the run)."""
         first = not self._paths
         self._paths.extend(_normalized(p) for p in paths)
         return first and bool(self._paths)
@@ -158,6 +162,7 @@ class ImportGate:
 
     @property
     def busy(self) -> bool:
+        """Whether a run holds the gate."""
         return self._busy
 
     def enter(self) -> bool:
@@ -168,6 +173,7 @@ class ImportGate:
         return True
 
     def leave(self) -> None:
+        """End the run that entered; the gate is free again."""
         self._busy = False
 
     @contextlib.contextmanager

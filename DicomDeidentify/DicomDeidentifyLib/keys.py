@@ -35,6 +35,8 @@ def secrets_home() -> Path:
 
 
 def default_key_file() -> Path:
+    """The key file used when none is given: pseudonym.key in secrets_home() ($SLICER_DEIDENTIFY_HOME,
+    else ~/.slicer-deidentify). Only the path; nothing is created or read."""
     return secrets_home() / KEY_FILE_NAME
 
 
@@ -139,6 +141,11 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def load_key(path: Path) -> bytes:
+    """The key bytes (at least 16; 32 as write_key makes them) from `path`, a file of one line of hex digits.
+
+    Waits up to KEY_WRITE_WAIT_SECONDS (5 s) while the file is empty (another process writing it).
+    Raises KeyFileError, its message naming the file and what to do, when the file is missing,
+    unreadable, not hex, shorter than 16 bytes, or readable by group or others (its mode is never changed)."""
     path = Path(path)
     try:
         text = path.read_text().strip()

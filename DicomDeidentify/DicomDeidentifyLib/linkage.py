@@ -47,10 +47,15 @@ CREATE TABLE IF NOT EXISTS destination_outputs (destination TEXT, input_tag TEXT
 
 
 def linkage_path(key_file: Path) -> Path:
+    """The linkage store's path for a key file: linkage.sqlite in the key's folder."""
     return Path(key_file).parent / LINKAGE_FILE_NAME
 
 
 class LinkageStore:
+    """The SQLite linkage store at `path` (sqlite3, WAL journal, SCHEMA), opened or created owner-only
+    (0600; its folder is created if missing). With `keep_originals` False, no original value is written:
+    files get no source path and only the kind of their reason, patients and UIDs no originals.
+    Raises sqlite3.Error when the database cannot be opened or is locked past BUSY_TIMEOUT_MS (120 s)."""
     def __init__(self, path: Path, keep_originals: bool = True):
         self.path = Path(path)
         self.keep_originals = keep_originals
@@ -87,6 +92,8 @@ class LinkageStore:
 
     @contextmanager
     def transaction(self):
+        """A context manager: one write transaction (BEGIN IMMEDIATE, so concurrent runs queue for the
+        lock), committed at the end of the block, rolled back if it raises."""
         self.db.execute("BEGIN IMMEDIATE")   # take the write lock now: concurrent runs queue here
         try:
             yield
@@ -96,11 +103,15 @@ class LinkageStore:
         self.db.execute("COMMIT")
 
     def close(self) -> None:
+        """Write what add() queued, then close the database."""
         self.flush()
         self.db.close()
 
     # -- recording a run --------------------------------------------------------------------
     def start_run(self, run_id: str, destination: Path, side_database: bool, profile: dict, inputs: list) -> None:
+        """Record a run's start: `run_id` (str), its `destination` folder, whether it is a `side_database`,
+        the `profile` (DeidentifyOptions.to_dict()) and the `inputs` (paths; stored only with keep_originals).
+        Sets the run the following add() calls belong to."""
         with self.transaction():
             self.db.execute("INSERT INTO runs (run_id, started, destination, side_database, linkage, profile, inputs)"
                             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -117,6 +128,7 @@ class LinkageStore:
             self.flush()
 
     def flush(self) -> None:
+        """Write every result add() queued, in one transaction."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
@@ -125,6 +137,7 @@ class LinkageStore:
                 self._record(result)
 
     def finish_run(self, totals: dict) -> None:
+        """Write the queued results and record the run's end time and `totals` (status -> count, stored as JSON)."""
         self.flush()
         with self.transaction():
             self.db.execute("UPDATE runs SET finished = ?, totals = ? WHERE run_id = ?",
@@ -222,6 +235,7 @@ class LinkageStore:
             "GROUP BY destination ORDER BY MIN(started)")]
 
     def holds_originals(self) -> bool:
+        """Whether any run recorded here kept original values (ran with linkage on)."""
         return self.db.execute("SELECT COUNT(*) FROM runs WHERE linkage = 1").fetchone()[0] > 0
 
 
