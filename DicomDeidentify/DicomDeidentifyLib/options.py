@@ -33,6 +33,9 @@ class DateMode(str, Enum):
 
 @dataclass(frozen=True)
 class MethodCode:
+    """A coded value of CID 7050 "De-identification Method" (PS3.16, coding scheme DCM): `value` is the
+    code value (e.g. '113100'), `meaning` its code meaning. markers.py writes one item per code into
+    De-identification Method Code Sequence (0012,0064), PS3.3 C.7.1.1."""
     value: str
     meaning: str
 
@@ -242,6 +245,8 @@ class DeidentifyOptions:
         return [name for name in NOT_IMPLEMENTED if getattr(self, name)]
 
     def to_dict(self) -> dict:
+        """The profile as a JSON-ready dict: every setting by field name, enums by their value, extra safe
+        private attributes as 'GGGG,creator,EE' strings (what from_dict reads back)."""
         data = asdict(self)
         data["dates"] = self.dates.value
         data["identity"] = self.identity.value
@@ -272,10 +277,13 @@ class DeidentifyOptions:
             raise ValueError(str(error)) from None
 
     def to_json(self) -> str:
+        """to_dict() as JSON text, indented, keys sorted (a stable text for saved profiles and the report)."""
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "DeidentifyOptions":
+        """A profile from JSON text (see from_dict). Raises ValueError (json.JSONDecodeError is one) when the
+        text is not JSON or a setting is unknown, of the wrong type or not allowed."""
         return cls.from_dict(json.loads(text))
 
     @classmethod
@@ -291,6 +299,8 @@ class DeidentifyOptions:
         return cls.from_json(path.read_text(encoding="utf-8"))
 
     def save(self, path) -> None:
+        """Write the profile as JSON (to_json) to `path`, replacing what is there. Raises OSError when it
+        cannot be written."""
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
 
 

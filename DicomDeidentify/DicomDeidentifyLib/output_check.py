@@ -128,10 +128,15 @@ class ProtectedValues:
         self.removed: set = set()
 
     def add(self, name: str, vr: str, value, private: bool = False) -> None:
+        """Record a value the engine removed or replaced: attribute `name`, its `vr`, the `value` as met (raw
+        bytes or decoded), `private` for a private attribute. Kept only for the kinds check_output searches
+        (SEARCHED_KINDS), sequences and elements of unknown VR; others are ignored."""
         if vr in SEARCHED_KINDS or vr == "SQ" or not vr:
             self.values.append((name, vr, value, private))
 
     def wrote(self, value) -> None:
+        """Record a value the engine wrote itself (a pseudonym, dummy, marker or fixed value; str or a list
+        of them): found in the output, it is no leak."""
         self.generated.append(value)
 
 

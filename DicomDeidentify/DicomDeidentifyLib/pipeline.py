@@ -76,6 +76,14 @@ def remove_output(path: Path, root: Path) -> None:
 
 def deidentify_file(deidentifier: Deidentifier, source: Path, output_dir: Path | None,
                     dry_run: bool = False, limits: ReadLimits | None = None) -> FileResult:
+    """One input file, read, de-identified with `deidentifier` and written under `output_dir` at
+    output_path (atomically, after check_output reads it back); returns its FileResult.
+
+    `output_dir` None, or `dry_run`, writes nothing (status DRY_RUN). An output already present for the
+    same input, profile and key is SKIPPED. `limits` (bounded_read.ReadLimits, default ReadLimits())
+    bounds what is read. Never raises for a bad file: a file that is not DICOM, not a regular file,
+    unreadable, damaged, refused by the pixel stage or failing the output check gives a SKIPPED or
+    FAILED result whose reason names the kind of problem, never a value (errors.error_kind)."""
     source = Path(source)
     try:
         # A regular file, within the limits (bounded_read); the tag order is checked in read_source's walk.

@@ -91,6 +91,8 @@ class PixelCache:
         self.misses = 0
 
     def name(self, fingerprint_text: str) -> str:
+        """The entry's file name for a cleaning's fingerprint text (fingerprint()): 64 hex digits of its
+        keyed hash, so the cache's names reveal nothing of the pixels or the terms searched."""
         return self.hasher.digest("pixel cache", fingerprint_text).hex()
 
     def _path(self, name: str) -> Path:
