@@ -50,6 +50,9 @@ SECOND_READER_CONFIDENCE, SECOND_READER_LONG = 0.6, 6
 
 @dataclass
 class MaskedRegion:
+    """A rectangle found or blanked by clean_pixels, in pixels of the frame: `x`, `y` (top left, from 0),
+    `width`, `height`; `why` it was found; the `text` read there (identity: for the key holders' report
+    only, never a log), the reader's `confidence` (0-1) and the `frame` index it was found on."""
     x: int
     y: int
     width: int
@@ -62,6 +65,10 @@ class MaskedRegion:
 
 @dataclass
 class PixelCleaning:
+    """What clean_pixels did to one data set: the regions blanked, kept (explained by the vocabulary)
+    and still unexplained after the last check (MaskedRegion lists); the frame count and the indexes
+    read; `verified` and `changed` (see the fields' comments); the second reader's name; the transfer
+    syntax the pixels now need; PNG bytes of the shown frame before and after (identity: report only)."""
     regions: list = field(default_factory=list)      # MaskedRegion blanked
     kept: list = field(default_factory=list)         # MaskedRegion explained by the vocabulary (left as they are)
     unexplained: list = field(default_factory=list)  # MaskedRegion still found by the last check

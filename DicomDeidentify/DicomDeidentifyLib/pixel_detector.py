@@ -82,11 +82,14 @@ class TextRegion:
 
 
 def detector_available() -> bool:
+    """Whether the [pixels] extra's text detector (extras.DETECTOR_MODULES) can be imported; nothing is imported."""
     from .extras import missing_detector_modules
     return not missing_detector_modules()
 
 
 def detector_version() -> str:
+    """The installed detector's versions as one line ('rapidocr-onnxruntime X, onnxruntime Y', from the
+    packages' metadata), or a line saying the version is unknown; part of the pixel cache's fingerprint."""
     from importlib.metadata import version
     try:
         return f"rapidocr-onnxruntime {version('rapidocr-onnxruntime')}, onnxruntime {version('onnxruntime')}"
@@ -222,6 +225,8 @@ def _grey_in_colour(image: np.ndarray) -> bool:
 
 
 def second_reader_name() -> str:
+    """The second reader clean_pixels' check uses: 'tesseract' when pytesseract and the tesseract program
+    are installed, else the detector run again on an enlarged, inverted image."""
     return "tesseract" if ocr_available() else "detector, enlarged and inverted"
 
 

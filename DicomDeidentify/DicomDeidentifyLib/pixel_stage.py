@@ -44,6 +44,9 @@ class Refused(Exception):
 
 @dataclass
 class PixelPlan:
+    """What PixelStage.plan took from the original header for apply: the burned-in `risk`, the `judge`
+    of identifying text (None when nothing is to be read or the [pixels] extra is missing), the region
+    rules' rectangles that apply, and whether overlays and the pixels are to be cleaned."""
     risk: BurnedInRisk
     judge: IdentifyingText | None = None
     regions: list = field(default_factory=list)
@@ -57,6 +60,10 @@ def is_image(dataset) -> bool:
 
 
 class PixelStage:
+    """The pixel step of one run, for one profile (`options`): plan() reads the original header, apply()
+    cleans, holds or refuses after de-identification (see the module docstring). `rules` are the built-in
+    region rules plus those of options.pixel_rules_file, with Clean Pixel Data on; `missing`
+    lists the [pixels] extra's modules that are not installed. Raises ValueError for a malformed rules file."""
     def __init__(self, options: DeidentifyOptions, cache=None):
         """`cache`: a pixel_cache.PixelCache, where cleanings are kept for the next run (None: not kept)."""
         self.options = options

@@ -33,6 +33,8 @@ UPSCALE_BELOW_ROWS = 512   # small images are enlarged: Tesseract misses text un
 
 @dataclass(frozen=True)
 class TextBox:
+    """One word or line Tesseract read: rectangle in frame pixels (`x`, `y` top left, `width`, `height`),
+    its `text` and Tesseract's `confidence` (0-100)."""
     x: int
     y: int
     width: int
@@ -46,6 +48,7 @@ class OcrUnavailable(Exception):
 
 
 def ocr_available() -> bool:
+    """Whether Tesseract can run: the pytesseract module is installed and the `tesseract` program is on PATH."""
     return importlib.util.find_spec("pytesseract") is not None and shutil.which("tesseract") is not None
 
 
@@ -158,10 +161,16 @@ class IdentifyingText:
 
     @classmethod
     def from_dataset(cls, dataset) -> "IdentifyingText":
+        """A judge for the identifying values of `dataset` (its original header: names, IDs, dates; see
+        text_cleaner.identifying_terms)."""
         cleaner = TextCleaner.from_dataset(dataset)
         return cls(cleaner, cleaner.terms)
 
     def identifies(self, line: str) -> bool:
+        """Whether an OCR `line` identifies someone: the TextCleaner changes it (one of the file's
+        identifying values in any spelling it knows, a date, a number of 5 or more digits), or a token
+        holds 4 or more digits, or a token is at least 80 % similar (difflib ratio) to a term of 3 or
+        more characters, or a time of day stands beside a date-like number."""
         if self.cleaner.clean(line) != line:
             return True
         for token in re.split(r"[\s,;^]+", line):

@@ -21,6 +21,9 @@ _GLUED = re.compile(r"^([-+]?\d{1,3}(?:[.,]\d{1,2})?)([A-Za-z%/²³]+)$")   # "1
 
 @dataclass(frozen=True)
 class Vocabulary:
+    """The clinical annotation vocabulary (data/pixel_vocabulary.json or a file of that shape): `words`
+    that never identify (upper case), the `number` pattern of a scale value, the characters to `strip`
+    from each token, and the `min_confidence` (0-1) a reading needs to be explained (explains)."""
     words: frozenset          # upper case
     number: re.Pattern
     strip: str
