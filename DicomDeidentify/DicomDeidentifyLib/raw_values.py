@@ -41,6 +41,8 @@ def texts(dataset, tag: int) -> list:
 
 
 def text(dataset, tag: int) -> str:
+    """The values of a string element (texts) joined with backslashes, stripped: one str, '' if absent.
+    A raw element stays raw (decoded as Latin-1 here: meant for ASCII values such as codes and UIDs)."""
     return "\\".join(texts(dataset, tag)).strip()
 
 

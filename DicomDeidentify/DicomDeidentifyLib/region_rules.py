@@ -20,11 +20,16 @@ BUILT_IN = Path(__file__).parent / "data" / "burned_in_regions.json"
 
 @dataclass(frozen=True)
 class RegionRule:
+    """One region rule from a rule file: its `name`, the `conditions` on the original header (see the
+    module docstring) and the `regions` to blank, (x, y, width, height) in pixels from the top left."""
     name: str
     conditions: dict      # keyword -> {"equals": text} or {"contains": text}
     regions: tuple        # ((x, y, width, height), ...)
 
     def applies(self, dataset) -> bool:
+        """Whether every condition holds on `dataset` (the original header): the attribute's value as text,
+        stripped, equals the condition's text exactly, or contains it in any letter case. An absent
+        attribute counts as ''."""
         for keyword, condition in self.conditions.items():
             value = str(dataset.get(keyword, "") if keyword in dataset else "").strip()
             if "equals" in condition and value != str(condition["equals"]):

@@ -37,6 +37,13 @@ PARTIAL = ".partial"          # the rows' file is named so until the report is w
 
 
 class RunReport:
+    """The key holders' report of one run, written into `folder` (created owner-only, as is its parent).
+
+    `options` is the profile applied, `inputs` the input paths (recorded only `with_originals`: linkage
+    on), `output` the destination folder as text (or None). add() takes each FileResult as it finishes
+    (its row goes to report.files.jsonl.partial; memory stays flat), write() produces report.json and
+    report.html at the end. Raises keys.UnsafeFolderError (a ValueError) if `folder` or its parent is not
+    safe for secrets, OSError when it cannot be created."""
     def __init__(self, folder: Path, options: DeidentifyOptions, inputs: list, output: str | None,
                  with_originals: bool = True):
         make_private_dir(Path(folder).parent)

@@ -143,6 +143,7 @@ class InstallPlan:
 
     @property
     def missing(self) -> list:
+        """Every missing requirement: the permissive ones, then those needing an opt-in."""
         return self.permissive + self.opt_in
 
     def __bool__(self) -> bool:
@@ -188,9 +189,11 @@ class SessionMemory:
         self.declined: set = set()
 
     def record_failure(self, requirements) -> None:
+        """Remember that installing `requirements` (packaging Requirements) failed this session."""
         self.failed |= {canonicalize_name(r.name) for r in requirements}
 
     def record_declined(self, requirements) -> None:
+        """Remember that the user declined to install `requirements` (packaging Requirements) this session."""
         self.declined |= {canonicalize_name(r.name) for r in requirements}
 
     def next_step(self, requirements, testing: bool) -> str:

@@ -33,6 +33,7 @@ class ResultSpool:
         self.already_present = 0   # skipped: an earlier run wrote the output (results.ALREADY_PRESENT)
 
     def append(self, result) -> None:
+        """Add one FileResult at the end (pickled to the spool's temporary file) and update the counts."""
         pickle.dump(result, self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self._length += 1
         self.statuses[result.status] += 1
@@ -63,6 +64,7 @@ class ResultSpool:
         return list(self) + list(other)
 
     def close(self) -> None:
+        """Close (and so delete) the spool's temporary file; the results can no longer be read."""
         self._file.close()
 
 

@@ -33,11 +33,16 @@ class Change:
     new: str
 
     def to_dict(self) -> dict:
+        """The change as a dict of its fields (the original value included: key holders' reports only)."""
         return asdict(self)
 
 
 @dataclass
 class FileResult:
+    """What happened to one input file: its `source` path, `status` (WRITTEN, SKIPPED, FAILED, DRY_RUN),
+    the `reason` in words (no value of the file), the `output` path, and the lists and tags described
+    beside each field. `changes`, `uid_map`, `patient` and `pixel` may hold original values: they go to
+    the linkage store and the key holders' report only."""
     source: str
     status: str = ""
     reason: str = ""
@@ -58,12 +63,14 @@ class FileResult:
 
 @dataclass
 class RunSummary:
+    """The results of one run, in the order recorded, and whether it was `cancelled`."""
     # FileResult, in the order recorded: a list, or a result_spool.ResultSpool (on disk; a run of
     # runs.deidentify_folder), which keeps the counts too, so that memory stays flat
     results: list = field(default_factory=list)
     cancelled: bool = False
 
     def count(self, status: str) -> int:
+        """The number of results with `status` (WRITTEN, SKIPPED, FAILED or DRY_RUN)."""
         statuses = getattr(self.results, "statuses", None)
         if statuses is not None:
             return statuses[status]
@@ -71,9 +78,13 @@ class RunSummary:
 
     @property
     def failed(self) -> int:
+        """The number of results that FAILED."""
         return self.count(FAILED)
 
     def totals(self) -> dict:
+        """Counts for reports and the linkage store: {'written', 'skipped', 'failed', 'dry-run': files
+        of that status, 'files': all results, 'already_present': skipped because an earlier run wrote the
+        output, 'review_items': review items over all files}."""
         totals = {s: self.count(s) for s in (WRITTEN, SKIPPED, FAILED, DRY_RUN)}
         totals["files"] = len(self.results)
         # of the skipped, those an earlier run wrote (pipeline: nothing written or counted now)
