@@ -41,9 +41,12 @@ class ReviewDecision:
             raise ValueError(f"review decision must be keep, remove or edit, not {self.decision!r}")
 
     def covers(self, attribute: str, value: str) -> bool:
+        """Whether this decision settles the kept value `value` at the grouped path `attribute` (same path,
+        and the decision's value is that value or ANY_VALUE)."""
         return self.attribute == attribute and self.value in (ANY_VALUE, value)
 
     def to_dict(self) -> dict:
+        """The decision as a dict of its fields, as profiles save it (DeidentifyOptions.review_decisions)."""
         return asdict(self)
 
 
@@ -65,6 +68,8 @@ def grouped(path: str) -> str:
 
 
 def needs_decision(item) -> bool:
+    """Whether a review item (results.ReviewItem or alike) left its value in the output
+    (`kept_in_output`), so that a person must decide about it; False for an object without that field."""
     return bool(getattr(item, "kept_in_output", False))
 
 
@@ -175,4 +180,7 @@ def _split(path: str) -> list:
 
 
 def decisions_from_profile(entries) -> list:
+    """ReviewDecision objects from a profile's saved decisions (dicts of ReviewDecision's fields, or
+    ReviewDecisions); None or () gives []. Raises ValueError for an unknown decision, TypeError for a
+    dict with other fields."""
     return [ReviewDecision(**entry) if isinstance(entry, dict) else entry for entry in entries or ()]

@@ -41,6 +41,9 @@ KEY_APART = ("it holds the key's secrets (what undoes the de-identification); ke
 
 @dataclass
 class RunResult:
+    """What deidentify_folder returns: the run's `summary` (results.RunSummary), its `run_id`, the paths of
+    report.json and report.html, the key file used and whether it was created now (`key_created`), the
+    linkage store's path (None for a dry run, which records nothing) and the files `held` back from a side database."""
     summary: RunSummary
     run_id: str
     report_json: Path

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 
 class SettingsSnapshot:
+    """A snapshot of some keys of a QSettings-like object (`settings`), taken at construction, that
+    restore() puts back: values of keys that existed, absence of keys that did not."""
     def __init__(self, settings, groups=(), keys=()):
         """Remember every key under `groups` ("DicomDeidentify" covers "DicomDeidentify/...") and the
         named `keys` (None entries ignored), present or not."""
@@ -23,6 +25,8 @@ class SettingsSnapshot:
         return [key for key in self.settings.allKeys() if key.startswith(self.prefixes)]
 
     def restore(self) -> None:
+        """Put the snapshotted keys back as they were: values rewritten, keys that did not exist removed
+        (also keys added since under a snapshotted group), then sync()."""
         for key in self._keysUnderGroups():
             if key not in self.saved:
                 self.settings.remove(key)

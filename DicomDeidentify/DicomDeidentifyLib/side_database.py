@@ -71,4 +71,5 @@ def mark_side_database(folder: Path, main_database=None) -> None:
 
 
 def is_side_database(folder: Path) -> bool:
+    """Whether `folder` holds this tool's side database marker (SIDE_DATABASE_MARKER); no other check."""
     return (Path(folder) / SIDE_DATABASE_MARKER).exists()

@@ -124,6 +124,8 @@ class Rules:
 
 @dataclass(frozen=True)
 class Hit:
+    """Where an identifying value's spelling was found in a text: `start` and `end` (character offsets,
+    end exclusive), the identifying `value` as given, and its `kind` ('name', 'date', 'id' or 'text')."""
     start: int
     end: int
     value: str          # the identifying value (as given) whose spelling stands there

@@ -24,6 +24,9 @@ OUT_OF_ORDER_ALLOWED = 8   # per data set: real files sometimes have a tag or tw
 
 
 class StructureError(Exception):
+    """A declared length or structure of the file cannot be right (truncated, overlapping, an element
+    past the end); the message names where (a byte position, an element's tag) and what is wrong,
+    never a value."""
     pass
 
 

@@ -95,6 +95,8 @@ class TextCleaner:
 
     @classmethod
     def from_dataset(cls, dataset) -> "TextCleaner":
+        """A cleaner for one data set's identifying values (identifying_terms) and person names (NAME_KEYWORDS),
+        read from `dataset` as it is (give it the original header)."""
         return cls(identifying_terms(dataset), _values_of(dataset, NAME_KEYWORDS))
 
     def clean(self, text: str) -> str:

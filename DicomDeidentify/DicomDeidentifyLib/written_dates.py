@@ -115,6 +115,8 @@ class Reading:
 
 @dataclass(frozen=True)
 class WrittenDate:
+    """A written date found in a text: `start` and `end` (character offsets, end exclusive) and its
+    possible `readings` (Reading: year, month, day), at least one a day of the calendar."""
     start: int
     end: int
     readings: tuple   # of Reading
