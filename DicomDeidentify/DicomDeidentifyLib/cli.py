@@ -116,6 +116,8 @@ def _add_debug(parser: argparse.ArgumentParser, default) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of dicom-deidentify and its subcommands (command_line.OneLineParser: a usage
+    error is one line, exit 2). The profile flags come from options.OPTIONS (add_common_options)."""
     parser = OneLineParser(prog="dicom-deidentify", description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_VersionAction,
@@ -196,6 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options every de-identifying subcommand shares to `parser`: each profile setting's flag as
+    its OptionInfo declares it (grouped as PS3.15 Table E.1-1 options or identity), --profile, and the
+    run's options: --key-file, --create-key, --report-dir, --jobs, --dry-run, --max-file-size and
+    --max-inflated-size (MB), --quiet, --verbose."""
     groups = {"profile": parser.add_argument_group("PS3.15 Table E.1-1 options (default: the basic profile alone)"),
               "identity": parser.add_argument_group("patient identity and private tags")}
     for name, info in OPTIONS.items():   # each flag as its setting declares it (options.OptionInfo)
@@ -321,6 +327,11 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
                   create_key: bool, report_dir: Path | None, jobs: int, dry_run: bool, quiet: bool,
                   side_database: bool = False, linkage: bool = True, limits: ReadLimits | None = None,
                   verbose: bool = False, cluster=None) -> int:
+    """Run `anonymize` (and the demo) through runs.deidentify_folder and print its notes, summary and
+    where the report and linkage store are; returns the exit status: 0 all done, 1 some file failed,
+    130 cancelled with Ctrl-C. Raises UserError (one line, exit 2) for a key, path or profile problem
+    the library names (KeyFileError, FileNotFoundError, ValueError). Files are named by their number in
+    the run; input paths and reasons only with `verbose` (they may name the patient)."""
     from .runs import deidentify_folder   # the engine and pydicom: once a run starts, before its clock
     for name in options.requested_but_not_implemented():
         print(f"warning: {OPTIONS[name].flag} is not implemented yet: the option is not claimed in the output",
@@ -494,6 +505,10 @@ def _pixel_demo_files() -> list:
 
 
 def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
+    """`demo`: copy pydicom's own test files (never downloaded; with `clean_pixel_data`, images with
+    burned-in text too) into <workdir>/originals and de-identify them into <workdir>/deidentified with a
+    new key in <workdir>/secrets. Returns 0 (the demo's refused files are expected) or 130.
+    Raises UserError when the [pixels] extra is missing for `clean_pixel_data` or a demo folder is a file."""
     if clean_pixel_data:   # before any download or file: the extra, and its text detector
         missing = missing_pixel_modules() or missing_detector_modules()
         if missing:
@@ -637,6 +652,10 @@ def run_lookup(args) -> int:
 
 
 def run_export_mapping(args) -> int:
+    """`export-mapping`: write uid_mapping.csv and patid_mapping.csv (id_old, id_new; originals, key
+    holders only) for the destination --into into the folder --output, made owner-only. Returns 0.
+    Raises ValueError when the folder lies inside a destination or the store holds no original values
+    for --into (unknown destination, or linkage was off)."""
     destination, output = args.into.resolve(), args.output.resolve()
     # the mapping holds original identities: never inside --into nor any other destination (page_places)
     _refuse_shared(output, "the mapping folder", args.key_file, [destination],
@@ -654,6 +673,8 @@ def run_export_mapping(args) -> int:
 
 
 def write_csv(path: Path, header: list, rows: list) -> None:
+    """Write `header` and `rows` (lists of values) to the CSV file `path`, owner-only (0600) and atomically
+    (a temporary file beside it, then a rename). Raises OSError when it cannot be written."""
     import csv
     temporary = path.with_name(f".{path.name}.partial")
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -665,6 +686,11 @@ def write_csv(path: Path, header: list, rows: list) -> None:
 
 
 def run_compare(args) -> int:
+    """`compare ORIGINAL DEIDENTIFIED`: pair the two files, or the folders' files (by the linkage store's
+    record, else by mapped SOP Instance UID), print each pair's differences (compare.render_text) and,
+    with --html, write the side-by-side page with images (owner-only, never inside a destination).
+    Returns 0, or 1 when no pair was found or could be read. Raises UserError for a missing path, Jinja2
+    missing for --html, a page placed where it may not go, or a given file that is not DICOM."""
     from . import compare
     for path in (args.original, args.deidentified):
         if not path.exists():
@@ -785,6 +811,10 @@ def run_held(args) -> int:
 
 
 def run_key(args) -> int:
+    """`key export FILE` writes the key to a new owner-only file; `key import FILE` installs a key where
+    none is (atomically, never over another key). Returns 0. Raises UserError or ValueError (one line,
+    exit 2) when the key is missing, FILE exists (export) or is missing (import), the place lies inside a
+    destination, or another key is already there; KeyFileError for a file that is not a usable key."""
     from .runs import KEY_APART
     key_path = Path(args.key_file) if args.key_file else default_key_file()
     # a key written into what is shared (a destination of any key, a copy of one) undoes its de-identification

@@ -366,6 +366,8 @@ class DaskCluster:
         self.close()
 
     def close(self) -> None:
+        """Close the dask client and, for local workers, the LocalCluster; errors while closing a lost
+        connection are logged at debug level and ignored. Safe to call twice."""
         for part in (self.client, self.cluster):
             if part is not None:
                 try:
@@ -379,6 +381,7 @@ class DaskCluster:
         return set(self.client.run(os.getpid, on_error="ignore").items())
 
     def threads(self) -> int:
+        """The number of worker threads the cluster offers (dask distributed Client.nthreads(), summed), at least 1."""
         return max(1, sum(self.client.nthreads().values()))
 
     def check(self, inputs: list, output: Path | None) -> None:
