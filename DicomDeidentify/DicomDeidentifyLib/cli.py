@@ -654,8 +654,9 @@ def run_lookup(args) -> int:
 def run_export_mapping(args) -> int:
     """`export-mapping`: write uid_mapping.csv and patid_mapping.csv (id_old, id_new; originals, key
     holders only) for the destination --into into the folder --output, made owner-only. Returns 0.
-    Raises ValueError when the folder lies inside a destination or the store holds no original values
-    for --into (unknown destination, or linkage was off)."""
+    Raises UserError when the key or its linkage store is missing, ValueError when the folder lies
+    inside a destination or the store holds no original values for --into (unknown destination, or
+    linkage was off)."""
     destination, output = args.into.resolve(), args.output.resolve()
     # the mapping holds original identities: never inside --into nor any other destination (page_places)
     _refuse_shared(output, "the mapping folder", args.key_file, [destination],
@@ -690,7 +691,8 @@ def run_compare(args) -> int:
     record, else by mapped SOP Instance UID), print each pair's differences (compare.render_text) and,
     with --html, write the side-by-side page with images (owner-only, never inside a destination).
     Returns 0, or 1 when no pair was found or could be read. Raises UserError for a missing path, Jinja2
-    missing for --html, a page placed where it may not go, or a given file that is not DICOM."""
+    missing for --html, a missing --key-file or a given file that is not DICOM; ValueError for a page
+    placed inside a destination; KeyFileError for a key that cannot be used."""
     from . import compare
     for path in (args.original, args.deidentified):
         if not path.exists():

@@ -116,7 +116,8 @@ class Reading:
 @dataclass(frozen=True)
 class WrittenDate:
     """A written date found in a text: `start` and `end` (character offsets, end exclusive) and its
-    possible `readings` (Reading: year, month, day), at least one a day of the calendar."""
+    possible `readings` (Reading: year or two-digit year, month, day or None), each a valid date
+    (months 1 to 12, days that exist)."""
     start: int
     end: int
     readings: tuple   # of Reading
