@@ -23,9 +23,10 @@ MAX_SHOWN = 120
 
 @dataclass
 class Difference:
-    """One attribute of a compared pair: `path` (flatten's attribute path, e.g. 'OtherPatientIDsSequence[0].PatientID'),
-    `status` (REMOVED, REPLACED, KEPT or ADDED) and the `original` and `new` values as shown (str, at most
-    MAX_SHOWN characters; '' on the side where the attribute is absent)."""
+    """One attribute of a compared pair: `path` (flatten's attribute path, e.g.
+    'OtherPatientIDsSequence[0].PatientID'), `status` (REMOVED, REPLACED, KEPT or ADDED) and the
+    `original` and `new` values as shown (str, at most MAX_SHOWN characters, then '...'; '' on the
+    side where the attribute is absent)."""
     path: str
     status: str
     original: str

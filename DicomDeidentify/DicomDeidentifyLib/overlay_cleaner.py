@@ -22,7 +22,8 @@ OVERLAY_GROUPS = range(0x6000, 0x6020, 2)
 
 
 def overlay_groups(dataset) -> list:
-    """The overlay groups (0x6000 to 0x601E, even; PS3.3 C.9.2) of `dataset` that hold Overlay Data (60xx,3000), in order."""
+    """The overlay groups (ints 0x6000 to 0x601E, even; PS3.3 C.9.2) of `dataset` that hold Overlay
+    Data (60xx,3000), in ascending order."""
     return [group for group in OVERLAY_GROUPS if (group << 16 | 0x3000) in dataset]
 
 
