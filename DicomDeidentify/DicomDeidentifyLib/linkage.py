@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .keys import make_private_dir
 from .results import FileResult
 
 LINKAGE_FILE_NAME = "linkage.sqlite"
@@ -53,13 +54,15 @@ def linkage_path(key_file: Path) -> Path:
 
 class LinkageStore:
     """The SQLite linkage store at `path` (sqlite3, WAL journal, SCHEMA), opened or created owner-only
-    (0600; its folder is created if missing). With `keep_originals` False, no original value is written:
-    files get no source path and only the kind of their reason, patients and UIDs no originals.
-    Raises sqlite3.Error when the database cannot be opened or is locked past BUSY_TIMEOUT_MS (120 s)."""
+    (0600; what is missing of its folder is created 0700, keys.make_private_dir). With `keep_originals`
+    False, no original value is written: files get no source path and only the kind of their reason,
+    patients and UIDs no originals. Raises keys.UnsafeFolderError when the folder exists and others can
+    write to it, sqlite3.Error when the database cannot be opened or is locked past BUSY_TIMEOUT_MS
+    (120 s)."""
     def __init__(self, path: Path, keep_originals: bool = True):
         self.path = Path(path)
         self.keep_originals = keep_originals
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)   # what is missing of it: 0700, as the key's folder
         created = not self.path.exists()
         previous = os.umask(0o077)   # the database and its -wal and -shm files: owner-only
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from pathlib import Path
 from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
@@ -299,9 +300,17 @@ class DeidentifyOptions:
         return cls.from_json(path.read_text(encoding="utf-8"))
 
     def save(self, path) -> None:
-        """Write the profile as JSON (to_json) to `path`, replacing what is there. Raises OSError when it
-        cannot be written."""
-        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+        """Write the profile as JSON (to_json) to `path`, replacing what is there atomically: a temporary
+        file beside it, then renamed, so an interrupted save leaves the earlier profile whole. Raises
+        OSError when it cannot be written (the temporary file is removed)."""
+        path = Path(path)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        try:
+            temporary.write_text(self.to_json() + "\n", encoding="utf-8")
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
 
 
 
