@@ -504,57 +504,75 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
 
 
 def _copy_compressed(name: str, head: bytes, source, target, plan: _Plan, result: SceneResult) -> None:
-    """A gzip or NIfTI file (compressed_files): a NIfTI header's text fields scrubbed, a compressed
+    """A gzip or NIfTI file (compressed_files): a NIfTI header's char fields scrubbed, a compressed
     text file scrubbed and compressed again, any other compressed data searched; what cannot be
-    rewritten but holds a spelling is refused. Unchanged files are copied byte for byte."""
-    where = f"({plan.path_matcher.redact(file_suffixes(name)) or 'no suffix'})"   # never the name itself
-    if not compressed_files.is_gzip(head):   # an uncompressed .nii: the header is rewritten in place
-        first = compressed_files.read_nifti_start(head, source)
-        _refuse_extensions(first, plan, where)
-        if compressed_files.cleaned_nifti_header(first, plan.matcher.redact):
-            result.scrubbed_files.append(name)
-        target.write(first)
-        shutil.copyfileobj(source, target, 1 << 20)
-        return
+    rewritten but holds a spelling is refused. A gzip file whose header carries text (FNAME,
+    FCOMMENT, FEXTRA) is compressed again without it; other unchanged files are copied byte for byte."""
+    where = getattr(source, "what", None) or f"a file ({plan.path_matcher.redact(file_suffixes(name)) or 'no suffix'})"
     try:
-        raw, plain = compressed_files.decompressed(head, source)
-    except compressed_files.CompressedError as error:
-        raise SceneError(f"{error}: refused") from None
-    with raw, plain:
-        inner = plain.read(SNIFF_BYTES)
-        inner_name = name[:-3] if name.lower().endswith(".gz") else name
-        new = None
-        if compressed_files.nifti_kind(inner):
-            first = compressed_files.read_nifti_start(inner, plain)
+        if not compressed_files.is_gzip(head):   # an uncompressed .nii: the header is rewritten in place
+            first = compressed_files.read_nifti_start(head, source)
             _refuse_extensions(first, plan, where)
             if compressed_files.cleaned_nifti_header(first, plan.matcher.redact):
-                new = bytes(first)
-        elif is_text(inner_name, inner):
-            data = inner + plain.read(MAX_TEXT_BYTES + 1 - len(inner))
-            if len(data) > MAX_TEXT_BYTES:
-                raise SceneError(f"compressed text {where} is larger than the scrubber reads: refused")
-            text, encoding = decoded(data)
-            redacted = _redacted_text(inner_name, text, plan.matcher)
-            if redacted != text:
-                new = encoded(redacted, encoding)
-        else:
-            literals = plan.matcher.literal_forms()
-            chunk, tail = inner, b""
-            overlap = max((len(literal) for literal in literals), default=1) - 1
-            while chunk:
-                window = tail + chunk.lower()
-                if any(literal in window for literal in literals):
-                    raise SceneError(f"compressed data {where} holds an identifying value the scrubber cannot "
-                                     "rewrite: refused")
-                tail = window[-overlap:] if overlap else b""
-                chunk = plain.read(1 << 20)
-        if new is None:
-            shutil.copyfileobj(raw, target, 1 << 20)
+                result.scrubbed_files.append(name)
+            target.write(first)
+            shutil.copyfileobj(source, target, 1 << 20)
             return
-        result.scrubbed_files.append(name)
-        with gzip.GzipFile(filename="", fileobj=target, mode="wb", mtime=0) as writer:
+        raw, size = compressed_files.staged_gzip(head, source)
+        with raw:
+            _copy_gzip(name, raw, size, target, plan, result, where)
+    except compressed_files.CompressedError as error:
+        raise SceneError(f"{where} cannot be scrubbed: {error}") from None
+
+
+def _copy_gzip(name: str, raw, size: int, target, plan: _Plan, result: SceneResult, where: str) -> None:
+    """A staged gzip file: its decompressed content read as a stream (never written to disk), decided
+    on, then either the raw bytes copied or the content compressed again from a second pass."""
+    plain = compressed_files.opened_gzip(raw, size)
+    inner = plain.read(SNIFF_BYTES)
+    inner_name = name[:-3] if name.lower().endswith(".gz") else name
+    new, skip = None, 0   # the new start of the content, and how many bytes of the old it replaces
+    if compressed_files.nifti_kind(inner):
+        first = compressed_files.read_nifti_start(inner, plain)
+        _refuse_extensions(first, plan, where)
+        skip = len(first)
+        if compressed_files.cleaned_nifti_header(first, plan.matcher.redact):
+            new = bytes(first)
+        plain.drain()   # every CRC checked, every member's header seen
+    elif is_text(inner_name, inner):
+        data = inner + plain.read(MAX_TEXT_BYTES + 1 - len(inner))
+        if len(data) > MAX_TEXT_BYTES:
+            raise SceneError(f"compressed text in {where} is larger than the scrubber reads: refused")
+        text, encoding = decoded(data)
+        redacted = _redacted_text(inner_name, text, plan.matcher)
+        skip = len(data)
+        if redacted != text:
+            new = encoded(redacted, encoding)
+        plain.drain()
+    else:
+        literals = plan.matcher.literal_forms()
+        chunk, tail = inner, b""
+        overlap = max((len(literal) for literal in literals), default=1) - 1
+        while chunk:
+            window = tail + chunk.lower()
+            if any(literal in window for literal in literals):
+                raise SceneError(f"compressed data in {where} holds an identifying value the scrubber cannot "
+                                 "rewrite: refused")
+            tail = window[-overlap:] if overlap else b""
+            chunk = plain.read(1 << 20)
+    if new is None and not plain.has_header_text:
+        raw.seek(0)
+        shutil.copyfileobj(raw, target, 1 << 20)
+        return
+    result.scrubbed_files.append(name)
+    again = compressed_files.opened_gzip(raw, size)   # a second pass: nothing decompressed is kept
+    if new is not None:
+        again.read(skip)
+    # gzip's header written without FNAME (filename=""), FCOMMENT or FEXTRA, and with no time
+    with gzip.GzipFile(filename="", fileobj=target, mode="wb", mtime=0) as writer:
+        if new is not None:
             writer.write(new)
-            shutil.copyfileobj(plain, writer, 1 << 20)   # a NIfTI's image data after its header
+        shutil.copyfileobj(again, writer, 1 << 20)
 
 
 def _refuse_extensions(first: bytes, plan: _Plan, where: str) -> None:

@@ -192,29 +192,40 @@ def _find_in_bytes(name: str, scene, matcher: IdentityMatcher, literals: dict) -
 
 
 def _in_compressed(name: str, head: bytes, stream, matcher: IdentityMatcher, literals: dict) -> list:
-    """[Finding] in a gzip file's decompressed content (a NIfTI header's text fields and extensions,
-    text, or data searched for the long spellings; offsets are in the decompressed content) or in an
-    uncompressed NIfTI's header. SceneError for a damaged stream: what is not read is never clean."""
-    if not compressed_files.is_gzip(head):
-        first = compressed_files.read_nifti_start(head, stream)
-        found = _in_text(name, compressed_files.nifti_text(bytes(first)).encode("utf-8"), matcher, 0)
-        return found + _in_binary(name, bytes(first), stream, literals, 0)
+    """[Finding] in a gzip file's decompressed content (a NIfTI header's char fields and extensions,
+    text, or data searched for the long spellings; offsets are in the decompressed content), in its
+    gzip header's text fields (FNAME, FCOMMENT, FEXTRA, at byte 0), or in an uncompressed NIfTI's
+    header. SceneError for a damaged stream: what is not read is never clean."""
+    what = getattr(stream, "what", None) or "a file of the scene"
     try:
-        raw, plain = compressed_files.decompressed(head, stream)
-    except compressed_files.CompressedError as error:
-        raise SceneError(f"{error}: cannot be checked") from None
-    with raw, plain:
-        inner = plain.read(SNIFF_BYTES)
-        inner_name = name[:-3] if name.lower().endswith(".gz") else name
-        if compressed_files.nifti_kind(inner):
-            first = compressed_files.read_nifti_start(inner, plain)
+        if not compressed_files.is_gzip(head):
+            first = compressed_files.read_nifti_start(head, stream)
             found = _in_text(name, compressed_files.nifti_text(bytes(first)).encode("utf-8"), matcher, 0)
-            return found + _in_binary(name, bytes(first), plain, literals, 0)
-        if is_text(inner_name, inner):
-            data = inner + plain.read(MAX_TEXT_BYTES)
-            if len(data) <= MAX_TEXT_BYTES:
-                return _in_text(name, data, matcher, 0, any_encoding=True)
-        return _in_binary(name, inner, plain, literals, 0)
+            return found + _in_binary(name, bytes(first), stream, literals, 0)
+        raw, size = compressed_files.staged_gzip(head, stream)
+        with raw:
+            plain = compressed_files.opened_gzip(raw, size)
+            found = _in_gzip_content(name, plain, matcher, literals)
+            plain.drain()   # the headers of later members too
+            header = compressed_files.header_text(plain)
+            return found + [Finding(name, hit.value, 0) for hit in matcher.hits(header)]
+    except compressed_files.CompressedError as error:
+        raise SceneError(f"{what} cannot be checked: {error}") from None
+
+
+def _in_gzip_content(name: str, plain, matcher: IdentityMatcher, literals: dict) -> list:
+    inner = plain.read(SNIFF_BYTES)
+    inner_name = name[:-3] if name.lower().endswith(".gz") else name
+    if compressed_files.nifti_kind(inner):
+        first = compressed_files.read_nifti_start(inner, plain)
+        found = _in_text(name, compressed_files.nifti_text(bytes(first)).encode("utf-8"), matcher, 0)
+        return found + _in_binary(name, bytes(first), plain, literals, 0)
+    if is_text(inner_name, inner):
+        data = inner + plain.read(MAX_TEXT_BYTES)
+        if len(data) <= MAX_TEXT_BYTES:
+            return _in_text(name, data, matcher, 0, any_encoding=True)
+        return _in_binary(name, data, plain, literals, 0)
+    return _in_binary(name, inner, plain, literals, 0)
 
 
 def _decodes(data: bytes) -> bool:

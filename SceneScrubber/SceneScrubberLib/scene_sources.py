@@ -75,6 +75,11 @@ class _GuardedStream:
     def __init__(self, stream, what: str):
         self._stream, self._what = stream, what
 
+    @property
+    def what(self) -> str:
+        """The file in neutral words, for messages: 'file 3 (.nii.gz) of the scene'."""
+        return self._what
+
     def read(self, size: int = -1) -> bytes:
         try:
             return self._stream.read(size)
