@@ -40,7 +40,7 @@ from .text_encodings import SNIFF_BYTES, decoded, encoded, is_text
 from .identity_matcher import REPLACEMENT
 from .structure_values import is_json, is_slicer_header_key, json_text_hits, nrrd_structure_line
 from .temporary_outputs import fresh_file, fresh_folder
-from . import compressed_files, vtk_legacy_files, vtk_xml_files
+from . import compressed_files, vtk_legacy_files, vtk_references, vtk_xml_files
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
 # Sequence files store each frame's node attributes as "axis 3 item 0025 <attribute>:=<value>"
@@ -301,27 +301,42 @@ def _plan_vtk_files(scene: SceneSource, plan: _Plan, work: Path) -> None:
         staged[name] = path
         return path
 
+    def stage_pieces(name: str, path: Path, what: str, chain: tuple) -> list:
+        """Every piece `name` (staged at `path`) names, checked by content at every level
+        (vtk_references: relative, inside its folder, in the scene, no cycle) and staged beside it."""
+        found = []
+        for reference in vtk_references.references(vtk_references.read_regular(path), what):
+            relative = vtk_references.inside(reference, what)
+            piece = _join(posixpath.dirname(name), relative)
+            if piece not in members:
+                raise SceneError(f"a piece that {what} names is not in the scene: refused")
+            if piece in chain + (name,):
+                raise SceneError(f"{what} names itself as a piece, directly or through another file (a cycle): "
+                                 "refused (damaged file)")
+            if len(chain) > vtk_references.MAX_LEVELS:
+                raise SceneError(f"{what} nests VTK composite files too deep: refused")
+            staged_piece = stage(piece, path.parent / relative)
+            found.append(piece)
+            found += stage_pieces(piece, staged_piece, what, chain + (name,))
+        return found
+
     groups = []
     for index, name in enumerate(names):
         folder = work / f"in{index}"
         top = stage(name, folder / "file" / posixpath.basename(name))
-        if vtk_xml_files.file_type(top) != vtk_xml_files.MULTIBLOCK:
+        if not vtk_references.names_files(vtk_references.read_regular(top, vtk_references.HEAD_BYTES)):
             continue
-        pieces = []
-        for reference in vtk_xml_files.piece_references(top):
-            relative = posixpath.normpath(reference.replace("\\", "/"))
-            if posixpath.isabs(relative) or relative.split("/")[0] == "..":
-                raise SceneError(f"a piece of VTK multiblock file {scene._position(name)} lies outside its folder: "
-                                 "refused")
-            piece = _join(posixpath.dirname(name), relative)
-            if piece not in members:
-                raise SceneError(f"a piece of VTK multiblock file {scene._position(name)} is not in the scene: refused")
-            stage(piece, folder / "file" / relative)
-            pieces.append(piece)
-        claimed.update(pieces)
+        what = f"VTK multiblock file {scene._position(name)} of the scene"
+        every = stage_pieces(name, top, what, ())
+        pieces = [_join(posixpath.dirname(name), vtk_references.inside(reference, what))
+                  for reference in vtk_references.references(vtk_references.read_regular(top), what)]
+        if len(every) != len(pieces):
+            raise SceneError(f"{what} has pieces that are composite files themselves, which Slicer never writes "
+                             "and the scrubber does not rewrite: refused")
+        claimed.update(every)
         groups.append((index, name, top, pieces))
     for index, name, top, pieces in groups:
-        data = vtk_xml_files.read(top)
+        data = vtk_xml_files.read(top, f"file {scene._position(name)} of the scene")
         changed = vtk_xml_files.redact(data, plan.matcher.redact)
         target = plan.target(name)
         if not (changed or target != name or any(plan.target(piece) != piece for piece in pieces)):
@@ -339,7 +354,7 @@ def _plan_vtk_files(scene: SceneSource, plan: _Plan, work: Path) -> None:
     for index, name in enumerate(names):
         if name in claimed or any(name == group[1] for group in groups):
             continue
-        data = vtk_xml_files.read(staged[name])
+        data = vtk_xml_files.read(staged[name], f"file {scene._position(name)} of the scene")
         if vtk_xml_files.redact(data, plan.matcher.redact):
             written = work / f"out{index}" / posixpath.basename(plan.target(name))
             written.parent.mkdir(parents=True)
@@ -359,7 +374,7 @@ def _plan_vtk_legacy_files(scene: SceneSource, plan: _Plan, work: Path) -> None:
         staged.parent.mkdir(parents=True)
         with scene.open(name) as reader, open(staged, "wb") as writer:
             shutil.copyfileobj(reader, writer, 1 << 20)
-        data, reader = vtk_legacy_files.read(staged)
+        data, reader = vtk_legacy_files.read(staged, f"file {scene._position(name)} of the scene")
         changed, header = vtk_legacy_files.redact(data, reader, plan.matcher.redact)
         if changed:
             written = staged.with_name("out.vtk")

@@ -3,8 +3,9 @@
   scene-scrubber scrub INPUT(.mrml | .mrb | scene folder) --output OUT [--term TEXT ...] [--allow-folder DIR ...]
   scene-scrubber check INPUT [--term TEXT ...] [--allow-folder DIR ...]
 
-scrub writes a scrubbed copy, then checks it; check scans every file of a scene
-for the identifying values its own hierarchy holds and for the given terms.
+scrub writes a scrubbed copy, then checks it (an output the check finds identifying values in
+is removed again, exit 1); check scans every file of a scene for the identifying values its own
+hierarchy holds and for the given terms.
 Only the scene's own files are read: data a storage node references outside the
 scene's folder is refused unless --allow-folder names a folder that holds it.
 Exit status: 0 clean, 1 identifying values found, 2 a usage problem or the input could not
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 from .bundles import scrub_scene
+from .failed_outputs import remove_failed_output
 from DicomDeidentifyLib.command_line import OneLineParser, positive_int
 from DicomDeidentifyLib.spellings import key_of, long_enough
 
@@ -75,7 +77,13 @@ def main(argv=None) -> int:
                       "absolute path moved into Data/ (references made relative)")
             for missing in result.missing_files:
                 _print(known, f"warning: the scene references {missing}, which is not in the input")
-            return _report(check_scene(result.output, known, policy=policy), result.output, known)
+            findings = check_scene(result.output, known, policy=policy)
+            status = _report(findings, result.output, known)
+            if findings:   # never left where a later check, knowing less, would call it clean
+                remove_failed_output(result.output, findings)
+                _print(known, "scrub: identifying values remain in the output, which was removed (use --term, or "
+                              "report the file kind above)")
+            return status
         values, ids = identifying_terms(args.input, policy, args.allow_folder, with_identifiers=True)
         known = matcher_for(values, set(args.term) | ids)
         return _report(check_scene(args.input, known, args.allow_folder, policy), args.input, known)

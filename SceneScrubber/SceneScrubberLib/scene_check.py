@@ -28,7 +28,7 @@ from .policy import ScrubPolicy
 from .scene_sources import open_scene
 from .structure_values import is_json, is_slicer_header_key, json_text_hits, nrrd_structure_line, text_hits
 from .text_encodings import decoded, is_text
-from . import compressed_files, vtk_legacy_files, vtk_xml_files
+from . import compressed_files, vtk_legacy_files, vtk_references, vtk_xml_files
 from .mrml_scrubber import SceneError
 
 CHUNK_BYTES = 4 << 20
@@ -148,7 +148,7 @@ def _find_in(name: str, scene, matcher: IdentityMatcher, literals: dict) -> list
     found = _in_vtk_strings(name, scene, matcher) if vtk_xml_files.is_vtk_xml(name) else []
     if vtk_legacy_files.is_vtk_legacy(name) and matcher:   # array names ('John%20Doe'), header, strings
         with _Staged(scene, name, "file.vtk") as staged:
-            data, reader = vtk_legacy_files.read(staged.path)
+            data, reader = vtk_legacy_files.read(staged.path, f"file {scene._position(name)} of the scene")
             texts = vtk_legacy_files.strings(data, reader)
         found += [Finding(name, hit.value, 0) for text in dict.fromkeys(texts) for hit in matcher.hits(text)]
     return _once(found + _find_in_bytes(name, scene, matcher, literals))
@@ -162,9 +162,11 @@ def _in_vtk_strings(name: str, scene, matcher: IdentityMatcher) -> list:
     if not matcher:
         return []
     with _Staged(scene, name, "file.vtp") as staged:
-        if vtk_xml_files.file_type(staged.path) == vtk_xml_files.MULTIBLOCK:
+        # by content (vtk_references): a composite file is never read by VTK here (its pieces,
+        # unstaged, are files of the scene read one by one)
+        if vtk_references.names_files(vtk_references.read_regular(staged.path, vtk_references.HEAD_BYTES)):
             return []
-        strings = vtk_xml_files.strings(vtk_xml_files.read(staged.path))
+        strings = vtk_xml_files.strings(vtk_xml_files.read(staged.path, f"file {scene._position(name)} of the scene"))
     return [Finding(name, hit.value, 0) for text in dict.fromkeys(strings) for hit in matcher.hits(text)]
 
 

@@ -184,3 +184,143 @@ def test_L6_nifti_text_is_read_as_utf8_in_scrub_and_check(tmp_path):
     assert "Müller".encode() not in header and b"follow-up" in header
     assert compressed_files.field_text(header[148:228]) == ("T1 of *, follow-up", "utf-8")
     reopened_volume(tmp_path / "out" / "scene.mrml")
+
+
+# --- L3, W2: array names, component names, information strings of models -------------------------
+
+def model_scene(folder: Path, suffix: str, name: str, component: str, units: str):
+    """A model whose point array is named `name`, with components named `component` and 'other'
+    and a UNITS_LABEL `units`, saved by vtkMRMLModelStorageNode as `suffix` (.vtk or .vtp)."""
+    scene = dicom_scene()
+    sphere = vtk.vtkSphereSource()
+    sphere.Update()
+    poly = sphere.GetOutput()
+    array = vtk.vtkFloatArray()
+    array.SetNumberOfComponents(2)
+    array.SetNumberOfTuples(poly.GetNumberOfPoints())
+    array.Fill(7.0)
+    array.SetName(name)
+    array.SetComponentName(0, component)
+    array.SetComponentName(1, "other")
+    array.GetInformation().Set(vtk.vtkDataArray.UNITS_LABEL(), units)
+    poly.GetPointData().AddArray(array)
+    model = scene.AddNewNodeByClass("vtkMRMLModelNode", "surface")
+    model.SetAndObservePolyData(poly)
+    assert model.AddDefaultStorageNode()
+    (folder / "Data").mkdir(parents=True)
+    model.GetStorageNode().SetFileName(str(folder / "Data" / f"surface.{suffix}"))
+    return saved(scene, folder)
+
+
+@pytest.mark.parametrize("suffix", ["vtk", "vtp"])
+def test_L3_W2_model_array_and_component_names_and_units_are_rewritten(tmp_path, suffix):
+    mrml = model_scene(tmp_path / "in", suffix, "JDoe thickness", "Doe John", "mm of John Doe")
+    raw = (tmp_path / "in" / "Data" / f"surface.{suffix}").read_bytes()
+    assert b"Doe%20John" in raw or b"Doe John" in raw   # the legacy format writes a space as %20
+    assert "Data/surface." + suffix in {finding.file for finding in check_scene(tmp_path / "in", VALUES)}
+    scrub = run("scrub", mrml, "--output", tmp_path / "out")
+    assert scrub.returncode == 0, scrub.stdout + scrub.stderr
+    assert raw_holds(tmp_path / "out", b"doe", b"john") == []
+    assert run("check", tmp_path / "out", "--term", "Doe John").returncode == 0
+    scene, ok = load_scene(tmp_path / "out" / "scene.mrml")
+    assert ok
+    arrays = scene.GetFirstNodeByClass("vtkMRMLModelNode").GetPolyData().GetPointData()
+    kept = [arrays.GetArray(index) for index in range(arrays.GetNumberOfArrays())
+            if arrays.GetArray(index).GetNumberOfComponents() == 2]
+    assert len(kept) == 1 and kept[0].GetRange(0) == (7.0, 7.0)   # the data is as it was
+    assert kept[0].GetComponentName(1) == "other" and "Doe" not in (kept[0].GetComponentName(0) or "")
+    assert kept[0].GetNumberOfTuples() == 50
+
+
+def test_W2_an_output_that_fails_its_own_check_is_removed(tmp_path):
+    folder = tmp_path / "in"
+    saved(dicom_scene(), folder)
+    (folder / "Data" / "blob.bin").write_bytes(b"\x00\x01 MRN12345 \x00\x02")   # binary data: not rewritten
+    for output in ("out", "out.mrb"):
+        scrub = run("scrub", folder, "--output", tmp_path / output)
+        assert scrub.returncode == 1 and "removed" in scrub.stdout, scrub.stdout + scrub.stderr
+        assert not os.path.lexists(tmp_path / output)
+        # a later plain check (which no longer knows the values) cannot call it clean
+        assert run("check", tmp_path / output).returncode == 2
+    # a .mrml written beside its files: the scene file and the file found are removed
+    mrml = folder / "scene.mrml"
+    mrml.write_text(re.sub(r'fileName="Data/node\d+\.nhdr"', 'fileName="Data/blob.bin"', mrml.read_text(), count=1))
+    scrub = run("scrub", mrml, "--output", tmp_path / "beside" / "clean.mrml")
+    assert scrub.returncode == 1, scrub.stdout + scrub.stderr
+    assert not (tmp_path / "beside" / "clean.mrml").exists() and raw_holds(tmp_path / "beside", b"MRN12345") == []
+
+
+# --- C1: references of VTK composite files, by content, at every level ---------------------------
+
+MULTIBLOCK = ('<?xml version="1.0"?>\n<VTKFile type="vtkMultiBlockDataSet" version="1.0" byte_order="LittleEndian">\n'
+              '<vtkMultiBlockDataSet>\n<DataSet index="0" name="Liver" file="{}"/>\n</vtkMultiBlockDataSet>\n</VTKFile>\n')
+
+
+def nested_scene(root: Path, inner_reference: str) -> Path:
+    """A scene whose segmentation file 'seg.seg.vtm' has one piece 'seg/inner.xml', itself a multiblock
+    file (VTK picks readers by content) naming `inner_reference`."""
+    mrml = saved(dicom_scene(), root / "in")
+    (root / "in" / "Data" / "seg").mkdir()
+    (root / "in" / "Data" / "seg" / "inner.xml").write_text(MULTIBLOCK.format(inner_reference))
+    (root / "in" / "Data" / "seg.seg.vtm").write_text(MULTIBLOCK.format("seg/inner.xml"))
+    text = mrml.read_text()
+    mrml.write_text(re.sub(r'fileName="Data/node\d+\.nhdr"', 'fileName="Data/seg.seg.vtm"', text, count=1))
+    assert "seg.seg.vtm" in mrml.read_text()
+    return mrml
+
+
+@pytest.mark.parametrize("source", ["mrml", "folder", "mrb"])
+def test_C1_a_nested_piece_outside_the_scene_or_a_fifo_is_never_opened(tmp_path, source):
+    outside = tmp_path / "elsewhere" / "secret.vtp"
+    outside.parent.mkdir()
+    os.mkfifo(outside)   # reading it would block: the scrub must never open it
+    mrml = nested_scene(tmp_path, str(outside))
+    given = {"mrml": mrml, "folder": mrml.parent}.get(source)
+    if source == "mrb":   # a bundle: its own references are never followed on disk either
+        import zipfile
+        given = tmp_path / "scene.mrb"
+        with zipfile.ZipFile(given, "w") as bundle:
+            for path in sorted(mrml.parent.rglob("*")):
+                if path.is_file():
+                    bundle.write(path, "scene/" + path.relative_to(mrml.parent).as_posix())
+    output = tmp_path / ("out.mrb" if source == "mrb" else "out")
+    scrub = subprocess.run([sys.executable, "-m", "SceneScrubberLib", "scrub", str(given), "--output", str(output)],
+                           capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert scrub.returncode == 2 and "Traceback" not in scrub.stderr, scrub.stderr
+    assert scrub.stderr.count("\n") == 1 and not os.path.lexists(output)
+    check = subprocess.run([sys.executable, "-m", "SceneScrubberLib", "check", str(given)], capture_output=True,
+                           text=True, timeout=60, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert check.returncode == 2, check.stdout + check.stderr
+
+
+def test_C1_vtk_reads_no_piece_it_was_not_given_and_a_cycle_is_named(tmp_path):
+    from SceneScrubberLib import vtk_xml_files
+    mrml = nested_scene(tmp_path, "../../../../etc/passwd")
+    with pytest.raises(SceneError, match="outside"):
+        vtk_xml_files.read(mrml.parent / "Data" / "seg.seg.vtm")
+    (mrml.parent / "Data" / "seg" / "inner.xml").write_text(MULTIBLOCK.format("../seg.seg.vtm"))
+    with pytest.raises(SceneError, match="outside its folder"):
+        vtk_xml_files.read(mrml.parent / "Data" / "seg.seg.vtm", "file 2 (.seg.vtm) of the scene")
+    (mrml.parent / "Data" / "seg.seg.vtm").write_text(MULTIBLOCK.format("seg.seg.vtm"))   # M1: names itself
+    for command in ("check", "scrub"):
+        done = run(command, mrml, *(["--output", tmp_path / "out"] if command == "scrub" else []))
+        assert done.returncode == 2 and re.search(r"file \d+ \(\.seg\.vtm\) of the scene names itself", done.stderr), \
+            done.stderr
+
+
+# --- M2: a truncated legacy .vtk ---------------------------------------------------------------------
+
+def test_M2_a_truncated_legacy_vtk_is_refused(tmp_path):
+    mrml = model_scene(tmp_path / "in", "vtk", "thickness", "x", "mm")
+    path = tmp_path / "in" / "Data" / "surface.vtk"
+    full = path.read_bytes()
+    for cut in (len(full) // 3, len(full) - 40):
+        path.write_bytes(full[:cut])
+        for command in ("scrub", "check"):
+            done = run(command, mrml, *(["--output", tmp_path / "out"] if command == "scrub" else []))
+            assert done.returncode == 2, (cut, command, done.stdout, done.stderr)
+            assert re.search(r"file \d+ \(\.vtk\) of the scene cannot be read", done.stderr), done.stderr
+            assert not (tmp_path / "out").exists()
+    path.write_bytes(full)
+    assert run("scrub", mrml, "--output", tmp_path / "out").returncode == 0
