@@ -40,7 +40,7 @@ from .text_encodings import SNIFF_BYTES, decoded, encoded, is_text
 from .identity_matcher import REPLACEMENT
 from .structure_values import is_json, is_slicer_header_key, json_text_hits, nrrd_structure_line
 from .temporary_outputs import fresh_file, fresh_folder
-from . import compressed_files, vtk_legacy_files, vtk_references, vtk_xml_files
+from . import compressed_files, text_headers, vtk_legacy_files, vtk_references, vtk_xml_files
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
 # Sequence files store each frame's node attributes as "axis 3 item 0025 <attribute>:=<value>"
@@ -494,6 +494,9 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
         if name in plan.data_lines:
             scrubbed = with_data_files(scrubbed, name, plan.data_lines[name])
         target.write(scrubbed)
+    elif plan.matcher and name.lower().endswith(text_headers.SUFFIXES):   # MetaImage, PLY, STL, OBJ
+        _copy_text_header(name, source, target, plan, result)
+        return
     elif name in plan.data_lines:   # a MetaImage header: its ElementDataFile line follows the data files
         target.write(with_data_files(source.read(MAX_HEADER_BYTES), name, plan.data_lines[name]))
     elif plan.matcher and not is_detached_header(name):
@@ -516,6 +519,37 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
             return
         target.write(data)
     shutil.copyfileobj(source, target, 1 << 20)
+
+
+def _copy_text_header(name: str, source, target, plan: _Plan, result: SceneResult) -> None:
+    """A MetaImage, PLY, STL or OBJ file (text_headers): the free text of its header (or of its lines,
+    for ASCII STL and OBJ, streamed) has every spelling replaced; a MetaImage header's
+    ElementDataFile line follows its data files; the data after the header is streamed as it is."""
+    head = source.read(SNIFF_BYTES)
+    kind = text_headers.kind(name, head)
+    changed = False
+    if kind in ("obj", "stl-ascii"):
+        for chunk in text_headers.line_chunks(head, source):
+            new = text_headers.rewritten(kind, chunk, plan.matcher.redact)
+            changed |= new != chunk
+            target.write(new)
+    elif kind is not None:
+        try:
+            data = text_headers.read_header(kind, head, source)
+        except text_headers.HeaderError as error:
+            raise SceneError(f"{getattr(source, 'what', 'a file of the scene')} cannot be scrubbed: {error}: "
+                             "refused") from None
+        length = text_headers.header_length(kind, data)
+        header = text_headers.rewritten(kind, data[:length], plan.matcher.redact)
+        changed = header != data[:length]
+        if name in plan.data_lines:
+            header = with_data_files(header, name, plan.data_lines[name])
+        target.write(header + data[length:])
+    else:
+        target.write(head)
+    shutil.copyfileobj(source, target, 1 << 20)
+    if changed:
+        result.scrubbed_files.append(name)
 
 
 def _copy_compressed(name: str, head: bytes, source, target, plan: _Plan, result: SceneResult) -> None:

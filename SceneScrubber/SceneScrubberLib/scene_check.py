@@ -28,15 +28,17 @@ from .policy import ScrubPolicy
 from .scene_sources import open_scene
 from .structure_values import is_json, is_slicer_header_key, json_text_hits, nrrd_structure_line, text_hits
 from .text_encodings import decoded, is_text
-from . import compressed_files, vtk_legacy_files, vtk_references, vtk_xml_files
+from . import text_encodings
+from . import compressed_files, text_headers, vtk_legacy_files, vtk_references, vtk_xml_files
 from .mrml_scrubber import SceneError
 
 CHUNK_BYTES = 4 << 20
 MAX_TEXT_BYTES = 64 << 20     # a text file larger than this is searched as binary data
 SNIFF_BYTES = 8192
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
-TEXT_SUFFIXES = (".mrml", ".json", ".txt", ".tsv", ".csv", ".ctbl", ".fcsv", ".acsv", ".xml", ".html", ".md",
-                 ".obj", ".mtl", ".ini", ".cfg", ".yaml", ".yml")
+# one list with the scrubber's (text_encodings): a suffix it rewrites as text is read as text here;
+# OBJ and MTL have their own reading (text_headers), as in the scrubber
+TEXT_SUFFIXES = (".mrml",) + text_encodings.TEXT_SUFFIXES
 
 
 @dataclass
@@ -181,6 +183,9 @@ def _find_in_bytes(name: str, scene, matcher: IdentityMatcher, literals: dict) -
             end = len(header) if end < 0 else end
             found = _in_text(name, header[:end], matcher, 0, header=True)
             return _once(found + _in_binary(name, header[end:], stream, literals, end))
+        kind = text_headers.kind(name, head)
+        if kind is not None:   # MetaImage, PLY, STL, OBJ: their free text as the scrubber reads it
+            return _once(_in_text_header(name, kind, head, stream, matcher, literals))
         if compressed_files.is_gzip(head) or compressed_files.nifti_kind(head):   # read as the scrubber reads it
             return _once(_in_compressed(name, head, stream, matcher, literals))
         text = is_text(name, head)   # by content, as the scrubber decides (text_encodings)
@@ -191,6 +196,45 @@ def _find_in_bytes(name: str, scene, matcher: IdentityMatcher, literals: dict) -
                                        any_encoding=text or lower.endswith(TEXT_SUFFIXES)))
             return _once(_in_binary(name, data, stream, literals, 0))
         return _once(_in_binary(name, head, stream, literals, 0))
+
+
+class _Chunks:
+    """A stream over a line format's chunks (text_headers.line_chunks) that collects the findings
+    in each chunk's free text as _in_binary reads it."""
+
+    def __init__(self, name: str, kind: str, chunks, matcher: IdentityMatcher):
+        self.name, self.kind, self.chunks, self.matcher = name, kind, chunks, matcher
+        self.position, self.found = 0, []
+
+    def read(self, _size: int = -1) -> bytes:
+        chunk = next(self.chunks, b"")
+        self.found += _in_spans(self.name, self.kind, chunk, self.matcher, self.position)
+        self.position += len(chunk)
+        return chunk
+
+
+def _in_text_header(name: str, kind: str, head: bytes, stream, matcher: IdentityMatcher, literals: dict) -> list:
+    """[Finding] in the free text of a MetaImage, PLY, STL or OBJ file (text_headers.text_spans: every
+    spelling) and anywhere in it (the long spellings, as in binary data)."""
+    if kind in ("obj", "stl-ascii"):
+        chunks = _Chunks(name, kind, text_headers.line_chunks(head, stream), matcher)
+        found = _in_binary(name, chunks.read(), chunks, literals, 0)
+        return chunks.found + found
+    try:
+        data = text_headers.read_header(kind, head, stream)
+    except text_headers.HeaderError as error:
+        raise SceneError(f"{getattr(stream, 'what', 'a file of the scene')} cannot be checked: {error}") from None
+    length = text_headers.header_length(kind, data)
+    return _in_spans(name, kind, data[:length], matcher, 0) + _in_binary(name, data, stream, literals, 0)
+
+
+def _in_spans(name: str, kind: str, data: bytes, matcher: IdentityMatcher, base: int) -> list:
+    found = []
+    for start, end in text_headers.text_spans(kind, data):
+        text, encoding = text_headers._decoded(data[start:end])
+        found += [Finding(name, hit.value, base + start + len(text[:hit.start].encode(encoding, "replace")))
+                  for hit in matcher.hits(text)]
+    return found
 
 
 def _in_compressed(name: str, head: bytes, stream, matcher: IdentityMatcher, literals: dict) -> list:

@@ -324,3 +324,93 @@ def test_M2_a_truncated_legacy_vtk_is_refused(tmp_path):
             assert not (tmp_path / "out").exists()
     path.write_bytes(full)
     assert run("scrub", mrml, "--output", tmp_path / "out").returncode == 0
+
+
+# --- L9: MetaImage headers ---------------------------------------------------------------------------
+
+def write_metaimage(text_lines: bytes):
+    def write(image, path):
+        writer = vtk.vtkMetaImageWriter()
+        writer.SetInputData(image)
+        writer.SetFileName(str(path))
+        writer.SetCompression(False)
+        writer.Write()
+        data = path.read_bytes()
+        at = data.index(b"ElementDataFile")   # the text fields go before it, as MetaIO writes them
+        path.write_bytes(data[:at] + text_lines + data[at:])
+    return write
+
+
+@pytest.mark.parametrize("suffix", ["mhd", "mha"])
+def test_L9_metaimage_header_text_is_scrubbed_line_by_line(tmp_path, suffix):
+    lines = b"Name = JDoe\nComment = scan of J. Doe\nPatientName = Doe^John\nAcquisitionDate = MRN12345\n"
+    mrml = volume_as(dicom_scene(), tmp_path / "in", f"vol.{suffix}", write_metaimage(lines))
+    header = (tmp_path / "in" / "Data" / f"vol.{suffix}").read_bytes()
+    assert b"JDoe" in header and b"ObjectType = Image" in header
+    flagged = {finding.file for finding in check_scene(tmp_path / "in", VALUES)}
+    assert f"Data/vol.{suffix}" in flagged
+    scrub = run("scrub", mrml, "--output", tmp_path / "out")
+    assert scrub.returncode == 0, scrub.stdout + scrub.stderr
+    assert raw_holds(tmp_path / "out", b"doe", b"john", b"12345") == []
+    written = (tmp_path / "out" / "Data" / f"vol.{suffix}").read_bytes()
+    assert b"ObjectType = Image" in written and b"NDims = 3" in written   # MetaIO's own fields stay
+    assert run("check", tmp_path / "out", "--term", "JDoe").returncode == 0
+    reopened_volume(tmp_path / "out" / "scene.mrml")
+
+
+# --- L10: STL, PLY, OBJ headers; one list of text suffixes -------------------------------------------
+
+def surface_file(kind: str, path: Path) -> None:
+    sphere = vtk.vtkSphereSource()
+    sphere.Update()
+    if kind.startswith("stl"):
+        writer = vtk.vtkSTLWriter()
+        writer.SetHeader("JDoe skull, MRN12345")
+        writer.SetFileTypeToBinary() if kind == "stl-binary" else writer.SetFileTypeToASCII()
+    elif kind == "ply":
+        writer = vtk.vtkPLYWriter()
+        writer.SetFileTypeToBinary()
+        writer.AddComment("scan of JDoe")
+        writer.AddComment("MRN12345")
+    else:
+        writer = vtk.vtkOBJWriter()
+    writer.SetInputData(sphere.GetOutput())
+    writer.SetFileName(str(path))
+    assert writer.Write()
+    if kind == "obj":   # what other tools write: a comment and an object name
+        path.write_bytes(b"# scan of JDoe MRN12345\no JDoe_skull\n" + path.read_bytes())
+
+
+@pytest.mark.parametrize("kind", ["stl-binary", "stl-ascii", "ply", "obj"])
+def test_L10_surface_headers_are_rewritten_and_the_model_still_loads(tmp_path, kind):
+    suffix = kind.split("-")[0]
+    folder = tmp_path / "in"
+    (folder / "Data").mkdir(parents=True)
+    scene = dicom_scene()
+    model = scene.AddNewNodeByClass("vtkMRMLModelNode", "skull")
+    storage = scene.AddNewNodeByClass("vtkMRMLModelStorageNode")
+    model.SetAndObserveStorageNodeID(storage.GetID())
+    path = folder / "Data" / f"skull.{suffix}"
+    surface_file(kind, path)
+    storage.SetFileName(str(path))
+    assert storage.ReadData(model) and model.GetPolyData().GetNumberOfPoints() > 0   # Slicer reads it
+    mrml = saved(scene, folder, [model])
+    assert b"JDoe" in path.read_bytes()
+    assert f"Data/skull.{suffix}" in {finding.file for finding in check_scene(folder, VALUES | {"JDoe"})}
+    scrub = run("scrub", mrml, "--output", tmp_path / "out", "--term", "JDoe")
+    assert scrub.returncode == 0, scrub.stdout + scrub.stderr
+    assert raw_holds(tmp_path / "out", b"jdoe", b"12345") == []
+    written = tmp_path / "out" / "Data" / f"skull.{suffix}"
+    if kind == "stl-binary":
+        assert written.stat().st_size == path.stat().st_size   # the 80-byte header keeps its length
+    assert run("check", tmp_path / "out", "--term", "JDoe").returncode == 0
+    reopened, ok = load_scene(tmp_path / "out" / "scene.mrml")
+    assert ok
+    points = reopened.GetFirstNodeByClass("vtkMRMLModelNode").GetPolyData().GetNumberOfPoints()
+    assert points == model.GetPolyData().GetNumberOfPoints()
+
+
+def test_L10_scrub_and_check_share_one_list_of_text_suffixes():
+    from SceneScrubberLib import scene_check, text_encodings
+    assert set(scene_check.TEXT_SUFFIXES) - {".mrml"} == set(text_encodings.TEXT_SUFFIXES)
+    assert not set(text_encodings.TEXT_SUFFIXES) & set(text_encodings.BINARY_SUFFIXES)
