@@ -34,7 +34,7 @@ from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, neutral_path,
 from .detached_headers import data_files as header_data_files, is_detached_header, with_data_files
 from .node_ids import BUILT_IN_COLOR_NAMES
 from .policy import ScrubPolicy
-from .scene_sources import SceneSource, open_scene, storage_references_by_node
+from .scene_sources import SceneSource, described, named_errors, open_scene, storage_references_by_node
 from .screenshots import blanked, screenshot_names
 from .text_encodings import SNIFF_BYTES, decoded, encoded, is_text
 from .identity_matcher import REPLACEMENT
@@ -657,7 +657,8 @@ def _write_files(scene: SceneSource, plan: _Plan, folder: Path, result: SceneRes
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         with scene.open(name) as reader, open(target, "wb") as writer:
-            _copy_member(name, reader, writer, plan, result)
+            with named_errors(f"file {scene._position(name)} of the scene"):
+                _copy_member(name, reader, writer, plan, result)
         written.append(relative)
     return written
 
@@ -721,12 +722,13 @@ def _write_bundle(scene: SceneSource, plan: _Plan, output: Path, result: SceneRe
                 if member.is_dir():
                     target.writestr(copy, b"")
                     continue
-                with scene.open(name) as reader, target.open(copy, "w", force_zip64=True) as writer:
+                with scene.open(name) as reader, target.open(copy, "w", force_zip64=True) as writer, \
+                        named_errors(f"file {scene._position(name)} of the scene"):
                     _copy_member(name, reader, writer, plan, result)
         os.replace(temporary, output)
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
         temporary.unlink(missing_ok=True)
-        raise SceneError(f"damaged archive: {type(error).__name__}") from None
+        raise SceneError(f"the input bundle cannot be read: {described(error)}") from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

@@ -26,6 +26,7 @@ from .identity_matcher import MIN_KEY, IdentityMatcher, masked, matcher_for
 from .mrml_scrubber import SceneError
 from .policy import ScrubPolicy
 from .scene_check import check_scene, identifying_terms
+from .scene_sources import described
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_REFUSED = 0, 1, 2
 
@@ -90,9 +91,10 @@ def main(argv=None) -> int:
     except SceneError as error:
         return _refused(known, str(error))
     except OSError as error:
-        return _refused(known, f"{error.strerror or type(error).__name__}")
+        # no path: it can carry the patient's name before anything is known to mask it
+        return _refused(known, f"a file could not be read or written: {error.strerror or described(error)}")
     except Exception as error:   # never a traceback: it could print identifying values
-        return _refused(known, f"the input could not be used ({type(error).__name__})")
+        return _refused(known, f"the input could not be used: {described(error)}")
 
 
 def _refused(known: IdentityMatcher, reason: str) -> int:

@@ -25,7 +25,7 @@ from .mrml_scrubber import SINGLETON_TEXT, STRUCTURE_ATTRIBUTES, identifier_valu
 from .node_ids import (BUILT_IN_COLOR_NAMES, color_value_spans, id_spans, identifying_tags,
                        other_identifying_id_spans, without_spans)
 from .policy import ScrubPolicy
-from .scene_sources import open_scene
+from .scene_sources import named_errors, open_scene
 from .structure_values import is_json, is_slicer_header_key, json_text_hits, nrrd_structure_line, text_hits
 from .text_encodings import decoded, is_text
 from . import text_encodings
@@ -109,7 +109,8 @@ def check_scene(source: Path, terms, allowed_folders=(), policy=None, _depth: in
         for every in matchers:
             literals = every.literal_forms()
             for name in scene.names:
-                findings += _find_in(name, scene, every, literals)
+                with named_errors(f"file {scene._position(name)} of the scene"):
+                    findings += _find_in(name, scene, every, literals)
                 findings += _once([Finding(name, hit.value, -1) for hit in every.hits(name)])
             for name, info in scene.members:   # a bundle's folder entries have names too
                 if info.is_dir():
@@ -127,7 +128,7 @@ def _header_findings(scene, policy) -> list:
     for name in scene.names:
         if not name.lower().endswith(NRRD_SUFFIXES):
             continue
-        with scene.open(name) as stream:
+        with scene.open(name) as stream, named_errors(f"file {scene._position(name)} of the scene"):
             head = read_nrrd_header(stream)   # the whole header (SceneError beyond its bound)
         _scrubbed, removed = scrub_nrrd_header(head, policy)
         for value in dict.fromkeys(removed):

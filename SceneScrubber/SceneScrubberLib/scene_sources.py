@@ -114,7 +114,41 @@ def _reason(error: BaseException) -> str:
         return "truncated archive"
     if isinstance(error, OSError) and error.errno:
         return os.strerror(error.errno)
-    return f"damaged data ({type(error).__name__})"
+    return described(error)
+
+
+def described(error: BaseException) -> str:
+    """What an unexpected error while reading a file means, in words (never only its class, never
+    its message, which can quote the file's content or name)."""
+    if isinstance(error, RecursionError):
+        return "it nests too deeply to be read (damaged file)"
+    if isinstance(error, MemoryError):
+        return "it is too large to be read in memory"
+    if isinstance(error, (OverflowError, ValueError, ArithmeticError)):
+        return "a number or value in it is out of range or malformed (damaged file)"
+    if isinstance(error, UnicodeError):
+        return "its text is in no encoding the scrubber reads (damaged file)"
+    if isinstance(error, (zipfile.BadZipFile, EOFError)):
+        return "it is a damaged or truncated archive"
+    if isinstance(error, zlib.error):
+        return "its compressed data is corrupt"
+    return f"an unexpected error stopped reading it (damaged file; {type(error).__name__})"
+
+
+def named_errors(what: str):
+    """A context in which an unexpected error (not a SceneError, not the output's OSError) becomes a
+    SceneError naming the file as `what` says, with `described`'s reason."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def context():
+        try:
+            yield
+        except (SceneError, OSError, KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except Exception as error:
+            raise SceneError(f"{what} cannot be read: {described(error)}: refused") from None
+    return context()
 
 
 @dataclass

@@ -83,20 +83,20 @@ def inside(reference: str, what: str) -> str:
     return relative
 
 
-def read_regular(path, limit: int = MAX_COMPOSITE_BYTES) -> bytes:
+def read_regular(path, limit: int = MAX_COMPOSITE_BYTES, what: str = "a piece of a VTK composite file") -> bytes:
     """Up to `limit` + 1 bytes of a regular file, opened without following a link and without
-    blocking on a pipe; SceneError for anything that is no regular file (a FIFO is never read)."""
+    blocking on a pipe; SceneError (naming the file as `what` says) for anything that is no regular
+    file (a FIFO is never read)."""
     import os
     import stat
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
                              | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
-        raise SceneError("a piece of a VTK composite file is not in the scene: refused") from None
+        raise SceneError(f"{what} is not in the scene: refused") from None
     except OSError:
-        raise SceneError("a piece of a VTK composite file cannot be opened as a regular file: refused") from None
+        raise SceneError(f"{what} cannot be opened as a regular file (a link?): refused") from None
     with os.fdopen(descriptor, "rb") as stream:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise SceneError("a piece of a VTK composite file is not a regular file (device, pipe or socket): "
-                             "refused")
+            raise SceneError(f"{what} is not a regular file (device, pipe or socket): refused")
         return stream.read(limit + 1)

@@ -122,7 +122,7 @@ def read(path: Path, what: str = "a VTK XML file of the scene", _chain: tuple = 
     block. SceneError (naming the file as `what` says) for another type, a refused reference, or
     if VTK reports an error."""
     path = Path(path)
-    data = vtk_references.read_regular(path)
+    data = vtk_references.read_regular(path, what=what)
     kind = vtk_references.declared_type(data[:vtk_references.HEAD_BYTES])
     if kind is None or kind not in READERS:
         raise SceneError(f"{what} holds {('VTK ' + kind) if kind else 'no declared VTK type'}, which is not "

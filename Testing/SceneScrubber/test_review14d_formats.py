@@ -414,3 +414,42 @@ def test_L10_scrub_and_check_share_one_list_of_text_suffixes():
     from SceneScrubberLib import scene_check, text_encodings
     assert set(scene_check.TEXT_SUFFIXES) - {".mrml"} == set(text_encodings.TEXT_SUFFIXES)
     assert not set(text_encodings.TEXT_SUFFIXES) & set(text_encodings.BINARY_SUFFIXES)
+
+
+# --- M1: every reason names the file and says what is wrong ------------------------------------------
+
+@pytest.mark.parametrize("vox_offset", [float("nan"), float("inf")])
+def test_M1_a_nifti_with_a_vox_offset_that_is_no_number_is_named_in_words(tmp_path, vox_offset):
+    def write(image, path):
+        write_nifti(image, path)
+        data = bytearray(path.read_bytes())
+        data[108:112] = struct.pack("<f", vox_offset)
+        data[348] = 1   # the extension flag: the extensions end where vox_offset says
+        path.write_bytes(bytes(data))
+
+    mrml = volume_as(dicom_scene(), tmp_path / "in", "t1.nii", write)
+    for command in ("scrub", "check"):
+        done = run(command, mrml, *(["--output", tmp_path / "out"] if command == "scrub" else []))
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert re.search(r"file \d+ \(\.nii\) of the scene cannot be \w+: its NIfTI header's vox_offset", done.stderr)
+        assert "Error" not in done.stderr   # no exception class instead of a reason
+
+
+def test_M1_an_unexpected_error_names_the_file_in_words(tmp_path, monkeypatch):
+    from SceneScrubberLib import bundles, scene_check
+
+    def deep(*_args, **_kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    folder = tmp_path / "in"
+    saved(dicom_scene(), folder)
+    monkeypatch.setattr(bundles, "read_nrrd_header", deep)
+    with pytest.raises(SceneError, match=r"^file \d+ \(\.nhdr\) of the scene cannot be read: it nests too deeply"):
+        scrub_scene(folder, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(SceneError, match=r"^file \d+ \(\.nhdr\) of the scene cannot be read: it nests too deeply"):
+        check_scene(folder, VALUES)   # the check reads NRRD headers with the same function
+    monkeypatch.undo()
+    monkeypatch.setattr(scene_check, "_find_in_bytes", deep)
+    with pytest.raises(SceneError, match=r"^file \d+ \(\.\w+\) of the scene cannot be read: it nests too deeply"):
+        check_scene(folder, VALUES)
