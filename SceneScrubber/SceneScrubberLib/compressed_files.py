@@ -225,6 +225,7 @@ class GzipStream:
         self._buffer += out
 
     def read(self, size: int = -1) -> bytes:
+        """Up to `size` decompressed bytes (all that is left for -1); b'' at the end."""
         if size is None or size < 0:
             chunks = []
             while True:
