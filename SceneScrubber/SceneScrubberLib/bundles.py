@@ -34,13 +34,13 @@ from .mrml_scrubber import SceneError, ScrubReport, file_suffixes, neutral_path,
 from .detached_headers import data_files as header_data_files, is_detached_header, with_data_files
 from .node_ids import BUILT_IN_COLOR_NAMES
 from .policy import ScrubPolicy
-from .scene_sources import SceneSource, open_scene, storage_references_by_node
+from .scene_sources import SceneSource, described, named_errors, open_scene, storage_references_by_node
 from .screenshots import blanked, screenshot_names
 from .text_encodings import SNIFF_BYTES, decoded, encoded, is_text
 from .identity_matcher import REPLACEMENT
 from .structure_values import is_json, is_slicer_header_key, json_text_hits, nrrd_structure_line
 from .temporary_outputs import fresh_file, fresh_folder
-from . import compressed_files, vtk_legacy_files, vtk_xml_files
+from . import compressed_files, text_headers, vtk_legacy_files, vtk_references, vtk_xml_files
 
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
 # Sequence files store each frame's node attributes as "axis 3 item 0025 <attribute>:=<value>"
@@ -301,27 +301,42 @@ def _plan_vtk_files(scene: SceneSource, plan: _Plan, work: Path) -> None:
         staged[name] = path
         return path
 
+    def stage_pieces(name: str, path: Path, what: str, chain: tuple) -> list:
+        """Every piece `name` (staged at `path`) names, checked by content at every level
+        (vtk_references: relative, inside its folder, in the scene, no cycle) and staged beside it."""
+        found = []
+        for reference in vtk_references.references(vtk_references.read_regular(path), what):
+            relative = vtk_references.inside(reference, what)
+            piece = _join(posixpath.dirname(name), relative)
+            if piece not in members:
+                raise SceneError(f"a piece that {what} names is not in the scene: refused")
+            if piece in chain + (name,):
+                raise SceneError(f"{what} names itself as a piece, directly or through another file (a cycle): "
+                                 "refused (damaged file)")
+            if len(chain) > vtk_references.MAX_LEVELS:
+                raise SceneError(f"{what} nests VTK composite files too deep: refused")
+            staged_piece = stage(piece, path.parent / relative)
+            found.append(piece)
+            found += stage_pieces(piece, staged_piece, what, chain + (name,))
+        return found
+
     groups = []
     for index, name in enumerate(names):
         folder = work / f"in{index}"
         top = stage(name, folder / "file" / posixpath.basename(name))
-        if vtk_xml_files.file_type(top) != vtk_xml_files.MULTIBLOCK:
+        if not vtk_references.names_files(vtk_references.read_regular(top, vtk_references.HEAD_BYTES)):
             continue
-        pieces = []
-        for reference in vtk_xml_files.piece_references(top):
-            relative = posixpath.normpath(reference.replace("\\", "/"))
-            if posixpath.isabs(relative) or relative.split("/")[0] == "..":
-                raise SceneError(f"a piece of VTK multiblock file {scene._position(name)} lies outside its folder: "
-                                 "refused")
-            piece = _join(posixpath.dirname(name), relative)
-            if piece not in members:
-                raise SceneError(f"a piece of VTK multiblock file {scene._position(name)} is not in the scene: refused")
-            stage(piece, folder / "file" / relative)
-            pieces.append(piece)
-        claimed.update(pieces)
+        what = f"VTK multiblock file {scene._position(name)} of the scene"
+        every = stage_pieces(name, top, what, ())
+        pieces = [_join(posixpath.dirname(name), vtk_references.inside(reference, what))
+                  for reference in vtk_references.references(vtk_references.read_regular(top), what)]
+        if len(every) != len(pieces):
+            raise SceneError(f"{what} has pieces that are composite files themselves, which Slicer never writes "
+                             "and the scrubber does not rewrite: refused")
+        claimed.update(every)
         groups.append((index, name, top, pieces))
     for index, name, top, pieces in groups:
-        data = vtk_xml_files.read(top)
+        data = vtk_xml_files.read(top, f"file {scene._position(name)} of the scene")
         changed = vtk_xml_files.redact(data, plan.matcher.redact)
         target = plan.target(name)
         if not (changed or target != name or any(plan.target(piece) != piece for piece in pieces)):
@@ -339,7 +354,7 @@ def _plan_vtk_files(scene: SceneSource, plan: _Plan, work: Path) -> None:
     for index, name in enumerate(names):
         if name in claimed or any(name == group[1] for group in groups):
             continue
-        data = vtk_xml_files.read(staged[name])
+        data = vtk_xml_files.read(staged[name], f"file {scene._position(name)} of the scene")
         if vtk_xml_files.redact(data, plan.matcher.redact):
             written = work / f"out{index}" / posixpath.basename(plan.target(name))
             written.parent.mkdir(parents=True)
@@ -359,7 +374,7 @@ def _plan_vtk_legacy_files(scene: SceneSource, plan: _Plan, work: Path) -> None:
         staged.parent.mkdir(parents=True)
         with scene.open(name) as reader, open(staged, "wb") as writer:
             shutil.copyfileobj(reader, writer, 1 << 20)
-        data, reader = vtk_legacy_files.read(staged)
+        data, reader = vtk_legacy_files.read(staged, f"file {scene._position(name)} of the scene")
         changed, header = vtk_legacy_files.redact(data, reader, plan.matcher.redact)
         if changed:
             written = staged.with_name("out.vtk")
@@ -479,6 +494,9 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
         if name in plan.data_lines:
             scrubbed = with_data_files(scrubbed, name, plan.data_lines[name])
         target.write(scrubbed)
+    elif plan.matcher and name.lower().endswith(text_headers.SUFFIXES):   # MetaImage, PLY, STL, OBJ
+        _copy_text_header(name, source, target, plan, result)
+        return
     elif name in plan.data_lines:   # a MetaImage header: its ElementDataFile line follows the data files
         target.write(with_data_files(source.read(MAX_HEADER_BYTES), name, plan.data_lines[name]))
     elif plan.matcher and not is_detached_header(name):
@@ -503,58 +521,107 @@ def _copy_member(name: str, source, target, plan: _Plan, result: SceneResult) ->
     shutil.copyfileobj(source, target, 1 << 20)
 
 
+def _copy_text_header(name: str, source, target, plan: _Plan, result: SceneResult) -> None:
+    """A MetaImage, PLY, STL or OBJ file (text_headers): the free text of its header (or of its lines,
+    for ASCII STL and OBJ, streamed) has every spelling replaced; a MetaImage header's
+    ElementDataFile line follows its data files; the data after the header is streamed as it is."""
+    head = source.read(SNIFF_BYTES)
+    kind = text_headers.kind(name, head)
+    changed = False
+    if kind in ("obj", "stl-ascii"):
+        for chunk in text_headers.line_chunks(head, source):
+            new = text_headers.rewritten(kind, chunk, plan.matcher.redact)
+            changed |= new != chunk
+            target.write(new)
+    elif kind is not None:
+        try:
+            data = text_headers.read_header(kind, head, source)
+        except text_headers.HeaderError as error:
+            raise SceneError(f"{getattr(source, 'what', 'a file of the scene')} cannot be scrubbed: {error}: "
+                             "refused") from None
+        length = text_headers.header_length(kind, data)
+        header = text_headers.rewritten(kind, data[:length], plan.matcher.redact)
+        changed = header != data[:length]
+        if name in plan.data_lines:
+            header = with_data_files(header, name, plan.data_lines[name])
+        target.write(header + data[length:])
+    else:
+        target.write(head)
+    shutil.copyfileobj(source, target, 1 << 20)
+    if changed:
+        result.scrubbed_files.append(name)
+
+
 def _copy_compressed(name: str, head: bytes, source, target, plan: _Plan, result: SceneResult) -> None:
-    """A gzip or NIfTI file (compressed_files): a NIfTI header's text fields scrubbed, a compressed
+    """A gzip or NIfTI file (compressed_files): a NIfTI header's char fields scrubbed, a compressed
     text file scrubbed and compressed again, any other compressed data searched; what cannot be
-    rewritten but holds a spelling is refused. Unchanged files are copied byte for byte."""
-    where = f"({plan.path_matcher.redact(file_suffixes(name)) or 'no suffix'})"   # never the name itself
-    if not compressed_files.is_gzip(head):   # an uncompressed .nii: the header is rewritten in place
-        first = compressed_files.read_nifti_start(head, source)
-        _refuse_extensions(first, plan, where)
-        if compressed_files.cleaned_nifti_header(first, plan.matcher.redact):
-            result.scrubbed_files.append(name)
-        target.write(first)
-        shutil.copyfileobj(source, target, 1 << 20)
-        return
+    rewritten but holds a spelling is refused. A gzip file whose header carries text (FNAME,
+    FCOMMENT, FEXTRA) is compressed again without it; other unchanged files are copied byte for byte."""
+    where = getattr(source, "what", None) or f"a file ({plan.path_matcher.redact(file_suffixes(name)) or 'no suffix'})"
     try:
-        raw, plain = compressed_files.decompressed(head, source)
-    except compressed_files.CompressedError as error:
-        raise SceneError(f"{error}: refused") from None
-    with raw, plain:
-        inner = plain.read(SNIFF_BYTES)
-        inner_name = name[:-3] if name.lower().endswith(".gz") else name
-        new = None
-        if compressed_files.nifti_kind(inner):
-            first = compressed_files.read_nifti_start(inner, plain)
+        if not compressed_files.is_gzip(head):   # an uncompressed .nii: the header is rewritten in place
+            first = compressed_files.read_nifti_start(head, source)
             _refuse_extensions(first, plan, where)
             if compressed_files.cleaned_nifti_header(first, plan.matcher.redact):
-                new = bytes(first)
-        elif is_text(inner_name, inner):
-            data = inner + plain.read(MAX_TEXT_BYTES + 1 - len(inner))
-            if len(data) > MAX_TEXT_BYTES:
-                raise SceneError(f"compressed text {where} is larger than the scrubber reads: refused")
-            text, encoding = decoded(data)
-            redacted = _redacted_text(inner_name, text, plan.matcher)
-            if redacted != text:
-                new = encoded(redacted, encoding)
-        else:
-            literals = plan.matcher.literal_forms()
-            chunk, tail = inner, b""
-            overlap = max((len(literal) for literal in literals), default=1) - 1
-            while chunk:
-                window = tail + chunk.lower()
-                if any(literal in window for literal in literals):
-                    raise SceneError(f"compressed data {where} holds an identifying value the scrubber cannot "
-                                     "rewrite: refused")
-                tail = window[-overlap:] if overlap else b""
-                chunk = plain.read(1 << 20)
-        if new is None:
-            shutil.copyfileobj(raw, target, 1 << 20)
+                result.scrubbed_files.append(name)
+            target.write(first)
+            shutil.copyfileobj(source, target, 1 << 20)
             return
-        result.scrubbed_files.append(name)
-        with gzip.GzipFile(filename="", fileobj=target, mode="wb", mtime=0) as writer:
+        raw, size = compressed_files.staged_gzip(head, source)
+        with raw:
+            _copy_gzip(name, raw, size, target, plan, result, where)
+    except compressed_files.CompressedError as error:
+        raise SceneError(f"{where} cannot be scrubbed: {error}") from None
+
+
+def _copy_gzip(name: str, raw, size: int, target, plan: _Plan, result: SceneResult, where: str) -> None:
+    """A staged gzip file: its decompressed content read as a stream (never written to disk), decided
+    on, then either the raw bytes copied or the content compressed again from a second pass."""
+    plain = compressed_files.opened_gzip(raw, size)
+    inner = plain.read(SNIFF_BYTES)
+    inner_name = name[:-3] if name.lower().endswith(".gz") else name
+    new, skip = None, 0   # the new start of the content, and how many bytes of the old it replaces
+    if compressed_files.nifti_kind(inner):
+        first = compressed_files.read_nifti_start(inner, plain)
+        _refuse_extensions(first, plan, where)
+        skip = len(first)
+        if compressed_files.cleaned_nifti_header(first, plan.matcher.redact):
+            new = bytes(first)
+        plain.drain()   # every CRC checked, every member's header seen
+    elif is_text(inner_name, inner):
+        data = inner + plain.read(MAX_TEXT_BYTES + 1 - len(inner))
+        if len(data) > MAX_TEXT_BYTES:
+            raise SceneError(f"compressed text in {where} is larger than the scrubber reads: refused")
+        text, encoding = decoded(data)
+        redacted = _redacted_text(inner_name, text, plan.matcher)
+        skip = len(data)
+        if redacted != text:
+            new = encoded(redacted, encoding)
+        plain.drain()
+    else:
+        literals = plan.matcher.literal_forms()
+        chunk, tail = inner, b""
+        overlap = max((len(literal) for literal in literals), default=1) - 1
+        while chunk:
+            window = tail + chunk.lower()
+            if any(literal in window for literal in literals):
+                raise SceneError(f"compressed data in {where} holds an identifying value the scrubber cannot "
+                                 "rewrite: refused")
+            tail = window[-overlap:] if overlap else b""
+            chunk = plain.read(1 << 20)
+    if new is None and not plain.has_header_text:
+        raw.seek(0)
+        shutil.copyfileobj(raw, target, 1 << 20)
+        return
+    result.scrubbed_files.append(name)
+    again = compressed_files.opened_gzip(raw, size)   # a second pass: nothing decompressed is kept
+    if new is not None:
+        again.read(skip)
+    # gzip's header written without FNAME (filename=""), FCOMMENT or FEXTRA, and with no time
+    with gzip.GzipFile(filename="", fileobj=target, mode="wb", mtime=0) as writer:
+        if new is not None:
             writer.write(new)
-            shutil.copyfileobj(plain, writer, 1 << 20)   # a NIfTI's image data after its header
+        shutil.copyfileobj(again, writer, 1 << 20)
 
 
 def _refuse_extensions(first: bytes, plan: _Plan, where: str) -> None:
@@ -590,7 +657,8 @@ def _write_files(scene: SceneSource, plan: _Plan, folder: Path, result: SceneRes
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         with scene.open(name) as reader, open(target, "wb") as writer:
-            _copy_member(name, reader, writer, plan, result)
+            with named_errors(f"file {scene._position(name)} of the scene"):
+                _copy_member(name, reader, writer, plan, result)
         written.append(relative)
     return written
 
@@ -654,12 +722,13 @@ def _write_bundle(scene: SceneSource, plan: _Plan, output: Path, result: SceneRe
                 if member.is_dir():
                     target.writestr(copy, b"")
                     continue
-                with scene.open(name) as reader, target.open(copy, "w", force_zip64=True) as writer:
+                with scene.open(name) as reader, target.open(copy, "w", force_zip64=True) as writer, \
+                        named_errors(f"file {scene._position(name)} of the scene"):
                     _copy_member(name, reader, writer, plan, result)
         os.replace(temporary, output)
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
         temporary.unlink(missing_ok=True)
-        raise SceneError(f"damaged archive: {type(error).__name__}") from None
+        raise SceneError(f"the input bundle cannot be read: {described(error)}") from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

@@ -3,8 +3,9 @@
   scene-scrubber scrub INPUT(.mrml | .mrb | scene folder) --output OUT [--term TEXT ...] [--allow-folder DIR ...]
   scene-scrubber check INPUT [--term TEXT ...] [--allow-folder DIR ...]
 
-scrub writes a scrubbed copy, then checks it; check scans every file of a scene
-for the identifying values its own hierarchy holds and for the given terms.
+scrub writes a scrubbed copy, then checks it (an output the check finds identifying values in
+is removed again, exit 1); check scans every file of a scene for the identifying values its own
+hierarchy holds and for the given terms.
 Only the scene's own files are read: data a storage node references outside the
 scene's folder is refused unless --allow-folder names a folder that holds it.
 Exit status: 0 clean, 1 identifying values found, 2 a usage problem or the input could not
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 from .bundles import scrub_scene
+from .failed_outputs import remove_failed_output
 from DicomDeidentifyLib.command_line import OneLineParser, positive_int
 from DicomDeidentifyLib.spellings import key_of, long_enough
 
@@ -24,6 +26,7 @@ from .identity_matcher import MIN_KEY, IdentityMatcher, masked, matcher_for
 from .mrml_scrubber import SceneError
 from .policy import ScrubPolicy
 from .scene_check import check_scene, identifying_terms
+from .scene_sources import described
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_REFUSED = 0, 1, 2
 
@@ -75,16 +78,23 @@ def main(argv=None) -> int:
                       "absolute path moved into Data/ (references made relative)")
             for missing in result.missing_files:
                 _print(known, f"warning: the scene references {missing}, which is not in the input")
-            return _report(check_scene(result.output, known, policy=policy), result.output, known)
+            findings = check_scene(result.output, known, policy=policy)
+            status = _report(findings, result.output, known)
+            if findings:   # never left where a later check, knowing less, would call it clean
+                remove_failed_output(result.output, findings)
+                _print(known, "scrub: identifying values remain in the output, which was removed (use --term, or "
+                              "report the file kind above)")
+            return status
         values, ids = identifying_terms(args.input, policy, args.allow_folder, with_identifiers=True)
         known = matcher_for(values, set(args.term) | ids)
         return _report(check_scene(args.input, known, args.allow_folder, policy), args.input, known)
     except SceneError as error:
         return _refused(known, str(error))
     except OSError as error:
-        return _refused(known, f"{error.strerror or type(error).__name__}")
+        # no path: it can carry the patient's name before anything is known to mask it
+        return _refused(known, f"a file could not be read or written: {error.strerror or described(error)}")
     except Exception as error:   # never a traceback: it could print identifying values
-        return _refused(known, f"the input could not be used ({type(error).__name__})")
+        return _refused(known, f"the input could not be used: {described(error)}")
 
 
 def _refused(known: IdentityMatcher, reason: str) -> int:

@@ -25,18 +25,20 @@ from .mrml_scrubber import SINGLETON_TEXT, STRUCTURE_ATTRIBUTES, identifier_valu
 from .node_ids import (BUILT_IN_COLOR_NAMES, color_value_spans, id_spans, identifying_tags,
                        other_identifying_id_spans, without_spans)
 from .policy import ScrubPolicy
-from .scene_sources import open_scene
+from .scene_sources import named_errors, open_scene
 from .structure_values import is_json, is_slicer_header_key, json_text_hits, nrrd_structure_line, text_hits
 from .text_encodings import decoded, is_text
-from . import compressed_files, vtk_legacy_files, vtk_xml_files
+from . import text_encodings
+from . import compressed_files, text_headers, vtk_legacy_files, vtk_references, vtk_xml_files
 from .mrml_scrubber import SceneError
 
 CHUNK_BYTES = 4 << 20
 MAX_TEXT_BYTES = 64 << 20     # a text file larger than this is searched as binary data
 SNIFF_BYTES = 8192
 NRRD_SUFFIXES = (".nrrd", ".nhdr")
-TEXT_SUFFIXES = (".mrml", ".json", ".txt", ".tsv", ".csv", ".ctbl", ".fcsv", ".acsv", ".xml", ".html", ".md",
-                 ".obj", ".mtl", ".ini", ".cfg", ".yaml", ".yml")
+# one list with the scrubber's (text_encodings): a suffix it rewrites as text is read as text here;
+# OBJ and MTL have their own reading (text_headers), as in the scrubber
+TEXT_SUFFIXES = (".mrml",) + text_encodings.TEXT_SUFFIXES
 
 
 @dataclass
@@ -107,7 +109,8 @@ def check_scene(source: Path, terms, allowed_folders=(), policy=None, _depth: in
         for every in matchers:
             literals = every.literal_forms()
             for name in scene.names:
-                findings += _find_in(name, scene, every, literals)
+                with named_errors(f"file {scene._position(name)} of the scene"):
+                    findings += _find_in(name, scene, every, literals)
                 findings += _once([Finding(name, hit.value, -1) for hit in every.hits(name)])
             for name, info in scene.members:   # a bundle's folder entries have names too
                 if info.is_dir():
@@ -125,7 +128,7 @@ def _header_findings(scene, policy) -> list:
     for name in scene.names:
         if not name.lower().endswith(NRRD_SUFFIXES):
             continue
-        with scene.open(name) as stream:
+        with scene.open(name) as stream, named_errors(f"file {scene._position(name)} of the scene"):
             head = read_nrrd_header(stream)   # the whole header (SceneError beyond its bound)
         _scrubbed, removed = scrub_nrrd_header(head, policy)
         for value in dict.fromkeys(removed):
@@ -148,7 +151,7 @@ def _find_in(name: str, scene, matcher: IdentityMatcher, literals: dict) -> list
     found = _in_vtk_strings(name, scene, matcher) if vtk_xml_files.is_vtk_xml(name) else []
     if vtk_legacy_files.is_vtk_legacy(name) and matcher:   # array names ('John%20Doe'), header, strings
         with _Staged(scene, name, "file.vtk") as staged:
-            data, reader = vtk_legacy_files.read(staged.path)
+            data, reader = vtk_legacy_files.read(staged.path, f"file {scene._position(name)} of the scene")
             texts = vtk_legacy_files.strings(data, reader)
         found += [Finding(name, hit.value, 0) for text in dict.fromkeys(texts) for hit in matcher.hits(text)]
     return _once(found + _find_in_bytes(name, scene, matcher, literals))
@@ -162,9 +165,11 @@ def _in_vtk_strings(name: str, scene, matcher: IdentityMatcher) -> list:
     if not matcher:
         return []
     with _Staged(scene, name, "file.vtp") as staged:
-        if vtk_xml_files.file_type(staged.path) == vtk_xml_files.MULTIBLOCK:
+        # by content (vtk_references): a composite file is never read by VTK here (its pieces,
+        # unstaged, are files of the scene read one by one)
+        if vtk_references.names_files(vtk_references.read_regular(staged.path, vtk_references.HEAD_BYTES)):
             return []
-        strings = vtk_xml_files.strings(vtk_xml_files.read(staged.path))
+        strings = vtk_xml_files.strings(vtk_xml_files.read(staged.path, f"file {scene._position(name)} of the scene"))
     return [Finding(name, hit.value, 0) for text in dict.fromkeys(strings) for hit in matcher.hits(text)]
 
 
@@ -179,6 +184,9 @@ def _find_in_bytes(name: str, scene, matcher: IdentityMatcher, literals: dict) -
             end = len(header) if end < 0 else end
             found = _in_text(name, header[:end], matcher, 0, header=True)
             return _once(found + _in_binary(name, header[end:], stream, literals, end))
+        kind = text_headers.kind(name, head)
+        if kind is not None:   # MetaImage, PLY, STL, OBJ: their free text as the scrubber reads it
+            return _once(_in_text_header(name, kind, head, stream, matcher, literals))
         if compressed_files.is_gzip(head) or compressed_files.nifti_kind(head):   # read as the scrubber reads it
             return _once(_in_compressed(name, head, stream, matcher, literals))
         text = is_text(name, head)   # by content, as the scrubber decides (text_encodings)
@@ -191,30 +199,80 @@ def _find_in_bytes(name: str, scene, matcher: IdentityMatcher, literals: dict) -
         return _once(_in_binary(name, head, stream, literals, 0))
 
 
-def _in_compressed(name: str, head: bytes, stream, matcher: IdentityMatcher, literals: dict) -> list:
-    """[Finding] in a gzip file's decompressed content (a NIfTI header's text fields and extensions,
-    text, or data searched for the long spellings; offsets are in the decompressed content) or in an
-    uncompressed NIfTI's header. SceneError for a damaged stream: what is not read is never clean."""
-    if not compressed_files.is_gzip(head):
-        first = compressed_files.read_nifti_start(head, stream)
-        found = _in_text(name, compressed_files.nifti_text(bytes(first)).encode("utf-8"), matcher, 0)
-        return found + _in_binary(name, bytes(first), stream, literals, 0)
+class _Chunks:
+    """A stream over a line format's chunks (text_headers.line_chunks) that collects the findings
+    in each chunk's free text as _in_binary reads it."""
+
+    def __init__(self, name: str, kind: str, chunks, matcher: IdentityMatcher):
+        self.name, self.kind, self.chunks, self.matcher = name, kind, chunks, matcher
+        self.position, self.found = 0, []
+
+    def read(self, _size: int = -1) -> bytes:
+        chunk = next(self.chunks, b"")
+        self.found += _in_spans(self.name, self.kind, chunk, self.matcher, self.position)
+        self.position += len(chunk)
+        return chunk
+
+
+def _in_text_header(name: str, kind: str, head: bytes, stream, matcher: IdentityMatcher, literals: dict) -> list:
+    """[Finding] in the free text of a MetaImage, PLY, STL or OBJ file (text_headers.text_spans: every
+    spelling) and anywhere in it (the long spellings, as in binary data)."""
+    if kind in ("obj", "stl-ascii"):
+        chunks = _Chunks(name, kind, text_headers.line_chunks(head, stream), matcher)
+        found = _in_binary(name, chunks.read(), chunks, literals, 0)
+        return chunks.found + found
     try:
-        raw, plain = compressed_files.decompressed(head, stream)
-    except compressed_files.CompressedError as error:
-        raise SceneError(f"{error}: cannot be checked") from None
-    with raw, plain:
-        inner = plain.read(SNIFF_BYTES)
-        inner_name = name[:-3] if name.lower().endswith(".gz") else name
-        if compressed_files.nifti_kind(inner):
-            first = compressed_files.read_nifti_start(inner, plain)
+        data = text_headers.read_header(kind, head, stream)
+    except text_headers.HeaderError as error:
+        raise SceneError(f"{getattr(stream, 'what', 'a file of the scene')} cannot be checked: {error}") from None
+    length = text_headers.header_length(kind, data)
+    return _in_spans(name, kind, data[:length], matcher, 0) + _in_binary(name, data, stream, literals, 0)
+
+
+def _in_spans(name: str, kind: str, data: bytes, matcher: IdentityMatcher, base: int) -> list:
+    found = []
+    for start, end in text_headers.text_spans(kind, data):
+        text, encoding = text_headers._decoded(data[start:end])
+        found += [Finding(name, hit.value, base + start + len(text[:hit.start].encode(encoding, "replace")))
+                  for hit in matcher.hits(text)]
+    return found
+
+
+def _in_compressed(name: str, head: bytes, stream, matcher: IdentityMatcher, literals: dict) -> list:
+    """[Finding] in a gzip file's decompressed content (a NIfTI header's char fields and extensions,
+    text, or data searched for the long spellings; offsets are in the decompressed content), in its
+    gzip header's text fields (FNAME, FCOMMENT, FEXTRA, at byte 0), or in an uncompressed NIfTI's
+    header. SceneError for a damaged stream: what is not read is never clean."""
+    what = getattr(stream, "what", None) or "a file of the scene"
+    try:
+        if not compressed_files.is_gzip(head):
+            first = compressed_files.read_nifti_start(head, stream)
             found = _in_text(name, compressed_files.nifti_text(bytes(first)).encode("utf-8"), matcher, 0)
-            return found + _in_binary(name, bytes(first), plain, literals, 0)
-        if is_text(inner_name, inner):
-            data = inner + plain.read(MAX_TEXT_BYTES)
-            if len(data) <= MAX_TEXT_BYTES:
-                return _in_text(name, data, matcher, 0, any_encoding=True)
-        return _in_binary(name, inner, plain, literals, 0)
+            return found + _in_binary(name, bytes(first), stream, literals, 0)
+        raw, size = compressed_files.staged_gzip(head, stream)
+        with raw:
+            plain = compressed_files.opened_gzip(raw, size)
+            found = _in_gzip_content(name, plain, matcher, literals)
+            plain.drain()   # the headers of later members too
+            header = compressed_files.header_text(plain)
+            return found + [Finding(name, hit.value, 0) for hit in matcher.hits(header)]
+    except compressed_files.CompressedError as error:
+        raise SceneError(f"{what} cannot be checked: {error}") from None
+
+
+def _in_gzip_content(name: str, plain, matcher: IdentityMatcher, literals: dict) -> list:
+    inner = plain.read(SNIFF_BYTES)
+    inner_name = name[:-3] if name.lower().endswith(".gz") else name
+    if compressed_files.nifti_kind(inner):
+        first = compressed_files.read_nifti_start(inner, plain)
+        found = _in_text(name, compressed_files.nifti_text(bytes(first)).encode("utf-8"), matcher, 0)
+        return found + _in_binary(name, bytes(first), plain, literals, 0)
+    if is_text(inner_name, inner):
+        data = inner + plain.read(MAX_TEXT_BYTES)
+        if len(data) <= MAX_TEXT_BYTES:
+            return _in_text(name, data, matcher, 0, any_encoding=True)
+        return _in_binary(name, data, plain, literals, 0)
+    return _in_binary(name, inner, plain, literals, 0)
 
 
 def _decodes(data: bytes) -> bool:

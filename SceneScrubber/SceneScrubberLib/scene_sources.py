@@ -46,7 +46,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import vtk_xml_files
+from . import vtk_references
 from .detached_headers import MAX_HEADER_BYTES, data_files, is_detached_header
 from .mrml_scrubber import SceneError, parse_mrml, scene_reference, storage_paths
 
@@ -74,6 +74,11 @@ class _GuardedStream:
 
     def __init__(self, stream, what: str):
         self._stream, self._what = stream, what
+
+    @property
+    def what(self) -> str:
+        """The file in neutral words, for messages: 'file 3 (.nii.gz) of the scene'."""
+        return self._what
 
     def read(self, size: int = -1) -> bytes:
         try:
@@ -109,7 +114,41 @@ def _reason(error: BaseException) -> str:
         return "truncated archive"
     if isinstance(error, OSError) and error.errno:
         return os.strerror(error.errno)
-    return f"damaged data ({type(error).__name__})"
+    return described(error)
+
+
+def described(error: BaseException) -> str:
+    """What an unexpected error while reading a file means, in words (never only its class, never
+    its message, which can quote the file's content or name)."""
+    if isinstance(error, RecursionError):
+        return "it nests too deeply to be read (damaged file)"
+    if isinstance(error, MemoryError):
+        return "it is too large to be read in memory"
+    if isinstance(error, (OverflowError, ValueError, ArithmeticError)):
+        return "a number or value in it is out of range or malformed (damaged file)"
+    if isinstance(error, UnicodeError):
+        return "its text is in no encoding the scrubber reads (damaged file)"
+    if isinstance(error, (zipfile.BadZipFile, EOFError)):
+        return "it is a damaged or truncated archive"
+    if isinstance(error, zlib.error):
+        return "its compressed data is corrupt"
+    return f"an unexpected error stopped reading it (damaged file; {type(error).__name__})"
+
+
+def named_errors(what: str):
+    """A context in which an unexpected error (not a SceneError, not the output's OSError) becomes a
+    SceneError naming the file as `what` says, with `described`'s reason."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def context():
+        try:
+            yield
+        except (SceneError, OSError, KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except Exception as error:
+            raise SceneError(f"{what} cannot be read: {described(error)}: refused") from None
+    return context()
 
 
 @dataclass
@@ -306,12 +345,21 @@ def _bundle(source: Path) -> SceneSource:
 def _refuse_headers_leaving_bundle(scene: SceneSource) -> None:
     """A bundle's detached header whose data file lies outside the bundle ('../../etc/x.raw', an
     absolute path) is refused as any outside reference is: a bundle's references are never
-    followed on disk, and the scrubbed bundle would hold a header pointing at nothing."""
+    followed on disk, and the scrubbed bundle would hold a header pointing at nothing. So is a VTK
+    composite file (by content, vtk_references) naming a piece outside its folder."""
     for name in scene.names:
-        if not is_detached_header(name):
-            continue
-        for reference in _header_references(scene, name):
-            _refuse_leaving_bundle(scene, name, reference.replace("\\", "/"))
+        if is_detached_header(name):
+            for reference in _header_references(scene, name):
+                _refuse_leaving_bundle(scene, name, reference.replace("\\", "/"))
+        elif not name.lower().endswith(".mrml"):   # a VTK composite file, by content: every one, so every level
+            with scene.open(name) as stream:
+                head = stream.read(vtk_references.HEAD_BYTES)
+                if not vtk_references.names_files(head):
+                    continue
+                data = head + stream.read(vtk_references.MAX_COMPOSITE_BYTES + 1 - len(head))
+            what = f"file {scene._position(name)} of the scene"
+            for reference in vtk_references.references(data, what):
+                vtk_references.inside(reference, what)
 
 
 def _header_references(scene: SceneSource, name: str) -> list:
@@ -434,19 +482,26 @@ def _add_references(scene: SceneSource, root: Path, scene_folder: Path, mrml: by
                 if base != root:
                     scene.brought_in.add(name)
             _add_data_file(scene, root, allowed, name, lexical, node_id)
-    for name in list(scene.names):   # headers a folder source lists itself
-        if is_detached_header(name) and name in scene.paths and not os.path.isabs(name):
+    for name in list(scene.names):   # headers and VTK composite files (by content) a folder source lists itself
+        if name in scene.paths and not os.path.isabs(name) and not name.lower().endswith(".mrml"):
             _add_data_file(scene, root, allowed, name, scene.paths[name], "?")
 
 
-def _add_data_file(scene: SceneSource, root: Path, allowed: list, name: str, path: Path, node_id: str) -> None:
-    """A detached header's data file (detached_headers) or a VTK multiblock file's pieces
-    (vtk_xml_files), with the rules of storage nodes' files: inside `root` or an allowed folder, no
-    link, no system or key file; else refused."""
+def _add_data_file(scene: SceneSource, root: Path, allowed: list, name: str, path: Path, node_id: str,
+                   _chain: tuple = ()) -> None:
+    """A detached header's data file (detached_headers) or the pieces of a VTK composite file
+    (vtk_references: decided by content, not by suffix, and followed at every level: a piece that
+    is itself composite has its pieces checked too), with the rules of storage nodes' files: inside
+    `root` or an allowed folder, no link, no system or key file, only regular files; else refused.
+    Nothing here lets VTK open a file."""
     if is_detached_header(name):
         references = _header_references(scene, name)
-    elif vtk_xml_files.is_vtk_xml(name) and _is_regular(path):
-        references = vtk_xml_files.piece_references(path)
+    elif _is_regular(path) and vtk_references.names_files(
+            vtk_references.read_regular(path, vtk_references.HEAD_BYTES)):
+        what = f"file {scene._position(name)} of the scene"
+        if len(_chain) > vtk_references.MAX_LEVELS:
+            raise SceneError(f"{what} nests VTK composite files more than {vtk_references.MAX_LEVELS} deep: refused")
+        references = vtk_references.references(vtk_references.read_regular(path), what)
     else:
         return
     for reference in references:
@@ -466,6 +521,11 @@ def _add_data_file(scene: SceneSource, root: Path, allowed: list, name: str, pat
             scene.paths[data_name] = lexical
             if base not in (root,):
                 scene.brought_in.add(data_name)
+        if not is_detached_header(name) and _is_regular(lexical):
+            if data_name in _chain + (name,):
+                raise SceneError(f"file {scene._position(name)} of the scene names itself as a piece, directly or "
+                                 "through another file (a cycle): refused (damaged file)")
+            _add_data_file(scene, root, allowed, data_name, lexical, node_id, _chain + (name,))
 
 
 def _containing(path: Path, folders: list):

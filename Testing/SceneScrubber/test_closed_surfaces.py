@@ -135,7 +135,7 @@ def test_a_damaged_piece_is_refused_and_a_missing_one_too(tmp_path):
     start = data.index(b"AQAAAACAAA", start) + 12
     piece.write_bytes(data[:start] + b"!!!!" * 4 + data[start + 16:])
     for source in (folder,):
-        with pytest.raises(SceneError, match="VTK XML file of the scene cannot be read"):
+        with pytest.raises(SceneError, match=r"a piece of file \d+ \(\.seg\.vtm\) of the scene cannot be read"):
             scrub_scene(source, tmp_path / "out")
     piece.unlink()
     with pytest.raises(SceneError, match="is not in the scene"):
