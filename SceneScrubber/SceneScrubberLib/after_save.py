@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 
 def is_saved_scene(path) -> bool:
+    """Whether `path` (str or Path) is a scene Slicer wrote: a .mrml or .mrb file (by suffix, any case),
+    or a folder holding a .mrml."""
     path = Path(path)
     return path.suffix.lower() in SCENE_SUFFIXES or (path.is_dir() and any(path.glob("*.mrml")))
 

@@ -53,6 +53,9 @@ MAX_TEXT_BYTES = 64 << 20   # a larger text file is copied as it is (and the che
 
 @dataclass
 class SceneResult:
+    """What scrubbing one scene gave: the output written, the scrub report, and the files rewritten,
+    screenshots blanked, files missing from the input, brought in from an allowed folder, or made relative
+    (names as the scene gives them, never opened again)."""
     output: Path
     report: ScrubReport = field(default_factory=ScrubReport)
     scrubbed_files: list = field(default_factory=list)   # names of files rewritten

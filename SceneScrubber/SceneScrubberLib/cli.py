@@ -32,6 +32,8 @@ EXIT_CLEAN, EXIT_FOUND, EXIT_REFUSED = 0, 1, 2
 
 
 def main(argv=None) -> int:
+    """Run `scene-scrubber` with `argv` (sys.argv[1:] when None) and return the exit code: EXIT_CLEAN (0),
+    EXIT_FOUND (1, identifying values found) or EXIT_REFUSED (2, cannot read or refused, one line on stderr)."""
     parser = OneLineParser(prog="scene-scrubber", description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"scene-scrubber {_version()} (slicer-deidentify)")

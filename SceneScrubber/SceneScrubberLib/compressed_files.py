@@ -43,6 +43,7 @@ class CompressedError(Exception):
 
 
 def is_gzip(head: bytes) -> bool:
+    """Whether the first bytes of a file are gzip's magic number (RFC 1952, section 2.3.1)."""
     return head.startswith(GZIP_MAGIC)
 
 

@@ -23,6 +23,7 @@ _META_LINE = re.compile(rb"^(ElementDataFile\s*=\s*)([^\n]+?)[ \r]*$", re.MULTIL
 
 
 def is_detached_header(name: str) -> bool:
+    """Whether a file name is a detached header (.nhdr, .mhd; any case) whose data file line names another file."""
     return name.lower().endswith(HEADER_SUFFIXES)
 
 

@@ -78,6 +78,9 @@ def _node(scene, node_id: str):
 
 
 def take_snapshot(scene) -> Snapshot:
+    """Snapshot of a live vtkMRMLScene: every subject hierarchy item's name, attributes and UIDs, every
+    node's (and sequence frame's) name, attributes, XML tag and texts, the scene's URL, root directory
+    and storage file names. Reads only; `restore` puts these back after a scrubbed save."""
     hierarchy = _hierarchy(scene)
     snapshot = Snapshot(url=scene.GetURL() or "", root_directory=scene.GetRootDirectory() or "",
                         storage=take_storage(scene))
@@ -107,6 +110,10 @@ class ScrubPlan:
 
 
 def plan_scrub(snapshot: Snapshot, policy: ScrubPolicy | None = None) -> ScrubPlan:
+    """The changes scrubbing with `policy` (default ScrubPolicy()) makes to the scene a snapshot was taken of,
+    worked out without touching the scene: attributes removed or shifted, identifying UIDs removed, items
+    renamed "<Level> <n>", nodes named after an identifying value renamed "<tag> <n>", texts redacted by
+    the offline scrubber's matcher (mrml_scrubber.report_matchers). Its report lists what was taken out."""
     policy = policy or ScrubPolicy()
     plan = ScrubPlan()
     report = plan.report
@@ -169,6 +176,9 @@ def _rename_nodes_named_after(snapshot: Snapshot, plan: ScrubPlan, matcher) -> N
 
 
 def apply_plan(scene, plan: ScrubPlan) -> None:
+    """Make the plan's changes to the live scene, through the subject hierarchy node's and the nodes' own
+    setters (vtkMRMLSubjectHierarchyNode.SetItemAttribute, RemoveItemUID, SetItemName; vtkMRMLNode.SetAttribute,
+    SetName). Returns None; a node that has gone from the scene raises AttributeError."""
     hierarchy = _hierarchy(scene)
     for item, changes in plan.item_attributes.items():
         for attribute, value in changes.items():

@@ -36,6 +36,8 @@ def parse_item_attributes(text: str) -> list:
 
 
 def format_item_attributes(pairs) -> str:
+    """The attributes (or uids) string of a subject hierarchy item for [(name, value)] pairs, 'name^value|' each.
+    Raises ValueError for a name Slicer cannot read back or a value holding '|' (it would corrupt the item)."""
     for name, value in pairs:
         if not _ITEM_NAME.match(name):
             raise ValueError(f"not an attribute name Slicer can read back: {name!r}")
@@ -56,6 +58,8 @@ def parse_node_attributes(text: str) -> list:
 
 
 def format_node_attributes(pairs) -> str:
+    """A node's attributes string for [(name, value)] pairs: 'name:value' joined by ';', with '%' and ';' escaped
+    as Slicer's vtkMRMLNode writes them."""
     return ";".join(f"{_escape(name)}:{_escape(value)}" for name, value in pairs)
 
 

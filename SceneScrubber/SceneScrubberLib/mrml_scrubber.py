@@ -78,6 +78,9 @@ class SceneError(Exception):
 
 @dataclass
 class ScrubReport:
+    """What scrubbing took out and renamed: counts of removed attributes and UIDs, renamed items, files and
+    nodes, and the identifying, descriptive and identifier values found (kept only in memory, to check
+    outputs against; never written or logged)."""
     removed_attributes: int = 0
     removed_uids: int = 0
     renamed_items: list = field(default_factory=list)   # (old name, new name): old names are PHI
@@ -354,6 +357,8 @@ def _beside(member: str) -> bool:
 
 
 def members_beside_file(element) -> bool:
+    """Whether a storage element's file list members are named by name alone, beside its fileName
+    (MEMBERS_BESIDE_FILE: the volume archetype storage node)."""
     return element.tag in MEMBERS_BESIDE_FILE
 
 

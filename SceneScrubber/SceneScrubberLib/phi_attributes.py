@@ -12,6 +12,7 @@ DICOM_ATTRIBUTE_PREFIX = "DICOM."
 
 
 def is_identifying_attribute(name: str) -> bool:
+    """Whether a subject hierarchy or node attribute name can carry identity: every "DICOM." attribute."""
     return name.startswith(DICOM_ATTRIBUTE_PREFIX)
 
 

@@ -19,6 +19,9 @@ PATIENT_LEVEL = "Patient"
 
 @dataclass(frozen=True)
 class ScrubPolicy:
+    """What scrubbing keeps. keep_uids: keep DICOM UIDs (never the patient item's, which is the Patient ID);
+    date_offset_days: shift DICOM.*Date attributes back by this many days instead of removing them (one
+    that is not a full YYYYMMDD date is still removed). Every other DICOM.* attribute is removed (phi_attributes.is_identifying_attribute)."""
     keep_uids: bool = False
     date_offset_days: int | None = None
 

@@ -258,9 +258,11 @@ class ScrubbedSaveRun:
     errors: list = field(default_factory=list)
 
     def failed(self, step: str) -> bool:
+        """Whether the step of this name ("apply", "save" or a put-back step's name) raised."""
         return any(name == step for name, _text in self.errors)
 
     def put_back_errors(self) -> list:
+        """[(step, error text)] of the put-back steps that raised, in order."""
         return [(name, text) for name, text in self.errors if name not in ("apply", "save")]
 
 

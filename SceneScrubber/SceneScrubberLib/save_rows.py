@@ -30,6 +30,8 @@ class SaveRow:
 
 @dataclass(frozen=True)
 class RowChange:
+    """A change to one row of Slicer's Save dialog file table (qSlicerSaveDataDialog): the row index, its new file
+    name and folder (None: unchanged), and whether the row must be checked so the file is written."""
     row: int
     file_name: str | None = None   # new text of the file name cell
     directory: str | None = None   # new folder

@@ -43,6 +43,8 @@ TEXT_SUFFIXES = (".mrml",) + text_encodings.TEXT_SUFFIXES
 
 @dataclass
 class Finding:
+    """One identifying value found by the check: the file (as the scene names it), the value (print it only
+    masked) and the byte offset in the file (-1: in the file's name)."""
     file: str
     term: str      # the identifying value whose spelling was found (print it masked)
     offset: int    # byte offset in the file, -1 for the file's name

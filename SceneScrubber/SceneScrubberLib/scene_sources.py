@@ -163,6 +163,8 @@ class SceneSource:
     brought_in: set = field(default_factory=set)    # names of files read from an allowed folder outside the scene's
 
     def open(self, name: str):
+        """A binary stream of the named file of the scene. Raises SceneError, naming the file by its position and
+        suffix only, if it cannot be read; key files and special files are never opened (open_regular)."""
         what = f"file {self._position(name)} of the scene"
         try:
             if self.archive is not None:
@@ -174,10 +176,12 @@ class SceneSource:
             raise SceneError(f"{what} cannot be read: {_reason(error)}") from None
 
     def read(self, name: str) -> bytes:
+        """The named file's bytes (see open for errors)."""
         with self.open(name) as stream:
             return stream.read()
 
     def scene_names(self) -> list:
+        """The names of the scene's .mrml files, in the source's order."""
         return [name for name in self.names if name.lower().endswith(".mrml")]
 
     @property
@@ -193,6 +197,7 @@ class SceneSource:
             return f"({_suffix(name)})"
 
     def close(self) -> None:
+        """Close the bundle's zip file, if any. Calling it again does nothing."""
         if self.archive is not None:
             self.archive.close()
 

@@ -21,6 +21,7 @@ LEGACY_SUFFIXES = (".vtk",)
 
 
 def is_vtk_legacy(name: str) -> bool:
+    """Whether a file name is a legacy VTK file (.vtk, any case)."""
     return name.lower().endswith(LEGACY_SUFFIXES)
 
 

@@ -28,6 +28,7 @@ MULTIBLOCK = "vtkMultiBlockDataSet"
 
 
 def is_vtk_xml(name: str) -> bool:
+    """Whether a file name is a VTK XML file the scrubber reads (.vtp polydata, .vtm multiblock; any case)."""
     return name.lower().endswith(VTK_XML_SUFFIXES)
 
 

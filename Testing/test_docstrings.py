@@ -1,4 +1,5 @@
-"""Every public name of DicomDeidentifyLib has a docstring, and the library prints nothing (issue 17, item 8).
+"""Every public name of DicomDeidentifyLib and SceneScrubberLib has a docstring, and the libraries print
+nothing (issue 17, item 8).
 
 Read with `ast`, so nothing is imported and every module is seen, including those needing optional extras.
 Public: a top-level function or class whose name does not start with "_", and a method (or nested class)
@@ -9,15 +10,15 @@ modules may call `print(`; the library reports through `logging` and return valu
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-LIBRARY = ROOT / "DicomDeidentify" / "DicomDeidentifyLib"
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARIES = (ROOT / "DicomDeidentify" / "DicomDeidentifyLib", ROOT / "SceneScrubber" / "SceneScrubberLib")
 CLI_MODULES = {"cli.py", "command_line.py", "__main__.py"}
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def library_modules() -> list:
-    """The library's .py files, subpackages included, sorted."""
-    return sorted(LIBRARY.rglob("*.py"))
+    """The libraries' .py files, subpackages included, sorted."""
+    return sorted(path for library in LIBRARIES for path in library.rglob("*.py"))
 
 
 def _top_level_definitions(statements):
@@ -61,8 +62,10 @@ def print_calls(path: Path, source: str) -> list:
 
 
 def test_the_library_is_found():
-    names = {path.name for path in library_modules()}
-    assert len(names) > 30 and {"engine.py", "cli.py", "dicom_io.py"} <= names
+    names = {path.relative_to(ROOT).as_posix() for path in library_modules()}
+    assert len(names) > 80
+    assert {"DicomDeidentify/DicomDeidentifyLib/engine.py", "SceneScrubber/SceneScrubberLib/cli.py",
+            "SceneScrubber/SceneScrubberLib/live_scene.py"} <= names
 
 
 def test_the_checks_find_what_they_look_for():
