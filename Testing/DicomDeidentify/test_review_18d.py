@@ -1,0 +1,79 @@
+"""Review 18d's findings (issue 18, what a new user sees): a side database named as --output, two keys
+into one destination, held release with contradicting or unknown names, pages and the demo into places
+that are shared or are inputs."""
+import json
+
+import pytest
+
+from DicomDeidentifyLib.cli import main
+from DicomDeidentifyLib.destinations import OUTPUT_MARKER
+from DicomDeidentifyLib.marker_files import FINGERPRINT_FIELD, key_fingerprint
+from DicomDeidentifyLib.side_database import SIDE_DATABASE_MARKER
+from support.data import KEY, OTHER_KEY, read, save
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    ct = read("CT_small.dcm")
+    ct.InstitutionName = "St. Elsewhere"   # kept by --retain-institution-identity: held back in a side database
+    save(ct, folder / "ct.dcm")
+    return folder
+
+
+def run(inputs, where, place, key, *more):
+    return main(["anonymize", str(inputs), where, str(place), "--key-file", str(key), "--create-key", "--quiet",
+                 "--jobs", "1", *map(str, more)])
+
+
+def files(folder):
+    return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_side_database_named_as_output_is_refused_and_nothing_lands_in_it(tmp_path, inputs, capsys):
+    side, key = tmp_path / "side", tmp_path / "secrets" / "key"
+    assert run(inputs, "--into", side, key, "--retain-institution-identity") == 0
+    before = files(side)
+    assert [str(p) for p in before] == [SIDE_DATABASE_MARKER]   # the file is held back, beside the key
+    capsys.readouterr()
+    for output in (side, side / "sub"):
+        assert run(inputs, "--output", output, key, "--retain-institution-identity") == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "a side database" in err[0] and "--into" in err[0]
+    assert files(side) == before
+
+
+def test_a_destination_records_its_keys_fingerprint_and_refuses_another_key(tmp_path, inputs, capsys):
+    for where, marker in (("--output", OUTPUT_MARKER), ("--into", SIDE_DATABASE_MARKER)):
+        destination = tmp_path / where.strip("-")
+        key_a, key_b = tmp_path / f"a{marker}" / "key", tmp_path / f"b{marker}" / "key"
+        assert run(inputs, where, destination, key_a) == 0
+        recorded = json.loads((destination / marker).read_text())[FINGERPRINT_FIELD]
+        key_bytes = bytes.fromhex(key_a.read_text().strip())
+        assert recorded == key_fingerprint(key_bytes) and key_bytes.hex() not in recorded
+        before = files(destination)
+        capsys.readouterr()
+        # a new key (not made: refused before) and an existing other key are both refused, nothing written
+        assert run(inputs, where, destination, key_b) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "another key" in err[0] and "--key-file" in err[0]
+        assert not key_b.exists()
+        key_b.parent.mkdir(exist_ok=True)
+        key_b.write_text(OTHER_KEY.hex() + "\n")
+        key_b.chmod(0o600)
+        assert run(inputs, where, destination, key_b) == 2 and files(destination) == before
+        assert run(inputs, where, destination, key_a) == 0   # the same key goes on
+
+
+def test_an_older_marker_without_a_fingerprint_gets_the_first_keys(tmp_path, inputs, capsys):
+    out, key = tmp_path / "out", tmp_path / "secrets" / "key"
+    out.mkdir()
+    (out / OUTPUT_MARKER).write_text(json.dumps({"created_by": "SlicerDeidentify"}))   # as markers were
+    key.parent.mkdir()
+    key.write_text(KEY.hex() + "\n")
+    key.chmod(0o600)
+    assert run(inputs, "--output", out, key) == 0
+    assert json.loads((out / OUTPUT_MARKER).read_text())[FINGERPRINT_FIELD] == key_fingerprint(KEY)
+    other = tmp_path / "other" / "key"
+    assert run(inputs, "--output", out, other) == 2
