@@ -508,7 +508,8 @@ def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     """`demo`: copy pydicom's own test files (never downloaded; with `clean_pixel_data`, images with
     burned-in text too) into <workdir>/originals and de-identify them into <workdir>/deidentified with a
     new key in <workdir>/secrets. Returns 0 (the demo's refused files are expected) or 130.
-    Raises UserError when the [pixels] extra is missing for `clean_pixel_data` or a demo folder is a file."""
+    Raises UserError when the [pixels] extra is missing for `clean_pixel_data` or a demo folder is a file,
+    ValueError (before any file is copied) when the workdir lies inside a destination."""
     if clean_pixel_data:   # before any download or file: the extra, and its text detector
         missing = missing_pixel_modules() or missing_detector_modules()
         if missing:
@@ -526,14 +527,19 @@ def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
         if folder.exists() and not folder.is_dir():   # other content is fine: the demo writes only these three
             raise UserError(f"demo --workdir {workdir}: {folder} is a file, not a folder: name a new folder, or one "
                             "an earlier demo made")
-    samples = workdir / "originals"
+    samples, secrets = workdir / "originals", workdir / "secrets"
+    # before anything is copied: the sample inputs are originals and the key a secret, never inside a
+    # destination (of any key: marked, holding outputs, or recorded by the demo's key)
+    from .runs import KEY_APART
+    for folder, what, why in ((samples, "the demo's sample inputs", "they are original files, never shared; name "
+                               "a new --workdir"), (secrets, "the demo's key folder", KEY_APART)):
+        _refuse_shared(folder, what, secrets / "pseudonym.key", (), why)
     samples.mkdir(parents=True, exist_ok=True)
     for path in sources:   # a copy, so the demo's inputs are plain files beside its outputs
         target = samples / path.name
         if not target.exists():
             target.write_bytes(path.read_bytes())
     (samples / "notes.txt").write_text("not a DICOM file: the run skips it and says why\n")
-    secrets = workdir / "secrets"
     print(f"Sample inputs: {samples}")
     status = run_anonymize([samples], workdir / "deidentified", DeidentifyOptions(clean_pixel_data=clean_pixel_data),
                            secrets / "pseudonym.key",
@@ -707,7 +713,13 @@ def run_compare(args) -> int:
         shared = [args.deidentified if args.deidentified.is_dir() else args.deidentified.parent,
                   destination_of_outputs(args.deidentified)]
         _refuse_shared(args.html, "the --html page", args.key_file, shared)
+        # nor into what it compares (the originals) or any input a run of this key read: inputs are never written
+        from .page_places import recorded_inputs, refuse_inside_inputs
+        key_path = Path(args.key_file) if args.key_file else default_key_file()
+        originals = [args.original, args.deidentified, *recorded_inputs(key_path)]
+        refuse_inside_inputs(args.html, "the --html page", originals)
         images = args.html.parent / f"{args.html.stem}_images"   # compare.pair_pictures writes the originals there
+        refuse_inside_inputs(images, "the --html page's images folder", originals)
         if images.is_symlink():
             raise UserError(f"{images} is a link: refused (the page's images show original pixels and are never "
                             "written through a link); remove it or name another page")

@@ -96,6 +96,35 @@ def refuse_inside_destination(page: Path, what: str, destinations=(), why: str =
         raise ValueError(f"{what} {page} would be inside the destination folder {folder}, which is shared: {why}")
 
 
+def refuse_inside_inputs(page: Path, what: str, inputs=()) -> None:
+    """ValueError (one line) if `page` (a file or folder to be written, existing or not) is one of `inputs`
+    or lies inside one of them (files or folders; a file's own folder counts): inputs are never written
+    to, and a page there would sit beside the originals as if it were one of them."""
+    page = Path(os.path.realpath(page))
+    for source in inputs:
+        if not source:
+            continue
+        source = Path(os.path.realpath(source))
+        folder = source.parent if source.is_file() else source
+        if page == folder or folder in page.parents:
+            raise ValueError(f"{what} {page} would be inside the input folder {folder}: inputs are never written "
+                             "to; write it outside (e.g. beside the key)")
+
+
+def recorded_inputs(key_file) -> list:
+    """The input paths the runs recorded by the linkage store beside `key_file` were given ([] when there
+    is no store, or linkage was off)."""
+    from .linkage import LinkageStore, linkage_path
+    path = linkage_path(Path(key_file))
+    if not path.exists():
+        return []
+    store = LinkageStore(path)
+    try:
+        return store.inputs()
+    finally:
+        store.close()
+
+
 def refuse_holding_destination(folder: Path, what: str, destinations=()) -> None:
     """ValueError (one line) if `folder` (where pages go) is one of `destinations` or holds one at any
     depth: a parent of a destination is where a person shares from (copies or zips it), and the pages

@@ -99,3 +99,34 @@ def test_held_release_refuses_a_name_in_both_lists_or_unknown_before_changing_an
         assert held_state(side, key) == before
     assert main([*release, "--remove", "InstitutionName"]) == 0
     assert capsys.readouterr().out.startswith("1 released into")
+
+
+def test_compare_refuses_a_page_inside_the_originals_or_any_recorded_input(tmp_path, inputs, capsys):
+    out, key = tmp_path / "out", tmp_path / "secrets" / "key"
+    assert run(inputs, "--output", out, key) == 0
+    before = files(inputs)
+    capsys.readouterr()
+    # the folder compared, a file's own folder, and an input of a recorded run not given to compare
+    other = tmp_path / "other"
+    other.mkdir()
+    for original, page in ((inputs, inputs / "page.html"), (inputs / "ct.dcm", inputs / "sub" / "page.html"),
+                           (other, inputs / "page.html")):
+        assert main(["compare", str(original), str(out), "--html", str(page), "--key-file", str(key)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "inside the input folder" in err[0]
+        assert files(inputs) == before
+    page = tmp_path / "pages" / "page.html"   # outside every input and destination: written
+    assert main(["compare", str(inputs), str(out), "--html", str(page), "--key-file", str(key)]) == 0
+    assert page.is_file()
+
+
+@pytest.mark.parametrize("where", ["--output", "--into"])
+def test_demo_into_a_destination_is_refused_before_it_copies_anything(tmp_path, inputs, capsys, where):
+    destination, key = tmp_path / "dest", tmp_path / "secrets" / "key"
+    assert run(inputs, where, destination, key) == 0
+    before = files(destination)
+    capsys.readouterr()
+    assert main(["demo", "--workdir", str(destination / "demo")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "inside the destination folder" in err[0] and "--workdir" in err[0]
+    assert files(destination) == before
