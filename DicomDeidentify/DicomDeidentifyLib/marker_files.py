@@ -37,7 +37,7 @@ def read_marker(marker: Path) -> dict | None:
     marker = Path(marker)
     try:
         fields = json.loads(marker.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):   # no marker (or the folder is a file: said elsewhere)
         return None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"the destination marker {marker} cannot be read ({type(error).__name__}): restore it "
