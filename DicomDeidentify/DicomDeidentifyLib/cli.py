@@ -716,14 +716,14 @@ def run_compare(args) -> int:
         # nor into what it compares (the originals) or any input a run of this key read: inputs are never written
         from .page_places import recorded_inputs, refuse_inside_inputs
         key_path = Path(args.key_file) if args.key_file else default_key_file()
-        originals = [args.original, args.deidentified, *recorded_inputs(key_path)]
+        originals = [args.original, *recorded_inputs(key_path)]
         refuse_inside_inputs(args.html, "the --html page", originals)
         images = args.html.parent / f"{args.html.stem}_images"   # compare.pair_pictures writes the originals there
-        refuse_inside_inputs(images, "the --html page's images folder", originals)
         if images.is_symlink():
             raise UserError(f"{images} is a link: refused (the page's images show original pixels and are never "
                             "written through a link); remove it or name another page")
         _refuse_shared(images, "the --html page's images folder", args.key_file, shared)
+        refuse_inside_inputs(images, "the --html page's images folder", originals)
         if args.html.is_dir():
             raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
         make_private_dir(args.html.parent)   # a missing folder is made (owner-only: the page shows originals)

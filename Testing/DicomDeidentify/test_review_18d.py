@@ -130,3 +130,33 @@ def test_demo_into_a_destination_is_refused_before_it_copies_anything(tmp_path, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "inside the destination folder" in err[0] and "--workdir" in err[0]
     assert files(destination) == before
+
+
+@pytest.mark.parametrize("linkage", [True, False])
+def test_an_image_held_for_burned_in_risk_without_cleaning_is_shown_whole_in_the_report(tmp_path, capsys, linkage):
+    import io
+    import pydicom
+    from PIL import Image
+    from support.burned_in import burned_in_dataset
+    (tmp_path / "in").mkdir()
+    source = burned_in_dataset()   # an ultrasound: burned-in text likely; Clean Pixel Data off
+    save(source, tmp_path / "in" / "us.dcm")
+    key = tmp_path / "secrets" / "key"
+    assert run(tmp_path / "in", "--output", tmp_path / "out", key, *([] if linkage else ["--no-linkage"])) == 0
+    [report] = (key.parent / "reports").glob("*/report.json")
+    document = json.loads(report.read_text())
+    [entry] = document["uncleaned_images"]
+    [row] = document["files"]
+    assert row["uncleaned_image"] == 1 and row["attention"] == "review" and entry["file"] == row["number"]
+    page = (report.parent / "report.html").read_text()
+    assert 'href="#uncleaned-1"' in page and 'id="uncleaned-1"' in page
+    [output] = (tmp_path / "out").rglob("*.dcm")
+    assert pydicom.dcmread(output).PixelData == source.PixelData     # written as it came: not cleaned
+    if linkage:
+        picture = Image.open(io.BytesIO((report.parent / entry["image"]).read_bytes()))
+        assert picture.size == (entry["width"], entry["height"]) == (480, 320)
+        assert f'src="{entry["image"]}"' in page
+        assert (report.parent / entry["image"]).stat().st_mode & 0o077 == 0      # owner-only
+    else:   # the picture may show identity: none without originals
+        assert "image" not in entry and "no linkage" in entry["why_none"]
+        assert not (report.parent / "images").exists()
