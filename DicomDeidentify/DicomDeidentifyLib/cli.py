@@ -14,7 +14,8 @@ Header de-identification needs pydicom alone; --clean-pixel-data needs the [pixe
 
 Exit status: 0 all files done (skips included), 1 some file failed (lookup: the term is not in the store),
 2 a usage problem (one line: what is wrong and what to do; --debug adds the traceback),
-3 an unexpected error (a bug: run again with --debug and report it), 130 cancelled with Ctrl-C.
+3 an unexpected error (a bug: run again with --debug and report it), 130 cancelled with Ctrl-C,
+141 (128 + SIGPIPE) when the program reading the output stopped (`| head`): no message then.
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ from typing import TYPE_CHECKING  # noqa: E402
 
 from . import __version__  # noqa: E402
 from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimits
-from .command_line import OneLineParser, positive_int, positive_megabytes
+from .command_line import OneLineParser, pipe_closed, positive_int, positive_megabytes
 from .keys import KeyFileError, default_key_file, load_key, make_private_dir, secrets_home, write_key
 from .extras import missing_detector_modules, missing_pixel_modules, pixels_missing_message
 from .options import OPTIONS, DeidentifyOptions, IdentityMode
@@ -551,12 +552,17 @@ def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
 def main(argv=None) -> int:
     """The command line; returns the exit status. Errors are one line on stderr (see the module's
     docstring for the statuses); --debug adds the traceback."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except BrokenPipeError:   # --help or --version into a closed pipe
+        return pipe_closed()
     try:
         return _run(args)
     except KeyboardInterrupt:
         print("\ncancelled", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # stdout's reader went away (`| head`): quietly, as other tools do
+        return pipe_closed()
     except (UserError, KeyFileError, ValueError, OSError) as error:
         if args.debug:
             traceback.print_exc()

@@ -160,3 +160,20 @@ def test_an_image_held_for_burned_in_risk_without_cleaning_is_shown_whole_in_the
     else:   # the picture may show identity: none without originals
         assert "image" not in entry and "no linkage" in entry["why_none"]
         assert not (report.parent / "images").exists()
+
+
+def test_a_closed_pipe_ends_quietly_with_141(tmp_path, inputs):
+    import subprocess
+    import sys
+    from pathlib import Path
+    cli = Path(sys.executable).parent / "dicom-deidentify"
+    out, key = tmp_path / "out", tmp_path / "secrets" / "key"
+    assert run(inputs, "--output", out, key) == 0
+    for arguments in (["--version"], ["compare", str(inputs), str(out), "--key-file", str(key), "--all"]):
+        # the reader is gone before anything is written (as `| head -1` once it has its line)
+        process = subprocess.Popen([str(cli), *arguments], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 141, stderr
+        # the compare warning (stderr) may be there; never a traceback or an error line
+        assert "Traceback" not in stderr and "error" not in stderr and "Exception ignored" not in stderr
