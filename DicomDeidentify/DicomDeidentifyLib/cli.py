@@ -207,7 +207,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
               "identity": parser.add_argument_group("patient identity and private tags")}
     for name, info in OPTIONS.items():   # each flag as its setting declares it (options.OptionInfo)
         if info.flag:
-            groups[info.group].add_argument(info.flag, help=info.help, **_flag_kind(name, info))
+            groups[info.group].add_argument(info.flag, *info.aliases, dest=info.dest, help=info.help,
+                                            **_flag_kind(name, info))
     p = groups["identity"]
     p.add_argument("--profile", type=Path, help="a profile saved as JSON or TOML; flags given here change it")
     r = parser.add_argument_group("run")
@@ -698,6 +699,10 @@ def write_csv(path: Path, header: list, rows: list) -> None:
     os.replace(temporary, path)
 
 
+COMPARE_WARNING = ("warning: compare shows original (identifying) values and paths: for key holders only, keep "
+                   "its output out of shared logs")
+
+
 def run_compare(args) -> int:
     """`compare ORIGINAL DEIDENTIFIED`: pair the two files, or the folders' files (by the linkage store's
     record, else by mapped SOP Instance UID), print each pair's differences (compare.render_text) and,
@@ -739,6 +744,12 @@ def run_compare(args) -> int:
                         "then paired by name and UID only)")
     if args.key_file or default_key_file().exists():   # read only: comparing never creates a key
         key = load_key(Path(args.key_file) if args.key_file else default_key_file())
+    warned = []
+
+    def warn_once() -> None:   # before the first line that shows an original path or value (stdout may be a log)
+        if not warned:
+            print(COMPARE_WARNING, file=sys.stderr, flush=True)
+            warned.append(True)
     failed = []
     store = _store(args.key_file) if args.original.is_dir() and args.deidentified.is_dir() else None
     # the records of the runs into THIS folder (an earlier destination of the same inputs too)
@@ -752,6 +763,7 @@ def run_compare(args) -> int:
     else:
         pairs = compare.pair_files(args.original, args.deidentified, key)
     for path, reason in failed:
+        warn_once()
         print(f"failed   {path}: {reason}")
     if not pairs:
         print("no pairs found (for folders, pass the --key-file the run used)", file=sys.stderr)
@@ -766,6 +778,7 @@ def run_compare(args) -> int:
             except DicomReadError as error:   # said in words, never pydicom's warning
                 if not args.original.is_dir():   # one of the two files given: a usage problem
                     raise UserError(f"{path}: {error.reason}: compare two DICOM files") from error
+                warn_once()
                 print(f"failed   {path}: {error.reason}")
                 break
         if len(sides) < 2:
@@ -777,6 +790,7 @@ def run_compare(args) -> int:
     if not results:
         print("no pair could be read", file=sys.stderr)
         return 1
+    warn_once()
     sys.stdout.write(compare.render_text(results, show_kept=args.all))
     if args.html:
         compare.write_page(args.html, results, images)

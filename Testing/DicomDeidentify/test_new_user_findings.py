@@ -412,7 +412,8 @@ def test_compare_says_not_dicom_in_one_line_and_no_library_warning(tmp_path, cap
     with _no_warnings():
         status = main(["compare", str(tmp_path / "in"), str(tmp_path / "copy")])
     captured = capsys.readouterr()
-    assert status == 0 and captured.err == "" and f"== {dicom}" in captured.out
+    # stderr: only the one-line warning that original values follow (review 18d, finding 7)
+    assert status == 0 and captured.err == cli.COMPARE_WARNING + "\n" and f"== {dicom}" in captured.out
 
 
 class _no_warnings:

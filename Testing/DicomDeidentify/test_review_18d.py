@@ -177,3 +177,32 @@ def test_a_closed_pipe_ends_quietly_with_141(tmp_path, inputs):
         assert process.wait(timeout=120) == 141, stderr
         # the compare warning (stderr) may be there; never a traceback or an error line
         assert "Traceback" not in stderr and "error" not in stderr and "Exception ignored" not in stderr
+
+
+def test_compare_warns_on_stderr_before_it_shows_original_values(tmp_path, inputs, capsys):
+    out, key = tmp_path / "out", tmp_path / "secrets" / "key"
+    assert run(inputs, "--output", out, key) == 0
+    capsys.readouterr()
+    assert main(["compare", str(inputs), str(out), "--key-file", str(key)]) == 0
+    captured = capsys.readouterr()
+    assert "St. Elsewhere" in captured.out                     # an original value is shown...
+    [warning] = captured.err.strip().splitlines()              # ...after one line that says so
+    assert warning.startswith("warning: compare shows original (identifying) values")
+
+
+def test_every_table_e11_flag_has_help_from_its_declaration_and_dates_has_one_name(tmp_path):
+    from DicomDeidentifyLib.cli import build_parser, options_from_args
+    from DicomDeidentifyLib.options import OPTIONS, DateMode
+    anonymize = build_parser().commands["anonymize"]
+    actions = {option: action for action in anonymize._actions for option in action.option_strings}
+    declared = [(name, info) for name, info in OPTIONS.items() if info.flag and info.standard_name]
+    assert len(declared) >= 10
+    for name, info in declared:
+        text = actions[info.flag].help or ""
+        assert text and "\n" not in text, info.flag
+        if info.implemented and info.columns:   # an option of the table's columns: named as the standard names it
+            assert info.standard_name in text and "Table E.1-1" in text, (info.flag, text)
+        assert actions[info.flag].dest == name == info.dest, info.flag   # the flag is named as the setting
+    for flag in ("--dates", "--retain-dates"):   # the older spelling stays an alias of the same setting
+        args = build_parser().parse_args(["anonymize", "in", "--output", "out", flag, "modified"])
+        assert options_from_args(args).dates is DateMode.MODIFIED
