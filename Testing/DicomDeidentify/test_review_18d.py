@@ -206,3 +206,22 @@ def test_every_table_e11_flag_has_help_from_its_declaration_and_dates_has_one_na
     for flag in ("--dates", "--retain-dates"):   # the older spelling stays an alias of the same setting
         args = build_parser().parse_args(["anonymize", "in", "--output", "out", flag, "modified"])
         assert options_from_args(args).dates is DateMode.MODIFIED
+
+
+@pytest.mark.parametrize("address", ["bogus", "tcp://host", "tls://:8786", "tcp://a b:8786", "tls://[zz]:1",
+                                     "tcp://host:0", "tcp://host:99999", "http://host:8786", "host:8786"])
+def test_a_scheduler_address_of_the_wrong_form_is_one_line_before_anything_is_tried(tmp_path, inputs, capsys,
+                                                                                    address):
+    key = tmp_path / "secrets" / "key"
+    assert run(inputs, "--output", tmp_path / "out", key, "--scheduler", address) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "is not a scheduler address" in line and "tls://HOST:PORT" in line and "TLS" not in line.split(":")[0]
+    assert not key.exists() and not (tmp_path / "out").exists()
+
+
+def test_the_scheduler_address_forms_that_are_accepted():
+    from DicomDeidentifyLib.cluster import ClusterError, check_scheduler_address
+    for address in ("tcp://127.0.0.1:8786", "tls://scheduler.example.org:8786", "tls://[::1]:8786", "local:2"):
+        check_scheduler_address(address)
+    with pytest.raises(ClusterError, match="local:N takes a number of workers"):
+        check_scheduler_address("local:0")
