@@ -292,6 +292,10 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
     for path in args.inputs:
         if not path.exists():
             raise UserError(f"input {path} does not exist: check the path (give DICOM files or folders)")
+    if not any(_holds_an_entry(path) for path in args.inputs):
+        # the inputs' names stay out (they may name the patient); nothing is made (key, report, store)
+        raise UserError(f"no files in the input{'s' if len(args.inputs) != 1 else ''}: nothing to de-identify; "
+                        "give DICOM files or folders holding them")
     if (args.patient_name is not None or args.patient_id is not None) and options.identity is not IdentityMode.FIXED:
         raise UserError(f"--patient-name and --patient-id are for --identity fixed (the identity is "
                         f"{options.identity.value}, so they would be ignored): add --identity fixed, or leave them out")
@@ -323,6 +327,18 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
             and not options.retain_patient_characteristics:
         print("note: --keep-sex: pseudonyms follow Patient's Sex, but the attribute itself is emptied (basic "
               "profile); add --retain-patient-characteristics to keep it", file=sys.stderr)
+
+
+def _holds_an_entry(path: Path) -> bool:
+    """Whether the input `path` is anything but a folder holding (at any depth) only folders: a file, or
+    a folder with a file or a link in it somewhere (what the walk of input_files reads or reports). The
+    first one found ends the look; os alone (a usage error loads no pydicom: test_start_up)."""
+    if not path.is_dir():
+        return True
+    for folder, subfolders, files in os.walk(path):
+        if files or any(os.path.islink(os.path.join(folder, name)) for name in subfolders):
+            return True
+    return False
 
 
 def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_file: Path | None,
@@ -390,6 +406,11 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
     return 1 if run.summary.failed else 0
 
 
+def _count(number: int, word: str) -> str:
+    """'1 file', '2 files', '0 review items': a count and its noun, plural unless it is one."""
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
 def _progress_bar(total: int):
     try:
         from tqdm import tqdm
@@ -413,7 +434,7 @@ def print_dry_run(report_json: Path, verbose: bool = False) -> None:
         print("Would need review:")
         for item in report["review"]:
             example = f", e.g. {item['example']!r}" if verbose else ""   # a kept value: only with --verbose
-            print(f"  {item['path']}: {item['reason']} ({item['count']} files{example})")
+            print(f"  {item['path']}: {item['reason']} ({_count(item['count'], 'file')}{example})")
     for entry in report["files"]:
         name = f"#{entry.get('number', '')}" + (f" {entry['source']}" if verbose else "")
         print(f"  {entry['status']:8} {name} -> {entry['output'] or '-'} ({entry['removed']} removed, "
@@ -440,13 +461,14 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
         if kind in (FAILED, SKIPPED):
             print(f"{kind:8} {name}: {result.reason if verbose else reason_kind(result.reason)}")
             continue
+        would = "would be " if dry_run else ""   # a dry run writes and holds nothing
         if kind == HELD:
-            place = f" -> held back at {result.output}" if verbose else ": held back"
+            place = f" -> {would}held back at {result.output}" if verbose else f": {would}held back"
             print(f"{kind:8} {name}{place} (not in the side database until released: 'held list --into' shows "
                   "what waits, 'held release' or Slicer's review panel releases it)")
         else:
             place = f" -> {result.output}" if verbose else ""
-            print(f"{kind:8} {name}{place}: written, NEEDS REVIEW before it is shared")
+            print(f"{kind:8} {name}{place}: {would}written, NEEDS REVIEW before it is shared")
         for reason in dict.fromkeys(item.reason for item in result.review if item.kept_in_output):
             print(f"           {reason}")
     present = totals[ALREADY_PRESENT_TOTAL]
@@ -458,11 +480,12 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
     verb = "would be written" if dry_run else "written"
     held = sum(1 for _, _, kind in numbered if kind == HELD)
     to_review = sum(1 for _, _, kind in numbered if kind == "review")
-    print(f"\n{totals['files']} files in {seconds:.1f} s ({rate:.0f} files/s): {totals['written'] + totals['dry-run']} "
-          f"{verb}, {totals['skipped']} skipped"
+    print(f"\n{_count(totals['files'], 'file')} in {seconds:.1f} s ({rate:.0f} files/s): "
+          f"{totals['written'] + totals['dry-run']} {verb}, {totals['skipped']} skipped"
           + (f" ({present} already present, not written again)" if present else "")
-          + f", {totals['failed']} failed, {totals['review_items']} review items"
-          + (f"; of the written, {held} held back for review, {to_review} needing review" if held or to_review else ""))
+          + f", {totals['failed']} failed, {_count(totals['review_items'], 'review item')}"
+          + (f"; of these, {held} {'would be ' if dry_run else ''}held back for review, {to_review} needing review"
+             if held or to_review else ""))
     if not dry_run:
         print(f"De-identified files: {output}")
     if Path(html_path) == Path(json_path):   # no page: Jinja2 is missing (report.py); the run said so

@@ -225,3 +225,27 @@ def test_the_scheduler_address_forms_that_are_accepted():
         check_scheduler_address(address)
     with pytest.raises(ClusterError, match="local:N takes a number of workers"):
         check_scheduler_address("local:0")
+
+
+@pytest.mark.parametrize("where", ["--output", "--into"])
+def test_a_dry_run_says_would_be_and_one_file_is_one_file(tmp_path, inputs, capsys, where):
+    key = tmp_path / "secrets" / "key"
+    assert run(inputs, where, tmp_path / "dest", key, "--retain-institution-identity", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "\n1 file in " in out and "1 review item;" in out and "(1 file)" in out
+    assert "1 files" not in out and "1 review items" not in out
+    attention = [line for line in out.splitlines() if line.startswith(("held ", "review "))]
+    assert attention and all("would be" in line for line in attention), attention
+    assert ": written" not in out and "1 would be written" in out
+    held, to_review = (1, 0) if where == "--into" else (0, 1)
+    assert f"of these, {held} would be held back for review, {to_review} needing review" in out
+    assert not (tmp_path / "dest").exists()
+
+
+def test_an_input_without_any_file_is_one_line_exit_2_and_nothing_is_made(tmp_path, capsys):
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    key = tmp_path / "secrets" / "key"
+    assert run(tmp_path / "empty", "--output", tmp_path / "out", key) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line == ("error: no files in the input: nothing to de-identify; give DICOM files or folders holding them")
+    assert not key.parent.exists() and not (tmp_path / "out").exists()
