@@ -54,6 +54,22 @@ class PixelPlan:
     clean: bool = False      # an image, and Clean Pixel Data is on: detection runs
 
 
+PICTURE_MAX_BYTES = 256 * 2**20   # decoded pixels of an uncleaned image drawn for the report, at most
+
+
+def _small_enough(dataset) -> bool:
+    """Whether the decoded pixels of `dataset` (all frames: pixel_io decodes them at once) stay within
+    PICTURE_MAX_BYTES, from the header alone: the picture of an uncleaned image never makes a default run
+    (Clean Pixel Data off) take the memory a long cine would."""
+    try:
+        size = (int(dataset.get("Rows", 0) or 0) * int(dataset.get("Columns", 0) or 0)
+                * int(dataset.get("NumberOfFrames", 1) or 1) * int(dataset.get("SamplesPerPixel", 1) or 1)
+                * max(1, int(dataset.get("BitsAllocated", 8) or 8) // 8))
+    except (TypeError, ValueError):
+        return False
+    return 0 < size <= PICTURE_MAX_BYTES
+
+
 def is_image(dataset) -> bool:
     """Whether the object has pixels (or, left unparsed by the reader, Rows and Columns that say so)."""
     return any(tag in dataset for tag in PIXEL_TAGS) or (0x00280010 in dataset and 0x00280011 in dataset)
@@ -78,7 +94,8 @@ class PixelStage:
         uncleaned_picture), when the [pixels] extra can decode it."""
         if not is_image(dataset):
             return False
-        return self.options.clean_pixel_data or (self._shows_uncleaned() and assess_burned_in(dataset).likely)
+        return self.options.clean_pixel_data or (self._shows_uncleaned() and _small_enough(dataset)
+                                                 and assess_burned_in(dataset).likely)
 
     def _shows_uncleaned(self) -> bool:
         """Whether held images at risk get a picture with the option off: they are held (not refused),
@@ -93,11 +110,12 @@ class PixelStage:
         """With Clean Pixel Data off, an image held for its burned-in risk: result.pixel gets
         {"not_cleaned": True, "reasons" (the risk's `reasons`), "before_png": the first frame as written, which is the input's
         (report_images.first_frame_png; it may show burned-in identity: the report keeps it only with
-        originals)}, so that a person sees the whole image in the report. Without the [pixels] extra, or
-        pixels that cannot be decoded, no picture ("before_png" empty); never raises: a picture is no
+        originals)}, so that a person sees the whole image in the report. Without the [pixels] extra,
+        pixels that cannot be decoded, or more than PICTURE_MAX_BYTES of them, no picture ("before_png"
+        empty); never raises: a picture is no
         reason for the file to fail."""
         png = b""
-        if self._shows_uncleaned():
+        if self._shows_uncleaned() and _small_enough(dataset):
             try:
                 from .report_images import first_frame_png
                 png = first_frame_png(dataset)
