@@ -508,7 +508,8 @@ def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     """`demo`: copy pydicom's own test files (never downloaded; with `clean_pixel_data`, images with
     burned-in text too) into <workdir>/originals and de-identify them into <workdir>/deidentified with a
     new key in <workdir>/secrets. Returns 0 (the demo's refused files are expected) or 130.
-    Raises UserError when the [pixels] extra is missing for `clean_pixel_data` or a demo folder is a file."""
+    Raises UserError when the [pixels] extra is missing for `clean_pixel_data` or a demo folder is a file;
+    ValueError, before any file is written, when `workdir` lies inside a destination (page_places)."""
     if clean_pixel_data:   # before any download or file: the extra, and its text detector
         missing = missing_pixel_modules() or missing_detector_modules()
         if missing:
@@ -522,6 +523,10 @@ def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     if clean_pixel_data:
         sources += _pixel_demo_files()
     workdir = Path(workdir).resolve()
+    # before anything is copied: original files (and the demo's key) never go into what is shared
+    _refuse_shared(workdir, "demo --workdir", workdir / "secrets" / "pseudonym.key",
+                   why="the demo copies original files and writes its key there; name a folder apart from any "
+                       "destination (the default is ./demo-output)")
     for folder in (workdir, workdir / "originals", workdir / "deidentified", workdir / "secrets"):
         if folder.exists() and not folder.is_dir():   # other content is fine: the demo writes only these three
             raise UserError(f"demo --workdir {workdir}: {folder} is a file, not a folder: name a new folder, or one "
@@ -692,7 +697,8 @@ def run_compare(args) -> int:
     with --html, write the side-by-side page with images (owner-only, never inside a destination).
     Returns 0, or 1 when no pair was found or could be read. Raises UserError for a missing path, Jinja2
     missing for --html, a missing --key-file or a given file that is not DICOM; ValueError for a page
-    placed inside a destination; KeyFileError for a key that cannot be used."""
+    placed inside a destination or inside either input (page_places.refuse_inside_inputs);
+    KeyFileError for a key that cannot be used."""
     from . import compare
     for path in (args.original, args.deidentified):
         if not path.exists():
@@ -702,7 +708,7 @@ def run_compare(args) -> int:
         if jinja2_missing():   # before its images (original pixels) are written: never pictures without a page
             raise UserError("compare --html needs Jinja2 (pip install jinja2; in Slicer: pip_install('jinja2')): "
                             "install it, or leave --html out")
-        from .page_places import destination_of_outputs
+        from .page_places import destination_of_outputs, refuse_inside_inputs
         # the de-identified folder (a file's own), and the destination its outputs lie in, recorded or not
         shared = [args.deidentified if args.deidentified.is_dir() else args.deidentified.parent,
                   destination_of_outputs(args.deidentified)]
@@ -712,6 +718,8 @@ def run_compare(args) -> int:
             raise UserError(f"{images} is a link: refused (the page's images show original pixels and are never "
                             "written through a link); remove it or name another page")
         _refuse_shared(images, "the --html page's images folder", args.key_file, shared)
+        for place, what in ((args.html, "the --html page"), (images, "the --html page's images folder")):
+            refuse_inside_inputs(place, what, [args.original])   # the de-identified side is in `shared`
         if args.html.is_dir():
             raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
         make_private_dir(args.html.parent)   # a missing folder is made (owner-only: the page shows originals)

@@ -96,6 +96,21 @@ def refuse_inside_destination(page: Path, what: str, destinations=(), why: str =
         raise ValueError(f"{what} {page} would be inside the destination folder {folder}, which is shared: {why}")
 
 
+def refuse_inside_inputs(page: Path, what: str, inputs=()) -> None:
+    """ValueError (one line) if `page` (a file or folder, existing or not) is one of `inputs` (files or
+    folders) or lies inside one: inputs are only read, never written into (a page there would also be
+    taken for an input by the next run). Links are resolved on both sides."""
+    page = Path(os.path.realpath(page))
+    for source in inputs:
+        if not source:
+            continue
+        source = Path(os.path.realpath(source))
+        folder = source if source.is_dir() else source.parent
+        if page == source or page == folder or folder in page.parents:
+            raise ValueError(f"{what} {page} would be inside the input folder {folder}: inputs are only read, "
+                             "never written into; name a place apart from the inputs (e.g. beside the key)")
+
+
 def refuse_holding_destination(folder: Path, what: str, destinations=()) -> None:
     """ValueError (one line) if `folder` (where pages go) is one of `destinations` or holds one at any
     depth: a parent of a destination is where a person shares from (copies or zips it), and the pages
