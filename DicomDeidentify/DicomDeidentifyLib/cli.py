@@ -787,7 +787,7 @@ def run_held(args) -> int:
     """held list / held release: the files a side database's runs held back beside the key, through
     import_controller (ImportController.pending and .release: what Slicer's review panel calls)."""
     from .import_controller import ImportController
-    from .review import KEEP, REMOVE, ReviewDecision, grouped, needs_decision
+    from .review import KEEP, REMOVE, ReviewDecision, check_release_names, grouped, needs_decision
     from .side_database import is_side_database
     key_path = Path(args.key_file) if args.key_file else default_key_file()
     if not is_side_database(args.into):
@@ -813,6 +813,8 @@ def run_held(args) -> int:
         return 0
     if not (args.keep or args.remove):
         raise UserError("held release needs a decision: --keep ATTRIBUTE or --remove ATTRIBUTE (see 'held list')")
+    waiting = {grouped(item.path) for held in pending.held for item in held.review if needs_decision(item)}
+    check_release_names(args.keep, args.remove, waiting)   # before anything moves or is discarded
     decisions = [ReviewDecision(a, KEEP) for a in args.keep] + [ReviewDecision(a, REMOVE) for a in args.remove]
     released = controller.release(pending, decisions)
     print(f"{len(released)} released into {controller.side_database}, {len(pending.discarded)} discarded, "

@@ -105,6 +105,25 @@ def decision_for(item, decisions):
     return found
 
 
+def check_release_names(keep, remove, waiting) -> None:
+    """Refuse, before anything is released or discarded, decisions a person cannot have meant: a name in
+    both `keep` and `remove` (later decisions win, so the files would be discarded or the value removed
+    against the keep), or a name no held file waits on (`waiting`: the grouped paths of the held files'
+    items that need a decision; a miscased name is named with the spelling that waits). Raises
+    ValueError, one line naming every such name; returns None when all names are good."""
+    keep, remove, waiting = list(keep), list(remove), set(waiting)
+    both = sorted(set(keep) & set(remove))
+    if both:
+        raise ValueError(f"{', '.join(both)} given to both --keep and --remove: decide once per attribute "
+                         "(nothing was released)")
+    unknown = [name for name in dict.fromkeys(keep + remove) if name not in waiting]
+    if unknown:
+        by_case = {name.lower(): name for name in waiting}
+        named = ", ".join(f"{name} (did you mean {by_case[name.lower()]}?)" if name.lower() in by_case else name
+                          for name in unknown)
+        raise ValueError(f"no held file waits on {named}: use the names 'held list' shows (nothing was released)")
+
+
 PIXEL_DATA_PATH = "PixelData"
 
 

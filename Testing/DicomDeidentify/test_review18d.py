@@ -1,8 +1,12 @@
-"""Review 18d's findings on places: compare never writes its page into an input, and the demo looks at its
---workdir before it copies any original file (issue 18: neither page can be written inside a destination;
-inputs are never modified)."""
+"""Review 18d's findings: compare never writes its page into an input, and the demo looks at its --workdir
+before it copies any original file (finding 4; issue 18: neither page can be written inside a destination;
+inputs are never modified); held release refuses a name in both --keep and --remove and a name no held file
+waits on, before anything moves (finding 3)."""
+import pytest
+
 from DicomDeidentifyLib import cli
-from support.data import data_file
+from DicomDeidentifyLib.review import check_release_names
+from support.data import data_file, read, save
 
 
 def _run_into(tmp_path, capsys):
@@ -57,3 +61,49 @@ def test_a_second_demo_in_its_own_workdir_still_runs(tmp_path, capsys):
     assert cli.main(["demo", "--workdir", str(workdir), "--jobs", "1"]) == 0
     assert cli.main(["demo", "--workdir", str(workdir), "--jobs", "1"]) == 0
     assert "already present" in capsys.readouterr().out
+
+
+def _held_side_database(tmp_path, capsys):
+    """Two files held back from a side database for their cleaned Study Description; (side, key, held files)."""
+    source = tmp_path / "held-in"
+    source.mkdir()
+    for number, name in enumerate(("CT_small.dcm", "MR_small.dcm")):
+        ds = read(name)
+        ds.StudyDescription = f"Head study {number}"
+        save(ds, source / f"{number}.dcm")
+    key, side = tmp_path / "secrets" / "k.key", tmp_path / "sdb"
+    assert cli.main(["anonymize", str(source), "--into", str(side), "--key-file", str(key), "--create-key",
+                     "--clean-descriptors", "--jobs", "1", "--quiet"]) == 0
+    capsys.readouterr()
+    held = sorted((key.parent / "held").rglob("*.dcm"))
+    assert len(held) == 2 and not list(side.rglob("*.dcm"))
+    return side, key, held
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--keep", "StudyDescription", "--remove", "StudyDescription"],
+     "error: StudyDescription given to both --keep and --remove: decide once per attribute (nothing was released)\n"),
+    (["--remove", "StudyDescription", "--keep", "NoSuchAttribute"],
+     "error: no held file waits on NoSuchAttribute: use the names 'held list' shows (nothing was released)\n"),
+    (["--remove", "studydescription"],
+     "error: no held file waits on studydescription (did you mean StudyDescription?): use the names 'held list' "
+     "shows (nothing was released)\n"),
+])
+def test_held_release_refuses_names_it_cannot_act_on_and_changes_nothing(tmp_path, capsys, arguments, message):
+    side, key, held = _held_side_database(tmp_path, capsys)
+    before = {path: path.read_bytes() for path in held}
+    assert cli.main(["held", "release", "--into", str(side), "--key-file", str(key), *arguments]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == message and captured.out == ""
+    assert {path: path.read_bytes() for path in sorted((key.parent / "held").rglob("*.dcm"))} == before
+    assert not list(side.rglob("*.dcm"))
+
+
+def test_release_names_are_checked_by_one_library_rule():
+    check_release_names(["A"], ["B"], {"A", "B", "C"})   # good names: no error
+    with pytest.raises(ValueError, match="^A, B given to both"):
+        check_release_names(["B", "A"], ["A", "B"], {"A", "B"})
+    with pytest.raises(ValueError, match=r"^no held file waits on X, a \(did you mean A\?\)"):
+        check_release_names(["X", "a"], [], {"A"})
+    with pytest.raises(ValueError, match="^no held file waits on A"):
+        check_release_names(["A"], [], set())   # nothing held at all
