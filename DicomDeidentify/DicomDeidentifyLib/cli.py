@@ -533,8 +533,8 @@ def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     """`demo`: copy pydicom's own test files (never downloaded; with `clean_pixel_data`, images with
     burned-in text too) into <workdir>/originals and de-identify them into <workdir>/deidentified with a
     new key in <workdir>/secrets. Returns 0 (the demo's refused files are expected) or 130.
-    Raises UserError when the [pixels] extra is missing for `clean_pixel_data` or a demo folder is a file,
-    ValueError (before any file is copied) when the workdir lies inside a destination."""
+    Raises UserError when the [pixels] extra is missing for `clean_pixel_data` or a demo folder is a file;
+    ValueError, before any file is written, when `workdir` lies inside a destination (page_places)."""
     if clean_pixel_data:   # before any download or file: the extra, and its text detector
         missing = missing_pixel_modules() or missing_detector_modules()
         if missing:
@@ -548,17 +548,15 @@ def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
     if clean_pixel_data:
         sources += _pixel_demo_files()
     workdir = Path(workdir).resolve()
+    # before anything is copied: original files (and the demo's key) never go into what is shared
+    _refuse_shared(workdir, "demo --workdir", workdir / "secrets" / "pseudonym.key",
+                   why="the demo copies original files and writes its key there; name a folder apart from any "
+                       "destination (the default is ./demo-output)")
     for folder in (workdir, workdir / "originals", workdir / "deidentified", workdir / "secrets"):
         if folder.exists() and not folder.is_dir():   # other content is fine: the demo writes only these three
             raise UserError(f"demo --workdir {workdir}: {folder} is a file, not a folder: name a new folder, or one "
                             "an earlier demo made")
     samples, secrets = workdir / "originals", workdir / "secrets"
-    # before anything is copied: the sample inputs are originals and the key a secret, never inside a
-    # destination (of any key: marked, holding outputs, or recorded by the demo's key)
-    from .runs import KEY_APART
-    for folder, what, why in ((samples, "the demo's sample inputs", "they are original files, never shared; name "
-                               "a new --workdir"), (secrets, "the demo's key folder", KEY_APART)):
-        _refuse_shared(folder, what, secrets / "pseudonym.key", (), why)
     samples.mkdir(parents=True, exist_ok=True)
     for path in sources:   # a copy, so the demo's inputs are plain files beside its outputs
         target = samples / path.name
@@ -732,7 +730,9 @@ def run_compare(args) -> int:
     with --html, write the side-by-side page with images (owner-only, never inside a destination).
     Returns 0, or 1 when no pair was found or could be read. Raises UserError for a missing path, Jinja2
     missing for --html, a missing --key-file or a given file that is not DICOM; ValueError for a page
-    placed inside a destination; KeyFileError for a key that cannot be used."""
+    placed inside a destination, the original side or any input a run of this key recorded
+    (page_places.refuse_inside_inputs);
+    KeyFileError for a key that cannot be used."""
     from . import compare
     for path in (args.original, args.deidentified):
         if not path.exists():
@@ -742,22 +742,21 @@ def run_compare(args) -> int:
         if jinja2_missing():   # before its images (original pixels) are written: never pictures without a page
             raise UserError("compare --html needs Jinja2 (pip install jinja2; in Slicer: pip_install('jinja2')): "
                             "install it, or leave --html out")
-        from .page_places import destination_of_outputs
+        from .page_places import destination_of_outputs, refuse_inside_inputs
         # the de-identified folder (a file's own), and the destination its outputs lie in, recorded or not
         shared = [args.deidentified if args.deidentified.is_dir() else args.deidentified.parent,
                   destination_of_outputs(args.deidentified)]
         _refuse_shared(args.html, "the --html page", args.key_file, shared)
-        # nor into what it compares (the originals) or any input a run of this key read: inputs are never written
-        from .page_places import recorded_inputs, refuse_inside_inputs
-        key_path = Path(args.key_file) if args.key_file else default_key_file()
-        originals = [args.original, *recorded_inputs(key_path)]
-        refuse_inside_inputs(args.html, "the --html page", originals)
         images = args.html.parent / f"{args.html.stem}_images"   # compare.pair_pictures writes the originals there
         if images.is_symlink():
             raise UserError(f"{images} is a link: refused (the page's images show original pixels and are never "
                             "written through a link); remove it or name another page")
         _refuse_shared(images, "the --html page's images folder", args.key_file, shared)
-        refuse_inside_inputs(images, "the --html page's images folder", originals)
+        # nor into what it compares (the originals) or any input a run of this key read: inputs are only read
+        from .page_places import recorded_inputs
+        originals = [args.original, *recorded_inputs(Path(args.key_file) if args.key_file else default_key_file())]
+        for place, what in ((args.html, "the --html page"), (images, "the --html page's images folder")):
+            refuse_inside_inputs(place, what, originals)   # the de-identified side is in `shared`
         if args.html.is_dir():
             raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
         make_private_dir(args.html.parent)   # a missing folder is made (owner-only: the page shows originals)
@@ -834,7 +833,7 @@ def run_held(args) -> int:
     """held list / held release: the files a side database's runs held back beside the key, through
     import_controller (ImportController.pending and .release: what Slicer's review panel calls)."""
     from .import_controller import ImportController
-    from .review import KEEP, REMOVE, ReviewDecision, grouped, needs_decision
+    from .review import KEEP, REMOVE, ReviewDecision, check_release_names, grouped, needs_decision
     from .side_database import is_side_database
     key_path = Path(args.key_file) if args.key_file else default_key_file()
     if not is_side_database(args.into):
@@ -860,6 +859,8 @@ def run_held(args) -> int:
         return 0
     if not (args.keep or args.remove):
         raise UserError("held release needs a decision: --keep ATTRIBUTE or --remove ATTRIBUTE (see 'held list')")
+    waiting = {grouped(item.path) for held in pending.held for item in held.review if needs_decision(item)}
+    check_release_names(args.keep, args.remove, waiting)   # before anything moves or is discarded
     decisions = [ReviewDecision(a, KEEP) for a in args.keep] + [ReviewDecision(a, REMOVE) for a in args.remove]
     released = controller.release(pending, decisions)
     print(f"{len(released)} released into {controller.side_database}, {len(pending.discarded)} discarded, "

@@ -29,8 +29,7 @@ from .keys import default_key_file, make_private_dir, may_create_key
 from .linkage import LinkageStore, linkage_path
 from .options import DeidentifyOptions
 from .results import DRY_RUN, SKIPPED, WRITTEN, FileResult, ReviewItem
-from .review import (ReviewDecision, apply_decisions, check_decisions, decisions_from_profile, discards_file,
-                     review_rows, undecided)
+from .review import ReviewDecision, apply_decisions, decisions_from_profile, discards_file, review_rows, undecided
 from .runs import RunResult, deidentify_folder
 
 HELD_FOLDER = "held"
@@ -225,12 +224,9 @@ class ImportController:
     def release(self, outcome: ImportOutcome, decisions, save_profile_to=None) -> list:
         """Apply the decisions to the held files every one of whose kept values they cover, move them
         into the side database, and return them (to index). The others stay held. With
-        save_profile_to, the decisions are added to the profile saved there. ValueError, before anything
-        is changed, for decisions review.check_decisions refuses (a contradiction, a name nothing waits on)."""
-        given = [d if isinstance(d, ReviewDecision) else ReviewDecision(**d) for d in decisions]
-        # a contradiction or a name nothing waits on: refused before any file is touched
-        check_decisions(given, [item for held in outcome.held for item in held.review])
-        decisions = list(decisions_from_profile(self.options.review_decisions)) + given
+        save_profile_to, the decisions are added to the profile saved there."""
+        decisions = list(decisions_from_profile(self.options.review_decisions)) + [
+            d if isinstance(d, ReviewDecision) else ReviewDecision(**d) for d in decisions]
         released, still_held = [], []
         store = LinkageStore(linkage_path(self.key_file), keep_originals=self.linkage)
         try:

@@ -97,30 +97,30 @@ def refuse_inside_destination(page: Path, what: str, destinations=(), why: str =
 
 
 def refuse_inside_inputs(page: Path, what: str, inputs=()) -> None:
-    """ValueError (one line) if `page` (a file or folder to be written, existing or not) is one of `inputs`
-    or lies inside one of them (files or folders; a file's own folder counts): inputs are never written
-    to, and a page there would sit beside the originals as if it were one of them."""
+    """ValueError (one line) if `page` (a file or folder, existing or not) is one of `inputs` (files or
+    folders) or lies inside one: inputs are only read, never written into (a page there would also be
+    taken for an input by the next run). Links are resolved on both sides."""
     page = Path(os.path.realpath(page))
     for source in inputs:
         if not source:
             continue
         source = Path(os.path.realpath(source))
-        folder = source.parent if source.is_file() else source
-        if page == folder or folder in page.parents:
-            raise ValueError(f"{what} {page} would be inside the input folder {folder}: inputs are never written "
-                             "to; write it outside (e.g. beside the key)")
+        folder = source if source.is_dir() else source.parent
+        if page == source or page == folder or folder in page.parents:
+            raise ValueError(f"{what} {page} would be inside the input folder {folder}: inputs are only read, "
+                             "never written into; name a place apart from the inputs (e.g. beside the key)")
 
 
 def recorded_inputs(key_file) -> list:
-    """The input paths the runs recorded by the linkage store beside `key_file` were given ([] when there
-    is no store, or linkage was off)."""
+    """The input paths the runs recorded by the linkage store beside `key_file` were given that still exist
+    ([] when there is no store, or linkage was off): a removed input says nothing of its parent folder."""
     from .linkage import LinkageStore, linkage_path
     path = linkage_path(Path(key_file))
     if not path.exists():
         return []
     store = LinkageStore(path)
     try:
-        return store.inputs()
+        return [path for path in store.inputs() if os.path.exists(path)]
     finally:
         store.close()
 

@@ -96,28 +96,6 @@ def undecided(items, decisions) -> list:
             and not any(d.covers(grouped(item.path), item.value) for d in decisions)]
 
 
-def check_decisions(decisions, held_items) -> None:
-    """ValueError (one line naming the attribute) when `decisions` (ReviewDecisions a person gave) cannot
-    all be meant: one attribute and value both kept and removed (or edited two ways), or an attribute
-    that no item of `held_items` (the review items of the files waiting) waits on, compared exactly as
-    the review shows it (grouped path, case and all: 'studydescription' is not StudyDescription). Called
-    before any decision is applied, so that a contradiction or a typo changes nothing."""
-    decisions = list(decisions)
-    waiting = {grouped(item.path) for item in held_items if needs_decision(item)}
-    for decision in decisions:
-        if decision.attribute not in waiting:
-            near = [name for name in sorted(waiting) if name.lower() == decision.attribute.lower()]
-            hint = f"did you mean {near[0]}?" if near else "name an attribute as 'held list' shows it"
-            raise ValueError(f"no held file waits on {decision.attribute!r} ({hint}): nothing was changed")
-    seen = {}
-    for decision in decisions:
-        key = (decision.attribute, decision.value)
-        other = seen.setdefault(key, decision)
-        if (other.decision, other.new_value) != (decision.decision, decision.new_value):
-            raise ValueError(f"{decision.attribute} is given both to {other.decision} and to {decision.decision}: "
-                             "give one decision for it; nothing was changed")
-
-
 def decision_for(item, decisions):
     """The last decision that covers an item (later decisions win), or None."""
     found = None
@@ -125,6 +103,25 @@ def decision_for(item, decisions):
         if decision.covers(grouped(item.path), item.value):
             found = decision
     return found
+
+
+def check_release_names(keep, remove, waiting) -> None:
+    """Refuse, before anything is released or discarded, decisions a person cannot have meant: a name in
+    both `keep` and `remove` (later decisions win, so the files would be discarded or the value removed
+    against the keep), or a name no held file waits on (`waiting`: the grouped paths of the held files'
+    items that need a decision; a miscased name is named with the spelling that waits). Raises
+    ValueError, one line naming every such name; returns None when all names are good."""
+    keep, remove, waiting = list(keep), list(remove), set(waiting)
+    both = sorted(set(keep) & set(remove))
+    if both:
+        raise ValueError(f"{', '.join(both)} given to both --keep and --remove: decide once per attribute "
+                         "(nothing was released)")
+    unknown = [name for name in dict.fromkeys(keep + remove) if name not in waiting]
+    if unknown:
+        by_case = {name.lower(): name for name in waiting}
+        named = ", ".join(f"{name} (did you mean {by_case[name.lower()]}?)" if name.lower() in by_case else name
+                          for name in unknown)
+        raise ValueError(f"no held file waits on {named}: use the names 'held list' shows (nothing was released)")
 
 
 PIXEL_DATA_PATH = "PixelData"

@@ -438,7 +438,7 @@ def _date_time(draw, vr: str, year: int) -> str:
 
 
 def _expected_shift(vr: str, value: str, days: int) -> str:
-    """What Modified Dates must write (PS3.15 E.3.6, README 'Dates'): a full date moved back by
+    """What Modified Dates must write (PS3.15 E.3.6, docs/engine.md, 'Dates'): a full date moved back by
     `days`; a year or a month named by its middle day, moved, written back at its precision;
     times of day and a DT's time, fraction and UTC offset as written."""
     import calendar

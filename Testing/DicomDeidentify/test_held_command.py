@@ -25,9 +25,9 @@ def test_held_files_are_listed_and_released_from_the_command_line(tmp_path, caps
     assert "Head study" not in listed                          # values only with --verbose
     assert cli.main(["held", "list", "--into", str(side), "--key-file", str(key), "--verbose"]) == 0
     assert "Head study" in capsys.readouterr().out
-    # a decision for an attribute nothing waits on is a usage error naming it (review 18d), nothing released
+    # a decision that covers nothing waiting is refused: it releases nothing (review 18d, finding 3)
     assert cli.main(["held", "release", "--into", str(side), "--key-file", str(key), "--keep", "SeriesDescription"]) == 2
-    assert "'SeriesDescription'" in capsys.readouterr().err and not list(side.rglob("*.dcm"))
+    assert "no held file waits on SeriesDescription" in capsys.readouterr().err and not list(side.rglob("*.dcm"))
     # removing the description and keeping every other waiting attribute (as listed) releases both
     waiting = {line.strip().split(":")[0] for line in listed.splitlines() if line.startswith("      ")}
     assert "StudyDescription" in waiting

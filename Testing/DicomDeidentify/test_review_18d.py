@@ -1,6 +1,7 @@
-"""Review 18d's findings (issue 18, what a new user sees): a side database named as --output, two keys
-into one destination, held release with contradicting or unknown names, pages and the demo into places
-that are shared or are inputs."""
+"""Review 18d's findings (issue 18, what a new user sees), those test_review18d.py does not cover: a side
+database named as --output, two keys into one destination, a compare page inside a recorded input, the
+demo into a destination, an uncleaned image in the report, a closed pipe, compare's warning, the Table
+E.1-1 flags' help, the scheduler address, and the summaries' wording."""
 import json
 
 import pytest
@@ -77,28 +78,6 @@ def test_an_older_marker_without_a_fingerprint_gets_the_first_keys(tmp_path, inp
     assert json.loads((out / OUTPUT_MARKER).read_text())[FINGERPRINT_FIELD] == key_fingerprint(KEY)
     other = tmp_path / "other" / "key"
     assert run(inputs, "--output", out, other) == 2
-
-
-def held_state(side, key):
-    return files(side), files(key.parent / "held")
-
-
-def test_held_release_refuses_a_name_in_both_lists_or_unknown_before_changing_anything(tmp_path, inputs, capsys):
-    side, key = tmp_path / "side", tmp_path / "secrets" / "key"
-    assert run(inputs, "--into", side, key, "--retain-institution-identity") == 0
-    assert main(["held", "list", "--into", str(side), "--key-file", str(key)]) == 0
-    assert "InstitutionName" in capsys.readouterr().out
-    before = held_state(side, key)
-    release = ["held", "release", "--into", str(side), "--key-file", str(key)]
-    for decisions, expected in ((["--keep", "InstitutionName", "--remove", "InstitutionName"], "both"),
-                                (["--keep", "institutionname"], "did you mean InstitutionName"),
-                                (["--keep", "InstitutionName", "--remove", "NoSuchThing"], "'NoSuchThing'")):
-        assert main([*release, *decisions]) == 2
-        err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and expected in err[0] and "nothing was changed" in err[0]
-        assert held_state(side, key) == before
-    assert main([*release, "--remove", "InstitutionName"]) == 0
-    assert capsys.readouterr().out.startswith("1 released into")
 
 
 def test_compare_refuses_a_page_inside_the_originals_or_any_recorded_input(tmp_path, inputs, capsys):

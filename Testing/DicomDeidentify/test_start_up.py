@@ -3,7 +3,7 @@
 Each command runs in a new interpreter under `python -X importtime`, which names on stderr every module
 the process imports; none of pydicom, numpy, Jinja2, Dask or the pixel stack may be among them (importing
 pydicom 3 alone costs ~0.2 s of CPU and loads numpy). A test on the modules loaded, not on time: the time
-is a benchmark figure (README, start-up).
+is a benchmark figure (docs/benchmark.md).
 """
 import json
 import re
