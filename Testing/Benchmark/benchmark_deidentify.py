@@ -228,7 +228,7 @@ def run_rate(command: list) -> tuple:
     start = time.perf_counter()
     done = subprocess.run(command, check=False, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    found = re.search(r"^\d+ files? in [\d.]+ s \((\d+) files/s\)", done.stdout, re.MULTILINE)
+    found = re.search(r"^\d+ files in [\d.]+ s \((\d+) files/s\)", done.stdout, re.MULTILINE)
     assert done.returncode == 0 and found, done.stdout + done.stderr
     return seconds, float(found.group(1))
 
@@ -419,7 +419,7 @@ def burned_in_command(copies: int, jobs: int, work: Path) -> None:
                            "--report-dir", str(secrets / "reports"), "--clean-pixel-data"],
                           check=False, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    found = re.search(r"^(\d+) files? in ([\d.]+) s", done.stdout, re.MULTILINE)
+    found = re.search(r"^(\d+) files in ([\d.]+) s", done.stdout, re.MULTILINE)
     assert done.returncode == 0 and found, done.stdout + done.stderr
     written = len(list(out.rglob("*.dcm")))
     assert written == copies, f"{written} of {copies} files written"
