@@ -254,6 +254,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         with safeErrorDisplay(_("De-identification did not run."), self.logic.reportsFolder):
             options = self._readOptions()
             self.logic.ensurePixelPackages(options)   # asks before the progress dialog shows (review M4)
+            self.logic.ensureReportPackages()
             if self.ui.targetComboBox.currentIndex == 0:   # the side database, as an import would
                 from DicomDeidentifySlicer import import_hook
                 outcome = import_hook.hook().importPaths([self.ui.inputDirectorySelector.currentPath])
@@ -307,7 +308,8 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         self.ui.cleanedImagesCollapsibleButton.collapsed = not images
 
     def onOpenReport(self):
-        """The HTML report: outcomes, changes, and cleaned images before and after, side by side."""
+        """The run's report: report.html (outcomes, changes, cleaned images before and after, side by side),
+        or report.json when the run had no Jinja2 (ensureReportPackages offers it before each run)."""
         if self.lastReport:
             qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(self.lastReport))
 
@@ -403,17 +405,41 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         if not options.clean_pixel_data:
             return []
         from DicomDeidentifyLib import requirements as req
-        wanted = req.load_requirements(req.requirements_path(os.path.dirname(os.path.abspath(__file__))))
+        return self._ensurePackages(req.REQUIREMENTS_FILE_NAME, self._confirmInstall, _(
+            "Clean Pixel Data goes on without them (images it cannot clean are held or refused), and they are "
+            "not tried again until Slicer restarts."))
+
+    def ensureReportPackages(self):
+        """Offer to install Jinja2 (Resources/DicomDeidentifyReportRequirements.txt), which Slicer does not
+        bundle, before a run: without it the run writes report.json only, no page. Asked as the pixel
+        packages are (DicomDeidentifyLib.requirements.ensure). Returns the requirements still missing."""
+        from DicomDeidentifyLib import requirements as req
+        return self._ensurePackages(req.REPORT_REQUIREMENTS_FILE_NAME, self._confirmReportInstall, _(
+            "The run goes on and writes report.json only (no page with images); it is not tried again until "
+            "Slicer restarts."))
+
+    def _ensurePackages(self, fileName, confirm, goesOn):
+        from DicomDeidentifyLib import requirements as req
+        wanted = req.load_requirements(req.requirements_path(os.path.dirname(os.path.abspath(__file__)), fileName))
         # slicer.app.testingEnabled(): Slicer 5.8.0 util.py:3061 (_messageDisplay) uses it the same way;
         # confirmOkCancelDisplay returns True under --testing (util.py 5.8.0:2992-3004): never asked then.
-        outcome = req.ensure(wanted, testing=slicer.app.testingEnabled(), confirm=self._confirmInstall,
+        outcome = req.ensure(wanted, testing=slicer.app.testingEnabled(), confirm=confirm,
                              install=self._pipInstall)
         if outcome.error is not None:
             slicer.util.warningDisplay(
-                _("The packages could not be installed: {error}\nClean Pixel Data goes on without them "
-                  "(images it cannot clean are held or refused), and they are not tried again until "
-                  "Slicer restarts.").format(error=outcome.error), windowTitle=_("DICOM De-identify"))
+                _("The packages could not be installed: {error}\n").format(error=outcome.error) + goesOn,
+                windowTitle=_("DICOM De-identify"))
         return outcome.missing
+
+    @staticmethod
+    def _confirmReportInstall(requirements, licensed):
+        from DicomDeidentifyLib import requirements as req
+        text = _("The run report's page (outcomes, and cleaned images before and after) needs Jinja2, which is "
+                 "not installed yet. Install it now into Slicer's Python (this downloads it from the Python "
+                 "Package Index)? Without it, runs write report.json only.")
+        # confirmOkCancelDisplay as in _confirmInstall (Slicer 5.8.0 util.py:2992-3004, 5.10.0 :3081, main :3372)
+        return slicer.util.confirmOkCancelDisplay(text, _("DICOM De-identify: install packages"),
+                                                  detailedText=req.describe(requirements))
 
     @staticmethod
     def _confirmInstall(requirements, licensed):
@@ -529,6 +555,7 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         keyFile = keyFile or self.keyFile()
         options = options or self.loadOptions()
         self.ensurePixelPackages(options)
+        self.ensureReportPackages()
         # One process inside Slicer: worker processes would each start a copy of the application.
         # A missing key is created on first use of its location only (keys.may_create_key, the library's rule).
         run = deidentify_folder([inputFolder], outputFolder, options, key_file=keyFile, side_database=sideDatabase,
@@ -548,6 +575,7 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         self.ensureSideDatabase()
         controller = self.importController()
         self.ensurePixelPackages(controller.options)
+        self.ensureReportPackages()
         outcome = controller.import_paths(paths, progress=progress, cancel=cancel)
         self.indexIntoSideDatabase(outcome.released)
         return outcome

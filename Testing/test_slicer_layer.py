@@ -68,9 +68,22 @@ def test_the_logic_constructor_installs_nothing():
 
 def test_packages_are_ensured_only_for_clean_pixel_data_and_read_with_the_library():
     source = ast.unparse(_logic_method("ensurePixelPackages"))
-    assert "if not options.clean_pixel_data" in source
-    assert "req.load_requirements(req.requirements_path(" in source   # the reader test_slicer_requirements checks
-    assert "req.ensure(wanted, testing=slicer.app.testingEnabled()" in source
+    assert "if not options.clean_pixel_data" in source and "req.REQUIREMENTS_FILE_NAME" in source
+    shared = ast.unparse(_logic_method("_ensurePackages"))
+    assert "req.load_requirements(req.requirements_path(" in shared   # the reader test_slicer_requirements checks
+    assert "req.ensure(wanted, testing=slicer.app.testingEnabled()" in shared
+
+
+def test_jinja2_is_offered_before_every_run_inside_slicer():
+    """Slicer bundles no Jinja2, so without the offer no run inside Slicer writes report.html (glue review 3,
+    G3-3): its own requirements file, asked before the panel's run, the folder run and the import."""
+    assert "req.REPORT_REQUIREMENTS_FILE_NAME" in ast.unparse(_logic_method("ensureReportPackages"))
+    for method in ("deidentifyFolder", "importPaths"):
+        assert "self.ensureReportPackages()" in ast.unparse(_logic_method(method)), method
+    module = (ROOT / "DicomDeidentify" / "DicomDeidentify.py").read_text()
+    assert "self.logic.ensureReportPackages()" in module   # the panel's Apply, before its progress dialog
+    hook = (ROOT / "DicomDeidentify" / "DicomDeidentifySlicer" / "import_hook.py").read_text()
+    assert "logic.ensureReportPackages()" in hook   # Anonymize on import, before its busy dialog
 
 
 # ctkDICOMDatabase methods present in the CTK of Slicer 5.8.0 (82cae578), 5.10.0 (dd4caeae) and main

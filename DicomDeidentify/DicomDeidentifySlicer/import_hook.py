@@ -463,6 +463,7 @@ class ImportHook:
             # panel does (review N9); logic.importPaths asks again, but requirements.ensure remembers
             # the answer and the outcome for the session, so nothing pops up over the dialog.
             logic.ensurePixelPackages(logic.loadOptions())
+            logic.ensureReportPackages()   # Jinja2, for the report's page: the same way
             with self.ownInserts(held=True) as own:
                 dialog, progress, cancel = progressDialog("De-identifying before import...")
                 try:
