@@ -363,7 +363,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
             # refused (GateBusy) while an import or another run is in progress (review N6)
             with hook.ownInserts() as own:
                 released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=saveDecisions)
-                if self.logic._sideDatabaseShown():   # indexed into the shown database (N5)
+                if self.logic.sideDatabaseShown():   # indexed into the shown database (N5)
                     own.extend(released)
             if saveDecisions:
                 self._showOptions(self.logic.loadOptions())
@@ -622,7 +622,7 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         # Refuses (SideDatabaseRefused, nothing written) Slicer's main database, a folder with a
         # ctkDICOM.sql and no marker, or other content; marks a new or empty folder (review N2).
         mark_side_database(Path(folder), main_database=main)
-        if self._sideDatabaseShown():
+        if self.sideDatabaseShown():
             return folder   # slicer.dicomDatabase has it open: no second connection (review M15)
         database = ctk.ctkDICOMDatabase()
         if not database.openDatabase(os.path.join(folder, CTK_DATABASE_FILE)):
@@ -641,7 +641,7 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         # ctkDICOMIndexer::addListOfFiles(ctkDICOMDatabase*, const QStringList&, bool copyFile) sets the
         # database, then indexes, waiting when background import is off (the default): CTK 82cae578 and
         # dd4caeae ctkDICOMIndexer.h:102, .cpp:499-520, :294; CTK 5056664a .h:102, .cpp:505-524, :295.
-        if self._sideDatabaseShown():
+        if self.sideDatabaseShown():
             # The browser shows it: hand the indexer slicer.dicomDatabase, whose tagsToPrecache the DICOM
             # module set (Slicer 583e9b37 DICOM.py:328-333), and emit its databaseChanged() afterwards
             # (review M15). The indexer's worker opens a private ctkDICOMDatabase on the same file
@@ -666,7 +666,7 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         finally:
             database.closeDatabase()
 
-    def _sideDatabaseShown(self):
+    def sideDatabaseShown(self):
         """Whether slicer.dicomDatabase is open on the configured side database (not another one)."""
         from DicomDeidentifyLib.import_routing import shows_folder
         database = slicer.dicomDatabase

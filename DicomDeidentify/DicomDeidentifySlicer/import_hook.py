@@ -465,7 +465,7 @@ class ImportHook:
             logic.ensurePixelPackages(logic.loadOptions())
             logic.ensureReportPackages()   # Jinja2, for the report's page: the same way
             with self.ownInserts(held=True) as own:
-                dialog, progress, cancel = progressDialog("De-identifying before import...")
+                dialog, progress, cancel = progressDialog(_("De-identifying before import..."))
                 try:
                     outcome = logic.importPaths(routable, progress=progress, cancel=cancel)
                 except Exception as error:
