@@ -254,6 +254,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         with safeErrorDisplay(_("De-identification did not run."), self.logic.reportsFolder):
             options = self._readOptions()
             self.logic.ensurePixelPackages(options)   # asks before the progress dialog shows (review M4)
+            self.logic.ensureReportPackages()
             if self.ui.targetComboBox.currentIndex == 0:   # the side database, as an import would
                 from DicomDeidentifySlicer import import_hook
                 outcome = import_hook.hook().importPaths([self.ui.inputDirectorySelector.currentPath])
@@ -307,7 +308,8 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
         self.ui.cleanedImagesCollapsibleButton.collapsed = not images
 
     def onOpenReport(self):
-        """The HTML report: outcomes, changes, and cleaned images before and after, side by side."""
+        """The run's report: report.html (outcomes, changes, cleaned images before and after, side by side),
+        or report.json when the run had no Jinja2 (ensureReportPackages offers it before each run)."""
         if self.lastReport:
             qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(self.lastReport))
 
@@ -361,7 +363,7 @@ class DicomDeidentifyWidget(ScriptedLoadableModuleWidget):
             # refused (GateBusy) while an import or another run is in progress (review N6)
             with hook.ownInserts() as own:
                 released = self.logic.release(self.reviewOutcome, decisions, saveIntoProfile=saveDecisions)
-                if self.logic._sideDatabaseShown():   # indexed into the shown database (N5)
+                if self.logic.sideDatabaseShown():   # indexed into the shown database (N5)
                     own.extend(released)
             if saveDecisions:
                 self._showOptions(self.logic.loadOptions())
@@ -403,17 +405,41 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         if not options.clean_pixel_data:
             return []
         from DicomDeidentifyLib import requirements as req
-        wanted = req.load_requirements(req.requirements_path(os.path.dirname(os.path.abspath(__file__))))
+        return self._ensurePackages(req.REQUIREMENTS_FILE_NAME, self._confirmInstall, _(
+            "Clean Pixel Data goes on without them (images it cannot clean are held or refused), and they are "
+            "not tried again until Slicer restarts."))
+
+    def ensureReportPackages(self):
+        """Offer to install Jinja2 (Resources/DicomDeidentifyReportRequirements.txt), which Slicer does not
+        bundle, before a run: without it the run writes report.json only, no page. Asked as the pixel
+        packages are (DicomDeidentifyLib.requirements.ensure). Returns the requirements still missing."""
+        from DicomDeidentifyLib import requirements as req
+        return self._ensurePackages(req.REPORT_REQUIREMENTS_FILE_NAME, self._confirmReportInstall, _(
+            "The run goes on and writes report.json only (no page with images); it is not tried again until "
+            "Slicer restarts."))
+
+    def _ensurePackages(self, fileName, confirm, goesOn):
+        from DicomDeidentifyLib import requirements as req
+        wanted = req.load_requirements(req.requirements_path(os.path.dirname(os.path.abspath(__file__)), fileName))
         # slicer.app.testingEnabled(): Slicer 5.8.0 util.py:3061 (_messageDisplay) uses it the same way;
         # confirmOkCancelDisplay returns True under --testing (util.py 5.8.0:2992-3004): never asked then.
-        outcome = req.ensure(wanted, testing=slicer.app.testingEnabled(), confirm=self._confirmInstall,
+        outcome = req.ensure(wanted, testing=slicer.app.testingEnabled(), confirm=confirm,
                              install=self._pipInstall)
         if outcome.error is not None:
             slicer.util.warningDisplay(
-                _("The packages could not be installed: {error}\nClean Pixel Data goes on without them "
-                  "(images it cannot clean are held or refused), and they are not tried again until "
-                  "Slicer restarts.").format(error=outcome.error), windowTitle=_("DICOM De-identify"))
+                _("The packages could not be installed: {error}\n").format(error=outcome.error) + goesOn,
+                windowTitle=_("DICOM De-identify"))
         return outcome.missing
+
+    @staticmethod
+    def _confirmReportInstall(requirements, licensed):
+        from DicomDeidentifyLib import requirements as req
+        text = _("The run report's page (outcomes, and cleaned images before and after) needs Jinja2, which is "
+                 "not installed yet. Install it now into Slicer's Python (this downloads it from the Python "
+                 "Package Index)? Without it, runs write report.json only.")
+        # confirmOkCancelDisplay as in _confirmInstall (Slicer 5.8.0 util.py:2992-3004, 5.10.0 :3081, main :3372)
+        return slicer.util.confirmOkCancelDisplay(text, _("DICOM De-identify: install packages"),
+                                                  detailedText=req.describe(requirements))
 
     @staticmethod
     def _confirmInstall(requirements, licensed):
@@ -529,6 +555,7 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         keyFile = keyFile or self.keyFile()
         options = options or self.loadOptions()
         self.ensurePixelPackages(options)
+        self.ensureReportPackages()
         # One process inside Slicer: worker processes would each start a copy of the application.
         # A missing key is created on first use of its location only (keys.may_create_key, the library's rule).
         run = deidentify_folder([inputFolder], outputFolder, options, key_file=keyFile, side_database=sideDatabase,
@@ -548,6 +575,7 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         self.ensureSideDatabase()
         controller = self.importController()
         self.ensurePixelPackages(controller.options)
+        self.ensureReportPackages()
         outcome = controller.import_paths(paths, progress=progress, cancel=cancel)
         self.indexIntoSideDatabase(outcome.released)
         return outcome
@@ -594,7 +622,7 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         # Refuses (SideDatabaseRefused, nothing written) Slicer's main database, a folder with a
         # ctkDICOM.sql and no marker, or other content; marks a new or empty folder (review N2).
         mark_side_database(Path(folder), main_database=main)
-        if self._sideDatabaseShown():
+        if self.sideDatabaseShown():
             return folder   # slicer.dicomDatabase has it open: no second connection (review M15)
         database = ctk.ctkDICOMDatabase()
         if not database.openDatabase(os.path.join(folder, CTK_DATABASE_FILE)):
@@ -613,7 +641,7 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         # ctkDICOMIndexer::addListOfFiles(ctkDICOMDatabase*, const QStringList&, bool copyFile) sets the
         # database, then indexes, waiting when background import is off (the default): CTK 82cae578 and
         # dd4caeae ctkDICOMIndexer.h:102, .cpp:499-520, :294; CTK 5056664a .h:102, .cpp:505-524, :295.
-        if self._sideDatabaseShown():
+        if self.sideDatabaseShown():
             # The browser shows it: hand the indexer slicer.dicomDatabase, whose tagsToPrecache the DICOM
             # module set (Slicer 583e9b37 DICOM.py:328-333), and emit its databaseChanged() afterwards
             # (review M15). The indexer's worker opens a private ctkDICOMDatabase on the same file
@@ -638,7 +666,7 @@ class DicomDeidentifyLogic(ScriptedLoadableModuleLogic):
         finally:
             database.closeDatabase()
 
-    def _sideDatabaseShown(self):
+    def sideDatabaseShown(self):
         """Whether slicer.dicomDatabase is open on the configured side database (not another one)."""
         from DicomDeidentifyLib.import_routing import shows_folder
         database = slicer.dicomDatabase

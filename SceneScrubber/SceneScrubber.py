@@ -30,6 +30,13 @@ except ImportError:   # an older Slicer: untranslated
         return text
 
 
+def typeOnlyErrorDisplay(*args, **kwargs):
+    """SceneScrubberSlicer.errors.typeOnlyErrorDisplay: popups and log lines with the error's type only,
+    never its text (Slicer logs every popup; an error can quote a patient-named node or file, G3-1)."""
+    from SceneScrubberSlicer.errors import typeOnlyErrorDisplay as display
+    return display(*args, **kwargs)
+
+
 SETTINGS_KEEP_UIDS = "SceneScrubber/KeepUIDs"
 SETTINGS_SHIFT_DAYS = "SceneScrubber/ShiftDateDays"
 SETTINGS_SCRUB_ON_SAVE = "SceneScrubber/ScrubOnSave"   # the same key as SceneScrubberSlicer.save_dialog_hook
@@ -152,7 +159,7 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
             hook.checkBox.checked = checked
 
     def onFindButton(self):
-        with slicer.util.tryWithErrorDisplay(_("Patient information could not be looked for."), waitCursor=True):
+        with typeOnlyErrorDisplay(_("Patient information could not be looked for."), waitCursor=True):
             found = self.logic.findIdentifyingAttributes(slicer.mrmlScene)
             self.ui.statusLabel.text = (
                 _("{count} identifying attributes in the subject hierarchy.").format(count=len(found))
@@ -166,7 +173,7 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
                                               "", _("Medical Reality Bundle (*.mrb)"))
         if not path:
             return
-        with slicer.util.tryWithErrorDisplay(_("The scrubbed copy could not be saved."), waitCursor=True):
+        with typeOnlyErrorDisplay(_("The scrubbed copy could not be saved."), waitCursor=True):
             saved, findings = self.logic.saveScene(path, scrub=True, **self._policyArguments())
             self.ui.statusLabel.text = _outcome(path, saved, findings)
 
@@ -175,8 +182,7 @@ class SceneScrubberWidget(ScriptedLoadableModuleWidget):
                 _("Remove patient names, IDs, dates and DICOM UIDs from the loaded scene for good? "
                   "Links to the DICOM database are lost.")):
             return
-        with slicer.util.tryWithErrorDisplay(_("Patient information could not be removed from the scene."),
-                                             waitCursor=True):
+        with typeOnlyErrorDisplay(_("Patient information could not be removed from the scene."), waitCursor=True):
             report = self.logic.scrubScene(**self._policyArguments())
             self.ui.statusLabel.text = _(
                 "Removed {attributes} attributes and {uids} UIDs, renamed {items} items.").format(

@@ -68,9 +68,22 @@ def test_the_logic_constructor_installs_nothing():
 
 def test_packages_are_ensured_only_for_clean_pixel_data_and_read_with_the_library():
     source = ast.unparse(_logic_method("ensurePixelPackages"))
-    assert "if not options.clean_pixel_data" in source
-    assert "req.load_requirements(req.requirements_path(" in source   # the reader test_slicer_requirements checks
-    assert "req.ensure(wanted, testing=slicer.app.testingEnabled()" in source
+    assert "if not options.clean_pixel_data" in source and "req.REQUIREMENTS_FILE_NAME" in source
+    shared = ast.unparse(_logic_method("_ensurePackages"))
+    assert "req.load_requirements(req.requirements_path(" in shared   # the reader test_slicer_requirements checks
+    assert "req.ensure(wanted, testing=slicer.app.testingEnabled()" in shared
+
+
+def test_jinja2_is_offered_before_every_run_inside_slicer():
+    """Slicer bundles no Jinja2, so without the offer no run inside Slicer writes report.html (glue review 3,
+    G3-3): its own requirements file, asked before the panel's run, the folder run and the import."""
+    assert "req.REPORT_REQUIREMENTS_FILE_NAME" in ast.unparse(_logic_method("ensureReportPackages"))
+    for method in ("deidentifyFolder", "importPaths"):
+        assert "self.ensureReportPackages()" in ast.unparse(_logic_method(method)), method
+    module = (ROOT / "DicomDeidentify" / "DicomDeidentify.py").read_text()
+    assert "self.logic.ensureReportPackages()" in module   # the panel's Apply, before its progress dialog
+    hook = (ROOT / "DicomDeidentify" / "DicomDeidentifySlicer" / "import_hook.py").read_text()
+    assert "logic.ensureReportPackages()" in hook   # Anonymize on import, before its busy dialog
 
 
 # ctkDICOMDatabase methods present in the CTK of Slicer 5.8.0 (82cae578), 5.10.0 (dd4caeae) and main
@@ -121,3 +134,88 @@ def test_the_import_self_test_leaves_the_session_as_it_found_it():
     hook_source = (ROOT / "DicomDeidentify" / "DicomDeidentifySlicer" / "import_hook.py").read_text()
     hook_function = next(n for n in ast.parse(hook_source).body if isinstance(n, ast.FunctionDef) and n.name == "hook")
     assert "_hook.logic = logic" not in ast.unparse(hook_function)
+
+
+# Slicer logs the text of every popup (Base/Python/slicer/util.py _messageDisplay: 5.8.0:3057, 5.10.0:3146,
+# main:3437) and tryWithErrorDisplay shows str(error) (5.8.0:3312-3319): an error's text can quote a
+# patient-named node, value or file. Allowed in the glue: the error's type (type(error)), and the libraries'
+# own wording of it (shown_error, shown_text, failure_message, write_failure_note).
+SAFE_ERROR_USES = {"type", "shown_error", "shown_text", "failure_message", "write_failure_note", "isinstance"}
+SAYING = {"errorDisplay", "warningDisplay", "infoDisplay", "messageBox", "showStatusMessage", "exception",
+          "error", "warning", "info", "debug", "critical", "log"}
+# (a panel's own status line or result box, on screen only and never logged, may say more: not checked)
+# logging.exception writes the traceback (the error's text): only where nothing of a scene or file is in
+# play, installing and removing the Save dialog hook when the module loads or reloads
+TRACEBACK_ALLOWED = {("SceneScrubber.py", "installSaveDialogHook"), ("SceneScrubber.py", "onReload")}
+
+
+def _glue_files():
+    for module in MODULES:
+        yield ROOT / module / f"{module}.py"
+        yield from sorted((ROOT / module / f"{module}Slicer").glob("*.py"))
+
+
+def _unsafe_error_uses(tree, name):
+    """Lines where the caught exception `name` reaches a popup, status message or log call other than
+    through SAFE_ERROR_USES."""
+    lines = []
+
+    def visit(node, safe):
+        if isinstance(node, ast.Call):
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            safe = safe or func in SAFE_ERROR_USES
+            saying = func in SAYING
+            for child in ast.iter_child_nodes(node):
+                visit(child, safe)
+            if saying and not safe and any(isinstance(n, ast.Name) and n.id == name and not _inside_safe(node, n)
+                                           for n in ast.walk(node)):
+                lines.append(node.lineno)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, safe)
+    visit(tree, False)
+    return lines
+
+
+def _inside_safe(call, target):
+    """Whether `target` (a Name inside `call`) sits inside a call of a SAFE_ERROR_USES function."""
+    for node in ast.walk(call):
+        if isinstance(node, ast.Call) and node is not call:
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if func in SAFE_ERROR_USES and any(n is target for n in ast.walk(node)):
+                return True
+    return False
+
+
+def test_no_error_text_reaches_a_popup_or_the_log_from_the_glue():
+    """Glue review 3, G3-1: SceneScrubber's popups and log took the error's text and traceback."""
+    found = []
+    for path in _glue_files():
+        tree = ast.parse(path.read_text())
+        functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for function in functions:
+            for handler in [n for n in ast.walk(function) if isinstance(n, ast.ExceptHandler)]:
+                calls = [n for n in ast.walk(handler) if isinstance(n, ast.Call)]
+                for call in calls:
+                    func = call.func
+                    if (isinstance(func, ast.Attribute) and func.attr == "exception"
+                            and (path.name, function.name) not in TRACEBACK_ALLOWED):
+                        found.append(f"{path.name}:{call.lineno}: logging.exception in {function.name}")
+                if handler.name:
+                    for statement in handler.body:
+                        found += [f"{path.name}:{line}: the error's text in {function.name}"
+                                  for line in _unsafe_error_uses(statement, handler.name)]
+        found += [f"{path.name}:{n.lineno}: tryWithErrorDisplay" for n in ast.walk(tree)
+                  if isinstance(n, ast.Attribute) and n.attr == "tryWithErrorDisplay"]
+    assert not sorted(set(found)), sorted(set(found))
+
+
+def test_the_error_check_finds_what_it_looks_for():
+    source = ("def f():\n    try:\n        pass\n    except Exception as error:\n"
+              "        slicer.util.errorDisplay('x {e}'.format(e=error))\n"
+              "        logging.error('y %s', type(error).__name__)\n"
+              "        slicer.util.errorDisplay(shown_error('z', error))\n"
+              "        logging.error('w %s', error)\n")
+    handler = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ExceptHandler))
+    lines = sorted({line for statement in handler.body for line in _unsafe_error_uses(statement, "error")})
+    assert lines == [5, 8]

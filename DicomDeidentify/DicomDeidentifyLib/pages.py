@@ -12,6 +12,11 @@ from pathlib import Path
 TEMPLATES = Path(__file__).with_name("templates")
 
 
+class PageTemplateMissing(OSError):
+    """A page's template file is not where the library is installed (an install that left templates/
+    out): the page cannot be written; the message names the file and what to do."""
+
+
 def jinja2_missing() -> bool:
     """Whether Jinja2 cannot be imported (Slicer does not bundle it): a page cannot be written."""
     import importlib.util
@@ -36,5 +41,11 @@ def prepare(*templates: str) -> None:
 def render(template: str, **context) -> str:
     """The page `template` (a file name in templates/, e.g. "report.html.j2") filled with `context`.
     A value the template names that is not given is empty (older report documents lack newer keys).
-    Raises jinja2.TemplateError for a broken template."""
-    return _environment().get_template(template).render(**context)
+    Raises ImportError without Jinja2, PageTemplateMissing when a template file is not installed,
+    jinja2.TemplateError for a broken template."""
+    import jinja2
+    try:
+        return _environment().get_template(template).render(**context)
+    except jinja2.TemplateNotFound as error:
+        raise PageTemplateMissing(f"the page template {error.name} is missing from {TEMPLATES}: reinstall "
+                                  "SlicerDeidentify (the extension or the package)") from None

@@ -162,7 +162,8 @@ class RunReport:
 
     def write(self, summary: RunSummary) -> tuple[Path, Path]:
         """Write report.json and report.html (owner-only) into the report folder; returns their paths.
-        Without Jinja2 only report.json is written and both paths name it (a warning is logged)."""
+        Without Jinja2, or with its templates not installed, only report.json is written and both paths
+        name it (a warning is logged)."""
         table = profile_table()
         document = {
             "started": self.started, "finished": _now(), "cancelled": summary.cancelled,
@@ -190,8 +191,12 @@ class RunReport:
             stream.write(head)
             _write_rows(stream, self.rows(), attending)
             stream.write(tail)
+        from .pages import PageTemplateMissing
         try:
             page = render_html(dict(document, files=attending))
+        except PageTemplateMissing as error:   # an install without templates/: the run's work stands
+            logging.getLogger(__name__).warning("%s; only %s was written", error, json_path.name)
+            return json_path, json_path
         except ImportError:
             # Jinja2 missing: Slicer does not bundle it (5.8, 5.10, main). The run has done its work and
             # report.json holds everything; the page is what is missing, and the run says so.

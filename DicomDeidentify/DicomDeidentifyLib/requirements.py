@@ -1,4 +1,5 @@
-"""The optional Python packages of Clean Pixel Data: which are missing, which need an opt-in, what to ask.
+"""The optional Python packages of Clean Pixel Data and of the report page: which are missing, which need
+an opt-in, what to ask.
 
 Slicer bundles pydicom, numpy and Pillow; Clean Pixel Data also wants pytesseract (OCR) and the
 pylibjpeg decoders (compressed pixel data). Nothing here installs anything: the Slicer module asks
@@ -27,6 +28,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 REQUIREMENTS_FILE_NAME = "DicomDeidentifyRequirements.txt"
+# The run report's page (Jinja2, which Slicer does not bundle: 5.8, 5.10, main): its own file and its
+# own question, asked before any run, so that a run inside Slicer writes report.html, not only report.json.
+REPORT_REQUIREMENTS_FILE_NAME = "DicomDeidentifyReportRequirements.txt"
 
 # distribution (canonical name) -> the top-level module it provides
 IMPORT_NAMES = {
@@ -44,6 +48,7 @@ IMPORT_NAMES = {
     "pylibjpeg-libjpeg": "libjpeg",
     "pylibjpeg-openjpeg": "openjpeg",
     "pylibjpeg-rle": "rle",
+    "jinja2": "jinja2",
 }
 # distribution -> what it is for (shown to the user before installing)
 PURPOSES = {
@@ -61,6 +66,7 @@ PURPOSES = {
     "pylibjpeg-libjpeg": "decoding JPEG and JPEG-LS pixel data",
     "pylibjpeg-openjpeg": "decoding JPEG 2000 pixel data",
     "pylibjpeg-rle": "decoding RLE pixel data",
+    "jinja2": "the run report's page and the compare page (templates, autoescaping on)",
 }
 # Non-permissive licences (from each package's metadata): installed only after their own opt-in.
 OPT_IN_LICENCES = {
@@ -85,9 +91,10 @@ def install_commands(requirements) -> list:
     return commands
 
 
-def requirements_path(module_dir) -> Path:
-    """<module folder>/Resources/DicomDeidentifyRequirements.txt (where CMake installs it)."""
-    return Path(module_dir) / "Resources" / REQUIREMENTS_FILE_NAME
+def requirements_path(module_dir, file_name: str = REQUIREMENTS_FILE_NAME) -> Path:
+    """<module folder>/Resources/<file_name> (where CMake installs it): Clean Pixel Data's requirements
+    by default, REPORT_REQUIREMENTS_FILE_NAME for the report page's."""
+    return Path(module_dir) / "Resources" / file_name
 
 
 def load_requirements(path) -> list:

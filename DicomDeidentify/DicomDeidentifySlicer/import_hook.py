@@ -463,8 +463,9 @@ class ImportHook:
             # panel does (review N9); logic.importPaths asks again, but requirements.ensure remembers
             # the answer and the outcome for the session, so nothing pops up over the dialog.
             logic.ensurePixelPackages(logic.loadOptions())
+            logic.ensureReportPackages()   # Jinja2, for the report's page: the same way
             with self.ownInserts(held=True) as own:
-                dialog, progress, cancel = progressDialog("De-identifying before import...")
+                dialog, progress, cancel = progressDialog(_("De-identifying before import..."))
                 try:
                     outcome = logic.importPaths(routable, progress=progress, cancel=cancel)
                 except Exception as error:

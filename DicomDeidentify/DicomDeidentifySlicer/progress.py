@@ -13,6 +13,12 @@ import threading
 
 import slicer
 
+try:   # slicer.i18n.tr (Base/Python/slicer/i18n.py 5.8.0 and 5.10.0:52, main:54), as in import_hook.py
+    from slicer.i18n import tr as _
+except ImportError:
+    def _(text):
+        return text
+
 
 def progressDialog(label):
     """(dialog, progress callback, cancel event set by the dialog's Cancel). The dialog is application
@@ -37,7 +43,7 @@ def progressDialog(label):
         # modal dialog must stay on screen, or the user could start another run inside this one
         # (review N6; the ImportGate refuses it too).
         cancel.set()
-        dialog.labelText = "Cancelling: the file being de-identified is finished first..."
+        dialog.labelText = _("Cancelling: the file being de-identified is finished first...")
         dialog.show()
 
     dialog.connect("canceled()", onCanceled)
@@ -48,10 +54,10 @@ def progressDialog(label):
         dialog.maximum = total
         dialog.value = done
         if cancel.is_set():
-            dialog.labelText = f"Cancelling ({done} of {total} files done)..."
+            dialog.labelText = _("Cancelling ({done} of {total} files done)...").format(done=done, total=total)
             dialog.show()
         else:
-            dialog.labelText = f"De-identified {done} of {total} files"
+            dialog.labelText = _("De-identified {done} of {total} files").format(done=done, total=total)
         slicer.app.processEvents()
 
     return dialog, progress, cancel

@@ -214,9 +214,11 @@ class SaveDialogHook:
             changes = neutral_rows(self._rows(), plan.report.renamed_nodes, plan.report.identifying_values,
                                    self._sceneDirectory())
         except Exception as error:   # never save unscrubbed when the user asked for scrubbing
-            logging.exception("SceneScrubber: could not prepare a scrubbed save")
+            # the error's type only, never its text nor a traceback (logging.exception): it may quote a
+            # patient-named node or file, and Slicer logs every popup (util.py 5.8.0:3057; glue review 3, G3-1)
+            logging.error("SceneScrubber: could not prepare a scrubbed save (%s)", type(error).__name__)
             slicer.util.errorDisplay(_("Patient information could not be removed, so nothing was saved: {error}")
-                                     .format(error=error), parent=self.dialog)
+                                     .format(error=type(error).__name__), parent=self.dialog)
             return
         previous = []   # filled as the table is changed, so that a partial change is put back too
         state = {"sceneRow": None, "privateBefore": None, "url": ""}

@@ -17,7 +17,9 @@ pixels / boxes planted), the pixels changed outside the boxes, how many files we
 images/s through detection, blanking and the check (one process), and which planted lines each
 reader alone (the detector, Tesseract) reads on the uncleaned images. CPU-seconds per image are
 printed too, in all and per corpus image (693_UNCI.dcm is the 512x512 CT): on a shared machine
-CPU-seconds say more than images/s.
+CPU-seconds say more than images/s. Then the command line with --burned-in-jobs workers on
+--burned-in-copies 512x512 CTs with text: images/s of the run and of the whole command, and the
+CPU-seconds per image of the whole command with all its processes.
 
 With --cluster, instead: the N-file CT set with the basic profile through the local pool (--jobs N)
 and through a Dask LocalCluster of as many worker processes (--scheduler local:N, the [cluster]
@@ -399,7 +401,9 @@ def burned_in_command(copies: int, jobs: int, work: Path) -> None:
     """The target of issue 12 point 7 as a user meets it: the command line (`anonymize --clean-pixel-data
     --jobs N`, a new key, so no cached outcome) on `copies` 512x512 CTs (693_UNCI.dcm) with the corpus's
     six lines planted (places and sizes varied), printing images/s of the run (its summary line's
-    seconds: without start-up) and of the whole command (start-up, models loaded, report included)."""
+    seconds: without start-up) and of the whole command (start-up, models loaded, report included), and
+    the CPU-seconds per image of the whole command with its workers (steadier than images/s while other
+    sessions load the machine; N / that is the bound N cores of its own would allow)."""
     import random
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # Testing/: support.burned_in
     from support.burned_in import CORPUS_LINES, planted_dataset
@@ -413,12 +417,15 @@ def burned_in_command(copies: int, jobs: int, work: Path) -> None:
     out, secrets = work / "burned-in-cli" / "out", work / "burned-in-cli" / "secrets"
     load = os.getloadavg()[0]
     subprocess.run(["sync"])
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([str(CLI), "anonymize", str(inputs), "--output", str(out), "--key-file",
                            str(secrets / "pseudonym.key"), "--create-key", "--quiet", "--jobs", str(jobs),
                            "--report-dir", str(secrets / "reports"), "--clean-pixel-data"],
                           check=False, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)   # the command and its workers, start-up included
+    cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
     found = re.search(r"^(\d+) files in ([\d.]+) s", done.stdout, re.MULTILINE)
     assert done.returncode == 0 and found, done.stdout + done.stderr
     written = len(list(out.rglob("*.dcm")))
@@ -426,7 +433,9 @@ def burned_in_command(copies: int, jobs: int, work: Path) -> None:
     run = float(found.group(2))
     print(f"  command line, --jobs {jobs}, {copies} 512x512 CTs with six lines (load {load:.2f} before, "
           f"{os.getloadavg()[0]:.2f} after): the run {copies / run:.2f} images/s ({run:.1f} s), "
-          f"the whole command {copies / seconds:.2f} images/s ({seconds:.1f} s)")
+          f"the whole command {copies / seconds:.2f} images/s ({seconds:.1f} s); CPU of the whole command "
+          f"{cpu / copies:.2f} CPU-s per image, all its processes (at most {jobs / max(cpu / copies, 1e-9):.2f} "
+          f"images/s on {jobs} cores of its own)")
 
 
 def main(argv=None) -> int:

@@ -187,3 +187,34 @@ def test_the_detector_is_installed_without_its_dependencies_which_the_file_lists
     extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["pixels"]
     assert {canonicalize_name(Requirement(line).name) for line in extra} >= names - {"tqdm"}
     assert "rapidocr-onnxruntime==1.4.4" in extra
+
+
+REPORT_FILE = req.requirements_path(MODULE_DIR, req.REPORT_REQUIREMENTS_FILE_NAME)
+
+
+def test_the_report_page_requirements_are_jinja2_read_as_slicer_reads_them():
+    """Slicer bundles no Jinja2 (glue review 3, G3-3): its own file, installed by CMake, read by the
+    production reader, mapped to its module, with a purpose to show, permissive (no opt-in)."""
+    parsed = req.load_requirements(REPORT_FILE)
+    assert [canonicalize_name(r.name) for r in parsed] == ["jinja2"]
+    kept = [line.strip() for line in REPORT_FILE.read_text().splitlines()
+            if line.strip() and not line.strip().startswith(("#", "-"))]
+    assert [str(Requirement(line)) for line in kept] == [str(r) for r in parsed]
+    assert req.import_name(parsed[0]) == "jinja2" and importlib.util.find_spec("jinja2") is not None
+    assert "jinja2" in req.PURPOSES and req.licence_needing_opt_in(parsed[0]) is None
+    cmake = "\n".join(line.split("#")[0] for line in (MODULE_DIR / "CMakeLists.txt").read_text().splitlines())
+    assert "Resources/${MODULE_NAME}ReportRequirements.txt" in cmake
+    # the version pyproject asks for is the one offered inside Slicer
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '"jinja2>=3.0"' in pyproject and str(parsed[0]) == "jinja2>=3.0"
+
+
+def test_jinja2_missing_is_asked_once_and_installed_on_yes():
+    recorder, memory = Recorder(answers=[True]), req.SessionMemory()
+    outcome = req.ensure(req.load_requirements(REPORT_FILE), testing=False, confirm=recorder.confirm,
+                         install=recorder.install, memory=memory, satisfied=recorder.satisfied)
+    assert recorder.questions == [(["jinja2"], False)] and recorder.installs == [["jinja2"]]
+    assert outcome.error is None
+    again = req.ensure(req.load_requirements(REPORT_FILE), testing=False, confirm=recorder.confirm,
+                       install=recorder.install, memory=memory, satisfied=recorder.satisfied)
+    assert again.asked == 0 and len(recorder.questions) == 1   # present now: not asked again
