@@ -14,7 +14,8 @@ Header de-identification needs pydicom alone; --clean-pixel-data needs the [pixe
 
 Exit status: 0 all files done (skips included), 1 some file failed (lookup: the term is not in the store),
 2 a usage problem (one line: what is wrong and what to do; --debug adds the traceback),
-3 an unexpected error (a bug: run again with --debug and report it), 130 cancelled with Ctrl-C.
+3 an unexpected error (a bug: run again with --debug and report it), 130 cancelled with Ctrl-C,
+141 (128 + SIGPIPE) when the program reading the output stopped (`| head`): no message then.
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ from typing import TYPE_CHECKING  # noqa: E402
 
 from . import __version__  # noqa: E402
 from .bounded_read import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_INFLATED_MB, ReadLimits
-from .command_line import OneLineParser, positive_int, positive_megabytes
+from .command_line import OneLineParser, pipe_closed, positive_int, positive_megabytes
 from .keys import KeyFileError, default_key_file, load_key, make_private_dir, secrets_home, write_key
 from .extras import missing_detector_modules, missing_pixel_modules, pixels_missing_message
 from .options import OPTIONS, DeidentifyOptions, IdentityMode
@@ -206,7 +207,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
               "identity": parser.add_argument_group("patient identity and private tags")}
     for name, info in OPTIONS.items():   # each flag as its setting declares it (options.OptionInfo)
         if info.flag:
-            groups[info.group].add_argument(info.flag, help=info.help, **_flag_kind(name, info))
+            groups[info.group].add_argument(info.flag, *info.aliases, dest=info.dest, help=info.help,
+                                            **_flag_kind(name, info))
     p = groups["identity"]
     p.add_argument("--profile", type=Path, help="a profile saved as JSON or TOML; flags given here change it")
     r = parser.add_argument_group("run")
@@ -290,6 +292,10 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
     for path in args.inputs:
         if not path.exists():
             raise UserError(f"input {path} does not exist: check the path (give DICOM files or folders)")
+    if not any(_holds_an_entry(path) for path in args.inputs):
+        # the inputs' names stay out (they may name the patient); nothing is made (key, report, store)
+        raise UserError(f"no files in the input{'s' if len(args.inputs) != 1 else ''}: nothing to de-identify; "
+                        "give DICOM files or folders holding them")
     if (args.patient_name is not None or args.patient_id is not None) and options.identity is not IdentityMode.FIXED:
         raise UserError(f"--patient-name and --patient-id are for --identity fixed (the identity is "
                         f"{options.identity.value}, so they would be ignored): add --identity fixed, or leave them out")
@@ -321,6 +327,18 @@ def check_anonymize(args, options: DeidentifyOptions) -> None:
             and not options.retain_patient_characteristics:
         print("note: --keep-sex: pseudonyms follow Patient's Sex, but the attribute itself is emptied (basic "
               "profile); add --retain-patient-characteristics to keep it", file=sys.stderr)
+
+
+def _holds_an_entry(path: Path) -> bool:
+    """Whether the input `path` is anything but a folder holding (at any depth) only folders: a file, or
+    a folder with a file or a link in it somewhere (what the walk of input_files reads or reports). The
+    first one found ends the look; os alone (a usage error loads no pydicom: test_start_up)."""
+    if not path.is_dir():
+        return True
+    for folder, subfolders, files in os.walk(path):
+        if files or any(os.path.islink(os.path.join(folder, name)) for name in subfolders):
+            return True
+    return False
 
 
 def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_file: Path | None,
@@ -388,6 +406,11 @@ def run_anonymize(inputs: list, output: Path, options: DeidentifyOptions, key_fi
     return 1 if run.summary.failed else 0
 
 
+def _count(number: int, word: str) -> str:
+    """'1 file', '2 files', '0 review items': a count and its noun, plural unless it is one."""
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
 def _progress_bar(total: int):
     try:
         from tqdm import tqdm
@@ -411,7 +434,7 @@ def print_dry_run(report_json: Path, verbose: bool = False) -> None:
         print("Would need review:")
         for item in report["review"]:
             example = f", e.g. {item['example']!r}" if verbose else ""   # a kept value: only with --verbose
-            print(f"  {item['path']}: {item['reason']} ({item['count']} files{example})")
+            print(f"  {item['path']}: {item['reason']} ({_count(item['count'], 'file')}{example})")
     for entry in report["files"]:
         name = f"#{entry.get('number', '')}" + (f" {entry['source']}" if verbose else "")
         print(f"  {entry['status']:8} {name} -> {entry['output'] or '-'} ({entry['removed']} removed, "
@@ -438,13 +461,14 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
         if kind in (FAILED, SKIPPED):
             print(f"{kind:8} {name}: {result.reason if verbose else reason_kind(result.reason)}")
             continue
+        would = "would be " if dry_run else ""   # a dry run writes and holds nothing
         if kind == HELD:
-            place = f" -> held back at {result.output}" if verbose else ": held back"
+            place = f" -> {would}held back at {result.output}" if verbose else f": {would}held back"
             print(f"{kind:8} {name}{place} (not in the side database until released: 'held list --into' shows "
                   "what waits, 'held release' or Slicer's review panel releases it)")
         else:
             place = f" -> {result.output}" if verbose else ""
-            print(f"{kind:8} {name}{place}: written, NEEDS REVIEW before it is shared")
+            print(f"{kind:8} {name}{place}: {would}written, NEEDS REVIEW before it is shared")
         for reason in dict.fromkeys(item.reason for item in result.review if item.kept_in_output):
             print(f"           {reason}")
     present = totals[ALREADY_PRESENT_TOTAL]
@@ -456,11 +480,12 @@ def print_summary(summary, seconds, output, html_path, json_path, dry_run, verbo
     verb = "would be written" if dry_run else "written"
     held = sum(1 for _, _, kind in numbered if kind == HELD)
     to_review = sum(1 for _, _, kind in numbered if kind == "review")
-    print(f"\n{totals['files']} files in {seconds:.1f} s ({rate:.0f} files/s): {totals['written'] + totals['dry-run']} "
-          f"{verb}, {totals['skipped']} skipped"
+    print(f"\n{_count(totals['files'], 'file')} in {seconds:.1f} s ({rate:.0f} files/s): "
+          f"{totals['written'] + totals['dry-run']} {verb}, {totals['skipped']} skipped"
           + (f" ({present} already present, not written again)" if present else "")
-          + f", {totals['failed']} failed, {totals['review_items']} review items"
-          + (f"; of the written, {held} held back for review, {to_review} needing review" if held or to_review else ""))
+          + f", {totals['failed']} failed, {_count(totals['review_items'], 'review item')}"
+          + (f"; of these, {held} {'would be ' if dry_run else ''}held back for review, {to_review} needing review"
+             if held or to_review else ""))
     if not dry_run:
         print(f"De-identified files: {output}")
     if Path(html_path) == Path(json_path):   # no page: Jinja2 is missing (report.py); the run said so
@@ -531,14 +556,13 @@ def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
         if folder.exists() and not folder.is_dir():   # other content is fine: the demo writes only these three
             raise UserError(f"demo --workdir {workdir}: {folder} is a file, not a folder: name a new folder, or one "
                             "an earlier demo made")
-    samples = workdir / "originals"
+    samples, secrets = workdir / "originals", workdir / "secrets"
     samples.mkdir(parents=True, exist_ok=True)
     for path in sources:   # a copy, so the demo's inputs are plain files beside its outputs
         target = samples / path.name
         if not target.exists():
             target.write_bytes(path.read_bytes())
     (samples / "notes.txt").write_text("not a DICOM file: the run skips it and says why\n")
-    secrets = workdir / "secrets"
     print(f"Sample inputs: {samples}")
     status = run_anonymize([samples], workdir / "deidentified", DeidentifyOptions(clean_pixel_data=clean_pixel_data),
                            secrets / "pseudonym.key",
@@ -550,12 +574,17 @@ def run_demo(workdir: Path, jobs: int, clean_pixel_data: bool = False) -> int:
 def main(argv=None) -> int:
     """The command line; returns the exit status. Errors are one line on stderr (see the module's
     docstring for the statuses); --debug adds the traceback."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except BrokenPipeError:   # --help or --version into a closed pipe
+        return pipe_closed()
     try:
         return _run(args)
     except KeyboardInterrupt:
         print("\ncancelled", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # stdout's reader went away (`| head`): quietly, as other tools do
+        return pipe_closed()
     except (UserError, KeyFileError, ValueError, OSError) as error:
         if args.debug:
             traceback.print_exc()
@@ -691,13 +720,18 @@ def write_csv(path: Path, header: list, rows: list) -> None:
     os.replace(temporary, path)
 
 
+COMPARE_WARNING = ("warning: compare shows original (identifying) values and paths: for key holders only, keep "
+                   "its output out of shared logs")
+
+
 def run_compare(args) -> int:
     """`compare ORIGINAL DEIDENTIFIED`: pair the two files, or the folders' files (by the linkage store's
     record, else by mapped SOP Instance UID), print each pair's differences (compare.render_text) and,
     with --html, write the side-by-side page with images (owner-only, never inside a destination).
     Returns 0, or 1 when no pair was found or could be read. Raises UserError for a missing path, Jinja2
     missing for --html, a missing --key-file or a given file that is not DICOM; ValueError for a page
-    placed inside a destination or inside either input (page_places.refuse_inside_inputs);
+    placed inside a destination, the original side or any input a run of this key recorded
+    (page_places.refuse_inside_inputs);
     KeyFileError for a key that cannot be used."""
     from . import compare
     for path in (args.original, args.deidentified):
@@ -718,8 +752,11 @@ def run_compare(args) -> int:
             raise UserError(f"{images} is a link: refused (the page's images show original pixels and are never "
                             "written through a link); remove it or name another page")
         _refuse_shared(images, "the --html page's images folder", args.key_file, shared)
+        # nor into what it compares (the originals) or any input a run of this key read: inputs are only read
+        from .page_places import recorded_inputs
+        originals = [args.original, *recorded_inputs(Path(args.key_file) if args.key_file else default_key_file())]
         for place, what in ((args.html, "the --html page"), (images, "the --html page's images folder")):
-            refuse_inside_inputs(place, what, [args.original])   # the de-identified side is in `shared`
+            refuse_inside_inputs(place, what, originals)   # the de-identified side is in `shared`
         if args.html.is_dir():
             raise UserError(f"--html {args.html} is a folder: name the page's file, e.g. {args.html / 'compare.html'}")
         make_private_dir(args.html.parent)   # a missing folder is made (owner-only: the page shows originals)
@@ -729,6 +766,12 @@ def run_compare(args) -> int:
                         "then paired by name and UID only)")
     if args.key_file or default_key_file().exists():   # read only: comparing never creates a key
         key = load_key(Path(args.key_file) if args.key_file else default_key_file())
+    warned = []
+
+    def warn_once() -> None:   # before the first line that shows an original path or value (stdout may be a log)
+        if not warned:
+            print(COMPARE_WARNING, file=sys.stderr, flush=True)
+            warned.append(True)
     failed = []
     store = _store(args.key_file) if args.original.is_dir() and args.deidentified.is_dir() else None
     # the records of the runs into THIS folder (an earlier destination of the same inputs too)
@@ -742,6 +785,7 @@ def run_compare(args) -> int:
     else:
         pairs = compare.pair_files(args.original, args.deidentified, key)
     for path, reason in failed:
+        warn_once()
         print(f"failed   {path}: {reason}")
     if not pairs:
         print("no pairs found (for folders, pass the --key-file the run used)", file=sys.stderr)
@@ -756,6 +800,7 @@ def run_compare(args) -> int:
             except DicomReadError as error:   # said in words, never pydicom's warning
                 if not args.original.is_dir():   # one of the two files given: a usage problem
                     raise UserError(f"{path}: {error.reason}: compare two DICOM files") from error
+                warn_once()
                 print(f"failed   {path}: {error.reason}")
                 break
         if len(sides) < 2:
@@ -767,6 +812,7 @@ def run_compare(args) -> int:
     if not results:
         print("no pair could be read", file=sys.stderr)
         return 1
+    warn_once()
     sys.stdout.write(compare.render_text(results, show_kept=args.all))
     if args.html:
         compare.write_page(args.html, results, images)

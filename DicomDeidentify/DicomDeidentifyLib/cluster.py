@@ -35,6 +35,7 @@ import ipaddress
 import itertools
 import logging
 import os
+import re
 import secrets
 import signal
 import socket
@@ -250,6 +251,34 @@ def _local_worker_plugin(distributed):
     return _LocalWorker
 
 
+_HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)$")
+
+
+def check_scheduler_address(address: str) -> None:
+    """ClusterError (one line: the forms it takes) unless `address` is local:N, tcp://HOST:PORT or
+    tls://HOST:PORT (HOST a name, an IPv4 address or an [IPv6] address; PORT 1 to 65535). Checked
+    before dask is imported or any connection tried, so that a typo is not reported as a network or
+    TLS failure."""
+    if address.startswith("local:"):
+        _parse_local(address)
+        return
+    scheme, separator, rest = address.partition("://")
+    host, colon, port = rest.rpartition(":")
+    if (separator and scheme in ("tcp", "tls") and colon and _HOST.match(host) and port.isdigit()
+            and 1 <= int(port) <= 65535):
+        if host.startswith("["):
+            try:
+                ipaddress.IPv6Address(host[1:-1])
+            except ValueError:
+                pass
+            else:
+                return
+        else:
+            return
+    raise ClusterError(f"--scheduler {address!r} is not a scheduler address: give tcp://HOST:PORT or "
+                       "tls://HOST:PORT (e.g. tls://10.0.0.5:8786) or local:N (N worker processes here)")
+
+
 def _parse_local(address: str) -> int | None:
     if not address.startswith("local:"):
         return None
@@ -318,6 +347,7 @@ class DaskCluster:
 
     def __init__(self, address: str, *, tls_ca_file=None, tls_cert=None, tls_key=None,
                  connect_seconds: float = 30):
+        check_scheduler_address(address)   # before anything is tried: a typo is said as one
         self.address = address
         self.local_workers = _parse_local(address)
         self.tls = (tls_ca_file, tls_cert, tls_key)

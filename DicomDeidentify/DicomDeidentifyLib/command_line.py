@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import sys
+
+# exit status when the reader of our output went away (`... | head -1`): 128 + SIGPIPE (13), what a shell
+# reports for a command ended by a closed pipe
+EXIT_PIPE_CLOSED = 141
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -48,3 +54,16 @@ def positive_megabytes(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"{text} is not a size: give a number of megabytes above 0")
     return value
+
+
+def pipe_closed() -> int:
+    """After a BrokenPipeError on stdout (the reader, e.g. `head`, has gone): point stdout at the null
+    device, so that Python's flush at exit stays quiet too, and return EXIT_PIPE_CLOSED (141), with no
+    message: the reader asked for no more (the usual convention of command-line tools)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):   # no real stdout (a test's capture): nothing to quiet
+        pass
+    return EXIT_PIPE_CLOSED

@@ -1,24 +1,21 @@
 """What a destination (an --output folder or a side database) is on disk, whichever key wrote it.
 
 Every run that writes into an --output folder leaves OUTPUT_MARKER at its top: a small file that says
-what the folder is and holds nothing identifying (the same bytes in every destination, no date, key,
-path or count). A side database carries side_database.SIDE_DATABASE_MARKER. So a folder is known as a
+what the folder is and holds nothing identifying (no date, path or count; the key's fingerprint, a
+keyed hash that neither is nor reveals the key: marker_files.py). A side database carries side_database.SIDE_DATABASE_MARKER. So a folder is known as a
 destination by looking at it alone, without any linkage store (page_places looks up from a page's
 folder: a page that shows original values is never written into what is shared, by any key).
 """
 from __future__ import annotations
 
-import json
 import os
-import secrets
 import tempfile
 from pathlib import Path
 
+from .marker_files import write_marker
 from .side_database import SIDE_DATABASE_MARKER
 
 OUTPUT_MARKER = ".slicer-deidentify-destination.json"
-_MARKER_TEXT = json.dumps({"created_by": "SlicerDeidentify", "layout": "patient/study/series/instance",
-                           "contents": "de-identified DICOM files only"}, indent=1) + "\n"
 
 
 def is_destination(folder: Path) -> bool:
@@ -28,16 +25,20 @@ def is_destination(folder: Path) -> bool:
     return (folder / OUTPUT_MARKER).is_file() or (folder / SIDE_DATABASE_MARKER).is_file()
 
 
-def mark_destination(folder: Path) -> None:
-    """Leave OUTPUT_MARKER in `folder` (an existing --output folder) if it is not there; atomic (a
-    temporary file renamed), so a reader never sees half of it."""
-    marker = Path(folder) / OUTPUT_MARKER
-    if marker.is_file():
-        return
-    # named as dicom_io's partial files (.<name>.<pid>.<random>.partial): a killed run's is removed by the next
-    temporary = marker.with_name(f"{OUTPUT_MARKER}.{os.getpid()}.{secrets.token_hex(4)}.partial")
-    temporary.write_text(_MARKER_TEXT)
-    os.replace(temporary, marker)
+def destination_marker(folder: Path) -> Path:
+    """The marker file of the destination `folder`: the side database marker when it carries one, else
+    OUTPUT_MARKER (existing or not)."""
+    folder = Path(folder)
+    side = folder / SIDE_DATABASE_MARKER
+    return side if side.is_file() else folder / OUTPUT_MARKER
+
+
+def mark_destination(folder: Path, fingerprint: str | None = None) -> None:
+    """Leave OUTPUT_MARKER in `folder` (an existing --output folder) if it is not there, with the key
+    `fingerprint` (marker_files.key_fingerprint) when given; a marker without one gets it. Atomic
+    (marker_files.write_marker), so a reader never sees half of it; ValueError when the marker records
+    another key's fingerprint."""
+    write_marker(Path(folder) / OUTPUT_MARKER, fingerprint)
 
 
 def check_destination_folder(folder: Path) -> None:

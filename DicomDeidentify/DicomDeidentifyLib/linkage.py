@@ -237,6 +237,17 @@ class LinkageStore:
             "(SELECT 1 FROM files f WHERE f.run_id = r.run_id AND f.output IS NOT NULL AND f.output != '')) "
             "GROUP BY destination ORDER BY MIN(started)")]
 
+    def inputs(self) -> list:
+        """The input paths (files or folders, as recorded) of every run in this store; none of a run with
+        linkage off (its inputs are not recorded)."""
+        found = {}
+        for (text,) in self.db.execute("SELECT inputs FROM runs WHERE inputs IS NOT NULL ORDER BY started"):
+            try:
+                found.update(dict.fromkeys(json.loads(text)))
+            except ValueError:
+                continue
+        return list(found)
+
     def holds_originals(self) -> bool:
         """Whether any run recorded here kept original values (ran with linkage on)."""
         return self.db.execute("SELECT COUNT(*) FROM runs WHERE linkage = 1").fetchone()[0] > 0

@@ -59,7 +59,8 @@ class OptionInfo:
     column it switches on} (True for an on/off option). codes: {setting value: the CID 7050 code
     (PS3.16) claimed for it}; a code without a column is claimed where the work is done (Clean Pixel
     Data, per cleaned file: pixel_stage) or never (implemented False). choices: the values of a
-    setting with a fixed list, in the panel's order. flag, help, flag_choices (when the command line
+    setting with a fixed list, in the panel's order. flag (named as the setting: --<setting with dashes>
+    where it can be), aliases (older spellings of the flag that still work), help, flag_choices (when the command line
     offers fewer values than the setting has), metavar, path (the flag takes a path), group ("profile"
     or "identity": the part of --help it is listed in): the command line's flag, "" for none. widget,
     widget_class: the panel's object name and Qt class in the .ui, "" for none."""
@@ -70,6 +71,7 @@ class OptionInfo:
     choices: tuple = ()
     implemented: bool = True
     flag: str = ""
+    aliases: tuple = ()   # other spellings of the flag, kept because they were public (e.g. --retain-dates)
     help: str | None = None
     flag_choices: tuple = ()
     metavar: str | None = None
@@ -89,11 +91,13 @@ def _option(default, info: OptionInfo, **kwargs):
     return field(default=default, metadata={"option": info}, **kwargs)
 
 
-def _on_off(standard_name: str, code: str, column: str, flag: str, widget: str, **more) -> OptionInfo:
-    """An on/off option of Table E.1-1: its column, its CID 7050 code (meaning: the standard name)."""
+def _on_off(standard_name: str, code: str, column: str, flag: str, widget: str, does: str, **more) -> OptionInfo:
+    """An on/off option of Table E.1-1: its column, its CID 7050 code (meaning: the standard name), and
+    its --help line, made from the standard name, the code and `does` (what the option does, E.3)."""
+    help_text = f"{standard_name} of PS3.15 Table E.1-1 (CID 7050 code {code}): {does}"
     return OptionInfo(standard_name.removesuffix(" Option"), standard_name, columns={True: column},
                       codes={True: MethodCode(code, standard_name)}, flag=flag, widget=widget,
-                      widget_class="QCheckBox", **more)
+                      widget_class="QCheckBox", help=help_text, **more)
 
 
 @dataclass
@@ -105,32 +109,41 @@ class DeidentifyOptions:
     """
     retain_safe_private: bool = _option(False, _on_off(
         "Retain Safe Private Option", "113111", "retain_safe_private", "--retain-safe-private",
-        "retainSafePrivateCheckBox"))
+        "retainSafePrivateCheckBox",
+        "keep the private attributes Table E.3.10-1 lists as safe (and --extra-safe-private)"))
     retain_uids: bool = _option(False, _on_off(
-        "Retain UIDs Option", "113110", "retain_uids", "--retain-uids", "retainUIDsCheckBox"))
+        "Retain UIDs Option", "113110", "retain_uids", "--retain-uids", "retainUIDsCheckBox",
+        "keep the original Study, Series, Instance and other UIDs instead of new ones"))
     retain_device_identity: bool = _option(False, _on_off(
         "Retain Device Identity Option", "113109", "retain_device_identity", "--retain-device-identity",
-        "retainDeviceIdentityCheckBox"))
+        "retainDeviceIdentityCheckBox", "keep what identifies the device (serial numbers, station names)"))
     retain_institution_identity: bool = _option(False, _on_off(
         "Retain Institution Identity Option", "113112", "retain_institution_identity",
-        "--retain-institution-identity", "retainInstitutionIdentityCheckBox"))
+        "--retain-institution-identity", "retainInstitutionIdentityCheckBox",
+        "keep the institution's name, address and department"))
     retain_patient_characteristics: bool = _option(False, _on_off(
         "Retain Patient Characteristics Option", "113108", "retain_patient_characteristics",
-        "--retain-patient-characteristics", "retainPatientCharacteristicsCheckBox"))
+        "--retain-patient-characteristics", "retainPatientCharacteristicsCheckBox",
+        "keep Patient's Sex, Age, Size, Weight and other characteristics"))
     dates: DateMode = _option(DateMode.REMOVE, OptionInfo(
         "Retain Longitudinal Temporal Information", "Retain Longitudinal Temporal Information Options",
         columns={"full": "retain_long_full_dates", "modified": "retain_long_modified_dates"},
         codes={"full": MethodCode("113106", "Retain Longitudinal Temporal Information Full Dates Option"),
                "modified": MethodCode("113107", "Retain Longitudinal Temporal Information Modified Dates Option")},
-        choices=tuple(m.value for m in DateMode), flag="--retain-dates", flag_choices=("full", "modified"),
-        help="retain longitudinal temporal information", widget="datesComboBox", widget_class="QComboBox"))
+        choices=tuple(m.value for m in DateMode), flag="--dates", aliases=("--retain-dates",),
+        flag_choices=("full", "modified"),
+        help="Retain Longitudinal Temporal Information Options of PS3.15 Table E.1-1 (CID 7050 codes 113106, "
+             "113107): full keeps dates and times, modified shifts them by a per-patient offset from the key, "
+             "(--retain-dates is the same flag)", widget="datesComboBox", widget_class="QComboBox"))
     clean_descriptors: bool = _option(False, _on_off(
-        "Clean Descriptors Option", "113105", "clean_descriptors", "--clean-descriptors", "cleanDescriptorsCheckBox"))
+        "Clean Descriptors Option", "113105", "clean_descriptors", "--clean-descriptors", "cleanDescriptorsCheckBox",
+        "keep descriptions and comments, with identifying text taken out (held for review)"))
     clean_structured_content: bool = _option(False, _on_off(
         "Clean Structured Content Option", "113104", "clean_structured_content", "--clean-structured-content",
-        "cleanStructuredContentCheckBox"))
+        "cleanStructuredContentCheckBox", "keep structured report content, with identifying text taken out"))
     clean_graphics: bool = _option(False, _on_off(
-        "Clean Graphics Option", "113103", "clean_graphics", "--clean-graphics", "cleanGraphicsCheckBox"))
+        "Clean Graphics Option", "113103", "clean_graphics", "--clean-graphics", "cleanGraphicsCheckBox",
+        "keep overlays and graphics, with identifying text blanked"))
     clean_pixel_data: bool = _option(False, OptionInfo(
         "Clean Pixel Data", "Clean Pixel Data Option", codes={True: MethodCode("113101", "Clean Pixel Data Option")},
         flag="--clean-pixel-data",
@@ -322,7 +335,8 @@ OPTION_CODES = {info.columns.get(value, name): code for name, info in OPTIONS.it
 # Options that are accepted but not implemented yet: they are reported, never claimed.
 NOT_IMPLEMENTED = tuple(name for name, info in OPTIONS.items() if not info.implemented)
 # profile settings whose command-line option has another name: the hint for a profile that uses the option's
-_FLAG_SETTINGS = {info.dest: name for name, info in OPTIONS.items() if info.flag and info.dest != name}
+_FLAG_SETTINGS = {flag[2:].replace("-", "_"): name for name, info in OPTIONS.items()
+                  for flag in (info.flag, *info.aliases) if flag and flag[2:].replace("-", "_") != name}
 # the property of each widget class of the panel (Resources/UI/DicomDeidentify.ui) that shows a setting
 PANEL_PROPERTIES = {"QCheckBox": "checked", "QComboBox": "currentIndex", "QLineEdit": "text"}
 _LIST_SEPARATOR = ";"   # a list setting in a line edit: "0019,A,0C; 0021,B,01"

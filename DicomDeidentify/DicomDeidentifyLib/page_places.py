@@ -111,6 +111,20 @@ def refuse_inside_inputs(page: Path, what: str, inputs=()) -> None:
                              "never written into; name a place apart from the inputs (e.g. beside the key)")
 
 
+def recorded_inputs(key_file) -> list:
+    """The input paths the runs recorded by the linkage store beside `key_file` were given that still exist
+    ([] when there is no store, or linkage was off): a removed input says nothing of its parent folder."""
+    from .linkage import LinkageStore, linkage_path
+    path = linkage_path(Path(key_file))
+    if not path.exists():
+        return []
+    store = LinkageStore(path)
+    try:
+        return [path for path in store.inputs() if os.path.exists(path)]
+    finally:
+        store.close()
+
+
 def refuse_holding_destination(folder: Path, what: str, destinations=()) -> None:
     """ValueError (one line) if `folder` (where pages go) is one of `destinations` or holds one at any
     depth: a parent of a destination is where a person shares from (copies or zips it), and the pages

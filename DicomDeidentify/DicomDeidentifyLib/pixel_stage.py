@@ -54,6 +54,22 @@ class PixelPlan:
     clean: bool = False      # an image, and Clean Pixel Data is on: detection runs
 
 
+PICTURE_MAX_BYTES = 256 * 2**20   # decoded pixels of an uncleaned image drawn for the report, at most
+
+
+def _small_enough(dataset) -> bool:
+    """Whether the decoded pixels of `dataset` (all frames: pixel_io decodes them at once) stay within
+    PICTURE_MAX_BYTES, from the header alone: the picture of an uncleaned image never makes a default run
+    (Clean Pixel Data off) take the memory a long cine would."""
+    try:
+        size = (int(dataset.get("Rows", 0) or 0) * int(dataset.get("Columns", 0) or 0)
+                * int(dataset.get("NumberOfFrames", 1) or 1) * int(dataset.get("SamplesPerPixel", 1) or 1)
+                * max(1, int(dataset.get("BitsAllocated", 8) or 8) // 8))
+    except (TypeError, ValueError):
+        return False
+    return 0 < size <= PICTURE_MAX_BYTES
+
+
 def is_image(dataset) -> bool:
     """Whether the object has pixels (or, left unparsed by the reader, Rows and Columns that say so)."""
     return any(tag in dataset for tag in PIXEL_TAGS) or (0x00280010 in dataset and 0x00280011 in dataset)
@@ -70,10 +86,42 @@ class PixelStage:
         self.cache = cache
         self.rules = load_rules(options.pixel_rules_file or None) if options.clean_pixel_data else []
         self.missing = missing_pixel_modules() if options.clean_pixel_data or options.clean_graphics else []
+        self._pictures_possible = None   # numpy and Pillow there, for pictures of uncleaned images
 
     def needs_pixels(self, dataset) -> bool:
-        """Whether this file's pixels must be parsed (to be cleaned): every image, with the option on."""
-        return self.options.clean_pixel_data and is_image(dataset)
+        """Whether this file's pixels must be parsed: every image with the option on (to be cleaned); with
+        it off, an image at risk of burned-in text that is held (for the report's picture of it,
+        uncleaned_picture), when the [pixels] extra can decode it."""
+        if not is_image(dataset):
+            return False
+        return self.options.clean_pixel_data or (self._shows_uncleaned() and _small_enough(dataset)
+                                                 and assess_burned_in(dataset).likely)
+
+    def _shows_uncleaned(self) -> bool:
+        """Whether held images at risk get a picture with the option off: they are held (not refused),
+        and numpy and Pillow are there to decode and draw them (the text detector is not needed)."""
+        if self.options.clean_pixel_data or self.options.burned_in == "refuse":
+            return False
+        if self._pictures_possible is None:
+            self._pictures_possible = not missing_pixel_modules()
+        return self._pictures_possible
+
+    def uncleaned_picture(self, dataset, result, reasons: list) -> None:
+        """With Clean Pixel Data off, an image held for its burned-in risk: result.pixel gets
+        {"not_cleaned": True, "reasons" (the risk's `reasons`), "before_png": the first frame as written, which is the input's
+        (report_images.first_frame_png; it may show burned-in identity: the report keeps it only with
+        originals)}, so that a person sees the whole image in the report. Without the [pixels] extra,
+        pixels that cannot be decoded, or more than PICTURE_MAX_BYTES of them, no picture ("before_png"
+        empty); never raises: a picture is no
+        reason for the file to fail."""
+        png = b""
+        if self._shows_uncleaned() and _small_enough(dataset):
+            try:
+                from .report_images import first_frame_png
+                png = first_frame_png(dataset)
+            except Exception:   # an odd layout, a decoder's own error: the file is held all the same
+                png = b""
+        result.pixel = {"not_cleaned": True, "reasons": list(reasons), "before_png": png}
 
     def plan(self, dataset) -> PixelPlan:
         """Before de-identification: the risk, and what cleaning needs from the original header."""
@@ -101,6 +149,8 @@ class PixelStage:
         if not plan.clean:
             if not plan.risk.likely:
                 return None
+            if self.options.burned_in != "refuse":   # held: the report shows the whole image
+                self.uncleaned_picture(dataset, result, plan.risk.reasons)
             return self._not_cleaned(dataset, result, f"burned-in text likely ({reasons}); Clean Pixel Data is off")
         why = f"burned-in text likely ({reasons})" if plan.risk.likely else "an image"
         if plan.judge is None:   # the [pixels] extra is missing: nothing could look at the pixels

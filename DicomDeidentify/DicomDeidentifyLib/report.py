@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import struct
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from .tables import profile_table
 
 SAMPLE_FILES = 5
 ROWS = "report.files.jsonl"   # one line per file (the rows of report.json's "files"), then {"end": ...}
-PAGE_TEMPLATES = ("report.html.j2", "style.css.j2", "pixels.html.j2")   # the page and what it includes
+PAGE_TEMPLATES = ("report.html.j2", "style.css.j2", "pixels.html.j2", "uncleaned.html.j2")   # the page and what it includes
 PARTIAL = ".partial"          # the rows' file is named so until the report is written
 
 
@@ -61,6 +62,7 @@ class RunReport:
         self.samples: list = []
         self.pixels: list = []   # every image blanked or not proven clean: regions, thumbnails' file names
         self.pixels_checked = 0  # images Clean Pixel Data looked at (found nothing, or cleaned)
+        self.uncleaned: list = []   # images held for burned-in risk with Clean Pixel Data off: a whole view each
         self.review = collections.Counter()
         self.review_values: dict = {}
         self.attributes = {what: collections.Counter() for what in ("removed", "replaced", "kept")}
@@ -87,6 +89,8 @@ class RunReport:
             self.pixels_checked += 1
             if result.pixel.get("changed") or not result.pixel.get("proven", result.pixel.get("verified")):
                 self._add_pixels(result, row)
+        elif result.pixel.get("not_cleaned"):
+            self._add_uncleaned(result, row)
         if result.pixel.get("overlay_regions"):
             row["overlay_regions_blanked"] = result.pixel["overlay_regions"]
         self._rows.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -124,6 +128,28 @@ class RunReport:
         row["image"] = number
         self.pixels.append(pixel)
 
+    def _add_uncleaned(self, result: FileResult, row: dict) -> None:
+        """An image held for its burned-in risk, Clean Pixel Data off (pixel_stage.uncleaned_picture): the
+        whole first frame as written, only with originals (it may show burned-in identity), as
+        images/u<n>.png (owner-only). Without a picture (no linkage, no [pixels] extra, undecodable) the
+        entry says why none is shown."""
+        number = len(self.uncleaned) + 1
+        entry = {"number": number, "file": row["number"], "source": row["source"], "output": result.output,
+                 "reasons": list(result.pixel.get("reasons", []))}
+        png = result.pixel.get("before_png", b"") if self.with_originals else b""
+        if png:
+            make_private_dir(self.folder / "images")
+            name = f"images/u{number}.png"
+            _write_private_bytes(self.folder / name, png)
+            entry["width"], entry["height"] = struct.unpack(">II", png[16:24])   # the PNG's IHDR chunk
+            entry["image"] = name
+        else:
+            entry["why_none"] = ("no linkage: the image may show identity" if not self.with_originals and
+                                 result.pixel.get("before_png") else
+                                 "the pixels could not be decoded here: the [pixels] extra decodes them, up to 256 MB")
+        row["uncleaned_image"] = number
+        self.uncleaned.append(entry)
+
     def prepare_page(self) -> None:
         """Load Jinja2 and compile the page's templates now (pages.prepare), e.g. while a run's last files
         finish, so that write() only fills them in. Never raises: without Jinja2 or with a broken
@@ -154,6 +180,7 @@ class RunReport:
             "samples": self.samples,
             "pixels": self.pixels,
             "pixels_checked": self.pixels_checked,
+            "uncleaned_images": self.uncleaned,
         }
         json_path = self.folder / "report.json"
         html_path = self.folder / "report.html"

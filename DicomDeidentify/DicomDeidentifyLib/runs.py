@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .batch import deidentify_paths
-from .destinations import check_destination_folder, mark_destination
+from .destinations import check_destination_folder, destination_marker, mark_destination
 from .errors import SideDatabaseRefused
 # the side database's marker and rules live in a module without pydicom (the hook imports them at
 # Slicer's start, review NC1); re-exported here, where callers have always found them
@@ -25,6 +25,7 @@ from .side_database import (CTK_DATABASE_FILE, SIDE_DATABASE_MARKER, is_side_dat
 from .bounded_read import ReadLimits
 from .keys import default_key_file, load_or_create_key
 from .linkage import LinkageStore, linkage_path
+from .marker_files import key_fingerprint, refuse_another_key
 from .options import DeidentifyOptions
 from .page_places import (SHOWS_ORIGINALS, recorded_destinations, refuse_holding_destination,
                           refuse_inside_destination)
@@ -80,7 +81,11 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     (check_destination), an input inside the destination, or a destination inside an input (unless
     `destination_inside_input`: the import routing's case, where the walk leaves the destination out).
     An --output folder gets destinations.OUTPUT_MARKER with its first output (written now or already
-    present), so that pages are never placed in it, whichever key they belong to.
+    present), so that pages are never placed in it, whichever key they belong to. Both markers record
+    the key's fingerprint (marker_files.py; an older marker without one gets this key's): a destination
+    whose marker records another key's is refused (ValueError), so one destination holds one key's
+    outputs. A plain destination (`side_database` False) that is or lies inside a side database is
+    refused too (refuse_side_database_as_output).
 
     `cluster` (an open cluster.DaskCluster): the files are processed on its workers; the key,
     linkage store, report and placing stay here, as in a local run (batch.deidentify_paths).
@@ -105,6 +110,13 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     # nor around it: a report folder that holds a destination is shared along with it (a zip of the parent)
     refuse_holding_destination(reports, "the report folder", shared)
     check_destination(inputs, destination, destination_inside_input)
+    if not side_database:
+        refuse_side_database_as_output(destination)
+    # one key per destination: a marker that records another key's fingerprint refuses the run, before
+    # a key is made (a new key cannot match a recorded fingerprint) or read
+    marker = destination_marker(destination)
+    if not key_path.exists():
+        refuse_another_key(marker, None, destination)
     if not dry_run:
         check_destination_folder(destination)   # a file, /proc, a read-only disk: one line, before the key
     if side_database and not dry_run:
@@ -112,6 +124,8 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
         if refusal:
             raise SideDatabaseRefused(refusal)
     key, created = load_or_create_key(key_path, create_key)
+    fingerprint = key_fingerprint(key)
+    refuse_another_key(marker, fingerprint, destination)
     holder = None
     if side_database and place is None and not dry_run:
         from .import_controller import Holder, ImportController, ImportOutcome   # it builds on this module
@@ -126,7 +140,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     store = None
     if not dry_run:
         if side_database:
-            mark_side_database(destination)
+            mark_side_database(destination, fingerprint=fingerprint)
         store = LinkageStore(linkage_path(key_path), keep_originals=linkage)
         store.start_run(run_id, destination, side_database, options.to_dict(), inputs)
 
@@ -135,7 +149,7 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     def on_result(result: FileResult) -> None:
         # written now or by an earlier run (already present): a file of ours is there
         if not (marked or dry_run or side_database) and result.output and _inside(result.output, destination):
-            mark_destination(destination)
+            mark_destination(destination, fingerprint)
             marked.append(destination)
         if place is not None:
             place(result)
@@ -178,6 +192,19 @@ def _inside(path, folder: Path) -> bool:
 def reports_folder(key_file) -> Path:
     """Where runs with this key write their reports (and the glue its failure notes): beside the key."""
     return Path(key_file).parent / "reports"
+
+
+def refuse_side_database_as_output(destination: Path) -> None:
+    """ValueError (one line) when `destination`, named as a plain output folder, is a side database or
+    lies inside one: written there as a plain folder, files that need review would not be held back
+    (import_controller.Holder) and Slicer would index them at once."""
+    destination = Path(os.path.realpath(destination))
+    for folder in (destination, *destination.parents):
+        if is_side_database(folder):
+            where = "is" if folder == destination else f"is inside {folder},"
+            raise ValueError(f"the output folder {destination} {where} a side database: write into it as a side "
+                             "database (--into on the command line), which holds back files that need review, or "
+                             "name another output folder")
 
 
 def check_destination(inputs: list, destination: Path, destination_inside_input: bool = False) -> None:

@@ -4,11 +4,11 @@ needs these rules at Slicer's start (review NC1), before any run.
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from .errors import SideDatabaseRefused
+from .marker_files import write_marker
 
 SIDE_DATABASE_MARKER = "slicer-deidentify-side-database.json"
 CTK_DATABASE_FILE = "ctkDICOM.sql"   # what marks a folder as a ctkDICOMDatabase (Slicer's DICOM database)
@@ -53,21 +53,17 @@ def side_database_refusal(folder, main_database=None) -> str | None:
     return None
 
 
-def mark_side_database(folder: Path, main_database=None) -> None:
-    """A small marker that says what the folder is; it holds nothing secret. Raises
-    SideDatabaseRefused for a folder side_database_refusal refuses (nothing is written then)."""
+def mark_side_database(folder: Path, main_database=None, fingerprint: str | None = None) -> None:
+    """A small marker that says what the folder is; it holds nothing secret (with `fingerprint`, the
+    key's fingerprint: marker_files.py; a marker without one gets it). Raises SideDatabaseRefused for a
+    folder side_database_refusal refuses (nothing is written then), ValueError when the marker records
+    another key's fingerprint."""
     folder = Path(folder)
     refusal = side_database_refusal(folder, main_database)
     if refusal:
         raise SideDatabaseRefused(refusal)
     folder.mkdir(parents=True, exist_ok=True)
-    marker = folder / SIDE_DATABASE_MARKER
-    if marker.exists():
-        return
-    temporary = folder / f".{SIDE_DATABASE_MARKER}.{os.getpid()}.partial"
-    temporary.write_text(json.dumps({"created_by": "SlicerDeidentify", "layout": "patient/study/series/instance",
-                                     "contents": "de-identified DICOM files only"}, indent=1))
-    os.replace(temporary, marker)
+    write_marker(folder / SIDE_DATABASE_MARKER, fingerprint)
 
 
 def is_side_database(folder: Path) -> bool:

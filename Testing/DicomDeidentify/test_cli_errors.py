@@ -78,7 +78,7 @@ def test_a_missing_or_folder_profile(tmp_path, ct):
 @pytest.mark.parametrize("args, expected", [
     (["--identity", "secret"],
      "argument --identity: invalid choice: 'secret' (choose from 'pseudonym', 'clear', 'fixed')"),
-    (["--retain-dates", "forever"], "argument --retain-dates: invalid choice: 'forever'"),
+    (["--retain-dates", "forever"], "argument --dates/--retain-dates: invalid choice: 'forever'"),
     (["--burned-in", "ignore"], "argument --burned-in: invalid choice: 'ignore'"),
     (["--jobs", "many"], "argument --jobs: 'many' is not a whole number"),
     (["--jobs", "0"], "argument --jobs: 0 is less than 1"),

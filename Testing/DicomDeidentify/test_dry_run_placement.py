@@ -8,7 +8,7 @@ from support.data import read, save
 
 def counts(text: str) -> tuple:
     """(held back, needing review) of the summary's last count line."""
-    found = re.search(r"of the written, (\d+) held back for review, (\d+) needing review", text)
+    found = re.search(r"of these, (\d+) (?:would be )?held back for review, (\d+) needing review", text)
     return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
 
 

@@ -298,8 +298,11 @@ def test_a_page_inside_a_destination_of_another_key_is_refused(tmp_path, capsys)
     ct = copy("rtplan.dcm", tmp_path / "in")   # no pixels: nothing needs numpy
     assert anonymize(tmp_path, [ct]) == 0                      # key one, into out/
     marker = tmp_path / "out" / ".slicer-deidentify-destination.json"
+    from DicomDeidentifyLib.marker_files import key_fingerprint   # nothing identifying; the key's fingerprint (18d)
+    key_bytes = bytes.fromhex((tmp_path / "secrets" / "key").read_text().strip())
     assert json.loads(marker.read_text()) == {"created_by": "SlicerDeidentify", "layout": "patient/study/series/instance",
-                                              "contents": "de-identified DICOM files only"}   # nothing identifying
+                                              "contents": "de-identified DICOM files only",
+                                              "key_fingerprint": key_fingerprint(key_bytes)}
     other_key = tmp_path / "other" / "key"                     # key two never recorded out/
     assert main(["anonymize", str(ct), "--output", str(tmp_path / "out2"), "--key-file", str(other_key),
                  "--create-key", "--quiet", "--jobs", "1"]) == 0
@@ -409,7 +412,8 @@ def test_compare_says_not_dicom_in_one_line_and_no_library_warning(tmp_path, cap
     with _no_warnings():
         status = main(["compare", str(tmp_path / "in"), str(tmp_path / "copy")])
     captured = capsys.readouterr()
-    assert status == 0 and captured.err == "" and f"== {dicom}" in captured.out
+    # stderr: only the one-line warning that original values follow (review 18d, finding 7)
+    assert status == 0 and captured.err == cli.COMPARE_WARNING + "\n" and f"== {dicom}" in captured.out
 
 
 class _no_warnings:

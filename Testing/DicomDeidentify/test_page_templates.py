@@ -42,5 +42,6 @@ def test_compare_html_without_templates_is_one_line(tmp_path, no_templates, caps
     assert cli.main(["compare", str(tmp_path / "a" / "ct.dcm"), str(tmp_path / "b" / "ct.dcm"),
                      "--html", str(tmp_path / "pages" / "c.html")]) == 2
     err = capsys.readouterr().err
-    assert err == (f"error: the page template compare.html.j2 is missing from {no_templates}: reinstall "
-                   "SlicerDeidentify (the extension or the package)\n")
+    # the one-line warning that the console shows original values comes first (review 18d, finding 7)
+    assert err == cli.COMPARE_WARNING + "\n" + (f"error: the page template compare.html.j2 is missing from "
+                                                f"{no_templates}: reinstall SlicerDeidentify (the extension or the package)\n")

@@ -158,7 +158,8 @@ def test_both_pages_render_in_chromium_with_every_image_loaded(tmp_path, browser
     assert page != held_page
 
     # the report of the side database run: its attention section links to each held, failed, skipped file
-    assert images_on(browser, held_page) == []
+    # held for burned-in risk without cleaning: shown whole, as written, and the picture loads (review 18d)
+    assert images_on(browser, held_page) == [["images/u1.png", 480, 320]]
     linked = attention_links(browser)
     wanted = {str(paths["us"]), str(paths["truncated"]), str(paths["text"])}
     assert {text.split(" ", 1)[1] for text, _ in linked} == wanted

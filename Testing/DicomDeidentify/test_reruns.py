@@ -93,11 +93,15 @@ def test_retain_uids_then_a_default_run_leaves_one_copy_of_each_instance(tmp_pat
     assert {ds.SOPInstanceUID for ds in instances(tmp_path / "dest")} == kept
 
 
-def test_another_key_is_another_output_not_already_present(tmp_path, inputs):
+def test_another_key_into_the_same_destination_is_refused(tmp_path, inputs):
+    # one key per destination (review 18d, finding 2): its outputs are never mixed with another key's
     anonymize(inputs, tmp_path, "--output")
-    other = run("anonymize", inputs, "--output", tmp_path / "dest", "--key-file", tmp_path / "s2" / "k",
-                "--create-key", "--quiet")
-    assert "already present" not in other.stdout and "2 written" in other.stdout, other.stdout
+    before = sorted((tmp_path / "dest").rglob("*"))
+    other = subprocess.run([str(CLI), "anonymize", str(inputs), "--output", str(tmp_path / "dest"), "--key-file",
+                            str(tmp_path / "s2" / "k"), "--create-key", "--quiet"], capture_output=True, text=True,
+                           timeout=300)
+    assert other.returncode == 2 and "another key" in other.stderr and other.stdout == "", other.stderr
+    assert sorted((tmp_path / "dest").rglob("*")) == before and not (tmp_path / "s2").exists()
 
 
 # -- one version per instance, not per input's bytes (review F1) ---------------------------------------------
