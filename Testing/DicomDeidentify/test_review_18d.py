@@ -1,4 +1,4 @@
-"""Review 18d's findings (issue 18, what a new user sees), those test_review18d.py does not cover: a side
+"""Review 18d's findings (issue 18, what a new user sees), those test_review18d_held_and_pages.py does not cover: a side
 database named as --output, two keys into one destination, a compare page inside a recorded input, the
 demo into a destination, an uncleaned image in the report, a closed pipe, compare's warning, the Table
 E.1-1 flags' help, the scheduler address, and the summaries' wording."""
