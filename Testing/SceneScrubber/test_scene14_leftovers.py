@@ -1,0 +1,72 @@
+"""Issue 14, leftovers of the lost review (task scene14): an ID padded with zeros, short spellings in
+the parts of PLY/OBJ files that are not rewritten. Scenes written by slicer-core's own classes."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import slicer
+import vtk
+
+from SceneScrubberLib.identity_matcher import IdentityMatcher
+from SceneScrubberLib.scene_check import check_scene, identifying_terms
+from support.scenes import dicom_scene
+
+
+def run(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "SceneScrubberLib", *map(str, args)], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+
+
+def raw_holds(folder: Path, needle: bytes) -> list:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*")
+                  if path.is_file() and needle.lower() in path.read_bytes().lower())
+
+
+def patient_id_scene(folder: Path, patient_id: str, planted: str) -> Path:
+    """A DICOM scene whose Patient ID is `patient_id`, with `planted` in a node name, a text node and a
+    markups label; written by the nodes' own storage nodes."""
+    scene = dicom_scene()
+    scene.RegisterNodeClass(slicer.vtkMRMLMarkupsJsonStorageNode())
+    sh = slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
+    patient = next(item for item in range(1, 1000) if sh.GetItemAttribute(item, "DICOM.PatientID"))
+    sh.SetItemAttribute(patient, "DICOM.PatientID", patient_id)
+    sh.SetItemUID(patient, "DICOM", patient_id)
+    scene.AddNewNodeByClass("vtkMRMLTextNode", f"note {planted}").SetText(f"record {planted} reviewed")
+    points = scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "points")
+    points.AddControlPoint(vtk.vtkVector3d(1, 2, 3), planted)
+    (folder / "Data").mkdir(parents=True)
+    for node in (scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode"), points):
+        if node.GetStorageNode() is None:
+            storage = scene.AddNewNodeByClass("vtkMRMLMarkupsJsonStorageNode")
+            node.SetAndObserveStorageNodeID(storage.GetID())
+        storage = node.GetStorageNode()
+        storage.SetFileName(str(folder / "Data" / f"{node.GetID()}.{storage.GetDefaultWriteFileExtension()}"))
+        assert storage.WriteData(node)
+    scene.SetURL(str(folder / "scene.mrml"))
+    assert scene.Commit()
+    return folder / "scene.mrml"
+
+
+def test_1a_an_id_planted_with_extra_leading_zeros_is_found_scrubbed_and_checked(tmp_path):
+    mrml = patient_id_scene(tmp_path / "in", "4815162", "MRN-04815162")
+    assert "4815162" in identifying_terms(mrml)
+    assert {finding.file for finding in check_scene(mrml, identifying_terms(mrml))} >= {"scene.mrml"}
+    check = run("check", mrml)
+    assert check.returncode == 1 and "04815162" not in check.stdout, check.stdout + check.stderr
+    scrub = run("scrub", mrml, "--output", tmp_path / "out")
+    assert scrub.returncode == 0, scrub.stdout + scrub.stderr
+    assert raw_holds(tmp_path / "out", b"4815162") == []
+    assert run("check", tmp_path / "out", "--term", "4815162").returncode == 0
+
+
+def test_1a_the_rule_for_padded_numbers():
+    """A number in text is also read without its leading zeros; only whole numbers, never a decimal's
+    fraction, and the ID keeps its minimum number of digits."""
+    matcher = IdentityMatcher(["4815162", "MRN-4815162", "0012345"])
+    for text in ("MRN-04815162", "004815162", "mrn 0004815162", "id:04815162.", "MRN-4815162", "12345",
+                 "0012345"):
+        assert matcher.found_in(text), text
+    for text in ("104815162", "1.04815162", "1.2.840.104815162", "0.5 mm", "007", "x 0481516", "2.012345"):
+        assert not matcher.found_in(text), text
+    assert not IdentityMatcher(["0001234"]).found_in("01234")   # 1234: under the five digits of an ID's number
