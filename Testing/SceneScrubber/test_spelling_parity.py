@@ -17,7 +17,7 @@ SPELLINGS = [
     "January 1st 1970", "1970/01/01", "1970_01_01", "01011970", "010170", "1JAN70", "1970Jan01",
     "scan_Doe_John_19700101.nrrd",
 ]
-NOT_THE_PATIENT = ["Does", "Doerr", "Johnson", "JOHNSON", "axial T1 3D", "Jonathan", "4815", "1623", "MRN 4816 1623", "1.048151623"]
+NOT_THE_PATIENT = ["Does", "Doerr", "Johnson", "JOHNSON", "axial T1 3D", "Jonathan", "4815", "1623", "MRN 4816 1623"]
 
 
 def cleaner() -> TextCleaner:
