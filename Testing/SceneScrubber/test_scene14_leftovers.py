@@ -70,3 +70,67 @@ def test_1a_the_rule_for_padded_numbers():
     for text in ("104815162", "1.04815162", "1.2.840.104815162", "0.5 mm", "007", "x 0481516", "2.012345"):
         assert not matcher.found_in(text), text
     assert not IdentityMatcher(["0001234"]).found_in("01234")   # 1234: under the five digits of an ID's number
+
+
+def surface_scene(folder: Path, suffix: str, edit, patient_name: str = "Doe^John") -> Path:
+    """A model stored as a `suffix` file written by VTK, its bytes then passed through `edit`; Slicer
+    (slicer-core's model storage node) still reads it. The scene saved as folder/scene.mrml."""
+    import pytest
+    sphere = vtk.vtkSphereSource()
+    sphere.Update()
+    (folder / "Data").mkdir(parents=True)
+    path = folder / "Data" / f"skull.{suffix}"
+    writer = vtk.vtkPLYWriter() if suffix == "ply" else vtk.vtkOBJWriter()
+    if suffix == "ply":
+        writer.SetFileTypeToASCII()
+        writer.SetArrayName("Normals")
+    writer.SetInputData(sphere.GetOutput())
+    writer.SetFileName(str(path))
+    assert writer.Write()
+    path.write_bytes(edit(path.read_bytes()))
+    scene = dicom_scene(patient_name)
+    model = scene.AddNewNodeByClass("vtkMRMLModelNode", "skull")
+    storage = scene.AddNewNodeByClass("vtkMRMLModelStorageNode")
+    model.SetAndObserveStorageNodeID(storage.GetID())
+    storage.SetFileName(str(path))
+    if not (storage.ReadData(model) and model.GetPolyData().GetNumberOfPoints() > 0):
+        pytest.fail("slicer-core cannot read the edited file")
+    volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    volume.GetStorageNode().SetFileName(str(folder / "Data" / "volume.nrrd"))
+    assert volume.GetStorageNode().WriteData(volume)
+    scene.SetURL(str(folder / "scene.mrml"))
+    assert scene.Commit()
+    return folder / "scene.mrml"
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("spelling", ["DoeJ", "JDoe", "J._Doe", "doe_j"])
+@pytest.mark.parametrize("suffix", ["ply", "obj"])
+def test_1d_short_spellings_in_names_the_format_keeps_are_found_and_the_scrub_fails(tmp_path, suffix, spelling):
+    def edit(data: bytes) -> bytes:
+        if suffix == "ply":   # an element of no items, named after the patient: read by VTK, kept by scrub
+            return data.replace(b"end_header", b"element " + spelling.encode() + b" 0\nproperty float q\nend_header")
+        return b"mtllib skull.mtl\nusemtl " + spelling.encode() + b"_skin\n" + data
+
+    mrml = surface_scene(tmp_path / "in", suffix, edit)
+    found = {finding.file for finding in check_scene(mrml, identifying_terms(mrml))}
+    assert f"Data/skull.{suffix}" in found
+    checked = run("check", mrml)
+    assert checked.returncode == 1 and f"skull.{suffix}" in checked.stdout, checked.stdout + checked.stderr
+    scrub = run("scrub", mrml, "--output", tmp_path / "out")
+    assert scrub.returncode == 1 and f"skull.{suffix}" in scrub.stdout, scrub.stdout + scrub.stderr
+    assert not (tmp_path / "out").exists()   # never left where a later check could call it clean
+
+
+def test_1d_the_plys_own_names_are_never_a_patients(tmp_path):
+    """A patient GREEN^X (a word of PLY's colour properties): the standard names are no finding."""
+    def edit(data: bytes) -> bytes:
+        return data.replace(b"end_header", b"element face_color 0\nproperty uchar red\nproperty uchar green\n"
+                                           b"end_header")
+
+    mrml = surface_scene(tmp_path / "in", "ply", edit, "Green^Xavier")
+    assert "Data/skull.ply" not in {finding.file for finding in check_scene(mrml, identifying_terms(mrml))}
+    scrub = run("scrub", mrml, "--output", tmp_path / "out")
+    assert scrub.returncode == 0, scrub.stdout + scrub.stderr
