@@ -134,3 +134,72 @@ def test_1d_the_plys_own_names_are_never_a_patients(tmp_path):
     assert "Data/skull.ply" not in {finding.file for finding in check_scene(mrml, identifying_terms(mrml))}
     scrub = run("scrub", mrml, "--output", tmp_path / "out")
     assert scrub.returncode == 0, scrub.stdout + scrub.stderr
+
+
+# --- 1c: the Save dialog's scene that fails its check is removed, as the offline scrub's output ------
+
+def voxels_spelling(scene, text: bytes):
+    """The volume's voxels spell `text` (data the scrubber cannot rewrite), stored uncompressed."""
+    from vtk.util.numpy_support import numpy_to_vtk
+    import numpy
+    image = vtk.vtkImageData()
+    image.SetDimensions(8, 8, 3)
+    values = numpy.frombuffer((text * 200)[:192], dtype=numpy.uint8).copy()
+    image.GetPointData().SetScalars(numpy_to_vtk(values, deep=True))
+    volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    volume.SetAndObserveImageData(image)
+    volume.GetStorageNode().UseCompressionOff()
+
+
+def test_1c_a_dialog_save_that_fails_its_check_is_removed(tmp_path):
+    from SceneScrubberLib.live_scene import scrubbed_for_saving
+    from SceneScrubberLib.save_decisions import after_scrubbed_save, carry_out
+    from SceneScrubberLib.save_rows import outcome_message
+    from support.scenes import PHI
+    from test_save_dialog import screenshot
+
+    scene = dicom_scene()
+    voxels_spelling(scene, b" MRN12345 ")
+    path = tmp_path / "case.mrb"
+    keep = tmp_path / "mine.txt"
+    keep.write_text("the user's")
+    with scrubbed_for_saving(scene) as report:
+        assert scene.WriteToMRB(str(path), screenshot())
+    decision = after_scrubbed_save(True, True, str(tmp_path), "case.mrb", str(path), [str(path)], None)
+    outcome = carry_out(decision, report.identifying_values | set(PHI), identifier_values=report.identifier_values)
+    [(where, findings, error)] = outcome.scenes
+    assert error is None and findings, "the voxels hold the MRN"
+    assert outcome.removed_scenes == [str(path)] and not path.exists()
+    assert keep.read_text() == "the user's"
+    assert "was removed" in outcome_message(where, findings, scrubbed=True, removed=True)
+
+
+def test_1c_a_dialog_mrml_that_fails_its_check_is_removed_with_the_files_found(tmp_path):
+    from SceneScrubberLib.live_scene import scrubbed_for_saving
+    from SceneScrubberLib.save_decisions import after_scrubbed_save, carry_out
+    from support.scenes import PHI
+
+    scene = dicom_scene()
+    voxels_spelling(scene, b" MRN12345 ")
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("the user's, MRN12345")   # not the scene's: never removed
+    volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    volume.GetStorageNode().SetFileName(str(folder / "volume.nrrd"))
+    with scrubbed_for_saving(scene) as report:
+        assert volume.GetStorageNode().WriteData(volume)
+        scene.SetURL(str(folder / "case.mrml"))
+        assert scene.Commit()
+    written = [str(folder / "volume.nrrd"), str(folder / "case.mrml")]
+    decision = after_scrubbed_save(True, True, str(folder), "case.mrml", str(folder / "case.mrml"), written, None)
+    outcome = carry_out(decision, report.identifying_values | set(PHI), identifier_values=report.identifier_values)
+    [(_where, findings, error)] = outcome.scenes
+    assert error is None and findings
+    assert outcome.removed_scenes == [str(folder / "case.mrml")]
+    assert sorted(path.name for path in folder.rglob("*") if path.is_file()) == ["notes.txt"]
+
+
+def test_1c_the_slicer_layer_passes_the_removal_to_the_message():
+    source = (Path(__file__).resolve().parents[2] / "SceneScrubber" / "SceneScrubberSlicer"
+              / "save_dialog_hook.py").read_text()
+    assert "removed=path in outcome.removed_scenes" in source and "remove_failed" not in source
