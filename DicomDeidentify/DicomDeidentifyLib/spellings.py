@@ -25,6 +25,14 @@ names, so the shape tells):
     month alone is no match);
   * an ID (holds a digit): with or without separators, and its digits alone when
     they are five or more;
+  * a number in text is also read without its leading zeros, so that 'MRN-04815162' and
+    '004815162' are Patient ID '4815162' (and '0012345' is ID '0012345', whose significant
+    digits are a key too). Only whole numbers (words) are compared: the digits inside a longer
+    number never match ('104815162', a UID's '1.2.840.104815162'), nor does the fraction of a
+    decimal number ('1.04815162': its zeros are part of its value; a UID component never
+    starts with 0, PS3.5 9.1). The ID still needs the side's shortest number of digits once its
+    own zeros are dropped (`Rules.min_number`; five for its digits alone), so '007' or '0.5' never
+    match an ID;
   * any other text (a description, a user's term): its words in order.
 Accents do not matter: text is read folded (Unicode NFKD, combining marks dropped, 'ß' as 'ss'),
 so NFD-decomposed text reads as composed text does, and a value is also spelled as people write it
@@ -331,30 +339,44 @@ class SpellingMatcher:
         return out
 
     def _word_hits(self, text: str) -> list:
-        found, position, prefixes, keys = [], -1, self._prefixes, self._keys
+        found, position, prefixes = [], -1, self._prefixes
         for match in _WORD.finditer(text):
             start = match.start()
             word = match.group(0).lower()
-            if start < position or word not in prefixes or word[0] == "%":
-                continue   # the common case: one lookup per word of the text
-            spelled, best, end = word, None, match.end()
-            while True:
-                if spelled in keys:
-                    best = Hit(start, end, *keys[spelled])
-                gap = _GAP.match(text, end)
-                if gap.end() - end > MAX_GAP:
-                    break
-                following = _WORD.match(text, gap.end())
-                if following is None or following.group(0)[0] == "%":
-                    break
-                spelled += following.group(0).lower()
-                if spelled not in prefixes:
-                    break
-                end = following.end()
+            if start < position or word[0] == "%":
+                continue
+            best = self._longest(text, start, match.end(), word) if word in prefixes else None
+            if word[0] == "0":   # a number padded with zeros is the same number ('04815162' of ID 4815162)
+                bare = _bare_number(text, start, word)
+                if bare and bare in prefixes:
+                    other = self._longest(text, start, match.end(), bare)
+                    if other is not None and (best is None or other.end > best.end):
+                        best = other
             if best is not None:
                 found.append(best)
                 position = best.end
         return found
+
+    def _longest(self, text: str, start: int, end: int, spelled: str):
+        """The longest Hit starting at `start` whose first word, ending at `end`, reads `spelled`."""
+        prefixes, keys, best = self._prefixes, self._keys, None
+        while True:
+            if spelled in keys:
+                best = Hit(start, end, *keys[spelled])
+            gap = _GAP.match(text, end)
+            if gap.end() - end > MAX_GAP:
+                break
+            following = _WORD.match(text, gap.end())
+            if following is None or following.group(0)[0] == "%":
+                break
+            word = following.group(0).lower()
+            if word[0] == "0" and spelled[-1].isalpha() and spelled + word not in prefixes:
+                word = _bare_number(text, following.start(), word) or word   # 'MRN-0481...' of MRN-481...
+            spelled += word
+            if spelled not in prefixes:
+                break
+            end = following.end()
+        return best
 
     def search(self, text: str):
         """The first Hit in `text`, or None."""
@@ -382,6 +404,15 @@ class SpellingMatcher:
     def literal_forms(self) -> dict:
         """{lower-case UTF-8 spelling: value} of six or more characters, to find in binary data."""
         return {literal.encode("utf-8"): value for literal, value in self._literals.items()}
+
+
+def _bare_number(text: str, start: int, word: str) -> str | None:
+    """A number word of `text` (at `start`) without its leading zeros, as programs that read an ID as
+    a number write it ('04815162' -> '4815162'); None when it is no number, is all zeros, or is the
+    fraction of a decimal number ('1.0481': its zeros are part of its value)."""
+    if not word.isdigit() or (start >= 2 and text[start - 1] in ".," and text[start - 2].isdigit()):
+        return None
+    return word.lstrip("0") or None
 
 
 def _end_in(text: str, origin: list, end: int) -> int:

@@ -81,19 +81,25 @@ def nifti_fields(header: bytes) -> list:
 def nifti_extensions(data: bytes) -> bytes:
     """The header extensions of a NIfTI file (its bytes between the header and the data; b'' when
     the extension flag is 0). `data` starts with the header and holds at least vox_offset bytes.
-    CompressedError for a vox_offset that is no finite number (a damaged header)."""
+    CompressedError for a vox_offset that is no finite number or is negative (a damaged header),
+    with or without extensions."""
     kind = nifti_kind(data)
     if kind is None:
         return b""
     version, order = kind
     size = 348 if version == 1 else 540
-    if len(data) < size + 4 or data[size] == 0:
+    if len(data) < (112 if version == 1 else 176):
         return b""
     offset = struct.unpack(order + "f", data[108:112])[0] if version == 1 else \
         struct.unpack(order + "q", data[168:176])[0]
     if not math.isfinite(offset):
         raise CompressedError("its NIfTI header's vox_offset (where the image data starts) is not a number "
                               "(damaged header)")
+    if offset < 0:   # 0 for a .hdr/.img pair, else where the data starts: never before the file
+        raise CompressedError("its NIfTI header's vox_offset (where the image data starts) is negative "
+                              "(damaged header)")
+    if len(data) < size + 4 or data[size] == 0:
+        return b""
     return data[size + 4:max(size + 4, min(int(offset), len(data)))]
 
 

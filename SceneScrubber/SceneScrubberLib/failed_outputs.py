@@ -7,6 +7,12 @@ check is never left where a later check would call it clean: the output the scru
 .mrb, a folder) is removed; for a .mrml written beside its data, the scene file and every file
 the check named are removed (the others are the scrub's clean copies). The scrub created all of
 these (an existing output is never replaced), so nothing of the user's is removed.
+
+A scene saved through the Save dialog with its PHI box ticked is finished and checked the same way
+(after_save); one that fails that check is removed too (`remove_failed_save`, called by
+save_decisions.carry_out), as the offline scrub's output is: the scene file (an .mrb, a .mrml, the
+.mrml files of a bundle folder) and the written files the check named. A bundle folder itself is
+not removed: the dialog can write one into a folder that holds other files of the user's.
 """
 from __future__ import annotations
 
@@ -36,3 +42,32 @@ def remove_failed_output(output: Path, findings: list) -> None:
     elif os.path.lexists(output):
         output.unlink()
     log.info("an output that failed its check was removed")
+
+
+def remove_failed_save(path: Path, findings: list) -> list:
+    """Remove a scene the Save dialog wrote scrubbed that its check (after_save.finish_saved_scene)
+    found identifying values in; [removed paths]. `path`: the dialog's target (an .mrb, a .mrml, or a
+    data-bundle folder); `findings`: scene_check.Finding of that check, `file` relative to the .mrml's
+    folder or to the bundle folder. Removed: an .mrb; a .mrml and each named file inside its folder; a
+    bundle folder's .mrml files and each named file inside it (never the folder, never a link, never
+    a file outside). OSError if a file cannot be removed."""
+    path = Path(path)
+    removed = []
+    if path.is_dir() and not path.is_symlink():
+        folder, scenes = path.resolve(), sorted(path.glob("*.mrml"))
+    elif path.suffix.lower() == ".mrml":
+        folder, scenes = path.parent.resolve(), [path]
+    else:
+        folder, scenes = None, [path]
+    if folder is not None:
+        for finding in findings:
+            named = (folder / finding.file.rstrip("/")).resolve()
+            if folder in named.parents and os.path.isfile(named) and not os.path.islink(named):
+                named.unlink()
+                removed.append(str(named))
+    for scene in scenes:
+        if os.path.lexists(scene) and not os.path.isdir(scene):
+            os.unlink(scene)
+            removed.append(str(scene))
+    log.info("a saved scene that failed its check was removed (%d files)", len(removed))
+    return removed

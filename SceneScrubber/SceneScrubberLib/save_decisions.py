@@ -37,6 +37,7 @@ import os
 from dataclasses import dataclass, field
 
 from .after_save import finish_saved_scene
+from .failed_outputs import remove_failed_save
 from .policy import ScrubPolicy
 
 log = logging.getLogger(__name__)
@@ -215,15 +216,19 @@ def check_after_unscrubbed_save(option_on: bool, testing: bool, from_dialog: boo
 @dataclass
 class SaveOutcome:
     """What carrying out a SaveDecision gave: per finished scene (path, findings, error text or
-    None), and the stray files that could not be removed."""
+    None), the stray files that could not be removed, and the finished scenes removed because their
+    check found identifying values (failed_outputs.remove_failed_save)."""
     scenes: list = field(default_factory=list)
     not_removed: list = field(default_factory=list)
+    removed_scenes: list = field(default_factory=list)
 
 
 def carry_out(decision: SaveDecision, identifying_values, policy: ScrubPolicy | None = None,
               identifier_values=()) -> SaveOutcome:
     """Finish and check each scene of the decision (after_save.finish_saved_scene: `identifier_values`
-    are the IDs among the values), remove its stray files (and their folder once
+    are the IDs among the values); remove a scene whose check found identifying values, as the
+    offline scrub removes its failed output (failed_outputs.remove_failed_save: what a later check,
+    knowing fewer values, could call clean is never left); remove its stray files (and their folder once
     empty, if this save created it; files that were there before the save are left alone). Never raises for one file: the error
     is reported in the outcome and the rest goes on."""
     outcome = SaveOutcome()
@@ -234,6 +239,13 @@ def carry_out(decision: SaveDecision, identifying_values, policy: ScrubPolicy | 
         except Exception as error:   # reported to the user; the other files are still handled
             log.error("could not finish a saved scene (%s)", type(error).__name__)
             outcome.scenes.append((path, [], _text(error)))
+            continue
+        if findings:
+            try:
+                remove_failed_save(path, findings)
+                outcome.removed_scenes.append(path)
+            except OSError as error:   # the user is told it was not removed (outcome_message)
+                log.error("a saved scene that failed its check could not be removed (%s)", type(error).__name__)
     for path in decision.stray_files:
         try:
             os.remove(path)

@@ -74,10 +74,11 @@ def outcome_message_path(path: str, values=()) -> str:
     return IdentityMatcher(set(values)).redact(str(path), "...") if values else str(path)
 
 
-def outcome_message(path: str, findings: list, scrubbed: bool, values=()) -> str:
+def outcome_message(path: str, findings: list, scrubbed: bool, values=(), removed: bool = False) -> str:
     """What the user is told after a save: where identity was found, never the values themselves.
     The saved file's own path is shown with '...' where it holds one of `values` or of the values
-    found (a folder or file named after the patient): Slicer logs the text of every popup."""
+    found (a folder or file named after the patient): Slicer logs the text of every popup.
+    `removed`: the scene was removed because of the findings (save_decisions.carry_out)."""
     path = outcome_message_path(path, set(values) | {finding.term for finding in findings})
     if not findings:
         return (f"Saved {path} without patient information: no identifying value found in the written files."
@@ -85,6 +86,10 @@ def outcome_message(path: str, findings: list, scrubbed: bool, values=()) -> str
     files = sorted({finding.file for finding in findings})
     shown = ", ".join(_without_values(name, findings) for name in files[:5])
     more = f" and {len(files) - 5} more" if len(files) > 5 else ""
+    if removed:
+        return (f"{path}: identifying values were found in {len(files)} written file(s) ({shown}{more}) after "
+                "removing patient information (a kind of file the scrubber cannot rewrite), so the saved scene "
+                "was removed. Save it again without that data, or report the file kind.")
     return (f"{path}: identifying values were found in {len(files)} written file(s) ({shown}{more}). "
             "Do not share it as it is; use Scene Scrubber > Check a saved scene for details.")
 

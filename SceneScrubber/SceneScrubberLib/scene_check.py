@@ -233,7 +233,9 @@ def _in_text_header(name: str, kind: str, head: bytes, stream, matcher: Identity
 
 def _in_spans(name: str, kind: str, data: bytes, matcher: IdentityMatcher, base: int) -> list:
     found = []
-    for start, end in text_headers.text_spans(kind, data):
+    # the free text (rewritten by scrub) and the names the format keeps (not rewritten: scrub then fails)
+    spans = sorted(text_headers.text_spans(kind, data) + text_headers.kept_name_spans(kind, data))
+    for start, end in spans:
         text, encoding = text_headers._decoded(data[start:end])
         found += [Finding(name, hit.value, base + start + len(text[:hit.start].encode(encoding, "replace")))
                   for hit in matcher.hits(text)]

@@ -15,8 +15,12 @@ read the same bytes the same way (review 14d L9, L10).
     'solid <name>' and 'endsolid <name>' lines.
   * OBJ (and its .mtl): '#' comment lines and 'o'/'g' (object and group name) lines; material and
     file names (usemtl, mtllib) stay: they name other things.
-A spelling elsewhere in these files (a property's name) is not rewritten: the check's search of
-the whole file for the long spellings then finds it and the scrub fails (exit 1), never certified.
+A spelling elsewhere in these files is not rewritten. Where the format names things it keeps (a
+PLY element's or property's name, an OBJ or MTL material or library name: `kept_name_spans`),
+the check looks for every spelling, the short ones too ('DoeJ', 'JDoe', 'J. Doe'), as in the
+rewritten text, so the scrub's own check finds it and the scrub fails (exit 1), never certified;
+PLY's standard names ('red', 'green', 'vertex_indices', PLY_NAMES) are the format's vocabulary
+and never a value. Anywhere else (numbers, binary data) the check looks for the long spellings.
 """
 from __future__ import annotations
 
@@ -37,6 +41,35 @@ STRUCTURE_KEYS = frozenset({
 _OBJ_TEXT = re.compile(rb"^([ \t]*(?:#|[og](?=[ \t])))([^\r\n]*)", re.MULTILINE)
 _STL_TEXT = re.compile(rb"^([ \t]*(?:end)?solid(?=[ \t\r\n]|$)[ \t]?)([^\r\n]*)", re.MULTILINE)
 _PLY_TEXT = re.compile(rb"^((?:comment|obj_info)(?=[ \t\r\n]|$)[ \t]?)([^\r\n]*)", re.MULTILINE)
+
+
+# Element and property names of PLY files as VTK, MeshLab and other tools write them: the format's own
+PLY_NAMES = frozenset({
+    "vertex", "face", "edge", "material", "x", "y", "z", "nx", "ny", "nz", "red", "green", "blue", "alpha",
+    "diffuse_red", "diffuse_green", "diffuse_blue", "vertex_indices", "vertex_index", "vertex1", "vertex2",
+    "texture_u", "texture_v", "u", "v", "s", "t", "texcoord", "intensity", "confidence", "quality", "flags",
+    "radius", "scalar", "normals", "tcoords", "rgb", "rgba", "value"})
+_PLY_NAME = re.compile(rb"^(?:element[ \t]+(\S+)|property[ \t]+(?:list[ \t]+\S+[ \t]+)?\S+[ \t]+(\S+))",
+                       re.MULTILINE)
+# OBJ and MTL statements whose arguments are names (materials, libraries, texture maps): kept, not rewritten
+_OBJ_NAMED = re.compile(rb"^[ \t]*(?:usemtl|mtllib|newmtl|maplib|usemap|map_\w+|bump|disp|decal|refl|norm)"
+                        rb"[ \t]+([^\r\n]*)", re.MULTILINE)
+
+
+def kept_name_spans(kind_: str, data: bytes) -> list:
+    """[(start, end)] byte spans of names in `data` that the format keeps and the scrub does not
+    rewrite (see the module's text): PLY element and property names but its standard ones
+    (PLY_NAMES), OBJ and MTL material, library and map names; [] for the other kinds."""
+    if kind_ == "ply":
+        spans = []
+        for match in _PLY_NAME.finditer(data):
+            group = 1 if match.group(1) is not None else 2
+            if match.group(group).decode("latin-1").lower() not in PLY_NAMES:
+                spans.append(match.span(group))
+        return spans
+    if kind_ == "obj":
+        return [match.span(1) for match in _OBJ_NAMED.finditer(data) if match.end(1) > match.start(1)]
+    return []
 
 
 class HeaderError(Exception):

@@ -276,8 +276,9 @@ class SaveDialogHook:
                 slicer.util.warningDisplay(_("{path} was saved but could not be checked ({error}): check it "
                                              "before sharing it.").format(path=outcome_message_path(path, values),
                                                                           error=type(error).__name__))
-            elif findings:
-                slicer.util.warningDisplay(outcome_message(path, findings, scrubbed=True, values=values))
+            elif findings:   # carry_out removed the scene that failed its check (if it could)
+                slicer.util.warningDisplay(outcome_message(path, findings, scrubbed=True, values=values,
+                                                           removed=path in outcome.removed_scenes))
             else:
                 message = outcome_message(path, findings, scrubbed=True, values=values)
                 slicer.util.showStatusMessage(message, 10000)

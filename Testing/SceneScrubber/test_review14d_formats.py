@@ -418,13 +418,13 @@ def test_L10_scrub_and_check_share_one_list_of_text_suffixes():
 
 # --- M1: every reason names the file and says what is wrong ------------------------------------------
 
-@pytest.mark.parametrize("vox_offset", [float("nan"), float("inf")])
-def test_M1_a_nifti_with_a_vox_offset_that_is_no_number_is_named_in_words(tmp_path, vox_offset):
+@pytest.mark.parametrize("vox_offset, extended", [(float("nan"), 1), (float("inf"), 1), (-352.0, 1), (-1.0, 0)])
+def test_M1_a_nifti_with_a_vox_offset_that_is_no_number_is_named_in_words(tmp_path, vox_offset, extended):
     def write(image, path):
         write_nifti(image, path)
         data = bytearray(path.read_bytes())
         data[108:112] = struct.pack("<f", vox_offset)
-        data[348] = 1   # the extension flag: the extensions end where vox_offset says
+        data[348] = extended   # the extension flag: the extensions end where vox_offset says
         path.write_bytes(bytes(data))
 
     mrml = volume_as(dicom_scene(), tmp_path / "in", "t1.nii", write)

@@ -12,7 +12,7 @@ NAME, PATIENT_ID, BIRTH_DATE = "DOE^JOHN", "MRN-4815-1623", "19700101"
 
 SPELLINGS = [
     "DOE^JOHN", "Doe_John_T1", "John Doe tumor", "DoeJohn", "doe-john", "JOHN.DOE", "Doe, John", "Doe%20John",
-    "see john", "DOE", "MRN-4815-1623", "mrn48151623", "MRN 4815 1623", "id 48151623", "4815-1623",
+    "see john", "DOE", "MRN-4815-1623", "mrn48151623", "id 048151623", "MRN-04815-1623", "MRN 4815 1623", "id 48151623", "4815-1623",
     "19700101", "1970-01-01", "01/01/1970", "1/1/1970", "01.01.70", "1 Jan 1970", "Jan 1, 1970",
     "January 1st 1970", "1970/01/01", "1970_01_01", "01011970", "010170", "1JAN70", "1970Jan01",
     "scan_Doe_John_19700101.nrrd",
