@@ -96,7 +96,8 @@ def test_images_at_risk_are_held_or_refused_when_not_cleaned(tmp_path):
     source = tmp_path / "in.dcm"
     save(ds, source)
     held = deidentify_file(Deidentifier(DeidentifyOptions(), KEY), source, tmp_path / "held")
-    assert held.status == "written" and not held.pixel
+    # not cleaned: only the whole-image picture the report shows of an uncleaned image (review 18d, finding 5)
+    assert held.status == "written" and held.pixel.get("not_cleaned") and "proven" not in held.pixel
     assert [i for i in held.review if i.path == "PixelData" and i.kept_in_output]
     assert pydicom.dcmread(held.output).PixelData == ds.PixelData          # not cleaned: not touched
     refused = deidentify_file(Deidentifier(DeidentifyOptions(burned_in="refuse"), KEY), source, tmp_path / "refused")
