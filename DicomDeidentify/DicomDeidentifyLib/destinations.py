@@ -33,6 +33,21 @@ def destination_marker(folder: Path) -> Path:
     return side if side.is_file() else folder / OUTPUT_MARKER
 
 
+def refuse_inside_another_destination(destination: Path) -> None:
+    """ValueError (one line: what is wrong and what to do) when `destination` (an --output folder or a
+    side database, existing or not) lies inside another destination: a folder above it carries
+    OUTPUT_MARKER or the side database marker. Its own marker records one key (marker_files.py), so a
+    destination nested in it would mix a second key's outputs into what the outer one shares (and a
+    side database nested in another is indexed twice by Slicer)."""
+    destination = Path(os.path.realpath(destination))
+    for folder in destination.parents:
+        if is_destination(folder):
+            kind = "side database" if (folder / SIDE_DATABASE_MARKER).is_file() else "output folder"
+            raise ValueError(f"the destination {destination} is inside the {kind} {folder}, another run's "
+                             f"destination: name {folder} itself (with the key its runs used) or a folder "
+                             "outside it")
+
+
 def mark_destination(folder: Path, fingerprint: str | None = None) -> None:
     """Leave OUTPUT_MARKER in `folder` (an existing --output folder) if it is not there, with the key
     `fingerprint` (marker_files.key_fingerprint) when given; a marker without one gets it. Atomic

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Callable
 
 from .batch import deidentify_paths
-from .destinations import check_destination_folder, destination_marker, mark_destination
+from .destinations import (check_destination_folder, destination_marker, mark_destination,
+                           refuse_inside_another_destination)
 from .errors import SideDatabaseRefused
 # the side database's marker and rules live in a module without pydicom (the hook imports them at
 # Slicer's start, review NC1); re-exported here, where callers have always found them
@@ -85,7 +86,8 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     the key's fingerprint (marker_files.py; an older marker without one gets this key's): a destination
     whose marker records another key's is refused (ValueError), so one destination holds one key's
     outputs. A plain destination (`side_database` False) that is or lies inside a side database is
-    refused too (refuse_side_database_as_output).
+    refused too (refuse_side_database_as_output), and so is any destination inside another one
+    (destinations.refuse_inside_another_destination).
 
     `cluster` (an open cluster.DaskCluster): the files are processed on its workers; the key,
     linkage store, report and placing stay here, as in a local run (batch.deidentify_paths).
@@ -112,6 +114,8 @@ def deidentify_folder(inputs, destination, options: DeidentifyOptions | None = N
     check_destination(inputs, destination, destination_inside_input)
     if not side_database:
         refuse_side_database_as_output(destination)
+    # one key per destination holds for what lies below one too: a subfolder of another key's destination
+    refuse_inside_another_destination(destination)
     # one key per destination: a marker that records another key's fingerprint refuses the run, before
     # a key is made (a new key cannot match a recorded fingerprint) or read
     marker = destination_marker(destination)

@@ -68,6 +68,25 @@ def test_a_destination_records_its_keys_fingerprint_and_refuses_another_key(tmp_
         assert run(inputs, where, destination, key_a) == 0   # the same key goes on
 
 
+@pytest.mark.parametrize("outer", ["--output", "--into"])
+@pytest.mark.parametrize("inner", ["--output", "--into"])
+def test_a_destination_inside_another_destination_is_refused_whichever_key(tmp_path, inputs, capsys, outer, inner):
+    # attack18 F1/F2: a subfolder of a destination (a patient folder of it, or a new one) read only its own
+    # marker, so a second key's outputs (or a second side database) landed inside the first destination
+    destination, key_a, key_b = tmp_path / "dest", tmp_path / "a" / "key", tmp_path / "b" / "key"
+    assert run(inputs, outer, destination, key_a) == 0
+    before = files(destination)
+    patient_folders = [p for p in destination.iterdir() if p.is_dir()]
+    capsys.readouterr()
+    for nested in (*patient_folders, destination / "sub", destination / "sub" / "deeper"):
+        for key in (key_b, key_a):
+            assert run(inputs, inner, nested, key) == 2, (nested, key)
+            [line] = capsys.readouterr().err.strip().splitlines()
+            assert re.search(rf"is inside (the (output folder|side database) )?{re.escape(str(destination))},", line), line
+    assert files(destination) == before and not key_b.exists()
+    assert not (destination / "sub").exists()
+
+
 def test_an_older_marker_without_a_fingerprint_gets_the_first_keys(tmp_path, inputs, capsys):
     out, key = tmp_path / "out", tmp_path / "secrets" / "key"
     out.mkdir()
