@@ -77,6 +77,8 @@ class DicomDeidentify(ScriptedLoadableModule):
         self.parent.acknowledgementText = _(
             "The action tables are generated from DICOM PS3.15 (NEMA). pydicom reads and writes the files.")
         slicer.app.connect("startupCompleted()", self._onStartupCompleted)
+        if _startupAlreadyCompleted():   # loaded into a running Slicer: the signal has come and gone
+            self._onStartupCompleted()
 
     def _onStartupCompleted(self):
         installImportHook()
@@ -84,6 +86,17 @@ class DicomDeidentify(ScriptedLoadableModule):
         # main util.py:1521-1530), e.g. --no-main-window and the nomainwindow_ generic tests (review M9).
         if slicer.util.mainWindow() is not None:
             slicer.util.moduleSelector().connect("moduleSelected(QString)", installImportHook)
+
+
+def _startupAlreadyCompleted():
+    """Whether this module is loaded into a Slicer that has started (the Extension Wizard's "Load
+    module"): startupCompleted() is emitted once, when the main window is first shown
+    (qSlicerApplicationHelper.txx 5.8.0:312-319, .hxx 5.10.0:308-315 and main:499-506, after every
+    module is loaded), so a visible main window means it has been; at a normal start the window is
+    not shown yet. Without a main window the signal comes from a zero timer after loading, not
+    missed by a module loaded at start."""
+    mainWindow = slicer.util.mainWindow()
+    return mainWindow is not None and mainWindow.isVisible()
 
 
 def _finishProgressDialog(dialog):

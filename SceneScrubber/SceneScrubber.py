@@ -91,6 +91,13 @@ class SceneScrubber(ScriptedLoadableModule):
             "by their DICOM keywords (DICOM PS3.6, NEMA).")
         # The Data module creates the Save dialog while modules load: hook it once they all have.
         slicer.app.connect("startupCompleted()", installSaveDialogHook)
+        # Loaded into a running Slicer (the Extension Wizard's "Load module"), the signal has come and
+        # gone: it is emitted once, when the main window is first shown (qSlicerApplicationHelper.txx
+        # 5.8.0:312-319, .hxx 5.10.0:308-315 and main:499-506, after every module is loaded), so a
+        # visible main window means it has been.
+        mainWindow = slicer.util.mainWindow()
+        if mainWindow is not None and mainWindow.isVisible():
+            installSaveDialogHook()
 
 
 class SceneScrubberWidget(ScriptedLoadableModuleWidget):
