@@ -3,6 +3,7 @@
 The same run as a local one, only elsewhere: byte-identical files, the same linkage rows and report
 entries; a worker killed mid-run loses no file; the key never reaches the destination or the output.
 """
+import io
 import os
 import secrets
 import shutil
@@ -48,6 +49,26 @@ def key_file(folder: Path) -> Path:
 
 def files_of(folder: Path) -> dict:
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def differences(left: dict, right: dict, only_left: bool = False) -> list:
+    """What differs between two files_of() maps, readably: each path missing on one side, and for each
+    path whose bytes differ, the elements that differ (keyword, left value, right value)."""
+    import pydicom
+    found = [("only in the run", path) for path in sorted(set(left) - set(right))]
+    if not only_left:
+        found += [("only in the reference", path) for path in sorted(set(right) - set(left))]
+    for path in sorted(set(left) & set(right)):
+        if left[path] == right[path]:
+            continue
+        if path.name.startswith("."):
+            found.append(("differs", path))
+            continue
+        a, b = (pydicom.dcmread(io.BytesIO(side[path]), force=True) for side in (left, right))
+        elements = [(e.keyword or str(e.tag), repr(e.value)[:80], repr(b[e.tag].value)[:80] if e.tag in b else None)
+                    for e in a if e.tag not in b or b[e.tag].value != e.value]
+        found.append(("differs", path, elements or "same elements, other bytes"))
+    return found
 
 
 def linkage_rows(key: Path, destination: Path) -> dict:
@@ -180,7 +201,7 @@ def test_a_worker_killed_mid_run_loses_no_file_and_the_rerun_completes_the_same_
     assert sorted(row[0] for row in rows) == sorted(map(str, inputs))   # every file recorded, once
     # what the run wrote is the reference's, byte for byte; a rerun (local, as after a crash) completes it
     reference = files_of(tmp_path / "reference" / "out")
-    assert set(files_of(out).items()) <= set(reference.items())
+    assert not differences(files_of(out), reference, only_left=True)
     rerun = deidentify_folder([tmp_path / "in"], out, key_file=key, jobs=1)
     assert rerun.summary.totals()["failed"] == 0
     assert files_of(out) == reference
