@@ -39,6 +39,7 @@ from .screenshots import blanked, screenshot_names
 from .text_encodings import SNIFF_BYTES, decoded, encoded, is_text
 from .identity_matcher import REPLACEMENT
 from .structure_values import is_json, is_slicer_header_key, json_text_hits, nrrd_structure_line
+from .table_cells import redact_cells
 from .temporary_outputs import fresh_file, fresh_folder
 from . import compressed_files, text_headers, vtk_legacy_files, vtk_references, vtk_xml_files
 
@@ -636,8 +637,9 @@ def _refuse_extensions(first: bytes, plan: _Plan, where: str) -> None:
 
 
 def _redacted_text(name: str, text: str, matcher: IdentityMatcher) -> str:
-    """A text file with every spelling replaced; a table (.csv, .tsv) cell by cell, so that a name
-    spread over two cells ('Doe,John') never merges them (quotes and delimiters are never touched)."""
+    """A text file with every spelling replaced; a table (.csv, .tsv) cell by cell (table_cells: a
+    quoted cell whole, delimiters inside it too), so that a name spread over two cells ('Doe,John')
+    never merges them (quotes and delimiters are never touched)."""
     delimiter = {".csv": ",", ".tsv": "\t"}.get(posixpath.splitext(name.lower())[1])
     if name.lower().endswith(".json") and is_json(text):   # only string values, by key (structure_values)
         hits = json_text_hits(text, matcher.hits(text))
@@ -648,8 +650,7 @@ def _redacted_text(name: str, text: str, matcher: IdentityMatcher) -> str:
         return "".join(pieces) + text[last:]
     if delimiter is None:
         return matcher.redact(text)
-    return "\n".join(delimiter.join(matcher.redact(cell) for cell in line.split(delimiter))
-                     for line in text.split("\n"))
+    return redact_cells(text, delimiter, matcher.redact)
 
 
 def _write_files(scene: SceneSource, plan: _Plan, folder: Path, result: SceneResult, rename=None) -> list:

@@ -206,3 +206,27 @@ def test_1c_the_slicer_layer_passes_the_removal_to_the_message():
     source = (Path(__file__).resolve().parents[2] / "SceneScrubber" / "SceneScrubberSlicer"
               / "save_dialog_hook.py").read_text()
     assert "removed=path in outcome.removed_scenes" in source and "remove_failed" not in source
+
+
+def test_a_quoted_table_cell_holding_the_delimiter_is_judged_whole(tmp_path):
+    # Slicer writes a user colour table as CSV with quoted names (vtkMRMLColorTableStorageNode): a birth
+    # date "Jan 1, 1970" was split at its comma into two cells no spelling matched, kept by the scrub and
+    # found by the check after it (scrub exit 1, no output). A table's CSV cell the same.
+    from SceneScrubberLib.bundles import scrub_scene
+    from test_identity_everywhere import members, spelled_scene, zipped
+    folder = spelled_scene(tmp_path / "scene", places={"color": "Jan 1, 1970"})
+    csv = folder / "Data" / "Visits.csv"
+    csv.write_text('"who","when"\n"Doe, John","Jan 1, 1970"\n"someone","later"\n')
+    mrb = zipped(folder, tmp_path / "scene.mrb")
+    colors = {name: data for name, data in members(mrb).items() if b"Jan 1, 1970" in data}
+    assert any(name.endswith("Colors.csv") for name in colors), sorted(members(mrb))   # as Slicer wrote it
+    terms = identifying_terms(mrb)
+    result = scrub_scene(mrb, tmp_path / "clean.mrb")
+    after = members(result.output)
+    for name, data in after.items():
+        assert b"1970" not in data and b"Doe, John" not in data, name
+    [visits] = [data for name, data in after.items() if name.endswith("Visits.csv")]
+    assert visits == b'"who","when"\n"*","*"\n"someone","later"\n'   # quotes, commas, rows as they were
+    assert check_scene(result.output, terms) == []
+    completed = run("scrub", mrb, "--output", tmp_path / "cli.mrb")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
