@@ -24,9 +24,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .destinations import destination_marker
 from .dicom_io import read_dataset, write_dataset
-from .keys import default_key_file, make_private_dir, may_create_key
+from .keys import default_key_file, load_key, make_private_dir, may_create_key
 from .linkage import LinkageStore, linkage_path
+from .marker_files import key_fingerprint, refuse_another_key
 from .options import DeidentifyOptions
 from .results import DRY_RUN, SKIPPED, WRITTEN, FileResult, ReviewItem
 from .review import ReviewDecision, apply_decisions, decisions_from_profile, discards_file, review_rows, undecided
@@ -224,7 +226,12 @@ class ImportController:
     def release(self, outcome: ImportOutcome, decisions, save_profile_to=None) -> list:
         """Apply the decisions to the held files every one of whose kept values they cover, move them
         into the side database, and return them (to index). The others stay held. With
-        save_profile_to, the decisions are added to the profile saved there."""
+        save_profile_to, the decisions are added to the profile saved there. ValueError (one line),
+        before anything moves, when the side database's marker records another key's fingerprint:
+        a side database started over with another key never takes this key's held files."""
+        if outcome.held:
+            refuse_another_key(destination_marker(self.side_database), key_fingerprint(load_key(self.key_file)),
+                               self.side_database)
         decisions = list(decisions_from_profile(self.options.review_decisions)) + [
             d if isinstance(d, ReviewDecision) else ReviewDecision(**d) for d in decisions]
         released, still_held = [], []

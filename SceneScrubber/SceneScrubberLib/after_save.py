@@ -38,10 +38,13 @@ def is_saved_scene(path) -> bool:
     return path.suffix.lower() in SCENE_SUFFIXES or (path.is_dir() and any(path.glob("*.mrml")))
 
 
-def finish_saved_scene(path, identifying_values, policy: ScrubPolicy | None = None, identifier_values=()) -> tuple:
+def finish_saved_scene(path, identifying_values, policy: ScrubPolicy | None = None, identifier_values=(),
+                       written=None) -> tuple:
     """(findings of the check, screenshots blanked) for a scene Slicer has just written scrubbed.
     `identifier_values`: the IDs among the live scene's values (its ScrubReport's), matched from 3
-    characters as the offline scrubber matches them (mrml_scrubber.report_matchers)."""
+    characters as the offline scrubber matches them (mrml_scrubber.report_matchers). `written`: the
+    files this save wrote (normalized absolute paths); with it, a .mrml's or scene folder's other
+    files (the user's own, referenced by the scene) are never rewritten or removed, only checked."""
     path = Path(path)
     blanked_files = []
     if path.suffix.lower() == ".mrb":
@@ -59,7 +62,7 @@ def finish_saved_scene(path, identifying_values, policy: ScrubPolicy | None = No
         blanked_files = result.blanked_screenshots
     else:
         try:   # the same offline scrub as for an .mrb: scene view copies, their screenshots, file names
-            blanked_files = _scrub_in_place(path, policy, identifying_values, identifier_values)
+            blanked_files = _scrub_in_place(path, policy, identifying_values, identifier_values, written)
         except SceneError as error:   # e.g. data saved outside the scene's folder: blank, and the check says
             logger.warning("the saved scene could not be scrubbed again in place (%s); checked as written",
                            type(error).__name__)
@@ -67,12 +70,20 @@ def finish_saved_scene(path, identifying_values, policy: ScrubPolicy | None = No
     return check_scene(path, matcher_for(identifying_values, identifier_values), policy=policy), blanked_files
 
 
-def _scrub_in_place(path: Path, policy, values, terms) -> list:
+def _scrub_in_place(path: Path, policy, values, terms, written=None) -> list:
     """Scrub a just-saved .mrml (with its files) or scene folder again with bundles.scrub_scene into a
     fresh folder beside it, then put the result in its place: every file the scrub wrote replaces
-    the saved one, and the saved files it renamed (they carry a name) are removed. Only files the
-    Save wrote, the scene's own, are touched (scene_sources reads no others). The screenshots blanked."""
+    the saved one, and the saved files it renamed (they carry a name) are removed. Only files of the
+    scene are touched (scene_sources reads no others), and with `written` only those this save wrote
+    and the scene file: a file the scene references but the save did not write is the user's (left as
+    it is; the check reads it). The screenshots blanked."""
     folder = path if path.is_dir() else path.parent
+
+    # the scene file and its thumbnail (<scene>.png, written by the scene writer with it) are this save's
+    own = {_normalized(path), _normalized(path.with_suffix(".png"))} if not path.is_dir() else set()
+
+    def ours(target: Path) -> bool:
+        return written is None or _normalized(target) in own or _normalized(target) in written
     with open_scene(path) as scene:
         read = [name for name in scene.names if not os.path.isabs(name)]
     work = fresh_folder(folder.parent if path.is_dir() else folder)
@@ -80,18 +91,24 @@ def _scrub_in_place(path: Path, policy, values, terms) -> list:
         output = work / ("scene" if path.is_dir() else path.name)
         result = scrub_scene(path, output, policy, values=values, terms=terms)
         root = output if path.is_dir() else work
-        written = {file.relative_to(root).as_posix() for file in root.rglob("*") if file.is_file()}
-        for relative in sorted(written, key=lambda name: name.lower().endswith(".mrml")):   # scenes last
+        scrubbed = {file.relative_to(root).as_posix() for file in root.rglob("*") if file.is_file()}
+        for relative in sorted(scrubbed, key=lambda name: name.lower().endswith(".mrml")):   # scenes last
+            if not ours(folder / relative) and (folder / relative).exists():
+                continue   # the user's file: never replaced
             (folder / relative).parent.mkdir(parents=True, exist_ok=True)
             os.replace(root / relative, folder / relative)
         for name in read:
             old = folder / name
-            if name not in written and old.is_file() and not old.is_symlink():
+            if name not in scrubbed and ours(old) and old.is_file() and not old.is_symlink():
                 old.unlink()
                 _remove_empty_parents(old.parent, folder)
     finally:
         shutil.rmtree(work, ignore_errors=True)   # created above: only what this run made
     return result.blanked_screenshots
+
+
+def _normalized(path) -> str:
+    return os.path.normcase(os.path.normpath(os.path.abspath(path)))
 
 
 def _remove_empty_parents(folder: Path, top: Path) -> None:

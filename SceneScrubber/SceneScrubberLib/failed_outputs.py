@@ -44,13 +44,15 @@ def remove_failed_output(output: Path, findings: list) -> None:
     log.info("an output that failed its check was removed")
 
 
-def remove_failed_save(path: Path, findings: list) -> list:
+def remove_failed_save(path: Path, findings: list, written=None) -> list:
     """Remove a scene the Save dialog wrote scrubbed that its check (after_save.finish_saved_scene)
     found identifying values in; [removed paths]. `path`: the dialog's target (an .mrb, a .mrml, or a
     data-bundle folder); `findings`: scene_check.Finding of that check, `file` relative to the .mrml's
     folder or to the bundle folder. Removed: an .mrb; a .mrml and each named file inside its folder; a
     bundle folder's .mrml files and each named file inside it (never the folder, never a link, never
-    a file outside). OSError if a file cannot be removed."""
+    a file outside). `written` (normalized absolute paths of the files this save wrote): a named file
+    not among them is the user's own, referenced by the scene, and stays. OSError if a file cannot
+    be removed."""
     path = Path(path)
     removed = []
     if path.is_dir() and not path.is_symlink():
@@ -62,6 +64,8 @@ def remove_failed_save(path: Path, findings: list) -> list:
     if folder is not None:
         for finding in findings:
             named = (folder / finding.file.rstrip("/")).resolve()
+            if written is not None and os.path.normcase(os.path.normpath(os.path.abspath(folder / finding.file.rstrip("/")))) not in written:
+                continue   # not written by this save: the user's file
             if folder in named.parents and os.path.isfile(named) and not os.path.islink(named):
                 named.unlink()
                 removed.append(str(named))

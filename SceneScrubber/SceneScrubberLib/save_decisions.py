@@ -58,12 +58,17 @@ class SaveDecision:
       removed, because they were there before the save (Slicer replaced them; they may be another
       scene's) or because what was there before is not known; the user is told.
     warning: text for the user (a save that cannot be finished, replaced files), else None.
+    written: every file this save wrote (fileSaved), normalized absolute paths. Only these are
+      rewritten or removed afterwards: a node row left unticked (unmodified since read:
+      qSlicerSaveDataDialog.cxx 5.8.0:465-466, not written :803) keeps the user's own file, which the
+      saved scene references and which is never touched (glue review 4, G4-1).
     """
     finish: tuple = ()
     stray_files: tuple = ()
     stray_folders: tuple = ()
     warning: str | None = None
     kept_private_files: tuple = ()
+    written: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ def after_scrubbed_save(accepted: bool, scene_row_checked: bool, scene_row_direc
                      "because what was in that folder before the save is not known; delete them before sharing "
                      "the folder if no other scene uses them.")
     return SaveDecision(tuple(scenes), tuple(stray_files), tuple(stray_folders), "\n\n".join(notes) or None,
-                        tuple(replaced + unknown))
+                        tuple(replaced + unknown), tuple(saved))
 
 
 def _names(paths) -> str:
@@ -234,7 +239,8 @@ def carry_out(decision: SaveDecision, identifying_values, policy: ScrubPolicy | 
     outcome = SaveOutcome()
     for path in decision.finish:
         try:
-            findings, _blanked = finish_saved_scene(path, identifying_values, policy, identifier_values)
+            findings, _blanked = finish_saved_scene(path, identifying_values, policy, identifier_values,
+                                                    written=decision.written)
             outcome.scenes.append((path, findings, None))
         except Exception as error:   # reported to the user; the other files are still handled
             log.error("could not finish a saved scene (%s)", type(error).__name__)
@@ -242,7 +248,7 @@ def carry_out(decision: SaveDecision, identifying_values, policy: ScrubPolicy | 
             continue
         if findings:
             try:
-                remove_failed_save(path, findings)
+                remove_failed_save(path, findings, written=decision.written)
                 outcome.removed_scenes.append(path)
             except OSError as error:   # the user is told it was not removed (outcome_message)
                 log.error("a saved scene that failed its check could not be removed (%s)", type(error).__name__)

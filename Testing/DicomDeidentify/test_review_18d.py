@@ -249,3 +249,19 @@ def test_an_input_without_any_file_is_one_line_exit_2_and_nothing_is_made(tmp_pa
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line == ("error: no files in the input: nothing to de-identify; give DICOM files or folders holding them")
     assert not key.parent.exists() and not (tmp_path / "out").exists()
+
+
+def test_held_files_are_never_released_into_a_side_database_of_another_key(tmp_path, inputs, capsys):
+    # attack18b F7: the side database started over with another key took the first key's held files
+    side, key_a, key_b = tmp_path / "side", tmp_path / "a" / "key", tmp_path / "b" / "key"
+    assert run(inputs, "--into", side, key_a, "--retain-institution-identity") == 0
+    side.rename(tmp_path / "side.old")
+    assert run(inputs, "--into", side, key_b, "--retain-institution-identity") == 0
+    before = files(side)
+    capsys.readouterr()
+    assert main(["held", "release", "--into", str(side), "--key-file", str(key_a), "--keep", "InstitutionName"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "another key" in line, line
+    assert files(side) == before
+    assert main(["held", "list", "--into", str(side), "--key-file", str(key_a)]) == 0
+    assert "1 file held back" in capsys.readouterr().out   # still held, beside key A
