@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from .bundles import scrub_scene
+from .detached_headers import data_files, is_detached_header
 from .identity_matcher import matcher_for
 from .mrml_scrubber import SceneError
 from .policy import ScrubPolicy
@@ -79,8 +80,11 @@ def _scrub_in_place(path: Path, policy, values, terms, written=None) -> list:
     it is; the check reads it). The screenshots blanked."""
     folder = path if path.is_dir() else path.parent
 
-    # the scene file and its thumbnail (<scene>.png, written by the scene writer with it) are this save's
+    # the scene file and its thumbnail (<scene>.png, written by the scene writer with it) are this save's,
+    # and so are the data files of a detached header it wrote (fileSaved names the .nhdr, not its .raw.gz)
     own = {_normalized(path), _normalized(path.with_suffix(".png"))} if not path.is_dir() else set()
+    for saved in written or ():
+        own |= _header_data_files(saved)
 
     def ours(target: Path) -> bool:
         return written is None or _normalized(target) in own or _normalized(target) in written
@@ -105,6 +109,19 @@ def _scrub_in_place(path: Path, policy, values, terms, written=None) -> list:
     finally:
         shutil.rmtree(work, ignore_errors=True)   # created above: only what this run made
     return result.blanked_screenshots
+
+
+def _header_data_files(header: str) -> set:
+    """The normalized paths of the data files the detached header `header` (.nhdr, .mhd) names; empty
+    for any other file, or one that cannot be read."""
+    if not is_detached_header(header):
+        return set()
+    try:
+        with open(header, "rb") as stream:
+            files = data_files(stream.read(1 << 20), header)
+    except (OSError, ValueError):
+        return set()
+    return {_normalized(os.path.join(os.path.dirname(header), name)) for name in (files.files if files else ())}
 
 
 def _normalized(path) -> str:

@@ -175,7 +175,7 @@ def after_scrubbed_save(accepted: bool, scene_row_checked: bool, scene_row_direc
                      "because what was in that folder before the save is not known; delete them before sharing "
                      "the folder if no other scene uses them.")
     return SaveDecision(tuple(scenes), tuple(stray_files), tuple(stray_folders), "\n\n".join(notes) or None,
-                        tuple(replaced + unknown), tuple(saved))
+                        tuple(replaced + unknown), tuple(saved) if scenes else ())
 
 
 def _names(paths) -> str:

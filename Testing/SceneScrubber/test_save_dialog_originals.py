@@ -8,13 +8,13 @@ from SceneScrubberLib.live_scene import scrubbed_for_saving
 from SceneScrubberLib.save_decisions import after_scrubbed_save, carry_out
 
 
-def dialog_save(scene, folder, name="case_shared.mrml"):
+def dialog_save(scene, folder, name="case_shared.mrml", also_written=()):
     """Only the scene file written (every node row unticked), then what the hook does after the save."""
     with scrubbed_for_saving(scene) as report:
         scene.SetURL(str(folder / name))
         assert scene.Commit()
     target = str(folder / name)
-    decision = after_scrubbed_save(True, True, str(folder), name, target, [target], None)
+    decision = after_scrubbed_save(True, True, str(folder), name, target, [*map(str, also_written), target], None)
     assert decision.finish
     return carry_out(decision, report.identifying_values | set(PHI), identifier_values=report.identifier_values)
 
@@ -40,3 +40,20 @@ def test_a_users_file_the_save_did_not_write_is_never_removed_nor_rewritten(tmp_
     assert not (folder / "case_shared.mrml").exists()
     [(_, findings, error)] = outcome.scenes
     assert error is None and any(finding.file == "note.txt" for finding in findings)
+
+
+def test_a_header_and_its_data_file_this_save_wrote_are_scrubbed_and_renamed(tmp_path):
+    # fileSaved names the .nhdr only (qSlicerCoreIOManager::saveNodes, 5.8.0:885): its .raw.gz is this
+    # save's too, so its name (after the patient) is taken out with it
+    scene = dicom_scene()
+    folder = tmp_path / "case"
+    folder.mkdir()
+    volume = scene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+    header = folder / "Doe_John_T1.nhdr"
+    volume.GetStorageNode().SetFileName(str(header))
+    assert volume.GetStorageNode().WriteData(volume)   # as the dialog's ticked row writes it
+    assert (folder / "Doe_John_T1.raw.gz").is_file()
+    outcome = dialog_save(scene, folder, also_written=[header])
+    assert not [path.name for path in folder.rglob("*") if "doe" in path.name.lower()]
+    [(_, findings, error)] = outcome.scenes
+    assert error is None
