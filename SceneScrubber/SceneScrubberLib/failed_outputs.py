@@ -44,6 +44,10 @@ def remove_failed_output(output: Path, findings: list) -> None:
     log.info("an output that failed its check was removed")
 
 
+def _normalized(path) -> str:
+    return os.path.normcase(os.path.normpath(os.path.abspath(path)))
+
+
 def remove_failed_save(path: Path, findings: list, written=None) -> list:
     """Remove a scene the Save dialog wrote scrubbed that its check (after_save.finish_saved_scene)
     found identifying values in; [removed paths]. `path`: the dialog's target (an .mrb, a .mrml, or a
@@ -64,7 +68,8 @@ def remove_failed_save(path: Path, findings: list, written=None) -> list:
     if folder is not None:
         for finding in findings:
             named = (folder / finding.file.rstrip("/")).resolve()
-            if written is not None and os.path.normcase(os.path.normpath(os.path.abspath(folder / finding.file.rstrip("/")))) not in written:
+            beside_mrml = not path.is_dir()
+            if written is not None and beside_mrml and _normalized(folder / finding.file.rstrip("/")) not in written:
                 continue   # not written by this save: the user's file
             if folder in named.parents and os.path.isfile(named) and not os.path.islink(named):
                 named.unlink()
